@@ -1,0 +1,162 @@
+"""The base class every node kind derives from, and the torch-side contract.
+
+A node kind is one pydantic model (its spec: the fields a user writes in YAML) that also
+knows its ports, its shape rule and how to build its torch module. Everything the
+compiler needs is here, so adding a kind means adding one file under ``flowspec/nodes``.
+
+The torch contract (SurVAE flows, Nielsen et al. 2020, arXiv:2007.02731). Inference goes
+data -> latent. A flow layer implements::
+
+    forward(*inputs, context=None) -> (output or tuple of outputs, contribution)
+    inverse(*outputs, context=None) -> input or tuple of inputs
+
+where ``contribution`` has shape ``(batch,)`` and is added to ``log p(x)``. A
+distribution layer (a terminal node) implements::
+
+    forward(z, context=None) -> log p(z), shape (batch,)
+    sample(n, context=None) -> z
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from flowspec.core.ports import PortInfo
+from flowspec.diagnostics import Reporter, SpecPath
+
+__all__ = [
+    "Category",
+    "NodeSpec",
+    "NodeCheck",
+    "FlowLayer",
+    "DistributionLayer",
+    "PortRefs",
+]
+
+PortRefs = str | list[str]
+
+
+class Category(str, Enum):
+    """The kind of a node as the likelihood sees it (derived from the flags of its spec)."""
+
+    BIJECTIVE = "bijective"
+    SURJECTIVE = "surjective"
+    STOCHASTIC = "stochastic"
+    DISTRIBUTION = "distribution"
+
+
+@dataclass
+class NodeCheck:
+    """What a node's shape rule uses to report problems: bound to one node and its path."""
+
+    reporter: Reporter
+    node: str
+    path: SpecPath
+
+    def error(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
+        self.reporter.error(code, message, self.path + fields, node=self.node, hint=hint)
+
+    def warning(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
+        self.reporter.warning(code, message, self.path + fields, node=self.node, hint=hint)
+
+
+class NodeSpec(BaseModel):
+    """Base of every node kind's spec.
+
+    Subclasses declare ``kind: Literal["name"] = "name"`` plus their own fields, set the
+    class flags, and implement :meth:`infer` and :meth:`build`.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    kind: str
+    in_: PortRefs | None = Field(
+        default=None,
+        alias="in",
+        description="Where the input comes from: an input name, a node id, or 'node.port'; "
+        "a list for nodes with several inputs. Omitted inside blocks.",
+    )
+    context: str | None = Field(
+        default=None,
+        description="A port whose value conditions this node (may be shared by several nodes).",
+    )
+
+    # --- class-level description, set by each kind -----------------------------------
+    summary: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    contribution: ClassVar[str] = "log|det dz/dx|"
+    bijective: ClassVar[bool] = True
+    stochastic_forward: ClassVar[bool] = False
+    stochastic_inverse: ClassVar[bool] = False
+    terminal: ClassVar[bool] = False
+    accepts_context: ClassVar[bool] = False
+
+    @classmethod
+    def kind_name(cls) -> str:
+        return cls.model_fields["kind"].default
+
+    @classmethod
+    def category(cls) -> Category:
+        if cls.terminal:
+            return Category.DISTRIBUTION
+        if cls.stochastic_forward and cls.stochastic_inverse:
+            return Category.STOCHASTIC
+        if cls.stochastic_forward or cls.stochastic_inverse or not cls.bijective:
+            return Category.SURJECTIVE
+        return Category.BIJECTIVE
+
+    @classmethod
+    def exact(cls) -> bool:
+        """Whether the contribution is exact (False: it is a one-sample bound)."""
+        return not cls.stochastic_forward
+
+    def input_ports(self) -> tuple[str, ...]:
+        return ("x",)
+
+    def output_ports(self) -> tuple[str, ...]:
+        return () if self.terminal else ("z",)
+
+    @abstractmethod
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        """The shape rule: the output ports' info from the input ports' info.
+
+        Also the place for the kind's invertibility and domain checks. Report every
+        problem through ``check`` and return None when the outputs cannot be known.
+        """
+
+    @abstractmethod
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
+        """The torch module for this node, for inputs already checked by :meth:`infer`."""
+
+    def describe(self) -> dict[str, Any]:
+        """The user-facing settings (without wiring), for tables and drawings."""
+        return self.model_dump(exclude={"kind", "in_", "context"}, by_alias=True)
+
+
+class FlowLayer(nn.Module):
+    """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
+
+    @abstractmethod
+    def forward(self, *inputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+
+    @abstractmethod
+    def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+
+
+class DistributionLayer(nn.Module):
+    """A terminal node's module: ``forward`` is ``log p(z)``, ``sample`` draws ``z``."""
+
+    @abstractmethod
+    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor: ...
+
+    @abstractmethod
+    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor: ...

@@ -1,0 +1,80 @@
+"""The base class of every generated flow module.
+
+Generated code supplies two straight-line methods, ``_inference`` (data -> latents, with
+every node's contribution) and ``_generate`` (latents -> data); this base class turns
+them into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+__all__ = ["FlowModel", "Trace"]
+
+
+@dataclass
+class Trace:
+    """One inference pass: the total, each node's contribution and each terminal's latent.
+
+    ``log_prob == sum(contributions.values())`` (distributions' log-densities included).
+    """
+
+    log_prob: torch.Tensor
+    contributions: dict[str, torch.Tensor]
+    latents: dict[str, torch.Tensor]
+
+
+class FlowModel(nn.Module):
+    """A compiled flow. ``log_prob(x)`` is exact when ``exact`` is True, else a lower bound
+    (an ELBO from one draw of every stochastic node; see :meth:`iwbo` for tighter ones)."""
+
+    #: Set by the generated subclass.
+    EXACT: ClassVar[bool]
+    DATA_INPUTS: ClassVar[tuple[str, ...]]
+    CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
+    SPEC_NAME: ClassVar[str]
+
+    def __init__(self, nodes: dict[str, nn.Module]):
+        super().__init__()
+        self.nodes = nn.ModuleDict(nodes)
+
+    @property
+    def exact(self) -> bool:
+        return self.EXACT
+
+    def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
+        return self.log_prob(*inputs, **named)
+
+    def log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
+        """``log p(x)``, shape ``(batch,)``: exact, or a one-sample lower bound."""
+        return self._inference(*inputs, **named)[0]
+
+    def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
+        """The latents and every node's contribution for an input."""
+        return Trace(*self._inference(*inputs, **named))
+
+    def sample(self, n: int, **context: torch.Tensor) -> Any:
+        """``n`` draws from the model: a tensor, or a dict when there are several data inputs."""
+        return self._generate(n, **context)
+
+    def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
+        """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        if self.EXACT:
+            return self.log_prob(*inputs, **named)
+        batch = (inputs[0] if inputs else next(iter(named.values()))).shape[0]
+        repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
+        repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
+        bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
+        return torch.logsumexp(bounds, dim=0) - math.log(k)
+
+    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
+        raise NotImplementedError("generated subclasses define _inference")
+
+    def _generate(self, n: int, **context: torch.Tensor):
+        raise NotImplementedError("generated subclasses define _generate")

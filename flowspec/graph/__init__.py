@@ -1,0 +1,1 @@
+"""From typed spec models to a checked graph: block expansion, wiring and compiler passes."""

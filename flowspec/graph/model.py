@@ -1,0 +1,106 @@
+"""The graph the compiler works on: one :class:`GraphNode` per node after block expansion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from flowspec.core.node import NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.diagnostics import SpecPath
+from flowspec.spec.document import Header, InputSpec
+
+__all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
+
+#: The single output port of a spec input.
+INPUT_PORT = "value"
+
+
+@dataclass(frozen=True)
+class PortRef:
+    """One output port of one node: the source of an edge."""
+
+    node: str
+    port: str
+
+    def __str__(self) -> str:
+        return self.node if self.port == INPUT_PORT else f"{self.node}.{self.port}"
+
+
+@dataclass
+class GraphNode:
+    """A node of the expanded graph (a spec input is a node with ``spec`` None)."""
+
+    id: str
+    path: SpecPath
+    spec: NodeSpec | None = None
+    input_spec: InputSpec | None = None
+    inputs: list[PortRef | None] = field(default_factory=list)
+    context: PortRef | None = None
+    #: The block use this node was expanded from, and which repetition.
+    group: str | None = None
+    repetition: int | None = None
+    input_info: tuple[PortInfo, ...] | None = None
+    context_info: PortInfo | None = None
+    output_info: tuple[PortInfo, ...] | None = None
+
+    @property
+    def is_input(self) -> bool:
+        return self.spec is None
+
+    @property
+    def is_context_input(self) -> bool:
+        return self.input_spec is not None and self.input_spec.context
+
+    @property
+    def output_ports(self) -> tuple[str, ...]:
+        return (INPUT_PORT,) if self.spec is None else self.spec.output_ports()
+
+    @property
+    def kind(self) -> str:
+        return "input" if self.spec is None else self.spec.kind
+
+
+@dataclass
+class FlowGraph:
+    """The expanded, wired graph and, once the passes ran, its orders and exactness."""
+
+    header: Header
+    file: str
+    nodes: dict[str, GraphNode]
+    #: Data and context edges, source node -> consumer node, with port attributes.
+    edges: nx.MultiDiGraph
+    #: Names that failed validation; references to them are not reported again.
+    broken: set[str] = field(default_factory=set)
+    inference_order: list[str] = field(default_factory=list)
+    generation_order: list[str] = field(default_factory=list)
+
+    @property
+    def data_inputs(self) -> list[str]:
+        return [n.id for n in self.nodes.values() if n.is_input and not n.is_context_input]
+
+    @property
+    def context_inputs(self) -> list[str]:
+        return [n.id for n in self.nodes.values() if n.is_context_input]
+
+    @property
+    def layers(self) -> list[GraphNode]:
+        """The non-input nodes, in inference order."""
+        return [self.nodes[i] for i in self.inference_order if not self.nodes[i].is_input]
+
+    @property
+    def terminals(self) -> list[GraphNode]:
+        return [n for n in self.layers if n.spec is not None and n.spec.terminal]
+
+    @property
+    def exact(self) -> bool:
+        """True when log_prob is the exact log-likelihood, False when it is a lower bound."""
+        return all(n.spec.exact() for n in self.layers if n.spec is not None)
+
+    def consumer(self, ref: PortRef) -> GraphNode | None:
+        """The node whose data input is ``ref`` (after the passes, there is exactly one)."""
+        for _, target, data in self.edges.out_edges(ref.node, data=True):
+            if data["kind"] == "data" and data["port"] == ref.port:
+                return self.nodes[target]
+        return None

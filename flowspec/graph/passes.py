@@ -1,0 +1,175 @@
+"""Compiler passes over the wired graph: port usage, cycles, shapes, generation order.
+
+Each pass reports into the same :class:`~flowspec.diagnostics.Reporter`, so a spec's
+mistakes are all shown at once. Invertibility and domain checks live in each node kind's
+shape rule (``NodeSpec.infer``), which the shape pass calls in inference order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+
+from flowspec.core.node import NodeCheck
+from flowspec.diagnostics import Reporter
+from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+
+__all__ = ["run_passes"]
+
+
+def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
+    """Check the graph and fill in port infos and the two topological orders."""
+    _check_port_usage(graph, reporter)
+    _check_terminals(graph, reporter)
+    if not _check_acyclic(graph, reporter):
+        return
+    position = {name: index for index, name in enumerate(graph.nodes)}
+    graph.inference_order = list(
+        nx.lexicographical_topological_sort(graph.edges, key=position.__getitem__)
+    )
+    _infer_shapes(graph, reporter)
+    if not reporter.has_errors:
+        _order_generation(graph, reporter, position)
+
+
+def _check_port_usage(graph: FlowGraph, reporter: Reporter) -> None:
+    """Every output port is consumed exactly once by a data edge (context may fan out)."""
+    consumers: dict[PortRef, list[GraphNode]] = defaultdict(list)
+    for node in graph.nodes.values():
+        for ref in node.inputs:
+            if ref is not None:
+                consumers[ref].append(node)
+        if node.context is not None and graph.nodes[node.context.node].is_input:
+            source = graph.nodes[node.context.node]
+            if not source.is_context_input:
+                reporter.error(
+                    "E204",
+                    f"input '{source.id}' is data, not context: data inputs are modelled, "
+                    "so they cannot condition a node",
+                    node.path + ("context",),
+                    node=node.id,
+                    hint=f"declare it with 'context: true', or condition on a node's output",
+                )
+    for node in graph.nodes.values():
+        if node.id in graph.broken or (node.spec is not None and node.spec.terminal):
+            continue
+        for port in node.output_ports:
+            ref = PortRef(node.id, port)
+            users = consumers.get(ref, [])
+            if node.is_context_input:
+                for user in users:
+                    reporter.error(
+                        "E204",
+                        f"context input '{node.id}' cannot be used as data ('in'); "
+                        "use it as 'context'",
+                        user.path + ("in",),
+                        node=user.id,
+                    )
+                continue
+            if not users:
+                reporter.error(
+                    "E203",
+                    f"output '{ref}' is never used: every path must end in a distribution",
+                    node.path,
+                    node=node.id,
+                    hint=f"feed it to another node or to a distribution, e.g. "
+                    f"{{kind: standard_normal, in: {ref}}}",
+                )
+            for user in users[1:]:
+                reporter.error(
+                    "E205",
+                    f"output '{ref}' is used twice (first by '{users[0].id}'): a flow cannot "
+                    "copy values and stay invertible",
+                    user.path + ("in",),
+                    node=user.id,
+                    hint="use a split node to route parts of it to different nodes, or "
+                    "'context' to condition on it",
+                )
+
+
+def _check_terminals(graph: FlowGraph, reporter: Reporter) -> None:
+    if not any(n.spec is not None and n.spec.terminal for n in graph.nodes.values()):
+        if not graph.broken:
+            reporter.error(
+                "E206",
+                "the graph has no distribution: log_prob needs a base density at the end",
+                ("nodes",),
+                hint="add e.g. prior: {kind: standard_normal, in: <last node>}",
+            )
+
+
+def _check_acyclic(graph: FlowGraph, reporter: Reporter) -> bool:
+    try:
+        cycle = nx.find_cycle(graph.edges)
+    except nx.NetworkXNoCycle:
+        return True
+    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    first = graph.nodes[names[0]]
+    reporter.error(
+        "E207",
+        f"the graph has a cycle: {' -> '.join(names)}",
+        first.path,
+        node=first.id,
+        hint="a flow is a directed acyclic graph; break the cycle by changing an 'in'",
+    )
+    return False
+
+
+def _infer_shapes(graph: FlowGraph, reporter: Reporter) -> None:
+    for name in graph.inference_order:
+        node = graph.nodes[name]
+        if node.is_input or node.spec is None:
+            continue
+        infos = [_port_info(graph, ref) for ref in node.inputs]
+        if not node.inputs or any(info is None for info in infos):
+            continue
+        context_info = None
+        if node.context is not None:
+            context_info = _port_info(graph, node.context)
+            if context_info is None:
+                continue
+        if len(infos) != len(node.spec.input_ports()):
+            continue
+        node.input_info = tuple(infos)
+        node.context_info = context_info
+        check = NodeCheck(reporter, node.id, node.path)
+        node.output_info = node.spec.infer(node.input_info, context_info, check)
+
+
+def _port_info(graph: FlowGraph, ref: PortRef | None):
+    if ref is None:
+        return None
+    source = graph.nodes[ref.node]
+    if source.output_info is None:
+        return None
+    return source.output_info[source.output_ports.index(ref.port)]
+
+
+def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, int]) -> None:
+    """Generation runs each node once every output and context value it needs is known."""
+    needs = nx.DiGraph()
+    layers = [n for n in graph.nodes.values() if not n.is_input]
+    needs.add_nodes_from(n.id for n in layers)
+    for node in layers:
+        for port in node.output_ports if not node.spec.terminal else ():
+            consumer = graph.consumer(PortRef(node.id, port))
+            needs.add_edge(consumer.id, node.id)
+        if node.context is not None and not graph.nodes[node.context.node].is_input:
+            producer_of_value = graph.consumer(node.context)
+            if producer_of_value is not None and producer_of_value.id != node.id:
+                needs.add_edge(producer_of_value.id, node.id)
+    try:
+        graph.generation_order = list(
+            nx.lexicographical_topological_sort(needs, key=lambda n: -position[n])
+        )
+    except nx.NetworkXUnfeasible:
+        cycle = [edge[0] for edge in nx.find_cycle(needs)]
+        first = graph.nodes[cycle[0]]
+        reporter.error(
+            "E208",
+            "the model cannot be sampled: in generation these nodes wait on each other's "
+            f"context: {' -> '.join(cycle + cycle[:1])}",
+            first.path,
+            node=first.id,
+        )

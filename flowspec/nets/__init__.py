@@ -1,0 +1,1 @@
+"""Conditioner networks: the neural nets that parameterize coupling and other layers."""

@@ -1,0 +1,26 @@
+"""The base of conditioner network specs."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+__all__ = ["NetSpec"]
+
+
+class NetSpec(BaseModel):
+    """A network from ``in_features`` to ``out_features`` features.
+
+    Subclasses declare ``kind: Literal["name"] = "name"``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+
+    @abstractmethod
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> nn.Module:
+        """The network; with ``zero_init`` its last layer starts at zero, so the layer it
+        parameterizes starts at the identity."""

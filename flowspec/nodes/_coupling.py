@@ -1,0 +1,121 @@
+"""What affine and additive coupling layers share: the mask and its checks.
+
+Coupling layers (Dinh et al. 2014, NICE, arXiv:1410.8516; Dinh et al. 2016, RealNVP,
+arXiv:1605.08803) leave one part ``x_a`` of the input unchanged and transform the other
+part ``x_b`` elementwise with parameters computed from ``x_a`` only, which is what makes
+them invertible with a triangular Jacobian.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.nets.choice import NetChoice
+
+__all__ = ["CouplingSpec", "MaskedSplit"]
+
+
+class CouplingSpec(NodeSpec):
+    """Fields and checks shared by coupling kinds."""
+
+    net: NetChoice = Field(default_factory=NetChoice, description="Conditioner network.")
+    mask: Literal["half", "alternate"] | list[Literal[0, 1]] = Field(
+        default="half",
+        description="Which features pass through unchanged and condition the rest (1) and "
+        "which are transformed (0): 'half' keeps the first half, 'alternate' every other "
+        "feature, or an explicit list of 0/1 per feature.",
+    )
+    accepts_context = True
+
+    def mask_vector(self, features: int) -> list[int]:
+        if self.mask == "half":
+            return [1] * (features // 2) + [0] * (features - features // 2)
+        if self.mask == "alternate":
+            return [1 - (i % 2) for i in range(features)]
+        return list(self.mask)
+
+    def check_coupling(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> bool:
+        """The shape and invertibility checks of every coupling layer."""
+        (x,) = inputs
+        ok = True
+        if len(x.shape) != 1:
+            check.error(
+                "E401",
+                f"{self.kind} with an mlp conditioner needs a flat input [D], got {x}",
+                "in",
+                hint="add {kind: flatten} before it",
+            )
+            return False
+        features = x.shape[0]
+        if features < 2:
+            check.error("E402", f"{self.kind} needs at least 2 features to split, got {x}", "in")
+            return False
+        if isinstance(self.mask, list) and len(self.mask) != features:
+            check.error(
+                "E403",
+                f"mask has {len(self.mask)} entries but the input has {features} features",
+                "mask",
+            )
+            return False
+        mask = self.mask_vector(features)
+        if all(mask):
+            check.error(
+                "E404",
+                "mask keeps every feature, so nothing is transformed",
+                "mask",
+                hint="mark the features to transform with 0",
+            )
+            ok = False
+        if not any(mask):
+            check.error(
+                "E405",
+                "mask transforms every feature, so the conditioner sees nothing it leaves "
+                "unchanged and the layer cannot be inverted from its output",
+                "mask",
+                hint="mark at least one feature with 1 (kept and conditioned on)",
+            )
+            ok = False
+        if context is not None and len(context.shape) != 1:
+            check.error(
+                "E406", f"context for an mlp conditioner must be flat [C], got {context}", "context"
+            )
+            ok = False
+        return ok
+
+
+class MaskedSplit(nn.Module):
+    """Splits features into the kept part ``a`` and the transformed part ``b`` and merges
+    them back. A contiguous 'half' mask uses slicing; other masks index with buffers."""
+
+    def __init__(self, mask: list[int]):
+        super().__init__()
+        keep = [i for i, m in enumerate(mask) if m]
+        change = [i for i, m in enumerate(mask) if not m]
+        self.contiguous = keep == list(range(len(keep)))
+        self.n_keep = len(keep)
+        order = keep + change
+        self.register_buffer("keep_index", torch.tensor(keep), persistent=False)
+        self.register_buffer("change_index", torch.tensor(change), persistent=False)
+        self.register_buffer("merge_index", torch.argsort(torch.tensor(order)), persistent=False)
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.contiguous:
+            return x[:, : self.n_keep], x[:, self.n_keep :]
+        return x.index_select(1, self.keep_index), x.index_select(1, self.change_index)
+
+    def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        joined = torch.cat([a, b], dim=1)
+        return joined if self.contiguous else joined.index_select(1, self.merge_index)
+
+
+def conditioner_input(a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+    """The conditioner sees the kept features, and the context when there is one."""
+    return a if context is None else torch.cat([a, context], dim=1)

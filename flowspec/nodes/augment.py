@@ -1,0 +1,89 @@
+"""Augment: append noise features drawn from a learned encoder.
+
+VFlow (Chen et al. 2020, "VFlow: More Expressive Generative Flows with Variational Data
+Augmentation", arXiv:2002.09741) and the augmentation surjection of SurVAE flows (Nielsen
+et al. 2020, arXiv:2007.02731). Inference draws ``e ~ q(e | x)`` with the
+reparameterisation trick and passes on ``z = concat(x, e)``; generation drops ``e``. Since
+
+    log p(x) = log E_q[p(z) / q(e | x)] >= E_q[log p(z) - log q(e | x)],
+
+the contribution ``-log q(e | x)`` of one draw gives an unbiased one-sample estimate of a
+lower bound (exact only when q is the model's posterior of e). The encoder is a
+conditional diagonal Gaussian given the flat input.
+
+Example::
+
+    {kind: augment, extra: 4, encoder: {net: {kind: mlp, hidden: [64]}}}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, PositiveInt
+
+from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import REAL, PortInfo
+from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+
+__all__ = ["AugmentSpec", "Augment"]
+
+
+class AugmentSpec(NodeSpec):
+    """VFlow augmentation: z = concat(x, e), e ~ q(e | x); flat inputs [D] -> [D + extra]."""
+
+    kind: Literal["augment"] = "augment"
+    extra: PositiveInt = Field(description="How many noise features to append to the input.")
+    encoder: ConditionalNormalParams = Field(
+        default_factory=ConditionalNormalParams,
+        description="Conditional Gaussian q(e | x) the added features are drawn from.",
+    )
+    summary = "VFlow augmentation: z = concat(x, e), e ~ q(e | x)"
+    reference = "Chen et al. 2020, VFlow, arXiv:2002.09741"
+    contribution = "-log q(e | x)"
+    bijective = False
+    stochastic_forward = True
+
+    def infer(self, inputs, context, check: NodeCheck):
+        (x,) = inputs
+        if len(x.shape) != 1:
+            check.error(
+                "E470",
+                f"augment needs a flat input [D], got {x}",
+                "in",
+                hint="add {kind: flatten} before it",
+            )
+            return None
+        if x.support.discrete:
+            check.error(
+                "E471",
+                f"augment needs real-valued inputs, got discrete values {x.support}: the "
+                "output would mix discrete and continuous features",
+                "in",
+                hint="add {kind: uniform_dequantization} before it",
+            )
+            return None
+        # The output holds x and real-valued noise: its support is the hull of both, the
+        # whole real line.
+        return (PortInfo((x.shape[0] + self.extra,), REAL),)
+
+    def build(self, inputs, context) -> Augment:
+        features = inputs[0].shape[0]
+        return Augment(features, self.encoder.build(features, (self.extra,)))
+
+
+class Augment(FlowLayer):
+    def __init__(self, features: int, encoder: ConditionalDiagonalNormal):
+        super().__init__()
+        self.features = features
+        self.encoder = encoder
+
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        e, log_q = self.encoder.sample_and_log_prob(x)
+        return torch.cat([x, e], dim=1), -log_q
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return z[:, : self.features]

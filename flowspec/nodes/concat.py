@@ -1,0 +1,130 @@
+"""Concatenate several inputs along the feature axis.
+
+The inverse of ``split`` (Dinh et al. 2016, RealNVP, arXiv:1605.08803, multi-scale
+architecture): it joins parts back into one tensor. Concatenation is a bijection between
+the tuple of inputs and the output and preserves volume, so its contribution is zero.
+
+Example::
+
+    joined: {kind: concat, in: [halves.out0, other]}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+
+from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo, Support
+
+__all__ = ["ConcatSpec", "Concat", "union_support"]
+
+
+def union_support(supports: list[Support]) -> Support | None:
+    """The smallest support of this module's kinds that holds every given support.
+
+    Discrete supports ``{0..K_i-1}`` join to ``{0..max K_i - 1}`` (their exact union).
+    Continuous supports join to their interval hull ``[min low, max high]``, which may
+    contain values no input takes (the hull of (0, 1) and (2, 3) is (0, 3)): the compiler
+    only uses supports to check domains, for which a hull is a safe over-approximation.
+    A mix of discrete and continuous supports has no useful common support (no density
+    describes it), so the answer is None and the caller reports it.
+    """
+    if all(s.discrete for s in supports):
+        return Support(levels=max(s.levels for s in supports if s.levels is not None))
+    if any(s.discrete for s in supports):
+        return None
+    low = min(s.low for s in supports)
+    high = max(s.high for s in supports)
+    return Support(low, high) if (low, high) != (-math.inf, math.inf) else Support()
+
+
+class ConcatSpec(NodeSpec):
+    """Concatenate two or more inputs along the feature axis (event axis 0)."""
+
+    kind: Literal["concat"] = "concat"
+    summary = "concatenate inputs along the feature axis"
+    reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    contribution = "0"
+
+    def input_ports(self) -> tuple[str, ...]:
+        count = len(self.in_) if isinstance(self.in_, list) else 1
+        return tuple(f"in{i}" for i in range(count))
+
+    def _input_path(self, i: int) -> tuple[str | int, ...]:
+        return ("in", i) if isinstance(self.in_, list) else ("in",)
+
+    def infer(self, inputs, context, check: NodeCheck):
+        if len(inputs) < 2:
+            check.error(
+                "E455",
+                f"concat needs at least 2 inputs, got {len(inputs)}",
+                "in",
+                hint="list the inputs to join, e.g. in: [a, b]",
+            )
+            return None
+        ok = True
+        first = inputs[0]
+        if len(first.shape) == 0:
+            check.error(
+                "E456",
+                "concat needs inputs with a feature axis, got a scalar event []",
+                *self._input_path(0),
+                hint="give the inputs a shape such as [D]",
+            )
+            return None
+        for i, x in enumerate(inputs[1:], start=1):
+            if len(x.shape) != len(first.shape):
+                check.error(
+                    "E457",
+                    f"concat inputs must have the same rank: input 0 is {first} "
+                    f"(rank {len(first.shape)}) but input {i} is {x} (rank {len(x.shape)})",
+                    *self._input_path(i),
+                    hint="reshape or flatten the inputs to the same rank first",
+                )
+                ok = False
+            elif x.shape[1:] != first.shape[1:]:
+                shapes = ", ".join(str(info) for info in inputs)
+                check.error(
+                    "E458",
+                    f"concat inputs must agree on every axis but the feature axis (axis 0): "
+                    f"input 0 is {first} but input {i} is {x} (inputs: {shapes})",
+                    *self._input_path(i),
+                    hint="only the first entry of the shapes may differ",
+                )
+                ok = False
+        if not ok:
+            return None
+        support = union_support([x.support for x in inputs])
+        if support is None:
+            found = ", ".join(f"input {i}: {x.support}" for i, x in enumerate(inputs))
+            check.error(
+                "E459",
+                f"concat cannot join discrete and continuous inputs ({found})",
+                "in",
+                hint="add {kind: uniform_dequantization} after the discrete inputs",
+            )
+            return None
+        features = sum(x.shape[0] for x in inputs)
+        return (PortInfo((features, *first.shape[1:]), support),)
+
+    def build(self, inputs, context) -> Concat:
+        return Concat([x.shape[0] for x in inputs])
+
+
+class Concat(FlowLayer):
+    def __init__(self, sizes: list[int]):
+        super().__init__()
+        self.sizes = list(sizes)
+
+    def forward(
+        self, *inputs: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.cat(inputs, dim=1), inputs[0].new_zeros(inputs[0].shape[0])
+
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
+        return tuple(z.split(self.sizes, dim=1))

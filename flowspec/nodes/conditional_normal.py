@@ -1,0 +1,97 @@
+"""Conditional diagonal normal base distribution ``p(z | c)``.
+
+``p(z | c) = N(z; mu(c), diag sigma(c)^2)`` with ``mu`` and ``sigma`` computed from the
+context port by a network (starting as N(0, I)). This is the conditional prior of the
+factored-out half in multi-scale flows (Dinh et al. 2016, RealNVP, arXiv:1605.08803;
+Kingma and Dhariwal 2018, Glow, arXiv:1807.03039, where the prior of the factored-out
+variables is computed from the remaining ones), and the base of conditional flows
+(Winkler et al. 2019, "Learning Likelihoods with Conditional Normalizing Flows",
+arXiv:1912.00042).
+
+Example::
+
+    halves: {kind: split, in: body, sizes: [4, 4]}
+    out_prior: {kind: conditional_normal, in: halves.out1, context: halves.out0}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field
+
+from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.nets.choice import NetChoice
+from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.nodes.standard_normal import check_real_valued
+
+__all__ = ["ConditionalNormalSpec", "ConditionalNormal"]
+
+
+class ConditionalNormalSpec(NodeSpec):
+    """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c."""
+
+    kind: Literal["conditional_normal"] = "conditional_normal"
+    net: NetChoice = Field(
+        default_factory=NetChoice,
+        description="Network from the flat context to the mean and scale of every element "
+        "(its last layer starts at zero: the density starts at N(0, I)).",
+    )
+    min_scale: float = Field(
+        default=1e-3,
+        gt=0.0,
+        lt=1.0,
+        description="Floor of the standard deviation: sigma = min_scale + softplus(.).",
+    )
+    summary = "conditional normal base distribution N(mu(c), diag sigma(c)^2)"
+    reference = "Kingma and Dhariwal 2018, Glow, arXiv:1807.03039"
+    contribution = "log N(z; mu(c), diag sigma(c)^2)"
+    terminal = True
+    accepts_context = True
+
+    def infer(self, inputs, context, check: NodeCheck):
+        check_real_valued(inputs[0], check)
+        if context is None:
+            check.error(
+                "E510",
+                "conditional_normal needs a context: the port it is conditioned on",
+                "context",
+                hint="name the port to condition on, e.g. context: split.out0",
+            )
+            return None
+        if len(context.shape) != 1:
+            check.error(
+                "E511",
+                f"the context of conditional_normal must be flat [C], got {context}",
+                "context",
+                hint="add {kind: flatten} to the context port first",
+            )
+            return None
+        return ()
+
+    def build(self, inputs, context) -> ConditionalNormal:
+        assert context is not None
+        params = ConditionalNormalParams(net=self.net, min_scale=self.min_scale)
+        return ConditionalNormal(params.build(context.numel, inputs[0].shape))
+
+
+class ConditionalNormal(DistributionLayer):
+    def __init__(self, density: ConditionalDiagonalNormal):
+        super().__init__()
+        self.density = density
+
+    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        if context is None:
+            raise ValueError("conditional_normal needs a context tensor")
+        return self.density.log_prob(z, context)
+
+    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
+        if context is None:
+            raise ValueError("conditional_normal needs a context tensor to sample")
+        if context.shape[0] != n:
+            raise ValueError(
+                f"conditional_normal draws one sample per context row: n={n} but the "
+                f"context has {context.shape[0]} rows"
+            )
+        return self.density.sample(context)

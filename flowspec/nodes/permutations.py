@@ -1,0 +1,137 @@
+"""Fixed permutations of the feature axis: ``reverse`` and ``shuffle``.
+
+Stacked coupling layers must alternate which features they transform; NICE and RealNVP
+(Dinh et al. 2014, arXiv:1410.8516; Dinh et al. 2016, arXiv:1605.08803) reverse the
+feature order between layers, and Glow (Kingma and Dhariwal 2018, arXiv:1807.03039)
+compares reversing with a fixed random shuffle. A permutation has ``|det| = 1``, so its
+contribution is zero. It acts on event axis 0 (features of ``[D]``, channels of
+``[C, H, W]``), whatever the event shape.
+
+Example::
+
+    {kind: shuffle, seed: 3}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, NonNegativeInt
+from torch import nn
+
+from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+
+__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order", "check_feature_axis"]
+
+
+def check_feature_axis(x: PortInfo, kind: str, check: NodeCheck) -> bool:
+    """Kinds that act on event axis 0 need one (E411)."""
+    if len(x.shape) == 0:
+        check.error(
+            "E411",
+            f"{kind} acts on the feature axis (event axis 0) but its input is a scalar "
+            f"event {x}",
+            "in",
+            hint="give the input an event shape such as [D]",
+        )
+        return False
+    return True
+
+
+def shuffle_order(features: int, seed: int) -> list[int]:
+    """The fixed random order of ``shuffle``, reproducible from the seed."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randperm(features, generator=generator).tolist()
+
+
+class _PermutationSpec(NodeSpec):
+    """What both permutation kinds share: the feature-axis checks and the module."""
+
+    contribution = "0"
+
+    def order(self, features: int) -> list[int]:
+        raise NotImplementedError
+
+    def _identity_hint(self) -> str:
+        raise NotImplementedError
+
+    def infer(self, inputs, context, check: NodeCheck):
+        (x,) = inputs
+        if not check_feature_axis(x, self.kind, check):
+            return None
+        features = x.shape[0]
+        if self.order(features) == list(range(features)):
+            check.warning(
+                "W410",
+                f"{self.kind} of {features} feature{'s' if features != 1 else ''} leaves "
+                "the order unchanged, so this node does nothing",
+                *(("seed",) if features > 1 else ("in",)),
+                hint=self._identity_hint(),
+            )
+        return (x,)
+
+
+class ReverseSpec(_PermutationSpec):
+    """Reverses the order of the features (event axis 0)."""
+
+    kind: Literal["reverse"] = "reverse"
+    summary = "reverse the feature axis (event axis 0), volume preserving"
+    reference = (
+        "Dinh et al. 2014, NICE: Non-linear Independent Components Estimation, arXiv:1410.8516"
+    )
+
+    def order(self, features: int) -> list[int]:
+        return list(range(features - 1, -1, -1))
+
+    def _identity_hint(self) -> str:
+        return "remove it: a single feature cannot be reordered"
+
+    def build(self, inputs, context) -> nn.Module:
+        # The order follows from the shape, so it is not saved with the weights.
+        return Permutation(self.order(inputs[0].shape[0]), persistent=False)
+
+
+class ShuffleSpec(_PermutationSpec):
+    """A fixed random permutation of the features (event axis 0), drawn from ``seed``."""
+
+    kind: Literal["shuffle"] = "shuffle"
+    seed: NonNegativeInt = Field(
+        default=0, description="Seed of the random permutation (reproducible, and saved)."
+    )
+    summary = "fixed random permutation of the feature axis (event axis 0), from a seed"
+    reference = (
+        "Kingma and Dhariwal 2018, Glow: Generative Flow with Invertible 1x1 Convolutions, "
+        "arXiv:1807.03039"
+    )
+
+    def order(self, features: int) -> list[int]:
+        return shuffle_order(features, self.seed)
+
+    def _identity_hint(self) -> str:
+        return "choose another seed, or use {kind: reverse}"
+
+    def build(self, inputs, context) -> nn.Module:
+        # Saved in state_dict: a model must keep its permutation even if a later torch
+        # draws a different one from the same seed.
+        return Permutation(self.order(inputs[0].shape[0]), persistent=True)
+
+
+class Permutation(FlowLayer):
+    """``z[:, i] = x[:, order[i]]`` along tensor dim 1 (event axis 0); zero contribution."""
+
+    def __init__(self, order: list[int], persistent: bool = True):
+        super().__init__()
+        index = torch.tensor(order, dtype=torch.long)
+        self.register_buffer("index", index, persistent=persistent)
+        self.register_buffer("inverse_index", torch.argsort(index), persistent=persistent)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+        return x.index_select(1, self.index), x.new_zeros(x.shape[0])
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return z.index_select(1, self.inverse_index)
+
+    def extra_repr(self) -> str:
+        return f"features={self.index.numel()}"

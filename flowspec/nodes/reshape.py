@@ -1,0 +1,86 @@
+"""Reshape and flatten the event: change the shape, keep the values.
+
+A pure re-indexing, used between image-shaped layers ([C, H, W]) and flat layers ([D]),
+e.g. around the squeeze/factor-out steps of multi-scale flows (Dinh et al. 2016, RealNVP,
+arXiv:1605.08803). It is a bijection that preserves volume: contribution zero, and the
+support of every value is unchanged.
+
+Examples::
+
+    flat: {kind: flatten, in: image}
+    image: {kind: reshape, in: flat, shape: [1, 8, 8]}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, PositiveInt
+
+from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo, numel
+
+__all__ = ["ReshapeSpec", "FlattenSpec", "Reshape"]
+
+
+class ReshapeSpec(NodeSpec):
+    """Reshape the event to ``shape`` (same number of elements, row-major order)."""
+
+    kind: Literal["reshape"] = "reshape"
+    shape: list[PositiveInt] = Field(
+        min_length=1,
+        description="The new event shape, without the batch axis; its number of elements "
+        "must equal the input's.",
+    )
+    summary = "reshape the event (values unchanged)"
+    reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    contribution = "0"
+
+    def infer(self, inputs, context, check: NodeCheck):
+        (x,) = inputs
+        shape = tuple(self.shape)
+        if numel(shape) != x.numel:
+            check.error(
+                "E460",
+                f"cannot reshape {x} ({x.numel} elements) to "
+                f"[{', '.join(map(str, shape))}] ({numel(shape)} elements)",
+                "shape",
+                hint=f"choose a shape whose sizes multiply to {x.numel}",
+            )
+            return None
+        return (x.with_shape(shape),)
+
+    def build(self, inputs, context) -> Reshape:
+        return Reshape(inputs[0].shape, tuple(self.shape))
+
+
+class FlattenSpec(NodeSpec):
+    """Flatten the event to one axis ``[numel]``."""
+
+    kind: Literal["flatten"] = "flatten"
+    summary = "flatten the event to [numel] (values unchanged)"
+    reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    contribution = "0"
+
+    def infer(self, inputs, context, check: NodeCheck):
+        (x,) = inputs
+        return (x.with_shape((x.numel,)),)
+
+    def build(self, inputs, context) -> Reshape:
+        return Reshape(inputs[0].shape, (inputs[0].numel,))
+
+
+class Reshape(FlowLayer):
+    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+        super().__init__()
+        self.in_shape = tuple(in_shape)
+        self.out_shape = tuple(out_shape)
+
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return x.reshape(x.shape[0], *self.out_shape), x.new_zeros(x.shape[0])
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return z.reshape(z.shape[0], *self.in_shape)

@@ -1,0 +1,1 @@
+"""Spec front end: loading YAML specs into plain, located data."""

@@ -1,0 +1,115 @@
+"""The top level of a spec file, as pydantic models.
+
+Node entries are validated one at a time by :mod:`flowspec.spec.validate` (so every
+mistake is reported with its own location); the union model built by :func:`document_model`
+describes the whole file for the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model
+
+from flowspec.core.node import PortRefs
+from flowspec.core.registry import node_kinds
+
+__all__ = [
+    "InputSpec",
+    "BlockUse",
+    "Header",
+    "IDENTIFIER",
+    "is_identifier",
+    "document_model",
+    "SPEC_VERSION",
+    "RESERVED",
+]
+
+SPEC_VERSION = "1"
+IDENTIFIER = r"^[A-Za-z][A-Za-z0-9_]*$"
+_IDENTIFIER = re.compile(IDENTIFIER)
+#: Names a spec may not use for inputs and nodes because generated code uses them.
+RESERVED = frozenset(
+    {
+        "self", "n", "nodes", "logp", "latents", "contributions", "contribution",
+        "context", "torch", "FlowModel", "Trace", "build_model", "SPEC_TEXT",
+    }
+)
+
+
+def is_identifier(name: object) -> bool:
+    """Node ids and input names become Python identifiers in emitted code: letters, digits
+    and single underscores, starting with a letter, not a keyword or a reserved name."""
+    return (
+        isinstance(name, str)
+        and bool(_IDENTIFIER.match(name))
+        and "__" not in name
+        and not keyword.iskeyword(name)
+        and name not in RESERVED
+    )
+
+
+class InputSpec(BaseModel):
+    """A data input of the flow (or a conditioning input with ``context: true``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape: list[PositiveInt] = Field(min_length=1, description="Event shape, without batch axis.")
+    levels: int | None = Field(
+        default=None,
+        ge=2,
+        description="For discrete data: the number of values, 0 .. levels-1.",
+    )
+    low: float | None = Field(default=None, description="Lower bound of the values, if any.")
+    high: float | None = Field(default=None, description="Upper bound of the values, if any.")
+    context: bool = Field(
+        default=False,
+        description="A conditioning input: it is given, not modelled, and may feed several "
+        "nodes' context.",
+    )
+
+
+class BlockUse(BaseModel):
+    """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    block: str = Field(description="Name of a block under 'blocks'.")
+    repeat: PositiveInt = Field(default=1, description="How many times the chain is repeated.")
+    in_: PortRefs = Field(alias="in", description="Where the first node's input comes from.")
+    context: str | None = Field(
+        default=None, description="Context passed to every node of the block that accepts one."
+    )
+
+
+class Header(BaseModel):
+    """The fields of a spec besides its graph."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    flowspec: Literal["1"] = Field(description="Spec format version.")
+    name: str = Field(min_length=1, description="Name of the model.")
+    description: str | None = Field(default=None, description="Free text.")
+
+
+def document_model() -> type[BaseModel]:
+    """A pydantic model of the whole spec file, with every registered node kind."""
+    kinds = tuple(node_kinds().values())
+    node = Annotated[Union[kinds], Field(discriminator="kind")]  # noqa: UP007
+    entry: Any = Union[node, BlockUse]  # noqa: UP007
+    return create_model(
+        "FlowSpec",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
+        flowspec=(Literal["1"], Field(description="Spec format version.")),
+        name=(str, Field(description="Name of the model.")),
+        description=(str | None, Field(default=None, description="Free text.")),
+        inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
+        blocks=(
+            dict[str, list[node]],
+            Field(default_factory=dict, description="Reusable chains of nodes, by name."),
+        ),
+        nodes=(dict[str, entry], Field(description="The graph: node id -> node or block use.")),
+    )

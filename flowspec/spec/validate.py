@@ -1,0 +1,314 @@
+"""Loaded YAML data -> typed spec models, with every problem reported at its location.
+
+Each input, block element and node is validated on its own, so one bad node does not
+hide the mistakes of the others, and pydantic's errors are turned into diagnostics with
+the spec path, ``file:line:col`` and a did-you-mean hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from flowspec.core.node import NodeSpec
+from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
+from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
+from flowspec.spec.document import RESERVED, BlockUse, Header, InputSpec, is_identifier
+
+__all__ = ["SpecModel", "validate_document"]
+
+TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "inputs", "blocks", "nodes")
+
+
+@dataclass
+class SpecModel:
+    """A spec after structural validation: typed, but its graph not yet checked."""
+
+    header: Header | None
+    inputs: dict[str, InputSpec] = field(default_factory=dict)
+    blocks: dict[str, list[NodeSpec]] = field(default_factory=dict)
+    nodes: dict[str, NodeSpec | BlockUse] = field(default_factory=dict)
+    #: Names that were declared but failed validation: references to them are not errors.
+    broken: set[str] = field(default_factory=set)
+
+
+def validate_document(data: Any, reporter: Reporter) -> SpecModel:
+    """Validate the loaded top-level mapping; every problem goes to ``reporter``."""
+    for key in data:
+        if key not in TOP_LEVEL_FIELDS:
+            reporter.error(
+                "E102",
+                f"unknown top-level field '{key}'",
+                (key,),
+                hint=did_you_mean(key, TOP_LEVEL_FIELDS)
+                or f"expected one of: {', '.join(TOP_LEVEL_FIELDS)}",
+            )
+    header = _validate_model(Header, data, (), reporter)
+    spec = SpecModel(header=header)
+    for section in ("inputs", "nodes"):
+        if section not in data:
+            reporter.error("E103", f"missing required field '{section}'", ())
+    for name, entry in _mapping(data, "inputs", reporter).items():
+        if _check_name(name, ("inputs", name), reporter):
+            value = _validate_model(InputSpec, entry, ("inputs", name), reporter)
+            if value is not None and _check_input(value, ("inputs", name), reporter):
+                spec.inputs[name] = value
+                continue
+        spec.broken.add(str(name))
+    if not spec.inputs and "inputs" in data and not spec.broken:
+        reporter.error("E103", "a spec needs at least one input", ("inputs",))
+    for name, entries in _mapping(data, "blocks", reporter).items():
+        spec.blocks[name] = _validate_block(name, entries, reporter)
+    for name, entry in _mapping(data, "nodes", reporter).items():
+        path = ("nodes", name)
+        node = _validate_node(entry, path, reporter) if _check_name(name, path, reporter) else None
+        if node is None:
+            spec.broken.add(str(name))
+            continue
+        if name in spec.inputs:
+            reporter.error(
+                "E108", f"'{name}' names both an input and a node", path, node=str(name)
+            )
+        if isinstance(node, BlockUse) and node.block not in spec.blocks:
+            reporter.error(
+                "E111",
+                f"unknown block '{node.block}'",
+                path + ("block",),
+                node=name,
+                hint=did_you_mean(node.block, spec.blocks)
+                or f"blocks defined: {', '.join(spec.blocks) or 'none'}",
+            )
+            spec.broken.add(name)
+            continue
+        spec.nodes[name] = node
+    if "nodes" in data and not spec.nodes and not spec.broken:
+        reporter.error("E103", "a spec needs at least one node", ("nodes",))
+    return spec
+
+
+def _mapping(data: dict, key: str, reporter: Reporter) -> dict:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        reporter.error(
+            "E104", f"'{key}' must be a mapping of names to entries, got {_kind_of(value)}", (key,)
+        )
+        return {}
+    return value
+
+
+def _check_name(name: Any, path: SpecPath, reporter: Reporter) -> bool:
+    if is_identifier(name):
+        return True
+    reporter.error(
+        "E107",
+        f"'{name}' is not a valid name: names become Python identifiers in generated code",
+        path,
+        hint="use letters, digits and single underscores, starting with a letter; not a "
+        f"Python keyword nor one of: {', '.join(sorted(RESERVED))}",
+    )
+    return False
+
+
+def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
+    if value.levels is not None and (value.low is not None or value.high is not None):
+        reporter.error(
+            "E112",
+            "an input is either discrete (levels) or continuous (low/high), not both",
+            path,
+        )
+        return False
+    if value.low is not None and value.high is not None and value.low >= value.high:
+        reporter.error("E112", f"low ({value.low}) must be below high ({value.high})", path)
+        return False
+    return True
+
+
+def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec]:
+    path: SpecPath = ("blocks", name)
+    if not is_identifier(name):
+        _check_name(name, path, reporter)
+    if not isinstance(entries, list) or not entries:
+        reporter.error("E104", "a block is a non-empty list of nodes", path)
+        return []
+    chain = []
+    for index, entry in enumerate(entries):
+        node = _validate_node(entry, path + (index,), reporter, in_block=True)
+        if node is None:
+            continue
+        if isinstance(node, BlockUse):
+            reporter.error(
+                "E110", "blocks cannot contain other blocks", path + (index, "block"), node=name
+            )
+            continue
+        if node.in_ is not None:
+            reporter.error(
+                "E109",
+                "a node inside a block takes its input from the node before it",
+                path + (index, "in"),
+                node=name,
+                hint="remove 'in'; give the block's input where the block is used",
+            )
+        if node.terminal or len(node.input_ports()) != 1 or len(node.output_ports()) != 1:
+            reporter.error(
+                "E110",
+                f"'{node.kind}' cannot be part of a block: blocks are chains of nodes with "
+                "one input and one output",
+                path + (index, "kind"),
+                node=name,
+            )
+            continue
+        chain.append(node)
+    return chain
+
+
+def _validate_node(
+    entry: Any, path: SpecPath, reporter: Reporter, in_block: bool = False
+) -> NodeSpec | BlockUse | None:
+    name = str(path[-1]) if not in_block else str(path[1])
+    if not isinstance(entry, dict):
+        reporter.error(
+            "E101",
+            f"a node must be a mapping with 'kind' (or 'block'), got {_kind_of(entry)}",
+            path,
+            node=name,
+        )
+        return None
+    if "block" in entry and not in_block:
+        return _validate_model(BlockUse, entry, path, reporter, node=name)
+    kind = entry.get("kind")
+    kinds = node_kinds()
+    if kind is None:
+        reporter.error(
+            "E105",
+            "node has no 'kind'" + ("" if in_block else " (nor 'block')"),
+            path,
+            node=name,
+            hint="run `flowspec nodes` to list the kinds",
+        )
+        return None
+    if not isinstance(kind, str) or kind not in kinds:
+        reporter.error(
+            "E106",
+            f"unknown node kind '{kind}'",
+            path + ("kind",),
+            node=name,
+            hint=NOT_INVERTIBLE.get(str(kind))
+            or did_you_mean(str(kind), kinds)
+            or "run `flowspec nodes` to list the kinds",
+        )
+        return None
+    return _validate_model(kinds[kind], entry, path, reporter, node=name)
+
+
+def _validate_model(
+    model: type[BaseModel], data: Any, path: SpecPath, reporter: Reporter, node: str | None = None
+) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for where, messages, error_type in _group_errors(error, data):
+            _report_pydantic(model, data, path, where, messages, error_type, reporter, node)
+        return None
+
+
+def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, list[str], str]]:
+    """pydantic reports one error per union member; keep one entry per spec path."""
+    grouped: dict[SpecPath, tuple[list[str], str]] = {}
+    for item in error.errors():
+        where = _data_path(data, item["loc"])
+        messages, _ = grouped.setdefault(where, ([], item["type"]))
+        text = item["msg"]
+        if text not in messages:
+            messages.append(text)
+    return [(where, messages, kind) for where, (messages, kind) in grouped.items()]
+
+
+def _data_path(data: Any, loc: tuple) -> SpecPath:
+    """The part of pydantic's ``loc`` that indexes real data (union tags are dropped)."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+        elif isinstance(current, dict) and not isinstance(part, int) and part == loc[-1]:
+            path.append(part)  # a missing key: keep its name for the message
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _report_pydantic(
+    model: type[BaseModel],
+    data: Any,
+    path: SpecPath,
+    where: SpecPath,
+    messages: list[str],
+    error_type: str,
+    reporter: Reporter,
+    node: str | None,
+) -> None:
+    full = path + where
+    field_name = str(where[-1]) if where else ""
+    if error_type == "extra_forbidden":
+        known = _field_names(model, where[:-1], data)
+        reporter.error(
+            "E102",
+            f"unknown field '{field_name}'",
+            full,
+            node=node,
+            hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
+        )
+    elif error_type == "missing":
+        reporter.error("E103", f"missing required field '{field_name}'", full, node=node)
+    else:
+        found = _value_at(data, where)
+        reporter.error(
+            "E104",
+            f"invalid value {_show(found)} for '{field_name or 'entry'}': " + "; or ".join(messages),
+            full,
+            node=node,
+        )
+
+
+def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
+    """Field names (by alias) of the (sub)model an unknown key was found in."""
+    current: Any = model
+    for part in sub_path:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = current.model_fields.get(part) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        annotation = getattr(info, "annotation", None)
+        current = annotation if isinstance(annotation, type) else None
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return []
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _value_at(data: Any, where: SpecPath) -> Any:
+    for part in where:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind_of(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,76 @@
+"""Independent checks that node kinds are tested against (DESIGN.md, 'Oracles')."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.func import jacrev
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo, Support
+from flowspec.core.registry import node_kinds
+from flowspec.diagnostics import Reporter
+
+__all__ = ["make_node", "infer_node", "autograd_logdet", "assert_logdet_matches", "randomize_"]
+
+
+def make_node(
+    spec: dict[str, Any],
+    *shapes: tuple[int, ...],
+    support: Support | None = None,
+    context: tuple[int, ...] | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> tuple[NodeSpec, torch.nn.Module, tuple[PortInfo, ...]]:
+    """Validate a node spec, run its shape rule (asserting no errors) and build its module."""
+    node = node_kinds()[spec["kind"]].model_validate(spec)
+    inputs = tuple(PortInfo(tuple(s), support or Support()) for s in shapes)
+    ctx = PortInfo(tuple(context)) if context is not None else None
+    reporter = Reporter()
+    outputs = node.infer(inputs, ctx, NodeCheck(reporter, "node", ("nodes", "node")))
+    assert not reporter.has_errors, [d.format() for d in reporter.diagnostics]
+    assert outputs is not None
+    return node, node.build(inputs, ctx).to(dtype), outputs
+
+
+def infer_node(
+    spec: dict[str, Any], *shapes: tuple[int, ...], support: Support | None = None
+) -> tuple[tuple[PortInfo, ...] | None, Reporter]:
+    """Run only the shape rule; return the outputs and the reporter to inspect diagnostics."""
+    node = node_kinds()[spec["kind"]].model_validate(spec)
+    inputs = tuple(PortInfo(tuple(s), support or Support()) for s in shapes)
+    reporter = Reporter()
+    outputs = node.infer(inputs, None, NodeCheck(reporter, "node", ("nodes", "node")))
+    return outputs, reporter
+
+
+def autograd_logdet(fn, x: torch.Tensor) -> torch.Tensor:
+    """log|det dz/dx| per sample, from the full autograd Jacobian of a single-sample map.
+
+    ``fn`` maps a batch ``(B, *event)`` to a batch ``(B, *event')`` with the same number of
+    elements per sample; each sample's Jacobian is computed separately.
+    """
+    results = []
+    for row in x:
+        jac = jacrev(lambda v: fn(v.unsqueeze(0)).squeeze(0))(row)
+        n = row.numel()
+        results.append(torch.linalg.slogdet(jac.reshape(n, n))[1])
+    return torch.stack(results)
+
+
+def assert_logdet_matches(layer: torch.nn.Module, x: torch.Tensor, atol: float = 1e-8) -> None:
+    """The layer's contribution equals log|det| of its autograd Jacobian (float64)."""
+    layer.eval()
+    _, contribution = layer(x)
+    expected = autograd_logdet(lambda v: layer(v)[0], x)
+    torch.testing.assert_close(contribution, expected, atol=atol, rtol=1e-7)
+
+
+def randomize_(module: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> torch.nn.Module:
+    """Move every parameter away from its (often identity) initialisation, so that tests
+    exercise a non-trivial map."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=generator, dtype=p.dtype))
+    return module
