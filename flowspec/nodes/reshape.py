@@ -19,7 +19,7 @@ import torch
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo, numel
+from flowspec.core.ports import numel
 
 __all__ = ["ReshapeSpec", "FlattenSpec", "Reshape"]
 

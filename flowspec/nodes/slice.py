@@ -25,7 +25,7 @@ import torch
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo, numel
+from flowspec.core.ports import numel
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 from flowspec.nodes.standard_normal import check_real_valued
 

@@ -18,7 +18,6 @@ import torch
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo
 
 __all__ = ["SplitSpec", "Split"]
 

@@ -16,9 +16,12 @@ uniform ``q(u) = 1`` on the cell, so by Jensen
 
 One draw of ``u`` gives an unbiased estimate of this lower bound.
 
-``u`` is clamped to ``[1e-6, 1 - 1e-6]`` and ``z`` below ``1 - eps(dtype)`` so that ``z`` is
-strictly inside (0, 1) in float32 as well (a following logit stays finite); the clamp
-moves a probability of 2e-6 and does not change the contribution.
+``u`` is clamped to ``[m, 1 - m]`` with ``m = max(1e-6, 4 K eps(dtype))`` (1e-6 in
+float64, about 1.2e-4 in float32 for K = 256): then ``x + u`` cannot round to ``x + 1`` or
+to ``x``, so ``z`` is strictly inside (0, 1) (a following logit stays finite) and
+``floor(z * K)`` recovers ``x`` exactly, in float32 as well. The clamp moves a probability
+of ``2 m`` per element to the edges of the cell and is ignored in the contribution. (In
+float32, K much above 2^16 leaves too few representable values per cell; use float64.)
 
 Example::
 
@@ -81,9 +84,9 @@ class UniformDequantization(FlowLayer):
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        u = torch.rand_like(x).clamp(NOISE_MARGIN, 1.0 - NOISE_MARGIN)
-        z = ((x + u) / self.levels).clamp(max=1.0 - torch.finfo(x.dtype).eps)
-        return z, x.new_full((x.shape[0],), self.log_det)
+        margin = max(NOISE_MARGIN, 4 * self.levels * torch.finfo(x.dtype).eps)
+        u = torch.rand_like(x).clamp(margin, 1.0 - margin)
+        return (x + u) / self.levels, x.new_full((x.shape[0],), self.log_det)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return torch.floor(z * self.levels).clamp(0, self.levels - 1)
