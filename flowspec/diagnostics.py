@@ -82,11 +82,16 @@ class Diagnostic:
         return self.format()
 
 
+def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
+    where = diagnostic.location
+    return (where.file, where.line, where.col) if where else ("", 0, 0)
+
+
 class SpecError(Exception):
     """Raised when a spec has at least one error; carries every diagnostic found."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = list(diagnostics)
+        self.diagnostics = sorted(diagnostics, key=_position)
         super().__init__(self.format())
 
     def format(self) -> str:
