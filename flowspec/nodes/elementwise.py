@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Callable, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -134,6 +134,15 @@ class ElementwiseSpec(NodeSpec):
         "preprocessing); Rezende and Mohamed 2015, arXiv:1505.05770"
     )
     contribution = "sum log|f'(x)|"
+
+    def describe(self) -> dict[str, Any]:
+        """Only the fields the chosen fn uses, for tables and drawings."""
+        settings = super().describe()
+        return {
+            name: value
+            for name, value in settings.items()
+            if name not in FN_FIELDS or self.fn in FN_FIELDS[name]
+        }
 
     def domain(self) -> tuple[float, float]:
         """The values the map accepts, as a closed interval."""
@@ -336,7 +345,9 @@ class LeakyReLU(Elementwise):
 
 
 class Sigmoid(Elementwise):
-    """``z = 1 / (1 + exp(-x))``, real -> (0, 1); ``log sigma'(x) = -softplus(-x) - softplus(x)``."""
+    """``z = 1 / (1 + exp(-x))``, real -> (0, 1).
+
+    ``log sigmoid'(x) = -softplus(-x) - softplus(x)``, stable for large ``|x|``."""
 
     fn = "sigmoid"
 
