@@ -37,12 +37,14 @@ class AffineCouplingSpec(CouplingSpec):
     summary = "RealNVP affine coupling: z_b = x_b * exp(s(x_a)) + t(x_a)"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         if not self.check_coupling(inputs, context, check):
             return None
         return (PortInfo(inputs[0].shape, REAL),)
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
         features = inputs[0].shape[0]
         mask = self.mask_vector(features)
         n_keep = sum(mask)
@@ -58,11 +60,15 @@ class AffineCoupling(FlowLayer):
         self.net = net
         self.scale_bound = scale_bound
 
-    def _scale_shift(self, a: torch.Tensor, context: torch.Tensor | None):
+    def _scale_shift(
+        self, a: torch.Tensor, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         raw_scale, shift = self.net(conditioner_input(a, context)).chunk(2, dim=1)
         return self.scale_bound * torch.tanh(raw_scale / self.scale_bound), shift
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self.parts.split(x)
         log_scale, shift = self._scale_shift(a, context)
         z = self.parts.merge(a, b * torch.exp(log_scale) + shift)

@@ -48,11 +48,13 @@ class StandardNormalSpec(NodeSpec):
     contribution = "log N(z; 0, I)"
     terminal = True
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...]:
         check_real_valued(inputs[0], check)
         return ()
 
-    def build(self, inputs, context):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> StandardNormal:
         return StandardNormal(inputs[0].shape)
 
 
