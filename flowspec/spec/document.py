@@ -104,7 +104,7 @@ def document_model() -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
         flowspec=(Literal["1"], Field(description="Spec format version.")),
-        name=(str, Field(description="Name of the model.")),
+        name=(str, Field(min_length=1, description="Name of the model.")),
         description=(str | None, Field(default=None, description="Free text.")),
         inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
         blocks=(
