@@ -1,0 +1,143 @@
+"""Checkpoints: a model's weights and the spec that builds it, in one safetensors file.
+
+The tensors are the model's ``state_dict``; the safetensors metadata (plain strings)
+holds the spec text and file name, the flowspec version that wrote it and any user
+metadata (stored under ``meta.<key>``). Loading recompiles the stored spec, so a
+checkpoint needs no spec file beside it, and safetensors never executes code on load.
+Files are written to a temporary file in the same directory, flushed to disk and moved
+into place with ``os.replace``, so a crash leaves either the old file or the new one.
+
+Example::
+
+    >>> save_checkpoint("moons.safetensors", model, meta={"data": "moons"})  # doctest: +SKIP
+    >>> model, meta = load_checkpoint("moons.safetensors")                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
+
+import flowspec
+from flowspec.diagnostics import SpecError
+from flowspec.emit.runtime import FlowModel
+from flowspec.spec.loader import load_spec_text
+
+__all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "save_checkpoint"]
+
+FORMAT = "flowspec-checkpoint-1"
+"""The value of the ``format`` metadata key; files without it are not checkpoints."""
+_FORMAT, _SPEC, _FILE, _VERSION, _META = (
+    "format",
+    "spec_text",
+    "spec_file",
+    "flowspec_version",
+    "meta.",
+)
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, unreadable, not written by flowspec or does not match its
+    spec; the message says which and names the file."""
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], model: FlowModel, *, meta: dict[str, str] | None = None
+) -> Path:
+    """Write ``model``'s weights and spec to ``path`` atomically; returns the path.
+    ``meta`` is extra string metadata (e.g. the data set and the number of steps)."""
+    checked = getattr(model, "checked", None)
+    if checked is None:
+        raise ValueError("the model carries no spec to save; build it with flowspec.compile")
+    meta = dict(meta or {})
+    bad = [k for k, v in meta.items() if not (isinstance(k, str) and isinstance(v, str))]
+    if bad:
+        raise TypeError(f"checkpoint metadata must map strings to strings; bad entries: {bad}")
+    metadata = {
+        _FORMAT: FORMAT,
+        _SPEC: checked.loaded.text,
+        _FILE: checked.loaded.source.file,
+        _VERSION: flowspec.__version__,
+        **{_META + key: value for key, value in meta.items()},
+    }
+    tensors = {
+        name: tensor.detach().cpu().contiguous().clone()
+        for name, tensor in model.state_dict().items()
+    }
+    payload = save(tensors, metadata=metadata)
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A hidden sibling, created exclusively (with the umask's usual permissions).
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(temporary, "xb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors and metadata of a safetensors file, or a :class:`CheckpointError`."""
+    if not path.is_file():
+        reason = "is a directory" if path.is_dir() else "does not exist"
+        raise CheckpointError(f"checkpoint '{path}' {reason}")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as file:
+            metadata = file.metadata() or {}
+            tensors = {name: file.get_tensor(name) for name in file.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise CheckpointError(
+            f"checkpoint '{path}' is corrupt or not a safetensors file: {error}"
+        ) from None
+    if metadata.get(_FORMAT) != FORMAT or _SPEC not in metadata:
+        raise CheckpointError(
+            f"'{path}' is a safetensors file but not a flowspec checkpoint (it holds no "
+            "spec); write checkpoints with flowspec's save_checkpoint"
+        )
+    return tensors, metadata
+
+
+def _float_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype | None:
+    """The one floating dtype of the stored tensors, if they share one."""
+    dtypes = {t.dtype for t in tensors.values() if t.is_floating_point()}
+    return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, str]]:
+    """Rebuild the model stored at ``path`` from its spec, load its weights, and return it
+    in eval mode with the user metadata given to :func:`save_checkpoint`."""
+    path = Path(path)
+    tensors, metadata = _read(path)
+    saved_with = metadata.get(_VERSION, "an unknown version")
+    versions = f"saved with flowspec {saved_with}, this is {flowspec.__version__}"
+    try:
+        loaded = load_spec_text(metadata[_SPEC], file=metadata.get(_FILE, "<checkpoint>"))
+        model = flowspec.compile(loaded)
+    except SpecError as error:
+        raise CheckpointError(
+            f"the spec stored in checkpoint '{path}' does not compile ({versions}):\n"
+            f"{error.format()}"
+        ) from None
+    dtype = _float_dtype(tensors)
+    if dtype is not None:
+        model.to(dtype)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"the weights in checkpoint '{path}' do not match its spec ({versions}): {error}"
+        ) from None
+    model.eval()
+    user_meta = {k[len(_META) :]: v for k, v in metadata.items() if k.startswith(_META)}
+    return model, user_meta

@@ -1,0 +1,210 @@
+"""Pictures of samples and densities, written straight to image files.
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no display and no
+change to the global backend), so this works on headless machines and inside notebooks
+alike. The file format follows the path's suffix (``.png``, ``.pdf``, ``.svg``, ...).
+
+Example::
+
+    >>> plot_samples(model.sample(2000), "samples.png", data=data.test)   # doctest: +SKIP
+    >>> plot_density(model, "density.png")                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch import nn
+
+__all__ = ["plot_density", "plot_samples", "MAX_IMAGES"]
+
+MAX_IMAGES = 64
+"""Most samples drawn as images in one grid."""
+_MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square images
+_SAMPLE_STYLE = {"s": 3, "alpha": 0.6, "color": "tab:blue", "linewidths": 0}
+_DATA_STYLE = {"s": 3, "alpha": 0.15, "color": "0.5", "linewidths": 0}
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target, bbox_inches="tight")
+    return target
+
+
+def _flat(values: torch.Tensor) -> np.ndarray:
+    """``[n, *event]`` as a float64 array ``[n, D]``."""
+    if not isinstance(values, torch.Tensor):
+        raise TypeError(
+            f"expected a tensor of samples, got {type(values).__name__} (a model with several "
+            "data inputs samples a dict: plot one entry at a time)"
+        )
+    if values.dim() < 2:
+        raise ValueError(f"expected samples of shape [n, *event], got {list(values.shape)}")
+    return values.detach().cpu().double().reshape(len(values), -1).numpy()
+
+
+def _limits(values: np.ndarray) -> tuple[float, float]:
+    """A padded range covering the bulk of ``values`` (outliers may fall outside)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    low, high = np.percentile(finite, [0.5, 99.5])
+    pad = 0.1 * (high - low) or 1.0
+    return float(low - pad), float(high + pad)
+
+
+def _scatter(axes: Axes, samples: np.ndarray, data: np.ndarray | None, i: int, j: int) -> None:
+    """Samples over faint data, projected on dimensions ``i`` and ``j``."""
+    reference = data if data is not None else samples
+    if data is not None:
+        axes.scatter(data[:, i], data[:, j], **_DATA_STYLE)
+    axes.scatter(samples[:, i], samples[:, j], **_SAMPLE_STYLE)
+    axes.set_xlim(*_limits(reference[:, i]))
+    axes.set_ylim(*_limits(reference[:, j]))
+    axes.set_xlabel(f"x[{i}]")
+    axes.set_ylabel(f"x[{j}]")
+
+
+def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: int) -> None:
+    """The first samples as a grid of grayscale ``side x side`` images."""
+    count = min(len(samples), MAX_IMAGES)
+    columns = math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    scale = data if data is not None else samples[:count]
+    finite = scale[np.isfinite(scale)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    for index in range(count):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        image = samples[index].reshape(side, side)
+        axes.imshow(image, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
+        axes.set_axis_off()
+
+
+def plot_samples(
+    samples: torch.Tensor,
+    path: str | os.PathLike[str],
+    *,
+    data: torch.Tensor | None = None,
+    title: str | None = None,
+) -> Path:
+    """Draw samples ``[n, *event]`` to ``path`` and return the path.
+
+    2-D events: a scatter over the faint ``data`` if given; 3-D: the three pairwise
+    projections; ``s*s`` values with ``s >= 4`` (e.g. 8x8 digits): a grid of the first
+    64 samples as grayscale images (scaled to ``data``'s range if given); 1-D: a
+    histogram; any other size: a scatter of the first two dimensions.
+    """
+    points = _flat(samples)
+    reference = _flat(data) if data is not None else None
+    if reference is not None and reference.shape[1] != points.shape[1]:
+        raise ValueError(
+            f"samples have {points.shape[1]} values per example but data has "
+            f"{reference.shape[1]}"
+        )
+    dims = points.shape[1]
+    side = math.isqrt(dims)
+    note = None
+    if dims == 2:
+        figure = _figure(5, 5)
+        axes = figure.add_subplot()
+        _scatter(axes, points, reference, 0, 1)
+        axes.set_aspect("equal", adjustable="box")
+    elif dims == 3:
+        figure = _figure(13, 4.5)
+        for panel, (i, j) in enumerate([(0, 1), (0, 2), (1, 2)]):
+            _scatter(figure.add_subplot(1, 3, panel + 1), points, reference, i, j)
+    elif side * side == dims and side >= _MIN_IMAGE_SIDE:
+        figure = _figure(6, 6)
+        _images(figure, points, reference, side)
+        note = f"first {min(len(points), MAX_IMAGES)} samples as {side}x{side} images"
+    elif dims == 1:
+        figure = _figure(6, 4)
+        axes = figure.add_subplot()
+        edges = np.linspace(*_limits(points if reference is None else reference), 61)
+        if reference is not None:
+            axes.hist(reference[:, 0], bins=edges, density=True, color="0.7", label="data")
+        axes.hist(points[:, 0], bins=edges, density=True, histtype="step", label="samples")
+        axes.legend()
+    else:
+        figure = _figure(5, 5)
+        _scatter(figure.add_subplot(), points, reference, 0, 1)
+        note = f"first 2 of {dims} dimensions"
+    heading = ", ".join(part for part in (title, note) if part)
+    if heading:
+        figure.suptitle(heading)
+    return _save(figure, path)
+
+
+def _two_dimensional_input(model: nn.Module) -> None:
+    """Raise ValueError unless the model has one continuous data input of shape [2]."""
+    inputs = getattr(model, "DATA_INPUTS", ())
+    checked = getattr(model, "checked", None)
+    if len(inputs) != 1 or checked is None:
+        raise ValueError("plot_density needs a compiled model with a single data input")
+    spec = checked.graph.nodes[inputs[0]].input_spec
+    if list(spec.shape) != [2] or spec.levels is not None or getattr(model, "CONTEXT_INPUTS", ()):
+        raise ValueError(
+            f"plot_density draws unconditional densities of continuous 2-D data, but input "
+            f"'{inputs[0]}' has shape {list(spec.shape)}"
+            + (f" and levels {spec.levels}" if spec.levels is not None else "")
+        )
+
+
+@torch.no_grad()
+def plot_density(
+    model: nn.Module,
+    path: str | os.PathLike[str],
+    *,
+    bounds: tuple[float, float] = (-4.0, 4.0),
+    resolution: int = 200,
+    chunk: int = 8192,
+) -> Path:
+    """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
+    ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
+    are not exact, ``log_prob`` is a one-sample lower bound, and the title says so."""
+    _two_dimensional_input(model)
+    low, high = bounds
+    if not low < high or resolution < 2:
+        raise ValueError(f"need bounds low < high and resolution >= 2, got {bounds}, {resolution}")
+    parameter = next(model.parameters(), None)
+    dtype = parameter.dtype if parameter is not None else torch.get_default_dtype()
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    axis = torch.linspace(low, high, resolution, dtype=dtype, device=device)
+    grid_y, grid_x = torch.meshgrid(axis, axis, indexing="ij")
+    points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
+    was_training = model.training
+    model.eval()
+    try:
+        log_prob = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+    finally:
+        model.train(was_training)
+    density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
+    figure = _figure(5.5, 5)
+    axes = figure.add_subplot()
+    shown = axes.imshow(
+        density.reshape(resolution, resolution).cpu().numpy(),
+        origin="lower",
+        extent=(low, high, low, high),
+        cmap="viridis",
+        interpolation="nearest",
+    )
+    figure.colorbar(shown, ax=axes)
+    axes.set_xlabel("x[0]")
+    axes.set_ylabel("x[1]")
+    exact = bool(getattr(model, "exact", True))
+    axes.set_title("density" if exact else "exp of a one-sample lower bound")
+    return _save(figure, path)
