@@ -1,0 +1,5 @@
+"""``python -m flowspec``: the command line."""
+
+from flowspec.cli import app
+
+app(prog_name="flowspec")

@@ -1,0 +1,127 @@
+"""``flowspec nodes``: the node kinds, and everything about one of them."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from flowspec.cli._fields import field_rows
+from flowspec.cli._help import examples
+from flowspec.cli._output import fail, out
+from flowspec.core.node import Category, NodeSpec
+from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
+from flowspec.diagnostics import did_you_mean
+
+__all__ = ["nodes"]
+
+EPILOG = examples("flowspec nodes", "flowspec nodes affine_coupling", "flowspec nodes slice")
+
+
+def nodes(
+    kind: Annotated[
+        Optional[str],  # noqa: UP007 - typer reads the annotation
+        typer.Argument(
+            metavar="[KIND]",
+            help="A node kind to describe in full. Default: list every kind.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the node kinds, or describe one.
+
+    Without KIND: every kind by category with its term of log p(x) and a one-line
+    summary. With KIND: what it does, its paper, category and flags, its term of
+    log p(x), its ports and every setting with type, default and description.
+    """
+    kinds = node_kinds()
+    if kind is None:
+        out().print(_kinds_table(kinds))
+        return
+    if kind not in kinds:
+        hint = NOT_INVERTIBLE.get(kind) or did_you_mean(kind, kinds)
+        fail(
+            f"unknown node kind '{kind}'{f'; {hint}' if hint else ''} "
+            "(run 'flowspec nodes' for the list)"
+        )
+    _describe(kinds[kind])
+
+
+def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("category", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("log p(x) term")
+    table.add_column("summary")
+    for category in Category:
+        members = [(name, cls) for name, cls in kinds.items() if cls.category() is category]
+        for index, (name, cls) in enumerate(members):
+            term = Text(cls.contribution)
+            if not cls.exact():
+                term.append(" (bound)", style="magenta")
+            table.add_row(
+                Text(category.value if index == 0 else "", style="bold"),
+                Text(name, style="cyan"),
+                term,
+                Text(cls.summary),
+            )
+        if members:
+            table.add_section()
+    return table
+
+
+def _ports(cls: type[NodeSpec], method: str) -> str:
+    if getattr(cls, method) is not getattr(NodeSpec, method):
+        return "set by the node's settings"
+    ports = getattr(cls.model_construct(), method)()
+    return ", ".join(ports) if ports else "none"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _describe(cls: type[NodeSpec]) -> None:
+    console = out()
+    name = cls.kind_name()
+    console.print(Text(name, style="bold cyan"), Text(f"({cls.category().value})"))
+    console.print(Text(cls.summary), soft_wrap=True)
+    console.print()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    exact = "exact" if cls.exact() else "a one-sample bound term (log_prob becomes an ELBO)"
+    for label, value in (
+        ("reference", cls.reference or "-"),
+        ("category", cls.category().value),
+        ("log p(x) term", f"{cls.contribution}  ({exact})"),
+        ("bijective", _yes(cls.bijective)),
+        ("random in inference", _yes(cls.stochastic_forward)),
+        ("random in generation", _yes(cls.stochastic_inverse)),
+        ("distribution (terminal)", _yes(cls.terminal)),
+        ("accepts context", _yes(cls.accepts_context)),
+        ("input ports", _ports(cls, "input_ports")),
+        ("output ports", _ports(cls, "output_ports")),
+    ):
+        facts.add_row(label, Text(value))
+    console.print(facts)
+
+    skip = ("kind",) if cls.accepts_context else ("kind", "context")
+    settings = Table(title="settings", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    settings.add_column("field", style="cyan", no_wrap=True)
+    settings.add_column("type")
+    settings.add_column("default")
+    settings.add_column("description")
+    for row in field_rows(cls, skip=skip):
+        settings.add_row(Text(row.name), Text(row.type), Text(row.default), Text(row.description))
+    console.print(settings)
+
+    about = inspect.cleandoc(sys.modules[cls.__module__].__doc__ or cls.__doc__ or "")
+    if about:
+        console.print(Text("about", style="bold"))
+        console.print(Text(about), soft_wrap=True)

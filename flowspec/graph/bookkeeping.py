@@ -1,0 +1,285 @@
+"""The bookkeeping table: where every dimension and every term of ``log p(x)`` comes from.
+
+One row per node in inference order (spec inputs first), with its shapes, how many
+dimensions go in and out, its parameter count and its likelihood contribution. The summary
+follows the dimensions from the data to the latents: a flow whose nodes are all bijections
+keeps them, a node with fewer dimensions out than in drops some (its contribution models
+them), one with more out than in adds some (its contribution scores them). Nothing here
+knows node kinds by name: the table is derived from the graph and the node flags alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from flowspec.core.node import Category
+from flowspec.core.ports import PortInfo
+from flowspec.emit.runtime import FlowModel
+from flowspec.graph.model import FlowGraph, GraphNode
+
+__all__ = [
+    "Row",
+    "DimChange",
+    "Bookkeeping",
+    "bookkeeping",
+    "bound_nodes",
+    "exactness_sentence",
+    "render_table",
+]
+
+#: Category shown for spec inputs (data and context), which are not layers.
+INPUT = "input"
+#: Kind shown for data inputs and for context inputs.
+DATA_INPUT, CONTEXT_INPUT = "input", "context"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One node of the flow as the likelihood sees it."""
+
+    id: str
+    kind: str
+    category: str
+    inputs: tuple[tuple[int, ...], ...]
+    outputs: tuple[tuple[int, ...], ...]
+    dims_in: int
+    dims_out: int
+    params: int
+    #: The node's term of ``log p(x)`` ("" for spec inputs).
+    contribution: str
+    #: False when the contribution is a one-sample bound term rather than exact.
+    exact: bool
+    context: tuple[int, ...] | None = None
+    #: The block use this node was expanded from.
+    group: str | None = None
+
+    @property
+    def is_input(self) -> bool:
+        return self.category == INPUT
+
+
+@dataclass(frozen=True)
+class DimChange:
+    """Dimensions a node drops (``dims < 0``) or adds (``dims > 0``) in inference."""
+
+    node: str
+    kind: str
+    dims: int
+    dims_in: int
+    contribution: str
+    #: True when the node draws random values in inference (its added dims are proposed).
+    sampled: bool
+
+    def describe(self) -> str:
+        if self.dims < 0:
+            return (
+                f"{self.node} ({self.kind}) drops {-self.dims} of its {self.dims_in} dims; "
+                f"they are modelled by its contribution {self.contribution}"
+            )
+        how = "proposed by a random draw in inference" if self.sampled else "created"
+        return (
+            f"{self.node} ({self.kind}) adds {self.dims} dims, {how} and scored by "
+            f"its contribution {self.contribution}"
+        )
+
+
+@dataclass
+class Bookkeeping:
+    """The rows in inference order and what they add up to."""
+
+    name: str
+    rows: list[Row]
+    data_dims: int
+    latent_dims: int
+    context_dims: int
+    dropped: list[DimChange] = field(default_factory=list)
+    added: list[DimChange] = field(default_factory=list)
+    total_params: int = 0
+    exact: bool = True
+
+    @property
+    def bound_nodes(self) -> list[str]:
+        """The nodes whose contribution is a one-sample bound term."""
+        return [row.id for row in self.rows if not row.exact]
+
+    @property
+    def exactness(self) -> str:
+        """One sentence: is ``log_prob`` exact, or a bound, and because of which nodes."""
+        return exactness_sentence(self.bound_nodes)
+
+    def summary(self) -> list[str]:
+        """The summary lines printed under the table."""
+        lines = [f"data dims: {self.data_dims}"]
+        if self.context_dims:
+            lines.append(f"context dims: {self.context_dims} (given, not modelled)")
+        lines.append(f"latent dims: {self.latent_dims}")
+        lines += [change.describe() for change in self.dropped + self.added]
+        lines.append(f"parameters: {self.total_params:,}")
+        lines.append(self.exactness)
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (shapes as lists)."""
+        rows = []
+        for row in self.rows:
+            item = asdict(row)
+            item["inputs"] = [list(shape) for shape in row.inputs]
+            item["outputs"] = [list(shape) for shape in row.outputs]
+            item["context"] = list(row.context) if row.context is not None else None
+            rows.append(item)
+        return {
+            "name": self.name,
+            "rows": rows,
+            "data_dims": self.data_dims,
+            "latent_dims": self.latent_dims,
+            "context_dims": self.context_dims,
+            "dropped": [asdict(c) | {"text": c.describe()} for c in self.dropped],
+            "added": [asdict(c) | {"text": c.describe()} for c in self.added],
+            "total_params": self.total_params,
+            "exact": self.exact,
+            "bound_nodes": self.bound_nodes,
+            "exactness": self.exactness,
+        }
+
+
+def exactness_sentence(bound_nodes: list[str]) -> str:
+    """``log_prob is the exact log-likelihood``, or which nodes make it a lower bound."""
+    if not bound_nodes:
+        return "log_prob is the exact log-likelihood"
+    return "log_prob is a lower bound (ELBO): stochastic nodes: " + ", ".join(bound_nodes)
+
+
+def bound_nodes(graph: FlowGraph) -> list[str]:
+    """The nodes of a checked graph whose contribution is a one-sample bound term."""
+    return [node.id for node in graph.layers if node.spec is not None and not node.spec.exact()]
+
+
+def _shapes(infos: tuple[PortInfo, ...] | None) -> tuple[tuple[int, ...], ...]:
+    return tuple(info.shape for info in infos or ())
+
+
+def _dims(infos: tuple[PortInfo, ...] | None) -> int:
+    return sum(info.numel for info in infos or ())
+
+
+def _row(node: GraphNode, model: FlowModel) -> Row:
+    if node.spec is None:
+        outputs = node.output_info or ()
+        return Row(
+            id=node.id,
+            kind=CONTEXT_INPUT if node.is_context_input else DATA_INPUT,
+            category=INPUT,
+            inputs=(),
+            outputs=_shapes(outputs),
+            dims_in=0,
+            dims_out=_dims(outputs),
+            params=0,
+            contribution="",
+            exact=True,
+        )
+    module = model.nodes[node.id]
+    return Row(
+        id=node.id,
+        kind=node.spec.kind,
+        category=node.spec.category().value,
+        inputs=_shapes(node.input_info),
+        outputs=_shapes(node.output_info),
+        dims_in=_dims(node.input_info),
+        dims_out=_dims(node.output_info),
+        params=sum(p.numel() for p in module.parameters()),
+        contribution=node.spec.contribution,
+        exact=node.spec.exact(),
+        context=node.context_info.shape if node.context_info is not None else None,
+        group=node.group,
+    )
+
+
+def bookkeeping(model: FlowModel) -> Bookkeeping:
+    """The bookkeeping of a compiled model (built from ``model.checked``)."""
+    graph = model.checked.graph
+    nodes = [graph.nodes[name] for name in graph.inference_order]
+    rows = [_row(node, model) for node in nodes]
+    changes = [
+        DimChange(
+            node=node.id,
+            kind=row.kind,
+            dims=row.dims_out - row.dims_in,
+            dims_in=row.dims_in,
+            contribution=row.contribution,
+            sampled=node.spec.stochastic_forward,
+        )
+        for node, row in zip(nodes, rows)
+        if node.spec is not None
+        and not node.spec.terminal
+        and not node.spec.bijective
+        and row.dims_out != row.dims_in
+    ]
+    return Bookkeeping(
+        name=graph.header.name,
+        rows=rows,
+        data_dims=sum(r.dims_out for r in rows if r.is_input and r.kind == DATA_INPUT),
+        latent_dims=sum(r.dims_in for r in rows if r.category == Category.DISTRIBUTION.value),
+        context_dims=sum(r.dims_out for r in rows if r.is_input and r.kind == CONTEXT_INPUT),
+        dropped=[c for c in changes if c.dims < 0],
+        added=[c for c in changes if c.dims > 0],
+        total_params=sum(p.numel() for p in model.parameters()),
+        exact=model.exact,
+    )
+
+
+_CATEGORY_STYLE = {
+    INPUT: "cyan",
+    Category.BIJECTIVE.value: "green",
+    Category.SURJECTIVE.value: "yellow",
+    Category.STOCHASTIC.value: "magenta",
+    Category.DISTRIBUTION.value: "blue",
+}
+
+
+def _format_shapes(shapes: tuple[tuple[int, ...], ...]) -> str:
+    return ", ".join("[" + ", ".join(map(str, shape)) + "]" for shape in shapes) or "()"
+
+
+def render_table(b: Bookkeeping) -> Table:
+    """The rows as a rich table (user text is never read as markup)."""
+    table = Table(
+        title=f"{b.name}: inference order, data -> latents",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("node", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    table.add_column("shapes")
+    table.add_column("dims", justify="right", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("log p(x) term")
+    for row in b.rows:
+        if row.is_input:
+            shapes, dims = f"-> {_format_shapes(row.outputs)}", str(row.dims_out)
+        else:
+            shapes = f"{_format_shapes(row.inputs)} -> {_format_shapes(row.outputs)}"
+            if row.context is not None:
+                shapes += f" | context {_format_shapes((row.context,))}"
+            dims = f"{row.dims_in} -> {row.dims_out}"
+        term = Text(row.contribution)
+        if row.contribution and not row.exact:
+            term.append(" (bound)", style="bold magenta")
+        table.add_row(
+            Text(row.id),
+            Text(row.kind),
+            Text(row.category, style=_CATEGORY_STYLE.get(row.category, "")),
+            Text(shapes),
+            Text(dims),
+            Text(f"{row.params:,}"),
+            term,
+        )
+    return table

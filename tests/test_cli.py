@@ -1,0 +1,399 @@
+"""The command line, through typer's CliRunner (plus one ``python -m flowspec`` smoke test):
+exit codes 0/1/2/130, located diagnostics without tracebacks, and every verb's files."""
+
+import builtins
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flowspec.cli import app
+from flowspec.spec.schema import json_schema
+
+VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "sample"]
+
+MOONS = """\
+flowspec: "1"
+name: tiny-moons
+inputs:
+  x: {shape: [2]}
+blocks:
+  step:
+    - {kind: affine_coupling, net: {hidden: [16]}}
+    - {kind: affine_coupling, mask: [0, 1], net: {hidden: [16]}}
+nodes:
+  body: {block: step, repeat: 2, in: x}
+  prior: {kind: standard_normal, in: body}
+"""
+
+BROKEN = """\
+flowspec: "1"
+name: broken
+inputs:
+  x: {shape: [2]}
+nodes:
+  c: {kind: affine_couplin, in: x}
+  prior: {kind: standard_normal, in: c}
+"""
+
+DIGITS = """\
+flowspec: "1"
+name: tiny-digits
+inputs:
+  x: {shape: [64], levels: 17}
+nodes:
+  deq: {kind: uniform_dequantization, in: x}
+  logit: {kind: elementwise, fn: logit, alpha: 0.05, in: deq}
+  c1: {kind: affine_coupling, in: logit, net: {hidden: [16]}}
+  prior: {kind: standard_normal, in: c1}
+"""
+
+FOUR_DIMS = MOONS.replace("shape: [2]", "shape: [4]").replace("mask: [0, 1]", "mask: alternate")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def moons(tmp_path):
+    path = tmp_path / "moons.yaml"
+    path.write_text(MOONS)
+    return path
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+def test_help_lists_every_verb_with_examples(runner):
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for verb in VERBS:
+        assert verb in result.output
+    assert "Examples" in result.output and "flowspec validate" in result.output
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help_with_examples(runner, verb):
+    result = runner.invoke(app, [verb, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Examples" in result.output and f"flowspec {verb}" in result.output
+
+
+def test_python_dash_m_flowspec_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "flowspec", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "validate" in result.stdout
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("flowspec ")
+
+
+# --- validate ---------------------------------------------------------------------------
+
+
+def test_validate_prints_the_table_and_exactness(runner, moons):
+    result = runner.invoke(app, ["validate", str(moons)])
+    assert result.exit_code == 0, result.output
+    for node in ["x", "body_0_0", "body_0_1", "body_1_0", "body_1_1", "prior"]:
+        assert node in result.stdout
+    assert "affine_coupling" in result.stdout and "bijective" in result.stdout
+    assert "data dims: 2" in result.stdout and "latent dims: 2" in result.stdout
+    assert "log_prob is the exact log-likelihood" in result.stdout
+
+
+def test_validate_json(runner, moons):
+    result = runner.invoke(app, ["validate", "--json", str(moons)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["warnings"] == []
+    book = report["bookkeeping"]
+    assert book["data_dims"] == book["latent_dims"] == 2 and book["exact"] is True
+    assert [row["id"] for row in book["rows"]][-1] == "prior"
+
+
+def test_validate_reports_located_diagnostics_and_exits_1(runner, tmp_path):
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(BROKEN)
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert f"{spec}:6:7" in result.stderr
+    assert "E106" in result.stderr and "hint: did you mean 'affine_coupling'?" in result.stderr
+    assert "1 error found" in result.stderr
+    assert result.stdout == ""
+
+
+def test_validate_json_with_errors(runner, tmp_path):
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(BROKEN)
+    result = runner.invoke(app, ["validate", "--json", str(spec)])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["errors"] == 1
+    [diagnostic] = report["diagnostics"]
+    assert (diagnostic["code"], diagnostic["line"], diagnostic["col"]) == ("E106", 6, 7)
+    assert diagnostic["node"] == "c" and diagnostic["hint"]
+
+
+def test_validate_missing_file_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "cannot read spec file" in result.stderr and "nope.yaml" in result.stderr
+
+
+def test_bad_option_and_missing_argument_are_usage_errors(runner, moons):
+    assert runner.invoke(app, ["validate", "--bogus", str(moons)]).exit_code == 2
+    assert runner.invoke(app, ["validate"]).exit_code == 2
+    assert runner.invoke(app, ["frobnicate"]).exit_code == 2
+
+
+# --- render -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix, marker", [(".svg", "<svg"), (".gv", "digraph")])
+def test_render(runner, moons, tmp_path, suffix, marker):
+    if suffix != ".gv" and shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    output = tmp_path / "out" / f"arch{suffix}"
+    result = runner.invoke(app, ["render", str(moons), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {output}" in result.stdout
+    assert marker in output.read_text()
+
+
+def test_render_without_graphviz_falls_back_to_dot_and_exits_0(runner, moons, tmp_path, monkeypatch):
+    import flowspec.render.graphviz as drawing
+
+    monkeypatch.setattr(drawing.shutil, "which", lambda name: None)
+    output = tmp_path / "arch.png"
+    result = runner.invoke(app, ["render", str(moons), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "digraph" in output.with_suffix(".gv").read_text()
+    assert "Graphviz" in result.stderr
+
+
+def test_render_rejects_unknown_suffix(runner, moons, tmp_path):
+    result = runner.invoke(app, ["render", str(moons), "-o", str(tmp_path / "arch.jpg")])
+    assert result.exit_code == 2
+    assert ".svg" in result.output and ".png" in result.output
+
+
+# --- compile ----------------------------------------------------------------------------
+
+
+def test_compile_writes_valid_python(runner, moons, tmp_path):
+    output = tmp_path / "gen" / "model.py"
+    result = runner.invoke(app, ["compile", str(moons), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    source = output.read_text()
+    builtins.compile(source, str(output), "exec")
+    assert str(output) in result.stdout and "exact" in result.stdout
+    assert [p.name for p in output.parent.iterdir()] == ["model.py"]  # no temporary left
+
+
+def test_compile_to_stdout_keeps_stdout_pure_python(runner, moons):
+    result = runner.invoke(app, ["compile", str(moons)])
+    assert result.exit_code == 0
+    builtins.compile(result.stdout, "<stdout>", "exec")
+    assert "exact" in result.stderr
+
+
+def test_compile_to_an_unwritable_path_is_a_one_line_error(runner, moons, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["compile", str(moons), "-o", str(blocker / "model.py")])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert result.stderr.startswith("error:") and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- schema, nodes ----------------------------------------------------------------------
+
+
+def test_schema_to_stdout_and_file(runner, tmp_path):
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json_schema()
+    output = tmp_path / "schema.json"
+    assert runner.invoke(app, ["schema", "-o", str(output)]).exit_code == 0
+    assert json.loads(output.read_text()) == json_schema()
+
+
+def test_nodes_lists_every_kind_by_category(runner):
+    result = runner.invoke(app, ["nodes"])
+    assert result.exit_code == 0
+    for word in ["affine_coupling", "standard_normal", "bijective", "distribution"]:
+        assert word in result.stdout
+
+
+def test_nodes_kind_shows_its_settings(runner):
+    result = runner.invoke(app, ["nodes", "affine_coupling"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for word in ["bijective", "arXiv", "log|det dz/dx|", "scale_bound", "mask", "net.hidden",
+                 "[64, 64]", "float (> 0)", "accepts context"]:
+        assert word in text, word
+    assert re.search(r"^\s*in\s+str \| list\[str\] \| null", text, re.MULTILINE)
+    assert "in_" not in text
+
+
+def test_unknown_node_kind_suggests_a_name(runner):
+    result = runner.invoke(app, ["nodes", "afine_coupling"])
+    assert result.exit_code == 1
+    assert "did you mean 'affine_coupling'?" in result.stderr
+
+
+# --- train and sample -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    spec = folder / "moons.yaml"
+    spec.write_text(MOONS)
+    checkpoint = folder / "moons.safetensors"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(spec), "--data", "moons", "--steps", "20", "--batch-size", "64",
+         "--no-progress", "-o", str(checkpoint)],
+    )
+    return result, checkpoint
+
+
+def test_train_reports_nll_and_writes_a_checkpoint(trained):
+    result, checkpoint = trained
+    assert result.exit_code == 0, result.output
+    assert checkpoint.is_file()
+    assert "train NLL:" in result.stdout and "test NLL:" in result.stdout
+    assert "nats" in result.stdout and "bits/dim" not in result.stdout
+    assert "exact" in result.stdout and str(checkpoint) in result.stdout
+
+
+def test_train_discrete_data_reports_bits_per_dim_and_the_bound(runner, tmp_path):
+    spec = tmp_path / "digits.yaml"
+    spec.write_text(DIGITS)
+    checkpoint = tmp_path / "digits.safetensors"
+    result = runner.invoke(
+        app, ["train", str(spec), "-d", "digits", "--steps", "3", "--no-progress", "-o",
+              str(checkpoint)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("bits/dim") == 2
+    assert "lower bound (ELBO): stochastic nodes: deq" in result.stdout
+    assert checkpoint.is_file()
+
+
+def test_sample_writes_a_plot_and_an_array(runner, trained, tmp_path):
+    _, checkpoint = trained
+    plot, array = tmp_path / "s.png", tmp_path / "s.npy"
+    result = runner.invoke(
+        app, ["sample", str(checkpoint), "-n", "50", "-o", str(plot), "--npy", str(array)]
+    )
+    assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    samples = np.load(array)
+    assert samples.shape == (50, 2) and np.isfinite(samples).all()
+
+
+def test_sample_to_npy_only_is_seeded(runner, trained, tmp_path):
+    _, checkpoint = trained
+    paths = [tmp_path / "a.npy", tmp_path / "b.npy"]
+    for path in paths:
+        result = runner.invoke(app, ["sample", str(checkpoint), "-n", "7", "-o", str(path)])
+        assert result.exit_code == 0, result.output
+    assert np.array_equal(np.load(paths[0]), np.load(paths[1]))
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_sample_errors(runner, tmp_path):
+    corrupt = tmp_path / "bad.safetensors"
+    corrupt.write_bytes(b"not a checkpoint")
+    for checkpoint in (corrupt, tmp_path / "missing.safetensors"):
+        result = runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "s.png")])
+        assert result.exit_code == 1
+        no_traceback(result)
+        assert checkpoint.name in result.stderr
+    assert runner.invoke(app, ["sample", str(corrupt), "-o", str(tmp_path / "s.jpg")]).exit_code == 2
+    assert runner.invoke(app, ["sample", str(corrupt)]).exit_code == 2
+
+
+def test_train_usage_errors(runner, moons):
+    result = runner.invoke(app, ["train", str(moons), "--data", "moon", "--steps", "5"])
+    assert result.exit_code == 2
+    assert "moons" in result.output and "digits" in result.output
+    assert runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "0"]).exit_code == 2
+    assert runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "5",
+                               "--lr", "-1"]).exit_code == 2
+
+
+def test_train_with_a_spec_that_does_not_fit_the_data(runner, tmp_path):
+    spec = tmp_path / "four.yaml"
+    spec.write_text(FOUR_DIMS)
+    result = runner.invoke(
+        app, ["train", str(spec), "--data", "moons", "--steps", "5", "-o", str(tmp_path / "c.st")]
+    )
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "shape mismatch" in result.stderr and "[4]" in result.stderr
+    assert not (tmp_path / "c.st").exists()
+
+
+def test_train_ctrl_c_saves_the_model_so_far(runner, moons, tmp_path, monkeypatch):
+    import flowspec.train.loop as loop
+    from flowspec.train.checkpoint import load_checkpoint
+
+    def interrupted(model, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "fit", interrupted)
+    checkpoint = tmp_path / "partial.safetensors"
+    result = runner.invoke(
+        app, ["train", str(moons), "--data", "moons", "--steps", "5", "-o", str(checkpoint)]
+    )
+    assert result.exit_code == 130
+    assert str(checkpoint) in result.stderr
+    _, meta = load_checkpoint(checkpoint)
+    assert meta["interrupted"] == "true" and meta["data"] == "moons"
+
+
+def test_train_divergence_is_reported(runner, moons, tmp_path, monkeypatch):
+    import flowspec.train.loop as loop
+
+    def diverged(model, *args, **kwargs):
+        raise loop.TrainingDiverged(3, "loss", math.nan)
+
+    monkeypatch.setattr(loop, "fit", diverged)
+    result = runner.invoke(
+        app, ["train", str(moons), "--data", "moons", "--steps", "5", "-o", str(tmp_path / "c.st")]
+    )
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "diverged at step 3" in result.stderr
+
+
+def test_default_checkpoint_goes_to_runs(runner, moons, tmp_path, monkeypatch):
+    import flowspec.train.loop as loop
+
+    monkeypatch.setattr(loop, "fit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "5"])
+    assert result.exit_code == 130
+    assert (tmp_path / "runs" / "tiny-moons.safetensors").is_file()
