@@ -56,7 +56,7 @@ def assert_gradients_reach_every_parameter(module: torch.nn.Module, loss: torch.
 
 
 def test_conditional_gaussian_starts_as_standard_normal():
-    density = ConditionalNormalParams(net=MLPSpec(hidden=[8])).build(3, (2, 2)).double()
+    density = ConditionalNormalParams(net=MLPSpec(hidden=[8])).build_density(3, (2, 2)).double()
     c = torch.randn(5, 3, dtype=torch.float64)
     v = torch.randn(5, 2, 2, dtype=torch.float64)
     expected = Normal(0.0, 1.0).log_prob(v).flatten(1).sum(1)

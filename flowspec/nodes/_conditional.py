@@ -57,7 +57,7 @@ class ConditionalNormalParams(BaseModel):
         "so sigma never falls below it.",
     )
 
-    def build(
+    def build_density(
         self, context_features: int, event_shape: tuple[int, ...]
     ) -> "ConditionalDiagonalNormal":
         return ConditionalDiagonalNormal(context_features, event_shape, self.net, self.min_scale)

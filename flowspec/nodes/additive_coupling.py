@@ -22,7 +22,7 @@ from torch import nn
 from flowspec.core.node import FlowLayer, NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
-from flowspec.nodes.elementwise import check_continuous
+from flowspec.nodes._checks import check_continuous
 
 __all__ = ["AdditiveCouplingSpec", "AdditiveCoupling"]
 

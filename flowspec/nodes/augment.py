@@ -70,7 +70,7 @@ class AugmentSpec(NodeSpec):
 
     def build(self, inputs, context) -> Augment:
         features = inputs[0].shape[0]
-        return Augment(features, self.encoder.build(features, (self.extra,)))
+        return Augment(features, self.encoder.build_density(features, (self.extra,)))
 
 
 class Augment(FlowLayer):

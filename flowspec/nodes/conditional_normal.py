@@ -19,31 +19,19 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field
 
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
-from flowspec.nets.choice import NetChoice
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
-from flowspec.nodes.standard_normal import check_real_valued
+from flowspec.nodes._checks import check_real_valued
 
 __all__ = ["ConditionalNormalSpec", "ConditionalNormal"]
 
 
-class ConditionalNormalSpec(NodeSpec):
-    """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c."""
+class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
+    """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c; its
+    fields (net, min_scale) are those of every conditional Gaussian in flowspec."""
 
     kind: Literal["conditional_normal"] = "conditional_normal"
-    net: NetChoice = Field(
-        default_factory=NetChoice,
-        description="Network from the flat context to the mean and scale of every element "
-        "(its last layer starts at zero: the density starts at N(0, I)).",
-    )
-    min_scale: float = Field(
-        default=1e-3,
-        gt=0.0,
-        lt=1.0,
-        description="Floor of the standard deviation: sigma = min_scale + softplus(.).",
-    )
     summary = "conditional normal base distribution N(mu(c), diag sigma(c)^2)"
     reference = "Kingma and Dhariwal 2018, Glow, arXiv:1807.03039"
     contribution = "log N(z; mu(c), diag sigma(c)^2)"
@@ -72,8 +60,7 @@ class ConditionalNormalSpec(NodeSpec):
 
     def build(self, inputs, context) -> ConditionalNormal:
         assert context is not None
-        params = ConditionalNormalParams(net=self.net, min_scale=self.min_scale)
-        return ConditionalNormal(params.build(context.numel, inputs[0].shape))
+        return ConditionalNormal(self.build_density(context.numel, inputs[0].shape))
 
 
 class ConditionalNormal(DistributionLayer):

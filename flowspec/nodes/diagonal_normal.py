@@ -20,7 +20,7 @@ from torch import nn
 
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
 from flowspec.nodes._conditional import LOG_SQRT_2PI
-from flowspec.nodes.standard_normal import check_real_valued
+from flowspec.nodes._checks import check_real_valued
 
 __all__ = ["DiagonalNormalSpec", "DiagonalNormal"]
 

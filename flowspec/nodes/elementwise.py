@@ -26,6 +26,7 @@ from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.core.registry import NOT_INVERTIBLE
 from flowspec.diagnostics import did_you_mean
+from flowspec.nodes._checks import check_continuous
 
 __all__ = [
     "ElementwiseSpec",
@@ -40,7 +41,6 @@ __all__ = [
     "Softplus",
     "FUNCTIONS",
     "NON_MONOTONE",
-    "check_continuous",
 ]
 
 LOG2 = math.log(2.0)
@@ -89,19 +89,6 @@ FN_FIELDS: dict[str, tuple[str, ...]] = {
     "alpha": ("logit",),
 }
 
-
-def check_continuous(x: PortInfo, kind: str, check: NodeCheck) -> bool:
-    """Continuous bijections change volume (or density); fed with discrete values they
-    give a log_prob that is not a likelihood of the data. Report it (E410)."""
-    if x.support.discrete:
-        check.error(
-            "E410",
-            f"{kind} is a map of continuous values but its input is discrete {x.support}",
-            "in",
-            hint="add {kind: uniform_dequantization} after the discrete input",
-        )
-        return False
-    return True
 
 
 class ElementwiseSpec(NodeSpec):

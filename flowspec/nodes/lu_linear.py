@@ -27,9 +27,7 @@ from pydantic import Field, NonNegativeInt
 from torch import nn
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
-from flowspec.nodes.elementwise import check_continuous
-from flowspec.nodes.permutations import check_feature_axis
+from flowspec.nodes._checks import learned_feature_map
 
 __all__ = ["LULinearSpec", "LULinear", "random_orthogonal"]
 
@@ -50,13 +48,7 @@ class LULinearSpec(NodeSpec):
     contribution = "positions * sum(log|s|)"
 
     def infer(self, inputs, context, check: NodeCheck):
-        (x,) = inputs
-        if not check_feature_axis(x, self.kind, check):
-            return None
-        if not check_continuous(x, self.kind, check):
-            return None
-        # A learned linear map mixes features: only the real line is known to contain it.
-        return (PortInfo(x.shape, REAL),)
+        return learned_feature_map(inputs[0], self.kind, check)
 
     def build(self, inputs, context) -> nn.Module:
         shape = inputs[0].shape

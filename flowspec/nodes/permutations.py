@@ -21,23 +21,10 @@ from pydantic import Field, NonNegativeInt
 from torch import nn
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo
+from flowspec.nodes._checks import check_feature_axis
 
-__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order", "check_feature_axis"]
+__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order"]
 
-
-def check_feature_axis(x: PortInfo, kind: str, check: NodeCheck) -> bool:
-    """Kinds that act on event axis 0 need one (E411)."""
-    if len(x.shape) == 0:
-        check.error(
-            "E411",
-            f"{kind} acts on the feature axis (event axis 0) but its input is a scalar "
-            f"event {x}",
-            "in",
-            hint="give the input an event shape such as [D]",
-        )
-        return False
-    return True
 
 
 def shuffle_order(features: int, seed: int) -> list[int]:

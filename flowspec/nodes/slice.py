@@ -27,7 +27,7 @@ from pydantic import Field, PositiveInt
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import numel
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
-from flowspec.nodes.standard_normal import check_real_valued
+from flowspec.nodes._checks import check_real_valued
 
 __all__ = ["SliceSpec", "Slice"]
 
@@ -78,7 +78,7 @@ class SliceSpec(NodeSpec):
         shape = inputs[0].shape
         kept = (self.keep, *shape[1:])
         dropped = (shape[0] - self.keep, *shape[1:])
-        return Slice(self.keep, self.decoder.build(numel(kept), dropped))
+        return Slice(self.keep, self.decoder.build_density(numel(kept), dropped))
 
 
 class Slice(FlowLayer):

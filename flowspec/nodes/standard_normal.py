@@ -14,30 +14,12 @@ import torch
 
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
+from flowspec.nodes._checks import check_real_valued
 
-__all__ = ["StandardNormalSpec", "StandardNormal", "check_real_valued"]
+__all__ = ["StandardNormalSpec", "StandardNormal"]
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
-
-def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
-    """A density on the whole real line fed with bounded or discrete values gives a
-    log_prob that is not a normalized density of the data; say so."""
-    if x.support.discrete:
-        check.error(
-            "E501",
-            f"a continuous density cannot model discrete values {x.support}",
-            "in",
-            hint="add {kind: uniform_dequantization} after the input",
-        )
-    elif not x.support.is_real_line:
-        check.warning(
-            "W501",
-            f"the input lives in {x.support} but this density covers the whole real line, "
-            "so log_prob will not be normalized over the data's domain",
-            "in",
-            hint="map it to the real line first, e.g. {kind: elementwise, fn: logit}",
-        )
 
 
 class StandardNormalSpec(NodeSpec):

@@ -1,0 +1,70 @@
+"""Checks that several node kinds share: feature axis, continuity, real-valuedness."""
+
+from __future__ import annotations
+
+from flowspec.core.node import NodeCheck
+from flowspec.core.ports import REAL, PortInfo
+
+__all__ = [
+    "check_feature_axis",
+    "check_continuous",
+    "check_real_valued",
+    "learned_feature_map",
+]
+
+
+def check_feature_axis(x: PortInfo, kind: str, check: NodeCheck) -> bool:
+    """Kinds that act on event axis 0 need one (E411)."""
+    if len(x.shape) == 0:
+        check.error(
+            "E411",
+            f"{kind} acts on the feature axis (event axis 0) but its input is a scalar "
+            f"event {x}",
+            "in",
+            hint="give the input an event shape such as [D]",
+        )
+        return False
+    return True
+
+
+def check_continuous(x: PortInfo, kind: str, check: NodeCheck) -> bool:
+    """Continuous bijections change volume (or density); fed with discrete values they
+    give a log_prob that is not a likelihood of the data. Report it (E410)."""
+    if x.support.discrete:
+        check.error(
+            "E410",
+            f"{kind} is a map of continuous values but its input is discrete {x.support}",
+            "in",
+            hint="add {kind: uniform_dequantization} after the discrete input",
+        )
+        return False
+    return True
+
+
+def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
+    """A density on the whole real line fed with bounded or discrete values gives a
+    log_prob that is not a normalized density of the data; say so."""
+    if x.support.discrete:
+        check.error(
+            "E501",
+            f"a continuous density cannot model discrete values {x.support}",
+            "in",
+            hint="add {kind: uniform_dequantization} after the input",
+        )
+    elif not x.support.is_real_line:
+        check.warning(
+            "W501",
+            f"the input lives in {x.support} but this density covers the whole real line, "
+            "so log_prob will not be normalized over the data's domain",
+            "in",
+            hint="map it to the real line first, e.g. {kind: elementwise, fn: logit}",
+        )
+
+
+def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:
+    """The shape rule of a learned invertible map over the feature axis (actnorm, LU):
+    it needs a feature axis and continuous values, and since a learned map can move
+    bounded values anywhere, only the real line is known to contain its output."""
+    if not check_feature_axis(x, kind, check) or not check_continuous(x, kind, check):
+        return None
+    return (PortInfo(x.shape, REAL),)
