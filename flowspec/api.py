@@ -14,7 +14,7 @@ from pathlib import Path
 
 from torch import nn
 
-from flowspec.diagnostics import Diagnostic, Reporter, SpecError
+from flowspec.diagnostics import Diagnostic, Reporter
 from flowspec.emit.codegen import class_name, emit_source
 from flowspec.emit.runtime import FlowModel
 from flowspec.graph.build import build_graph
