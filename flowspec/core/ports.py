@@ -45,7 +45,7 @@ class Support:
 def _fmt(value: float) -> str:
     if math.isinf(value):
         return "-inf" if value < 0 else "inf"
-    return f"{value:g}"
+    return f"{value + 0.0:g}"  # + 0.0 turns -0.0 into 0.0
 
 
 REAL = Support()

@@ -7,6 +7,7 @@ order; a reference to ``body`` means the output of its last node.
 
 from __future__ import annotations
 
+import difflib
 import math
 
 import networkx as nx
@@ -14,11 +15,14 @@ import networkx as nx
 from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo, Support
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
-from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode, PortRef
+from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.spec.document import BlockUse, Header, InputSpec
-from flowspec.spec.validate import SpecModel
+from flowspec.spec.validate import SpecModel, referenced_names
 
-__all__ = ["build_graph", "input_port_info"]
+__all__ = ["build_graph", "input_port_info", "MAX_GRAPH_NODES"]
+
+MAX_GRAPH_NODES = 10_000
+"""Most nodes a spec may expand to (block uses multiply their chains by ``repeat``)."""
 
 
 def input_port_info(spec: InputSpec) -> PortInfo:
@@ -40,6 +44,7 @@ class _Builder:
         #: Block use name -> id of its last node.
         self.block_outputs: dict[str, str] = {}
         self.broken = set(spec.broken)
+        self.loose = set(spec.loose)
 
     def expand(self) -> None:
         for name, input_spec in self.spec.inputs.items():
@@ -50,24 +55,44 @@ class _Builder:
             if isinstance(entry, BlockUse):
                 self._expand_block(name, entry)
             else:
-                self._add(GraphNode(name, ("nodes", name), spec=entry))
+                self.nodes[name] = GraphNode(name, ("nodes", name), spec=entry)
 
-    def _add(self, node: GraphNode) -> None:
-        if node.id in self.nodes:
-            self.reporter.error(
-                "E210",
-                f"node id '{node.id}' is used twice (a block expansion produces this id)",
-                node.path,
-                node=node.id,
-                hint="rename the node or the block use",
-            )
-            return
-        self.nodes[node.id] = node
+    def _drop(self, name: str, use: BlockUse) -> None:
+        """Leave a block use out of the graph; references to it are not reported."""
+        self.broken.add(name)
+        self.loose |= referenced_names(use)
 
     def _expand_block(self, name: str, use: BlockUse) -> None:
         chain = self.spec.blocks.get(use.block, [])
         if not chain:
-            self.broken.add(name)
+            self._drop(name, use)
+            return
+        size = use.repeat * len(chain)
+        if len(self.nodes) + size > MAX_GRAPH_NODES:
+            self.reporter.error(
+                "E214",
+                f"block use '{name}' expands to {size} nodes ({use.repeat} x {len(chain)}): "
+                f"a graph may have at most {MAX_GRAPH_NODES} nodes",
+                ("nodes", name, "repeat"),
+                node=name,
+                hint="use fewer repetitions",
+            )
+            self._drop(name, use)
+            return
+        ids = [f"{name}_{r}_{i}" for r in range(use.repeat) for i in range(len(chain))]
+        taken = [i for i in ids if i in self.nodes or i in self.spec.nodes or i in self.spec.inputs]
+        if taken:
+            what = "an input" if taken[0] in self.spec.inputs else "a node"
+            self.reporter.error(
+                "E210",
+                f"block use '{name}' expands to node id '{taken[0]}', which is already "
+                f"the id of {what}",
+                ("nodes", name),
+                node=name,
+                hint=f"rename '{taken[0]}' or the block use '{name}' (its nodes are named "
+                f"{name}_<repetition>_<position>)",
+            )
+            self._drop(name, use)
             return
         last: PortRef | None = None
         for repetition in range(use.repeat):
@@ -78,34 +103,55 @@ class _Builder:
                     spec = spec.model_copy(update={"context": use.context})
                 node = GraphNode(node_id, path, spec=spec, group=name, repetition=repetition)
                 node.inputs = [last] if last else []
-                self._add(node)
+                self.nodes[node_id] = node
                 last = PortRef(node_id, spec.output_ports()[0])
         self.block_outputs[name] = last.node
 
     def wire(self) -> None:
         for name, entry in self.spec.nodes.items():
+            if name in self.broken:
+                continue
             if isinstance(entry, BlockUse):
-                if name not in self.broken:
-                    first = self.nodes[f"{name}_0_0"]
-                    first.inputs = self._refs(entry.in_, ("nodes", name, "in"), name)[:1]
-                    context = self._context(entry.context, ("nodes", name, "context"), name)
-                    for node in self.nodes.values():
-                        if node.group == name and node.spec.accepts_context:
-                            node.context = context
+                self._wire_block(name, entry)
                 continue
             node = self.nodes[name]
-            refs = [] if entry.in_ is None else self._refs(entry.in_, ("nodes", name, "in"), name)
+            refs = self._refs(entry.in_, ("nodes", name, "in"), name) if entry.in_ else []
             node.inputs = refs
             node.context = self._context(entry.context, ("nodes", name, "context"), name)
             self._check_arity(node, entry)
 
+    def _reads_unknown(self) -> None:
+        """A node whose inputs are not given may have meant any output: none is known to
+        be unused."""
+        self.loose |= set(self.nodes) | set(self.block_outputs)
+
+    def _wire_block(self, name: str, use: BlockUse) -> None:
+        path: SpecPath = ("nodes", name, "in")
+        if isinstance(use.in_, list) and len(use.in_) != 1:
+            self.reporter.error(
+                "E212",
+                f"a block use takes exactly 1 input ('in'), got {len(use.in_)}",
+                path,
+                node=name,
+                hint="a block is a chain: give the one port its first node reads",
+            )
+            self._reads_unknown()
+        else:
+            self.nodes[f"{name}_0_0"].inputs = self._refs(use.in_, path, name)
+        context = self._context(use.context, ("nodes", name, "context"), name)
+        for node in self.nodes.values():
+            if node.group == name and node.spec.accepts_context:
+                node.context = context
+
     def _check_arity(self, node: GraphNode, spec: NodeSpec) -> None:
         expected = spec.input_ports()
-        if spec.in_ is None:
+        if not spec.in_:
+            what = "missing 'in'" if spec.in_ is None else "'in' is empty"
             self.reporter.error(
-                "E211", f"missing 'in': where the input of '{spec.kind}' comes from",
-                node.path, node=node.id,
+                "E211", f"{what}: where the input of '{spec.kind}' comes from",
+                node.path + (() if spec.in_ is None else ("in",)), node=node.id,
             )
+            self._reads_unknown()
         elif len(node.inputs) != len(expected):
             self.reporter.error(
                 "E212",
@@ -140,6 +186,8 @@ class _Builder:
         target = self.nodes.get(name)
         if target is None:
             candidates = list(self.nodes) + list(self.block_outputs)
+            # The name the user probably meant: its outputs may well be used after all.
+            self.loose.update(difflib.get_close_matches(name, candidates, n=1, cutoff=0.6))
             self.reporter.error(
                 "E201",
                 f"unknown reference '{text}': no input or node named '{name}'",
@@ -157,6 +205,7 @@ class _Builder:
         if not port:
             if len(ports) == 1:
                 return PortRef(target.id, ports[0])
+            self.loose.add(target.id)
             self.reporter.error(
                 "E202",
                 f"'{name}' has {len(ports)} outputs ({', '.join(ports)}): say which one",
@@ -165,13 +214,24 @@ class _Builder:
                 hint=f"e.g. '{name}.{ports[0]}'",
             )
             return None
-        if target.is_input or port not in ports:
+        if target.is_input:
+            self.loose.add(target.id)
             self.reporter.error(
                 "E202",
-                f"'{name}' has no output port '{port}'",
+                f"'{name}' is an input: it has one value and no ports, got '{text}'",
                 path,
                 node=node,
-                hint=did_you_mean(port, ports) or f"its outputs: {', '.join(ports)}",
+                hint=f"write '{name}'",
+            )
+            return None
+        if port not in ports:
+            self.loose.add(target.id)
+            self.reporter.error(
+                "E202",
+                f"'{name}' has no output port '{port}'; its outputs: {', '.join(ports)}",
+                path,
+                node=node,
+                hint=did_you_mean(port, ports),
             )
             return None
         return PortRef(target.id, port)
@@ -192,5 +252,14 @@ def build_graph(spec: SpecModel, header: Header, file: str, reporter: Reporter) 
     """Expand blocks and wire references; problems go to ``reporter``."""
     builder = _Builder(spec, reporter)
     builder.expand()
-    builder.wire()
-    return FlowGraph(header, file, builder.nodes, builder.edges(), broken=builder.broken)
+    if spec.complete:
+        builder.wire()
+    return FlowGraph(
+        header,
+        file,
+        builder.nodes,
+        builder.edges(),
+        broken=builder.broken,
+        loose=builder.loose,
+        complete=spec.complete,
+    )

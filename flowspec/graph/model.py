@@ -73,6 +73,11 @@ class FlowGraph:
     edges: nx.MultiDiGraph
     #: Names that failed validation; references to them are not reported again.
     broken: set[str] = field(default_factory=set)
+    #: Names a dropped entry or a failed reference points to; their unused outputs are
+    #: not reported, since the user may well have meant to use them there.
+    loose: set[str] = field(default_factory=set)
+    #: False when the spec has no usable inputs or nodes: graph-wide checks are skipped.
+    complete: bool = True
     inference_order: list[str] = field(default_factory=list)
     generation_order: list[str] = field(default_factory=list)
 

@@ -20,8 +20,10 @@ __all__ = ["run_passes"]
 
 def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     """Check the graph and fill in port infos and the two topological orders."""
-    _check_port_usage(graph, reporter)
-    _check_terminals(graph, reporter)
+    if not graph.complete:
+        return
+    # Without a distribution every output dangles: E206 says it once for all of them.
+    _check_port_usage(graph, reporter, report_unused=_check_terminals(graph, reporter))
     if not _check_acyclic(graph, reporter):
         return
     position = {name: index for index, name in enumerate(graph.nodes)}
@@ -33,9 +35,10 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
         _order_generation(graph, reporter, position)
 
 
-def _check_port_usage(graph: FlowGraph, reporter: Reporter) -> None:
+def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool = True) -> None:
     """Every output port is consumed exactly once by a data edge (context may fan out)."""
     consumers: dict[PortRef, list[GraphNode]] = defaultdict(list)
+    conditioning: set[str] = set()  # data inputs already reported as misused context
     for node in graph.nodes.values():
         for ref in node.inputs:
             if ref is not None:
@@ -43,16 +46,20 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter) -> None:
         if node.context is not None and graph.nodes[node.context.node].is_input:
             source = graph.nodes[node.context.node]
             if not source.is_context_input:
+                conditioning.add(source.id)
                 reporter.error(
                     "E204",
                     f"input '{source.id}' is data, not context: data inputs are modelled, "
                     "so they cannot condition a node",
                     node.path + ("context",),
                     node=node.id,
-                    hint=f"declare it with 'context: true', or condition on a node's output",
+                    hint="declare it with 'context: true', or condition on a node's output",
                 )
+    unreported = graph.broken | graph.loose | conditioning
     for node in graph.nodes.values():
-        if node.id in graph.broken or (node.spec is not None and node.spec.terminal):
+        if node.id in unreported or node.group in unreported:
+            continue
+        if node.spec is not None and node.spec.terminal:
             continue
         for port in node.output_ports:
             ref = PortRef(node.id, port)
@@ -67,10 +74,11 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter) -> None:
                         node=user.id,
                     )
                 continue
-            if not users:
+            if not users and report_unused:
+                what = f"data input '{ref}'" if node.is_input else f"output '{ref}'"
                 reporter.error(
                     "E203",
-                    f"output '{ref}' is never used: every path must end in a distribution",
+                    f"{what} is never used: every path must end in a distribution",
                     node.path,
                     node=node.id,
                     hint=f"feed it to another node or to a distribution, e.g. "
@@ -88,15 +96,18 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter) -> None:
                 )
 
 
-def _check_terminals(graph: FlowGraph, reporter: Reporter) -> None:
-    if not any(n.spec is not None and n.spec.terminal for n in graph.nodes.values()):
-        if not graph.broken:
-            reporter.error(
-                "E206",
-                "the graph has no distribution: log_prob needs a base density at the end",
-                ("nodes",),
-                hint="add e.g. prior: {kind: standard_normal, in: <last node>}",
-            )
+def _check_terminals(graph: FlowGraph, reporter: Reporter) -> bool:
+    """Report a graph without a distribution; False when there is none."""
+    if any(n.spec is not None and n.spec.terminal for n in graph.nodes.values()):
+        return True
+    if not graph.broken:
+        reporter.error(
+            "E206",
+            "the graph has no distribution: log_prob needs a base density at the end",
+            ("nodes",),
+            hint="add e.g. prior: {kind: standard_normal, in: <last node>}",
+        )
+    return False
 
 
 def _check_acyclic(graph: FlowGraph, reporter: Reporter) -> bool:

@@ -7,6 +7,7 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,10 @@ from pydantic import BaseModel, ValidationError
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
-from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
+from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
 from flowspec.spec.document import RESERVED, BlockUse, Header, InputSpec, is_identifier
 
-__all__ = ["SpecModel", "validate_document"]
+__all__ = ["SpecModel", "validate_document", "referenced_names"]
 
 TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "inputs", "blocks", "nodes")
 
@@ -32,6 +33,12 @@ class SpecModel:
     nodes: dict[str, NodeSpec | BlockUse] = field(default_factory=dict)
     #: Names that were declared but failed validation: references to them are not errors.
     broken: set[str] = field(default_factory=set)
+    #: Names that entries dropped for their errors refer to: whether those names' outputs
+    #: are used is unknown, so an unused output of theirs is not reported.
+    loose: set[str] = field(default_factory=set)
+    #: False when 'inputs' or 'nodes' is missing, empty or not a mapping: checks of the
+    #: whole graph would then only report consequences of that.
+    complete: bool = True
 
 
 def validate_document(data: Any, reporter: Reporter) -> SpecModel:
@@ -48,8 +55,13 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
     header = _validate_model(Header, data, (), reporter)
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
+        value = data.get(section)
         if section not in data:
             reporter.error("E103", f"missing required field '{section}'", ())
+        elif value is None or value == {}:
+            reporter.error("E103", f"a spec needs at least one {section[:-1]}", (section,))
+        if not isinstance(value, dict) or not value:
+            spec.complete = False
     for name, entry in _mapping(data, "inputs", reporter).items():
         if _check_name(name, ("inputs", name), reporter):
             value = _validate_model(InputSpec, entry, ("inputs", name), reporter)
@@ -57,20 +69,28 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
                 spec.inputs[name] = value
                 continue
         spec.broken.add(str(name))
-    if not spec.inputs and "inputs" in data and not spec.broken:
-        reporter.error("E103", "a spec needs at least one input", ("inputs",))
     for name, entries in _mapping(data, "blocks", reporter).items():
         spec.blocks[name] = _validate_block(name, entries, reporter)
+    reads_unknown = False
     for name, entry in _mapping(data, "nodes", reporter).items():
         path = ("nodes", name)
         node = _validate_node(entry, path, reporter) if _check_name(name, path, reporter) else None
         if node is None:
             spec.broken.add(str(name))
+            spec.loose |= referenced_names(entry)
+            reads_unknown |= not _reads_known(entry)
             continue
         if name in spec.inputs:
             reporter.error(
-                "E108", f"'{name}' names both an input and a node", path, node=str(name)
+                "E108",
+                f"'{name}' names both an input and a node",
+                path,
+                node=str(name),
+                hint="rename the node or the input",
             )
+            spec.broken.add(name)
+            spec.loose |= referenced_names(node)
+            continue
         if isinstance(node, BlockUse) and node.block not in spec.blocks:
             reporter.error(
                 "E111",
@@ -81,11 +101,42 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
                 or f"blocks defined: {', '.join(spec.blocks) or 'none'}",
             )
             spec.broken.add(name)
+            spec.loose |= referenced_names(node)
             continue
         spec.nodes[name] = node
-    if "nodes" in data and not spec.nodes and not spec.broken:
-        reporter.error("E103", "a spec needs at least one node", ("nodes",))
+    if reads_unknown:
+        # A dropped node may have read anything: no output is known to be unused.
+        spec.loose |= set(spec.inputs) | set(map(str, spec.nodes))
     return spec
+
+
+def _reads_known(entry: Any) -> bool:
+    """Whether the ``in`` of raw node data names its inputs (a name or a list of names)."""
+    if not isinstance(entry, dict):
+        return False
+    value = entry.get("in")
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(item, str) and item for item in value)
+    return isinstance(value, str) and bool(value)
+
+
+def referenced_names(entry: Any) -> set[str]:
+    """The input and node names an entry's ``in`` and ``context`` refer to; also works on
+    raw data that failed validation, ignoring whatever is not a reference."""
+    if isinstance(entry, (NodeSpec, BlockUse)):
+        values: list[Any] = [entry.in_, entry.context]
+    elif isinstance(entry, dict):
+        values = [entry.get("in"), entry.get("context")]
+    else:
+        return set()
+    names: set[str] = set()
+    while values:
+        value = values.pop()
+        if isinstance(value, str):
+            names.add(value.partition(".")[0])
+        elif isinstance(value, list):
+            values.extend(value)
+    return names
 
 
 def _mapping(data: dict, key: str, reporter: Reporter) -> dict:
@@ -107,6 +158,7 @@ def _check_name(name: Any, path: SpecPath, reporter: Reporter) -> bool:
         "E107",
         f"'{name}' is not a valid name: names become Python identifiers in generated code",
         path,
+        node=str(name) if path[0] == "nodes" else None,
         hint="use letters, digits and single underscores, starting with a letter; not a "
         f"Python keyword nor one of: {', '.join(sorted(RESERVED))}",
     )
@@ -114,6 +166,10 @@ def _check_name(name: Any, path: SpecPath, reporter: Reporter) -> bool:
 
 
 def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
+    for bound in ("low", "high"):
+        if getattr(value, bound) is not None and math.isnan(getattr(value, bound)):
+            reporter.error("E112", f"{bound} must be a number, got NaN", path + (bound,))
+            return False
     if value.levels is not None and (value.low is not None or value.high is not None):
         reporter.error(
             "E112",
@@ -135,14 +191,11 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
         reporter.error("E104", "a block is a non-empty list of nodes", path)
         return []
     chain = []
+    complete = True
     for index, entry in enumerate(entries):
         node = _validate_node(entry, path + (index,), reporter, in_block=True)
         if node is None:
-            continue
-        if isinstance(node, BlockUse):
-            reporter.error(
-                "E110", "blocks cannot contain other blocks", path + (index, "block"), node=name
-            )
+            complete = False
             continue
         if node.in_ is not None:
             reporter.error(
@@ -160,9 +213,11 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
                 path + (index, "kind"),
                 node=name,
             )
+            complete = False
             continue
         chain.append(node)
-    return chain
+    # A chain missing a node would only produce misleading shape errors where it is used.
+    return chain if complete else []
 
 
 def _validate_node(
@@ -177,7 +232,19 @@ def _validate_node(
             node=name,
         )
         return None
-    if "block" in entry and not in_block:
+    if "block" in entry and "kind" in entry:
+        reporter.error(
+            "E101",
+            "a node has either 'kind' (a node) or 'block' (a block use), not both",
+            path,
+            node=name,
+            hint="remove one of the two",
+        )
+        return None
+    if "block" in entry and in_block:
+        reporter.error("E110", "blocks cannot contain other blocks", path + ("block",), node=name)
+        return None
+    if "block" in entry:
         return _validate_model(BlockUse, entry, path, reporter, node=name)
     kind = entry.get("kind")
     kinds = node_kinds()
@@ -190,14 +257,23 @@ def _validate_node(
             hint="run `flowspec nodes` to list the kinds",
         )
         return None
-    if not isinstance(kind, str) or kind not in kinds:
+    if not isinstance(kind, str):
+        reporter.error(
+            "E104",
+            f"invalid value {_show(kind)} for 'kind': expected the name of a node kind",
+            path + ("kind",),
+            node=name,
+            hint="run `flowspec nodes` to list the kinds",
+        )
+        return None
+    if kind not in kinds:
         reporter.error(
             "E106",
             f"unknown node kind '{kind}'",
             path + ("kind",),
             node=name,
-            hint=NOT_INVERTIBLE.get(str(kind))
-            or did_you_mean(str(kind), kinds)
+            hint=NOT_INVERTIBLE.get(kind)
+            or did_you_mean(kind, kinds)
             or "run `flowspec nodes` to list the kinds",
         )
         return None
@@ -216,15 +292,23 @@ def _validate_model(
 
 
 def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, list[str], str]]:
-    """pydantic reports one error per union member; keep one entry per spec path."""
+    """pydantic reports one error per union member; keep one entry per spec path, and
+    only the deepest paths: ``in: [[a]]`` fails both as a string (at ``in``) and as a list
+    of strings (at ``in[0]``), and the deeper error is the one that says what is wrong."""
     grouped: dict[SpecPath, tuple[list[str], str]] = {}
     for item in error.errors():
         where = _data_path(data, item["loc"])
         messages, _ = grouped.setdefault(where, ([], item["type"]))
-        text = item["msg"]
+        text = item["msg"].replace("Input should be ", "expected ", 1)
+        if item["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            text = "expected a mapping of fields"
         if text not in messages:
             messages.append(text)
-    return [(where, messages, kind) for where, (messages, kind) in grouped.items()]
+    return [
+        (where, messages, kind)
+        for where, (messages, kind) in grouped.items()
+        if not any(len(other) > len(where) and other[: len(where)] == where for other in grouped)
+    ]
 
 
 def _data_path(data: Any, loc: tuple) -> SpecPath:
@@ -267,19 +351,48 @@ def _report_pydantic(
             hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
-        reporter.error("E103", f"missing required field '{field_name}'", full, node=node)
-    else:
-        found = _value_at(data, where)
+        described = _field_description(model, where)
         reporter.error(
-            "E104",
-            f"invalid value {_show(found)} for '{field_name or 'entry'}': " + "; or ".join(messages),
+            "E103",
+            f"missing required field '{field_name}'",
             full,
             node=node,
+            hint=f"add '{field_name}': {described}" if described else None,
         )
+    else:
+        found = _value_at(data, where)
+        hint = None
+        if error_type == "list_type" and isinstance(found, (int, float, str)):
+            hint = f"write a list, e.g. [{found}]"
+        reporter.error(
+            "E104",
+            f"invalid value {_show(found)} for '{format_path(where or path)}': "
+            + "; or ".join(messages),
+            full,
+            node=node,
+            hint=hint,
+        )
+
+
+def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
+    """The description of the field ``where`` leads to, if it is a described model field."""
+    owner = _submodel(model, where[:-1]) if where else None
+    if owner is None:
+        return None
+    info = owner.model_fields.get(str(where[-1]))
+    return info.description if info is not None else None
 
 
 def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
     """Field names (by alias) of the (sub)model an unknown key was found in."""
+    current = _submodel(model, sub_path)
+    if current is None:
+        return []
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _submodel(model: type[BaseModel], sub_path: SpecPath) -> type[BaseModel] | None:
+    """The pydantic model of the mapping at ``sub_path`` inside ``model``, if known."""
     current: Any = model
     for part in sub_path:
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
@@ -290,8 +403,8 @@ def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[
         annotation = getattr(info, "annotation", None)
         current = annotation if isinstance(annotation, type) else None
     if not (isinstance(current, type) and issubclass(current, BaseModel)):
-        return []
-    return [f.alias or name for name, f in current.model_fields.items()]
+        return None
+    return current
 
 
 def _value_at(data: Any, where: SpecPath) -> Any:
