@@ -65,15 +65,15 @@ def test_conditional_gaussian_starts_as_standard_normal():
 
 
 def test_conditional_gaussian_scale_has_a_floor():
-    density = ConditionalDiagonalNormal(2, (3,), MLPSpec(hidden=[4]), min_scale=0.05).double()
+    density = ConditionalNormalParams(net=MLPSpec(hidden=[4]), min_scale=0.05).build_density(2, (3,)).double()
     with torch.no_grad():
-        density.net[-1].bias.fill_(-1e4)
+        density.net.layers[-1].bias.fill_(-1e4)
     _, scale = density.params(torch.randn(4, 2, dtype=torch.float64))
     torch.testing.assert_close(scale, torch.full_like(scale, 0.05))
 
 
 def test_conditional_gaussian_reparameterised_log_prob_matches_log_prob():
-    density = randomize_(ConditionalDiagonalNormal(3, (4,), MLPSpec(hidden=[8])).double())
+    density = randomize_(ConditionalNormalParams(net=MLPSpec(hidden=[8])).build_density(3, (4,)).double())
     c = torch.randn(6, 3, dtype=torch.float64)
     v, log_prob = density.sample_and_log_prob(c)
     torch.testing.assert_close(log_prob, density.log_prob(v, c))

@@ -28,6 +28,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from flowspec.core.layer import Layer
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import Reporter, SpecPath
 
@@ -142,7 +143,7 @@ class NodeSpec(BaseModel):
         return self.model_dump(exclude={"kind", "in_", "context"}, by_alias=True)
 
 
-class FlowLayer(nn.Module):
+class FlowLayer(Layer):
     """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
 
     @abstractmethod
@@ -152,7 +153,7 @@ class FlowLayer(nn.Module):
     def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
 
 
-class DistributionLayer(nn.Module):
+class DistributionLayer(Layer):
     """A terminal node's module: ``forward`` is ``log p(z)``, ``sample`` draws ``z``."""
 
     @abstractmethod

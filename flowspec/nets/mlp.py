@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, PositiveInt
+import torch
 from torch import nn
 
+from flowspec.core.layer import Layer
 from flowspec.nets.base import NetSpec
 
-__all__ = ["MLPSpec", "ACTIVATIONS"]
+__all__ = ["MLPSpec", "MLP", "ACTIVATIONS"]
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-    "tanh": nn.Tanh,
+#: Activation names as written in specs -> the name of the ``torch.nn`` module class.
+ACTIVATIONS: dict[str, str] = {
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "elu": "ELU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "tanh": "Tanh",
 }
 
 
@@ -30,14 +33,32 @@ class MLPSpec(NetSpec):
         default="relu", description="Activation between layers."
     )
 
-    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> nn.Module:
-        sizes = [in_features, *self.hidden]
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
+        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
+
+
+class MLP(Layer):
+    """Linear layers with an activation between them; the last layer may start at zero."""
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: list[int],
+        out_features: int,
+        activation: str = "relu",
+        zero_init: bool = True,
+    ):
+        super().__init__()
+        sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(fan_in, fan_out), ACTIVATIONS[self.activation]()]
+            layers += [nn.Linear(fan_in, fan_out), getattr(nn, ACTIVATIONS[activation])()]
         last = nn.Linear(sizes[-1], out_features)
         if zero_init:
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
         layers.append(last)
-        return nn.Sequential(*layers)
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)

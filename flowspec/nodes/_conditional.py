@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from flowspec.core.ports import numel
-from flowspec.nets.base import NetSpec
+from flowspec.core.layer import Layer
 from flowspec.nets.choice import NetChoice
 
 __all__ = ["ConditionalNormalParams", "ConditionalDiagonalNormal", "LOG_SQRT_2PI"]
@@ -60,33 +60,26 @@ class ConditionalNormalParams(BaseModel):
     def build_density(
         self, context_features: int, event_shape: tuple[int, ...]
     ) -> "ConditionalDiagonalNormal":
-        return ConditionalDiagonalNormal(context_features, event_shape, self.net, self.min_scale)
+        net = self.net.build(context_features, 2 * numel(event_shape), zero_init=True)
+        return ConditionalDiagonalNormal(event_shape, net, self.min_scale)
 
 
-class ConditionalDiagonalNormal(nn.Module):
+class ConditionalDiagonalNormal(Layer):
     """N(v; mu(c), diag sigma(c)^2) over an event of any shape, given a context of any shape.
 
     The event and the context are flattened internally; ``log_prob`` sums over the event.
     """
 
-    def __init__(
-        self,
-        context_features: int,
-        event_shape: tuple[int, ...],
-        net: NetSpec | None = None,
-        min_scale: float = 1e-3,
-    ):
+    def __init__(self, event_shape: tuple[int, ...], net: nn.Module, min_scale: float = 1e-3):
         super().__init__()
         if not 0.0 < min_scale < 1.0:
             raise ValueError(f"min_scale must lie in (0, 1), got {min_scale}")
         self.event_shape = tuple(event_shape)
         self.event_numel = numel(self.event_shape)
-        self.context_features = context_features
         self.min_scale = float(min_scale)
         # Chosen so that a zero network output gives sigma = 1 exactly.
         self.scale_shift = math.log(math.expm1(1.0 - self.min_scale))
-        net = net if net is not None else NetChoice()
-        self.net = net.build(context_features, 2 * self.event_numel, zero_init=True)
+        self.net = net  # flat context -> 2 * numel(event): mean and raw scale
 
     def params(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard deviation, each flat ``(batch, numel(event))``."""

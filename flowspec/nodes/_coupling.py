@@ -12,8 +12,8 @@ from typing import Literal
 
 import torch
 from pydantic import Field
-from torch import nn
 
+from flowspec.core.layer import Layer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nets.choice import NetChoice
@@ -91,7 +91,7 @@ class CouplingSpec(NodeSpec):
         return ok
 
 
-class MaskedSplit(nn.Module):
+class MaskedSplit(Layer):
     """Splits features into the kept part ``a`` and the transformed part ``b`` and merges
     them back. A contiguous 'half' mask uses slicing; other masks index with buffers."""
 

@@ -1,0 +1,38 @@
+"""The base of every torch module flowspec builds: it remembers its constructor arguments.
+
+That record is what lets ``flowspec compile --standalone`` write a module that rebuilds the
+same tree of layers with nothing but torch (see :mod:`flowspec.emit.standalone`). Layers
+take plain constructor arguments (numbers, strings, lists, tuples, other layers), never spec
+objects.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from torch import nn
+
+__all__ = ["Layer"]
+
+
+class Layer(nn.Module):
+    """An ``nn.Module`` whose ``rebuild_args`` are the arguments it was constructed with."""
+
+    #: Classes without an ``__init__`` of their own are rebuilt with no arguments.
+    rebuild_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def recording_init(self: Layer, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            # The outermost __init__ returns last, so a subclass's arguments win over the
+            # ones it passed to super().__init__.
+            object.__setattr__(self, "rebuild_args", (args, kw))
+
+        cls.__init__ = recording_init
