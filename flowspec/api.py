@@ -17,6 +17,7 @@ from torch import nn
 from flowspec.diagnostics import Diagnostic, Reporter
 from flowspec.emit.codegen import class_name, emit_source
 from flowspec.emit.runtime import FlowModel
+from flowspec.emit.standalone import emit_standalone
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
@@ -39,6 +40,10 @@ class CheckedSpec:
     def source(self) -> str:
         """The generated PyTorch source of this spec's model."""
         return emit_source(self.graph, self.loaded.source, self.loaded.text)
+
+    def standalone_source(self) -> str:
+        """A torch-only module: the layers' source, the generated model, ``build_model()``."""
+        return emit_standalone(self.graph, self.build_nodes(), self.loaded.source)
 
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""

@@ -209,6 +209,18 @@ def test_compile_writes_valid_python(runner, moons, tmp_path):
     assert [p.name for p in output.parent.iterdir()] == ["model.py"]  # no temporary left
 
 
+def test_compile_standalone_writes_a_torch_only_module(runner, moons, tmp_path):
+    output = tmp_path / "standalone.py"
+    result = runner.invoke(app, ["compile", str(moons), "--standalone", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    source = output.read_text()
+    builtins.compile(source, str(output), "exec")
+    assert "flowspec" not in "".join(
+        line for line in source.splitlines() if line.startswith(("import", "from"))
+    )
+    assert "def build_model()" in source
+
+
 def test_compile_to_stdout_keeps_stdout_pure_python(runner, moons):
     result = runner.invoke(app, ["compile", str(moons)])
     assert result.exit_code == 0

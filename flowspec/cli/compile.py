@@ -17,6 +17,7 @@ __all__ = ["compile_"]
 
 EPILOG = examples(
     "flowspec compile specs/realnvp_moons.yaml -o realnvp_moons.py",
+    "flowspec compile specs/realnvp_moons.yaml --standalone -o model.py",
     "flowspec compile specs/realnvp_moons.yaml | less",
 )
 
@@ -35,18 +36,28 @@ def compile_(
             show_default=False,
         ),
     ] = None,
+    standalone: Annotated[
+        bool,
+        typer.Option(
+            "--standalone",
+            help="Emit a module that needs only torch: the layers it uses are included as "
+            "source, and build_model() rebuilds them (load trained weights with "
+            "load_state_dict).",
+        ),
+    ] = False,
 ) -> None:
     """Compile a spec to a PyTorch module (Python source).
 
     The source is straight-line code: a FlowModel subclass with log_prob, sample, trace
-    and iwbo, plus build_model() for a fresh instance.
+    and iwbo, plus build_model() for a fresh instance (which needs flowspec installed,
+    unless --standalone).
 
     Each node's line carries a comment pointing back to its place in the spec. Whether
     the model is exact or a lower bound is reported on stderr when printing the source.
     """
     with user_errors():
         checked = flowspec.check(spec)
-        source = checked.source()
+        source = checked.standalone_source() if standalone else checked.source()
         if output is not None:
             atomic_write_text(output, source)
     sentence = exactness_sentence(bound_nodes(checked.graph))
