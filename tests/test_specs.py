@@ -13,17 +13,9 @@ import flowspec
 from flowspec.render.graphviz import render
 from flowspec.train.data import load_dataset
 from flowspec.train.loop import evaluate_nll, fit
+from bundled import DATA, SPECS
 from oracles import randomize_
 
-SPECS = Path(__file__).parent.parent / "specs"
-DATA = {
-    "realnvp_moons": "moons",
-    "nice_moons": "moons",
-    "vflow_moons": "moons",
-    "slice_multiscale": "s_curve",
-    "digits_dequant": "digits",
-    "ports_checkerboard": "checkerboard",
-}
 EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard"]
 
 

@@ -4,24 +4,15 @@ imported)."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 import flowspec
 from flowspec.train.data import load_dataset
+from bundled import DATA, SPECS
 from oracles import randomize_
 
-SPECS = Path(__file__).parent.parent / "specs"
-DATA = {
-    "realnvp_moons": "moons",
-    "nice_moons": "moons",
-    "vflow_moons": "moons",
-    "slice_multiscale": "s_curve",
-    "digits_dequant": "digits",
-    "ports_checkerboard": "checkerboard",
-}
 # The elementwise maps the bundled specs do not use.
 MORE_MAPS = """
 flowspec: "1"
