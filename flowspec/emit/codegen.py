@@ -62,6 +62,33 @@ def _call(node: GraphNode) -> str:
     return f"nodes[{node.id!r}]"
 
 
+def _inference_lines(
+    graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
+) -> list[str]:
+    """One line per node in inference order. ``traced`` keeps every contribution and
+    latent in dicts; otherwise only the running sum ``logp`` is kept."""
+    lines = []
+    for index, node in enumerate(graph.layers):
+        lines.append(_comment(node, locator))
+        args = ", ".join(names.inputs(node)) + names.context(node)
+        sink = f"contributions[{node.id!r}]" if traced else "contribution"
+        if node.spec.terminal:
+            if traced:
+                lines.append(f"{_INDENT}latents[{node.id!r}] = {names.inputs(node)[0]}")
+            lines.append(f"{_INDENT}{sink} = {_call(node)}({args})")
+        else:
+            targets = ", ".join(names.outputs(node))
+            if len(node.output_ports) > 1:
+                targets = f"({targets})"
+            lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
+        if not traced:
+            lines.append(
+                f"{_INDENT}logp = contribution" if index == 0
+                else f"{_INDENT}logp = logp + contribution"
+            )
+    return lines
+
+
 def emit_class(graph: FlowGraph, locator: Locator | None = None) -> list[str]:
     """The lines of the generated :class:`~flowspec.emit.runtime.FlowModel` subclass."""
     names = _Names(graph)
@@ -74,23 +101,19 @@ def emit_class(graph: FlowGraph, locator: Locator | None = None) -> list[str]:
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         "",
+        f"    def _log_prob({signature}):",
+        f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x)."""',
+        f"{_INDENT}nodes = self.nodes",
+        *_inference_lines(graph, names, locator, traced=False),
+        f"{_INDENT}return logp",
+        "",
         f"    def _inference({signature}):",
         f'{_INDENT}"""Inference, data -> latents: (log p(x), contributions, latents)."""',
         f"{_INDENT}nodes = self.nodes",
         f"{_INDENT}contributions = {{}}",
         f"{_INDENT}latents = {{}}",
+        *_inference_lines(graph, names, locator, traced=True),
     ]
-    for node in graph.layers:
-        lines.append(_comment(node, locator))
-        args = ", ".join(names.inputs(node)) + names.context(node)
-        if node.spec.terminal:
-            lines.append(f"{_INDENT}latents[{node.id!r}] = {names.inputs(node)[0]}")
-            lines.append(f"{_INDENT}contributions[{node.id!r}] = {_call(node)}({args})")
-        else:
-            targets = ", ".join(names.outputs(node))
-            if len(node.output_ports) > 1:
-                targets = f"({targets})"
-            lines.append(f"{_INDENT}{targets}, contributions[{node.id!r}] = {_call(node)}({args})")
     lines += [
         f"{_INDENT}logp = sum(contributions.values())",
         f"{_INDENT}return logp, contributions, latents",

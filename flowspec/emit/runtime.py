@@ -1,8 +1,9 @@
 """The base class of every generated flow module.
 
-Generated code supplies two straight-line methods, ``_inference`` (data -> latents, with
-every node's contribution) and ``_generate`` (latents -> data); this base class turns
-them into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
+Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
+latents, the running total only, or with every node's contribution; both are written
+from the same node list) and ``_generate`` (latents -> data). This base class turns them
+into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class FlowModel(nn.Module):
 
     def log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         """``log p(x)``, shape ``(batch,)``: exact, or a one-sample lower bound."""
-        return self._inference(*inputs, **named)[0]
+        return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
@@ -72,6 +73,9 @@ class FlowModel(nn.Module):
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
         bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
         return torch.logsumexp(bounds, dim=0) - math.log(k)
+
+    def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("generated subclasses define _log_prob")
 
     def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
         raise NotImplementedError("generated subclasses define _inference")
