@@ -4,7 +4,6 @@
 import io
 import json
 
-import pytest
 from rich.console import Console
 
 import flowspec
@@ -61,12 +60,6 @@ nodes:
 """
 
 
-def needs(*kinds: str) -> None:
-    missing = [kind for kind in kinds if kind not in node_kinds()]
-    if missing:
-        pytest.skip(f"node kinds not available: {missing}")
-
-
 def test_rows_follow_inference_order_with_inputs_first():
     model = flowspec.compile(PLAIN)
     book = bookkeeping(model)
@@ -106,7 +99,6 @@ def test_plain_flow_keeps_every_dim_and_is_exact():
 
 
 def test_slice_drops_dims_that_its_decoder_models():
-    needs("slice")
     book = bookkeeping(flowspec.compile(SLICED))
     assert (book.data_dims, book.latent_dims) == (6, 2)
     [change] = book.dropped
@@ -119,7 +111,6 @@ def test_slice_drops_dims_that_its_decoder_models():
 
 
 def test_augment_adds_dims_and_makes_a_bound():
-    needs("augment")
     book = bookkeeping(flowspec.compile(AUGMENTED))
     assert (book.data_dims, book.latent_dims) == (2, 5)
     [change] = book.added
@@ -133,7 +124,6 @@ def test_augment_adds_dims_and_makes_a_bound():
 
 
 def test_dims_add_up_over_several_distributions_and_context_is_not_data():
-    needs("split", "slice", "conditional_normal")
     book = bookkeeping(flowspec.compile(MULTI))
     assert (book.data_dims, book.context_dims, book.latent_dims) == (4, 3, 1 + 1)
     dropped = sum(-c.dims for c in book.dropped)
@@ -147,7 +137,6 @@ def test_dims_add_up_over_several_distributions_and_context_is_not_data():
 
 
 def test_to_dict_is_json_and_the_table_renders():
-    needs("augment")
     book = bookkeeping(flowspec.compile(AUGMENTED))
     data = json.loads(json.dumps(book.to_dict()))
     assert [row["id"] for row in data["rows"]] == [row.id for row in book.rows]
