@@ -72,7 +72,7 @@ def test_hostile_file_names_are_escaped(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "node_id",
-    ["a; import os", "__import__", "x\ny", "a.b", "1a", "class", "self", "a__b", "nodes", "é"],
+    ["a; import os", "__import__", "x\ny", "a\n", "a.b", "1a", "class", "self", "a__b", "nodes", "é"],
 )
 def test_hostile_node_ids_are_rejected(node_id):
     text = TEMPLATE.format(name="ok").replace("  a: {kind", f"  {yaml_quoted(node_id)}: {{kind")

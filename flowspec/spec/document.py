@@ -44,7 +44,7 @@ def is_identifier(name: object) -> bool:
     and single underscores, starting with a letter, not a keyword or a reserved name."""
     return (
         isinstance(name, str)
-        and bool(_IDENTIFIER.match(name))
+        and bool(_IDENTIFIER.fullmatch(name))
         and "__" not in name
         and not keyword.iskeyword(name)
         and name not in RESERVED
