@@ -15,7 +15,7 @@ from pathlib import Path
 from torch import nn
 
 from flowspec.diagnostics import Diagnostic, Reporter
-from flowspec.emit.codegen import class_name, emit_source
+from flowspec.emit.codegen import emit_source, source_class_name
 from flowspec.emit.runtime import FlowModel
 from flowspec.emit.standalone import emit_standalone
 from flowspec.graph.build import build_graph
@@ -57,9 +57,9 @@ class CheckedSpec:
         source = self.source()
         filename = f"<flowspec {self.graph.header.name!r}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace: dict = {"__name__": f"flowspec.generated.{class_name(self.graph.header.name)}"}
+        namespace: dict = {"__name__": "flowspec.generated"}
         exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-        return namespace[class_name(self.graph.header.name)]
+        return namespace[source_class_name(self.graph)]
 
     def build_model(self) -> FlowModel:
         model = self.model_class()(self.build_nodes())
@@ -68,8 +68,8 @@ class CheckedSpec:
 
 
 def load(source: Source) -> LoadedSpec:
-    """Read a spec from a path, or from YAML text (a string holding a newline or a colon)."""
-    if isinstance(source, Path) or ("\n" not in source and ":" not in source):
+    """Read a spec from a path, or from YAML text (a string with a line break)."""
+    if isinstance(source, Path) or "\n" not in source:
         return load_spec_file(source)
     return load_spec_text(source)
 

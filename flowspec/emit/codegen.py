@@ -14,22 +14,29 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from flowspec.diagnostics import Locator
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 
-__all__ = ["emit_source", "emit_class", "header", "class_name"]
+__all__ = ["emit_source", "emit_class", "header", "class_name", "source_class_name"]
 
 _INDENT = "        "
 
 
-def class_name(spec_name: str) -> str:
-    """A CamelCase class name from a spec name (``realnvp-moons`` -> ``RealnvpMoons``)."""
+def class_name(spec_name: str, taken: Iterable[str] = ("FlowModel", "torch")) -> str:
+    """A CamelCase class name from a spec name (``realnvp-moons`` -> ``RealnvpMoons``),
+    never one of the ``taken`` names the emitted module defines or imports."""
     words = [w for w in re.split(r"[^A-Za-z0-9]+", spec_name) if w]
     name = "".join(w[:1].upper() + w[1:] for w in words)
     if not name or not name[0].isalpha() or not name.isidentifier() or keyword.iskeyword(name):
         name = "Flow" + name
-    return name if name.isidentifier() else "Flow"
+    if not name.isidentifier():
+        name = "Flow"
+    taken = set(taken)
+    while name in taken:
+        name += "Model"
+    return name
 
 
 @dataclass
@@ -65,8 +72,9 @@ def _call(node: GraphNode) -> str:
 def _inference_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
 ) -> list[str]:
-    """One line per node in inference order. ``traced`` keeps every contribution and
-    latent in dicts; otherwise only the running sum ``logp`` is kept."""
+    """The lines of each node in inference order, adding its contribution to ``logp``.
+    ``traced`` also keeps every contribution and latent in dicts. The code calls no
+    builtins, so no node id can shadow one."""
     lines = []
     for index, node in enumerate(graph.layers):
         lines.append(_comment(node, locator))
@@ -81,25 +89,25 @@ def _inference_lines(
             if len(node.output_ports) > 1:
                 targets = f"({targets})"
             lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
-        if not traced:
-            lines.append(
-                f"{_INDENT}logp = contribution" if index == 0
-                else f"{_INDENT}logp = logp + contribution"
-            )
+        lines.append(
+            f"{_INDENT}logp = {sink}" if index == 0 else f"{_INDENT}logp = logp + {sink}"
+        )
     return lines
 
 
-def emit_class(graph: FlowGraph, locator: Locator | None = None) -> list[str]:
+def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str]:
     """The lines of the generated :class:`~flowspec.emit.runtime.FlowModel` subclass."""
     names = _Names(graph)
+    shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
     signature = ", ".join(["self", *data, *context])
     lines = [
-        f"class {class_name(graph.header.name)}(FlowModel):",
+        f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
         f"    EXACT = {graph.exact!r}",
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
+        f"    INPUT_SHAPES = {shapes!r}",
         "",
         f"    def _log_prob({signature}):",
         f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x)."""',
@@ -115,7 +123,6 @@ def emit_class(graph: FlowGraph, locator: Locator | None = None) -> list[str]:
         *_inference_lines(graph, names, locator, traced=True),
     ]
     lines += [
-        f"{_INDENT}logp = sum(contributions.values())",
         f"{_INDENT}return logp, contributions, latents",
         "",
         f"    def _generate({', '.join(['self', 'n', *context])}):",
@@ -151,10 +158,19 @@ def header(graph: FlowGraph, how: str) -> list[str]:
     ]
 
 
+#: The names the module written by :func:`emit_source` defines besides the model class.
+SOURCE_GLOBALS = ("FlowModel", "torch", "SPEC_TEXT", "build_model")
+
+
+def source_class_name(graph: FlowGraph) -> str:
+    """The model class's name in the module written by :func:`emit_source`."""
+    return class_name(graph.header.name, SOURCE_GLOBALS)
+
+
 def emit_source(graph: FlowGraph, locator: Locator | None = None, spec_text: str = "") -> str:
     """Python source of a :class:`~flowspec.emit.runtime.FlowModel` subclass for ``graph``,
     with a ``build_model()`` that rebuilds it from the embedded spec (needs flowspec)."""
-    name = class_name(graph.header.name)
+    name = source_class_name(graph)
     lines = [
         *header(graph, "Rebuild the module with build_model()."),
         "import torch",
@@ -162,7 +178,7 @@ def emit_source(graph: FlowGraph, locator: Locator | None = None, spec_text: str
         "from flowspec.emit.runtime import FlowModel",
         "",
         "",
-        *emit_class(graph, locator),
+        *emit_class(graph, locator, name),
         "",
         "",
         f"SPEC_TEXT = {spec_text!r}",

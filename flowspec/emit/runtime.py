@@ -38,6 +38,7 @@ class FlowModel(nn.Module):
     EXACT: ClassVar[bool]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
+    INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
     SPEC_NAME: ClassVar[str]
 
     def __init__(self, nodes: dict[str, nn.Module]):
@@ -53,21 +54,50 @@ class FlowModel(nn.Module):
 
     def log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         """``log p(x)``, shape ``(batch,)``: exact, or a one-sample lower bound."""
+        self._check_inputs(inputs, named)
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
+        self._check_inputs(inputs, named)
         return Trace(*self._inference(*inputs, **named))
 
     def sample(self, n: int, **context: torch.Tensor) -> Any:
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs."""
+        self._check_inputs((), context, self.CONTEXT_INPUTS)
         return self._generate(n, **context)
+
+    def _check_inputs(
+        self,
+        inputs: tuple[torch.Tensor, ...],
+        named: dict[str, torch.Tensor],
+        expected: tuple[str, ...] | None = None,
+    ) -> None:
+        """Each input is a tensor of shape ``(batch, *event)`` with the spec's event shape."""
+        expected = expected if expected is not None else self.DATA_INPUTS + self.CONTEXT_INPUTS
+        given = dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs)) if inputs else {}
+        given.update(named)
+        unknown = sorted(set(given) - set(expected))
+        if unknown or len(inputs) > len(expected):
+            raise TypeError(f"unexpected inputs {unknown or inputs[len(expected):]}; "
+                            f"this model takes {', '.join(expected)}")
+        for name in expected:
+            value = given.get(name)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
+            event = self.INPUT_SHAPES[name]
+            if value.dim() != len(event) + 1 or tuple(value.shape[1:]) != event or not len(value):
+                raise ValueError(
+                    f"input {name!r} must have shape (batch, {', '.join(map(str, event))}) "
+                    f"with batch >= 1, got {tuple(value.shape)}"
+                )
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
         arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
         if self.EXACT:
             return self.log_prob(*inputs, **named)
+        self._check_inputs(inputs, named)
         batch = (inputs[0] if inputs else next(iter(named.values()))).shape[0]
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}

@@ -196,7 +196,9 @@ def emit_standalone(
     collector.add(FlowModel)
     collector.add(Trace)
     constructors = {node_id: _constructor(module, collector) for node_id, module in nodes.items()}
-    name = class_name(graph.header.name)
+    taken = {*collector.definitions, *collector.constants, "build_model"}
+    taken |= {line.split()[-1] for line in collector.imports}
+    name = class_name(graph.header.name, taken)
     lines = [
         *header(graph, "Standalone: needs only torch; load weights with load_state_dict."),
         "from __future__ import annotations",
@@ -208,7 +210,7 @@ def emit_standalone(
     ]
     for source in collector.definitions.values():
         lines += ["", source]
-    lines += ["", *emit_class(graph, locator), "", ""]
+    lines += ["", *emit_class(graph, locator, name), "", ""]
     lines += [
         f"def build_model() -> {name}:",
         '    """A fresh instance of this model (untrained: load weights into it)."""',
