@@ -86,7 +86,7 @@ class FlowModel(nn.Module):
             if not isinstance(value, torch.Tensor):
                 raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
             event = self.INPUT_SHAPES[name]
-            if value.dim() != len(event) + 1 or tuple(value.shape[1:]) != event or not len(value):
+            if value.dim() != len(event) + 1 or tuple(value.shape[1:]) != event or value.shape[0] == 0:
                 raise ValueError(
                     f"input {name!r} must have shape (batch, {', '.join(map(str, event))}) "
                     f"with batch >= 1, got {tuple(value.shape)}"

@@ -1,0 +1,138 @@
+"""``export_programs`` writes torch.export programs that reproduce ``log_prob`` and
+``sample`` of the model, for any batch size, and refuses models it cannot export."""
+
+import warnings
+
+import pytest
+import torch
+
+import flowspec
+from flowspec.emit.export import ExportError, example_batch, export_programs, program_paths
+from flowspec.emit.runtime import FlowModel
+from bundled import DATA, SPECS
+from oracles import randomize_
+
+EXAMPLE = 32  # the traced batch; the programs are then run on other sizes
+
+ACTNORM = """
+flowspec: "1"
+name: actnorm-only
+inputs:
+  x: {shape: [2]}
+nodes:
+  norm: {kind: actnorm, in: x}
+  prior: {kind: standard_normal, in: norm}
+"""
+
+
+def seeded(fn, *args):
+    torch.manual_seed(99)
+    return fn(*args)
+
+
+def load_programs(model: FlowModel, tmp_path, **kwargs):
+    paths = export_programs(model, tmp_path / "model.pt2", **kwargs)
+    assert paths == list(program_paths(tmp_path / "model.pt2"))
+    assert [p.name for p in paths] == ["model.log_prob.pt2", "model.sample.pt2"]
+    return [torch.export.load(p).module() for p in paths]
+
+
+@pytest.mark.parametrize("name", sorted(DATA))
+def test_programs_reproduce_the_model(name, tmp_path):
+    model = flowspec.compile(SPECS / f"{name}.yaml")
+    x = example_batch(model, EXAMPLE)
+    model.log_prob(x)  # actnorm initialises from data, as in training
+    randomize_(model, scale=0.1)  # small enough that every sample stays finite
+    log_prob, sample = load_programs(model, tmp_path, batch=EXAMPLE)
+    assert model.training  # the mode is restored after tracing in eval mode
+
+    for batch in (EXAMPLE, 5, 1):  # the batch dimension is dynamic
+        exported = seeded(log_prob, x[:batch])
+        torch.testing.assert_close(exported, seeded(model.log_prob, x[:batch]))
+        assert exported.shape == (batch,) and torch.isfinite(exported).all()
+
+    event = model.checked.graph.nodes[model.checked.graph.data_inputs[0]].input_spec.shape
+    for count in (EXAMPLE, 7):
+        drawn = seeded(sample, torch.empty(count))
+        assert drawn.shape == (count, *event) and torch.isfinite(drawn).all()
+        torch.testing.assert_close(drawn, seeded(model.sample, count))
+
+
+def test_uninitialised_actnorm_is_exported_as_it_is(tmp_path):
+    """Tracing must not bake actnorm's data-dependent initialisation into the program
+    (that would re-normalise every batch): the current parameters are exported, with a
+    warning, and the model is left uninitialised."""
+    model = flowspec.compile(ACTNORM)
+    with pytest.warns(UserWarning, match="not yet initialised from data .*norm"):
+        log_prob, _ = load_programs(model, tmp_path)
+    norm = model.nodes["norm"]
+    assert not norm.is_initialized and not norm.initialized
+    x = 3.0 + 2.0 * torch.randn(8, 2)
+    identity = flowspec.compile(ACTNORM)
+    identity.nodes["norm"].is_initialized = True
+    torch.testing.assert_close(log_prob(x), identity.log_prob(x))
+    torch.testing.assert_close(log_prob(x[:2]), identity.log_prob(x[:2]))
+
+    model.log_prob(x)  # now initialised: no warning, and the fitted parameters go along
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_prob, _ = load_programs(model, tmp_path)
+    torch.testing.assert_close(log_prob(x), model.log_prob(x))
+
+
+def test_example_batch_respects_the_input_support():
+    bounded = flowspec.compile("""
+flowspec: "1"
+name: bounded
+inputs:
+  x: {shape: [3], low: 0, high: 1}
+nodes:
+  real: {kind: elementwise, fn: logit, in: x}
+  prior: {kind: standard_normal, in: real}
+""")
+    x = example_batch(bounded, 100)
+    assert x.shape == (100, 3) and (x > 0).all() and (x < 1).all()
+    assert torch.equal(x, example_batch(bounded, 100))  # reproducible
+    digits = flowspec.compile(SPECS / "digits_dequant.yaml")
+    levels = example_batch(digits, 50)
+    assert levels.dtype == torch.float32 and torch.equal(levels, levels.round())
+    assert levels.min() >= 0 and levels.max() <= 16
+
+
+CONTEXT = """
+flowspec: "1"
+name: conditional
+inputs:
+  x: {shape: [2]}
+  c: {shape: [3], context: true}
+nodes:
+  prior: {kind: conditional_normal, in: x, context: c}
+"""
+
+TWO_INPUTS = """
+flowspec: "1"
+name: two-inputs
+inputs:
+  x: {shape: [2]}
+  y: {shape: [3]}
+nodes:
+  px: {kind: standard_normal, in: x}
+  py: {kind: standard_normal, in: y}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(CONTEXT, "context inputs \\(c\\)"), (TWO_INPUTS, "2 data inputs \\(x, y\\)")],
+)
+def test_models_export_cannot_take_raise_export_error(text, message, tmp_path):
+    with pytest.raises(ExportError, match=message):
+        export_programs(flowspec.compile(text), tmp_path / "model.pt2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_without_its_spec_raises_export_error(tmp_path):
+    model = flowspec.compile(ACTNORM)
+    del model.checked
+    with pytest.raises(ExportError, match="no checked spec"):
+        export_programs(model, tmp_path / "model.pt2")
