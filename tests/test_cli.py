@@ -13,7 +13,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import torch
+
 from flowspec.cli import app
+from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
 
 VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "sample"]
@@ -411,3 +414,41 @@ def test_default_checkpoint_goes_to_runs(runner, moons, tmp_path, monkeypatch):
     result = runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "5"])
     assert result.exit_code == 130
     assert (tmp_path / "runs" / "tiny-moons.safetensors").is_file()
+
+
+# --- compile --format export ----------------------------------------------------------------
+
+
+def test_compile_export_writes_programs_with_the_trained_weights(runner, trained, tmp_path):
+    _, checkpoint = trained
+    spec = checkpoint.parent / "moons.yaml"
+    output = tmp_path / "moons.pt2"
+    result = runner.invoke(
+        app, ["compile", str(spec), "--format", "export", "-o", str(output),
+              "--weights", str(checkpoint)],
+    )
+    assert result.exit_code == 0, result.output
+    log_prob = torch.export.load(tmp_path / "moons.log_prob.pt2").module()
+    sample = torch.export.load(tmp_path / "moons.sample.pt2").module()
+    model, _ = load_checkpoint(checkpoint)
+    x = torch.randn(7, 2)
+    torch.testing.assert_close(log_prob(x), model.log_prob(x))
+    assert sample(torch.empty(5)).shape == (5, 2)
+
+
+def test_compile_export_usage_and_mismatched_weights(runner, trained, tmp_path):
+    _, checkpoint = trained
+    spec = checkpoint.parent / "moons.yaml"
+    assert runner.invoke(app, ["compile", str(spec), "--format", "export"]).exit_code == 2
+    assert runner.invoke(
+        app, ["compile", str(spec), "--weights", str(checkpoint)]
+    ).exit_code == 2
+    other = tmp_path / "four.yaml"
+    other.write_text(FOUR_DIMS)
+    result = runner.invoke(
+        app, ["compile", str(other), "--format", "export", "-o", str(tmp_path / "m.pt2"),
+              "--weights", str(checkpoint)],
+    )
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "do not fit the model" in result.stderr

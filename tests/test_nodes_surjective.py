@@ -67,7 +67,7 @@ def test_conditional_gaussian_starts_as_standard_normal():
 def test_conditional_gaussian_scale_has_a_floor():
     density = ConditionalNormalParams(net=MLPSpec(hidden=[4]), min_scale=0.05).build_density(2, (3,)).double()
     with torch.no_grad():
-        density.net.layers[-1].bias.fill_(-1e4)
+        density.net[-1].bias.fill_(-1e4)
     _, scale = density.params(torch.randn(4, 2, dtype=torch.float64))
     torch.testing.assert_close(scale, torch.full_like(scale, 0.05))
 

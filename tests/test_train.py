@@ -245,7 +245,7 @@ def test_weights_that_do_not_match_the_spec_raise_checkpoint_error(trained, tmp_
     other = flowspec.compile(MOONS_SPEC.replace("[32, 32]", "[8]"))
     other.checked = trained[0].checked  # the stored spec says [32, 32]
     save_checkpoint(path, other)
-    with pytest.raises(CheckpointError, match="do not match its spec"):
+    with pytest.raises(CheckpointError, match="do not fit the model"):
         load_checkpoint(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,14 +11,24 @@ import typer
 import flowspec
 from flowspec.cli._files import atomic_write_text
 from flowspec.cli._help import examples
-from flowspec.cli._output import note, user_errors
+from flowspec.cli._output import fail, note, user_errors
+from flowspec.emit.export import ExportError, export_programs
+from flowspec.train.checkpoint import CheckpointError, load_checkpoint, load_weights
 from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
 
-__all__ = ["compile_"]
+__all__ = ["compile_", "OutputFormat"]
+
+
+class OutputFormat(str, Enum):
+    """What ``flowspec compile`` writes."""
+
+    source = "source"
+    export = "export"
 
 EPILOG = examples(
     "flowspec compile specs/realnvp_moons.yaml -o realnvp_moons.py",
     "flowspec compile specs/realnvp_moons.yaml --standalone -o model.py",
+    "flowspec compile specs/realnvp_moons.yaml --format export -o realnvp.pt2",
     "flowspec compile specs/realnvp_moons.yaml | less",
 )
 
@@ -45,6 +56,25 @@ def compile_(
             "load_state_dict).",
         ),
     ] = False,
+    format_: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="source: Python source of the module. export: torch.export programs "
+            "for log_prob and sample, written as FILE.log_prob.pt2 and FILE.sample.pt2 "
+            "(the model's freshly initialised weights; needs -o).",
+        ),
+    ] = OutputFormat.source,
+    weights: Annotated[
+        Optional[Path],  # noqa: UP007 - typer reads the annotation
+        typer.Option(
+            "--weights",
+            metavar="CHECKPOINT",
+            help="With --format export: load these trained weights (a checkpoint written "
+            "by flowspec train for this spec) before exporting.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Compile a spec to a PyTorch module (Python source).
 
@@ -55,6 +85,11 @@ def compile_(
     Each node's line carries a comment pointing back to its place in the spec. Whether
     the model is exact or a lower bound is reported on stderr when printing the source.
     """
+    if format_ is OutputFormat.export:
+        _export(spec, output, weights)
+        return
+    if weights is not None:
+        fail("--weights goes with --format export", 2)
     with user_errors():
         checked = flowspec.check(spec)
         source = checked.standalone_source() if standalone else checked.source()
@@ -68,3 +103,19 @@ def compile_(
         return
     typer.echo(f"wrote {output}")
     typer.echo(sentence)
+
+
+def _export(spec: Path, output: Path | None, weights: Path | None) -> None:
+    if output is None:
+        fail("--format export needs -o FILE.pt2 (two programs are written beside it)", 2)
+    with user_errors():
+        model = flowspec.compile(spec)
+        try:
+            if weights is not None:
+                trained, _ = load_checkpoint(weights)
+                load_weights(model, trained.state_dict(), f"the weights in '{weights}'")
+            written = export_programs(model, output)
+        except (ExportError, CheckpointError) as error:
+            fail(str(error))
+    for path in written:
+        typer.echo(f"wrote {path}")

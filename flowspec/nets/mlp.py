@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt
-import torch
+from pydantic import Field
 from torch import nn
 
 from flowspec.core.layer import Layer
 from flowspec.nets.base import NetSpec
 
-__all__ = ["MLPSpec", "MLP", "ACTIVATIONS"]
+__all__ = ["MLPSpec", "MLP", "ACTIVATIONS", "MAX_WIDTH"]
+
+#: The widest hidden layer (a 65536 x 65536 layer already holds 4 G weights).
+MAX_WIDTH = 65536
 
 #: Activation names as written in specs -> the name of the ``torch.nn`` module class.
 ACTIVATIONS: dict[str, str] = {
@@ -28,7 +30,9 @@ class MLPSpec(NetSpec):
     """Fully connected layers with the given hidden sizes and activation."""
 
     kind: Literal["mlp"] = "mlp"
-    hidden: list[PositiveInt] = Field(default=[64, 64], description="Hidden layer sizes.")
+    hidden: list[Annotated[int, Field(gt=0, le=MAX_WIDTH)]] = Field(
+        default=[64, 64], description=f"Hidden layer sizes (each 1 .. {MAX_WIDTH})."
+    )
     activation: Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"] = Field(
         default="relu", description="Activation between layers."
     )
@@ -37,7 +41,7 @@ class MLPSpec(NetSpec):
         return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
 
 
-class MLP(Layer):
+class MLP(Layer, nn.Sequential):
     """Linear layers with an activation between them; the last layer may start at zero."""
 
     def __init__(
@@ -48,7 +52,6 @@ class MLP(Layer):
         activation: str = "relu",
         zero_init: bool = True,
     ):
-        super().__init__()
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -58,7 +61,4 @@ class MLP(Layer):
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
         layers.append(last)
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        super().__init__(*layers)

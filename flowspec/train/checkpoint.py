@@ -28,7 +28,7 @@ from flowspec.diagnostics import SpecError
 from flowspec.emit.runtime import FlowModel
 from flowspec.spec.loader import load_spec_text
 
-__all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "load_weights", "save_checkpoint"]
 
 FORMAT = "flowspec-checkpoint-1"
 """The value of the ``format`` metadata key; files without it are not checkpoints."""
@@ -114,6 +114,30 @@ def _float_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype | None:
     return dtypes.pop() if len(dtypes) == 1 else None
 
 
+def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
+    """``model.load_state_dict(tensors)``, strict, with a short message when they don't fit:
+    how many weights are missing or unexpected (a few named), or which shapes differ."""
+    expected, found = set(model.state_dict()), set(tensors)
+    missing, unexpected = sorted(expected - found), sorted(found - expected)
+    if missing or unexpected:
+        parts = [
+            f"{len(names)} {label} (e.g. {', '.join(names[:3])})"
+            for label, names in (("missing", missing), ("unexpected", unexpected))
+            if names
+        ]
+        raise CheckpointError(f"{what} do not fit the model: {'; '.join(parts)}")
+    wrong = [
+        f"{key} {tuple(tensors[key].shape)} vs {tuple(value.shape)}"
+        for key, value in model.state_dict().items()
+        if tuple(tensors[key].shape) != tuple(value.shape)
+    ]
+    if wrong:
+        raise CheckpointError(
+            f"{what} do not fit the model: {len(wrong)} shapes differ (e.g. {'; '.join(wrong[:3])})"
+        )
+    model.load_state_dict(tensors, strict=True)
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, str]]:
     """Rebuild the model stored at ``path`` from its spec, load its weights, and return it
     in eval mode with the user metadata given to :func:`save_checkpoint`."""
@@ -132,12 +156,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
     dtype = _float_dtype(tensors)
     if dtype is not None:
         model.to(dtype)
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(
-            f"the weights in checkpoint '{path}' do not match its spec ({versions}): {error}"
-        ) from None
+    load_weights(model, tensors, f"the weights in checkpoint '{path}' ({versions})")
     model.eval()
     user_meta = {k[len(_META) :]: v for k, v in metadata.items() if k.startswith(_META)}
     return model, user_meta
