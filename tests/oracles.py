@@ -12,7 +12,7 @@ from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 
-__all__ = ["make_node", "infer_node", "autograd_logdet", "assert_logdet_matches", "randomize_"]
+__all__ = ["make_node", "infer_node", "run_checks", "autograd_logdet", "assert_logdet_matches", "randomize_"]
 
 
 def make_node(
@@ -27,7 +27,7 @@ def make_node(
     inputs = tuple(PortInfo(tuple(s), support or Support()) for s in shapes)
     ctx = PortInfo(tuple(context)) if context is not None else None
     reporter = Reporter()
-    outputs = node.infer(inputs, ctx, NodeCheck(reporter, "node", ("nodes", "node")))
+    outputs = run_checks(node, inputs, ctx, NodeCheck(reporter, "node", ("nodes", "node")))
     assert not reporter.has_errors, [d.format() for d in reporter.diagnostics]
     assert outputs is not None
     return node, node.build(inputs, ctx).to(dtype), outputs
@@ -40,8 +40,17 @@ def infer_node(
     node = node_kinds()[spec["kind"]].model_validate(spec)
     inputs = tuple(PortInfo(tuple(s), support or Support()) for s in shapes)
     reporter = Reporter()
-    outputs = node.infer(inputs, None, NodeCheck(reporter, "node", ("nodes", "node")))
+    outputs = run_checks(node, inputs, None, NodeCheck(reporter, "node", ("nodes", "node")))
     return outputs, reporter
+
+
+def run_checks(
+    node: NodeSpec, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+) -> tuple[PortInfo, ...] | None:
+    """What the compiler does for one node: the settings checks, then (if they pass) the
+    shape rule."""
+    node.check_static(check)
+    return None if check.errors else node.infer(inputs, context, check)
 
 
 def autograd_logdet(fn, x: torch.Tensor) -> torch.Tensor:

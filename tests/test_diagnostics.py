@@ -103,6 +103,9 @@ CASES: dict[str, Expected] = {
     "missing_input_shape": Expected(
         "E103", None, 4, 3, ("missing required field 'shape'",), "shape"
     ),
+    "input_shape_too_large": Expected(
+        "E104", None, 4, 15, ("invalid value 100000000000", "less than or equal to 16777216")
+    ),
     # --- blocks ---------------------------------------------------------------------------
     "block_element_with_in": Expected(
         "E109", "step", 8, 23, ("inside a block takes its input from the node before it",),
@@ -155,6 +158,10 @@ CASES: dict[str, Expected] = {
     ),
     "conditional_normal_context_rank": Expected(
         "E511", "prior", 7, 44, ("must be flat [C]", "got [2, 3]"), "flatten"
+    ),
+    "affine_coupling_discrete_input": Expected(
+        "E410", "coupling", 6, 37, ("map of continuous values", "discrete {0..255}"),
+        "uniform_dequantization",
     ),
 }
 
@@ -311,7 +318,8 @@ WEIRD: dict[str, str] = {
     "shape is empty": spec(f"{{{PRIOR}}}", inputs="{x: {shape: []}}"),
     "shape is negative": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [-2]}}"),
     "low is nan": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [2], low: .nan}}"),
-    "low equals high": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [2], low: .inf, high: .inf}}"),
+    "low equals high": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [2], low: 1.5, high: 1.5}}"),
+    "low is inf": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [2], low: -.inf}}"),
     "in is nested": spec("{prior: {kind: standard_normal, in: [[x]]}}"),
     "in is a number": spec("{prior: {kind: standard_normal, in: 3}}"),
     "in is empty": spec("{prior: {kind: standard_normal, in: ''}}"),
@@ -392,8 +400,9 @@ WEIRD_CODES: dict[str, str] = {
     "input name is a number": "E107",
     "shape is empty": "E104",
     "shape is negative": "E104",
-    "low is nan": "E112",
+    "low is nan": "E104",
     "low equals high": "E112",
+    "low is inf": "E104",
     "in is nested": "E104",
     "in is a number": "E104",
     "in is empty": "E211",

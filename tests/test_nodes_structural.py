@@ -9,7 +9,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
-from oracles import assert_logdet_matches, autograd_logdet, infer_node, make_node
+from oracles import assert_logdet_matches, autograd_logdet, infer_node, make_node, run_checks
 
 DTYPES = [torch.float32, torch.float64]
 
@@ -18,7 +18,7 @@ def infer_ports(spec, *inputs: PortInfo):
     """Run the shape rule on inputs with arbitrary supports."""
     node = node_kinds()[spec["kind"]].model_validate(spec)
     reporter = Reporter()
-    outputs = node.infer(tuple(inputs), None, NodeCheck(reporter, "node", ("nodes", "node")))
+    outputs = run_checks(node, tuple(inputs), None, NodeCheck(reporter, "node", ("nodes", "node")))
     return outputs, reporter
 
 

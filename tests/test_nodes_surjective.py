@@ -14,7 +14,7 @@ from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 from flowspec.nets.mlp import MLPSpec
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
-from oracles import infer_node, make_node, randomize_
+from oracles import infer_node, make_node, randomize_, run_checks
 
 DTYPES = [torch.float32, torch.float64]
 SMALL_NET = {"hidden": [16]}
@@ -23,7 +23,7 @@ SMALL_NET = {"hidden": [16]}
 def infer_with(spec, x: PortInfo, context: PortInfo | None = None):
     node = node_kinds()[spec["kind"]].model_validate(spec)
     reporter = Reporter()
-    outputs = node.infer((x,), context, NodeCheck(reporter, "node", ("nodes", "node")))
+    outputs = run_checks(node, (x,), context, NodeCheck(reporter, "node", ("nodes", "node")))
     return outputs, reporter
 
 

@@ -86,6 +86,11 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _map_flag(cls: type[NodeSpec], flag: bool) -> str:
+    """A flag of the map a node computes; a distribution computes none (it scores z)."""
+    return "n/a" if cls.terminal else _yes(flag)
+
+
 def _describe(cls: type[NodeSpec]) -> None:
     console = out()
     name = cls.kind_name()
@@ -100,9 +105,9 @@ def _describe(cls: type[NodeSpec]) -> None:
         ("reference", cls.reference or "-"),
         ("category", cls.category().value),
         ("log p(x) term", f"{cls.contribution}  ({exact})"),
-        ("bijective", _yes(cls.bijective)),
-        ("random in inference", _yes(cls.stochastic_forward)),
-        ("random in generation", _yes(cls.stochastic_inverse)),
+        ("bijective", _map_flag(cls, cls.bijective)),
+        ("random in inference", _map_flag(cls, cls.stochastic_forward)),
+        ("random in generation", _map_flag(cls, cls.stochastic_inverse)),
         ("distribution (terminal)", _yes(cls.terminal)),
         ("accepts context", _yes(cls.accepts_context)),
         ("input ports", _ports(cls, "input_ports")),

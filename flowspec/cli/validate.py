@@ -13,7 +13,7 @@ import flowspec
 from flowspec.cli._help import examples
 from flowspec.cli._output import diagnostic_dict, out, print_diagnostics, user_errors
 from flowspec.diagnostics import SpecError
-from flowspec.graph.bookkeeping import bookkeeping, render_table
+from flowspec.graph.bookkeeping import render_table, spec_bookkeeping
 
 __all__ = ["validate"]
 
@@ -53,7 +53,7 @@ def validate(
     with user_errors():
         checked = flowspec.check(spec)
     print_diagnostics(checked.warnings)
-    book = bookkeeping(checked.build_model())
+    book = spec_bookkeeping(checked)
     console = out()
     console.print(render_table(book))
     for line in book.summary()[:-1]:
@@ -78,6 +78,6 @@ def _validate_json(spec: Path) -> None:
         "ok": True,
         "spec": str(spec),
         "warnings": [diagnostic_dict(d) for d in checked.warnings],
-        "bookkeeping": bookkeeping(checked.build_model()).to_dict(),
+        "bookkeeping": spec_bookkeeping(checked).to_dict(),
     }
     typer.echo(json.dumps(report, indent=2))

@@ -39,9 +39,21 @@ __all__ = [
     "FlowLayer",
     "DistributionLayer",
     "PortRefs",
+    "MAX_AXIS",
+    "MAX_EVENT_NUMEL",
+    "MAX_SEED",
 ]
 
 PortRefs = str | list[str]
+
+# Bounds on the numbers of a spec, so that no check and no build is asked for an absurd
+# amount of memory: a bad number gets a located error instead.
+#: The largest size of one event axis (an input's shape entry, a reshape's).
+MAX_AXIS = 2**24
+#: The most elements one event may have (2^27 float32 values are 512 MiB per sample).
+MAX_EVENT_NUMEL = 2**27
+#: The largest seed: torch generators take 64-bit seeds; kept within a signed int64.
+MAX_SEED = 2**63 - 1
 
 
 class Category(str, Enum):
@@ -55,13 +67,16 @@ class Category(str, Enum):
 
 @dataclass
 class NodeCheck:
-    """What a node's shape rule uses to report problems: bound to one node and its path."""
+    """What a node's checks use to report problems: bound to one node and its path."""
 
     reporter: Reporter
     node: str
     path: SpecPath
+    #: How many errors were reported through this check.
+    errors: int = 0
 
     def error(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
+        self.errors += 1
         self.reporter.error(code, message, self.path + fields, node=self.node, hint=hint)
 
     def warning(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
@@ -72,10 +87,14 @@ class NodeSpec(BaseModel):
     """Base of every node kind's spec.
 
     Subclasses declare ``kind: Literal["name"] = "name"`` plus their own fields, set the
-    class flags, and implement :meth:`infer` and :meth:`build`.
+    class flags, and implement :meth:`infer` and :meth:`build`; checks of the settings
+    alone go in :meth:`check_static`.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # No inf or NaN in any number field: such values only show up later as NaN losses.
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
     kind: str
     in_: PortRefs | None = Field(
@@ -124,14 +143,26 @@ class NodeSpec(BaseModel):
     def output_ports(self) -> tuple[str, ...]:
         return () if self.terminal else ("z",)
 
+    def check_static(self, check: NodeCheck) -> None:
+        """Checks of the settings alone, which need no shapes: an unknown function, a
+        split into one part, a mask that transforms nothing, ...
+
+        The compiler runs it once per spec entry (once per block element, however often
+        the block is repeated), before and independently of shape inference, so these
+        mistakes are reported even where an upstream node has errors. :meth:`infer` is
+        only called when it reported no error. Default: nothing to check.
+        """
+
     @abstractmethod
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         """The shape rule: the output ports' info from the input ports' info.
 
-        Also the place for the kind's invertibility and domain checks. Report every
-        problem through ``check`` and return None when the outputs cannot be known.
+        Also the place for the kind's invertibility and domain checks that need the
+        inputs. Report every problem through ``check`` and return None when the outputs
+        cannot be known. The compiler calls it only for settings that passed
+        :meth:`check_static`.
         """
 
     @abstractmethod

@@ -11,8 +11,9 @@ knows node kinds by name: the table is derived from the graph and the node flags
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import torch
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -22,11 +23,15 @@ from flowspec.core.ports import PortInfo
 from flowspec.emit.runtime import FlowModel
 from flowspec.graph.model import FlowGraph, GraphNode
 
+if TYPE_CHECKING:
+    from flowspec.api import CheckedSpec
+
 __all__ = [
     "Row",
     "DimChange",
     "Bookkeeping",
     "bookkeeping",
+    "spec_bookkeeping",
     "bound_nodes",
     "exactness_sentence",
     "render_table",
@@ -230,6 +235,14 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
         total_params=sum(p.numel() for p in model.parameters()),
         exact=model.exact,
     )
+
+
+def spec_bookkeeping(checked: CheckedSpec) -> Bookkeeping:
+    """The bookkeeping of a checked spec, without allocating its weights: the model is
+    built on the meta device, where parameters have shapes (so counts) but no storage."""
+    with torch.device("meta"):
+        model = checked.build_model()
+    return bookkeeping(model)
 
 
 _CATEGORY_STYLE = {

@@ -1,8 +1,10 @@
 """Compiler passes over the wired graph: port usage, cycles, shapes, generation order.
 
 Each pass reports into the same :class:`~flowspec.diagnostics.Reporter`, so a spec's
-mistakes are all shown at once. Invertibility and domain checks live in each node kind's
-shape rule (``NodeSpec.infer``), which the shape pass calls in inference order.
+mistakes are all shown at once. Checks of a node's settings alone (``NodeSpec.check_static``)
+run first, once per spec entry and whatever the rest of the graph looks like; invertibility
+and domain checks live in each node kind's shape rule (``NodeSpec.infer``), which the shape
+pass calls in inference order for the nodes whose settings are valid.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections import defaultdict
 import networkx as nx
 
 from flowspec.core.node import NodeCheck
-from flowspec.diagnostics import Reporter
+from flowspec.core.ports import PortInfo
+from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 
 __all__ = ["run_passes"]
@@ -20,6 +23,7 @@ __all__ = ["run_passes"]
 
 def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     """Check the graph and fill in port infos and the two topological orders."""
+    invalid = _check_settings(graph, reporter)
     if not graph.complete:
         return
     # Without a distribution every output dangles: E206 says it once for all of them.
@@ -30,7 +34,7 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     graph.inference_order = list(
         nx.lexicographical_topological_sort(graph.edges, key=position.__getitem__)
     )
-    _infer_shapes(graph, reporter)
+    _infer_shapes(graph, reporter, invalid)
     if not reporter.has_errors:
         _order_generation(graph, reporter, position)
 
@@ -127,11 +131,36 @@ def _check_acyclic(graph: FlowGraph, reporter: Reporter) -> bool:
     return False
 
 
-def _infer_shapes(graph: FlowGraph, reporter: Reporter) -> None:
+def _check_settings(graph: FlowGraph, reporter: Reporter) -> set[str]:
+    """Run every node's :meth:`~flowspec.core.node.NodeSpec.check_static`; the ids of the
+    nodes whose settings have errors.
+
+    The nodes expanded from one block element share its settings and its path, so the
+    element is checked once (its problems named after the block) and, if it fails, all
+    its expanded nodes are invalid.
+    """
+    invalid: set[str] = set()
+    valid_by_path: dict[SpecPath, bool] = {}
+    for node in graph.nodes.values():
+        if node.spec is None:
+            continue
+        if node.path not in valid_by_path:
+            label = str(node.path[1]) if node.group is not None else node.id
+            check = NodeCheck(reporter, label, node.path)
+            node.spec.check_static(check)
+            valid_by_path[node.path] = check.errors == 0
+        if not valid_by_path[node.path]:
+            invalid.add(node.id)
+    return invalid
+
+
+def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> None:
     for name in graph.inference_order:
         node = graph.nodes[name]
-        if node.is_input or node.spec is None:
+        if node.is_input or node.spec is None or name in invalid:
             continue
+        if node.spec.context is not None and node.context is None:
+            continue  # the context reference is broken and already reported
         infos = [_port_info(graph, ref) for ref in node.inputs]
         if not node.inputs or any(info is None for info in infos):
             continue
@@ -148,7 +177,7 @@ def _infer_shapes(graph: FlowGraph, reporter: Reporter) -> None:
         node.output_info = node.spec.infer(node.input_info, context_info, check)
 
 
-def _port_info(graph: FlowGraph, ref: PortRef | None):
+def _port_info(graph: FlowGraph, ref: PortRef | None) -> PortInfo | None:
     if ref is None:
         return None
     source = graph.nodes[ref.node]

@@ -16,7 +16,8 @@ class NetSpec(BaseModel):
     Subclasses declare ``kind: Literal["name"] = "name"``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or NaN in any number field of a network spec.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
 

@@ -36,13 +36,14 @@ from flowspec.nets.choice import NetChoice
 
 __all__ = ["ConditionalNormalParams", "ConditionalDiagonalNormal", "LOG_SQRT_2PI"]
 
+#: log sqrt(2 pi), the constant of every Gaussian log-density in flowspec.
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 class ConditionalNormalParams(BaseModel):
     """Settings of a conditional diagonal Gaussian N(mu(c), diag sigma(c)^2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     net: NetChoice = Field(
         default_factory=NetChoice,

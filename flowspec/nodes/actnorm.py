@@ -24,6 +24,7 @@ from pydantic import Field, PositiveFloat
 from torch import nn
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
 
 __all__ = ["ActNormSpec", "ActNorm"]
@@ -48,10 +49,12 @@ class ActNormSpec(NodeSpec):
     )
     contribution = "positions * sum(log_scale)"
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         return learned_feature_map(inputs[0], self.kind, check)
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ActNorm:
         shape = inputs[0].shape
         return ActNorm(shape[0], len(shape), math.prod(shape[1:]), self.eps, self.data_init)
 

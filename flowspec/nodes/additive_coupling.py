@@ -19,10 +19,9 @@ from typing import Literal
 import torch
 from torch import nn
 
-from flowspec.core.node import FlowLayer, NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.node import FlowLayer
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
-from flowspec.nodes._checks import check_continuous
 
 __all__ = ["AdditiveCouplingSpec", "AdditiveCoupling"]
 
@@ -37,19 +36,9 @@ class AdditiveCouplingSpec(CouplingSpec):
     )
     contribution = "0"
 
-    def infer(self, inputs, context, check: NodeCheck):
-        ok = self.check_coupling(inputs, context, check)
-        if not check_continuous(inputs[0], self.kind, check) or not ok:
-            return None
-        return (PortInfo(inputs[0].shape, REAL),)
-
-    def build(self, inputs, context) -> nn.Module:
-        features = inputs[0].shape[0]
-        mask = self.mask_vector(features)
-        n_keep = sum(mask)
-        n_context = context.numel if context is not None else 0
-        net = self.net.build(n_keep + n_context, features - n_keep, zero_init=True)
-        return AdditiveCoupling(MaskedSplit(mask), net)
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AdditiveCoupling:
+        # One output per transformed feature: its shift t.
+        return AdditiveCoupling(*self._conditioner(inputs, context, outputs_per_feature=1))
 
 
 class AdditiveCoupling(FlowLayer):

@@ -20,8 +20,8 @@ import torch
 from pydantic import Field, PositiveFloat
 from torch import nn
 
-from flowspec.core.node import FlowLayer, NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.node import FlowLayer
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
 
 __all__ = ["AffineCouplingSpec", "AffineCoupling"]
@@ -37,23 +37,15 @@ class AffineCouplingSpec(CouplingSpec):
     summary = "RealNVP affine coupling: z_b = x_b * exp(s(x_a)) + t(x_a)"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
 
-    def infer(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
-    ) -> tuple[PortInfo, ...] | None:
-        if not self.check_coupling(inputs, context, check):
-            return None
-        return (PortInfo(inputs[0].shape, REAL),)
-
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
-        features = inputs[0].shape[0]
-        mask = self.mask_vector(features)
-        n_keep = sum(mask)
-        n_context = context.numel if context is not None else 0
-        net = self.net.build(n_keep + n_context, 2 * (features - n_keep))
-        return AffineCoupling(MaskedSplit(mask), net, self.scale_bound)
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AffineCoupling:
+        # Two outputs per transformed feature: its raw log-scale and its shift.
+        parts, net = self._conditioner(inputs, context, outputs_per_feature=2)
+        return AffineCoupling(parts, net, self.scale_bound)
 
 
 class AffineCoupling(FlowLayer):
+    """``z = merge(x_a, x_b * exp(s) + t)`` with ``s, t`` from ``(x_a, context)``."""
+
     def __init__(self, parts: MaskedSplit, net: nn.Module, scale_bound: float):
         super().__init__()
         self.parts = parts

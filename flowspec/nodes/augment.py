@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 
@@ -34,7 +34,9 @@ class AugmentSpec(NodeSpec):
     """VFlow augmentation: z = concat(x, e), e ~ q(e | x); flat inputs [D] -> [D + extra]."""
 
     kind: Literal["augment"] = "augment"
-    extra: PositiveInt = Field(description="How many noise features to append to the input.")
+    extra: int = Field(
+        gt=0, le=MAX_AXIS, description="How many noise features to append to the input."
+    )
     encoder: ConditionalNormalParams = Field(
         default_factory=ConditionalNormalParams,
         description="Conditional Gaussian q(e | x) the added features are drawn from.",
@@ -45,7 +47,9 @@ class AugmentSpec(NodeSpec):
     bijective = False
     stochastic_forward = True
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         if len(x.shape) != 1:
             check.error(
@@ -68,12 +72,15 @@ class AugmentSpec(NodeSpec):
         # whole real line.
         return (PortInfo((x.shape[0] + self.extra,), REAL),)
 
-    def build(self, inputs, context) -> Augment:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
         features = inputs[0].shape[0]
         return Augment(features, self.encoder.build_density(features, (self.extra,)))
 
 
 class Augment(FlowLayer):
+    """Appends noise drawn from the encoder given the input, scored by ``-log q``;
+    the inverse drops it."""
+
     def __init__(self, features: int, encoder: ConditionalDiagonalNormal):
         super().__init__()
         self.features = features

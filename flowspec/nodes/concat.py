@@ -50,21 +50,31 @@ class ConcatSpec(NodeSpec):
     contribution = "0"
 
     def input_ports(self) -> tuple[str, ...]:
-        count = len(self.in_) if isinstance(self.in_, list) else 1
+        """One port per listed input; without 'in' (as inside a block), the two a concat
+        needs at least, so that it is not taken for a one-input chain link."""
+        if self.in_ is None:
+            count = 2
+        else:
+            count = len(self.in_) if isinstance(self.in_, list) else 1
         return tuple(f"in{i}" for i in range(count))
 
     def _input_path(self, i: int) -> tuple[str | int, ...]:
         return ("in", i) if isinstance(self.in_, list) else ("in",)
 
-    def infer(self, inputs, context, check: NodeCheck):
-        if len(inputs) < 2:
+    def check_static(self, check: NodeCheck) -> None:
+        """Joining fewer than 2 inputs is no concatenation (a missing or empty 'in' is
+        reported where references are resolved)."""
+        if self.in_ and len(self.input_ports()) < 2:
             check.error(
                 "E455",
-                f"concat needs at least 2 inputs, got {len(inputs)}",
+                f"concat needs at least 2 inputs, got {len(self.input_ports())}",
                 "in",
                 hint="list the inputs to join, e.g. in: [a, b]",
             )
-            return None
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         ok = True
         first = inputs[0]
         if len(first.shape) == 0:
@@ -110,11 +120,13 @@ class ConcatSpec(NodeSpec):
         features = sum(x.shape[0] for x in inputs)
         return (PortInfo((features, *first.shape[1:]), support),)
 
-    def build(self, inputs, context) -> Concat:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Concat:
         return Concat([x.shape[0] for x in inputs])
 
 
 class Concat(FlowLayer):
+    """Joins its inputs along tensor dim 1 (and splits them back); zero contribution."""
+
     def __init__(self, sizes: list[int]):
         super().__init__()
         self.sizes = list(sizes)

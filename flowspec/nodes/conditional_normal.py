@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 from flowspec.nodes._checks import check_real_valued
 
@@ -38,16 +39,21 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
     terminal = True
     accepts_context = True
 
-    def infer(self, inputs, context, check: NodeCheck):
-        check_real_valued(inputs[0], check)
-        if context is None:
+    def check_static(self, check: NodeCheck) -> None:
+        """A conditional density needs something to condition on."""
+        if self.context is None:
             check.error(
                 "E510",
                 "conditional_normal needs a context: the port it is conditioned on",
                 "context",
                 hint="name the port to condition on, e.g. context: split.out0",
             )
-            return None
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        check_real_valued(inputs[0], check)
+        assert context is not None, "check_static ensures the node names a context"
         if len(context.shape) != 1:
             check.error(
                 "E511",
@@ -58,12 +64,14 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
             return None
         return ()
 
-    def build(self, inputs, context) -> ConditionalNormal:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
         assert context is not None
         return ConditionalNormal(self.build_density(context.numel, inputs[0].shape))
 
 
 class ConditionalNormal(DistributionLayer):
+    """A base distribution N(mu(c), diag sigma(c)^2) given the context tensor ``c``."""
+
     def __init__(self, density: ConditionalDiagonalNormal):
         super().__init__()
         self.density = density

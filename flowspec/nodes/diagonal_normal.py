@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._conditional import LOG_SQRT_2PI
 from flowspec.nodes._checks import check_real_valued
 
@@ -37,15 +38,19 @@ class DiagonalNormalSpec(NodeSpec):
     contribution = "log N(z; mu, diag sigma^2)"
     terminal = True
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         check_real_valued(inputs[0], check)
         return ()
 
-    def build(self, inputs, context) -> DiagonalNormal:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DiagonalNormal:
         return DiagonalNormal(inputs[0].shape)
 
 
 class DiagonalNormal(DistributionLayer):
+    """N(loc, diag exp(log_scale)^2) over the event, both parameters learned."""
+
     def __init__(self, shape: tuple[int, ...]):
         super().__init__()
         self.shape = tuple(shape)

@@ -183,8 +183,7 @@ class ElementwiseSpec(NodeSpec):
             )
         return False
 
-    def _check_fields(self, check: NodeCheck) -> bool:
-        ok = True
+    def _check_fields(self, check: NodeCheck) -> None:
         for name, users in FN_FIELDS.items():
             if name in self.model_fields_set and self.fn not in users:
                 check.warning(
@@ -194,15 +193,14 @@ class ElementwiseSpec(NodeSpec):
                     name,
                     hint=f"remove '{name}'",
                 )
-        if self.fn == "scale_shift" and (self.scale == 0.0 or not math.isfinite(self.scale)):
+        if self.fn == "scale_shift" and self.scale == 0.0:
             check.error(
                 "E423",
-                f"scale_shift needs a finite nonzero scale, got {self.scale} "
-                "(a zero scale maps everything to the shift and cannot be inverted)",
+                f"scale_shift needs a nonzero scale, got {self.scale} (a zero scale maps "
+                "everything to the shift and cannot be inverted)",
                 "scale",
                 hint="use a nonzero scale, e.g. 1.0",
             )
-            ok = False
         if self.fn == "leaky_relu" and not (self.negative_slope > 0.0):
             check.error(
                 "E424",
@@ -211,7 +209,6 @@ class ElementwiseSpec(NodeSpec):
                 "negative_slope",
                 hint="use a small positive slope such as 0.01",
             )
-            ok = False
         if self.fn == "logit" and not (0.0 <= self.alpha < 0.5):
             check.error(
                 "E425",
@@ -219,17 +216,17 @@ class ElementwiseSpec(NodeSpec):
                 "alpha",
                 hint="alpha squeezes [0, 1] into [alpha, 1 - alpha]; 0.05 is usual for images",
             )
-            ok = False
-        return ok
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def check_static(self, check: NodeCheck) -> None:
+        """The fn must be a known strictly monotone map, and its settings valid for it."""
+        if self._check_fn(check):
+            self._check_fields(check)
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if not self._check_fn(check):
-            return None
-        ok = self._check_fields(check)
         if not check_continuous(x, f"elementwise fn '{self.fn}'", check):
-            return None
-        if not ok:
             return None
         low, high = self.domain()
         if not x.support.within(low, high):
@@ -248,7 +245,7 @@ class ElementwiseSpec(NodeSpec):
             return None
         return (PortInfo(x.shape, self.image(x.support)),)
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Elementwise:
         if self.fn == "scale_shift":
             return ScaleShift(self.scale, self.shift, self.learnable)
         if self.fn == "leaky_relu":

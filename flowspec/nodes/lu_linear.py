@@ -23,10 +23,11 @@ import math
 from typing import Literal
 
 import torch
-from pydantic import Field, NonNegativeInt
+from pydantic import Field
 from torch import nn
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_SEED, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
 
 __all__ = ["LULinearSpec", "LULinear", "random_orthogonal"]
@@ -36,8 +37,12 @@ class LULinearSpec(NodeSpec):
     """Invertible linear map of the features (or 1x1 convolution over channels), LU form."""
 
     kind: Literal["lu_linear"] = "lu_linear"
-    seed: NonNegativeInt = Field(
-        default=0, description="Seed of the random orthogonal initial weight (and so of P)."
+    seed: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SEED,
+        description="Seed of the random orthogonal initial weight (and so of P), "
+        "0 .. 2^63 - 1.",
     )
     bias: bool = Field(default=True, description="Add a learned bias b: z = W x + b.")
     summary = "invertible linear map / 1x1 conv, W = P L (U + diag(s)), LU-parameterised"
@@ -47,10 +52,12 @@ class LULinearSpec(NodeSpec):
     )
     contribution = "positions * sum(log|s|)"
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         return learned_feature_map(inputs[0], self.kind, check)
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
         shape = inputs[0].shape
         return LULinear(shape[0], len(shape), math.prod(shape[1:]), self.seed, self.bias)
 

@@ -17,20 +17,23 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field, NonNegativeInt
-from torch import nn
+from pydantic import Field
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_SEED, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 
-__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order"]
+__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order", "IDENTITY_CHECKED"]
 
+#: Up to how many features a shuffle's order is drawn to warn that it changes nothing.
+IDENTITY_CHECKED = 20
 
 
 def shuffle_order(features: int, seed: int) -> list[int]:
-    """The fixed random order of ``shuffle``, reproducible from the seed."""
+    """The fixed random order of ``shuffle``, reproducible from the seed (drawn on the
+    CPU whatever the default device, so it is the same everywhere)."""
     generator = torch.Generator().manual_seed(seed)
-    return torch.randperm(features, generator=generator).tolist()
+    return torch.randperm(features, generator=generator, device="cpu").tolist()
 
 
 class _PermutationSpec(NodeSpec):
@@ -41,15 +44,21 @@ class _PermutationSpec(NodeSpec):
     def order(self, features: int) -> list[int]:
         raise NotImplementedError
 
+    def is_identity(self, features: int) -> bool:
+        """Whether the order of ``features`` features is left unchanged."""
+        raise NotImplementedError
+
     def _identity_hint(self) -> str:
         raise NotImplementedError
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         if not check_feature_axis(x, self.kind, check):
             return None
         features = x.shape[0]
-        if self.order(features) == list(range(features)):
+        if self.is_identity(features):
             check.warning(
                 "W410",
                 f"{self.kind} of {features} feature{'s' if features != 1 else ''} leaves "
@@ -72,10 +81,13 @@ class ReverseSpec(_PermutationSpec):
     def order(self, features: int) -> list[int]:
         return list(range(features - 1, -1, -1))
 
+    def is_identity(self, features: int) -> bool:
+        return features <= 1
+
     def _identity_hint(self) -> str:
         return "remove it: a single feature cannot be reordered"
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Permutation:
         # The order follows from the shape, so it is not saved with the weights.
         return Permutation(self.order(inputs[0].shape[0]), persistent=False)
 
@@ -84,8 +96,11 @@ class ShuffleSpec(_PermutationSpec):
     """A fixed random permutation of the features (event axis 0), drawn from ``seed``."""
 
     kind: Literal["shuffle"] = "shuffle"
-    seed: NonNegativeInt = Field(
-        default=0, description="Seed of the random permutation (reproducible, and saved)."
+    seed: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SEED,
+        description="Seed of the random permutation (reproducible, and saved), 0 .. 2^63 - 1.",
     )
     summary = "fixed random permutation of the feature axis (event axis 0), from a seed"
     reference = (
@@ -96,10 +111,15 @@ class ShuffleSpec(_PermutationSpec):
     def order(self, features: int) -> list[int]:
         return shuffle_order(features, self.seed)
 
+    def is_identity(self, features: int) -> bool:
+        # A seed draws one of features! orders: past IDENTITY_CHECKED features the chance
+        # of the identity (1/21! < 2e-20) is not worth drawing a long order in a check.
+        return features <= IDENTITY_CHECKED and self.order(features) == list(range(features))
+
     def _identity_hint(self) -> str:
         return "choose another seed, or use {kind: reverse}"
 
-    def build(self, inputs, context) -> nn.Module:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Permutation:
         # Saved in state_dict: a model must keep its permutation even if a later torch
         # draws a different one from the same seed.
         return Permutation(self.order(inputs[0].shape[0]), persistent=True)

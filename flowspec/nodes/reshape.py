@@ -13,13 +13,13 @@ Examples::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import numel
+from flowspec.core.node import MAX_EVENT_NUMEL, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo, numel
 
 __all__ = ["ReshapeSpec", "FlattenSpec", "Reshape"]
 
@@ -28,7 +28,7 @@ class ReshapeSpec(NodeSpec):
     """Reshape the event to ``shape`` (same number of elements, row-major order)."""
 
     kind: Literal["reshape"] = "reshape"
-    shape: list[PositiveInt] = Field(
+    shape: list[Annotated[int, Field(gt=0, le=MAX_EVENT_NUMEL)]] = Field(
         min_length=1,
         description="The new event shape, without the batch axis; its number of elements "
         "must equal the input's.",
@@ -37,7 +37,9 @@ class ReshapeSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         shape = tuple(self.shape)
         if numel(shape) != x.numel:
@@ -51,7 +53,7 @@ class ReshapeSpec(NodeSpec):
             return None
         return (x.with_shape(shape),)
 
-    def build(self, inputs, context) -> Reshape:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reshape:
         return Reshape(inputs[0].shape, tuple(self.shape))
 
 
@@ -63,15 +65,19 @@ class FlattenSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         return (x.with_shape((x.numel,)),)
 
-    def build(self, inputs, context) -> Reshape:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reshape:
         return Reshape(inputs[0].shape, (inputs[0].numel,))
 
 
 class Reshape(FlowLayer):
+    """Reshapes each sample's event from ``in_shape`` to ``out_shape``; zero contribution."""
+
     def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
         super().__init__()
         self.in_shape = tuple(in_shape)

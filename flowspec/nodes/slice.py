@@ -25,7 +25,7 @@ import torch
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
-from flowspec.core.ports import numel
+from flowspec.core.ports import PortInfo, numel
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 from flowspec.nodes._checks import check_real_valued
 
@@ -50,7 +50,9 @@ class SliceSpec(NodeSpec):
     bijective = False
     stochastic_inverse = True
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         if len(x.shape) == 0:
             check.error(
@@ -74,7 +76,7 @@ class SliceSpec(NodeSpec):
         check_real_valued(x, check)
         return (x.with_shape((self.keep, *x.shape[1:])),)
 
-    def build(self, inputs, context) -> Slice:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
         shape = inputs[0].shape
         kept = (self.keep, *shape[1:])
         dropped = (shape[0] - self.keep, *shape[1:])
@@ -82,6 +84,9 @@ class SliceSpec(NodeSpec):
 
 
 class Slice(FlowLayer):
+    """Keeps the first ``keep`` features; the decoder scores (and in generation draws)
+    the rest given them."""
+
     def __init__(self, keep: int, decoder: ConditionalDiagonalNormal):
         super().__init__()
         self.keep = keep

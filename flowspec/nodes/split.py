@@ -18,6 +18,7 @@ import torch
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 
 __all__ = ["SplitSpec", "Split"]
 
@@ -37,8 +38,8 @@ class SplitSpec(NodeSpec):
     def output_ports(self) -> tuple[str, ...]:
         return tuple(f"out{i}" for i in range(len(self.sizes)))
 
-    def infer(self, inputs, context, check: NodeCheck):
-        (x,) = inputs
+    def check_static(self, check: NodeCheck) -> None:
+        """A split into fewer than 2 parts is no split."""
         if len(self.sizes) < 2:
             check.error(
                 "E450",
@@ -46,7 +47,11 @@ class SplitSpec(NodeSpec):
                 "sizes",
                 hint="list the size of every part, e.g. sizes: [4, 4]",
             )
-            return None
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        (x,) = inputs
         if len(x.shape) == 0:
             check.error(
                 "E451",
@@ -67,11 +72,13 @@ class SplitSpec(NodeSpec):
             return None
         return tuple(x.with_shape((size, *x.shape[1:])) for size in self.sizes)
 
-    def build(self, inputs, context) -> Split:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Split:
         return Split(self.sizes)
 
 
 class Split(FlowLayer):
+    """Splits tensor dim 1 into parts of the given sizes; zero contribution."""
+
     def __init__(self, sizes: list[int]):
         super().__init__()
         self.sizes = list(sizes)

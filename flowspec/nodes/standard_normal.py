@@ -1,5 +1,10 @@
 """Standard normal base distribution, the usual terminal node of a flow.
 
+``p(z) = N(z; 0, I)`` over the whole event, with no parameters: the base density that
+normalizing flows push through their layers (Rezende and Mohamed 2015, "Variational
+Inference with Normalizing Flows", arXiv:1505.05770; Dinh et al. 2014, NICE,
+arXiv:1410.8516).
+
 Example::
 
     prior: {kind: standard_normal, in: body}
@@ -7,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import torch
@@ -15,11 +19,9 @@ import torch
 from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_real_valued
+from flowspec.nodes._conditional import LOG_SQRT_2PI
 
 __all__ = ["StandardNormalSpec", "StandardNormal"]
-
-LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-
 
 
 class StandardNormalSpec(NodeSpec):
@@ -27,12 +29,16 @@ class StandardNormalSpec(NodeSpec):
 
     kind: Literal["standard_normal"] = "standard_normal"
     summary = "standard normal base distribution N(0, I)"
+    reference = (
+        "Rezende and Mohamed 2015, Variational Inference with Normalizing Flows, "
+        "arXiv:1505.05770"
+    )
     contribution = "log N(z; 0, I)"
     terminal = True
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
-    ) -> tuple[PortInfo, ...]:
+    ) -> tuple[PortInfo, ...] | None:
         check_real_valued(inputs[0], check)
         return ()
 
@@ -41,6 +47,8 @@ class StandardNormalSpec(NodeSpec):
 
 
 class StandardNormal(DistributionLayer):
+    """N(0, I) over the event; the ``anchor`` buffer gives samples their device and dtype."""
+
     def __init__(self, shape: tuple[int, ...]):
         super().__init__()
         self.shape = tuple(shape)

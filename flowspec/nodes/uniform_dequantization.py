@@ -21,7 +21,8 @@ float64, about 1.2e-4 in float32 for K = 256): then ``x + u`` cannot round to ``
 to ``x``, so ``z`` is strictly inside (0, 1) (a following logit stays finite) and
 ``floor(z * K)`` recovers ``x`` exactly, in float32 as well. The clamp moves a probability
 of ``2 m`` per element to the edges of the cell and is ignored in the contribution. (In
-float32, K much above 2^16 leaves too few representable values per cell; use float64.)
+float32, K much above 2^16 leaves too few representable values per cell, which is why an
+input declares at most 2^16 levels.)
 
 Example::
 
@@ -56,7 +57,9 @@ class UniformDequantizationSpec(NodeSpec):
     bijective = False
     stochastic_forward = True
 
-    def infer(self, inputs, context, check: NodeCheck):
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         if not x.support.discrete:
             check.error(
@@ -69,13 +72,17 @@ class UniformDequantizationSpec(NodeSpec):
             return None
         return (PortInfo(x.shape, Support(0.0, 1.0)),)
 
-    def build(self, inputs, context) -> UniformDequantization:
+    def build(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> UniformDequantization:
         x = inputs[0]
         assert x.support.levels is not None
         return UniformDequantization(x.support.levels, x.numel)
 
 
 class UniformDequantization(FlowLayer):
+    """``z = (x + u) / K`` with ``u ~ U(0, 1)``; the inverse floors ``z * K``."""
+
     def __init__(self, levels: int, event_numel: int):
         super().__init__()
         self.levels = levels

@@ -8,12 +8,13 @@ describes the whole file for the JSON Schema.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model, field_validator
 
-from flowspec.core.node import PortRefs
+from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, PortRefs
 from flowspec.core.registry import node_kinds
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "document_model",
     "SPEC_VERSION",
     "RESERVED",
+    "MAX_LEVELS",
 ]
 
 SPEC_VERSION = "1"
@@ -37,6 +39,11 @@ RESERVED = frozenset(
         "context", "torch", "FlowModel", "Trace", "build_model", "SPEC_TEXT",
     }
 )
+#: The most levels a discrete input may have: uniform dequantization maps x to
+#: (x + u) / K and floors z * K back, and in float32 a K much above 2^16 leaves too few
+#: representable values per cell for that round trip (see
+#: :mod:`flowspec.nodes.uniform_dequantization`).
+MAX_LEVELS = 2**16
 
 
 def is_identifier(name: object) -> bool:
@@ -54,21 +61,48 @@ def is_identifier(name: object) -> bool:
 class InputSpec(BaseModel):
     """A data input of the flow (or a conditioning input with ``context: true``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf or NaN: an unbounded side is written by leaving its bound out.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    shape: list[PositiveInt] = Field(min_length=1, description="Event shape, without batch axis.")
+    shape: list[Annotated[int, Field(gt=0, le=MAX_AXIS)]] = Field(
+        min_length=1,
+        description=f"Event shape, without batch axis: sizes 1 .. {MAX_AXIS} (2^24), at "
+        f"most {MAX_EVENT_NUMEL} (2^27) elements in all.",
+    )
     levels: int | None = Field(
         default=None,
         ge=2,
-        description="For discrete data: the number of values, 0 .. levels-1.",
+        le=MAX_LEVELS,
+        description=f"For discrete data: the number of values, 0 .. levels-1 (at most "
+        f"{MAX_LEVELS}, which float32 dequantization still round-trips).",
     )
-    low: float | None = Field(default=None, description="Lower bound of the values, if any.")
-    high: float | None = Field(default=None, description="Upper bound of the values, if any.")
+    low: float | None = Field(
+        default=None,
+        description="Lower bound of the values, a finite number; leave it out when there "
+        "is none (-inf).",
+    )
+    high: float | None = Field(
+        default=None,
+        description="Upper bound of the values, a finite number; leave it out when there "
+        "is none (+inf).",
+    )
     context: bool = Field(
         default=False,
         description="A conditioning input: it is given, not modelled, and may feed several "
         "nodes' context.",
     )
+
+    @field_validator("shape")
+    @classmethod
+    def _bounded_event(cls, shape: list[int]) -> list[int]:
+        """An event's total size is bounded too (each axis alone is bounded by its type)."""
+        size = math.prod(shape)
+        if size > MAX_EVENT_NUMEL:
+            raise ValueError(
+                f"an event of shape {shape} has {size} elements; at most {MAX_EVENT_NUMEL} "
+                "(2^27) are supported"
+            )
+        return shape
 
 
 class BlockUse(BaseModel):

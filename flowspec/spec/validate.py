@@ -7,7 +7,6 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,10 +165,6 @@ def _check_name(name: Any, path: SpecPath, reporter: Reporter) -> bool:
 
 
 def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
-    for bound in ("low", "high"):
-        if getattr(value, bound) is not None and math.isnan(getattr(value, bound)):
-            reporter.error("E112", f"{bound} must be a number, got NaN", path + (bound,))
-            return False
     if value.levels is not None and (value.low is not None or value.high is not None):
         reporter.error(
             "E112",
