@@ -117,6 +117,9 @@ class NodeSpec(BaseModel):
     stochastic_inverse: ClassVar[bool] = False
     terminal: ClassVar[bool] = False
     accepts_context: ClassVar[bool] = False
+    #: The contribution is always zero (the node moves values without changing volume);
+    #: generated ``log_prob`` code leaves it out of the sum.
+    volume_preserving: ClassVar[bool] = False
 
     @classmethod
     def kind_name(cls) -> str:
@@ -168,6 +171,11 @@ class NodeSpec(BaseModel):
     @abstractmethod
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
         """The torch module for this node, for inputs already checked by :meth:`infer`."""
+
+    def for_repetition(self, repetition: int) -> NodeSpec:
+        """This node's settings in repetition ``repetition`` of a block use; kinds drawn
+        from a seed override it so that repetitions differ."""
+        return self
 
     def describe(self) -> dict[str, Any]:
         """The user-facing settings (without wiring), for tables and drawings."""

@@ -69,17 +69,46 @@ def _call(node: GraphNode) -> str:
     return f"nodes[{node.id!r}]"
 
 
+def _release_after(steps: list[list[str]], keep: set[str]) -> list[list[str]]:
+    """For each step (the variables it reads), the variables read for the last time there,
+    so straight-line code can ``del`` them and free each intermediate as soon as it is used
+    (inference without gradients then holds O(1) activations, not one per node)."""
+    last_use = {name: index for index, used in enumerate(steps) for name in used}
+    released: list[list[str]] = [[] for _ in steps]
+    for name, index in last_use.items():
+        if name not in keep:
+            released[index].append(name)
+    return [sorted(names) for names in released]
+
+
+def _del(names: list[str]) -> list[str]:
+    return [f"{_INDENT}del {', '.join(names)}"] if names else []
+
+
+def _reads(names: _Names, node: GraphNode, values: list[str]) -> list[str]:
+    context = [names.value(node.context)] if node.context is not None else []
+    return values + context
+
+
 def _inference_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
 ) -> list[str]:
     """The lines of each node in inference order, adding its contribution to ``logp``.
-    ``traced`` also keeps every contribution and latent in dicts. The code calls no
-    builtins, so no node id can shadow one."""
-    lines = []
-    for index, node in enumerate(graph.layers):
+
+    ``traced`` keeps every contribution and latent in dicts. Otherwise only the running
+    sum is kept: volume-preserving nodes (contribution always zero) are left out of it and
+    every intermediate is released after its last use. The code calls no builtins, so no
+    node id can shadow one."""
+    layers = graph.layers
+    inputs = set(graph.data_inputs) | set(graph.context_inputs)
+    released = _release_after([_reads(names, n, names.inputs(n)) for n in layers], inputs)
+    lines: list[str] = []
+    started = False
+    for node, free in zip(layers, released):
         lines.append(_comment(node, locator))
         args = ", ".join(names.inputs(node)) + names.context(node)
-        sink = f"contributions[{node.id!r}]" if traced else "contribution"
+        skipped = node.spec.volume_preserving and not traced
+        sink = f"contributions[{node.id!r}]" if traced else ("_" if skipped else "contribution")
         if node.spec.terminal:
             if traced:
                 lines.append(f"{_INDENT}latents[{node.id!r}] = {names.inputs(node)[0]}")
@@ -89,9 +118,11 @@ def _inference_lines(
             if len(node.output_ports) > 1:
                 targets = f"({targets})"
             lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
-        lines.append(
-            f"{_INDENT}logp = {sink}" if index == 0 else f"{_INDENT}logp = logp + {sink}"
-        )
+        if not skipped:
+            lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
+            started = True
+        if not traced:
+            lines += _del(free)
     return lines
 
 
@@ -129,19 +160,24 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         f'{_INDENT}"""Generation, latents -> data: n draws."""',
         f"{_INDENT}nodes = self.nodes",
     ]
-    for node_id in graph.generation_order:
-        node = graph.nodes[node_id]
+    order = [graph.nodes[node_id] for node_id in graph.generation_order]
+    reads = [
+        _reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order
+    ]
+    released = _release_after(reads, set(data) | set(context))
+    for node, free in zip(order, released):
         lines.append(_comment(node, locator))
         if node.spec.terminal:
             lines.append(
                 f"{_INDENT}{names.inputs(node)[0]} = {_call(node)}.sample(n{names.context(node)})"
             )
-            continue
-        targets = ", ".join(names.inputs(node))
-        if len(node.inputs) > 1:
-            targets = f"({targets})"
-        args = ", ".join(names.outputs(node)) + names.context(node)
-        lines.append(f"{_INDENT}{targets} = {_call(node)}.inverse({args})")
+        else:
+            targets = ", ".join(names.inputs(node))
+            if len(node.inputs) > 1:
+                targets = f"({targets})"
+            args = ", ".join(names.outputs(node)) + names.context(node)
+            lines.append(f"{_INDENT}{targets} = {_call(node)}.inverse({args})")
+        lines += _del(free)
     if len(data) == 1:
         lines.append(f"{_INDENT}return {data[0]}")
     else:

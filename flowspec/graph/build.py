@@ -2,7 +2,9 @@
 
 A block use ``body: {block: step, repeat: 8, in: x}`` becomes nodes ``body_0_0``,
 ``body_0_1``, ..., ``body_7_1`` (use, repetition, position in the block), chained in
-order; a reference to ``body`` means the output of its last node.
+order; a reference to ``body`` means the output of its last node. Each repetition takes
+the element's settings through ``NodeSpec.for_repetition`` (seeded kinds differ per
+repetition).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class _Builder:
             for index, spec in enumerate(chain):
                 node_id = f"{name}_{repetition}_{index}"
                 path: SpecPath = ("blocks", use.block, index)
+                spec = spec.for_repetition(repetition)
                 if use.context is not None and spec.accepts_context:
                     spec = spec.model_copy(update={"context": use.context})
                 node = GraphNode(node_id, path, spec=spec, group=name, repetition=repetition)

@@ -35,6 +35,7 @@ class AdditiveCouplingSpec(CouplingSpec):
         "Dinh et al. 2014, NICE: Non-linear Independent Components Estimation, arXiv:1410.8516"
     )
     contribution = "0"
+    volume_preserving = True
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AdditiveCoupling:
         # One output per transformed feature: its shift t.

@@ -48,6 +48,7 @@ class ConcatSpec(NodeSpec):
     summary = "concatenate inputs along the feature axis"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
+    volume_preserving = True
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat

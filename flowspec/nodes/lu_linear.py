@@ -42,7 +42,7 @@ class LULinearSpec(NodeSpec):
         ge=0,
         le=MAX_SEED,
         description="Seed of the random orthogonal initial weight (and so of P), "
-        "0 .. 2^63 - 1.",
+        "0 .. 2^63 - 1. In a block use, repetition r uses seed + r.",
     )
     bias: bool = Field(default=True, description="Add a learned bias b: z = W x + b.")
     summary = "invertible linear map / 1x1 conv, W = P L (U + diag(s)), LU-parameterised"
@@ -56,6 +56,9 @@ class LULinearSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         return learned_feature_map(inputs[0], self.kind, check)
+
+    def for_repetition(self, repetition: int) -> LULinearSpec:
+        return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
         shape = inputs[0].shape

@@ -23,7 +23,7 @@ from flowspec.core.node import MAX_SEED, FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 
-__all__ = ["ReverseSpec", "ShuffleSpec", "Permutation", "shuffle_order", "IDENTITY_CHECKED"]
+__all__ = ["ReverseSpec", "ShuffleSpec", "Reverse", "Permutation", "shuffle_order", "IDENTITY_CHECKED"]
 
 #: Up to how many features a shuffle's order is drawn to warn that it changes nothing.
 IDENTITY_CHECKED = 20
@@ -40,6 +40,7 @@ class _PermutationSpec(NodeSpec):
     """What both permutation kinds share: the feature-axis checks and the module."""
 
     contribution = "0"
+    volume_preserving = True
 
     def order(self, features: int) -> list[int]:
         raise NotImplementedError
@@ -87,9 +88,8 @@ class ReverseSpec(_PermutationSpec):
     def _identity_hint(self) -> str:
         return "remove it: a single feature cannot be reordered"
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Permutation:
-        # The order follows from the shape, so it is not saved with the weights.
-        return Permutation(self.order(inputs[0].shape[0]), persistent=False)
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reverse:
+        return Reverse()
 
 
 class ShuffleSpec(_PermutationSpec):
@@ -100,7 +100,8 @@ class ShuffleSpec(_PermutationSpec):
         default=0,
         ge=0,
         le=MAX_SEED,
-        description="Seed of the random permutation (reproducible, and saved), 0 .. 2^63 - 1.",
+        description="Seed of the random permutation (reproducible, and saved), 0 .. 2^63 - 1. "
+        "In a block use, repetition r uses seed + r, so the repetitions differ.",
     )
     summary = "fixed random permutation of the feature axis (event axis 0), from a seed"
     reference = (
@@ -110,6 +111,9 @@ class ShuffleSpec(_PermutationSpec):
 
     def order(self, features: int) -> list[int]:
         return shuffle_order(features, self.seed)
+
+    def for_repetition(self, repetition: int) -> ShuffleSpec:
+        return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
     def is_identity(self, features: int) -> bool:
         # A seed draws one of features! orders: past IDENTITY_CHECKED features the chance
@@ -123,6 +127,18 @@ class ShuffleSpec(_PermutationSpec):
         # Saved in state_dict: a model must keep its permutation even if a later torch
         # draws a different one from the same seed.
         return Permutation(self.order(inputs[0].shape[0]), persistent=True)
+
+
+class Reverse(FlowLayer):
+    """``z = x`` with the features (tensor dim 1) in reverse order; its own inverse."""
+
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return x.flip(1), x.new_zeros(x.shape[0])
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return z.flip(1)
 
 
 class Permutation(FlowLayer):

@@ -36,6 +36,7 @@ class ReshapeSpec(NodeSpec):
     summary = "reshape the event (values unchanged)"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
+    volume_preserving = True
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -64,6 +65,7 @@ class FlattenSpec(NodeSpec):
     summary = "flatten the event to [numel] (values unchanged)"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
+    volume_preserving = True
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -34,6 +34,7 @@ class SplitSpec(NodeSpec):
     summary = "split the feature axis into parts out0, out1, ..."
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
+    volume_preserving = True
 
     def output_ports(self) -> tuple[str, ...]:
         return tuple(f"out{i}" for i in range(len(self.sizes)))
