@@ -77,7 +77,7 @@ def test_split_needs_two_sizes():
 def test_split_needs_a_feature_axis():
     outputs, reporter = infer_node({"kind": "split", "sizes": [1, 1]}, ())
     assert outputs is None
-    only_diagnostic(reporter, "E451", "in")
+    only_diagnostic(reporter, "E411", "in")
 
 
 def test_split_sizes_must_add_up():

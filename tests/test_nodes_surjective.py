@@ -167,7 +167,7 @@ def test_slice_keep_must_drop_something():
 def test_slice_needs_a_feature_axis():
     outputs, reporter = infer_node({"kind": "slice", "keep": 1}, ())
     assert outputs is None
-    only_diagnostic(reporter, "E465", "in")
+    only_diagnostic(reporter, "E411", "in")
 
 
 def test_slice_density_checks():

@@ -18,15 +18,15 @@ from typing import Literal
 import torch
 from torch import nn
 
-from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.core.node import DistributionLayer
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._conditional import LOG_SQRT_2PI
-from flowspec.nodes._checks import check_real_valued
+from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
 __all__ = ["DiagonalNormalSpec", "DiagonalNormal"]
 
 
-class DiagonalNormalSpec(NodeSpec):
+class DiagonalNormalSpec(UnconditionalDistributionSpec):
     """Normal N(mu, diag sigma^2) over the event, with learned mu and log sigma (init 0)."""
 
     kind: Literal["diagonal_normal"] = "diagonal_normal"
@@ -36,13 +36,6 @@ class DiagonalNormalSpec(NodeSpec):
         "Inference, arXiv:1912.02762"
     )
     contribution = "log N(z; mu, diag sigma^2)"
-    terminal = True
-
-    def infer(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
-    ) -> tuple[PortInfo, ...] | None:
-        check_real_valued(inputs[0], check)
-        return ()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DiagonalNormal:
         return DiagonalNormal(inputs[0].shape)

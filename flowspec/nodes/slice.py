@@ -27,7 +27,7 @@ from pydantic import Field, PositiveInt
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
-from flowspec.nodes._checks import check_real_valued
+from flowspec.nodes._checks import check_feature_axis, check_real_valued
 
 __all__ = ["SliceSpec", "Slice"]
 
@@ -54,13 +54,7 @@ class SliceSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if len(x.shape) == 0:
-            check.error(
-                "E465",
-                "slice needs an input with a feature axis, got a scalar event []",
-                "in",
-                hint="give the input a shape such as [D]",
-            )
+        if not check_feature_axis(x, self.kind, check):
             return None
         features = x.shape[0]
         if self.keep >= features:

@@ -19,6 +19,7 @@ from pydantic import Field, PositiveInt
 
 from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
+from flowspec.nodes._checks import check_feature_axis
 
 __all__ = ["SplitSpec", "Split"]
 
@@ -53,13 +54,7 @@ class SplitSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if len(x.shape) == 0:
-            check.error(
-                "E451",
-                "split needs an input with a feature axis, got a scalar event []",
-                "in",
-                hint="give the input a shape such as [D]",
-            )
+        if not check_feature_axis(x, self.kind, check):
             return None
         features = x.shape[0]
         if sum(self.sizes) != features:

@@ -12,19 +12,20 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
 
-from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.core.node import DistributionLayer
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._checks import check_real_valued
 from flowspec.nodes._conditional import LOG_SQRT_2PI
+from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
 __all__ = ["StandardNormalSpec", "StandardNormal"]
 
 
-class StandardNormalSpec(NodeSpec):
+class StandardNormalSpec(UnconditionalDistributionSpec):
     """Standard normal N(0, I) over the whole event shape."""
 
     kind: Literal["standard_normal"] = "standard_normal"
@@ -34,13 +35,6 @@ class StandardNormalSpec(NodeSpec):
         "arXiv:1505.05770"
     )
     contribution = "log N(z; 0, I)"
-    terminal = True
-
-    def infer(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
-    ) -> tuple[PortInfo, ...] | None:
-        check_real_valued(inputs[0], check)
-        return ()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> StandardNormal:
         return StandardNormal(inputs[0].shape)
@@ -55,7 +49,7 @@ class StandardNormal(DistributionLayer):
         self.register_buffer("anchor", torch.zeros(()), persistent=False)
 
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return -0.5 * z.pow(2).flatten(1).sum(1) - LOG_SQRT_2PI * z[0].numel()
+        return -0.5 * z.pow(2).flatten(1).sum(1) - LOG_SQRT_2PI * math.prod(self.shape)
 
     def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
         return torch.randn(n, *self.shape, device=self.anchor.device, dtype=self.anchor.dtype)
