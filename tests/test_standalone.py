@@ -57,13 +57,11 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 """
 
 
-def cases():
-    for name, data in DATA.items():
-        yield pytest.param(SPECS / f"{name}.yaml", data, id=name)
-    yield pytest.param(MORE_MAPS, None, id="more_maps")
+CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
+CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
 
 
-@pytest.mark.parametrize(("source", "data"), cases())
+@pytest.mark.parametrize(("source", "data"), CASES)
 def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
     torch.manual_seed(0)
     checked = flowspec.check(source)
