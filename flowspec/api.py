@@ -12,6 +12,7 @@ import linecache
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from flowspec.diagnostics import Diagnostic, Reporter
@@ -42,8 +43,12 @@ class CheckedSpec:
         return emit_source(self.graph, self.loaded.source, self.loaded.text)
 
     def standalone_source(self) -> str:
-        """A torch-only module: the layers' source, the generated model, ``build_model()``."""
-        return emit_standalone(self.graph, self.build_nodes(), self.loaded.source)
+        """A torch-only module: the layers' source, the generated model, ``build_model()``.
+        Only the layers' constructor arguments are needed, so they are built on the meta
+        device: nothing is allocated and torch's random state is left alone."""
+        with torch.device("meta"):
+            nodes = self.build_nodes()
+        return emit_standalone(self.graph, nodes, self.loaded.source)
 
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""

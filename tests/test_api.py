@@ -84,3 +84,45 @@ def test_a_path_with_a_colon_is_a_path(tmp_path, monkeypatch):
     with pytest.raises(flowspec.SpecError) as error:
         flowspec.check("missing:file.yaml")
     assert error.value.diagnostics[0].code == "E001"
+
+
+CONDITIONAL = """
+flowspec: "1"
+name: conditional
+inputs:
+  x: {shape: [2]}
+  c: {shape: [3], context: true}
+nodes:
+  a: {kind: affine_coupling, in: x, context: c}
+  prior: {kind: conditional_normal, in: a, context: c}
+"""
+
+
+def test_inputs_given_twice_or_with_different_batches_are_rejected():
+    model = flowspec.compile(CONDITIONAL)
+    x, c = torch.randn(4, 2), torch.randn(4, 3)
+    assert model.log_prob(x, c).shape == model.log_prob(x=x, c=c).shape == (4,)
+    with pytest.raises(TypeError, match="'x' is given twice"):
+        model.log_prob(c, x=x)
+    with pytest.raises(ValueError, match="one batch size"):
+        model.log_prob(x, torch.randn(5, 3))
+    with pytest.raises(TypeError, match="2 inputs"):
+        model.log_prob(x, c, c)
+
+
+def test_sample_and_iwbo_arguments_are_checked():
+    model = flowspec.compile(CONDITIONAL)
+    c = torch.randn(6, 3)
+    assert model.sample(6, c=c).shape == (6, 2)
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="n must be"):
+            model.sample(bad, c=c)
+    with pytest.raises(ValueError, match="context rows"):
+        model.sample(5, c=c)
+    with pytest.raises(TypeError, match="'c' must be a tensor"):
+        model.sample(6)
+    bound = flowspec.compile(SPECS / "vflow_moons.yaml")
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="k must be"):
+            bound.iwbo(torch.randn(3, 2), k=bad)
+    assert flowspec.compile(SPECS / "realnvp_moons.yaml").sample(0).shape == (0, 2)

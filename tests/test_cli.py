@@ -451,4 +451,29 @@ def test_compile_export_usage_and_mismatched_weights(runner, trained, tmp_path):
     )
     assert result.exit_code == 1
     no_traceback(result)
-    assert "do not fit the model" in result.stderr
+    assert "another spec" in result.stderr
+
+
+def test_compile_export_refuses_weights_trained_for_another_spec(runner, trained, tmp_path):
+    _, checkpoint = trained
+    other = tmp_path / "other.yaml"
+    other.write_text(MOONS.replace("kind: affine_coupling", "kind: affine_coupling, scale_bound: 0.5", 1))
+    result = runner.invoke(
+        app, ["compile", str(other), "--format", "export", "-o", str(tmp_path / "m.pt2"),
+              "--weights", str(checkpoint)],
+    )
+    assert result.exit_code == 1, result.output
+    no_traceback(result)
+    assert "another spec" in result.stderr
+    assert not list(tmp_path.glob("*.pt2"))
+
+
+def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons, tmp_path):
+    output = tmp_path / "new" / "deeper" / "m.pt2"
+    result = runner.invoke(app, ["compile", str(moons), "--format", "export", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in output.parent.iterdir()) == ["m.log_prob.pt2", "m.sample.pt2"]
+    result = runner.invoke(
+        app, ["compile", str(moons), "--format", "export", "--standalone", "-o", str(output)]
+    )
+    assert result.exit_code == 2

@@ -13,7 +13,7 @@ from flowspec.cli._files import atomic_write_text
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, user_errors
 from flowspec.emit.export import ExportError, export_programs
-from flowspec.train.checkpoint import CheckpointError, load_checkpoint, load_weights
+from flowspec.train.checkpoint import CheckpointError, load_checkpoint
 from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
 
 __all__ = ["compile_", "OutputFormat"]
@@ -86,6 +86,8 @@ def compile_(
     the model is exact or a lower bound is reported on stderr when printing the source.
     """
     if format_ is OutputFormat.export:
+        if standalone:
+            fail("--standalone goes with --format source", 2)
         _export(spec, output, weights)
         return
     if weights is not None:
@@ -105,6 +107,11 @@ def compile_(
     typer.echo(sentence)
 
 
+def _layers(model: flowspec.FlowModel) -> list[tuple[str, object]]:
+    """What defines a model's architecture: each node's id and settings, in order."""
+    return [(node.id, node.spec) for node in model.checked.graph.layers]
+
+
 def _export(spec: Path, output: Path | None, weights: Path | None) -> None:
     if output is None:
         fail("--format export needs -o FILE.pt2 (two programs are written beside it)", 2)
@@ -113,7 +120,10 @@ def _export(spec: Path, output: Path | None, weights: Path | None) -> None:
         try:
             if weights is not None:
                 trained, _ = load_checkpoint(weights)
-                load_weights(model, trained.state_dict(), f"the weights in '{weights}'")
+                if _layers(trained) != _layers(model):
+                    fail(f"'{weights}' was trained for another spec than {spec} (its nodes or "
+                         "their settings differ)")
+                model = trained
             written = export_programs(model, output)
         except (ExportError, CheckpointError) as error:
             fail(str(error))

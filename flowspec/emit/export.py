@@ -25,6 +25,7 @@ loaded from a checkpoint, or run ``log_prob`` on a data batch first.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,8 +142,18 @@ def export_programs(model: FlowModel, output: Path, *, batch: int = 256) -> list
             sample = _export(model, SampleProgram(model), count, "count")
     finally:
         model.train(was_training)
-    torch.export.save(log_prob, log_prob_path)
-    torch.export.save(sample, sample_path)
+    log_prob_path.parent.mkdir(parents=True, exist_ok=True)
+    staged = []
+    try:  # both programs or neither: write them beside their targets, then move them in
+        for program, path in ((log_prob, log_prob_path), (sample, sample_path)):
+            temporary = path.with_name(f".{path.name}.partial")
+            torch.export.save(program, temporary)
+            staged.append((temporary, path))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
     return [log_prob_path, sample_path]
 
 

@@ -63,8 +63,13 @@ class FlowModel(nn.Module):
         return Trace(*self._inference(*inputs, **named))
 
     def sample(self, n: int, **context: torch.Tensor) -> Any:
-        """``n`` draws from the model: a tensor, or a dict when there are several data inputs."""
-        self._check_inputs((), context, self.CONTEXT_INPUTS)
+        """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
+        A conditional model takes its context inputs by name, one row per draw."""
+        if isinstance(n, bool) or not isinstance(n, (int, torch.SymInt)) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
+        batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
+        if batch is not None and batch != n:
+            raise ValueError(f"n ({n}) must equal the number of context rows ({batch})")
         return self._generate(n, **context)
 
     def _check_inputs(
@@ -72,15 +77,23 @@ class FlowModel(nn.Module):
         inputs: tuple[torch.Tensor, ...],
         named: dict[str, torch.Tensor],
         expected: tuple[str, ...] | None = None,
-    ) -> None:
-        """Each input is a tensor of shape ``(batch, *event)`` with the spec's event shape."""
+    ) -> int | None:
+        """Each expected input given once, as a tensor of shape ``(batch, *event)`` with the
+        spec's event shape and one batch size for all; that batch size (None if none)."""
         expected = expected if expected is not None else self.DATA_INPUTS + self.CONTEXT_INPUTS
-        given = dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs)) if inputs else {}
-        given.update(named)
-        unknown = sorted(set(given) - set(expected))
-        if unknown or len(inputs) > len(expected):
-            raise TypeError(f"unexpected inputs {unknown or inputs[len(expected):]}; "
-                            f"this model takes {', '.join(expected)}")
+        if len(inputs) > len(expected):
+            raise TypeError(
+                f"this model takes {len(expected)} inputs ({', '.join(expected)}), "
+                f"got {len(inputs)} by position"
+            )
+        given = dict(zip(expected, inputs))
+        for name, value in named.items():
+            if name not in expected:
+                raise TypeError(f"unexpected input {name!r}; this model takes {', '.join(expected)}")
+            if name in given:
+                raise TypeError(f"input {name!r} is given twice, by position and by name")
+            given[name] = value
+        batches = []  # a list: under torch.export batch sizes are symbolic, not hashable
         for name in expected:
             value = given.get(name)
             if not isinstance(value, torch.Tensor):
@@ -91,14 +104,20 @@ class FlowModel(nn.Module):
                     f"input {name!r} must have shape (batch, {', '.join(map(str, event))}) "
                     f"with batch >= 1, got {tuple(value.shape)}"
                 )
+            batches.append(value.shape[0])
+        if any(batch != batches[0] for batch in batches[1:]):
+            sizes = ", ".join(f"{name}: {given[name].shape[0]}" for name in expected)
+            raise ValueError(f"inputs must share one batch size, got {sizes}")
+        return batches[0] if batches else None
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
         arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.EXACT:
             return self.log_prob(*inputs, **named)
-        self._check_inputs(inputs, named)
-        batch = (inputs[0] if inputs else next(iter(named.values()))).shape[0]
+        batch = self._check_inputs(inputs, named)
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
         bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
