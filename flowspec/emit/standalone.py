@@ -51,6 +51,7 @@ class _Collector:
     constants: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
     _seen: dict[str, object] = field(default_factory=dict)
+    _bindings: dict[str, str] = field(default_factory=dict)
 
     def add(self, obj: object) -> None:
         name = obj.__name__  # type: ignore[attr-defined]
@@ -59,6 +60,7 @@ class _Collector:
                 raise StandaloneError(f"two different definitions are both named {name!r}")
             return
         self._seen[name] = obj
+        self._bind(name, f"the definition of {obj.__module__}.{obj.__qualname__}")
         source = textwrap.dedent(inspect.getsource(obj))
         module = sys.modules[obj.__module__]
         for used in sorted(_loaded_names(ast.parse(source))):
@@ -66,13 +68,24 @@ class _Collector:
                 self._resolve(used, vars(module)[used], obj)
         self.definitions[name] = source.rstrip() + "\n"
 
+    def _import(self, name: str, statement: str) -> None:
+        self._bind(name, statement)
+        self.imports.add(statement)
+
+    def _bind(self, name: str, statement: str) -> None:
+        """Every module-level name of the file is bound once: two modules' constants or
+        imports under one name would silently shadow each other."""
+        earlier = self._bindings.setdefault(name, statement)
+        if earlier != statement:
+            raise StandaloneError(f"{name!r} would be bound twice: {earlier!r} and {statement!r}")
+
     def _resolve(self, name: str, value: object, user: object) -> None:
         if value is object or (isinstance(value, type) and value.__module__ == "builtins"):
             return
         if getattr(builtins, name, None) is value:
             return
         if isinstance(value, types.ModuleType):
-            self.imports.add(_import_module(name, value))
+            self._import(name, _import_module(name, value))
             return
         module = getattr(value, "__module__", None) or ""
         if module.startswith("flowspec.") and (inspect.isclass(value) or inspect.isfunction(value)):
@@ -81,10 +94,11 @@ class _Collector:
         if module.split(".")[0] in ALLOWED_IMPORTS and (
             inspect.isclass(value) or callable(value)
         ):
-            self.imports.add(f"from {_public_module(value)} import {name}")
+            self._import(name, f"from {_public_module(value)} import {name}")
             return
         literal = _literal_or_none(value)
         if literal is not None:
+            self._bind(name, f"{name} = {literal}")
             self.constants[name] = literal
             return
         raise StandaloneError(
@@ -213,7 +227,8 @@ def emit_standalone(
     lines += ["", *emit_class(graph, locator, name), "", ""]
     lines += [
         f"def build_model() -> {name}:",
-        '    """A fresh instance of this model (untrained: load weights into it)."""',
+        '    """A fresh instance of this model, untrained and in float32: load trained weights',
+        "    with load_state_dict (for float64 weights, call .double() first).\"\"\"",
         f"    return {name}(",
         "        {",
         *(f"            {node_id!r}: {expr}," for node_id, expr in constructors.items()),
