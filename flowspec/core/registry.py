@@ -22,9 +22,9 @@ __all__ = ["node_kinds", "net_kinds", "NOT_INVERTIBLE"]
 #: Kinds users ask for that cannot be bijections, with what to use instead.
 NOT_INVERTIBLE: dict[str, str] = {
     "relu": "relu maps every negative value to 0, so it is not invertible; use "
-    "{kind: elementwise, fn: leaky_relu} (strictly monotone), or the abs surjection",
-    "abs": "abs is two-to-one, so it is not a bijection; use {kind: elementwise, fn: leaky_relu} "
-    "or a surjective layer",
+    "{kind: elementwise, fn: leaky_relu} (strictly monotone) instead",
+    "abs": "abs is two-to-one, so it is not a bijection (an abs surjection is not in "
+    "flowspec yet); use {kind: elementwise, fn: leaky_relu}",
     "square": "x**2 is two-to-one, so it is not a bijection; use a strictly monotone map",
 }
 
