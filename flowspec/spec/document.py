@@ -128,6 +128,12 @@ class Header(BaseModel):
     description: str | None = Field(default=None, description="Free text.")
 
 
+class _Document(Header):
+    """The header's fields, in a model that forbids unknown top-level keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 def document_model() -> type[BaseModel]:
     """A pydantic model of the whole spec file, with every registered node kind."""
     kinds = tuple(node_kinds().values())
@@ -135,11 +141,8 @@ def document_model() -> type[BaseModel]:
     entry: Any = Union[node, BlockUse]  # noqa: UP007
     return create_model(
         "FlowSpec",
-        __config__=ConfigDict(extra="forbid"),
+        __base__=_Document,
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
-        flowspec=(Literal["1"], Field(description="Spec format version.")),
-        name=(str, Field(min_length=1, description="Name of the model.")),
-        description=(str | None, Field(default=None, description="Free text.")),
         inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
         blocks=(
             dict[str, list[node]],
