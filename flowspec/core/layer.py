@@ -9,11 +9,13 @@ objects.
 from __future__ import annotations
 
 import functools
+from abc import abstractmethod
 from typing import Any
 
+import torch
 from torch import nn
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "FlowLayer", "DistributionLayer"]
 
 
 class Layer(nn.Module):
@@ -36,3 +38,23 @@ class Layer(nn.Module):
             object.__setattr__(self, "rebuild_args", (args, kw))
 
         cls.__init__ = recording_init
+
+
+class FlowLayer(Layer):
+    """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
+
+    @abstractmethod
+    def forward(self, *inputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+
+    @abstractmethod
+    def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+
+
+class DistributionLayer(Layer):
+    """A terminal node's module: ``forward`` is ``log p(z)``, ``sample`` draws ``z``."""
+
+    @abstractmethod
+    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor: ...
+
+    @abstractmethod
+    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor: ...

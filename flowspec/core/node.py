@@ -22,22 +22,24 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
-from torch import nn
 
-from flowspec.core.layer import Layer
 from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import Reporter, SpecPath
+
+if TYPE_CHECKING:  # torch is imported where modules are built, never by the spec layer
+    from torch import nn
 
 __all__ = [
     "Category",
     "NodeSpec",
     "NodeCheck",
-    "FlowLayer",
-    "DistributionLayer",
+    "Cost",
+    "Costs",
+    "Likelihood",
     "PortRefs",
     "MAX_AXIS",
     "MAX_EVENT_NUMEL",
@@ -140,6 +142,18 @@ class NodeSpec(BaseModel):
         """Whether the contribution is exact (False: it is a one-sample bound)."""
         return not cls.stochastic_forward
 
+    def likelihood(self) -> Likelihood:
+        """What this node's contribution to ``log_prob`` is (the model takes the weakest of
+        its nodes). Default: a bound when inference draws noise, else exact. Kinds that
+        iterate to a tolerance or estimate a log-det override it."""
+        return Likelihood.BOUND if self.stochastic_forward else Likelihood.EXACT
+
+    def costs(self) -> Costs:
+        """How each direction is computed: inference (``log_prob``) and generation
+        (``sample``). Default: one pass each. Autoregressive, iterative and one-way kinds
+        override it."""
+        return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
+
     def input_ports(self) -> tuple[str, ...]:
         return ("x",)
 
@@ -169,8 +183,11 @@ class NodeSpec(BaseModel):
         """
 
     @abstractmethod
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
-        """The torch module for this node, for inputs already checked by :meth:`infer`."""
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> "nn.Module":
+        """The torch module for this node, for inputs already checked by :meth:`infer`.
+
+        Import the layer (from ``flowspec.layers``) inside this method: the spec layer
+        never imports torch, so that loading and checking a spec stays instant."""
 
     def for_repetition(self, repetition: int) -> NodeSpec:
         """This node's settings in repetition ``repetition`` of a block use; kinds drawn
@@ -180,23 +197,3 @@ class NodeSpec(BaseModel):
     def describe(self) -> dict[str, Any]:
         """The user-facing settings (without wiring), for tables and drawings."""
         return self.model_dump(exclude={"kind", "in_", "context"}, by_alias=True)
-
-
-class FlowLayer(Layer):
-    """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
-
-    @abstractmethod
-    def forward(self, *inputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
-
-    @abstractmethod
-    def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
-
-
-class DistributionLayer(Layer):
-    """A terminal node's module: ``forward`` is ``log p(z)``, ``sample`` draws ``z``."""
-
-    @abstractmethod
-    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor: ...
-
-    @abstractmethod
-    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor: ...

@@ -23,7 +23,8 @@ import torch
 from pydantic import Field, PositiveFloat
 from torch import nn
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
 

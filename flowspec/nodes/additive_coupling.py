@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from flowspec.core.node import FlowLayer
+from flowspec.core.layer import FlowLayer
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
 

@@ -20,7 +20,7 @@ import torch
 from pydantic import Field, PositiveFloat
 from torch import nn
 
-from flowspec.core.node import FlowLayer
+from flowspec.core.layer import FlowLayer
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
 

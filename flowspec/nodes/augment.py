@@ -23,7 +23,8 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from flowspec.core.node import MAX_AXIS, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 

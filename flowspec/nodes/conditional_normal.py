@@ -20,7 +20,8 @@ from typing import Literal
 
 import torch
 
-from flowspec.core.node import DistributionLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import DistributionLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 from flowspec.nodes._checks import check_real_valued

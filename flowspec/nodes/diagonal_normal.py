@@ -18,7 +18,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from flowspec.core.node import DistributionLayer
+from flowspec.core.layer import DistributionLayer
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._conditional import LOG_SQRT_2PI
 from flowspec.nodes._distribution import UnconditionalDistributionSpec

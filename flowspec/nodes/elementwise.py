@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.core.registry import NOT_INVERTIBLE
 from flowspec.diagnostics import did_you_mean

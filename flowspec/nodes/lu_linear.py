@@ -26,7 +26,8 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from flowspec.core.node import MAX_SEED, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
 

@@ -19,7 +19,8 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from flowspec.core.node import MAX_SEED, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 

@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 
-from flowspec.core.node import MAX_EVENT_NUMEL, FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import MAX_EVENT_NUMEL, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
 
 __all__ = ["ReshapeSpec", "FlattenSpec", "Reshape"]

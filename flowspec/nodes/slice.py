@@ -24,7 +24,8 @@ from typing import Literal
 import torch
 from pydantic import Field, PositiveInt
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
 from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
 from flowspec.nodes._checks import check_feature_axis, check_real_valued

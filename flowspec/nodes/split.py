@@ -17,7 +17,8 @@ from typing import Literal
 import torch
 from pydantic import Field, PositiveInt
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 

@@ -36,7 +36,8 @@ from typing import Literal
 
 import torch
 
-from flowspec.core.node import FlowLayer, NodeCheck, NodeSpec
+from flowspec.core.layer import FlowLayer
+from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
 __all__ = ["UniformDequantizationSpec", "UniformDequantization"]
