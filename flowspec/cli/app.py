@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 import flowspec
-from flowspec.cli import compile as compile_, nodes, render, sample, schema, train, validate
+from flowspec.cli import compile as compile_, eval as eval_, nodes, render, sample, schema, train, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -18,6 +18,7 @@ EPILOG = examples(
     "flowspec compile specs/realnvp_moons.yaml -o realnvp_moons.py",
     "flowspec nodes affine_coupling",
     "flowspec train specs/realnvp_moons.yaml --data moons --steps 2000",
+    "flowspec eval runs/realnvp-moons.safetensors",
     "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
     "flowspec schema -o schemas/flowspec.schema.json",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
@@ -65,6 +66,7 @@ for name, command, epilog in (
     ("schema", schema.schema, schema.EPILOG),
     ("nodes", nodes.nodes, nodes.EPILOG),
     ("train", train.train, train.EPILOG),
+    ("eval", eval_.eval_, eval_.EPILOG),
     ("sample", sample.sample, sample.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)
