@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.ports import numel
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class ConditionalNormalParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     net: NetChoice = Field(
-        default_factory=NetChoice,
+        default_factory=MLPSpec,
         description="Network from the flattened context to the mean and scale of every "
         "element of the event (its last layer starts at zero: the density starts at N(0, I)).",
     )
