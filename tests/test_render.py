@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import shutil
@@ -193,7 +194,7 @@ def test_block_use_once_is_not_marked_repeated() -> None:
 def test_shapes_that_change_between_repetitions_are_given_as_a_range() -> None:
     graph = graph_of(GROWING)
     line = node_line(to_dot(graph).source, "grow_0_0")
-    assert "z: [3] … [5]" in line and "extra: 1" in line
+    assert "→ [3] … [5]" in line and "extra: 1" in line
 
 
 def test_nodes_not_in_blocks_are_outside_clusters(simple: FlowGraph) -> None:
@@ -205,7 +206,7 @@ def test_nodes_not_in_blocks_are_outside_clusters(simple: FlowGraph) -> None:
 def test_labels_show_id_kind_and_shapes(simple: FlowGraph) -> None:
     source = to_dot(simple).source
     line = node_line(source, "body_0_0")
-    assert "<I>affine_coupling</I>" in line and "z: [2]" in line
+    assert "<I>affine_coupling</I>" in line and "→ [2]" in line
     assert "[2]" in node_line(source, "x")
 
 
@@ -325,7 +326,7 @@ def test_unknown_shapes_draw_as_question_marks(simple: FlowGraph) -> None:
     for node in graph.nodes.values():
         node.input_info = node.output_info = None
     source = to_dot(graph).source
-    assert "z: ?" in node_line(source, "body_0_0")
+    assert "→ ?" in node_line(source, "body_0_0")
     assert "mask: half<" in node_line(source, "body_0_0")
 
 
@@ -508,3 +509,20 @@ def test_readme_picture_is_current(tmp_path: Path) -> None:
     assert svg_texts(picture) == svg_texts(fresh), (
         "regenerate it: flowspec render specs/slice_multiscale.yaml -o examples/slice_multiscale.svg"
     )
+
+
+#: What the drawing modules may import from flowspec: the torch-free spec layer only.
+SPEC_LAYER = ("flowspec.core", "flowspec.graph", "flowspec.spec", "flowspec.render")
+
+
+@pytest.mark.parametrize(
+    "module", sorted((SPECS.parent / "flowspec" / "render").glob("*.py")), ids=lambda p: p.stem
+)
+def test_drawing_modules_import_no_torch(module: Path) -> None:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    names = [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+    names += [node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)]
+    for name in names:
+        top = name.split(".")[0]
+        assert top not in {"torch", "numpy", "sklearn"}, f"{module.name} imports {name}"
+        assert top != "flowspec" or name.startswith(SPEC_LAYER), f"{module.name} imports {name}"

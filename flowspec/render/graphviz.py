@@ -84,23 +84,29 @@ def _span(values: list[str]) -> str:
 
 
 def _label(box: Box) -> str:
+    """Id (first and last when folded), kind with what comes out, then the settings; a
+    node with several outputs lists them one per line."""
     node, nodes = box.first, box.nodes
     ids = [shorten(n.id) for n in nodes]
-    kind = "context input" if node.is_context_input else node.kind
+    kind = f"<I>{html_text('context input' if node.is_context_input else node.kind)}</I>"
     rows = [f"<B>{html_text(ids[0] if len(ids) == 1 else f'{ids[0]} … {ids[-1]}')}</B>"]
-    rows.append(f"<I>{html_text(kind)}</I>")
+    ports = node.output_ports
+    if node.is_input:
+        rows.append(f"{kind} {html_text(_span([_shape(n, INPUT_PORT) for n in nodes]))}")
+    elif node.spec is not None and node.spec.terminal:
+        density = "log p(z | context)" if node.context is not None else "log p(z)"
+        rows.append(f"{kind} · {html_text(density)}")
+    elif len(ports) == 1:
+        rows.append(f"{kind} → {html_text(_span([_shape(n, ports[0]) for n in nodes]))}")
+    else:
+        rows.append(kind)
     if node.spec is not None:
         per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
             rows.append(_SMALL.format(html_text(f"{key}: {value}")))
-    if node.is_input:
-        rows.append(html_text(_span([_shape(n, INPUT_PORT) for n in nodes])))
-    elif node.spec is not None and node.spec.terminal:
-        rows.append(html_text("log p(z | context)" if node.context is not None else "log p(z)"))
-    else:
-        for port in node.output_ports:
-            rows.append(html_text(f"{port}: {_span([_shape(n, port) for n in nodes])}"))
+        if len(ports) > 1:
+            rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
     return "<" + BREAK.join(rows) + ">"
 
 
