@@ -526,3 +526,19 @@ def test_drawing_modules_import_no_torch(module: Path) -> None:
         top = name.split(".")[0]
         assert top not in {"torch", "numpy", "sklearn"}, f"{module.name} imports {name}"
         assert top != "flowspec" or name.startswith(SPEC_LAYER), f"{module.name} imports {name}"
+
+
+def test_context_of_a_folded_block_use_is_one_dashed_edge() -> None:
+    text = SIMPLE.replace(
+        "  x: {shape: [2]}", "  x: {shape: [2]}\n  y: {shape: [3], context: true}"
+    ).replace("repeat: 3, in: x}", "repeat: 3, in: x, context: y}")
+    graph = graph_of(text)
+    assert sum(data["kind"] == "context" for *_, data in graph.edges.edges(data=True)) == 6
+    source = to_dot(graph).source
+    context = [line.strip() for line in source.splitlines() if "style=dashed" in line and "->" in line]
+    assert context == [
+        "y -> body_0_0 [label=<context> style=dashed]",
+        "y -> body_0_1 [label=<context> style=dashed]",
+    ]
+    assert "dashed box: context input" in legend_of(source)
+    assert "<I>context input</I> [3]" in node_line(source, "y")
