@@ -542,3 +542,11 @@ def test_context_of_a_folded_block_use_is_one_dashed_edge() -> None:
     ]
     assert "dashed box: context input" in legend_of(source)
     assert "<I>context input</I> [3]" in node_line(source, "y")
+
+
+def test_long_settings_are_shortened_in_the_box() -> None:
+    widths = ", ".join(["1024"] * 6)
+    graph = graph_of(SIMPLE.replace("hidden: [8]", f"hidden: [{widths}], activation: leaky_relu"))
+    label = node_line(to_dot(graph).source, "body_0_0").split("tooltip=")[0]
+    (net,) = re.findall(r"net: [^<]*", label)
+    assert len(net) <= render_module.MAX_SETTING and "…" in net and net.endswith("leaky_relu")

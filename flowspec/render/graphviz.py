@@ -55,6 +55,8 @@ _INSTALL_HINT = (
     "https://graphviz.org/download/) and run again"
 )
 _SMALL = '<FONT POINT-SIZE="9">{}</FONT>'
+#: Settings longer than this are shortened in boxes (the tooltip holds them whole).
+MAX_SETTING = 48
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _label(box: Box) -> str:
         per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
-            rows.append(_SMALL.format(html_text(f"{key}: {value}")))
+            rows.append(_SMALL.format(html_text(shorten(f"{key}: {value}", MAX_SETTING))))
         if len(ports) > 1:
             rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
     return "<" + BREAK.join(rows) + ">"
