@@ -19,8 +19,8 @@ from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, MAX_SEED
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Diagnostic, SpecError
 from flowspec.graph.bookkeeping import spec_bookkeeping
-from flowspec.nets.mlp import MAX_WIDTH
-from flowspec.nodes.uniform_dequantization import UniformDequantization
+from flowspec.conditioners.mlp import MAX_WIDTH
+from flowspec.layers.uniform_dequantization import UniformDequantization
 from flowspec.spec.document import MAX_LEVELS
 
 TEMPLATE = """\
@@ -250,7 +250,9 @@ nodes:
   ss: {kind: elementwise, fn: scale_shift, scale: 2.0, learnable: true, in: rv}
   ac: {kind: affine_coupling, in: ss, context: c, net: {hidden: [8]}}
   ad: {kind: additive_coupling, in: ac, mask: alternate, net: {hidden: [8]}}
-  au: {kind: augment, extra: 2, in: ad, encoder: {net: {hidden: [8]}}}
+  co: {kind: coupling, in: ad, mask: [1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1], conditioner: {hidden: [8]}}
+  ar: {kind: autoregressive, in: co, context: c, direction: iaf, conditioner: {kind: made, hidden: [8]}}
+  au: {kind: augment, extra: 2, in: ar, encoder: {net: {hidden: [8]}}}
   sl: {kind: slice, keep: 10, in: au, decoder: {net: {hidden: [8]}}}
   sp: {kind: split, sizes: [4, 6], in: sl}
   rs: {kind: reshape, shape: [2, 2], in: sp.out0}

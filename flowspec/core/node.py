@@ -142,6 +142,11 @@ class NodeSpec(BaseModel):
         """Whether the contribution is exact (False: it is a one-sample bound)."""
         return not cls.stochastic_forward
 
+    def preserves_volume(self) -> bool:
+        """Whether this node's contribution is always zero with these settings (the class
+        flag, or, for kinds built from parts, what the parts say)."""
+        return self.volume_preserving
+
     def likelihood(self) -> Likelihood:
         """What this node's contribution to ``log_prob`` is (the model takes the weakest of
         its nodes). Default: a bound when inference draws noise, else exact. Kinds that

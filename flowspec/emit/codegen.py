@@ -107,7 +107,7 @@ def _inference_lines(
     for node, free in zip(layers, released):
         lines.append(_comment(node, locator))
         args = ", ".join(names.inputs(node)) + names.context(node)
-        skipped = node.spec.volume_preserving and not traced
+        skipped = node.spec.preserves_volume() and not traced
         sink = f"contributions[{node.id!r}]" if traced else ("_" if skipped else "contribution")
         if node.spec.terminal:
             if traced:
