@@ -19,7 +19,7 @@ from flowspec.cli import app
 from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
 
-VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample"]
+VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
 
 MOONS = """\
 flowspec: "1"

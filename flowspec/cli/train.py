@@ -171,10 +171,10 @@ def train(
     import torch
     from pydantic import ValidationError
 
-    from flowspec.train.compat import check_compatible, drop_unused_context, resolve_data
     from flowspec.train.distributed import from_environment
     from flowspec.train.files import DataError
     from flowspec.train.loop import RunFiles, TrainingDiverged, TrainingInterrupted, fit
+    from flowspec.train.prepare import prepare
     from flowspec.train.settings import DeviceUnavailable, load_config, merge_settings, resolve_device
 
     options = {
@@ -192,8 +192,6 @@ def train(
         settings = merge_settings(checked.graph.header.train, file_settings, options)
     except ValidationError as error:
         fail(f"invalid training settings: {error.errors()[0]['msg']}")
-    if settings.data is None:
-        fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
     try:
         torch_device = resolve_device(settings.device)
     except DeviceUnavailable as error:
@@ -209,18 +207,10 @@ def train(
             fail(f"cannot write the checkpoint '{path}': it is a folder")
     if resume and not files.last.is_file():
         fail(f"nothing to resume: '{files.last}' does not exist (train without --resume first)")
-    torch.manual_seed(settings.seed)
-    model = checked.build_model().to(torch_device)
     try:
-        dataset = drop_unused_context(model, resolve_data(model, settings.data, seed=settings.seed))
+        model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
         fail(str(error))
-    problems = check_compatible(model, dataset)
-    if problems:
-        note(f"error: data '{settings.data}' does not fit spec '{spec}':", "bold red")
-        for problem in problems:
-            note(f"  - {problem}", "red")
-        raise typer.Exit(1)
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     try:
         result = fit(
