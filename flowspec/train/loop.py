@@ -368,34 +368,33 @@ def fit(
             bar.update()
             if step % 10 == 0 or step == total:
                 bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+            validate = step % val_every == 0 or step == total
+            if validate or (step % LOG_EVERY == 0 and metrics is not None):
+                row = {"step": step, "epoch": epoch, "lr": lr, "train_loss": sum(window) / len(window)}
+                window = []
+                if validate:
+                    val_nll = evaluate_nll(network, val, distributed=distributed)
+                    val_history.append((step, val_nll))
+                    row["val_nll"] = val_nll
+                    if val_nll < state.best_val:
+                        state.best_val, state.best_step, state.bad_validations = val_nll, step, 0
+                        best_weights = _copy_weights(model)
+                        if files is not None:
+                            save_checkpoint(files.best, model, meta=meta | {
+                                "step": str(step), "val_nll": repr(val_nll), "kind": "best"})
+                    else:
+                        state.bad_validations += 1
+                    snapshot = rng_state()
+                    save_last(step, snapshot)
+                    if report is not None:
+                        report(f"step {step}: train loss {running:.4f}, val nll {val_nll:.4f}"
+                               f"{' (best)' if state.best_step == step else ''}")
+                    stopped_early = (settings.patience is not None
+                                     and state.bad_validations >= settings.patience and step < total)
+                if metrics is not None:
+                    metrics.log(**row, seconds=time.perf_counter() + clock)
             if on_step is not None:
                 on_step(step, value)
-            validate = step % val_every == 0 or step == total
-            if not validate and (step % LOG_EVERY or metrics is None):
-                continue
-            row = {"step": step, "epoch": epoch, "lr": lr, "train_loss": sum(window) / len(window)}
-            window = []
-            if validate:
-                val_nll = evaluate_nll(network, val, distributed=distributed)
-                val_history.append((step, val_nll))
-                row["val_nll"] = val_nll
-                if val_nll < state.best_val:
-                    state.best_val, state.best_step, state.bad_validations = val_nll, step, 0
-                    best_weights = _copy_weights(model)
-                    if files is not None:
-                        save_checkpoint(files.best, model, meta=meta | {
-                            "step": str(step), "val_nll": repr(val_nll), "kind": "best"})
-                else:
-                    state.bad_validations += 1
-                snapshot = rng_state()
-                save_last(step, snapshot)
-                if report is not None:
-                    report(f"step {step}: train loss {running:.4f}, val nll {val_nll:.4f}"
-                           f"{' (best)' if state.best_step == step else ''}")
-                stopped_early = (settings.patience is not None
-                                 and state.bad_validations >= settings.patience and step < total)
-            if metrics is not None:
-                metrics.log(**row, seconds=time.perf_counter() + clock)
             if stopped_early:
                 if report is not None:
                     report(f"early stop at step {step}: no better validation NLL for "
