@@ -249,11 +249,22 @@ def test_early_stopping_stops_after_patience_and_keeps_the_best(moons):
     model = flowspec.compile(MOONS_SPEC)
     settings = TrainSettings(steps=400, lr=0.3, optimizer="sgd", val_every=5, patience=2, clip_grad=1.0)
     result = fit(model, moons, settings, progress=False)
-    assert result.stopped_early and result.steps < 400
+    assert result.stop_reason == "patience" and result.steps < 400
     vals = dict(result.val_history)
     later = [v for s, v in vals.items() if s > result.best_step]
     assert len(later) == 2 and all(v >= vals[result.best_step] for v in later)
     assert evaluate_nll(model, moons.val) == pytest.approx(vals[result.best_step], rel=1e-5)
+
+
+def test_time_limit_or_on_step_stop_training(moons):
+    model = flowspec.compile(MOONS_SPEC)
+    result = fit(model, moons, TrainSettings(steps=10_000, time_limit=0.3, val_every=5000), progress=False)
+    assert result.stop_reason == "time limit" and 1 <= result.steps < 10_000
+    assert result.val_history[-1][0] == result.steps  # validated where it stopped
+    assert result.seconds < 30
+    stopped = fit(flowspec.compile(MOONS_SPEC), moons, TrainSettings(steps=50),
+                  on_step=lambda step, loss: step == 7, progress=False)
+    assert stopped.stop_reason == "callback" and stopped.steps == 7
 
 
 def test_epochs_set_the_number_of_steps(small_digits):

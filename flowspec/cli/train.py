@@ -139,6 +139,9 @@ def train(
     patience: Annotated[_Int, typer.Option("--patience", min=1, help="Validations without "
                                            "improvement before stopping early. [default: 10]",
                                            show_default=False)] = None,
+    time_limit: Annotated[_Float, typer.Option("--time-limit", callback=_positive, metavar="SECONDS",
+                                               help="Stop after this much training time (the best "
+                                               "weights are kept).", show_default=False)] = None,
     output: Annotated[
         Optional[Path],  # noqa: UP007
         typer.Option(
@@ -182,7 +185,7 @@ def train(
         "optimizer": optimizer and optimizer.value, "schedule": schedule and schedule.value,
         "warmup": warmup, "clip_grad": clip_grad, "weight_decay": weight_decay, "seed": seed,
         "threads": threads, "device": device and device.value, "val_every": val_every,
-        "patience": patience, "data": data,
+        "patience": patience, "time_limit": time_limit, "data": data,
     }
     with user_errors():
         checked = flowspec.check(spec)
@@ -216,7 +219,7 @@ def train(
         result = fit(
             model, dataset, settings, files=files if main else None, resume=resume, meta=meta,
             progress=main and not no_progress, distributed=distributed,
-            log=None if main else (lambda _: None),
+            log=(None if not no_progress else note) if main else (lambda _: None),
         )
     except TrainingInterrupted as error:
         if main:
@@ -243,7 +246,7 @@ def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: Ru
         return text
 
     on = f" on {processes} processes" if processes > 1 else ""
-    stop = " (stopped early)" if result.stopped_early else ""
+    stop = {"steps": "", "patience": " (stopped early)"}.get(result.stop_reason, f" ({result.stop_reason})")
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
         f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",

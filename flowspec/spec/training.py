@@ -22,6 +22,7 @@ Example::
       device: cpu            # cpu | cuda | mps
       val_every: 100
       patience: 10
+      time_limit: 600        # seconds
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ class TrainSettings(BaseModel):
         default=10, ge=1,
         description="Stop after this many validations without a better validation NLL; null "
         "to never stop early.",
+    )
+    time_limit: float | None = Field(
+        default=None, gt=0,
+        description="Seconds of training after which to stop (validating first); the best "
+        "weights are kept.",
     )
 
     @model_validator(mode="after")

@@ -129,7 +129,9 @@ class FitResult:
     and None for continuous data. With a dequantized (stochastic) model these are upper
     bounds in expectation. ``history`` holds the training loss of every step of this
     process's run (after a resume: from the resumed step on), ``val_history`` the
-    validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights.
+    validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
+    ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
+    ``time limit`` or ``callback`` (``on_step`` returned True).
     """
 
     steps: int
@@ -139,7 +141,7 @@ class FitResult:
     test_nll: float
     bits_per_dim: float | None
     seconds: float
-    stopped_early: bool = False
+    stop_reason: str = "steps"
     history: list[tuple[int, float]] = field(default_factory=list)
     val_history: list[tuple[int, float]] = field(default_factory=list)
 
@@ -258,7 +260,7 @@ def fit(
     meta: dict[str, str] | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, float], bool | None] | None = None,
     distributed: Distributed | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``dataset`` with ``settings`` (see the module doc);
@@ -266,7 +268,8 @@ def fit(
 
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
     with ``distributed``, pass it on rank 0 only). ``resume`` continues from
-    ``files.last``. ``on_step(step, loss)`` is called after every step. Raises
+    ``files.last``. ``on_step(step, loss)`` is called after every step (and its metrics row
+    and validation); when it returns True, training stops there. Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
     non-finite loss or gradient and :class:`TrainingInterrupted` on Ctrl-C (after writing
     the last checkpoint).
@@ -316,7 +319,7 @@ def fit(
     last_saved: tuple[int, Path] | None = (state.step, files.last) if resume and files else None
     window: list[float] = []
     running: float | None = None
-    stopped_early = False
+    stop_reason = "steps"
     snapshot = rng_state()
     clock = state.seconds - start
 
@@ -368,7 +371,9 @@ def fit(
             bar.update()
             if step % 10 == 0 or step == total:
                 bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-            validate = step % val_every == 0 or step == total
+            out_of_time = (settings.time_limit is not None
+                           and time.perf_counter() - start > settings.time_limit)
+            validate = step % val_every == 0 or step == total or out_of_time
             if validate or (step % LOG_EVERY == 0 and metrics is not None):
                 row = {"step": step, "epoch": epoch, "lr": lr, "train_loss": sum(window) / len(window)}
                 window = []
@@ -389,17 +394,23 @@ def fit(
                     if report is not None:
                         report(f"step {step}: train loss {running:.4f}, val nll {val_nll:.4f}"
                                f"{' (best)' if state.best_step == step else ''}")
-                    stopped_early = (settings.patience is not None
-                                     and state.bad_validations >= settings.patience and step < total)
+                    if settings.patience is not None and state.bad_validations >= settings.patience:
+                        stop_reason = "patience" if step < total else stop_reason
+                    if out_of_time and step < total:
+                        stop_reason = "time limit"
                 if metrics is not None:
                     metrics.log(**row, seconds=time.perf_counter() + clock)
-            if on_step is not None:
-                on_step(step, value)
-            if stopped_early:
+            if on_step is not None and on_step(step, value) and stop_reason == "steps" and step < total:
+                stop_reason = "callback"
+            if stop_reason != "steps":
                 if report is not None:
-                    report(f"early stop at step {step}: no better validation NLL for "
-                           f"{settings.patience} validations (best {state.best_val:.4f} at "
-                           f"step {state.best_step})")
+                    why = {
+                        "patience": f"no better validation NLL for {settings.patience} validations",
+                        "time limit": f"past the time limit of {settings.time_limit:g} s",
+                        "callback": "on_step asked to stop",
+                    }[stop_reason]
+                    report(f"stopped at step {step}: {why} (best {state.best_val:.4f} at step "
+                           f"{state.best_step})")
                 break
     except KeyboardInterrupt:
         if last_saved is None or last_saved[0] != state.step:
@@ -420,7 +431,7 @@ def fit(
     return FitResult(
         steps=state.step, best_step=state.best_step, train_nll=train_nll, val_nll=val_nll,
         test_nll=test_nll, bits_per_dim=bits, seconds=time.perf_counter() + clock,
-        stopped_early=stopped_early, history=history, val_history=val_history,
+        stop_reason=stop_reason, history=history, val_history=val_history,
     )
 
 
