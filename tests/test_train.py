@@ -258,13 +258,18 @@ def test_early_stopping_stops_after_patience_and_keeps_the_best(moons):
 
 def test_time_limit_or_on_step_stop_training(moons):
     model = flowspec.compile(MOONS_SPEC)
-    result = fit(model, moons, TrainSettings(steps=10_000, time_limit=0.3, val_every=5000), progress=False)
+    messages: list[str] = []
+    result = fit(model, moons, TrainSettings(steps=10_000, time_limit=0.3, val_every=5000),
+                 progress=False, log=messages.append)
     assert result.stop_reason == "time limit" and 1 <= result.steps < 10_000
+    assert "past the time limit of 0.3 s" in messages[-1]
     assert result.val_history[-1][0] == result.steps  # validated where it stopped
     assert result.seconds < 30
+    messages: list[str] = []
     stopped = fit(flowspec.compile(MOONS_SPEC), moons, TrainSettings(steps=50),
-                  on_step=lambda step, loss: step == 7, progress=False)
+                  on_step=lambda step, loss: step == 7, progress=False, log=messages.append)
     assert stopped.stop_reason == "callback" and stopped.steps == 7
+    assert messages[-1].startswith("stopped at step 7: on_step asked to stop")
 
 
 def test_epochs_set_the_number_of_steps(small_digits):

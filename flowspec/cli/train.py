@@ -135,7 +135,7 @@ def train(
         typer.Option("--device", help="[default: cpu]", show_default=False),
     ] = None,
     val_every: Annotated[_Int, typer.Option("--val-every", min=1, help="Steps between validations. "
-                                            "[default: 20 per run]", show_default=False)] = None,
+                                            "[default: 40 per run]", show_default=False)] = None,
     patience: Annotated[_Int, typer.Option("--patience", min=1, help="Validations without "
                                            "improvement before stopping early. [default: 10]",
                                            show_default=False)] = None,

@@ -83,7 +83,7 @@ class TrainSettings(BaseModel):
     device: Literal["cpu", "cuda", "mps"] = Field(default="cpu", description="Where to train.")
     val_every: int | None = Field(
         default=None, ge=1,
-        description="Steps between validations (default: 20 validations per run).",
+        description="Steps between validations (default: 40 validations per run).",
     )
     patience: int | None = Field(
         default=10, ge=1,

@@ -68,7 +68,7 @@ __all__ = [
 
 LOG_EVERY = 10
 """Steps between rows of the metrics log (validation steps always get one)."""
-VALIDATIONS = 20
+VALIDATIONS = 40
 """Validations per run when ``val_every`` is not given."""
 _SMOOTHING = 0.98  # of the running loss shown on the progress bar
 
@@ -406,7 +406,7 @@ def fit(
                 if report is not None:
                     why = {
                         "patience": f"no better validation NLL for {settings.patience} validations",
-                        "time limit": f"past the time limit of {settings.time_limit:g} s",
+                        "time limit": f"past the time limit of {settings.time_limit} s",
                         "callback": "on_step asked to stop",
                     }[stop_reason]
                     report(f"stopped at step {step}: {why} (best {state.best_val:.4f} at step "
