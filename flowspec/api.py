@@ -11,21 +11,22 @@ import builtins
 import linecache
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from flowspec.diagnostics import Diagnostic, Reporter
 from flowspec.emit.codegen import emit_source, source_class_name
-from flowspec.emit.runtime import FlowModel
-from flowspec.emit.standalone import emit_standalone
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
 from flowspec.spec.validate import validate_document
 
-__all__ = ["CheckedSpec", "load", "check", "compile", "emit", "build_nodes"]
+if TYPE_CHECKING:  # torch is imported where models are built: checking stays instant
+    from torch import nn
+
+    from flowspec.emit.runtime import FlowModel
+
+__all__ = ["CheckedSpec", "load", "check", "compile", "source", "build_nodes"]
 
 Source = str | Path
 
@@ -46,6 +47,10 @@ class CheckedSpec:
         """A torch-only module: the layers' source, the generated model, ``build_model()``.
         Only the layers' constructor arguments are needed, so they are built on the meta
         device: nothing is allocated and torch's random state is left alone."""
+        import torch
+
+        from flowspec.emit.standalone import emit_standalone
+
         with torch.device("meta"):
             nodes = self.build_nodes()
         return emit_standalone(self.graph, nodes, self.loaded.source)
@@ -98,9 +103,10 @@ def compile(source: Source | LoadedSpec) -> FlowModel:  # noqa: A001 - the verb 
     return check(source).build_model()
 
 
-def emit(source: Source | LoadedSpec) -> str:
-    """The generated PyTorch source for a spec."""
-    return check(source).source()
+def source(spec: Source | LoadedSpec) -> str:
+    """The generated PyTorch source for a spec (``flowspec.emit`` is the package that
+    writes it, so the function has another name)."""
+    return check(spec).source()
 
 
 def build_nodes(source: Source | LoadedSpec) -> dict[str, nn.Module]:

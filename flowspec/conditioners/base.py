@@ -29,3 +29,7 @@ class NetSpec(BaseModel):
     def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> "nn.Module":
         """The network; with ``zero_init`` its last layer starts at zero, so the layer it
         parameterizes starts at the identity."""
+
+    @abstractmethod
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """How many learned parameters :meth:`build` creates (without building it)."""

@@ -38,4 +38,9 @@ class MLPSpec(NetSpec):
 
         return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
 
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """A weight matrix and a bias per linear layer."""
+        sizes = [in_features, *self.hidden, out_features]
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
 

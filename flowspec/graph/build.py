@@ -12,11 +12,10 @@ from __future__ import annotations
 import difflib
 import math
 
-import networkx as nx
-
 from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo, Support
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
+from flowspec.graph.digraph import Digraph
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.spec.document import BlockUse, Header, InputSpec
 from flowspec.spec.validate import SpecModel, referenced_names
@@ -239,9 +238,8 @@ class _Builder:
             return None
         return PortRef(target.id, port)
 
-    def edges(self) -> nx.MultiDiGraph:
-        graph = nx.MultiDiGraph()
-        graph.add_nodes_from(self.nodes)
+    def edges(self) -> Digraph:
+        graph = Digraph(self.nodes)
         for node in self.nodes.values():
             for index, ref in enumerate(node.inputs):
                 if ref is not None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import networkx as nx
-
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import Reporter, SpecPath
+from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 
 __all__ = ["run_passes"]
@@ -31,9 +30,7 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     if not _check_acyclic(graph, reporter):
         return
     position = {name: index for index, name in enumerate(graph.nodes)}
-    graph.inference_order = list(
-        nx.lexicographical_topological_sort(graph.edges, key=position.__getitem__)
-    )
+    graph.inference_order = topological_order(graph.edges, key=position.__getitem__)
     _infer_shapes(graph, reporter, invalid)
     if not reporter.has_errors:
         _order_generation(graph, reporter, position)
@@ -115,11 +112,10 @@ def _check_terminals(graph: FlowGraph, reporter: Reporter) -> bool:
 
 
 def _check_acyclic(graph: FlowGraph, reporter: Reporter) -> bool:
-    try:
-        cycle = nx.find_cycle(graph.edges)
-    except nx.NetworkXNoCycle:
+    cycle = find_cycle(graph.edges)
+    if cycle is None:
         return True
-    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    names = [*cycle, cycle[0]]
     first = graph.nodes[names[0]]
     reporter.error(
         "E207",
@@ -188,9 +184,8 @@ def _port_info(graph: FlowGraph, ref: PortRef | None) -> PortInfo | None:
 
 def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, int]) -> None:
     """Generation runs each node once every output and context value it needs is known."""
-    needs = nx.DiGraph()
     layers = [n for n in graph.nodes.values() if not n.is_input]
-    needs.add_nodes_from(n.id for n in layers)
+    needs = Digraph(n.id for n in layers)
     for node in layers:
         for port in node.output_ports if not node.spec.terminal else ():
             consumer = graph.consumer(PortRef(node.id, port))
@@ -200,11 +195,9 @@ def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, 
             if producer_of_value is not None and producer_of_value.id != node.id:
                 needs.add_edge(producer_of_value.id, node.id)
     try:
-        graph.generation_order = list(
-            nx.lexicographical_topological_sort(needs, key=lambda n: -position[n])
-        )
-    except nx.NetworkXUnfeasible:
-        cycle = [edge[0] for edge in nx.find_cycle(needs)]
+        graph.generation_order = topological_order(needs, key=lambda n: -position[n])
+    except CycleError as error:
+        cycle = error.cycle
         first = graph.nodes[cycle[0]]
         reporter.error(
             "E208",

@@ -54,6 +54,12 @@ class ConditionalNormalParams(BaseModel):
         "so sigma never falls below it.",
     )
 
+    def density_parameter_count(
+        self, context_features: int, event_shape: tuple[int, ...]
+    ) -> int:
+        """The parameters of :meth:`build_density`'s network."""
+        return self.net.parameter_count(context_features, 2 * numel(event_shape))
+
     def build_density(
         self, context_features: int, event_shape: tuple[int, ...]
     ) -> "ConditionalDiagonalNormal":

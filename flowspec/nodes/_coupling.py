@@ -9,7 +9,7 @@ them invertible with a triangular Jacobian.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -40,6 +40,8 @@ class CouplingSpec(NodeSpec):
         "feature, or an explicit list of 0/1 per feature.",
     )
     accepts_context = True
+    #: Conditioner outputs per transformed feature (a shift; a log-scale and a shift).
+    outputs_per_feature: ClassVar[int] = 1
 
     def mask_vector(self, features: int) -> list[int]:
         """The mask as one 0/1 per feature of an input with ``features`` features."""
@@ -111,21 +113,27 @@ class CouplingSpec(NodeSpec):
         # The transformed features can be moved anywhere: only the real line is known.
         return (PortInfo(inputs[0].shape, REAL),)
 
+    def _net_features(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> tuple[int, int]:
+        """The conditioner's input features (the kept ones and the flat context) and
+        output features (``outputs_per_feature`` per transformed feature)."""
+        features = inputs[0].shape[0]
+        n_keep = sum(self.mask_vector(features))
+        n_context = context.numel if context is not None else 0
+        return n_keep + n_context, self.outputs_per_feature * (features - n_keep)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.net.parameter_count(*self._net_features(inputs, context))
+
     def _conditioner(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, outputs_per_feature: int
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> tuple["MaskedSplit", "nn.Module"]:
-        """The mask's split of the features, and the conditioner network from the kept
-        features (and the flat context) to ``outputs_per_feature`` values per transformed
-        feature. Its last layer starts at zero, so the layer starts as the identity."""
+        """The mask's split of the features, and the conditioner network. Its last layer
+        starts at zero, so the layer starts as the identity."""
         from flowspec.layers._coupling import MaskedSplit
 
-        features = inputs[0].shape[0]
-        mask = self.mask_vector(features)
-        n_keep = sum(mask)
-        n_context = context.numel if context is not None else 0
-        net = self.net.build(
-            n_keep + n_context, outputs_per_feature * (features - n_keep), zero_init=True
-        )
-        return MaskedSplit(mask), net
+        net = self.net.build(*self._net_features(inputs, context), zero_init=True)
+        return MaskedSplit(self.mask_vector(inputs[0].shape[0])), net
 
 

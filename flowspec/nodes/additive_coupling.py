@@ -36,11 +36,11 @@ class AdditiveCouplingSpec(CouplingSpec):
     )
     contribution = "0"
     volume_preserving = True
+    outputs_per_feature = 1  # its shift t
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AdditiveCoupling:
-        # One output per transformed feature: its shift t.
         from flowspec.layers.additive_coupling import AdditiveCoupling
 
-        return AdditiveCoupling(*self._conditioner(inputs, context, outputs_per_feature=1))
+        return AdditiveCoupling(*self._conditioner(inputs, context))
 
 

@@ -36,12 +36,12 @@ class AffineCouplingSpec(CouplingSpec):
     )
     summary = "RealNVP affine coupling: z_b = x_b * exp(s(x_a)) + t(x_a)"
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    outputs_per_feature = 2  # its raw log-scale and its shift
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AffineCoupling:
-        # Two outputs per transformed feature: its raw log-scale and its shift.
         from flowspec.layers.affine_coupling import AffineCoupling
 
-        parts, net = self._conditioner(inputs, context, outputs_per_feature=2)
+        parts, net = self._conditioner(inputs, context)
         return AffineCoupling(parts, net, self.scale_bound)
 
 

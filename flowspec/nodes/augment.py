@@ -74,6 +74,9 @@ class AugmentSpec(NodeSpec):
         # whole real line.
         return (PortInfo((x.shape[0] + self.extra,), REAL),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.encoder.density_parameter_count(inputs[0].shape[0], (self.extra,))
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
         from flowspec.layers.augment import Augment
 

@@ -51,6 +51,7 @@ class ConcatSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat

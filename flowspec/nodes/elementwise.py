@@ -234,6 +234,10 @@ class ElementwiseSpec(NodeSpec):
             return None
         return (PortInfo(x.shape, self.image(x.support)),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A learnable scale_shift learns its log-scale and its shift; no other fn learns."""
+        return 2 if self.fn == "scale_shift" and self.learnable else 0
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Elementwise:
         from flowspec.layers.elementwise import ScaleShift, LeakyReLU, Sigmoid, Logit, Tanh, Exp, Log, Softplus
 
