@@ -45,6 +45,7 @@ def wall_time(argv: list[str]) -> tuple[float, float]:
     """Wall seconds from start to exit of one fresh process, and its CPU seconds (user +
     system; what a loaded machine does not inflate). Output discarded; must succeed."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached after one run
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)

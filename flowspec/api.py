@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import builtins
+import gc
 import linecache
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,8 +87,28 @@ def load(source: Source) -> LoadedSpec:
     return load_spec_text(source)
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Python's cyclic collector, left on, makes full passes over the whole heap while a
+    big spec is checked, which grows faster than the spec (exponent 1.3 to 1.7 between
+    1,000 and 3,000 nodes). Checking creates no garbage cycles worth collecting midway,
+    so the collector is paused (and restored as it was)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check(source: Source | LoadedSpec) -> CheckedSpec:
     """Run every check; raise :class:`SpecError` with all the diagnostics if any fails."""
+    with _without_cyclic_gc():
+        return _check(source)
+
+
+def _check(source: Source | LoadedSpec) -> CheckedSpec:
     loaded = source if isinstance(source, LoadedSpec) else load(source)
     reporter = Reporter(loaded.source)
     spec = validate_document(loaded.data, reporter)

@@ -60,7 +60,7 @@ def x_path(*fields: str | int) -> tuple[str | int, ...]:
 
 
 def at_most(bound: int) -> str:
-    return f"less than or equal to {bound}"
+    return f"expected at most {bound}"
 
 
 FLAT = "{shape: [4]}"

@@ -32,6 +32,7 @@ VERBS = {
     "schema": ["schema"],
     "nodes": ["nodes", "affine_coupling"],
     "render": ["render", "specs/vflow_moons.yaml", "-o", "{tmp}/graph.gv"],
+    "explain": ["explain", "E207"],
 }
 
 PROGRAM = """

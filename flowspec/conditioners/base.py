@@ -21,7 +21,7 @@ class NetSpec(BaseModel):
     """
 
     # No inf or NaN in any number field of a network spec.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
 

@@ -94,10 +94,16 @@ class NodeSpec(BaseModel):
     """
 
     # No inf or NaN in any number field: such values only show up later as NaN losses.
+    # strict: "8" is not the integer 8, nor true the integer 1, as the schema says.
     # defer_build: a kind's validator is built the first time a spec uses it, so checking
     # a spec does not pay for every registered kind.
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False, defer_build=True
+        strict=True,
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
     kind: str

@@ -39,7 +39,7 @@ __all__ = ["ConditionalNormalParams"]
 class ConditionalNormalParams(BaseModel):
     """Settings of a conditional diagonal Gaussian N(mu(c), diag sigma(c)^2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     net: NetChoice = Field(
         default_factory=NetChoice,

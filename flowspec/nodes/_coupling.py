@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo
 from flowspec.conditioners.choice import NetChoice
 from flowspec.nodes._checks import check_continuous
 
@@ -110,8 +110,9 @@ class CouplingSpec(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         if not self.check_coupling(inputs, context, check):
             return None
-        # The transformed features can be moved anywhere: only the real line is known.
-        return (PortInfo(inputs[0].shape, REAL),)
+        # The transformed features can be moved anywhere, the kept ones stay where they are:
+        # bounded values still do not fill the real line.
+        return (PortInfo(inputs[0].shape, inputs[0].support.moved()),)
 
     def _net_features(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None

@@ -58,7 +58,7 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
         assert context is not None, "check_static ensures the node names a context"
         if len(context.shape) != 1:
             check.error(
-                "E511",
+                "E406",
                 f"the context of conditional_normal must be flat [C], got {context}",
                 "context",
                 hint="add {kind: flatten} to the context port first",
