@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 import flowspec
-from flowspec.cli import compile as compile_, eval as eval_, nodes, render, sample, schema, sweep, train, validate
+from flowspec.cli import compile as compile_
+from flowspec.cli import eval as eval_
+from flowspec.cli import explain, nodes, render, sample, schema, sweep, train, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -22,6 +24,7 @@ EPILOG = examples(
     "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
     "flowspec sweep specs/realnvp_moons.yaml -d moons --set net.hidden=[32],[64] --set body.repeat=4,8",
     "flowspec schema -o schemas/flowspec.schema.json",
+    "flowspec explain E209",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
     "spec problem is listed with file:line:col, code, node and hint); 2 a usage error; "
     "130 training interrupted (the model so far is saved).",
@@ -70,5 +73,6 @@ for name, command, epilog in (
     ("eval", eval_.eval_, eval_.EPILOG),
     ("sample", sample.sample, sample.EPILOG),
     ("sweep", sweep.sweep, sweep.EPILOG),
+    ("explain", explain.explain, explain.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)

@@ -20,7 +20,6 @@ import flowspec
 from flowspec.cli._files import prepare_output
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
-from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
 
 if TYPE_CHECKING:
     from flowspec.train.loop import FitResult, RunFiles
@@ -257,6 +256,8 @@ def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: Ru
     console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)
+    from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+
     bound = bound_nodes(checked.graph)
     sentence = exactness_sentence(bound)
     if bound:

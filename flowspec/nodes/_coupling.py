@@ -137,17 +137,29 @@ class CouplingBase(NodeSpec):
         # The transformed features can be moved anywhere the transformer takes them.
         return (PortInfo(inputs[0].shape, self.parts()[0].output_support(inputs[0].support)),)
 
+    def _shapes(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]:
+        """The kept part's shape, the changed part's shape and the context's shape."""
+        features = inputs[0].shape[0]
+        kept = sum(self.mask_vector(features))
+        return (kept,), (features - kept,), context.shape if context is not None else None
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        transformer, conditioner = self.parts()
+        kept, changed, context_shape = self._shapes(inputs, context)
+        count = conditioner.coupling_parameter_count(
+            kept, changed, transformer.params_per_feature(), context_shape
+        )
+        return super().parameter_count(inputs, context) if count is None else count
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
         from flowspec.layers._coupling import MaskedSplit
         from flowspec.layers.coupling import CouplingLayer
 
         transformer, conditioner = self.parts()
-        mask = self.mask_vector(inputs[0].shape[0])
-        kept = sum(mask)
+        kept, changed, context_shape = self._shapes(inputs, context)
         net = conditioner.build_coupling(
-            (kept,),
-            (len(mask) - kept,),
-            transformer.params_per_feature(),
-            context.shape if context is not None else None,
+            kept, changed, transformer.params_per_feature(), context_shape
         )
-        return CouplingLayer(MaskedSplit(mask), net, transformer.build())
+        return CouplingLayer(MaskedSplit(self.mask_vector(inputs[0].shape[0])), net, transformer.build())
