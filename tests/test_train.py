@@ -505,3 +505,16 @@ def test_optimizers_match_torch(kind, weight_decay):
     assert copy.steps == optimizer.steps == [6, 6]
     with pytest.raises(ValueError, match="saved optimizer state"):
         Optimizer("adam" if kind != "adam" else "sgd", ours, lr=0.1).load_state_dict(tensors, info)
+
+
+def test_tensorboard_events_are_written_when_tensorboard_is_installed(moons, tmp_path):
+    import importlib.util
+
+    files = RunFiles.beside(tmp_path / "m.safetensors", tensorboard=True)
+    fit(flowspec.compile(MOONS_SPEC), moons, TrainSettings(steps=20, val_every=10), files=files,
+        progress=False)
+    if importlib.util.find_spec("tensorboard") is None:  # the CSV and JSONL logs only
+        assert not files.tensorboard.exists() and files.metrics_csv.is_file()
+        return
+    events = list(files.tensorboard.glob("events.out.tfevents.*"))
+    assert len(events) == 1 and events[0].stat().st_size > 100
