@@ -216,7 +216,7 @@ def train(
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     try:
         result = fit(
-            model, dataset, settings, files=files if main else None, resume=resume, meta=meta,
+            model, dataset, settings, files=files, resume=resume, meta=meta,
             progress=main and not no_progress, distributed=distributed,
             log=(None if not no_progress else note) if main else (lambda _: None),
         )

@@ -267,7 +267,7 @@ def fit(
     ``steps``, ``batch_size``, ``lr`` and ``seed``, when given, override them.
 
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
-    with ``distributed``, pass it on rank 0 only). ``resume`` continues from
+    with ``distributed``, only rank 0 writes, every rank reads when resuming). ``resume`` continues from
     ``files.last``. ``on_step(step, loss)`` is called after every step (and its metrics row
     and validation); when it returns True, training stops there. Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
@@ -308,6 +308,8 @@ def fit(
         best_weights = _best_weights(model, files, state)
     else:
         torch.manual_seed(settings.seed + (distributed.rank if distributed else 0))
+    if distributed is not None and not distributed.main:
+        files = None  # rank 0 alone writes
     network = distributed.wrap(model) if distributed is not None else model
     metrics = None
     if files is not None:
