@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "E480": "uniform_dequantization of values that are not discrete",
     "W410": "a permutation that leaves the order unchanged",
     "W420": "a field the chosen elementwise fn ignores",
+    "W430": "a setting that has no effect given the node's other settings",
     # --- distributions and surjections (E5xx) --------------------------------------------
     "E501": "a continuous density of discrete values",
     "E510": "a conditional_normal without a context",

@@ -421,6 +421,13 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: sigmoid, alpha: 0.05, in: x}",
         "  m: {kind: elementwise, fn: sigmoid, in: x}",
     ),
+    "W430": Explanation(
+        "The setting only matters together with another one, which is off: actnorm's eps "
+        "is added to the batch std of the data-dependent initialisation, so it does "
+        "nothing with data_init: false.",
+        "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}",
+        "  norm: {kind: actnorm, in: x, eps: 0.001}",
+    ),
     "W501": Explanation(
         "The values reaching the density do not fill the real line (bounded data, or "
         "bounded values moved by couplings or actnorm), but the density spreads its mass "

@@ -11,7 +11,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from flowspec.cli._fields import field_rows
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.core.node import Category, NodeSpec
@@ -122,6 +121,8 @@ def _describe(cls: type[NodeSpec]) -> None:
     settings.add_column("type")
     settings.add_column("default")
     settings.add_column("description")
+    from flowspec.cli._fields import field_rows
+
     for row in field_rows(cls, skip=skip):
         settings.add_row(Text(row.name), Text(row.type), Text(row.default), Text(row.description))
     console.print(settings)

@@ -74,7 +74,7 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
             ref = PortRef(node.id, port)
             users = consumers.get(ref, [])
             if node.is_context_input:
-                if node.id not in conditioned_on and report_unused:
+                if node.id not in conditioned_on and not users and report_unused:
                     reporter.error(
                         "E203",
                         f"context input '{node.id}' is never used: no node is conditioned on "

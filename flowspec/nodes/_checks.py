@@ -57,7 +57,10 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             f"the input lives in {x.support} but this density covers the whole real line, "
             "so log_prob will not be normalized over the data's domain",
             "in",
-            hint="map it to the real line first, e.g. {kind: elementwise, fn: logit}",
+            hint="map bounded values onto the whole real line before any learned layer, "
+            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
+            "interval) for (0, 1)" if x.support.partial
+            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
         )
 
 
