@@ -24,7 +24,7 @@ __all__ = ["BENCHMARKS", "NOTES_MARKER", "run_benchmark"]
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
     "bench_moons.py", "bench_digits.py", "bench_compiler.py", "bench_torch_compile.py",
-    "bench_startup.py",
+    "bench_startup.py", "bench_digits_training.py",
 )
 NOTES_MARKER = "<!-- notes -->"
 

@@ -91,5 +91,9 @@ CODES: dict[str, str] = {
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     # --- training settings (E900-E949) ---------------------------------------------------
+    "E900": "unknown field in the training settings (a spec's train: section or --config file)",
+    "E901": "invalid value for a training setting",
+    "E902": "the training settings are not a mapping of fields",
+    "E903": "training settings that contradict each other (steps and epochs both given)",
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

@@ -454,6 +454,35 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  squash: {kind: elementwise, fn: sigmoid, in: x}\n"
         "  flow: {kind: coupling, in: squash, transformer: {kind: <one of (0, 1)>}}",
     ),
+    "E900": Explanation(
+        "The training settings (a spec's train: section, or a --config file) have a fixed "
+        "set of fields: data, optimizer, lr, schedule, warmup, batch_size, steps, epochs, "
+        "clip_grad, weight_decay, seed, threads, device, val_every, patience, time_limit. A "
+        "misspelt one would otherwise be ignored silently and training would run with the "
+        "default.",
+        "train:\n  stesp: 3000",
+        "train:\n  steps: 3000",
+    ),
+    "E901": Explanation(
+        "A training setting has a value of the wrong type or outside its range: a learning "
+        "rate must be a positive number, a batch size at least 1, the optimizer one of "
+        "adam, adamw, sgd, the device one of cpu, cuda, mps.",
+        "train:\n  lr: -0.001\n  device: gpu",
+        "train:\n  lr: 1.0e-3\n  device: cuda",
+    ),
+    "E902": Explanation(
+        "train: holds the training settings as a mapping of fields, not a single value.",
+        "train: 3000",
+        "train: {steps: 3000}",
+    ),
+    "E903": Explanation(
+        "The length of a run is given once: in optimizer steps or in passes over the "
+        "training data (epochs), not both. A later layer of settings (a --config file, "
+        "then the command line) replaces an earlier budget, so --epochs overrides steps: "
+        "written in the spec.",
+        "train: {steps: 3000, epochs: 20}",
+        "train: {epochs: 20}",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ DATA = {
     "vflow_moons": "moons",
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
+    "digits_maf": "digits",
     "ports_checkerboard": "checkerboard",
     "maf_moons": "moons",
     "iaf_moons": "moons",

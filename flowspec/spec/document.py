@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model, fi
 
 from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, PortRefs
 from flowspec.core.registry import node_kinds
+from flowspec.spec.training import TrainSettings
 
 __all__ = [
     "InputSpec",
@@ -131,6 +132,11 @@ class Header(BaseModel):
     flowspec: Literal["1"] = Field(description="Spec format version.")
     name: str = Field(min_length=1, description="Name of the model.")
     description: str | None = Field(default=None, description="Free text.")
+    train: TrainSettings | None = Field(
+        default=None,
+        description="How `flowspec train` fits the model (optimizer, schedule, budget, "
+        "validation, device); every field optional, command-line options override it.",
+    )
 
 
 class _Document(Header):

@@ -16,10 +16,14 @@ from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
 from flowspec.spec.document import RESERVED, BlockUse, Header, InputSpec, is_identifier
+from flowspec.spec.training import TrainSettings
 
-__all__ = ["SpecModel", "validate_document", "referenced_names"]
+__all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
-TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "inputs", "blocks", "nodes")
+TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "train", "inputs", "blocks", "nodes")
+#: Codes of unknown fields, missing fields and bad values: in nodes, and in train settings.
+NODE_CODES = ("E102", "E103", "E104")
+TRAIN_CODES = ("E900", "E903", "E901")
 
 
 @dataclass
@@ -51,7 +55,9 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
                 hint=did_you_mean(key, TOP_LEVEL_FIELDS)
                 or f"expected one of: {', '.join(TOP_LEVEL_FIELDS)}",
             )
-    header = _validate_model(Header, data, (), reporter)
+    header = _validate_model(Header, {k: v for k, v in data.items() if k != "train"}, (), reporter)
+    if header is not None and data.get("train") is not None:
+        header = header.model_copy(update={"train": validate_train(data["train"], ("train",), reporter)})
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -294,6 +300,20 @@ def _validate_node(
     return _validate_model(kinds[kind], entry, path, reporter, node=name)
 
 
+def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettings | None:
+    """Training settings (a spec's ``train:`` section or a ``--config`` file), or None after
+    reporting every problem with an E9xx code."""
+    if not isinstance(data, dict):
+        reporter.error(
+            "E902",
+            f"training settings must be a mapping of fields, got {_kind_of(data)}",
+            path,
+            hint="e.g. train: {steps: 2000, lr: 1.0e-3}",
+        )
+        return None
+    return _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+
+
 def _glued(key: object) -> bool:
     """A key such as ``kind:reverse``: a field name and its value that YAML read as one
     key, because no space follows the colon."""
@@ -306,13 +326,18 @@ def _unglued(key: str) -> str:
 
 
 def _validate_model(
-    model: type[BaseModel], data: Any, path: SpecPath, reporter: Reporter, node: str | None = None
+    model: type[BaseModel],
+    data: Any,
+    path: SpecPath,
+    reporter: Reporter,
+    node: str | None = None,
+    codes: tuple[str, str, str] = NODE_CODES,
 ) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
         for where, messages, error_type in _group_errors(error, data):
-            _report_pydantic(model, data, path, where, messages, error_type, reporter, node)
+            _report_pydantic(model, data, path, where, messages, error_type, reporter, node, codes)
         return None
 
 
@@ -404,13 +429,17 @@ def _report_pydantic(
     error_type: str,
     reporter: Reporter,
     node: str | None,
+    codes: tuple[str, str, str] = NODE_CODES,
 ) -> None:
+    """One diagnostic; ``codes`` are those of an unknown field, a missing field (for train
+    settings, which require none: a check across fields) and a bad value."""
+    unknown, missing, invalid = codes
     full = path + where
     field_name = str(where[-1]) if where else ""
     if error_type == "extra_forbidden":
         known = _field_names(model, where[:-1], data)
         reporter.error(
-            "E102",
+            unknown,
             f"unknown field '{field_name}'",
             full,
             node=node,
@@ -422,7 +451,7 @@ def _report_pydantic(
     elif error_type == "missing":
         described = _field_description(model, where)
         reporter.error(
-            "E103",
+            missing,
             f"missing required field '{field_name}'",
             full,
             node=node,
@@ -433,8 +462,11 @@ def _report_pydantic(
         hint = None
         if error_type == "list_type" and isinstance(found, (int, float, str)):
             hint = f"write a list, e.g. [{found}]"
+        if not where and codes == TRAIN_CODES:
+            reporter.error(missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full)
+            return
         reporter.error(
-            "E104",
+            invalid,
             f"invalid value {_show(found)} for '{format_path(where or path)}': "
             + "; or ".join(messages),
             full,
