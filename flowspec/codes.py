@@ -23,6 +23,10 @@ CODES: dict[str, str] = {
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
+    "E800": "a density of real values is asked to model discrete values",
+    "E801": "a probability mass function is asked to model continuous values",
+    "E802": "a density's number of levels differs from the values' (bernoulli needs 2)",
+    "E803": "a categorical density is asked to model unbounded integers",
     # --- training settings (E900-E949) ---------------------------------------------------
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

@@ -1,0 +1,1 @@
+"""Torch modules of flowspec: one file per spec module, imported where models are built."""
