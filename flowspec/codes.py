@@ -27,6 +27,14 @@ CODES: dict[str, str] = {
     "E801": "a probability mass function is asked to model continuous values",
     "E802": "a density's number of levels differs from the values' (bernoulli needs 2)",
     "E803": "a categorical density is asked to model unbounded integers",
+    "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",
+    "E811": "sort needs a set [N] or a point set [N, d] with N >= 2",
+    "E812": "sort's 'by' names a coordinate the points do not have",
+    "E813": "a proposal density (dequantizer, encoder) whose draws are not reparameterised",
+    "E814": "rounding or variational dequantization of values without levels",
+    "E815": "argmax needs a flat categorical input [D] with levels",
+    "E816": "a discrete coupling needs a flat input [D] with D >= 2",
+    "E817": "a discrete coupling of values that are not integers (or lack levels)",
     # --- training settings (E900-E949) ---------------------------------------------------
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

@@ -16,15 +16,17 @@ __all__ = ["Support", "PortInfo", "REAL", "numel"]
 @dataclass(frozen=True)
 class Support:
     """The set values live in: the interval ``[low, high]`` (open ends when infinite),
-    or the integers ``0 .. levels-1`` when ``levels`` is set."""
+    the integers ``0 .. levels-1`` when ``levels`` is set, or all integers when
+    ``integers`` is set (the latents of integer discrete flows)."""
 
     low: float = -math.inf
     high: float = math.inf
     levels: int | None = None
+    integers: bool = False
 
     @property
     def discrete(self) -> bool:
-        return self.levels is not None
+        return self.levels is not None or self.integers
 
     @property
     def is_real_line(self) -> bool:
@@ -35,6 +37,8 @@ class Support:
         return low <= self.low and self.high <= high
 
     def __str__(self) -> str:
+        if self.integers and self.levels is None:
+            return "integers"
         if self.discrete:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:

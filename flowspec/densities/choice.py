@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BeforeValidator, Field
 
+from flowspec.core.node import NodeSpec
 from flowspec.densities.base import DensitySpec
 
 __all__ = ["DensityChoice", "density_field", "density_kinds"]
@@ -29,7 +30,8 @@ def density_kinds() -> dict[str, type[DensitySpec]]:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         name = cls.model_fields["kind"].default
-        if isinstance(name, str) and name:
+        # Node kinds built on a density (a categorical base) are not densities themselves.
+        if isinstance(name, str) and name and not issubclass(cls, NodeSpec):
             found[name] = cls
     return dict(sorted(found.items()))
 

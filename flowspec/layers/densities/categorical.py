@@ -27,8 +27,14 @@ class Categorical(Density):
 
     def log_prob(self, value: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         log_p = self.params(context, value.shape[0])
-        index = value.flatten(1).long().clamp(0, self.levels - 1).unsqueeze(-1)
-        return log_p.gather(-1, index).squeeze(-1).sum(1)
+        flat = value.flatten(1)
+        index = flat.detach().long().clamp(0, self.levels - 1).unsqueeze(-1)
+        here = log_p.gather(-1, index).squeeze(-1)
+        # Zero in value; carries d log p / d value as the difference to the next level
+        # (cyclically), the straight-through gradient discrete flows train by.
+        step = flat - flat.detach()
+        after = log_p.gather(-1, torch.remainder(index + 1, self.levels)).squeeze(-1)
+        return (here + step * (after - here)).sum(1)
 
     def sample(self, context: torch.Tensor | None = None, n: int | None = None) -> torch.Tensor:
         log_p = self.params(context, n)
