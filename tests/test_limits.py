@@ -20,8 +20,8 @@ from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, MAX_SEED
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Diagnostic, SpecError
 from flowspec.graph.bookkeeping import spec_bookkeeping
-from flowspec.nets.mlp import MAX_WIDTH
-from flowspec.nodes.uniform_dequantization import UniformDequantization
+from flowspec.conditioners.mlp import MAX_WIDTH
+from flowspec.layers.uniform_dequantization import UniformDequantization
 from flowspec.spec.document import MAX_LEVELS
 
 TEMPLATE = """\

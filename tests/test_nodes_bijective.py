@@ -7,7 +7,7 @@ import torch
 
 from flowspec.core.ports import Support
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
-from flowspec.nodes.actnorm import ActNorm
+from flowspec.layers.actnorm import ActNorm
 from flowspec.nodes.elementwise import FUNCTIONS, ElementwiseSpec
 from flowspec.nodes.permutations import shuffle_order
 from oracles import assert_logdet_matches, infer_node, make_node, randomize_

@@ -12,8 +12,9 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
-from flowspec.nets.mlp import MLPSpec
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.conditioners.mlp import MLPSpec
+from flowspec.layers._conditional import ConditionalDiagonalNormal
+from flowspec.nodes._conditional import ConditionalNormalParams
 from oracles import infer_node, make_node, randomize_, run_checks
 
 DTYPES = [torch.float32, torch.float64]

@@ -1,6 +1,6 @@
 """The registry of node kinds and conditioner networks.
 
-Every module in ``flowspec.nodes`` and ``flowspec.nets`` is imported once, and each
+Every module in ``flowspec.nodes`` and ``flowspec.conditioners`` is imported once, and each
 :class:`~flowspec.core.node.NodeSpec` subclass found there is registered under its
 ``kind``. Third-party packages add kinds through the ``flowspec.nodes`` entry-point group
 (each entry point names a module to import). The compiler never lists kinds by hand.
@@ -60,9 +60,9 @@ def node_kinds() -> dict[str, type[NodeSpec]]:
 @cache
 def net_kinds() -> dict[str, type[BaseModel]]:
     """Every conditioner network kind, by name."""
-    from flowspec.nets.base import NetSpec
+    from flowspec.conditioners.base import NetSpec
 
-    _import_package("flowspec.nets")
+    _import_package("flowspec.conditioners")
     return {
         cls.model_fields["kind"].default: cls
         for cls in _subclasses(NetSpec)

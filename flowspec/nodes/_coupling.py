@@ -9,19 +9,21 @@ them invertible with a triangular Jacobian.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field
-from torch import nn
 
-from flowspec.core.layer import Layer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.nets.choice import NetChoice
+from flowspec.conditioners.choice import NetChoice
 from flowspec.nodes._checks import check_continuous
 
-__all__ = ["CouplingSpec", "ExplicitMask", "MaskedSplit", "conditioner_input"]
+if TYPE_CHECKING:
+    from torch import nn
+
+    from flowspec.layers._coupling import MaskedSplit
+
+__all__ = ["CouplingSpec", "ExplicitMask"]
 
 #: An explicit mask: one 0/1 per feature (so at least two entries).
 ExplicitMask = Annotated[list[Literal[0, 1]], Field(min_length=2)]
@@ -111,10 +113,12 @@ class CouplingSpec(NodeSpec):
 
     def _conditioner(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, outputs_per_feature: int
-    ) -> tuple[MaskedSplit, nn.Module]:
+    ) -> tuple["MaskedSplit", "nn.Module"]:
         """The mask's split of the features, and the conditioner network from the kept
         features (and the flat context) to ``outputs_per_feature`` values per transformed
         feature. Its last layer starts at zero, so the layer starts as the identity."""
+        from flowspec.layers._coupling import MaskedSplit
+
         features = inputs[0].shape[0]
         mask = self.mask_vector(features)
         n_keep = sum(mask)
@@ -125,31 +129,3 @@ class CouplingSpec(NodeSpec):
         return MaskedSplit(mask), net
 
 
-class MaskedSplit(Layer):
-    """Splits features into the kept part ``a`` and the transformed part ``b`` and merges
-    them back. A contiguous 'half' mask uses slicing; other masks index with buffers."""
-
-    def __init__(self, mask: list[int]):
-        super().__init__()
-        keep = [i for i, m in enumerate(mask) if m]
-        change = [i for i, m in enumerate(mask) if not m]
-        self.contiguous = keep == list(range(len(keep)))
-        self.n_keep = len(keep)
-        order = keep + change
-        self.register_buffer("keep_index", torch.tensor(keep), persistent=False)
-        self.register_buffer("change_index", torch.tensor(change), persistent=False)
-        self.register_buffer("merge_index", torch.argsort(torch.tensor(order)), persistent=False)
-
-    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.contiguous:
-            return x[:, : self.n_keep], x[:, self.n_keep :]
-        return x.index_select(1, self.keep_index), x.index_select(1, self.change_index)
-
-    def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([a, b], dim=1)
-        return joined if self.contiguous else joined.index_select(1, self.merge_index)
-
-
-def conditioner_input(a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-    """The conditioner sees the kept features, and the context when there is one."""
-    return a if context is None else torch.cat([a, context], dim=1)

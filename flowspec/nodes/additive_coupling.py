@@ -14,16 +14,16 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-from torch import nn
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
+from flowspec.nodes._coupling import CouplingSpec
 
-__all__ = ["AdditiveCouplingSpec", "AdditiveCoupling"]
+if TYPE_CHECKING:
+    from flowspec.layers.additive_coupling import AdditiveCoupling
+
+__all__ = ["AdditiveCouplingSpec"]
 
 
 class AdditiveCouplingSpec(CouplingSpec):
@@ -39,22 +39,8 @@ class AdditiveCouplingSpec(CouplingSpec):
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AdditiveCoupling:
         # One output per transformed feature: its shift t.
+        from flowspec.layers.additive_coupling import AdditiveCoupling
+
         return AdditiveCoupling(*self._conditioner(inputs, context, outputs_per_feature=1))
 
 
-class AdditiveCoupling(FlowLayer):
-    """``z = merge(x_a, x_b + t(x_a, context))``; zero contribution."""
-
-    def __init__(self, parts: MaskedSplit, net: nn.Module):
-        super().__init__()
-        self.parts = parts
-        self.net = net
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        a, b = self.parts.split(x)
-        z = self.parts.merge(a, b + self.net(conditioner_input(a, context)))
-        return z, x.new_zeros(x.shape[0])
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        a, b = self.parts.split(z)
-        return self.parts.merge(a, b - self.net(conditioner_input(a, context)))

@@ -18,17 +18,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.nodes._conditional import ConditionalNormalParams
 
-__all__ = ["AugmentSpec", "Augment"]
+if TYPE_CHECKING:
+    from flowspec.layers.augment import Augment
+
+__all__ = ["AugmentSpec"]
 
 
 class AugmentSpec(NodeSpec):
@@ -74,24 +75,9 @@ class AugmentSpec(NodeSpec):
         return (PortInfo((x.shape[0] + self.extra,), REAL),)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
+        from flowspec.layers.augment import Augment
+
         features = inputs[0].shape[0]
         return Augment(features, self.encoder.build_density(features, (self.extra,)))
 
 
-class Augment(FlowLayer):
-    """Appends noise drawn from the encoder given the input, scored by ``-log q``;
-    the inverse drops it."""
-
-    def __init__(self, features: int, encoder: ConditionalDiagonalNormal):
-        super().__init__()
-        self.features = features
-        self.encoder = encoder
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        e, log_q = self.encoder.sample_and_log_prob(x)
-        return torch.cat([x, e], dim=1), -log_q
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return z[:, : self.features]

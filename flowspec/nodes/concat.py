@@ -12,15 +12,16 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
-__all__ = ["ConcatSpec", "Concat", "union_support"]
+if TYPE_CHECKING:
+    from flowspec.layers.concat import Concat
+
+__all__ = ["ConcatSpec", "union_support"]
 
 
 def union_support(supports: list[Support]) -> Support | None:
@@ -123,22 +124,8 @@ class ConcatSpec(NodeSpec):
         return (PortInfo((features, *first.shape[1:]), support),)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Concat:
+        from flowspec.layers.concat import Concat
+
         return Concat([x.shape[0] for x in inputs])
 
 
-class Concat(FlowLayer):
-    """Joins its inputs along tensor dim 1 (and splits them back); zero contribution."""
-
-    def __init__(self, sizes: list[int]):
-        super().__init__()
-        self.sizes = list(sizes)
-
-    def forward(
-        self, *inputs: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.cat(inputs, dim=1), inputs[0].new_zeros(inputs[0].shape[0])
-
-    def inverse(
-        self, z: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, ...]:
-        return tuple(z.split(self.sizes, dim=1))

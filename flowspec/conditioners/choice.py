@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowspec.nets.mlp import MLPSpec
+from flowspec.conditioners.mlp import MLPSpec
 
 __all__ = ["NetChoice"]
 

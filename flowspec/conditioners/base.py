@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict
-from torch import nn
+
+if TYPE_CHECKING:  # torch is imported where networks are built
+    from torch import nn
 
 __all__ = ["NetSpec"]
 
@@ -22,6 +26,6 @@ class NetSpec(BaseModel):
     kind: str
 
     @abstractmethod
-    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> nn.Module:
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> "nn.Module":
         """The network; with ``zero_init`` its last layer starts at zero, so the layer it
         parameterizes starts at the identity."""
