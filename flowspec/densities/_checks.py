@@ -10,6 +10,14 @@ __all__ = ["check_continuous_event", "check_discrete_event"]
 
 def check_continuous_event(kind: str, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
     """A density of real values cannot give probabilities to discrete ones (E800)."""
+    if not event.support.discrete and not event.support.is_real_line:
+        check.warning(
+            "W800",
+            f"the {kind} density covers the whole real line but the values it would model "
+            f"lie in {event.support}, so it wastes mass outside the data's domain",
+            *field,
+            hint="map the values to the real line first, e.g. {kind: elementwise, fn: logit}",
+        )
     if event.support.discrete:
         check.error(
             "E800",

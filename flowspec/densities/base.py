@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Likelihood
-from flowspec.nets.choice import NetChoice
+from flowspec.conditioners.choice import NetChoice
 
 if TYPE_CHECKING:
     from flowspec.layers.densities.base import Density

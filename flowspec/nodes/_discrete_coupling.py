@@ -13,7 +13,7 @@ from pydantic import Field
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.nets.choice import NetChoice
+from flowspec.conditioners.choice import NetChoice
 
 __all__ = ["DiscreteCouplingSpec"]
 
