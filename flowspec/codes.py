@@ -31,7 +31,6 @@ CODES: dict[str, str] = {
     "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",
     "E811": "sort needs a set [N] or a point set [N, d] with N >= 2",
     "E812": "sort's 'by' names a coordinate the points do not have",
-    "E813": "a proposal density (dequantizer, encoder) whose draws are not reparameterised",
     "E814": "rounding or variational dequantization of values without levels",
     "E815": "argmax needs a flat categorical input [D] with levels",
     "E816": "a discrete coupling needs a flat input [D] with D >= 2",

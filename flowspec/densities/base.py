@@ -47,9 +47,6 @@ class DensitySpec(BaseModel):
     reference: ClassVar[str] = ""
     #: The values it models, in words (shown by ``validate``).
     models: ClassVar[str] = ""
-    #: Whether ``sample`` is differentiable in the parameters (reparameterised): only such
-    #: densities can propose values whose log-density is trained through the sample.
-    reparameterized: ClassVar[bool] = False
 
     def likelihood(self) -> Likelihood:
         """What ``log_prob`` of this density is (a nested flow may make it a bound)."""

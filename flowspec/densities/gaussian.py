@@ -37,7 +37,6 @@ class GaussianSpec(DensitySpec):
     summary = "diagonal Gaussian N(mu(c), diag sigma(c)^2)"
     reference = "Kingma and Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114"
     models = "real values"
-    reparameterized = True
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         return check_continuous_event(self.kind, event, check, *field)
