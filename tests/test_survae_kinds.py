@@ -335,3 +335,27 @@ def test_mistakes_are_located_diagnostics(code):
         flowspec.check(text)
     found = [(d.code, d.node, d.location.line if d.location else 0) for d in caught.value.diagnostics]
     assert (code, "bad", 6) in found, found
+
+
+def test_bookkeeping_says_what_each_surjection_drops_or_adds_and_which_density_models_it():
+    from flowspec.graph.bookkeeping import spec_bookkeeping
+
+    checked = flowspec.check(
+        'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [1, 4, 4], levels: 2}\nnodes:\n'
+        "  v: {kind: vae, in: x, latent: 3, decoder: {kind: bernoulli}}\n"
+        "  a: {kind: augment, extra: 5, in: v}\n"
+        "  r: {kind: reshape, shape: [2, 2, 2], in: a}\n"
+        "  m: {kind: max_pool, in: r}\n"
+        "  f: {kind: flatten, in: m}\n"
+        "  s: {kind: abs, in: f, sign: {kind: bernoulli, net: {hidden: [4]}}}\n"
+        "  l: {kind: elementwise, fn: log, in: s}\n"
+        "  p: {kind: standard_normal, in: l}\n"
+    )
+    book = spec_bookkeeping(checked)
+    changes = {c.node: c for c in book.dropped + book.added + book.kept}
+    assert (changes["v"].dims, changes["a"].dims, changes["m"].dims, changes["s"].dims) == (-13, 5, -6, 0)
+    assert "bernoulli" in changes["v"].modelled_by and "gaussian" in changes["v"].modelled_by
+    assert "gaussian" in changes["a"].modelled_by and "log-gaps" in changes["m"].modelled_by
+    assert "signs ~ bernoulli" in changes["s"].modelled_by
+    summary = "\n".join(book.summary())
+    assert "m (max_pool) drops 6 of its 8 dims" in summary and "s (abs) keeps its 2 dims" in summary
