@@ -17,13 +17,13 @@ from oracles import randomize_
 GAUSSIAN_DEFAULT = TypeAdapter(density_field("gaussian"))
 
 
-def build(spec: dict, event: PortInfo, context: int):
+def build(spec: dict, event: PortInfo, context: int, scale: float = 0.5):
     density = GAUSSIAN_DEFAULT.validate_python(spec)
     reporter = Reporter()
     assert density.check_event(event, NodeCheck(reporter, "n", ("nodes", "n")), "decoder")
     assert not reporter.has_errors
     module = density.build(event, context).double()
-    randomize_(module, scale=0.5)
+    randomize_(module, scale=scale)
     return density, module
 
 
@@ -112,3 +112,49 @@ def test_wrong_support_is_a_located_error(kind, support, code):
     assert not ok
     (diagnostic,) = reporter.diagnostics
     assert diagnostic.code == code and diagnostic.path == ("nodes", "n", "decoder")
+
+
+FLOW = {
+    "kind": "flow",
+    "net": {"hidden": [8]},
+    "layers": [{"kind": "affine_coupling", "net": {"hidden": [8]}}, {"kind": "reverse"}],
+    "repeat": 2,
+}
+
+
+@pytest.mark.parametrize("context", [0, 3])
+def test_flow_density_integrates_to_one_and_scores_its_draws(context):
+    torch.manual_seed(0)
+    _, density = build(FLOW, PortInfo((2,)), context, scale=0.1)
+    c = torch.randn(1, 3, dtype=torch.float64) if context else None
+    axis = torch.linspace(-15, 15, 601, dtype=torch.float64)
+    points = torch.cartesian_prod(axis, axis)
+    rows = c.expand(len(points), 3) if context else None
+    with torch.no_grad():
+        mass = density.log_prob(points, rows).exp().sum() * (axis[1] - axis[0]) ** 2
+    assert mass.item() == pytest.approx(1.0, abs=2e-3)
+    many = c.expand(6, 3) if context else None
+    value, log_q = density.sample_and_log_prob(many, n=6)
+    assert value.shape == (6, 2)
+    torch.testing.assert_close(log_q, density.log_prob(value, many))
+    log_q.sum().backward()  # reparameterised: the base's and the layers' weights get gradients
+    assert all(p.grad is not None for p in density.parameters())
+
+
+@pytest.mark.parametrize(
+    ("layers", "code", "where"),
+    [
+        ([{"kind": "afine_coupling"}], "E804", ("layers", 0)),
+        ([{"kind": "reverse"}, {"kind": "slice", "keep": 1}], "E804", ("layers", 1)),
+        ([{"kind": "reverse", "in": "x"}], "E804", ("layers", 0)),
+        ([{"kind": "affine_coupling", "mask": [1, 0, 1]}], "E403", ("layers", 0, "mask")),
+        ([{"kind": "reshape", "shape": [2, 1]}], "E805", ("layers", 0)),
+    ],
+)
+def test_flow_density_layer_mistakes_are_located(layers, code, where):
+    density = GAUSSIAN_DEFAULT.validate_python({"kind": "flow", "layers": layers})
+    reporter = Reporter()
+    assert not density.check_event(PortInfo((2,)), NodeCheck(reporter, "n", ("nodes", "n")), "encoder")
+    assert [(d.code, d.path) for d in reporter.diagnostics if d.severity == "error"] == [
+        (code, ("nodes", "n", "encoder", *where))
+    ]

@@ -143,6 +143,40 @@ def _digits(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return images[train], images[test]
 
 
+def _digits_binary(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    train, test = _digits(n_train, n_test, seed)
+    return (train >= 8).astype(np.float64), (test >= 8).astype(np.float64)
+
+
+#: Points per set of ``point_sets``.
+POINTS = 6
+
+
+def _point_sets(n: int, rng: np.random.Generator) -> np.ndarray:
+    # Exchangeable sets: POINTS points on a noisy circle of random radius, in random order.
+    radius = rng.uniform(0.5, 1.5, size=(n, 1))
+    angle = rng.uniform(0.0, 2.0 * math.pi, size=(n, POINTS))
+    points = radius[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+    return (points + 0.05 * rng.standard_normal(points.shape)).reshape(n, 2 * POINTS)
+
+
+#: Length and categories of ``categorical_sequences``.
+SEQUENCE, CATEGORIES = 8, 4
+
+
+def _categorical_sequences(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # A sticky Markov chain: stay with probability 0.7, else move one category up.
+    def draw(n: int, rng: np.random.Generator) -> np.ndarray:
+        states = np.empty((n, SEQUENCE), dtype=np.int64)
+        states[:, 0] = rng.choice(CATEGORIES, size=n, p=[0.4, 0.3, 0.2, 0.1])
+        for t in range(1, SEQUENCE):
+            move = rng.uniform(size=n) > 0.7
+            states[:, t] = (states[:, t - 1] + move) % CATEGORIES
+        return states.astype(np.float64)
+
+    return draw(n_train, np.random.default_rng([seed, 0])), draw(n_test, np.random.default_rng([seed, 1]))
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
@@ -160,6 +194,12 @@ DATASETS: dict[str, DatasetInfo] = {
                     (3,), None, _toy(_s_curve)),
         DatasetInfo("digits", "sklearn's 8x8 handwritten digits, values 0..16 (1797 images)",
                     (64,), 17, _digits),
+        DatasetInfo("digits_binary", "sklearn's 8x8 digits binarised at 8 (values 0, 1)",
+                    (64,), 2, _digits_binary),
+        DatasetInfo("point_sets", f"sets of {POINTS} 2-D points on noisy circles (exchangeable)",
+                    (POINTS, 2), None, _toy(_point_sets)),
+        DatasetInfo("categorical_sequences", f"sticky Markov chains of {SEQUENCE} values in "
+                    f"0..{CATEGORIES - 1}", (SEQUENCE,), CATEGORIES, _categorical_sequences),
     )
 }
 
