@@ -10,4 +10,12 @@ DATA = {
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
     "ports_checkerboard": "checkerboard",
+    "vardeq_digits": "digits",
+    "maxpool_digits": "digits",
+    "abs_eight_gaussians": "eight_gaussians",
+    "sort_point_sets": "point_sets",
+    "argmax_categorical": "categorical_sequences",
+    "vae_flow_digits": "digits_binary",
+    "idf_digits": "digits",
+    "discrete_flow_toy": "categorical_sequences",
 }
