@@ -359,3 +359,17 @@ def test_bookkeeping_says_what_each_surjection_drops_or_adds_and_which_density_m
     assert "signs ~ bernoulli" in changes["s"].modelled_by
     summary = "\n".join(book.summary())
     assert "m (max_pool) drops 6 of its 8 dims" in summary and "s (abs) keeps its 2 dims" in summary
+
+
+def test_unbounded_integers_flow_on_as_integers_and_cannot_be_uniformly_dequantized():
+    head = 'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [4], levels: 5}\n  y: {shape: [2], levels: 3}\nnodes:\n'
+    idf = "  i: {kind: integer_discrete_flow, in: x}\n"
+    checked = flowspec.check(head + idf + "  c: {kind: concat, in: [i, y]}\n  p: {kind: discretized_logistic, in: c}\n")
+    assert checked.graph.nodes["c"].output_info[0].support == Support(integers=True)
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(head + idf + "  d: {kind: uniform_dequantization, in: i}\n  p: {kind: standard_normal, in: d}\n"
+                       "  q: {kind: categorical, in: y}\n")
+    assert [(d.code, d.node) for d in caught.value.diagnostics] == [("E480", "d")]
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(head + idf + "  p: {kind: categorical, in: i}\n  q: {kind: categorical, in: y}\n")
+    assert [(d.code, d.node) for d in caught.value.diagnostics] == [("E803", "p")]
