@@ -32,11 +32,11 @@ VARIATIONAL = (
     "hidden: [128]}, layers: [{kind: affine_coupling, net: {kind: mlp, hidden: [128]}}, "
     "{kind: reverse}], repeat: 2}}"
 )
-MAX_POOL = """  image: {kind: reshape, shape: [1, 8, 8], in: full}
+MAX_POOL = """  image: {kind: reshape, shape: [1, 8, 8], in: dq}
   pool: {kind: max_pool, in: image, decoder: {kind: gaussian, net: {kind: mlp, hidden: [256]}}}
-  flat: {kind: flatten, in: pool}
+  kept: {kind: flatten, in: pool}
 """
-SLICE = "  flat: {kind: slice, keep: 16, in: full, decoder: {kind: gaussian, net: {kind: mlp, hidden: [256]}}}\n"
+SLICE = "  kept: {kind: slice, keep: 16, in: dq, decoder: {kind: gaussian, net: {kind: mlp, hidden: [256]}}}\n"
 TWO_D = HEAD + "inputs:\n  x: {shape: [2]}\n" + """blocks:
   step:
     - {kind: actnorm}
@@ -68,13 +68,13 @@ def dequantization(steps: int) -> None:
 
 
 def pooling(steps: int) -> None:
+    """Both drop 48 of the 64 dequantized pixels (max-pool: all but each 2x2 window's
+    maximum; slice: all but the first 16), then the same flow models the 16 kept."""
     data = load_dataset("digits", n_train=1500, n_test=297, seed=0)
     for name, drop in (("max_pool", MAX_POOL), ("slice", SLICE)):
-        text = DIGITS + """  dq: {kind: uniform_dequantization, in: x}
-  lg: {kind: elementwise, fn: logit, alpha: 0.05, in: dq}
-  full: {block: step, repeat: 2, in: lg}
-""" + drop + """  pooled: {block: step, repeat: 3, in: flat}
-  prior: {kind: standard_normal, in: pooled}
+        text = DIGITS + "  dq: {kind: uniform_dequantization, in: x}\n" + drop + """  lg: {kind: elementwise, fn: logit, in: kept}
+  body: {block: step, repeat: 4, in: lg}
+  prior: {kind: standard_normal, in: body}
 """
         _, result = trained(text, data, steps)
         print(f"{name}: -ELBO {result.test_nll / BITS:.3f} bits/dim")

@@ -18,4 +18,6 @@ DATA = {
     "vae_flow_digits": "digits_binary",
     "idf_digits": "digits",
     "discrete_flow_toy": "categorical_sequences",
+    "maf_moons": "moons",
+    "iaf_moons": "moons",
 }

@@ -18,8 +18,7 @@ from jsonschema import Draft7Validator
 from pydantic import BaseModel, Field
 
 import flowspec
-from flowspec.densities.choice import density_kinds
-from flowspec.core.registry import node_kinds
+from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
 from flowspec.spec.schema import (
     DRAFT_7,
     json_schema,
@@ -170,25 +169,24 @@ def test_every_ref_resolves(schema: dict[str, Any]) -> None:
             assert isinstance(_resolve(schema, ref), dict), ref
 
 
+def _kinds_described(schema: dict[str, Any], member: str) -> dict[str, Any]:
+    """The definitions of the discriminated union (by ``kind``) that ``member`` is in."""
+    kinds = {}
+    for sub in subschemas(schema):
+        mapping = sub.get("discriminator", {}).get("mapping", {})
+        if member in mapping:
+            kinds.update({kind: _resolve(schema, ref) for kind, ref in mapping.items()})
+    return kinds
+
+
 def test_every_node_kind_is_described(schema: dict[str, Any]) -> None:
-    # One union of the node kinds; the others are density fields (decoders, encoders).
-    mappings = [
-        sub["discriminator"]["mapping"]
-        for sub in subschemas(schema)
-        if "mapping" in sub.get("discriminator", {})
-    ]
-    nodes = [m for m in mappings if set(m) == set(node_kinds())]
-    assert nodes, "no union of every node kind"
-    assert all(set(m) <= set(density_kinds()) for m in mappings if set(m) != set(node_kinds()))
-    for mapping in mappings:
-        for kind, ref in mapping.items():
-            definition = _resolve(schema, ref)
-            assert definition["properties"]["kind"]["const"] == kind
-            assert "kind" in definition["required"], kind
-            assert definition["additionalProperties"] is False
-    for kind, ref in nodes[0].items():
-        definition = _resolve(schema, ref)
+    kinds = _kinds_described(schema, "standard_normal")
+    assert set(kinds) == set(node_kinds())
+    for kind, definition in kinds.items():
+        assert definition["properties"]["kind"]["const"] == kind
+        assert "kind" in definition["required"], kind
         assert "in" in definition["properties"] and "in_" not in definition["properties"]
+        assert definition["additionalProperties"] is False
 
 
 def test_elementwise_fn_keeps_its_enum(schema: dict[str, Any]) -> None:
@@ -309,3 +307,13 @@ def test_schema_is_valid_draft7(schema: dict[str, Any]) -> None:
     Draft7Validator.check_schema(schema)
     committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
     Draft7Validator.check_schema(committed)
+
+
+def test_every_transformer_and_conditioner_kind_is_described(schema: dict[str, Any]) -> None:
+    consts = {
+        sub["properties"]["kind"].get("const")
+        for sub in subschemas(schema)
+        if isinstance(sub.get("properties", {}).get("kind"), dict)
+    }
+    assert set(transformer_kinds()) <= consts
+    assert set(conditioner_kinds()) <= consts

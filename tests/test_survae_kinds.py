@@ -168,7 +168,7 @@ def test_variational_dequantization_bound_below_exact_pmf_and_iwbo_tightens():
                   "  x: {shape: [1], levels: 4}")
     bound.log_prob(torch.zeros(2, 1, dtype=torch.float64))  # actnorm initialises
     exact = model("  d: {kind: elementwise, fn: scale_shift, scale: 1.0, in: x}\n" + nodes,
-                  "  x: {shape: [1], low: 0.0, high: 1.0}")
+                  "  x: {shape: [1], low: 0.0, high: 1.0, bounds: open}")
     exact.load_state_dict({k: v for k, v in bound.state_dict().items() if k.startswith("nodes.a")}, strict=False)
     exact.nodes["a"].load_state_dict(bound.nodes["a"].state_dict())
     x = torch.arange(4, dtype=torch.float64).unsqueeze(1)

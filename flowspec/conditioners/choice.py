@@ -1,11 +1,20 @@
-"""The type of a ``net:`` field: any registered conditioner network, chosen by ``kind``."""
+"""The types of conditioner fields: any registered conditioner that can play the role,
+chosen by ``kind`` (so the JSON Schema and the errors list exactly the kinds that fit)."""
 
 from __future__ import annotations
 
-from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.registry import conditioner_kinds, kind_union
 
-__all__ = ["NetChoice"]
+__all__ = ["NetChoice", "CouplingConditionerChoice", "AutoregressiveConditionerChoice"]
 
-# One network kind so far; when a second arrives this becomes
-# ``Annotated[MLPSpec | OtherSpec, Field(discriminator="kind")]``.
-NetChoice = MLPSpec
+
+def _playing(role: str) -> dict:
+    return {name: cls for name, cls in conditioner_kinds().items() if role in cls.roles}
+
+
+#: A flat network ``in_features -> out_features`` (decoders, encoders, conditional bases).
+NetChoice = kind_union(_playing("plain"))
+#: The conditioner of a coupling layer: kept part -> the changed part's parameters.
+CouplingConditionerChoice = kind_union(_playing("coupling"))
+#: The conditioner of an autoregressive layer: x -> every feature's parameters, in order.
+AutoregressiveConditionerChoice = kind_union(_playing("autoregressive"))

@@ -21,6 +21,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Likelihood
 from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.densities.base import Density
@@ -31,11 +32,11 @@ __all__ = ["DensitySpec"]
 class DensitySpec(BaseModel):
     """A (conditional) density over one event; subclasses declare ``kind``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
     net: NetChoice = Field(
-        default_factory=NetChoice,
+        default_factory=MLPSpec,
         description="Network from the flattened context to the density's parameters (its "
         "last layer starts at zero). Unused when there is no context: the parameters are "
         "then learned directly.",
@@ -78,10 +79,8 @@ class DensitySpec(BaseModel):
     def _build(self, event: PortInfo, net) -> "Density":
         """The torch module given its (possibly absent) network; import it lazily."""
 
-    def parameter_count(self, event: PortInfo, context_features: int) -> int:
-        """The number of learned parameters (the module is built on the meta device)."""
-        import torch
-
-        with torch.device("meta"):
-            module = self.build(event, context_features)
-        return sum(p.numel() for p in module.parameters())
+    def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
+        """How many learned parameters :meth:`build` creates (torch-free): the network's,
+        or the learned parameter vector of an unconditional density."""
+        outputs = self.param_count(event)
+        return self.net.parameter_count(context_features, outputs) if context_features else outputs

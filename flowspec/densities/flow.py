@@ -114,6 +114,13 @@ class FlowDensitySpec(GaussianSpec):
         chain = self.chain(None) or []
         return max([Likelihood.EXACT, *(spec.likelihood() for spec in chain)])
 
+    def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
+        chain = self.chain(None) or []
+        context = PortInfo((context_features,)) if context_features else None
+        info = PortInfo(event.shape, REAL)
+        layers = sum(spec.parameter_count((info,), context) for spec in chain)
+        return super().density_parameter_count(event, context_features) + layers
+
     def build(self, event: PortInfo, context_features: int):
         """The layers (conditioned on the flat context) on top of the Gaussian base."""
         from flowspec.layers.densities.flow import FlowDensity

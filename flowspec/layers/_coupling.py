@@ -1,5 +1,5 @@
-"""What affine and additive coupling layers share at run time: the mask's split of the
-features and the conditioner's input (spec: :mod:`flowspec.nodes._coupling`)."""
+"""The mask's split of the features that coupling layers transform part of (spec:
+:mod:`flowspec.nodes._coupling`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 
 from flowspec.core.layer import Layer
 
-__all__ = ["MaskedSplit", "conditioner_input"]
+__all__ = ["MaskedSplit"]
 
 
 class MaskedSplit(Layer):
@@ -33,8 +33,3 @@ class MaskedSplit(Layer):
     def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([a, b], dim=1)
         return joined if self.contiguous else joined.index_select(1, self.merge_index)
-
-
-def conditioner_input(a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-    """The conditioner sees the kept features, and the context when there is one."""
-    return a if context is None else torch.cat([a, context], dim=1)

@@ -31,6 +31,9 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):
             return None
         return ()
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.density_parameter_count(inputs[0], context.numel if context is not None else 0)
+
     def build(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> "DensityDistribution":

@@ -14,6 +14,7 @@ from pydantic import Field
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 
 __all__ = ["DiscreteCouplingSpec"]
 
@@ -21,7 +22,7 @@ __all__ = ["DiscreteCouplingSpec"]
 class DiscreteCouplingSpec(NodeSpec):
     """Kept half ``x[:D//2]`` conditions the transformation of ``x[D//2:]``."""
 
-    net: NetChoice = Field(default_factory=NetChoice, description="Conditioner network.")
+    net: NetChoice = Field(default_factory=MLPSpec, description="Conditioner network.")
     contribution = "0"
     volume_preserving = True
 

@@ -60,6 +60,10 @@ class AbsSpec(NodeSpec):
     def modelled_by(self) -> str:
         return "a fair coin per sign" if self.sign == "fair" else f"signs ~ {self.sign.describe()}"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        return 0 if self.sign == "fair" else self.sign.density_parameter_count(_signs(x), x.numel)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.abs import Abs
 

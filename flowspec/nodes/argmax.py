@@ -69,6 +69,12 @@ class ArgmaxSpec(NodeSpec):
     def modelled_by(self) -> str:
         return f"thresholded v ~ {self.encoder.describe()} given one-hot x"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        assert x.support.levels is not None
+        scores = PortInfo((x.numel * x.support.levels,), REAL)
+        return self.encoder.density_parameter_count(scores, scores.numel)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.argmax import Argmax
 

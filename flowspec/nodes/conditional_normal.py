@@ -58,13 +58,17 @@ class ConditionalNormalSpec(NodeSpec, GaussianSpec):
         assert context is not None, "check_static ensures the node names a context"
         if len(context.shape) != 1:
             check.error(
-                "E511",
+                "E406",
                 f"the context of conditional_normal must be flat [C], got {context}",
                 "context",
                 hint="add {kind: flatten} to the context port first",
             )
             return None
         return ()
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        assert context is not None
+        return self.density_parameter_count(inputs[0], context.numel)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
         from flowspec.layers.conditional_normal import ConditionalNormal

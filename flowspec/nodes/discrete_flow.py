@@ -53,13 +53,23 @@ class DiscreteFlowSpec(DiscreteCouplingSpec):
         (x,) = inputs
         return (x,) if self.check_discrete_input(x, check, need_levels=True) else None
 
+    def _widths(self, x: PortInfo) -> tuple[int, int]:
+        """The network's input and output widths."""
+        levels = x.support.levels
+        assert levels is not None
+        keep, change = self.halves(x)
+        scales = len(units(levels)) if self.scale else 1
+        return keep * levels, change * (levels + scales)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.net.parameter_count(*self._widths(inputs[0]))
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.discrete_flow import DiscreteFlow
 
         x = inputs[0]
         levels = x.support.levels
         assert levels is not None
-        keep, change = self.halves(x)
         scales = units(levels) if self.scale else [1]
-        net = self.net.build(keep * levels, change * (levels + len(scales)), zero_init=True)
-        return DiscreteFlow(keep, levels, scales, self.temperature, net)
+        net = self.net.build(*self._widths(x), zero_init=True)
+        return DiscreteFlow(self.halves(x)[0], levels, scales, self.temperature, net)

@@ -38,6 +38,9 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
             return None
         return (PortInfo(x.shape, Support(integers=True)),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.net.parameter_count(*self.halves(inputs[0]))
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.integer_discrete_flow import IntegerDiscreteFlow
 

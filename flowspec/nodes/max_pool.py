@@ -76,6 +76,10 @@ class MaxPoolSpec(NodeSpec):
     def modelled_by(self) -> str:
         return f"uniform argmax position, log-gaps ~ {self.decoder.describe()}"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        return self.decoder.density_parameter_count(self._gaps(x), x.numel // self.size**2)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.max_pool import MaxPool
 

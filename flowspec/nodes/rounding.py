@@ -74,6 +74,10 @@ class RoundingSpec(NodeSpec):
     def modelled_by(self) -> str:
         return f"u = sigmoid(v), v ~ {self.dequantizer.describe()} given x"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        return self.dequantizer.density_parameter_count(PortInfo(x.shape, REAL), x.numel)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.rounding import Rounding
 

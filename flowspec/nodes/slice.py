@@ -80,6 +80,10 @@ class SliceSpec(NodeSpec):
     def modelled_by(self) -> str:
         return f"{self.decoder.describe()} given the kept features"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        return self.decoder.density_parameter_count(self._dropped(x), numel((self.keep, *x.shape[1:])))
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
         from flowspec.layers.slice import Slice
 

@@ -70,6 +70,13 @@ class VAESpec(NodeSpec):
     def modelled_by(self) -> str:
         return f"x ~ {self.decoder.describe()} given z; z ~ {self.encoder.describe()} given x"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        z = PortInfo((self.latent,), REAL)
+        return self.encoder.density_parameter_count(z, x.numel) + self.decoder.density_parameter_count(
+            x, self.latent
+        )
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.vae import VAE
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from flowspec.core.layer import Layer
 
-__all__ = ["MLP", "ACTIVATIONS"]
+__all__ = ["MLP", "FlatConditioner", "ACTIVATIONS"]
 
 
 #: Activation names as written in specs -> the name of the ``torch.nn`` module class.
@@ -41,3 +42,20 @@ class MLP(Layer, nn.Sequential):
             nn.init.zeros_(last.bias)
         layers.append(last)
         super().__init__(*layers)
+
+
+class FlatConditioner(Layer):
+    """A flat network as a conditioner: ``(a, context) -> (batch, *shape, params)``.
+
+    The network sees the flattened kept part and the context side by side; its outputs are
+    laid out parameter-major, so each parameter's slice is contiguous."""
+
+    def __init__(self, net: nn.Module, shape: list[int], params: int):
+        super().__init__()
+        self.net = net
+        self.shape = tuple(shape)
+        self.params = params
+
+    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        h = a.flatten(1) if context is None else torch.cat([a.flatten(1), context], dim=1)
+        return self.net(h).view(a.shape[0], self.params, *self.shape).movedim(1, -1)
