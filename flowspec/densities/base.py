@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
-from flowspec.core.properties import Likelihood
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
 
@@ -48,10 +47,6 @@ class DensitySpec(BaseModel):
     reference: ClassVar[str] = ""
     #: The values it models, in words (shown by ``validate``).
     models: ClassVar[str] = ""
-
-    def likelihood(self) -> Likelihood:
-        """What ``log_prob`` of this density is (a nested flow may make it a bound)."""
-        return Likelihood.EXACT
 
     @abstractmethod
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:

@@ -33,7 +33,6 @@ from pydantic import Field, ValidationError
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.core.properties import Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import did_you_mean
@@ -109,10 +108,6 @@ class FlowDensitySpec(GaussianSpec):
                 return False
             info = outputs[0]
         return True
-
-    def likelihood(self) -> Likelihood:
-        chain = self.chain(None) or []
-        return max([Likelihood.EXACT, *(spec.likelihood() for spec in chain)])
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
         chain = self.chain(None) or []
