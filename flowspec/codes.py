@@ -90,6 +90,20 @@ CODES: dict[str, str] = {
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
+    "E800": "a density of real values is asked to model discrete values",
+    "E801": "a probability mass function is asked to model continuous values",
+    "E802": "a density's number of levels differs from the values' (bernoulli needs 2)",
+    "E803": "a categorical density is asked to model unbounded integers",
+    "E804": "a flow density's layer is unknown, invalid, wired or not a bijection",
+    "E805": "a flow density's layer changes the event shape",
+    "W800": "a density of the whole real line is asked to model bounded values",
+    "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",
+    "E811": "sort needs a set [N] or a point set [N, d] with N >= 2",
+    "E812": "sort's 'by' names a coordinate the points do not have",
+    "E814": "rounding or variational dequantization of values without levels",
+    "E815": "argmax needs a flat categorical input [D] with levels",
+    "E816": "a discrete coupling needs a flat input [D] with D >= 2",
+    "E817": "a discrete coupling of values that are not integers (or lack levels)",
     # --- training settings (E900-E949) ---------------------------------------------------
     "E900": "unknown field in the training settings (a spec's train: section or --config file)",
     "E901": "invalid value for a training setting",

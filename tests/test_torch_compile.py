@@ -16,6 +16,7 @@ from flowspec.core.registry import node_kinds
 from flowspec.emit.export import NOT_FULLGRAPH
 from flowspec.emit.runtime import FlowModel
 from bundled import DATA, SPECS
+from survae_specs import SURVAE_KINDS
 from oracles import randomize_
 
 BACKEND = "aot_eager"
@@ -58,6 +59,7 @@ nodes:
 """,
 }
 
+INLINE["survae_kinds"] = SURVAE_KINDS
 CASES = sorted(DATA) + sorted(INLINE)
 
 

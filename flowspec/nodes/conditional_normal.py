@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._conditional import ConditionalNormalParams
+from flowspec.densities.gaussian import GaussianSpec
 from flowspec.nodes._checks import check_real_valued
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ConditionalNormalSpec"]
 
 
-class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
+class ConditionalNormalSpec(NodeSpec, GaussianSpec):
     """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c; its
     fields (net, min_scale) are those of every conditional Gaussian in flowspec."""
 
@@ -68,12 +68,12 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         assert context is not None
-        return self.density_parameter_count(context.numel, inputs[0].shape)
+        return self.density_parameter_count(inputs[0], context.numel)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
         from flowspec.layers.conditional_normal import ConditionalNormal
 
         assert context is not None
-        return ConditionalNormal(self.build_density(context.numel, inputs[0].shape))
+        return ConditionalNormal(GaussianSpec.build(self, inputs[0], context.numel))
 
 
