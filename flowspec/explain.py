@@ -482,7 +482,7 @@ EXPLANATIONS: dict[str, Explanation] = {
         "written in the spec.",
         "train: {steps: 3000, epochs: 20}",
         "train: {epochs: 20}",
-    # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) ---------------
+    ),
     "E800": Explanation(
         "A density of real values (gaussian, flow) gives probability zero to every single "
         "value, so it cannot score discrete data; a pmf can.",
@@ -490,34 +490,40 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: gaussian}}",
         "inputs:\n  x: {shape: [4], levels: 2}\nnodes:\n"
         "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}}",
+    ),
     "E801": Explanation(
         "A pmf (bernoulli, categorical, discretized_logistic) gives probabilities to "
         "integers; real values have none, and a proposal (encoder, dequantizer) must draw "
         "real values.",
         "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: bernoulli}}",
         "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: gaussian}}",
+    ),
     "E802": Explanation(
         "A Bernoulli models two values; values with more levels need a categorical.",
         "inputs:\n  x: {shape: [4], levels: 5}\nnodes:\n"
         "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}}",
         "inputs:\n  x: {shape: [4], levels: 5}\nnodes:\n"
         "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: categorical}}",
+    ),
     "E803": Explanation(
         "Integer discrete flows move values to any integer; a categorical has a finite "
         "number of levels. A discretized logistic covers every integer.",
         "  idf: {kind: integer_discrete_flow, in: x}\n  prior: {kind: categorical, in: idf}",
         "  idf: {kind: integer_discrete_flow, in: x}\n"
         "  prior: {kind: discretized_logistic, in: idf}",
+    ),
     "E804": Explanation(
         "The layers of a flow density are node specs without wiring, and each must be a "
         "bijection (its log-det is part of the density): no surjections, no inputs.",
         "encoder: {kind: flow, layers: [{kind: slice, keep: 1}]}",
         "encoder: {kind: flow, layers: [{kind: affine_coupling}, {kind: reverse}]}",
+    ),
     "E805": Explanation(
         "A flow density's layers map its event to itself; a layer that changes the shape "
         "leaves values the base cannot score.",
         "encoder: {kind: flow, layers: [{kind: reshape, shape: [2, 1]}]}",
         "encoder: {kind: flow, layers: [{kind: affine_coupling}]}",
+    ),
     "W800": Explanation(
         "A density of the whole real line fed values confined to an interval puts mass "
         "where no value can be, so its log-likelihood is lower than it could be.",
@@ -525,36 +531,43 @@ EXPLANATIONS: dict[str, Explanation] = {
         "inputs:\n  x: {shape: [3], low: 0, high: 1}\nnodes:\n"
         "  real: {kind: elementwise, fn: logit, alpha: 0.01, in: x}\n"
         "  drop: {kind: slice, keep: 1, in: real}",
+    ),
     "E810": Explanation(
         "Max-pooling keeps the maximum of each size x size window of an image [C, H, W], "
         "so H and W must divide by the size.",
         "inputs:\n  x: {shape: [1, 3, 4]}\nnodes:\n  pool: {kind: max_pool, in: x}",
         "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  pool: {kind: max_pool, in: x}",
+    ),
     "E811": Explanation(
         "Sorting models the order of a set's elements: it needs a set of at least two "
         "elements, [N] or N points [N, d].",
         "inputs:\n  x: {shape: [2, 2, 2]}\nnodes:\n  order: {kind: sort, in: x}",
         "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x}",
+    ),
     "E812": Explanation(
         "Points [N, d] are sorted by one of their d coordinates.",
         "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 2}",
         "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 1}",
+    ),
     "E814": Explanation(
         "Rounding and variational dequantization fill the cells of integers 0..K-1; the "
         "input must declare its levels.",
         "inputs:\n  x: {shape: [64]}\nnodes:\n  dq: {kind: variational_dequantization, in: x}",
         "inputs:\n  x: {shape: [64], levels: 17}\nnodes:\n"
         "  dq: {kind: variational_dequantization, in: x}",
+    ),
     "E815": Explanation(
         "The argmax surjection turns each of D categorical values into K scores: it needs "
         "a flat input [D] with K levels.",
         "inputs:\n  x: {shape: [8]}\nnodes:\n  lift: {kind: argmax, in: x}",
         "inputs:\n  x: {shape: [8], levels: 4}\nnodes:\n  lift: {kind: argmax, in: x}",
+    ),
     "E816": Explanation(
         "A discrete coupling keeps the first half of a flat input and transforms the "
         "second, so it needs at least two features.",
         "inputs:\n  x: {shape: [1], levels: 4}\nnodes:\n  f: {kind: discrete_flow, in: x}",
         "inputs:\n  x: {shape: [2], levels: 4}\nnodes:\n  f: {kind: discrete_flow, in: x}",
+    ),
     "E817": Explanation(
         "Discrete flows are bijections of integers (discrete_flow of 0..K-1, so it needs "
         "levels); real values need a continuous flow.",
