@@ -14,7 +14,7 @@ from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, user_errors
 from flowspec.emit.export import ExportError, export_programs
 from flowspec.train.checkpoint import CheckpointError, load_checkpoint
-from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+from flowspec.graph.bookkeeping import graph_likelihood_sentence
 
 __all__ = ["compile_", "OutputFormat"]
 
@@ -97,7 +97,7 @@ def compile_(
         source = checked.standalone_source() if standalone else checked.source()
         if output is not None:
             atomic_write_text(output, source)
-    sentence = exactness_sentence(bound_nodes(checked.graph))
+    sentence = graph_likelihood_sentence(checked.graph)
     style = "green" if checked.graph.exact else "yellow"
     if output is None:
         typer.echo(source, nl=False)

@@ -21,7 +21,7 @@ from flowspec.cli._files import prepare_output
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.diagnostics import did_you_mean
-from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
 
 if TYPE_CHECKING:
     from flowspec.train.loop import FitResult
@@ -180,8 +180,9 @@ def _report(
     for line in lines:
         console.print(Text(line), soft_wrap=True)
     bound = bound_nodes(checked.graph)
-    sentence = exactness_sentence(bound)
+    sentence = graph_likelihood_sentence(checked.graph)
     if bound:
         sentence += "; the NLL above is an upper bound"
-    console.print(Text(sentence, style="yellow" if bound else "green"), soft_wrap=True)
+    style = "green" if checked.graph.exact else "yellow"
+    console.print(Text(sentence, style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {path}"), soft_wrap=True)
