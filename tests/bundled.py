@@ -10,4 +10,6 @@ DATA = {
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
     "ports_checkerboard": "checkerboard",
+    "resflow_moons": "moons",
+    "ffjord_moons": "moons",
 }
