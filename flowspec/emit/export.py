@@ -185,6 +185,13 @@ def _data_input(model: FlowModel) -> PortInfo:
             f"spec '{name}' has {len(graph.data_inputs)} data inputs "
             f"({', '.join(graph.data_inputs)}): export supports models with one data input"
         )
+    iterating = [n for n in graph.layers if n.spec is not None and n.kind in NOT_FULLGRAPH]
+    if iterating:
+        node = iterating[0]
+        raise ExportError(
+            f"spec '{name}' cannot be exported as one graph: node '{node.id}' ({node.kind}): "
+            f"{NOT_FULLGRAPH[node.kind]}"
+        )
     return graph.nodes[graph.data_inputs[0]].output_info[0]
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -14,12 +12,15 @@ from flowspec.layers._solvers import fixed_point
 
 __all__ = ["SpectralMLP", "ResidualBlock", "hutchinson_powers", "power_iteration_"]
 
-_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "elu": F.elu,
-    "tanh": torch.tanh,
-    "relu": F.relu,
-    "leaky_relu": F.leaky_relu,
-}
+def lipschitz_activation(name: str, x: torch.Tensor) -> torch.Tensor:
+    """The 1-Lipschitz activation ``name`` (elu, tanh, relu or leaky_relu) applied to ``x``."""
+    if name == "elu":
+        return F.elu(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    if name == "relu":
+        return F.relu(x)
+    return F.leaky_relu(x)
 
 
 class _SpectralNorm(torch.autograd.Function):
@@ -97,10 +98,9 @@ class SpectralMLP(Layer):
 
     def apply(self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         """``g(x)`` with the given (normalised) weights."""
-        act = _ACTIVATIONS[self.activation]
         for index, (weight, bias) in enumerate(weights):
             if index:
-                x = act(x)
+                x = lipschitz_activation(self.activation, x)
             x = F.linear(x, weight, bias)
         return x
 
