@@ -7,6 +7,7 @@ import torchdiffeq
 from torch import nn
 
 from flowspec.core.layer import FlowLayer, Layer
+from flowspec.layers._jacobian import batch_jacobian
 
 __all__ = ["Dynamics", "CNF"]
 
@@ -33,12 +34,8 @@ class Dynamics(Layer):
             y = y if y.requires_grad else y.detach().requires_grad_()
             dy = self.velocity(t, y)
             if self.trace == "exact":
-                columns = [
-                    torch.autograd.grad(dy[:, i].sum(), y, create_graph=self.create_graph,
-                                        retain_graph=True)[0][:, i]
-                    for i in range(y.shape[1])
-                ]
-                divergence = torch.stack(columns, dim=1).sum(dim=1)
+                jac = batch_jacobian(dy, y, self.create_graph)
+                divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
             else:
                 (row,) = torch.autograd.grad(dy, y, self.noise, create_graph=self.create_graph)
                 divergence = (row * self.noise).sum(dim=1)

@@ -8,6 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from flowspec.core.layer import FlowLayer, Layer
+from flowspec.layers._jacobian import batch_jacobian
 from flowspec.layers._solvers import fixed_point
 
 __all__ = ["SpectralMLP", "ResidualBlock", "hutchinson_powers", "power_iteration_"]
@@ -145,25 +146,20 @@ class ResidualBlock(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         weights = self.net.weights()
-        if self.logdet == "exact":
-            return x + self.net.apply(x, weights), self._exact(x, weights)
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             x_in = x if x.requires_grad else x.detach().requires_grad_()
             gx = self.net.apply(x_in, weights)
-            estimate = self._estimate(gx, x_in, create_graph)
+            if self.logdet == "exact":
+                jac = batch_jacobian(gx, x_in, create_graph)
+                eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
+                estimate = torch.linalg.slogdet(eye + jac)[1]
+            else:
+                estimate = self._estimate(gx, x_in, create_graph)
         z = x_in + gx
         if not create_graph:
             z, estimate = z.detach(), estimate.detach()
         return z, estimate
-
-    def _exact(self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-        def single(row: torch.Tensor) -> torch.Tensor:
-            return self.net.apply(row.unsqueeze(0), weights).squeeze(0)
-
-        jac = torch.func.vmap(torch.func.jacrev(single))(x)
-        eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
-        return torch.linalg.slogdet(eye + jac)[1]
 
     def _estimate(self, gx: torch.Tensor, x: torch.Tensor, create_graph: bool) -> torch.Tensor:
         """The series or roulette estimate of ``log det(I + J)``, averaged over
