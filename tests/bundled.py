@@ -10,6 +10,8 @@ DATA = {
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
     "ports_checkerboard": "checkerboard",
+    "maf_moons": "moons",
+    "iaf_moons": "moons",
     "resflow_moons": "moons",
     "ffjord_moons": "moons",
 }

@@ -104,7 +104,7 @@ CASES: dict[str, Expected] = {
         "E103", None, 4, 3, ("missing required field 'shape'",), "shape"
     ),
     "input_shape_too_large": Expected(
-        "E104", None, 4, 15, ("invalid value 100000000000", "less than or equal to 16777216")
+        "E104", None, 4, 15, ("invalid value 100000000000", "expected at most 16777216")
     ),
     # --- blocks ---------------------------------------------------------------------------
     "block_element_with_in": Expected(
@@ -157,7 +157,7 @@ CASES: dict[str, Expected] = {
         "E466", "kept", 6, 30, ("4 features", "keep: 6"), "between 1 and 3"
     ),
     "conditional_normal_context_rank": Expected(
-        "E511", "prior", 7, 44, ("must be flat [C]", "got [2, 3]"), "flatten"
+        "E406", "prior", 7, 44, ("must be flat [C]", "got [2, 3]"), "flatten"
     ),
     "affine_coupling_discrete_input": Expected(
         "E410", "coupling", 6, 37, ("map of continuous values", "discrete {0..255}"),

@@ -12,8 +12,9 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
-from flowspec.nets.mlp import MLPSpec
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.conditioners.mlp import MLPSpec
+from flowspec.layers._conditional import ConditionalDiagonalNormal
+from flowspec.nodes._conditional import ConditionalNormalParams
 from oracles import infer_node, make_node, randomize_, run_checks
 
 DTYPES = [torch.float32, torch.float64]
@@ -244,14 +245,14 @@ def test_augment_gradients_reach_every_parameter():
 def test_augment_needs_a_flat_input():
     outputs, reporter = infer_node({"kind": "augment", "extra": 2}, (1, 4, 4))
     assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E470", "in")
+    diagnostic = only_diagnostic(reporter, "E401", "in")
     assert "[1, 4, 4]" in diagnostic.message and "flatten" in diagnostic.hint
 
 
 def test_augment_needs_continuous_input():
     outputs, reporter = infer_node({"kind": "augment", "extra": 2}, (4,), support=Support(levels=2))
     assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E471", "in")
+    diagnostic = only_diagnostic(reporter, "E410", "in")
     assert "{0..1}" in diagnostic.message and "uniform_dequantization" in diagnostic.hint
 
 
@@ -447,7 +448,7 @@ def test_conditional_normal_needs_a_context():
 def test_conditional_normal_context_must_be_flat():
     outputs, reporter = infer_with(COND, PortInfo((3,)), PortInfo((1, 2, 2)))
     assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E511", "context")
+    diagnostic = only_diagnostic(reporter, "E406", "context")
     assert "[1, 2, 2]" in diagnostic.message and "flatten" in diagnostic.hint
 
 

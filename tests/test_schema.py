@@ -18,7 +18,7 @@ from jsonschema import Draft7Validator
 from pydantic import BaseModel, Field
 
 import flowspec
-from flowspec.core.registry import node_kinds
+from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
 from flowspec.spec.schema import (
     DRAFT_7,
     json_schema,
@@ -169,11 +169,18 @@ def test_every_ref_resolves(schema: dict[str, Any]) -> None:
             assert isinstance(_resolve(schema, ref), dict), ref
 
 
-def test_every_node_kind_is_described(schema: dict[str, Any]) -> None:
+def _kinds_described(schema: dict[str, Any], member: str) -> dict[str, Any]:
+    """The definitions of the discriminated union (by ``kind``) that ``member`` is in."""
     kinds = {}
     for sub in subschemas(schema):
-        for kind, ref in sub.get("discriminator", {}).get("mapping", {}).items():
-            kinds[kind] = _resolve(schema, ref)
+        mapping = sub.get("discriminator", {}).get("mapping", {})
+        if member in mapping:
+            kinds.update({kind: _resolve(schema, ref) for kind, ref in mapping.items()})
+    return kinds
+
+
+def test_every_node_kind_is_described(schema: dict[str, Any]) -> None:
+    kinds = _kinds_described(schema, "standard_normal")
     assert set(kinds) == set(node_kinds())
     for kind, definition in kinds.items():
         assert definition["properties"]["kind"]["const"] == kind
@@ -300,3 +307,13 @@ def test_schema_is_valid_draft7(schema: dict[str, Any]) -> None:
     Draft7Validator.check_schema(schema)
     committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
     Draft7Validator.check_schema(committed)
+
+
+def test_every_transformer_and_conditioner_kind_is_described(schema: dict[str, Any]) -> None:
+    consts = {
+        sub["properties"]["kind"].get("const")
+        for sub in subschemas(schema)
+        if isinstance(sub.get("properties", {}).get("kind"), dict)
+    }
+    assert set(transformer_kinds()) <= consts
+    assert set(conditioner_kinds()) <= consts

@@ -52,7 +52,9 @@ inputs:
 nodes:
   affine: {kind: affine_coupling, in: x, context: c, net: {kind: mlp, hidden: [8]}}
   additive: {kind: additive_coupling, mask: alternate, in: affine, context: c}
-  prior: {kind: conditional_normal, in: additive, context: c}
+  generic: {kind: coupling, mask: [0, 1, 0], in: additive, context: c, conditioner: {hidden: [8]}}
+  iaf: {kind: autoregressive, direction: iaf, in: generic, context: c, conditioner: {hidden: [8]}}
+  prior: {kind: conditional_normal, in: iaf, context: c}
 """,
 }
 

@@ -18,6 +18,7 @@ __all__ = ["render"]
 EPILOG = examples(
     "flowspec render specs/realnvp_moons.yaml -o arch.svg",
     "flowspec render specs/realnvp_moons.yaml -o arch.gv    # DOT source, no Graphviz needed",
+    "flowspec render specs/realnvp_moons.yaml -o all.svg --unroll   # every repetition",
 )
 
 
@@ -40,17 +41,25 @@ def render(
             show_default=False,
         ),
     ],
+    unroll: Annotated[
+        bool,
+        typer.Option(
+            "--unroll",
+            help="Draw every repetition of a block use (default: its chain once, marked × N).",
+        ),
+    ] = False,
 ) -> None:
     """Draw a spec's graph with Graphviz.
 
-    One box per node coloured by category, shapes on the edges, block uses grouped.
+    One box per node coloured by category, with its settings and output shapes; a block
+    used with repeat: N is one cluster with its chain drawn once and marked × N.
 
     Without Graphviz's 'dot' program the DOT source is written instead (.gv next to the
     requested file) with a note on how to install Graphviz; the exit status is still 0.
     """
     with user_errors():
         checked = flowspec.check(spec)
-        result = draw(checked.graph, output)
+        result = draw(checked.graph, output, expand=unroll)
     typer.echo(f"wrote {result.written}")
     if result.fallback and result.message:
         note(result.message, "yellow")

@@ -1,6 +1,6 @@
 """The registry of node kinds and conditioner networks.
 
-Every module in ``flowspec.nodes`` and ``flowspec.nets`` is imported once, and each
+Every module in ``flowspec.nodes`` and ``flowspec.conditioners`` is imported once, and each
 :class:`~flowspec.core.node.NodeSpec` subclass found there is registered under its
 ``kind``. Third-party packages add kinds through the ``flowspec.nodes`` entry-point group
 (each entry point names a module to import). The compiler never lists kinds by hand.
@@ -12,12 +12,13 @@ import importlib
 import pkgutil
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flowspec.core.node import NodeSpec
 
-__all__ = ["node_kinds", "net_kinds", "NOT_INVERTIBLE"]
+__all__ = ["node_kinds", "conditioner_kinds", "transformer_kinds", "kind_union", "NOT_INVERTIBLE"]
 
 #: Kinds users ask for that cannot be bijections, with what to use instead.
 NOT_INVERTIBLE: dict[str, str] = {
@@ -29,10 +30,39 @@ NOT_INVERTIBLE: dict[str, str] = {
 }
 
 
+if TYPE_CHECKING:
+    from flowspec.conditioners.base import ConditionerSpec
+    from flowspec.transformers.base import TransformerSpec
+
+#: Modules that build a union over their package's kinds: importing them during discovery
+#: would freeze the union before every kind is registered.
+_UNION_MODULES = frozenset({"choice"})
+
+
 def _import_package(name: str) -> None:
     package = importlib.import_module(name)
     for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{name}.{module.name}")
+        if module.name not in _UNION_MODULES:
+            importlib.import_module(f"{name}.{module.name}")
+
+
+def _by_kind(base: type) -> dict[str, type]:
+    """Every subclass of ``base`` with a ``kind`` default, by name, in a stable order."""
+    kinds = {}
+    for cls in _subclasses(base):
+        name = cls.model_fields["kind"].default
+        if isinstance(name, str) and name:
+            kinds[name] = cls
+    return dict(sorted(kinds.items()))
+
+
+def kind_union(kinds: dict[str, type[BaseModel]]) -> Any:
+    """The pydantic type of a field that takes any of ``kinds``, chosen by ``kind`` (a
+    discriminated union, so errors and the JSON Schema name the kind)."""
+    members = tuple(kinds.values())
+    if len(members) == 1:
+        return members[0]
+    return Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
 
 
 def _subclasses(base: type) -> list[type]:
@@ -49,22 +79,22 @@ def node_kinds() -> dict[str, type[NodeSpec]]:
     _import_package("flowspec.nodes")
     for entry in entry_points(group="flowspec.nodes"):
         importlib.import_module(entry.value)
-    kinds: dict[str, type[NodeSpec]] = {}
-    for cls in _subclasses(NodeSpec):
-        name = cls.model_fields["kind"].default
-        if isinstance(name, str) and name:
-            kinds[name] = cls
-    return dict(sorted(kinds.items()))
+    return _by_kind(NodeSpec)
 
 
 @cache
-def net_kinds() -> dict[str, type[BaseModel]]:
-    """Every conditioner network kind, by name."""
-    from flowspec.nets.base import NetSpec
+def transformer_kinds() -> dict[str, type[TransformerSpec]]:
+    """Every elementwise transformer kind, by name."""
+    from flowspec.transformers.base import TransformerSpec
 
-    _import_package("flowspec.nets")
-    return {
-        cls.model_fields["kind"].default: cls
-        for cls in _subclasses(NetSpec)
-        if isinstance(cls.model_fields["kind"].default, str)
-    }
+    _import_package("flowspec.transformers")
+    return _by_kind(TransformerSpec)
+
+
+@cache
+def conditioner_kinds() -> dict[str, type[ConditionerSpec]]:
+    """Every conditioner kind, by name."""
+    from flowspec.conditioners.base import ConditionerSpec
+
+    _import_package("flowspec.conditioners")
+    return _by_kind(ConditionerSpec)

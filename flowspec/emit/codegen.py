@@ -90,6 +90,11 @@ def _reads(names: _Names, node: GraphNode, values: list[str]) -> list[str]:
     return values + context
 
 
+def _shown(node: GraphNode, port: str) -> str:
+    """The name of an output as a spec writes it: ``node`` or ``node.port``."""
+    return node.id if len(node.output_ports) == 1 else f"{node.id}.{port}"
+
+
 def _inference_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
 ) -> list[str]:
@@ -107,7 +112,7 @@ def _inference_lines(
     for node, free in zip(layers, released):
         lines.append(_comment(node, locator))
         args = ", ".join(names.inputs(node)) + names.context(node)
-        skipped = node.spec.volume_preserving and not traced
+        skipped = node.spec.preserves_volume() and not traced
         sink = f"contributions[{node.id!r}]" if traced else ("_" if skipped else "contribution")
         if node.spec.terminal:
             if traced:
@@ -118,6 +123,11 @@ def _inference_lines(
             if len(node.output_ports) > 1:
                 targets = f"({targets})"
             lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
+            if traced:
+                lines += [
+                    f"{_INDENT}values[{_shown(node, port)!r}] = {value}"
+                    for port, value in zip(node.output_ports, names.outputs(node))
+                ]
         if not skipped:
             lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
             started = True
@@ -131,6 +141,9 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
     names = _Names(graph)
     shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
+    latent_shapes = {
+        n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal
+    }
     signature = ", ".join(["self", *data, *context])
     lines = [
         f"class {name}(FlowModel):",
@@ -143,6 +156,7 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",
+        f"    LATENT_SHAPES = {latent_shapes!r}",
         "",
         f"    def _log_prob({signature}):",
         f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x)."""',
@@ -155,9 +169,10 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         f"{_INDENT}nodes = self.nodes",
         f"{_INDENT}contributions = {{}}",
         f"{_INDENT}latents = {{}}",
+        f"{_INDENT}values = {{{', '.join(f'{d!r}: {d}' for d in [*data, *context])}}}",
         *_inference_lines(graph, names, locator, traced=True),
     ]
-    lines += [f"{_INDENT}return logp, contributions, latents", ""]
+    lines += [f"{_INDENT}return logp, contributions, latents, values", ""]
     lines += _generation_lines(graph, names, locator, scored=False)
     lines += ["", *_generation_lines(graph, names, locator, scored=True)]
     return lines
@@ -167,14 +182,17 @@ def _generation_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, scored: bool
 ) -> list[str]:
     """``_generate`` (latents -> data: n draws) or, ``scored``, ``_generate_scored`` (the
-    draws and their log-density, each node's contribution taken where it generated)."""
+    draws and their log-density, each node's contribution taken where it generated). The
+    distributions named in ``latents`` give their value instead of drawing one."""
     context = graph.context_inputs
     method = "_generate_scored" if scored else "_generate"
     what = "n draws and their log p(x)" if scored else "n draws"
     lines = [
-        f"    def {method}({', '.join(['self', 'n', *context])}):",
-        f'{_INDENT}"""Generation, latents -> data: {what}."""',
+        f"    def {method}({', '.join(['self', 'n', *context, 'latents=None'])}):",
+        f'{_INDENT}"""Generation, latents -> data: {what}; the distributions named in '
+        'latents give their value instead of drawing one."""',
         f"{_INDENT}nodes = self.nodes",
+        f"{_INDENT}latents = {{}} if latents is None else latents",
     ]
     order = [graph.nodes[node_id] for node_id in graph.generation_order]
     reads = [
@@ -186,7 +204,10 @@ def _generation_lines(
         lines.append(_comment(node, locator))
         if node.spec.terminal:
             latent = names.inputs(node)[0]
-            lines.append(f"{_INDENT}{latent} = {_call(node)}.sample(n{names.context(node)})")
+            lines.append(
+                f"{_INDENT}{latent} = latents[{node.id!r}] if {node.id!r} in "
+                f"latents else {_call(node)}.sample(n{names.context(node)})"
+            )
             if scored:
                 lines.append(f"{_INDENT}contribution = {_call(node)}({latent}{names.context(node)})")
         else:

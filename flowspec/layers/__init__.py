@@ -1,2 +1,1 @@
-"""The torch modules of node kinds and their parts, one file per spec file (see the
-spec modules under ``flowspec/nodes``); the spec layer imports them lazily in ``build``."""
+"""Torch modules of flowspec: one file per spec module, imported where models are built."""

@@ -1,36 +1,39 @@
-"""What affine and additive coupling layers share: the mask, its checks, the shape rule
-and the conditioner.
+"""What every coupling kind shares: the mask, its checks, the shape rule and the build.
 
 Coupling layers (Dinh et al. 2014, NICE, arXiv:1410.8516; Dinh et al. 2016, RealNVP,
 arXiv:1605.08803) leave one part ``x_a`` of the input unchanged and transform the other
-part ``x_b`` elementwise with parameters computed from ``x_a`` only, which is what makes
-them invertible with a triangular Jacobian.
+part ``x_b`` elementwise, with a transformer whose parameters a conditioner computes from
+``x_a`` (and the context) only: that is what makes them invertible with a triangular
+Jacobian, ``log|det dz/dx| = sum_b log tau'(x_b; theta(x_a))``. Each kind says which
+transformer and which conditioner it uses (:meth:`CouplingBase.parts`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-import torch
 from pydantic import Field
-from torch import nn
 
-from flowspec.core.layer import Layer
+from flowspec.conditioners.base import ConditionerSpec
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
-from flowspec.nets.choice import NetChoice
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_continuous
+from flowspec.transformers.base import TransformerSpec
 
-__all__ = ["CouplingSpec", "ExplicitMask", "MaskedSplit", "conditioner_input"]
+if TYPE_CHECKING:
+    from flowspec.layers.coupling import CouplingLayer
+
+__all__ = ["CouplingBase", "ExplicitMask"]
 
 #: An explicit mask: one 0/1 per feature (so at least two entries).
 ExplicitMask = Annotated[list[Literal[0, 1]], Field(min_length=2)]
 
 
-class CouplingSpec(NodeSpec):
-    """Fields, checks and shape rule shared by coupling kinds."""
+class CouplingBase(NodeSpec):
+    """Fields, checks, shape rule and build shared by coupling kinds."""
 
-    net: NetChoice = Field(default_factory=NetChoice, description="Conditioner network.")
     mask: Literal["half", "alternate"] | ExplicitMask = Field(
         default="half",
         description="Which features pass through unchanged and condition the rest (1) and "
@@ -38,6 +41,18 @@ class CouplingSpec(NodeSpec):
         "feature, or an explicit list of 0/1 per feature.",
     )
     accepts_context = True
+
+    @abstractmethod
+    def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:
+        """The transformer and the conditioner this coupling uses."""
+
+    def preserves_volume(self) -> bool:
+        return self.volume_preserving or self.parts()[0].volume_preserving
+
+    def costs(self) -> Costs:
+        # The inverse recomputes the same parameters from the unchanged part: one pass,
+        # unless the transformer itself inverts by iteration.
+        return Costs(Cost.ONE_PASS, max(Cost.ONE_PASS, self.parts()[0].inverse_cost))
 
     def mask_vector(self, features: int) -> list[int]:
         """The mask as one 0/1 per feature of an input with ``features`` features."""
@@ -47,9 +62,16 @@ class CouplingSpec(NodeSpec):
             return [1 - (i % 2) for i in range(features)]
         return list(self.mask)
 
+    #: Where the transformer and conditioner settings sit in this kind's YAML.
+    transformer_field: ClassVar[tuple[str, ...]] = ("transformer",)
+    conditioner_field: ClassVar[tuple[str, ...]] = ("conditioner",)
+
     def check_static(self, check: NodeCheck) -> None:
         """An explicit mask must keep some features and transform the others ('half' and
         'alternate' do both for any input of at least 2 features)."""
+        transformer, conditioner = self.parts()
+        transformer.check_static(check, *self.transformer_field)
+        conditioner.check_static(check, *self.conditioner_field)
         if not isinstance(self.mask, list):
             return
         if all(self.mask):
@@ -73,11 +95,10 @@ class CouplingSpec(NodeSpec):
     ) -> bool:
         """The shape, domain and invertibility checks of every coupling layer."""
         (x,) = inputs
-        ok = True
         if len(x.shape) != 1:
             check.error(
                 "E401",
-                f"{self.kind} with an mlp conditioner needs a flat input [D], got {x}",
+                f"{self.kind} with a feature mask needs a flat input [D], got {x}",
                 "in",
                 hint="add {kind: flatten} before it",
             )
@@ -92,13 +113,20 @@ class CouplingSpec(NodeSpec):
                 f"mask has {len(self.mask)} entries but the input has {features} features",
                 "mask",
             )
-            ok = False
-        if context is not None and len(context.shape) != 1:
+            return False
+        kept = sum(self.mask_vector(features))
+        transformer, conditioner = self.parts()
+        ok = conditioner.check_coupling(
+            (kept,), (features - kept,), context, check, *self.conditioner_field
+        )
+        if not transformer.accepts(x.support):
             check.error(
-                "E406", f"context for an mlp conditioner must be flat [C], got {context}", "context"
+                "E610",
+                f"transformer '{transformer.kind}' does not accept values in {x.support}",
+                *self.transformer_field,
             )
             ok = False
-        # A continuous map fed discrete values gives no likelihood of them (either kind).
+        # A continuous map fed discrete values gives no likelihood of them.
         return check_continuous(x, self.kind, check) and ok
 
     def infer(
@@ -106,50 +134,32 @@ class CouplingSpec(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         if not self.check_coupling(inputs, context, check):
             return None
-        # The transformed features can be moved anywhere: only the real line is known.
-        return (PortInfo(inputs[0].shape, REAL),)
+        # The transformed features can be moved anywhere the transformer takes them.
+        return (PortInfo(inputs[0].shape, self.parts()[0].output_support(inputs[0].support)),)
 
-    def _conditioner(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, outputs_per_feature: int
-    ) -> tuple[MaskedSplit, nn.Module]:
-        """The mask's split of the features, and the conditioner network from the kept
-        features (and the flat context) to ``outputs_per_feature`` values per transformed
-        feature. Its last layer starts at zero, so the layer starts as the identity."""
+    def _shapes(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]:
+        """The kept part's shape, the changed part's shape and the context's shape."""
         features = inputs[0].shape[0]
-        mask = self.mask_vector(features)
-        n_keep = sum(mask)
-        n_context = context.numel if context is not None else 0
-        net = self.net.build(
-            n_keep + n_context, outputs_per_feature * (features - n_keep), zero_init=True
+        kept = sum(self.mask_vector(features))
+        return (kept,), (features - kept,), context.shape if context is not None else None
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        transformer, conditioner = self.parts()
+        kept, changed, context_shape = self._shapes(inputs, context)
+        count = conditioner.coupling_parameter_count(
+            kept, changed, transformer.params_per_feature(), context_shape
         )
-        return MaskedSplit(mask), net
+        return super().parameter_count(inputs, context) if count is None else count
 
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
+        from flowspec.layers._coupling import MaskedSplit
+        from flowspec.layers.coupling import CouplingLayer
 
-class MaskedSplit(Layer):
-    """Splits features into the kept part ``a`` and the transformed part ``b`` and merges
-    them back. A contiguous 'half' mask uses slicing; other masks index with buffers."""
-
-    def __init__(self, mask: list[int]):
-        super().__init__()
-        keep = [i for i, m in enumerate(mask) if m]
-        change = [i for i, m in enumerate(mask) if not m]
-        self.contiguous = keep == list(range(len(keep)))
-        self.n_keep = len(keep)
-        order = keep + change
-        self.register_buffer("keep_index", torch.tensor(keep), persistent=False)
-        self.register_buffer("change_index", torch.tensor(change), persistent=False)
-        self.register_buffer("merge_index", torch.argsort(torch.tensor(order)), persistent=False)
-
-    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.contiguous:
-            return x[:, : self.n_keep], x[:, self.n_keep :]
-        return x.index_select(1, self.keep_index), x.index_select(1, self.change_index)
-
-    def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([a, b], dim=1)
-        return joined if self.contiguous else joined.index_select(1, self.merge_index)
-
-
-def conditioner_input(a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-    """The conditioner sees the kept features, and the context when there is one."""
-    return a if context is None else torch.cat([a, context], dim=1)
+        transformer, conditioner = self.parts()
+        kept, changed, context_shape = self._shapes(inputs, context)
+        net = conditioner.build_coupling(
+            kept, changed, transformer.params_per_feature(), context_shape
+        )
+        return CouplingLayer(MaskedSplit(self.mask_vector(inputs[0].shape[0])), net, transformer.build())

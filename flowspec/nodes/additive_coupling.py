@@ -1,11 +1,12 @@
-"""Additive coupling (NICE).
+"""Additive coupling (NICE): the coupling layer with an additive transformer.
 
 Dinh, Krueger and Bengio, "NICE: Non-linear Independent Components Estimation", ICLR 2015
 workshop, arXiv:1410.8516.
 
 Inference: ``z_a = x_a``, ``z_b = x_b + t(x_a)``. The Jacobian is unit triangular, so the
 layer preserves volume and its contribution is zero. The conditioner's last layer starts
-at zero, so the layer starts as the identity.
+at zero, so the layer starts as the identity. The same layer as
+``{kind: coupling, transformer: {kind: additive}}``, kept by name.
 
 Example::
 
@@ -14,47 +15,34 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-import torch
-from torch import nn
+from pydantic import Field
 
-from flowspec.core.layer import FlowLayer
-from flowspec.core.ports import PortInfo
-from flowspec.nodes._coupling import CouplingSpec, MaskedSplit, conditioner_input
+from flowspec.conditioners.base import ConditionerSpec
+from flowspec.conditioners.choice import CouplingConditionerChoice
+from flowspec.conditioners.mlp import MLPSpec
+from flowspec.nodes._coupling import CouplingBase
+from flowspec.transformers.additive import AdditiveSpec
+from flowspec.transformers.base import TransformerSpec
 
-__all__ = ["AdditiveCouplingSpec", "AdditiveCoupling"]
+__all__ = ["AdditiveCouplingSpec"]
 
 
-class AdditiveCouplingSpec(CouplingSpec):
+class AdditiveCouplingSpec(CouplingBase):
     """Additive coupling layer (NICE): shifts the transformed features given the rest."""
 
     kind: Literal["additive_coupling"] = "additive_coupling"
+    net: CouplingConditionerChoice = Field(  # type: ignore[valid-type]
+        default_factory=MLPSpec, description="Conditioner network."
+    )
     summary = "NICE additive coupling: z_b = x_b + t(x_a), volume preserving"
     reference = (
         "Dinh et al. 2014, NICE: Non-linear Independent Components Estimation, arXiv:1410.8516"
     )
     contribution = "0"
     volume_preserving = True
+    conditioner_field: ClassVar[tuple[str, ...]] = ("net",)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AdditiveCoupling:
-        # One output per transformed feature: its shift t.
-        return AdditiveCoupling(*self._conditioner(inputs, context, outputs_per_feature=1))
-
-
-class AdditiveCoupling(FlowLayer):
-    """``z = merge(x_a, x_b + t(x_a, context))``; zero contribution."""
-
-    def __init__(self, parts: MaskedSplit, net: nn.Module):
-        super().__init__()
-        self.parts = parts
-        self.net = net
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        a, b = self.parts.split(x)
-        z = self.parts.merge(a, b + self.net(conditioner_input(a, context)))
-        return z, x.new_zeros(x.shape[0])
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        a, b = self.parts.split(z)
-        return self.parts.merge(a, b - self.net(conditioner_input(a, context)))
+    def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:
+        return AdditiveSpec(), self.net

@@ -18,17 +18,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.core.ports import PortInfo, Support
+from flowspec.nodes._conditional import ConditionalNormalParams
 
-__all__ = ["AugmentSpec", "Augment"]
+if TYPE_CHECKING:
+    from flowspec.layers.augment import Augment
+
+__all__ = ["AugmentSpec"]
 
 
 class AugmentSpec(NodeSpec):
@@ -54,7 +55,7 @@ class AugmentSpec(NodeSpec):
         (x,) = inputs
         if len(x.shape) != 1:
             check.error(
-                "E470",
+                "E401",
                 f"augment needs a flat input [D], got {x}",
                 "in",
                 hint="add {kind: flatten} before it",
@@ -62,36 +63,24 @@ class AugmentSpec(NodeSpec):
             return None
         if x.support.discrete:
             check.error(
-                "E471",
+                "E410",
                 f"augment needs real-valued inputs, got discrete values {x.support}: the "
                 "output would mix discrete and continuous features",
                 "in",
                 hint="add {kind: uniform_dequantization} before it",
             )
             return None
-        # The output holds x and real-valued noise: its support is the hull of both, the
-        # whole real line.
-        return (PortInfo((x.shape[0] + self.extra,), REAL),)
+        # The output holds x and real-valued noise: its hull is the whole real line, which
+        # bounded x does not fill.
+        return (PortInfo((x.shape[0] + self.extra,), Support(partial=not x.support.is_real_line)),)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.encoder.density_parameter_count(inputs[0].shape[0], (self.extra,))
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
+        from flowspec.layers.augment import Augment
+
         features = inputs[0].shape[0]
         return Augment(features, self.encoder.build_density(features, (self.extra,)))
 
 
-class Augment(FlowLayer):
-    """Appends noise drawn from the encoder given the input, scored by ``-log q``;
-    the inverse drops it."""
-
-    def __init__(self, features: int, encoder: ConditionalDiagonalNormal):
-        super().__init__()
-        self.features = features
-        self.encoder = encoder
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        e, log_q = self.encoder.sample_and_log_prob(x)
-        return torch.cat([x, e], dim=1), -log_q
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return z[:, : self.features]

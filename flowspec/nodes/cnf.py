@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nets.choice import NetChoice
+from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.nodes._iterative import EXACT_DIMS, flat_real_map
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class CNFSpec(NodeSpec):
 
     kind: Literal["cnf"] = "cnf"
     net: NetChoice = Field(
-        default_factory=lambda: NetChoice(activation="tanh"),
+        default_factory=lambda: MLPSpec(activation="tanh"),
         description="The dynamics f(t, y): an MLP of the time and the state (smooth "
         "activations such as tanh keep adaptive solvers fast).",
     )
@@ -101,10 +102,11 @@ class CNFSpec(NodeSpec):
                 "method",
                 hint=f"add step_size (e.g. {self.time / 8:g}) or use an adaptive method: dopri5",
             )
-        if self.net.activation in NOT_SMOOTH:
+        activation = getattr(self.net, "activation", None)
+        if activation in NOT_SMOOTH:
             check.warning(
                 "W757",
-                f"activation {self.net.activation!r} has kinks, where adaptive ODE solvers take "
+                f"activation {activation!r} has kinks, where adaptive ODE solvers take "
                 "many small steps",
                 "net",
                 "activation",
@@ -123,6 +125,10 @@ class CNFSpec(NodeSpec):
                 hint="use hutchinson (unbiased) for training on many features",
             )
         return outputs
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        return self.net.parameter_count(features + 1, features)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CNF:
         from flowspec.layers.cnf import CNF

@@ -11,16 +11,16 @@ Example::
 
 from __future__ import annotations
 
-import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
-__all__ = ["ConcatSpec", "Concat", "union_support"]
+if TYPE_CHECKING:
+    from flowspec.layers.concat import Concat
+
+__all__ = ["ConcatSpec", "union_support"]
 
 
 def union_support(supports: list[Support]) -> Support | None:
@@ -29,7 +29,9 @@ def union_support(supports: list[Support]) -> Support | None:
     Discrete supports ``{0..K_i-1}`` join to ``{0..max K_i - 1}`` (their exact union).
     Continuous supports join to their interval hull ``[min low, max high]``, which may
     contain values no input takes (the hull of (0, 1) and (2, 3) is (0, 3)): the compiler
-    only uses supports to check domains, for which a hull is a safe over-approximation.
+    only uses supports to check domains, for which a hull is a safe over-approximation,
+    and marks the hull ``partial`` when some input does not fill it (so a density on the
+    real line still warns about bounded inputs joined with unbounded ones).
     A mix of discrete and continuous supports has no useful common support (no density
     describes it), so the answer is None and the caller reports it.
     """
@@ -39,7 +41,13 @@ def union_support(supports: list[Support]) -> Support | None:
         return None
     low = min(s.low for s in supports)
     high = max(s.high for s in supports)
-    return Support(low, high) if (low, high) != (-math.inf, math.inf) else Support()
+    return Support(
+        low,
+        high,
+        closed_low=any(s.closed_low for s in supports if s.low == low),
+        closed_high=any(s.closed_high for s in supports if s.high == high),
+        partial=any(s.partial or (s.low, s.high) != (low, high) for s in supports),
+    )
 
 
 class ConcatSpec(NodeSpec):
@@ -50,6 +58,7 @@ class ConcatSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat
@@ -81,7 +90,7 @@ class ConcatSpec(NodeSpec):
         first = inputs[0]
         if len(first.shape) == 0:
             check.error(
-                "E456",
+                "E411",
                 "concat needs inputs with a feature axis, got a scalar event []",
                 *self._input_path(0),
                 hint="give the inputs a shape such as [D]",
@@ -123,22 +132,8 @@ class ConcatSpec(NodeSpec):
         return (PortInfo((features, *first.shape[1:]), support),)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Concat:
+        from flowspec.layers.concat import Concat
+
         return Concat([x.shape[0] for x in inputs])
 
 
-class Concat(FlowLayer):
-    """Joins its inputs along tensor dim 1 (and splits them back); zero contribution."""
-
-    def __init__(self, sizes: list[int]):
-        super().__init__()
-        self.sizes = list(sizes)
-
-    def forward(
-        self, *inputs: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.cat(inputs, dim=1), inputs[0].new_zeros(inputs[0].shape[0])
-
-    def inverse(
-        self, z: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, ...]:
-        return tuple(z.split(self.sizes, dim=1))

@@ -16,17 +16,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 
-from flowspec.core.layer import DistributionLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.nodes._conditional import ConditionalNormalParams
 from flowspec.nodes._checks import check_real_valued
 
-__all__ = ["ConditionalNormalSpec", "ConditionalNormal"]
+if TYPE_CHECKING:
+    from flowspec.layers.conditional_normal import ConditionalNormal
+
+__all__ = ["ConditionalNormalSpec"]
 
 
 class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
@@ -57,7 +58,7 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
         assert context is not None, "check_static ensures the node names a context"
         if len(context.shape) != 1:
             check.error(
-                "E511",
+                "E406",
                 f"the context of conditional_normal must be flat [C], got {context}",
                 "context",
                 hint="add {kind: flatten} to the context port first",
@@ -65,29 +66,14 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
             return None
         return ()
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        assert context is not None
+        return self.density_parameter_count(context.numel, inputs[0].shape)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
+        from flowspec.layers.conditional_normal import ConditionalNormal
+
         assert context is not None
         return ConditionalNormal(self.build_density(context.numel, inputs[0].shape))
 
 
-class ConditionalNormal(DistributionLayer):
-    """A base distribution N(mu(c), diag sigma(c)^2) given the context tensor ``c``."""
-
-    def __init__(self, density: ConditionalDiagonalNormal):
-        super().__init__()
-        self.density = density
-
-    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        if context is None:
-            raise ValueError("conditional_normal needs a context tensor")
-        return self.density.log_prob(z, context)
-
-    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
-        if context is None:
-            raise ValueError("conditional_normal needs a context tensor to sample")
-        if context.shape[0] != n:
-            raise ValueError(
-                f"conditional_normal draws one sample per context row: n={n} but the "
-                f"context has {context.shape[0]} rows"
-            )
-        return self.density.sample(context)

@@ -13,17 +13,16 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-from torch import nn
 
-from flowspec.core.layer import DistributionLayer
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._conditional import LOG_SQRT_2PI
 from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
-__all__ = ["DiagonalNormalSpec", "DiagonalNormal"]
+if TYPE_CHECKING:
+    from flowspec.layers.diagonal_normal import DiagonalNormal
+
+__all__ = ["DiagonalNormalSpec"]
 
 
 class DiagonalNormalSpec(UnconditionalDistributionSpec):
@@ -37,23 +36,13 @@ class DiagonalNormalSpec(UnconditionalDistributionSpec):
     )
     contribution = "log N(z; mu, diag sigma^2)"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A mean and a log-scale per element of the event."""
+        return 2 * inputs[0].numel
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DiagonalNormal:
+        from flowspec.layers.diagonal_normal import DiagonalNormal
+
         return DiagonalNormal(inputs[0].shape)
 
 
-class DiagonalNormal(DistributionLayer):
-    """N(loc, diag exp(log_scale)^2) over the event, both parameters learned."""
-
-    def __init__(self, shape: tuple[int, ...]):
-        super().__init__()
-        self.shape = tuple(shape)
-        self.loc = nn.Parameter(torch.zeros(self.shape))
-        self.log_scale = nn.Parameter(torch.zeros(self.shape))
-
-    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        eps = (z - self.loc) * torch.exp(-self.log_scale)
-        return (-0.5 * eps.pow(2) - self.log_scale - LOG_SQRT_2PI).flatten(1).sum(1)
-
-    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
-        eps = torch.randn(n, *self.shape, device=self.loc.device, dtype=self.loc.dtype)
-        return self.loc + torch.exp(self.log_scale) * eps

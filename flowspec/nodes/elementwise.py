@@ -15,36 +15,21 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-import torch.nn.functional as F
 from pydantic import Field
-from torch import nn
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo, Support
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import NOT_INVERTIBLE
 from flowspec.diagnostics import did_you_mean
 from flowspec.nodes._checks import check_continuous
 
-__all__ = [
-    "ElementwiseSpec",
-    "Elementwise",
-    "ScaleShift",
-    "LeakyReLU",
-    "Sigmoid",
-    "Logit",
-    "Tanh",
-    "Exp",
-    "Log",
-    "Softplus",
-    "FUNCTIONS",
-    "NON_MONOTONE",
-]
+if TYPE_CHECKING:
+    from flowspec.layers.elementwise import Elementwise
 
-LOG2 = math.log(2.0)
+__all__ = ["ElementwiseSpec", "FUNCTIONS", "NON_MONOTONE"]
+
 
 #: The valid ``fn`` names with their domain (the closed hull of the values they accept;
 #: endpoints map to +-inf where the map is open there). The logit's domain depends on
@@ -91,7 +76,6 @@ FN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 class ElementwiseSpec(NodeSpec):
     """A strictly monotone scalar map applied to every element of the input."""
 
@@ -132,36 +116,59 @@ class ElementwiseSpec(NodeSpec):
             if name not in FN_FIELDS or self.fn in FN_FIELDS[name]
         }
 
-    def domain(self) -> tuple[float, float]:
-        """The values the map accepts, as a closed interval."""
+    def domain(self) -> Support:
+        """The values the map accepts: an end where the map is infinite (0 for log, the
+        ends of the logit's) is open, so inputs declared in the closed [0, 1] do not fit
+        a logit without ``alpha``."""
         if self.fn == "logit":
             width = 1.0 - 2.0 * self.alpha
-            return (-self.alpha / width, (1.0 - self.alpha) / width)
-        return FUNCTIONS[self.fn]
+            low, high = -self.alpha / width, (1.0 - self.alpha) / width
+        else:
+            low, high = FUNCTIONS[self.fn]
+        return Support(
+            low,
+            high,
+            closed_low=math.isfinite(self.scalar_map(low)),
+            closed_high=math.isfinite(self.scalar_map(high)),
+        )
 
-    def scalar_map(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The map on float64 tensors, used to carry support endpoints through it."""
+    def scalar_map(self, v: float) -> float:
+        """The map at one float (+-inf allowed), used to carry support endpoints through
+        it; plain Python, so that checking a spec needs no torch."""
         if self.fn == "scale_shift":
-            return lambda v: self.scale * v + self.shift
+            return self.scale * v + self.shift
         if self.fn == "leaky_relu":
-            return lambda v: F.leaky_relu(v, self.negative_slope)
+            return v if v >= 0 else self.negative_slope * v
         if self.fn == "logit":
-            return lambda v: torch.logit(self.alpha + (1.0 - 2.0 * self.alpha) * v)
-        return {
-            "sigmoid": torch.sigmoid,
-            "tanh": torch.tanh,
-            "exp": torch.exp,
-            "log": torch.log,
-            "softplus": F.softplus,
-        }[self.fn]
+            u = self.alpha + (1.0 - 2.0 * self.alpha) * v
+            return -math.inf if u <= 0.0 else math.inf if u >= 1.0 else math.log(u / (1.0 - u))
+        if self.fn == "sigmoid":
+            return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+        if self.fn == "tanh":
+            return math.tanh(v)
+        if self.fn == "exp":
+            return math.exp(v) if v < 710.0 else math.inf
+        if self.fn == "log":
+            return math.log(v) if v > 0.0 else -math.inf
+        # softplus, linear above 20 as torch's
+        return v if v > 20.0 else math.log1p(math.exp(v))
 
     def image(self, support: Support) -> Support:
         """Where the map sends the interval ``support`` (monotone: map the endpoints)."""
-        if self.fn == "scale_shift" and self.learnable and not support.is_real_line:
-            return REAL  # the learned scale and shift can move the interval anywhere
-        ends = self.scalar_map()(torch.tensor([support.low, support.high], dtype=torch.float64))
-        low, high = sorted(float(v) for v in ends)
-        return Support(low, high)
+        if self.fn == "scale_shift" and self.learnable:
+            return support.moved()  # the learned scale and shift can move it anywhere
+        ends = [
+            (self.scalar_map(support.low), support.closed_low),
+            (self.scalar_map(support.high), support.closed_high),
+        ]
+        (low, closed_low), (high, closed_high) = sorted(ends, key=lambda end: end[0])
+        return Support(
+            low,
+            high,
+            closed_low=closed_low and math.isfinite(low),
+            closed_high=closed_high and math.isfinite(high),
+            partial=support.partial,
+        )
 
     def _check_fn(self, check: NodeCheck) -> bool:
         if self.fn in FUNCTIONS:
@@ -229,24 +236,46 @@ class ElementwiseSpec(NodeSpec):
         (x,) = inputs
         if not check_continuous(x, f"elementwise fn '{self.fn}'", check):
             return None
-        low, high = self.domain()
-        if not x.support.within(low, high):
-            required = Support(low, high)
+        required = self.domain()
+        if not x.support.inside(required):
             if self.fn == "logit":
                 before = "{kind: elementwise, fn: sigmoid} (or data scaled to [0, 1])"
             else:
                 before = "{kind: elementwise, fn: exp} or softplus"
+            hint = f"put a map onto {required} before it, e.g. {before}"
+            if x.support.within(required.low, required.high):  # only an included end fails
+                fix = "set alpha, e.g. 0.05, " if self.fn == "logit" else ""
+                hint = (
+                    f"an input exactly at an end of {x.support} maps to an infinite value "
+                    f"(log_prob = nan): {fix}or declare the input with 'bounds: open' if "
+                    "its values never reach the ends"
+                )
             check.error(
                 "E422",
                 f"fn '{self.fn}' needs inputs in {required}, but its input lives in "
                 f"{x.support}",
                 "in",
-                hint=f"put a map onto {required} before it, e.g. {before}",
+                hint=hint,
             )
             return None
         return (PortInfo(x.shape, self.image(x.support)),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A learnable scale_shift learns its log-scale and its shift; no other fn learns."""
+        return 2 if self.fn == "scale_shift" and self.learnable else 0
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Elementwise:
+        from flowspec.layers.elementwise import (
+            Exp,
+            LeakyReLU,
+            Log,
+            Logit,
+            ScaleShift,
+            Sigmoid,
+            Softplus,
+            Tanh,
+        )
+
         if self.fn == "scale_shift":
             return ScaleShift(self.scale, self.shift, self.learnable)
         if self.fn == "leaky_relu":
@@ -258,160 +287,3 @@ class ElementwiseSpec(NodeSpec):
         ]()
 
 
-class Elementwise(FlowLayer):
-    """Base of the elementwise maps: subclasses give the map with its log-derivative per
-    element, and the inverse map; the contribution sums the log-derivatives per sample."""
-
-    fn: ClassVar[str] = ""
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(f(x), log|f'(x)|)`` elementwise."""
-        raise NotImplementedError
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        """``f^-1(z)`` elementwise."""
-        raise NotImplementedError
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        z, log_derivative = self.transform(x)
-        return z, log_derivative.reshape(x.shape[0], -1).sum(1)
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return self.untransform(z)
-
-    def extra_repr(self) -> str:
-        return f"fn={self.fn}"
-
-
-class ScaleShift(Elementwise):
-    """``z = scale * x + shift``; when learnable, ``scale = sign * exp(log_scale)``."""
-
-    fn = "scale_shift"
-
-    def __init__(self, scale: float, shift: float, learnable: bool = False):
-        super().__init__()
-        log_scale = torch.tensor(math.log(abs(scale)))
-        shift_t = torch.tensor(float(shift))
-        # The sign, and the values when not learnable, come from the spec: not saved.
-        self.register_buffer("sign", torch.tensor(math.copysign(1.0, scale)), persistent=False)
-        if learnable:
-            self.log_scale = nn.Parameter(log_scale)
-            self.shift = nn.Parameter(shift_t)
-        else:
-            self.register_buffer("log_scale", log_scale, persistent=False)
-            self.register_buffer("shift", shift_t, persistent=False)
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.sign * torch.exp(self.log_scale) * x + self.shift
-        return z, self.log_scale.expand_as(x)
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return (z - self.shift) * torch.exp(-self.log_scale) * self.sign
-
-
-class LeakyReLU(Elementwise):
-    """``z = x`` for ``x >= 0`` and ``negative_slope * x`` below."""
-
-    fn = "leaky_relu"
-
-    def __init__(self, negative_slope: float):
-        super().__init__()
-        self.negative_slope = float(negative_slope)
-        self.log_slope = math.log(self.negative_slope)
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        positive = x >= 0
-        z = torch.where(positive, x, x * self.negative_slope)
-        log_slope = torch.full_like(x, self.log_slope)
-        return z, torch.where(positive, torch.zeros_like(x), log_slope)
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.where(z >= 0, z, z / self.negative_slope)
-
-
-class Sigmoid(Elementwise):
-    """``z = 1 / (1 + exp(-x))``, real -> (0, 1).
-
-    ``log sigmoid'(x) = -softplus(-x) - softplus(x)``, stable for large ``|x|``."""
-
-    fn = "sigmoid"
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.sigmoid(x), -F.softplus(-x) - F.softplus(x)
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.logit(z)
-
-
-class Logit(Elementwise):
-    """``z = logit(alpha + (1 - 2 alpha) x)``, [0, 1] -> real (RealNVP, Sec. 4.1).
-
-    With ``u = alpha + (1 - 2 alpha) x``, ``dz/dx = (1 - 2 alpha) / (u (1 - u))`` and
-    ``-log u = softplus(-z)``, ``-log(1 - u) = softplus(z)``.
-    """
-
-    fn = "logit"
-
-    def __init__(self, alpha: float = 0.0):
-        super().__init__()
-        self.alpha = float(alpha)
-        self.width = 1.0 - 2.0 * self.alpha
-        self.log_width = math.log(self.width)
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        u = self.alpha + self.width * x
-        z = torch.log(u) - torch.log1p(-u)
-        return z, self.log_width + F.softplus(-z) + F.softplus(z)
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return (torch.sigmoid(z) - self.alpha) / self.width
-
-
-class Tanh(Elementwise):
-    """``z = tanh(x)``, real -> (-1, 1); ``log(1 - tanh^2 x) = 2 (log 2 - x - softplus(-2x))``."""
-
-    fn = "tanh"
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.tanh(x), 2.0 * (LOG2 - x - F.softplus(-2.0 * x))
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.atanh(z)
-
-
-class Exp(Elementwise):
-    """``z = exp(x)``, real -> (0, inf); ``log exp'(x) = x``."""
-
-    fn = "exp"
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.exp(x), x
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.log(z)
-
-
-class Log(Elementwise):
-    """``z = log(x)``, (0, inf) -> real; ``log log'(x) = -log x = -z``."""
-
-    fn = "log"
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = torch.log(x)
-        return z, -z
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.exp(z)
-
-
-class Softplus(Elementwise):
-    """``z = log(1 + exp(x))``, real -> (0, inf); ``log softplus'(x) = -softplus(-x)``."""
-
-    fn = "softplus"
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return F.softplus(x), -F.softplus(-x)
-
-    def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        # x = log(exp(z) - 1) = z + log(1 - exp(-z))
-        return z + torch.log(-torch.expm1(-z))

@@ -20,18 +20,18 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
-from torch import nn
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
 
-__all__ = ["LULinearSpec", "LULinear", "random_orthogonal"]
+if TYPE_CHECKING:
+    from flowspec.layers.lu_linear import LULinear
+
+__all__ = ["LULinearSpec"]
 
 
 class LULinearSpec(NodeSpec):
@@ -61,70 +61,15 @@ class LULinearSpec(NodeSpec):
     def for_repetition(self, repetition: int) -> LULinearSpec:
         return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """L and U are stored as full D x D matrices (masked), plus log|s| and the bias."""
+        features = inputs[0].shape[0]
+        return 2 * features * features + features * (2 if self.bias else 1)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
+        from flowspec.layers.lu_linear import LULinear
+
         shape = inputs[0].shape
         return LULinear(shape[0], len(shape), math.prod(shape[1:]), self.seed, self.bias)
 
 
-def random_orthogonal(features: int, seed: int) -> torch.Tensor:
-    """A Haar-random orthogonal matrix (float64), reproducible from the seed."""
-    generator = torch.Generator().manual_seed(seed)
-    gaussian = torch.randn(features, features, generator=generator, dtype=torch.float64)
-    q, r = torch.linalg.qr(gaussian)
-    return q * torch.where(torch.diagonal(r) < 0, -1.0, 1.0)
-
-
-class LULinear(FlowLayer):
-    """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``."""
-
-    def __init__(
-        self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True
-    ):
-        super().__init__()
-        self.features = features
-        self.positions = positions
-        self.broadcast = (1, features) + (1,) * (rank - 1)
-        permutation, lower, upper = torch.linalg.lu(random_orthogonal(features, seed))
-        diagonal = torch.diagonal(upper)
-        # P and the signs are fixed at initialisation: saved, since they follow the draw.
-        self.register_buffer("permutation", permutation.float())
-        self.register_buffer("sign_s", torch.sign(diagonal).float())
-        strictly_lower = torch.tril(torch.ones(features, features), -1)
-        self.register_buffer("lower_mask", strictly_lower, persistent=False)
-        self.register_buffer("eye", torch.eye(features), persistent=False)
-        self.lower = nn.Parameter(torch.tril(lower, -1).float())
-        self.upper = nn.Parameter(torch.triu(upper, 1).float())
-        self.log_s = nn.Parameter(torch.log(diagonal.abs()).float())
-        self.bias = nn.Parameter(torch.zeros(features)) if bias else None
-
-    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``L`` (unit lower) and ``U + diag(sign_s exp(log_s))`` (upper)."""
-        lower = self.lower * self.lower_mask + self.eye
-        upper = self.upper * self.lower_mask.T + torch.diag(self.sign_s * torch.exp(self.log_s))
-        return lower, upper
-
-    def weight(self) -> torch.Tensor:
-        """The current weight matrix ``W = P L U``."""
-        lower, upper = self._factors()
-        return self.permutation @ lower @ upper
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        z = torch.einsum("ij,bj...->bi...", self.weight(), x)
-        if self.bias is not None:
-            z = z + self.bias.view(self.broadcast)
-        log_det = (self.log_s.sum() * self.positions) * x.new_ones(x.shape[0])
-        return z, log_det
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        if self.bias is not None:
-            z = z - self.bias.view(self.broadcast)
-        lower, upper = self._factors()
-        # columns are the feature vectors of every sample and position: (D, B * positions)
-        moved = z.movedim(1, 0)
-        columns = self.permutation.T @ moved.reshape(self.features, -1)
-        columns = torch.linalg.solve_triangular(lower, columns, upper=False, unitriangular=True)
-        columns = torch.linalg.solve_triangular(upper, columns, upper=True)
-        return columns.reshape(moved.shape).movedim(0, 1)
-
-    def extra_repr(self) -> str:
-        return f"features={self.features}, positions={self.positions}"

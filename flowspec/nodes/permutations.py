@@ -14,27 +14,31 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+import random
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 
-__all__ = ["ReverseSpec", "ShuffleSpec", "Reverse", "Permutation", "shuffle_order", "IDENTITY_CHECKED"]
+if TYPE_CHECKING:
+    from flowspec.layers.permutations import Reverse, Permutation
+
+__all__ = ["ReverseSpec", "ShuffleSpec", "shuffle_order", "IDENTITY_CHECKED"]
 
 #: Up to how many features a shuffle's order is drawn to warn that it changes nothing.
 IDENTITY_CHECKED = 20
 
 
 def shuffle_order(features: int, seed: int) -> list[int]:
-    """The fixed random order of ``shuffle``, reproducible from the seed (drawn on the
-    CPU whatever the default device, so it is the same everywhere)."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randperm(features, generator=generator, device="cpu").tolist()
+    """The fixed random order of ``shuffle``, reproducible from the seed: drawn with
+    Python's own Mersenne Twister, so it is the same on every device and torch version,
+    and checking a spec needs no torch."""
+    order = list(range(features))
+    random.Random(seed).shuffle(order)
+    return order
 
 
 class _PermutationSpec(NodeSpec):
@@ -42,6 +46,7 @@ class _PermutationSpec(NodeSpec):
 
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def order(self, features: int) -> list[int]:
         raise NotImplementedError
@@ -90,6 +95,8 @@ class ReverseSpec(_PermutationSpec):
         return "remove it: a single feature cannot be reordered"
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reverse:
+        from flowspec.layers.permutations import Reverse
+
         return Reverse()
 
 
@@ -127,35 +134,8 @@ class ShuffleSpec(_PermutationSpec):
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Permutation:
         # Saved in state_dict: a model must keep its permutation even if a later torch
         # draws a different one from the same seed.
+        from flowspec.layers.permutations import Permutation
+
         return Permutation(self.order(inputs[0].shape[0]), persistent=True)
 
 
-class Reverse(FlowLayer):
-    """``z = x`` with the features (tensor dim 1) in reverse order; its own inverse."""
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return x.flip(1), x.new_zeros(x.shape[0])
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return z.flip(1)
-
-
-class Permutation(FlowLayer):
-    """``z[:, i] = x[:, order[i]]`` along tensor dim 1 (event axis 0); zero contribution."""
-
-    def __init__(self, order: list[int], persistent: bool = True):
-        super().__init__()
-        index = torch.tensor(order, dtype=torch.long)
-        self.register_buffer("index", index, persistent=persistent)
-        self.register_buffer("inverse_index", torch.argsort(index), persistent=persistent)
-
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        return x.index_select(1, self.index), x.new_zeros(x.shape[0])
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return z.index_select(1, self.inverse_index)
-
-    def extra_repr(self) -> str:
-        return f"features={self.index.numel()}"

@@ -85,6 +85,9 @@ class PlanarSpec(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         return flat_real_map(self.kind, inputs, check)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return 2 * inputs[0].shape[0] + 1  # w, u and b
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Planar:
         from flowspec.layers.planar import Planar
 

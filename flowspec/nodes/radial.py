@@ -45,6 +45,9 @@ class RadialSpec(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         return flat_real_map(self.kind, inputs, check)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return inputs[0].shape[0] + 2  # z0, alpha and beta
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Radial:
         from flowspec.layers.radial import Radial
 

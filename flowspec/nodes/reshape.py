@@ -13,16 +13,17 @@ Examples::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import torch
 from pydantic import Field
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import MAX_EVENT_NUMEL, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
 
-__all__ = ["ReshapeSpec", "FlattenSpec", "Reshape"]
+if TYPE_CHECKING:
+    from flowspec.layers.reshape import Reshape
+
+__all__ = ["ReshapeSpec", "FlattenSpec"]
 
 
 class ReshapeSpec(NodeSpec):
@@ -38,6 +39,7 @@ class ReshapeSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -56,6 +58,8 @@ class ReshapeSpec(NodeSpec):
         return (x.with_shape(shape),)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reshape:
+        from flowspec.layers.reshape import Reshape
+
         return Reshape(inputs[0].shape, tuple(self.shape))
 
 
@@ -67,6 +71,7 @@ class FlattenSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -75,21 +80,8 @@ class FlattenSpec(NodeSpec):
         return (x.with_shape((x.numel,)),)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Reshape:
+        from flowspec.layers.reshape import Reshape
+
         return Reshape(inputs[0].shape, (inputs[0].numel,))
 
 
-class Reshape(FlowLayer):
-    """Reshapes each sample's event from ``in_shape`` to ``out_shape``; zero contribution."""
-
-    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
-        super().__init__()
-        self.in_shape = tuple(in_shape)
-        self.out_shape = tuple(out_shape)
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return x.reshape(x.shape[0], *self.out_shape), x.new_zeros(x.shape[0])
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return z.reshape(z.shape[0], *self.in_shape)

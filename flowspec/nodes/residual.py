@@ -38,7 +38,7 @@ from pydantic import Field, PositiveFloat
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.core.ports import PortInfo
-from flowspec.nets.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.nodes._iterative import EXACT_DIMS, FixedPoint, flat_real_map
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class ResidualSpec(NodeSpec):
     """Invertible residual block z = x + g(x), Lip(g) < 1 by spectral normalisation."""
 
     kind: Literal["residual"] = "residual"
-    net: NetChoice = Field(
-        default_factory=lambda: NetChoice(activation="elu"),
+    net: MLPSpec = Field(
+        default_factory=lambda: MLPSpec(activation="elu"),
         description="The residual branch g: an MLP, spectrally normalised; its activation must "
         "be 1-Lipschitz (elu, tanh, relu, leaky_relu).",
     )
@@ -132,6 +132,10 @@ class ResidualSpec(NodeSpec):
                 hint="use roulette (unbiased) for training on many features",
             )
         return outputs
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        return self.net.parameter_count(features, features)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ResidualBlock:
         from flowspec.layers.residual import ResidualBlock, SpectralMLP

@@ -19,18 +19,19 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field, PositiveInt
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
-from flowspec.nodes._conditional import ConditionalDiagonalNormal, ConditionalNormalParams
+from flowspec.nodes._conditional import ConditionalNormalParams
 from flowspec.nodes._checks import check_feature_axis, check_real_valued
 
-__all__ = ["SliceSpec", "Slice"]
+if TYPE_CHECKING:
+    from flowspec.layers.slice import Slice
+
+__all__ = ["SliceSpec"]
 
 
 class SliceSpec(NodeSpec):
@@ -71,27 +72,17 @@ class SliceSpec(NodeSpec):
         check_real_valued(x, check)
         return (x.with_shape((self.keep, *x.shape[1:])),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        shape = inputs[0].shape
+        kept, dropped = (self.keep, *shape[1:]), (shape[0] - self.keep, *shape[1:])
+        return self.decoder.density_parameter_count(numel(kept), dropped)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
+        from flowspec.layers.slice import Slice
+
         shape = inputs[0].shape
         kept = (self.keep, *shape[1:])
         dropped = (shape[0] - self.keep, *shape[1:])
         return Slice(self.keep, self.decoder.build_density(numel(kept), dropped))
 
 
-class Slice(FlowLayer):
-    """Keeps the first ``keep`` features; the decoder scores (and in generation draws)
-    the rest given them."""
-
-    def __init__(self, keep: int, decoder: ConditionalDiagonalNormal):
-        super().__init__()
-        self.keep = keep
-        self.decoder = decoder
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        z, dropped = x[:, : self.keep], x[:, self.keep :]
-        return z, self.decoder.log_prob(dropped, z)
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.cat([z, self.decoder.sample(z)], dim=1)

@@ -12,17 +12,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field, PositiveInt
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 
-__all__ = ["SplitSpec", "Split"]
+if TYPE_CHECKING:
+    from flowspec.layers.split import Split
+
+__all__ = ["SplitSpec"]
 
 
 class SplitSpec(NodeSpec):
@@ -37,6 +38,7 @@ class SplitSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def output_ports(self) -> tuple[str, ...]:
         return tuple(f"out{i}" for i in range(len(self.sizes)))
@@ -70,20 +72,8 @@ class SplitSpec(NodeSpec):
         return tuple(x.with_shape((size, *x.shape[1:])) for size in self.sizes)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Split:
+        from flowspec.layers.split import Split
+
         return Split(self.sizes)
 
 
-class Split(FlowLayer):
-    """Splits tensor dim 1 into parts of the given sizes; zero contribution."""
-
-    def __init__(self, sizes: list[int]):
-        super().__init__()
-        self.sizes = list(sizes)
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-        return tuple(x.split(self.sizes, dim=1)), x.new_zeros(x.shape[0])
-
-    def inverse(self, *parts: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.cat(parts, dim=1)

@@ -12,17 +12,16 @@ Example::
 
 from __future__ import annotations
 
-import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 
-from flowspec.core.layer import DistributionLayer
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._conditional import LOG_SQRT_2PI
 from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
-__all__ = ["StandardNormalSpec", "StandardNormal"]
+if TYPE_CHECKING:
+    from flowspec.layers.standard_normal import StandardNormal
+
+__all__ = ["StandardNormalSpec"]
 
 
 class StandardNormalSpec(UnconditionalDistributionSpec):
@@ -35,21 +34,11 @@ class StandardNormalSpec(UnconditionalDistributionSpec):
         "arXiv:1505.05770"
     )
     contribution = "log N(z; 0, I)"
+    has_parameters = False
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> StandardNormal:
+        from flowspec.layers.standard_normal import StandardNormal
+
         return StandardNormal(inputs[0].shape)
 
 
-class StandardNormal(DistributionLayer):
-    """N(0, I) over the event; the ``anchor`` buffer gives samples their device and dtype."""
-
-    def __init__(self, shape: tuple[int, ...]):
-        super().__init__()
-        self.shape = tuple(shape)
-        self.register_buffer("anchor", torch.zeros(()), persistent=False)
-
-    def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return -0.5 * z.pow(2).flatten(1).sum(1) - LOG_SQRT_2PI * math.prod(self.shape)
-
-    def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.randn(n, *self.shape, device=self.anchor.device, dtype=self.anchor.dtype)

@@ -88,9 +88,18 @@ class SylvesterSpec(NodeSpec):
             return None
         return outputs
 
+    def _columns(self, features: int) -> int:
+        return self.columns if self.variant == "orthogonal" and self.columns else features
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        m = self._columns(features)
+        q = {"orthogonal": features * m, "householder": self.reflections * features}
+        return 2 * m * m + 3 * m + q.get(self.variant, 0)  # R, R~, their diagonals, b, Q
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sylvester:
         from flowspec.layers.sylvester import Sylvester
 
         features = inputs[0].shape[0]
-        columns = self.columns if self.variant == "orthogonal" and self.columns else features
+        columns = self._columns(features)
         return Sylvester(features, self.variant, columns, self.reflections, self.reverse)

@@ -31,18 +31,16 @@ Example::
 
 from __future__ import annotations
 
-import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 
-from flowspec.core.layer import FlowLayer
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
-__all__ = ["UniformDequantizationSpec", "UniformDequantization"]
+if TYPE_CHECKING:
+    from flowspec.layers.uniform_dequantization import UniformDequantization
 
-NOISE_MARGIN = 1e-6
+__all__ = ["UniformDequantizationSpec"]
 
 
 class UniformDequantizationSpec(NodeSpec):
@@ -57,6 +55,7 @@ class UniformDequantizationSpec(NodeSpec):
     contribution = "-D log K"
     bijective = False
     stochastic_forward = True
+    has_parameters = False
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -76,25 +75,10 @@ class UniformDequantizationSpec(NodeSpec):
     def build(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> UniformDequantization:
+        from flowspec.layers.uniform_dequantization import UniformDequantization
+
         x = inputs[0]
         assert x.support.levels is not None
         return UniformDequantization(x.support.levels, x.numel)
 
 
-class UniformDequantization(FlowLayer):
-    """``z = (x + u) / K`` with ``u ~ U(0, 1)``; the inverse floors ``z * K``."""
-
-    def __init__(self, levels: int, event_numel: int):
-        super().__init__()
-        self.levels = levels
-        self.log_det = -event_numel * math.log(levels)
-
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        margin = max(NOISE_MARGIN, 4 * self.levels * torch.finfo(x.dtype).eps)
-        u = torch.rand_like(x).clamp(margin, 1.0 - margin)
-        return (x + u) / self.levels, x.new_full((x.shape[0],), self.log_det)
-
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.floor(z * self.levels).clamp(0, self.levels - 1)

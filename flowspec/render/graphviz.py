@@ -1,22 +1,23 @@
 """Draw a checked flow graph with Graphviz: DOT source, and SVG, PNG or PDF files.
 
 Nodes are filled by category (what the likelihood sees: bijective, surjective,
-stochastic, distribution) and carry their id, kind and output shapes; edges carry the
-port and shape of the tensor they move, context edges are dashed, and the nodes of a
-block use are drawn inside one cluster, with one sub-cluster per repetition. The layout
-runs top to bottom, from the data to the latents.
+stochastic, distribution) and show their id, kind, the settings that matter and their
+output shapes; context edges are dashed, and edges are labelled where the port or slot is
+not obvious (several outputs, several inputs, context). A block used with ``repeat: N``
+is one cluster showing its chain once, labelled ``× N`` (``expand=True`` draws every
+repetition, as ``flowspec render --unroll`` does). The layout runs top to bottom, from the
+data to the latents. All spec text is escaped in :mod:`flowspec.render.text`.
 
-Everything that comes from a spec goes through :func:`html.escape` (labels are
-HTML-like) or :func:`graphviz.escape` (plain attributes), so names holding quotes,
-angle brackets, ampersands or newlines draw as written.
+Example::
+
+    from flowspec.render import render
+    render(flowspec.check("specs/realnvp_moons.yaml").graph, "arch.svg")
 """
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,9 @@ import graphviz
 
 from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
+from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
+from flowspec.render.settings import settings
+from flowspec.render.text import BREAK, attribute, html_text, shorten
 
 __all__ = ["RenderResult", "FORMATS", "PALETTE", "to_dot", "render"]
 
@@ -50,6 +54,9 @@ _INSTALL_HINT = (
     "Install Graphviz (apt-get install graphviz, brew install graphviz, or see "
     "https://graphviz.org/download/) and run again"
 )
+_SMALL = '<FONT POINT-SIZE="9">{}</FONT>'
+#: Settings longer than this are shortened in boxes (the tooltip holds them whole).
+MAX_SETTING = 48
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,6 @@ class RenderResult:
     message: str | None = None
 
 
-def _text(value: object) -> str:
-    """Spec text for an HTML-like label: escaped, with newlines as line breaks."""
-    return html.escape(str(value), quote=True).replace("\n", '<BR ALIGN="CENTER"/>')
-
-
 def _category(node: GraphNode) -> str:
     return "input" if node.spec is None else node.spec.category().value
 
@@ -75,81 +77,153 @@ def _shape(node: GraphNode, port: str) -> str:
     if node.output_info is None or port not in node.output_ports:
         return "?"
     info = node.output_info[node.output_ports.index(port)]
-    return str(info) if info.support.is_real_line else f"{info} {info.support}"
+    # Values moved by learned layers lie somewhere on the line: nothing worth drawing.
+    plain = info.support.is_real_line or info.support.partial
+    return str(info) if plain else f"{info} {info.support}"
 
 
-def _node_label(node: GraphNode) -> str:
-    kind = "context input" if node.is_context_input else node.kind
-    rows = [f"<B>{_text(node.id)}</B>", f"<I>{_text(kind)}</I>"]
+def _span(values: list[str]) -> str:
+    """One value, or the first and last when the repetitions differ."""
+    return values[0] if len(set(values)) == 1 else f"{values[0]} … {values[-1]}"
+
+
+def _label(box: Box) -> str:
+    """Id (first and last when folded), kind with what comes out, then the settings; a
+    node with several outputs lists them one per line."""
+    node, nodes = box.first, box.nodes
+    ids = [shorten(n.id) for n in nodes]
+    kind = f"<I>{html_text('context input' if node.is_context_input else node.kind)}</I>"
+    rows = [f"<B>{html_text(ids[0] if len(ids) == 1 else f'{ids[0]} … {ids[-1]}')}</B>"]
+    ports = node.output_ports
     if node.is_input:
-        rows.append(_text(_shape(node, INPUT_PORT)))
+        rows.append(f"{kind} {html_text(_span([_shape(n, INPUT_PORT) for n in nodes]))}")
     elif node.spec is not None and node.spec.terminal:
-        rows.append(_text("log p(z | context)" if node.context is not None else "log p(z)"))
+        density = "log p(z | context)" if node.context is not None else "log p(z)"
+        rows.append(f"{kind} · {html_text(density)}")
+    elif len(ports) == 1:
+        rows.append(f"{kind} → {html_text(_span([_shape(n, ports[0]) for n in nodes]))}")
     else:
-        rows.extend(_text(f"{port}: {_shape(node, port)}") for port in node.output_ports)
-    return "<" + '<BR ALIGN="CENTER"/>'.join(rows) + ">"
+        rows.append(kind)
+    if node.spec is not None:
+        per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
+        for key in per_node[0]:
+            value = _span([s.get(key, "?") for s in per_node])
+            rows.append(_SMALL.format(html_text(shorten(f"{key}: {value}", MAX_SETTING))))
+        if len(ports) > 1:
+            rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
+    return "<" + BREAK.join(rows) + ">"
 
 
-def _tooltip(node: GraphNode) -> str:
+def _tooltip(box: Box) -> str:
+    node = box.first
+    lines = [", ".join(n.id for n in box.nodes)]
     if node.spec is None:
-        return graphviz.escape(f"input {node.id}")
-    lines = [f"{node.kind}: {node.spec.summary}", f"contribution: {node.spec.contribution}"]
-    settings = node.spec.describe().items()
-    lines += [f"{key}: {json.dumps(value, default=str)}" for key, value in settings]
-    return graphviz.escape("\n".join(lines))
+        lines.append("context input" if node.is_context_input else "input")
+    else:
+        lines += [f"{node.kind}: {node.spec.summary}", f"contribution: {node.spec.contribution}"]
+        described = node.spec.describe().items()
+        lines += [f"{key}: {json.dumps(value, default=str)}" for key, value in described]
+    return attribute("\n".join(lines))
 
 
-def _add_node(graph: graphviz.Digraph, node: GraphNode) -> None:
-    style = "rounded,filled,dashed" if node.is_context_input else "rounded,filled"
+def _add_box(graph: graphviz.Digraph, box: Box) -> None:
+    node = box.first
     graph.node(
-        node.id,
-        _node_label(node),
+        box.name,
+        _label(box),
         fillcolor=PALETTE[_category(node)],
-        style=style,
-        tooltip=_tooltip(node),
+        style="rounded,filled,dashed" if node.is_context_input else "rounded,filled",
+        tooltip=_tooltip(box),
     )
 
 
 def _title(graph: FlowGraph) -> str:
     bound = "exact" if graph.exact else "a lower bound (ELBO)"
-    return f"<<B>{_text(graph.header.name)}</B><BR/>{_text(f'log_prob is {bound}')}>"
+    return f"<<B>{html_text(graph.header.name)}</B><BR/>{html_text(f'log_prob is {bound}')}>"
 
 
-def _legend() -> graphviz.Digraph:
+def _has_mask(box: Box) -> bool:
+    spec = box.first.spec
+    return spec is not None and "mask" in dict(settings(spec, box.first.input_info))
+
+
+def _legend(drawing: Plan) -> graphviz.Digraph:
+    """Only the categories and edge styles the drawing uses."""
+    present = {_category(box.first) for box in drawing.boxes.values()}
     cells = "".join(
-        f'<TD BGCOLOR="{colour}">{_text(name)}</TD>' for name, colour in PALETTE.items()
+        f'<TD BGCOLOR="{colour}">{html_text(name)}</TD>'
+        for name, colour in PALETTE.items()
+        if name in present
+    )
+    notes = []
+    if any(box.first.is_context_input for box in drawing.boxes.values()):
+        notes.append("dashed box: context input")
+    if any(wire.context for wire in drawing.wires):
+        notes.append("dashed edge: context")
+    if any(cluster.repeat > 1 for cluster in drawing.clusters):
+        notes.append("× N: block repeated N times")
+    if any(_has_mask(box) for box in drawing.boxes.values()):
+        notes.append("mask: 1 kept (conditions), 0 transformed")
+    rows = f"<TR>{cells}</TR>" + "".join(
+        f'<TR><TD COLSPAN="{len(present)}" BORDER="0">{_SMALL.format(html_text(note))}</TD></TR>'
+        for note in notes
     )
     table = (
-        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="4" CELLPADDING="4">'
-        f"<TR>{cells}</TR>"
-        f'<TR><TD COLSPAN="{len(PALETTE)}" BORDER="0">'
-        "solid edge: data   dashed edge: context</TD></TR></TABLE>>"
+        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2">'
+        f"{rows}</TABLE>>"
     )
     legend = graphviz.Digraph(name="cluster__legend")
     legend.attr(label="legend", style="rounded", color="#999999", fontsize="10")
-    legend.node("_legend", table, shape="plain")
+    legend.node("_legend", table, shape="plain", fontsize="10")
     return legend
 
 
-def _block_name(node: GraphNode) -> str:
-    """The block a grouped node was expanded from (its path is ``blocks.<name>.<index>``)."""
-    return str(node.path[1]) if node.path[:1] == ("blocks",) else str(node.group)
-
-
-def _edge_label(graph: FlowGraph, source: str, target: str, data: dict) -> str:
-    node = graph.nodes[source]
-    shape = _shape(node, data["port"])
-    label = shape if data["port"] == INPUT_PORT else f"{data['port']} {shape}"
-    consumer = graph.nodes[target]
-    if data["kind"] == "context":
-        return f"context: {label}"
+def _edge_label(drawing: Plan, wire: Wire) -> str | None:
+    """Port and shape where they are not obvious: a context edge, one of several outputs,
+    or one of several inputs (the box itself shows a single output's shape)."""
+    source = drawing.boxes[wire.source].first
+    consumer = drawing.boxes[wire.target].first
+    shape = _span([_shape(n, wire.port) for n in drawing.boxes[wire.source].nodes])
+    several = len(source.output_ports) > 1
+    label = f"{wire.port} {shape}" if several else None
+    if wire.context:
+        return f"context: {label}" if label else "context"
     if consumer.spec is not None and len(consumer.spec.input_ports()) > 1:
-        return f"{label} → {consumer.spec.input_ports()[data['slot']]}"
+        slot = consumer.spec.input_ports()[wire.slot]
+        return f"{label or shape} → {slot}"
     return label
 
 
-def to_dot(graph: FlowGraph) -> graphviz.Digraph:
-    """The Graphviz drawing of ``graph`` (call ``.source`` for DOT text)."""
+def _style_frame(frame: graphviz.Digraph, text: str, style: str, size: str) -> None:
+    """Label and line of a cluster: solid for a block use, dashed for a repetition."""
+    frame.attr(
+        label=f"<{html_text(text)}>",
+        style=style,
+        color="#555555" if style == "rounded" else "#999999",
+        fontsize=size,
+    )
+
+
+def _cluster(dot: graphviz.Digraph, index: int, cluster: Cluster) -> None:
+    times = f" × {cluster.repeat}" if cluster.repeat > 1 else ""
+    name = f"cluster_{cluster.group if PLAIN.fullmatch(cluster.group) else f'_{index}'}"
+    with dot.subgraph(name=name) as use:
+        _style_frame(use, f"{cluster.group}: block {cluster.block}{times}", "rounded", "12")
+        if len(cluster.rows) == 1:
+            for box in cluster.rows[0]:
+                _add_box(use, box)
+            return
+        for repetition, boxes in enumerate(cluster.rows):
+            with use.subgraph(name=f"{name}__{repetition}") as rep:
+                _style_frame(rep, f"repetition {repetition}", "dashed", "10")
+                for box in boxes:
+                    _add_box(rep, box)
+
+
+def to_dot(graph: FlowGraph, expand: bool = False) -> graphviz.Digraph:
+    """The Graphviz drawing of ``graph`` (call ``.source`` for DOT text); block uses are
+    drawn once with ``× N`` unless ``expand``."""
+    drawing = plan(graph, expand)
     dot = graphviz.Digraph(name="flowspec")
     dot.attr(
         rankdir="TB",
@@ -157,52 +231,28 @@ def to_dot(graph: FlowGraph) -> graphviz.Digraph:
         labelloc="t",
         fontname="Helvetica",
         fontsize="14",
+        ranksep="0.3",
+        nodesep="0.3",
     )
-    dot.attr("node", shape="box", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", fontname="Helvetica", fontsize="9")
-
-    order = graph.inference_order or list(graph.nodes)
-    groups: dict[str, dict[int, list[GraphNode]]] = defaultdict(lambda: defaultdict(list))
-    for node_id in order:
-        node = graph.nodes[node_id]
-        if node.group is None:
-            _add_node(dot, node)
-        else:
-            groups[node.group][node.repetition or 0].append(node)
-
-    for group, repetitions in groups.items():
-        block = _block_name(next(iter(repetitions.values()))[0])
-        with dot.subgraph(name=f"cluster_{group}") as use:
-            use.attr(
-                label=f"<{_text(f'{group} (block {block}) ×{len(repetitions)}')}>",
-                style="rounded",
-                color="#555555",
-                fontsize="12",
-            )
-            for repetition, nodes in repetitions.items():
-                with use.subgraph(name=f"cluster_{group}__{repetition}") as rep:
-                    rep.attr(
-                        label=f"<{_text(f'repetition {repetition}')}>",
-                        style="dashed",
-                        color="#999999",
-                        fontsize="10",
-                    )
-                    for node in nodes:
-                        _add_node(rep, node)
-
-    for source, target, data in graph.edges.edges(data=True):
-        label = f"<{_text(_edge_label(graph, source, target, data))}>"
-        if data["kind"] == "context":
-            dot.edge(source, target, label=label, style="dashed")
-        else:
-            dot.edge(source, target, label=label)
-
-    dot.subgraph(_legend())
+    dot.attr("node", shape="box", fontname="Helvetica", fontsize="11", margin="0.08,0.04")
+    dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+    for box in drawing.loose:
+        _add_box(dot, box)
+    for index, cluster in enumerate(drawing.clusters):
+        _cluster(dot, index, cluster)
+    for wire in drawing.wires:
+        label = _edge_label(drawing, wire)
+        attrs = {"style": "dashed"} if wire.context else {}
+        if label is not None:
+            attrs["label"] = f"<{html_text(label)}>"
+        dot.edge(wire.source, wire.target, **attrs)
+    dot.subgraph(_legend(drawing))
     return dot
 
 
-def render(graph: FlowGraph, output: str | Path) -> RenderResult:
-    """Draw ``graph`` to ``output`` (.svg, .png, .pdf, or .gv/.dot for DOT source).
+def render(graph: FlowGraph, output: str | Path, expand: bool = False) -> RenderResult:
+    """Draw ``graph`` to ``output`` (.svg, .png, .pdf, or .gv/.dot for DOT source); block
+    uses are drawn once with ``× N`` unless ``expand``.
 
     When Graphviz's ``dot`` program is missing, the DOT source is written next to
     ``output`` (same stem, ``.gv``) and the result says how to install Graphviz.
@@ -213,7 +263,7 @@ def render(graph: FlowGraph, output: str | Path) -> RenderResult:
         raise ValueError(
             f"cannot draw to '{output}': the suffix must be one of {', '.join(FORMATS)}"
         )
-    dot = to_dot(graph)
+    dot = to_dot(graph, expand)
     output.parent.mkdir(parents=True, exist_ok=True)
     fmt = FORMATS[suffix]
     if fmt is None:

@@ -62,7 +62,7 @@ class InputSpec(BaseModel):
     """A data input of the flow (or a conditioning input with ``context: true``)."""
 
     # No inf or NaN: an unbounded side is written by leaving its bound out.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     shape: list[Annotated[int, Field(gt=0, le=MAX_AXIS)]] = Field(
         min_length=1,
@@ -86,6 +86,11 @@ class InputSpec(BaseModel):
         description="Upper bound of the values, a finite number; leave it out when there "
         "is none (+inf).",
     )
+    bounds: Literal["closed", "open"] = Field(
+        default="closed",
+        description="Whether the values may equal low and high ('closed', the default: "
+        "data in [0, 1] may hold an exact 0) or lie strictly between them ('open').",
+    )
     context: bool = Field(
         default=False,
         description="A conditioning input: it is given, not modelled, and may feed several "
@@ -108,7 +113,7 @@ class InputSpec(BaseModel):
 class BlockUse(BaseModel):
     """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
     block: str = Field(description="Name of a block under 'blocks'.")
     repeat: PositiveInt = Field(default=1, description="How many times the chain is repeated.")
@@ -121,7 +126,7 @@ class BlockUse(BaseModel):
 class Header(BaseModel):
     """The fields of a spec besides its graph."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
     flowspec: Literal["1"] = Field(description="Spec format version.")
     name: str = Field(min_length=1, description="Name of the model.")
@@ -131,7 +136,7 @@ class Header(BaseModel):
 class _Document(Header):
     """The header's fields, in a model that forbids unknown top-level keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def document_model() -> type[BaseModel]:

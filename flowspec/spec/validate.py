@@ -200,6 +200,15 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
                 node=name,
                 hint="remove 'in'; give the block's input where the block is used",
             )
+        if node.context is not None:
+            reporter.error(
+                "E113",
+                "a node inside a block takes its context from the block use",
+                path + (index, "context"),
+                node=name,
+                hint=f"remove 'context' here and write it where the block is used: "
+                f"{{block: {name}, in: ..., context: {node.context}}}",
+            )
         if node.terminal or len(node.input_ports()) != 1 or len(node.output_ports()) != 1:
             reporter.error(
                 "E110",
@@ -244,6 +253,16 @@ def _validate_node(
     kind = entry.get("kind")
     kinds = node_kinds()
     if kind is None:
+        glued = next((key for key in entry if _glued(key)), None)
+        if glued is not None:
+            reporter.error(
+                "E105",
+                f"node has no 'kind': the key read is '{glued}', one word",
+                path + (glued,),
+                node=name,
+                hint=f"YAML needs a space after the colon: {_unglued(glued)}",
+            )
+            return None
         reporter.error(
             "E105",
             "node has no 'kind'" + ("" if in_block else " (nor 'block')"),
@@ -275,6 +294,17 @@ def _validate_node(
     return _validate_model(kinds[kind], entry, path, reporter, node=name)
 
 
+def _glued(key: object) -> bool:
+    """A key such as ``kind:reverse``: a field name and its value that YAML read as one
+    key, because no space follows the colon."""
+    return isinstance(key, str) and ":" in key and key.split(":", 1)[0].isidentifier()
+
+
+def _unglued(key: str) -> str:
+    name, value = key.split(":", 1)
+    return f"'{name}: {value}'"
+
+
 def _validate_model(
     model: type[BaseModel], data: Any, path: SpecPath, reporter: Reporter, node: str | None = None
 ) -> Any:
@@ -294,9 +324,7 @@ def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, lis
     for item in error.errors():
         where = _data_path(data, item["loc"])
         messages, _ = grouped.setdefault(where, ([], item["type"]))
-        text = item["msg"].replace("Input should be ", "expected ", 1)
-        if item["type"] in ("model_type", "model_attributes_type", "dict_type"):
-            text = "expected a mapping of fields"
+        text = _wording(item)
         if text not in messages:
             messages.append(text)
     return [
@@ -304,6 +332,49 @@ def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, lis
         for where, (messages, kind) in grouped.items()
         if not any(len(other) > len(where) and other[: len(where)] == where for other in grouped)
     ]
+
+
+#: pydantic error types -> flowspec's wording (``{name}`` filled from the error's context).
+_WORDING: dict[str, str] = {
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping of fields",
+    "too_short": "expected at least {min_length} item(s)",
+    "too_long": "expected at most {max_length} item(s)",
+    "string_too_short": "expected a non-empty string",
+    "greater_than": "expected a value above {gt}",
+    "greater_than_equal": "expected at least {ge}",
+    "less_than": "expected a value below {lt}",
+    "less_than_equal": "expected at most {le}",
+    "literal_error": "expected {expected}",
+    "enum": "expected {expected}",
+}
+
+
+def _wording(item: Any) -> str:
+    """One pydantic error in flowspec's words (never pydantic's own sentences, which
+    speak of 'Input' and 'after validation')."""
+    template = _WORDING.get(item["type"])
+    if template is not None:
+        try:
+            return template.format(**item.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(item["msg"])
+    if item["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    message = message.replace("Input should be ", "expected ", 1)
+    return message[:1].lower() + message[1:]
 
 
 def _data_path(data: Any, loc: tuple) -> SpecPath:
@@ -343,7 +414,10 @@ def _report_pydantic(
             f"unknown field '{field_name}'",
             full,
             node=node,
-            hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
+            hint=(f"YAML needs a space after the colon: {_unglued(field_name)}"
+                  if _glued(field_name) else None)
+            or did_you_mean(field_name, known)
+            or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
         described = _field_description(model, where)

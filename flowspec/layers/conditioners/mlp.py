@@ -1,19 +1,14 @@
-"""A multilayer perceptron conditioner."""
+"""The multilayer perceptron conditioner's torch module (spec: :mod:`flowspec.conditioners.mlp`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
+import torch
 from torch import nn
 
 from flowspec.core.layer import Layer
-from flowspec.nets.base import NetSpec
 
-__all__ = ["MLPSpec", "MLP", "ACTIVATIONS", "MAX_WIDTH"]
+__all__ = ["MLP", "FlatConditioner", "ACTIVATIONS"]
 
-#: The widest hidden layer (a 65536 x 65536 layer already holds 4 G weights).
-MAX_WIDTH = 65536
 
 #: Activation names as written in specs -> the name of the ``torch.nn`` module class.
 ACTIVATIONS: dict[str, str] = {
@@ -24,21 +19,6 @@ ACTIVATIONS: dict[str, str] = {
     "silu": "SiLU",
     "tanh": "Tanh",
 }
-
-
-class MLPSpec(NetSpec):
-    """Fully connected layers with the given hidden sizes and activation."""
-
-    kind: Literal["mlp"] = "mlp"
-    hidden: list[Annotated[int, Field(gt=0, le=MAX_WIDTH)]] = Field(
-        default=[64, 64], description=f"Hidden layer sizes (each 1 .. {MAX_WIDTH})."
-    )
-    activation: Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"] = Field(
-        default="relu", description="Activation between layers."
-    )
-
-    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
-        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
 
 
 class MLP(Layer, nn.Sequential):
@@ -62,3 +42,20 @@ class MLP(Layer, nn.Sequential):
             nn.init.zeros_(last.bias)
         layers.append(last)
         super().__init__(*layers)
+
+
+class FlatConditioner(Layer):
+    """A flat network as a conditioner: ``(a, context) -> (batch, *shape, params)``.
+
+    The network sees the flattened kept part and the context side by side; its outputs are
+    laid out parameter-major, so each parameter's slice is contiguous."""
+
+    def __init__(self, net: nn.Module, shape: list[int], params: int):
+        super().__init__()
+        self.net = net
+        self.shape = tuple(shape)
+        self.params = params
+
+    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        h = a.flatten(1) if context is None else torch.cat([a.flatten(1), context], dim=1)
+        return self.net(h).view(a.shape[0], self.params, *self.shape).movedim(1, -1)

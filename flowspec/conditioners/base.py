@@ -1,0 +1,133 @@
+"""The base of conditioner specs: the networks that compute a layer's parameters.
+
+The lecture splits coupling and autoregressive layers into an elementwise transformer and a
+*conditioner* (Papamakarios et al. 2021, "Normalizing Flows for Probabilistic Modeling and
+Inference", arXiv:1912.02762, section 3.1). A conditioner serves in one or more roles:
+
+- ``coupling``: from the kept part ``x_a`` (event shape ``in_shape``) and the context to the
+  parameters of the transformed part (``(batch, *out_shape, params)``);
+- ``autoregressive``: from ``x`` to the parameters of every feature, each depending only on
+  the features before it in the conditioner's order (``(batch, *shape, params)``);
+- ``plain``: a flat network ``in_features -> out_features`` (decoders, encoders).
+
+Each conditioner declares its roles and checks the shapes it is given; its torch module
+lives under ``flowspec/layers/conditioners`` with the same file name. Subclasses declare
+``kind: Literal["name"] = "name"``; the registry finds them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from flowspec.core.ports import PortInfo
+
+if TYPE_CHECKING:  # torch is imported where networks are built
+    from torch import nn
+
+    from flowspec.core.node import NodeCheck
+
+__all__ = ["ConditionerSpec"]
+
+
+class ConditionerSpec(BaseModel):
+    """A network that computes parameters; see the module docstring for its roles."""
+
+    # No inf or NaN in any number field; strict: "8" is not the integer 8.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+    kind: str
+
+    #: The roles this conditioner can play: "coupling", "autoregressive", "plain".
+    roles: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def kind_name(cls) -> str:
+        return cls.model_fields["kind"].default
+
+    def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        """Checks of the settings alone, reported under ``field`` of the node using it."""
+
+    def check_flat_context(self, context: PortInfo | None, check: NodeCheck) -> bool:
+        """A flat conditioner takes a flat context ``[C]``."""
+        if context is not None and len(context.shape) != 1:
+            check.error(
+                "E406",
+                f"context for a {self.kind} conditioner must be flat [C], got {context}",
+                "context",
+                hint="flatten the context input, or give it a flat shape",
+            )
+            return False
+        return True
+
+    def check_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        context: PortInfo | None,
+        check: NodeCheck,
+        *field: str | int,
+    ) -> bool:
+        """Coupling role: whether this conditioner can map a kept part of shape ``kept``
+        (and the context) to the parameters of a changed part of shape ``changed``."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no coupling role")
+
+    def check_autoregressive(
+        self, x: PortInfo, context: PortInfo | None, check: NodeCheck, *field: str | int
+    ) -> bool:
+        """Autoregressive role: whether this conditioner can serve inputs like ``x``."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no autoregressive role")
+
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> nn.Module:
+        """The plain network ``in_features -> out_features``; with ``zero_init`` its last
+        layer starts at zero, so the layer it parameterizes starts at the identity."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no plain role")
+
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """Plain role: how many learned parameters :meth:`build` creates (without building
+        it, so that checking a spec stays torch-free)."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no plain role")
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int | None:
+        """Coupling role: the parameters :meth:`build_coupling` creates, or None when only
+        building tells (the node then counts on the meta device)."""
+        return None
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int | None:
+        """Autoregressive role: the parameters :meth:`build_autoregressive` creates, or None
+        when only building tells."""
+        return None
+
+    def build_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> nn.Module:
+        """A module ``(x_a, context) -> (batch, *changed, params)``, starting at zero."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no coupling role")
+
+    def build_autoregressive(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> nn.Module:
+        """A module ``(x, context) -> (batch, *shape, params)``, autoregressive in the
+        conditioner's order, starting at zero."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no autoregressive role")
+
+    def for_repetition(self, repetition: int) -> ConditionerSpec:
+        """The settings in repetition ``repetition`` of a block (random orders differ)."""
+        return self
+
+    def describe(self) -> str:
+        """A short label for tables and drawings."""
+        return self.kind

@@ -1,0 +1,88 @@
+"""A multilayer perceptron conditioner (its torch module: :mod:`flowspec.layers.conditioners.mlp`).
+
+In a coupling layer it maps the kept features (and a flat context) to the parameters of
+the transformed ones (Dinh et al. 2016, RealNVP, arXiv:1605.08803); as a plain network it
+parameterizes decoders, encoders and conditional base distributions.
+
+Example::
+
+    conditioner: {kind: mlp, hidden: [64, 64], activation: relu}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field
+
+from flowspec.conditioners.base import ConditionerSpec
+from flowspec.core.ports import PortInfo, numel
+
+if TYPE_CHECKING:
+    from flowspec.core.node import NodeCheck
+    from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
+
+__all__ = ["MLPSpec", "Activation", "MAX_WIDTH"]
+
+#: The widest hidden layer (a 65536 x 65536 layer already holds 4 G weights).
+MAX_WIDTH = 65536
+
+#: The activations a network may use between layers.
+Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
+
+
+class MLPSpec(ConditionerSpec):
+    """Fully connected layers with the given hidden sizes and activation."""
+
+    kind: Literal["mlp"] = "mlp"
+    hidden: list[Annotated[int, Field(gt=0, le=MAX_WIDTH)]] = Field(
+        default=[64, 64], description=f"Hidden layer sizes (each 1 .. {MAX_WIDTH})."
+    )
+    activation: Activation = Field(default="relu", description="Activation between layers.")
+    roles = frozenset({"coupling", "plain"})
+
+    def check_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        context: PortInfo | None,
+        check: NodeCheck,
+        *field: str | int,
+    ) -> bool:
+        return self.check_flat_context(context, check)
+
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
+        from flowspec.layers.conditioners.mlp import MLP
+
+        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
+
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """A weight matrix and a bias per linear layer."""
+        sizes = [in_features, *self.hidden, out_features]
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int:
+        context = numel(context_shape) if context_shape else 0
+        return self.parameter_count(numel(kept) + context, numel(changed) * params)
+
+    def build_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> FlatConditioner:
+        from flowspec.layers.conditioners.mlp import FlatConditioner
+
+        context = numel(context_shape) if context_shape else 0
+        net = self.build(numel(kept) + context, numel(changed) * params)
+        return FlatConditioner(net, list(changed), params)
+
+    def describe(self) -> str:
+        return f"mlp {'x'.join(map(str, self.hidden)) or 'linear'} {self.activation}"

@@ -1,0 +1,94 @@
+"""The torch modules of Glow actnorm (spec, shape rule and formulas:
+:mod:`flowspec.nodes.actnorm`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from flowspec.core.layer import FlowLayer
+
+__all__ = ["ActNorm"]
+
+
+class ActNorm(FlowLayer):
+    """``z = (x + bias) * exp(log_scale)`` per feature (tensor dim 1).
+
+    ``initialized`` is a persistent buffer, so a saved model does not re-initialise when
+    loaded; the forward pass tests its plain-bool mirror ``is_initialized`` (kept in sync
+    by :meth:`_load_from_state_dict`) rather than the tensor, so tracing sees a constant.
+    Run one inference batch before wrapping the layer in ``torch.func`` transforms or
+    ``torch.compile``, since the initialisation writes to the parameters.
+    """
+
+    def __init__(
+        self, features: int, rank: int, positions: int, eps: float = 1e-6, data_init: bool = True
+    ):
+        super().__init__()
+        self.features = features
+        self.positions = positions
+        self.eps = eps
+        self.broadcast = (1, features) + (1,) * (rank - 1)
+        self.bias = nn.Parameter(torch.zeros(features))
+        self.log_scale = nn.Parameter(torch.zeros(features))
+        self.register_buffer("initialized", torch.tensor(not data_init))
+        self.is_initialized = not data_init
+
+    @torch.no_grad()
+    def initialize_(self, x: torch.Tensor) -> None:
+        """Set bias and scale so that ``x`` comes out with zero mean, unit variance per
+        feature. With a single value per feature the std is undefined: only centre.
+
+        A batch holding inf or nan (a logit of exactly 0 or 1, say) would become the
+        parameters and make every later log_prob nan: it raises instead, and the layer
+        stays uninitialised."""
+        x = x.detach()
+        bad = ~torch.isfinite(x)
+        if bad.any():
+            raise ValueError(
+                f"actnorm cannot initialise from its first batch: it holds {int(bad.sum())} "
+                "non-finite values (inf or nan), e.g. from a logit or log of values exactly "
+                "at 0 or 1; the layer is left uninitialised. Fix the data, or the map before "
+                "actnorm (logit alpha > 0), then run it again"
+            )
+        dims = [0, *range(2, x.dim())]
+        self.bias.copy_(-x.mean(dim=dims))
+        if x.numel() // self.features > 1:
+            std = x.std(dim=dims, correction=0)
+            self.log_scale.copy_(-torch.log(std + self.eps))
+        self.initialized.fill_(True)
+        self.is_initialized = True
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        self.is_initialized = bool(self.initialized)
+
+    def _log_det(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.log_scale.sum() * self.positions) * x.new_ones(x.shape[0])
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+        if not self.is_initialized:
+            self.initialize_(x)
+        scale = torch.exp(self.log_scale).view(self.broadcast)
+        z = (x + self.bias.view(self.broadcast)) * scale
+        return z, self._log_det(x)
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        scale = torch.exp(-self.log_scale).view(self.broadcast)
+        return z * scale - self.bias.view(self.broadcast)
+
+    def extra_repr(self) -> str:
+        return f"features={self.features}, positions={self.positions}, eps={self.eps}"

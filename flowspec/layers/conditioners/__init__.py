@@ -1,0 +1,1 @@
+"""Torch modules of the conditioner networks (specs: :mod:`flowspec.conditioners`)."""

@@ -1,0 +1,1 @@
+"""The torch side of elementwise transformers (specs in :mod:`flowspec.transformers`)."""
