@@ -70,6 +70,9 @@ class SpectralMLP(Layer):
         super().__init__()
         sizes = [features, *hidden, features]
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        with torch.no_grad():  # g starts near zero, the block near the identity; not at
+            self.linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
+            self.linears[-1].bias.zero_()
         self.activation = activation
         self.lipschitz = lipschitz
         self.power_iterations = power_iterations
