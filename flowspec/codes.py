@@ -89,6 +89,14 @@ CODES: dict[str, str] = {
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
+    "E750": "residual block with lipschitz >= 1: x + g(x) is then not guaranteed invertible",
+    "E751": "planar, radial, Sylvester, residual or CNF node fed an input that is not a flat vector [D]",
+    "W752": "planar or Sylvester node without an inference direction: log_prob of data unavailable",
+    "E753": "residual block activation that is not 1-Lipschitz (spectral normalisation cannot bound g)",
+    "E754": "CNF with a fixed-step ODE method and no step_size",
+    "W755": "exact log-determinant or trace on many features (one backward pass per feature)",
+    "E756": "Sylvester flow asking for more orthonormal columns than features",
+    "W757": "CNF dynamics with a non-smooth activation (adaptive solvers take many steps)",
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": "a density of real values is asked to model discrete values",
     "E801": "a probability mass function is asked to model continuous values",

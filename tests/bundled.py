@@ -21,4 +21,6 @@ DATA = {
     "discrete_flow_toy": "categorical_sequences",
     "maf_moons": "moons",
     "iaf_moons": "moons",
+    "resflow_moons": "moons",
+    "ffjord_moons": "moons",
 }

@@ -59,8 +59,24 @@ nodes:
 """,
 }
 
+INLINE["radial"] = """
+flowspec: "1"
+name: radial
+inputs:
+  x: {shape: [3]}
+nodes:
+  r1: {kind: radial, in: x}
+  r2: {kind: radial, in: r1}
+  prior: {kind: standard_normal, in: r2}
+"""
+
+#: Bundled specs made of kinds that iterate (NOT_FULLGRAPH): dynamo would unroll their
+#: solver loops (tens of seconds) and AOT autograd cannot take the double backward their
+#: in-forward log-det gradients need, so they run eagerly and are not compiled here.
+ITERATING = {"resflow_moons", "ffjord_moons"}
+
 INLINE["survae_kinds"] = SURVAE_KINDS
-CASES = sorted(DATA) + sorted(INLINE)
+CASES = sorted(set(DATA) - ITERATING) + sorted(INLINE)
 
 
 @pytest.fixture(autouse=True)
