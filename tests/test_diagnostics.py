@@ -156,8 +156,8 @@ CASES: dict[str, Expected] = {
     "slice_keeps_too_many": Expected(
         "E466", "kept", 6, 30, ("4 features", "keep: 6"), "between 1 and 3"
     ),
-    "conditional_normal_context_rank": Expected(
-        "E511", "prior", 7, 44, ("must be flat [C]", "got [2, 3]"), "flatten"
+    "squeeze_odd_size": Expected(
+        "E651", "coarse", 6, 45, ("divisible by 2", "H = 7"), "divides both sizes"
     ),
     "affine_coupling_discrete_input": Expected(
         "E410", "coupling", 6, 37, ("map of continuous values", "discrete {0..255}"),

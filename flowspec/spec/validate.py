@@ -15,7 +15,14 @@ from pydantic import BaseModel, ValidationError
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
-from flowspec.spec.document import RESERVED, BlockUse, Header, InputSpec, is_identifier
+from flowspec.spec.document import (
+    RESERVED,
+    BlockUse,
+    Header,
+    InputSpec,
+    NestedBlockUse,
+    is_identifier,
+)
 
 __all__ = ["SpecModel", "validate_document", "referenced_names"]
 
@@ -28,7 +35,9 @@ class SpecModel:
 
     header: Header | None
     inputs: dict[str, InputSpec] = field(default_factory=dict)
-    blocks: dict[str, list[NodeSpec]] = field(default_factory=dict)
+    #: Each block's chain; a block with an error anywhere in it (or in a block it uses)
+    #: has an empty chain, so its uses are left out of the graph without more errors.
+    blocks: dict[str, list[NodeSpec | NestedBlockUse]] = field(default_factory=dict)
     nodes: dict[str, NodeSpec | BlockUse] = field(default_factory=dict)
     #: Names that were declared but failed validation: references to them are not errors.
     broken: set[str] = field(default_factory=set)
@@ -70,6 +79,7 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
         spec.broken.add(str(name))
     for name, entries in _mapping(data, "blocks", reporter).items():
         spec.blocks[name] = _validate_block(name, entries, reporter)
+    _check_block_uses(spec.blocks, reporter)
     reads_unknown = False
     for name, entry in _mapping(data, "nodes", reporter).items():
         path = ("nodes", name)
@@ -178,21 +188,17 @@ def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
     return True
 
 
-def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec]:
+def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec | NestedBlockUse]:
     path: SpecPath = ("blocks", name)
     if not is_identifier(name):
         _check_name(name, path, reporter)
     if not isinstance(entries, list) or not entries:
         reporter.error("E104", "a block is a non-empty list of nodes", path)
         return []
-    chain = []
+    chain: list[NodeSpec | NestedBlockUse] = []
     complete = True
     for index, entry in enumerate(entries):
-        node = _validate_node(entry, path + (index,), reporter, in_block=True)
-        if node is None:
-            complete = False
-            continue
-        if node.in_ is not None:
+        if isinstance(entry, dict) and "in" in entry:
             reporter.error(
                 "E109",
                 "a node inside a block takes its input from the node before it",
@@ -200,6 +206,14 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
                 node=name,
                 hint="remove 'in'; give the block's input where the block is used",
             )
+            entry = {key: value for key, value in entry.items() if key != "in"}
+        node = _validate_node(entry, path + (index,), reporter, in_block=True)
+        if node is None:
+            complete = False
+            continue
+        if isinstance(node, NestedBlockUse):
+            chain.append(node)
+            continue
         if node.terminal or len(node.input_ports()) != 1 or len(node.output_ports()) != 1:
             reporter.error(
                 "E110",
@@ -215,9 +229,64 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
     return chain if complete else []
 
 
+def _check_block_uses(blocks: dict[str, list[NodeSpec | NestedBlockUse]], reporter: Reporter) -> None:
+    """Blocks used inside blocks must exist (E111) and must not use themselves, directly
+    or through others (E658, naming the cycle). The chains of such blocks are emptied."""
+    uses = {
+        name: [(index, e) for index, e in enumerate(chain) if isinstance(e, NestedBlockUse)]
+        for name, chain in blocks.items()
+    }
+    bad: set[str] = set()
+    for name, nested in uses.items():
+        for index, use in nested:
+            if use.block not in blocks:
+                reporter.error(
+                    "E111",
+                    f"unknown block '{use.block}'",
+                    ("blocks", name, index, "block"),
+                    node=name,
+                    hint=did_you_mean(use.block, blocks)
+                    or f"blocks defined: {', '.join(blocks)}",
+                )
+                bad.add(name)
+    reported: set[frozenset[str]] = set()
+
+    def visit(trail: list[str]) -> None:
+        for index, use in uses.get(trail[-1], []):
+            if use.block in trail:
+                cycle = trail[trail.index(use.block) :] + [use.block]
+                members = frozenset(cycle)
+                bad.update(members)
+                if members not in reported:
+                    reported.add(members)
+                    reporter.error(
+                        "E658",
+                        f"block '{use.block}' uses itself: {' -> '.join(cycle)}",
+                        ("blocks", trail[-1], index, "block"),
+                        node=trail[-1],
+                        hint="a block may use other blocks, but not itself; repeat it "
+                        "with 'repeat' instead",
+                    )
+            elif use.block in uses:
+                visit(trail + [use.block])
+
+    for name in uses:
+        visit([name])
+    # A block is unusable when it, or any block it uses, is.
+    changed = True
+    while changed:
+        changed = False
+        for name, nested in uses.items():
+            if name not in bad and any(use.block in bad for _, use in nested):
+                bad.add(name)
+                changed = True
+    for name in bad:
+        blocks[name] = []
+
+
 def _validate_node(
     entry: Any, path: SpecPath, reporter: Reporter, in_block: bool = False
-) -> NodeSpec | BlockUse | None:
+) -> NodeSpec | BlockUse | NestedBlockUse | None:
     name = str(path[-1]) if not in_block else str(path[1])
     if not isinstance(entry, dict):
         reporter.error(
@@ -237,8 +306,7 @@ def _validate_node(
         )
         return None
     if "block" in entry and in_block:
-        reporter.error("E110", "blocks cannot contain other blocks", path + ("block",), node=name)
-        return None
+        return _validate_model(NestedBlockUse, entry, path, reporter, node=name)
     if "block" in entry:
         return _validate_model(BlockUse, entry, path, reporter, node=name)
     kind = entry.get("kind")

@@ -6,7 +6,7 @@ from a fixed reference draw, so every seed and every size samples the same distr
 and train and test splits are independent draws from it. ``digits`` ships with
 scikit-learn: 1797 images of 8x8 pixels with values 0..16, kept as integer-valued floats
 of shape ``[64]`` (17 levels), split by a seeded permutation into at most 1500 training
-and 297 test images.
+and 297 test images; ``digits_image`` holds the same images shaped ``[1, 8, 8]``.
 
 Example::
 
@@ -160,13 +160,16 @@ DATASETS: dict[str, DatasetInfo] = {
                     (3,), None, _toy(_s_curve)),
         DatasetInfo("digits", "sklearn's 8x8 handwritten digits, values 0..16 (1797 images)",
                     (64,), 17, _digits),
+        DatasetInfo("digits_image", "the same digits as 1x8x8 images [C, H, W], values 0..16",
+                    (1, 8, 8), 17, _digits),
     )
 }
 
 
 def load_dataset(name: str, n_train: int = 10_000, n_test: int = 2_000, seed: int = 0) -> Dataset:
     """Generate (or load) a bundled data set as float32 tensors, deterministically in
-    ``seed``. ``digits`` has at most 1500 training and 297 test images."""
+    ``seed``. ``digits`` (and ``digits_image``) has at most 1500 training and 297 test
+    images."""
     if name not in DATASETS:
         message = f"unknown data set '{name}'; available: {', '.join(DATASETS)}"
         suggestion = did_you_mean(name, DATASETS)
