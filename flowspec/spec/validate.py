@@ -8,9 +8,9 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, Tag, ValidationError
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
@@ -414,7 +414,7 @@ def _report_pydantic(
             hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
-        described = _field_description(model, where)
+        described = _field_description(model, where, data)
         reporter.error(
             "E103",
             f"missing required field '{field_name}'",
@@ -437,9 +437,9 @@ def _report_pydantic(
         )
 
 
-def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
+def _field_description(model: type[BaseModel], where: SpecPath, data: Any) -> str | None:
     """The description of the field ``where`` leads to, if it is a described model field."""
-    owner = _submodel(model, where[:-1]) if where else None
+    owner = _submodel(model, where[:-1], data) if where else None
     if owner is None:
         return None
     info = owner.model_fields.get(str(where[-1]))
@@ -448,26 +448,53 @@ def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
 
 def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
     """Field names (by alias) of the (sub)model an unknown key was found in."""
-    current = _submodel(model, sub_path)
+    current = _submodel(model, sub_path, data)
     if current is None:
         return []
     return [f.alias or name for name, f in current.model_fields.items()]
 
 
-def _submodel(model: type[BaseModel], sub_path: SpecPath) -> type[BaseModel] | None:
-    """The pydantic model of the mapping at ``sub_path`` inside ``model``, if known."""
+def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[BaseModel] | None:
+    """The pydantic model of the mapping at ``sub_path`` inside ``model`` (whose data is
+    ``data``), if known; a field that takes one of several kinds resolves to the kind
+    the data names."""
     current: Any = model
     for part in sub_path:
+        data = data.get(part) if isinstance(data, dict) else None
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
         info = current.model_fields.get(part) or next(
             (f for f in current.model_fields.values() if f.alias == part), None
         )
-        annotation = getattr(info, "annotation", None)
-        current = annotation if isinstance(annotation, type) else None
+        current = _chosen_model(info, data) if info is not None else None
     if not (isinstance(current, type) and issubclass(current, BaseModel)):
         return None
     return current
+
+
+def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
+    """The model a field's value ``data`` is validated as: the field's model, or for a
+    union chosen by ``kind`` the member the data names (or the union's default kind)."""
+    annotation = info.annotation
+    if isinstance(annotation, type):
+        return annotation
+    choose = info.discriminator
+    if get_origin(annotation) is Annotated:
+        annotation, *metadata = get_args(annotation)
+        choose = next((m for m in metadata if isinstance(m, Discriminator)), choose)
+    members: dict[str, type[BaseModel]] = {}
+    for member in get_args(annotation):
+        tag = None
+        if get_origin(member) is Annotated:
+            member, *metadata = get_args(member)
+            tag = next((m.tag for m in metadata if isinstance(m, Tag)), None)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            members[tag or str(member.model_fields["kind"].default)] = member
+    if isinstance(choose, Discriminator) and callable(choose.discriminator):
+        kind = choose.discriminator(data if isinstance(data, dict) else {})
+    else:
+        kind = data.get("kind") if isinstance(data, dict) else None
+    return members.get(kind) if isinstance(kind, str) else None
 
 
 def _value_at(data: Any, where: SpecPath) -> Any:
