@@ -104,7 +104,7 @@ CASES: dict[str, Expected] = {
         "E103", None, 4, 3, ("missing required field 'shape'",), "shape"
     ),
     "input_shape_too_large": Expected(
-        "E104", None, 4, 15, ("invalid value 100000000000", "less than or equal to 16777216")
+        "E104", None, 4, 15, ("invalid value 100000000000", "expected at most 16777216")
     ),
     # --- blocks ---------------------------------------------------------------------------
     "block_element_with_in": Expected(

@@ -85,7 +85,7 @@ def test_example_batch_respects_the_input_support():
 flowspec: "1"
 name: bounded
 inputs:
-  x: {shape: [3], low: 0, high: 1}
+  x: {shape: [3], low: 0, high: 1, bounds: open}
 nodes:
   real: {kind: elementwise, fn: logit, in: x}
   prior: {kind: standard_normal, in: real}

@@ -60,7 +60,7 @@ def x_path(*fields: str | int) -> tuple[str | int, ...]:
 
 
 def at_most(bound: int) -> str:
-    return f"less than or equal to {bound}"
+    return f"expected at most {bound}"
 
 
 FLAT = "{shape: [4]}"
@@ -210,23 +210,21 @@ def test_validate_counts_parameters_without_allocating_them(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 4096-feature LU layer and an MLP with a 16384-wide hidden layer hold 100 M
-    weights: validate reports their number, built on the meta device (no storage)."""
+    weights: validate reports their number from each kind's formula, building nothing."""
     spec = tmp_path / "wide.yaml"
     spec.write_text(WIDE, encoding="utf-8")
-    built: list[torch.device] = []
-    real_build = flowspec.CheckedSpec.build_nodes
+    built: list[str] = []
 
     def recording_build(self: flowspec.CheckedSpec) -> dict[str, torch.nn.Module]:
-        nodes = real_build(self)
-        built.extend(p.device for module in nodes.values() for p in module.parameters())
-        return nodes
+        built.append(self.graph.header.name)
+        return {}
 
     monkeypatch.setattr(flowspec.CheckedSpec, "build_nodes", recording_build)
     start = time.perf_counter()
     result = runner.invoke(app, ["validate", "--json", str(spec)])
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - start < 20.0
-    assert built and all(device.type == "meta" for device in built)
+    assert not built
     half = FEATURES // 2
     lu = 2 * FEATURES * FEATURES + 2 * FEATURES  # L, U, log|s| and the bias
     mlp = (half * HIDDEN + HIDDEN) + (HIDDEN * half + half)  # kept half -> shift of the rest

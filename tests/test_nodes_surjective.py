@@ -245,14 +245,14 @@ def test_augment_gradients_reach_every_parameter():
 def test_augment_needs_a_flat_input():
     outputs, reporter = infer_node({"kind": "augment", "extra": 2}, (1, 4, 4))
     assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E470", "in")
+    diagnostic = only_diagnostic(reporter, "E401", "in")
     assert "[1, 4, 4]" in diagnostic.message and "flatten" in diagnostic.hint
 
 
 def test_augment_needs_continuous_input():
     outputs, reporter = infer_node({"kind": "augment", "extra": 2}, (4,), support=Support(levels=2))
     assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E471", "in")
+    diagnostic = only_diagnostic(reporter, "E410", "in")
     assert "{0..1}" in diagnostic.message and "uniform_dequantization" in diagnostic.hint
 
 

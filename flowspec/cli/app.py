@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 import flowspec
-from flowspec.cli import compile as compile_, nodes, render, sample, schema, train, validate
+from flowspec.cli import compile as compile_
+from flowspec.cli import explain, nodes, render, sample, schema, train, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -20,6 +21,7 @@ EPILOG = examples(
     "flowspec train specs/realnvp_moons.yaml --data moons --steps 2000",
     "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
     "flowspec schema -o schemas/flowspec.schema.json",
+    "flowspec explain E209",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
     "spec problem is listed with file:line:col, code, node and hint); 2 a usage error; "
     "130 training interrupted (the model so far is saved).",
@@ -66,5 +68,6 @@ for name, command, epilog in (
     ("nodes", nodes.nodes, nodes.EPILOG),
     ("train", train.train, train.EPILOG),
     ("sample", sample.sample, sample.EPILOG),
+    ("explain", explain.explain, explain.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)

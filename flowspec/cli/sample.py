@@ -6,15 +6,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
-import torch
 import typer
 
 from flowspec.cli._files import atomic_write_bytes, check_suffix
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, user_errors
+
+if TYPE_CHECKING:  # torch and numpy are imported when the command runs
+    import torch
 
 __all__ = ["sample"]
 
@@ -37,6 +38,8 @@ def _check_npy(path: Path | None) -> Path | None:
 
 
 def _save_array(path: Path, samples: torch.Tensor) -> None:
+    import numpy as np
+
     atomic_write_bytes(path, lambda file: np.save(file, samples.cpu().numpy()))
 
 
@@ -80,6 +83,8 @@ def sample(
     without gradients. Exit 1 when the checkpoint is missing, corrupt, or was not written
     by flowspec.
     """
+    import torch
+
     from flowspec.train.checkpoint import CheckpointError, load_checkpoint
     from flowspec.train.plot import plot_samples
 

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import torch
 import typer
 from rich.text import Text
 
@@ -21,7 +20,6 @@ from flowspec.cli._files import prepare_output
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.diagnostics import did_you_mean
-from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
 
 if TYPE_CHECKING:
     from flowspec.train.loop import FitResult
@@ -118,6 +116,8 @@ def train(
     a bound, and the checkpoint path. Exit 1 when the data set does not fit the spec
     (shape, levels, range) or training diverges.
     """
+    import torch
+
     from flowspec.train.checkpoint import save_checkpoint
     from flowspec.train.data import check_compatible, load_dataset
     from flowspec.train.loop import TrainingDiverged, fit
@@ -179,6 +179,8 @@ def _report(
     ]
     for line in lines:
         console.print(Text(line), soft_wrap=True)
+    from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+
     bound = bound_nodes(checked.graph)
     sentence = exactness_sentence(bound)
     if bound:

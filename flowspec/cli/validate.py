@@ -12,8 +12,6 @@ from rich.text import Text
 import flowspec
 from flowspec.cli._help import examples
 from flowspec.cli._output import diagnostic_dict, out, print_diagnostics, user_errors
-from flowspec.diagnostics import SpecError
-from flowspec.graph.bookkeeping import render_table, spec_bookkeeping
 
 __all__ = ["validate"]
 
@@ -47,6 +45,8 @@ def validate(
     Exit 0 when the spec is valid, 1 with every diagnostic (file:line:col, code, node,
     message, hint) when it is not.
     """
+    from flowspec.graph.bookkeeping import render_table, spec_bookkeeping
+
     if as_json:
         _validate_json(spec)
         return
@@ -63,6 +63,9 @@ def validate(
 
 
 def _validate_json(spec: Path) -> None:
+    from flowspec.diagnostics import SpecError
+    from flowspec.graph.bookkeeping import spec_bookkeeping
+
     try:
         checked = flowspec.check(spec)
     except SpecError as error:

@@ -90,6 +90,11 @@ def _reads(names: _Names, node: GraphNode, values: list[str]) -> list[str]:
     return values + context
 
 
+def _shown(node: GraphNode, port: str) -> str:
+    """The name of an output as a spec writes it: ``node`` or ``node.port``."""
+    return node.id if len(node.output_ports) == 1 else f"{node.id}.{port}"
+
+
 def _inference_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
 ) -> list[str]:
@@ -118,6 +123,11 @@ def _inference_lines(
             if len(node.output_ports) > 1:
                 targets = f"({targets})"
             lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
+            if traced:
+                lines += [
+                    f"{_INDENT}values[{_shown(node, port)!r}] = {value}"
+                    for port, value in zip(node.output_ports, names.outputs(node))
+                ]
         if not skipped:
             lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
             started = True
@@ -131,6 +141,9 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
     names = _Names(graph)
     shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
+    latent_shapes = {
+        n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal
+    }
     signature = ", ".join(["self", *data, *context])
     lines = [
         f"class {name}(FlowModel):",
@@ -139,6 +152,7 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",
+        f"    LATENT_SHAPES = {latent_shapes!r}",
         "",
         f"    def _log_prob({signature}):",
         f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x)."""',
@@ -151,14 +165,17 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         f"{_INDENT}nodes = self.nodes",
         f"{_INDENT}contributions = {{}}",
         f"{_INDENT}latents = {{}}",
+        f"{_INDENT}values = {{{', '.join(f'{d!r}: {d}' for d in [*data, *context])}}}",
         *_inference_lines(graph, names, locator, traced=True),
     ]
     lines += [
-        f"{_INDENT}return logp, contributions, latents",
+        f"{_INDENT}return logp, contributions, latents, values",
         "",
-        f"    def _generate({', '.join(['self', 'n', *context])}):",
-        f'{_INDENT}"""Generation, latents -> data: n draws."""',
+        f"    def _generate({', '.join(['self', 'n', *context, 'latents=None'])}):",
+        f'{_INDENT}"""Generation, latents -> data: n draws; the distributions named in '
+        'latents give their value instead of drawing one."""',
         f"{_INDENT}nodes = self.nodes",
+        f"{_INDENT}latents = {{}} if latents is None else latents",
     ]
     order = [graph.nodes[node_id] for node_id in graph.generation_order]
     reads = [
@@ -169,7 +186,8 @@ def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str
         lines.append(_comment(node, locator))
         if node.spec.terminal:
             lines.append(
-                f"{_INDENT}{names.inputs(node)[0]} = {_call(node)}.sample(n{names.context(node)})"
+                f"{_INDENT}{names.inputs(node)[0]} = latents[{node.id!r}] if {node.id!r} in "
+                f"latents else {_call(node)}.sample(n{names.context(node)})"
             )
         else:
             targets = ", ".join(names.inputs(node))

@@ -3,7 +3,7 @@
 Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
 latents, the running total only, or with every node's contribution; both are written
 from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
+into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse`` and ``iwbo``.
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ __all__ = ["FlowModel", "Trace"]
 
 @dataclass
 class Trace:
-    """One inference pass: the total, each node's contribution and each terminal's latent.
+    """One inference pass: the total, each node's contribution, each distribution's
+    latent, and every value on the way.
 
     ``log_prob == sum(contributions.values())`` (distributions' log-densities included).
+    ``latents`` is keyed by distribution node and feeds :meth:`FlowModel.inverse`.
+    ``values`` holds every intermediate, keyed as a spec names it (``node`` or
+    ``node.port``; inputs by name): what a dequantizer produces is its value, what an
+    augment adds is the tail of its value, what a slice drops is the part of its input
+    its value leaves out.
     """
 
     log_prob: torch.Tensor
     contributions: dict[str, torch.Tensor]
     latents: dict[str, torch.Tensor]
+    values: dict[str, torch.Tensor]
 
 
 class FlowModel(nn.Module):
@@ -40,6 +47,8 @@ class FlowModel(nn.Module):
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
     SPEC_NAME: ClassVar[str]
+    #: Each distribution node's event shape: the latents :meth:`inverse` takes.
+    LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
 
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
@@ -71,6 +80,57 @@ class FlowModel(nn.Module):
         if batch is not None and batch != n:
             raise ValueError(f"n ({n}) must equal the number of context rows ({batch})")
         return self._generate(n, **context)
+
+    def inverse(
+        self, latents: torch.Tensor | dict[str, torch.Tensor], **context: torch.Tensor
+    ) -> Any:
+        """Generation from given latents: the data whose inference gives ``latents`` (a
+        tensor when the model has one distribution, else a dict by distribution node, as
+        :attr:`Trace.latents`). Distributions left out are drawn; nodes that sample in
+        generation (a slice's decoder) still sample. For interpolation, temperature and
+        debugging: ``model.inverse(model.trace(x).latents)`` gives back ``x`` for a
+        bijective flow."""
+        if isinstance(latents, torch.Tensor):
+            if len(self.LATENT_SHAPES) != 1:
+                raise TypeError(
+                    f"this model has {len(self.LATENT_SHAPES)} distributions "
+                    f"({', '.join(self.LATENT_SHAPES)}): give the latents as a dict by name"
+                )
+            latents = {next(iter(self.LATENT_SHAPES)): latents}
+        if not isinstance(latents, dict) or not latents:
+            raise TypeError("latents must be a tensor or a non-empty dict of tensors")
+        for name in latents:
+            if name not in self.LATENT_SHAPES:
+                raise TypeError(
+                    f"{name!r} is not a distribution of this model; its distributions: "
+                    f"{', '.join(self.LATENT_SHAPES)}"
+                )
+        n = self._check_latents(latents)
+        batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
+        if batch is not None and batch != n:
+            raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        return self._generate(n, latents=latents, **context)
+
+    def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:
+        """Each latent a tensor ``(batch, *event)`` with one batch size for all."""
+        batches = []
+        for name, value in latents.items():
+            event = self.LATENT_SHAPES[name]
+            if (
+                not isinstance(value, torch.Tensor)
+                or value.dim() != len(event) + 1
+                or tuple(value.shape[1:]) != event
+                or value.shape[0] == 0
+            ):
+                shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value)
+                raise ValueError(
+                    f"latent {name!r} must be a tensor of shape (batch, "
+                    f"{', '.join(map(str, event))}) with batch >= 1, got {shape}"
+                )
+            batches.append(value.shape[0])
+        if any(batch != batches[0] for batch in batches[1:]):
+            raise ValueError("the latents must share one batch size")
+        return batches[0]
 
     def _check_inputs(
         self,
@@ -129,5 +189,7 @@ class FlowModel(nn.Module):
     def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
         raise NotImplementedError("generated subclasses define _inference")
 
-    def _generate(self, n: int, **context: torch.Tensor):
+    def _generate(
+        self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
+    ):
         raise NotImplementedError("generated subclasses define _generate")

@@ -11,20 +11,19 @@ knows node kinds by name: the table is derived from the graph and the node flags
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-import torch
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from flowspec.core.node import Category
 from flowspec.core.ports import PortInfo
-from flowspec.emit.runtime import FlowModel
 from flowspec.graph.model import FlowGraph, GraphNode
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
+    from flowspec.emit.runtime import FlowModel
 
 __all__ = [
     "Row",
@@ -32,6 +31,7 @@ __all__ = [
     "Bookkeeping",
     "bookkeeping",
     "spec_bookkeeping",
+    "graph_bookkeeping",
     "bound_nodes",
     "exactness_sentence",
     "render_table",
@@ -172,7 +172,7 @@ def _dims(infos: tuple[PortInfo, ...] | None) -> int:
     return sum(info.numel for info in infos or ())
 
 
-def _row(node: GraphNode, model: FlowModel) -> Row:
+def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
     if node.spec is None:
         outputs = node.output_info or ()
         return Row(
@@ -187,7 +187,6 @@ def _row(node: GraphNode, model: FlowModel) -> Row:
             contribution="",
             exact=True,
         )
-    module = model.nodes[node.id]
     return Row(
         id=node.id,
         kind=node.spec.kind,
@@ -196,7 +195,7 @@ def _row(node: GraphNode, model: FlowModel) -> Row:
         outputs=_shapes(node.output_info),
         dims_in=_dims(node.input_info),
         dims_out=_dims(node.output_info),
-        params=sum(p.numel() for p in module.parameters()),
+        params=params(node),
         contribution=node.spec.contribution,
         exact=node.spec.exact(),
         context=node.context_info.shape if node.context_info is not None else None,
@@ -205,10 +204,26 @@ def _row(node: GraphNode, model: FlowModel) -> Row:
 
 
 def bookkeeping(model: FlowModel) -> Bookkeeping:
-    """The bookkeeping of a compiled model (built from ``model.checked``)."""
-    graph = model.checked.graph
+    """The bookkeeping of a compiled model (built from ``model.checked``), with the
+    parameter counts of its modules."""
+    return graph_bookkeeping(
+        model.checked.graph,
+        lambda node: sum(p.numel() for p in model.nodes[node.id].parameters()),
+    )
+
+
+def _declared_parameters(node: GraphNode) -> int:
+    assert node.spec is not None and node.input_info is not None
+    return node.spec.parameter_count(node.input_info, node.context_info)
+
+
+def graph_bookkeeping(
+    graph: FlowGraph, params: Callable[[GraphNode], int] = _declared_parameters
+) -> Bookkeeping:
+    """The bookkeeping of a checked graph; parameter counts from each kind's
+    ``parameter_count`` unless ``params`` gives them."""
     nodes = [graph.nodes[name] for name in graph.inference_order]
-    rows = [_row(node, model) for node in nodes]
+    rows = [_row(node, params) for node in nodes]
     changes = [
         DimChange(
             node=node.id,
@@ -232,17 +247,15 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
         context_dims=sum(r.dims_out for r in rows if r.is_input and r.kind == CONTEXT_INPUT),
         dropped=[c for c in changes if c.dims < 0],
         added=[c for c in changes if c.dims > 0],
-        total_params=sum(p.numel() for p in model.parameters()),
-        exact=model.exact,
+        total_params=sum(row.params for row in rows),
+        exact=graph.exact,
     )
 
 
 def spec_bookkeeping(checked: CheckedSpec) -> Bookkeeping:
-    """The bookkeeping of a checked spec, without allocating its weights: the model is
-    built on the meta device, where parameters have shapes (so counts) but no storage."""
-    with torch.device("meta"):
-        model = checked.build_model()
-    return bookkeeping(model)
+    """The bookkeeping of a checked spec, without building its model: every kind states
+    its parameter count, so this needs no torch."""
+    return graph_bookkeeping(checked.graph)
 
 
 _CATEGORY_STYLE = {

@@ -18,11 +18,10 @@ from __future__ import annotations
 import difflib
 import math
 
-import networkx as nx
-
 from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo, Support
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
+from flowspec.graph.digraph import Digraph
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.spec.document import BlockUse, Header, InputSpec, NestedBlockUse
 from flowspec.spec.validate import SpecModel, referenced_names
@@ -40,7 +39,8 @@ def input_port_info(spec: InputSpec) -> PortInfo:
     else:
         low = -math.inf if spec.low is None else spec.low
         high = math.inf if spec.high is None else spec.high
-        support = Support(low, high)
+        closed = spec.bounds == "closed"
+        support = Support(low, high, closed_low=closed, closed_high=closed)
     return PortInfo(tuple(spec.shape), support)
 
 
@@ -182,9 +182,22 @@ class _Builder:
         else:
             self.nodes[self.use_nodes[name][0]].inputs = self._refs(use.in_, path, name)
         context = self._context(use.context, ("nodes", name, "context"), name)
-        for node_id in self.use_nodes[name]:
-            if self.nodes[node_id].spec.accepts_context:
-                self.nodes[node_id].context = context
+        members = [self.nodes[node_id] for node_id in self.use_nodes[name]]
+        if use.context is not None and not any(n.spec.accepts_context for n in members):
+            kinds = ", ".join(dict.fromkeys(n.spec.kind for n in members))
+            self.reporter.error(
+                "E213",
+                f"block '{use.block}' has no node that takes a context ({kinds}), so the "
+                "context of this block use would be ignored",
+                ("nodes", name, "context"),
+                node=name,
+                hint="remove 'context', or add a node that takes one (e.g. a coupling) "
+                "to the block",
+            )
+            self.loose.add(use.context.split(".")[0])  # said once, here
+        for node in members:
+            if node.spec.accepts_context:
+                node.context = context
 
     def _check_arity(self, node: GraphNode, spec: NodeSpec) -> None:
         expected = spec.input_ports()
@@ -279,9 +292,8 @@ class _Builder:
             return None
         return PortRef(target.id, port)
 
-    def edges(self) -> nx.MultiDiGraph:
-        graph = nx.MultiDiGraph()
-        graph.add_nodes_from(self.nodes)
+    def edges(self) -> Digraph:
+        graph = Digraph(self.nodes)
         for node in self.nodes.values():
             for index, ref in enumerate(node.inputs):
                 if ref is not None:

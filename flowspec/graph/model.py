@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import SpecPath
+from flowspec.graph.digraph import Digraph
 from flowspec.spec.document import Header, InputSpec
 
 __all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
@@ -73,7 +72,7 @@ class FlowGraph:
     file: str
     nodes: dict[str, GraphNode]
     #: Data and context edges, source node -> consumer node, with port attributes.
-    edges: nx.MultiDiGraph
+    edges: Digraph
     #: Names that failed validation; references to them are not reported again.
     broken: set[str] = field(default_factory=set)
     #: Names a dropped entry or a failed reference points to; their unused outputs are

@@ -39,8 +39,20 @@ class ActNorm(FlowLayer):
     @torch.no_grad()
     def initialize_(self, x: torch.Tensor) -> None:
         """Set bias and scale so that ``x`` comes out with zero mean, unit variance per
-        feature. With a single value per feature the std is undefined: only centre."""
+        feature. With a single value per feature the std is undefined: only centre.
+
+        A batch holding inf or nan (a logit of exactly 0 or 1, say) would become the
+        parameters and make every later log_prob nan: it raises instead, and the layer
+        stays uninitialised."""
         x = x.detach()
+        bad = ~torch.isfinite(x)
+        if bad.any():
+            raise ValueError(
+                f"actnorm cannot initialise from its first batch: it holds {int(bad.sum())} "
+                "non-finite values (inf or nan), e.g. from a logit or log of values exactly "
+                "at 0 or 1; the layer is left uninitialised. Fix the data, or the map before "
+                "actnorm (logit alpha > 0), then run it again"
+            )
         dims = [0, *range(2, x.dim())]
         self.bias.copy_(-x.mean(dim=dims))
         if x.numel() // self.features > 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo
 
 __all__ = [
     "check_feature_axis",
@@ -64,11 +64,11 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
 
 def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:
     """The shape rule of a learned invertible map over the feature axis (actnorm, LU):
-    it needs a feature axis and continuous values, and since a learned map can move
-    bounded values anywhere, only the real line is known to contain its output."""
+    it needs a feature axis and continuous values. A learned map can move bounded values
+    anywhere, but not onto the whole line: their support becomes a part of it."""
     if not check_feature_axis(x, kind, check) or not check_continuous(x, kind, check):
         return None
-    return (PortInfo(x.shape, REAL),)
+    return (PortInfo(x.shape, x.support.moved()),)
 
 
 def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> bool:

@@ -40,7 +40,7 @@ __all__ = ["ConditionalNormalParams"]
 class ConditionalNormalParams(BaseModel):
     """Settings of a conditional diagonal Gaussian N(mu(c), diag sigma(c)^2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     net: NetChoice = Field(
         default_factory=MLPSpec,
@@ -54,6 +54,12 @@ class ConditionalNormalParams(BaseModel):
         description="Floor of the standard deviation: sigma = min_scale + softplus(.), "
         "so sigma never falls below it.",
     )
+
+    def density_parameter_count(
+        self, context_features: int, event_shape: tuple[int, ...]
+    ) -> int:
+        """The parameters of :meth:`build_density`'s network."""
+        return self.net.parameter_count(context_features, 2 * numel(event_shape))
 
     def build_density(
         self, context_features: int, event_shape: tuple[int, ...]

@@ -189,26 +189,40 @@ class CouplingBase(NodeSpec):
         # The transformed features can be moved anywhere the transformer takes them.
         return (PortInfo(inputs[0].shape, self.parts()[0].output_support(inputs[0].support)),)
 
+    def _shapes(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]:
+        """The conditioner's input shape, the transformed part's shape and the context's
+        shape (for inputs checked by :meth:`partition_shapes`)."""
+        shape = inputs[0].shape
+        context_shape = context.shape if context is not None else None
+        if self.mask in ("checkerboard", "checkerboard_flipped"):
+            return shape, shape, context_shape
+        kept = sum(self.mask_vector(shape[0]))
+        return (kept, *shape[1:]), (shape[0] - kept, *shape[1:]), context_shape
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        transformer, conditioner = self.parts()
+        kept, changed, context_shape = self._shapes(inputs, context)
+        count = conditioner.coupling_parameter_count(
+            kept, changed, transformer.params_per_feature(), context_shape
+        )
+        return super().parameter_count(inputs, context) if count is None else count
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
         from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
         from flowspec.layers.coupling import CouplingLayer
 
         transformer, conditioner = self.parts()
+        kept, changed, context_shape = self._shapes(inputs, context)
+        net = conditioner.build_coupling(
+            kept, changed, transformer.params_per_feature(), context_shape
+        )
         shape = inputs[0].shape
         if self.mask in ("checkerboard", "checkerboard_flipped"):
             parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(
                 list(shape), self.mask == "checkerboard_flipped"
             )
-            kept, changed = shape, shape
         else:
-            mask = self.mask_vector(shape[0])
-            parts = MaskedSplit(mask)
-            kept = (sum(mask), *shape[1:])
-            changed = (len(mask) - sum(mask), *shape[1:])
-        net = conditioner.build_coupling(
-            kept,
-            changed,
-            transformer.params_per_feature(),
-            context.shape if context is not None else None,
-        )
+            parts = MaskedSplit(self.mask_vector(shape[0]))
         return CouplingLayer(parts, net, transformer.build())

@@ -55,6 +55,10 @@ class ActNormSpec(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         return learned_feature_map(inputs[0], self.kind, check)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A bias and a log-scale per feature."""
+        return 2 * inputs[0].shape[0]
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ActNorm:
         from flowspec.layers.actnorm import ActNorm
 

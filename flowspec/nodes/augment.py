@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes._conditional import ConditionalNormalParams
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class AugmentSpec(NodeSpec):
         (x,) = inputs
         if len(x.shape) != 1:
             check.error(
-                "E470",
+                "E401",
                 f"augment needs a flat input [D], got {x}",
                 "in",
                 hint="add {kind: flatten} before it",
@@ -63,16 +63,19 @@ class AugmentSpec(NodeSpec):
             return None
         if x.support.discrete:
             check.error(
-                "E471",
+                "E410",
                 f"augment needs real-valued inputs, got discrete values {x.support}: the "
                 "output would mix discrete and continuous features",
                 "in",
                 hint="add {kind: uniform_dequantization} before it",
             )
             return None
-        # The output holds x and real-valued noise: its support is the hull of both, the
-        # whole real line.
-        return (PortInfo((x.shape[0] + self.extra,), REAL),)
+        # The output holds x and real-valued noise: its hull is the whole real line, which
+        # bounded x does not fill.
+        return (PortInfo((x.shape[0] + self.extra,), Support(partial=not x.support.is_real_line)),)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return self.encoder.density_parameter_count(inputs[0].shape[0], (self.extra,))
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
         from flowspec.layers.augment import Augment

@@ -32,7 +32,7 @@ from pydantic import Field
 from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.nodes._checks import check_continuous
 from flowspec.transformers.affine import AffineSpec
@@ -103,6 +103,14 @@ class AutoregressiveSpec(NodeSpec):
         return self if conditioner is self.conditioner else self.model_copy(
             update={"conditioner": conditioner}
         )
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        count = self.conditioner.autoregressive_parameter_count(
+            inputs[0].shape,
+            self.transformer.params_per_feature(),
+            context.shape if context is not None else None,
+        )
+        return super().parameter_count(inputs, context) if count is None else count
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AutoregressiveLayer:
         from flowspec.layers.autoregressive import AutoregressiveLayer

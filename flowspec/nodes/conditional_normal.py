@@ -61,6 +61,10 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
         check_real_valued(inputs[0], check)
         return ()
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        assert context is not None
+        return self.density_parameter_count(context.numel, inputs[0].shape)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
         from flowspec.layers.conditional_normal import ConditionalNormal
 

@@ -72,6 +72,11 @@ class SliceSpec(NodeSpec):
         check_real_valued(x, check)
         return (x.with_shape((self.keep, *x.shape[1:])),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        shape = inputs[0].shape
+        kept, dropped = (self.keep, *shape[1:]), (shape[0] - self.keep, *shape[1:])
+        return self.decoder.density_parameter_count(numel(kept), dropped)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
         from flowspec.layers.slice import Slice
 

@@ -55,6 +55,7 @@ class UniformDequantizationSpec(NodeSpec):
     contribution = "-D log K"
     bijective = False
     stochastic_forward = True
+    has_parameters = False
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -63,7 +63,7 @@ class InputSpec(BaseModel):
     """A data input of the flow (or a conditioning input with ``context: true``)."""
 
     # No inf or NaN: an unbounded side is written by leaving its bound out.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     shape: list[Annotated[int, Field(gt=0, le=MAX_AXIS)]] = Field(
         min_length=1,
@@ -86,6 +86,11 @@ class InputSpec(BaseModel):
         default=None,
         description="Upper bound of the values, a finite number; leave it out when there "
         "is none (+inf).",
+    )
+    bounds: Literal["closed", "open"] = Field(
+        default="closed",
+        description="Whether the values may equal low and high ('closed', the default: "
+        "data in [0, 1] may hold an exact 0) or lie strictly between them ('open').",
     )
     context: bool = Field(
         default=False,
@@ -110,7 +115,7 @@ class NestedBlockUse(BaseModel):
     """A block used inside another block: its chain, repeated, in the outer chain. It
     takes its input from the element before it and the context of the outer use."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
     block: str = Field(description="Name of a block under 'blocks'.")
     repeat: PositiveInt = Field(default=1, description="How many times the chain is repeated.")
@@ -128,7 +133,7 @@ class BlockUse(NestedBlockUse):
 class Header(BaseModel):
     """The fields of a spec besides its graph."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
     flowspec: Literal["1"] = Field(description="Spec format version.")
     name: str = Field(min_length=1, description="Name of the model.")
@@ -138,7 +143,7 @@ class Header(BaseModel):
 class _Document(Header):
     """The header's fields, in a model that forbids unknown top-level keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def document_model() -> type[BaseModel]:

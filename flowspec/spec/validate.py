@@ -188,7 +188,9 @@ def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
     return True
 
 
-def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec | NestedBlockUse]:
+def _validate_block(
+    name: str, entries: Any, reporter: Reporter
+) -> list[NodeSpec | NestedBlockUse]:
     path: SpecPath = ("blocks", name)
     if not is_identifier(name):
         _check_name(name, path, reporter)
@@ -198,15 +200,6 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
     chain: list[NodeSpec | NestedBlockUse] = []
     complete = True
     for index, entry in enumerate(entries):
-        if isinstance(entry, dict) and "in" in entry:
-            reporter.error(
-                "E109",
-                "a node inside a block takes its input from the node before it",
-                path + (index, "in"),
-                node=name,
-                hint="remove 'in'; give the block's input where the block is used",
-            )
-            entry = {key: value for key, value in entry.items() if key != "in"}
         node = _validate_node(entry, path + (index,), reporter, in_block=True)
         if node is None:
             complete = False
@@ -214,6 +207,17 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
         if isinstance(node, NestedBlockUse):
             chain.append(node)
             continue
+        if node.in_ is not None:
+            _report_in_block_input(name, path + (index, "in"), reporter)
+        if node.context is not None:
+            reporter.error(
+                "E113",
+                "a node inside a block takes its context from the block use",
+                path + (index, "context"),
+                node=name,
+                hint=f"remove 'context' here and write it where the block is used: "
+                f"{{block: {name}, in: ..., context: {node.context}}}",
+            )
         if node.terminal or len(node.input_ports()) != 1 or len(node.output_ports()) != 1:
             reporter.error(
                 "E110",
@@ -229,7 +233,19 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
     return chain if complete else []
 
 
-def _check_block_uses(blocks: dict[str, list[NodeSpec | NestedBlockUse]], reporter: Reporter) -> None:
+def _report_in_block_input(block: str, path: SpecPath, reporter: Reporter) -> None:
+    reporter.error(
+        "E109",
+        "a node inside a block takes its input from the node before it",
+        path,
+        node=block,
+        hint="remove 'in'; give the block's input where the block is used",
+    )
+
+
+def _check_block_uses(
+    blocks: dict[str, list[NodeSpec | NestedBlockUse]], reporter: Reporter
+) -> None:
     """Blocks used inside blocks must exist (E111) and must not use themselves, directly
     or through others (E658, naming the cycle). The chains of such blocks are emptied."""
     uses = {
@@ -306,12 +322,25 @@ def _validate_node(
         )
         return None
     if "block" in entry and in_block:
+        if "in" in entry:
+            _report_in_block_input(name, path + ("in",), reporter)
+            entry = {key: value for key, value in entry.items() if key != "in"}
         return _validate_model(NestedBlockUse, entry, path, reporter, node=name)
     if "block" in entry:
         return _validate_model(BlockUse, entry, path, reporter, node=name)
     kind = entry.get("kind")
     kinds = node_kinds()
     if kind is None:
+        glued = next((key for key in entry if _glued(key)), None)
+        if glued is not None:
+            reporter.error(
+                "E105",
+                f"node has no 'kind': the key read is '{glued}', one word",
+                path + (glued,),
+                node=name,
+                hint=f"YAML needs a space after the colon: {_unglued(glued)}",
+            )
+            return None
         reporter.error(
             "E105",
             "node has no 'kind'" + ("" if in_block else " (nor 'block')"),
@@ -343,6 +372,17 @@ def _validate_node(
     return _validate_model(kinds[kind], entry, path, reporter, node=name)
 
 
+def _glued(key: object) -> bool:
+    """A key such as ``kind:reverse``: a field name and its value that YAML read as one
+    key, because no space follows the colon."""
+    return isinstance(key, str) and ":" in key and key.split(":", 1)[0].isidentifier()
+
+
+def _unglued(key: str) -> str:
+    name, value = key.split(":", 1)
+    return f"'{name}: {value}'"
+
+
 def _validate_model(
     model: type[BaseModel], data: Any, path: SpecPath, reporter: Reporter, node: str | None = None
 ) -> Any:
@@ -362,9 +402,7 @@ def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, lis
     for item in error.errors():
         where = _data_path(data, item["loc"])
         messages, _ = grouped.setdefault(where, ([], item["type"]))
-        text = item["msg"].replace("Input should be ", "expected ", 1)
-        if item["type"] in ("model_type", "model_attributes_type", "dict_type"):
-            text = "expected a mapping of fields"
+        text = _wording(item)
         if text not in messages:
             messages.append(text)
     return [
@@ -372,6 +410,49 @@ def _group_errors(error: ValidationError, data: Any) -> list[tuple[SpecPath, lis
         for where, (messages, kind) in grouped.items()
         if not any(len(other) > len(where) and other[: len(where)] == where for other in grouped)
     ]
+
+
+#: pydantic error types -> flowspec's wording (``{name}`` filled from the error's context).
+_WORDING: dict[str, str] = {
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected a string",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping of fields",
+    "too_short": "expected at least {min_length} item(s)",
+    "too_long": "expected at most {max_length} item(s)",
+    "string_too_short": "expected a non-empty string",
+    "greater_than": "expected a value above {gt}",
+    "greater_than_equal": "expected at least {ge}",
+    "less_than": "expected a value below {lt}",
+    "less_than_equal": "expected at most {le}",
+    "literal_error": "expected {expected}",
+    "enum": "expected {expected}",
+}
+
+
+def _wording(item: Any) -> str:
+    """One pydantic error in flowspec's words (never pydantic's own sentences, which
+    speak of 'Input' and 'after validation')."""
+    template = _WORDING.get(item["type"])
+    if template is not None:
+        try:
+            return template.format(**item.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(item["msg"])
+    if item["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    message = message.replace("Input should be ", "expected ", 1)
+    return message[:1].lower() + message[1:]
 
 
 def _data_path(data: Any, loc: tuple) -> SpecPath:
@@ -411,7 +492,10 @@ def _report_pydantic(
             f"unknown field '{field_name}'",
             full,
             node=node,
-            hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
+            hint=(f"YAML needs a space after the colon: {_unglued(field_name)}"
+                  if _glued(field_name) else None)
+            or did_you_mean(field_name, known)
+            or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
         described = _field_description(model, where, data)
