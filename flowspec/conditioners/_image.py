@@ -86,6 +86,24 @@ class ImageConditionerSpec(ConditionerSpec):
             return False
         return True
 
+    def body_parameter_count(self, in_channels: int, out_channels: int) -> int:
+        """How many learned parameters :meth:`body` creates (checking stays torch-free)."""
+        raise NotImplementedError
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int:
+        extra = context_shape[0] if context_shape else 0
+        return self.body_parameter_count(kept[0] + extra, changed[0] * params)
+
+    def conv_parameter_count(self, in_channels: int, out_channels: int, kernel: int) -> int:
+        """Weights and biases of one convolution."""
+        return in_channels * out_channels * kernel * kernel + out_channels
+
     def body(self, in_channels: int, out_channels: int) -> nn.Module:
         """The network ``(B, in_channels, H, W) -> (B, out_channels, H, W)``, its last
         convolution starting at zero."""

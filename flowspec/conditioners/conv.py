@@ -28,6 +28,14 @@ class ConvSpec(ImageConditionerSpec):
 
     kind: Literal["conv"] = "conv"
 
+    def body_parameter_count(self, in_channels: int, out_channels: int) -> int:
+        k, width = self.kernel, self.channels
+        return (
+            self.conv_parameter_count(in_channels, width, k)
+            + self.conv_parameter_count(width, width, 1)
+            + self.conv_parameter_count(width, out_channels, k)
+        )
+
     def body(self, in_channels: int, out_channels: int) -> ConvNet:
         from flowspec.layers.conditioners.conv import ConvNet
 

@@ -33,6 +33,14 @@ class ResNetSpec(ImageConditionerSpec):
     kind: Literal["resnet"] = "resnet"
     blocks: int = Field(default=2, ge=0, le=64, description="Residual blocks (0 .. 64).")
 
+    def body_parameter_count(self, in_channels: int, out_channels: int) -> int:
+        k, width = self.kernel, self.channels
+        return (
+            self.conv_parameter_count(in_channels, width, k)
+            + 2 * self.blocks * self.conv_parameter_count(width, width, k)
+            + self.conv_parameter_count(width, out_channels, k)
+        )
+
     def body(self, in_channels: int, out_channels: int) -> ResNet:
         from flowspec.layers.conditioners.resnet import ResNet
 
