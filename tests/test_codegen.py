@@ -18,6 +18,8 @@ ZERO_VOLUME_CASES = {
     "concat": ({"kind": "concat", "in": ["a", "b"]}, [(2,), (3,)]),
     "reshape": ({"kind": "reshape", "shape": [2, 3]}, [(6,)]),
     "flatten": ({"kind": "flatten"}, [(2, 3)]),
+    "squeeze": ({"kind": "squeeze"}, [(1, 4, 2)]),
+    "unsqueeze": ({"kind": "unsqueeze"}, [(8, 1, 2)]),
 }
 
 
