@@ -87,6 +87,15 @@ CODES: dict[str, str] = {
     "E602": "an explicit autoregressive order is not a permutation of the features",
     "E610": "the transformer does not accept values in the input's support",
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
+    "E650": "the kind or mask needs an image-shaped input [C, H, W]",
+    "E651": "squeeze needs H and W divisible by its factor",
+    "E652": "unsqueeze needs the channels divisible by the factor squared",
+    "E653": "a channel mask needs at least 2 channels",
+    "E654": "a checkerboard mask needs at least 2 pixels",
+    "E655": "a convolutional conditioner needs image-shaped parts (an image mask)",
+    "E656": "a convolutional conditioner's context must be flat or an image of the input's size",
+    "E657": "a convolution kernel must be odd",
+    "E658": "a block uses itself, directly or through other blocks",
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     "E750": "residual block with lipschitz >= 1: x + g(x) is then not guaranteed invertible",

@@ -574,6 +574,62 @@ EXPLANATIONS: dict[str, Explanation] = {
         "inputs:\n  x: {shape: [4]}\nnodes:\n  f: {kind: integer_discrete_flow, in: x}",
         "inputs:\n  x: {shape: [4], levels: 17}\nnodes:\n  f: {kind: integer_discrete_flow, in: x}",
     ),
+    "E650": Explanation(
+        "Squeeze, unsqueeze, invconv1x1 and the image masks of couplings (channel, "
+        "checkerboard) act on images [C, H, W]: channels at every pixel. A flat or other "
+        "input has no such axes; reshape it first.",
+        "  x: {shape: [64]}\n  coarse: {kind: squeeze, in: x}",
+        "  image: {kind: reshape, in: x, shape: [1, 8, 8]}\n  coarse: {kind: squeeze, in: image}",
+    ),
+    "E651": Explanation(
+        "Squeeze moves every f x f block of pixels into channels, so H and W must be "
+        "multiples of the factor f; otherwise pixels would be left over.",
+        "  x: {shape: [1, 7, 8]}\n  coarse: {kind: squeeze, in: x}",
+        "  x: {shape: [1, 8, 8]}\n  coarse: {kind: squeeze, in: x}",
+    ),
+    "E652": Explanation(
+        "Unsqueeze turns every f^2 channels into an f x f block of pixels, so the channels "
+        "must be a multiple of f^2.",
+        "  x: {shape: [2, 4, 4]}\n  fine: {kind: unsqueeze, in: x}",
+        "  x: {shape: [4, 4, 4]}\n  fine: {kind: unsqueeze, in: x}",
+    ),
+    "E653": Explanation(
+        "A channel mask keeps half the channels and transforms the rest; a single channel "
+        "cannot be split. Squeeze first (4 channels) or use a checkerboard mask.",
+        "  x: {shape: [1, 8, 8]}\n  flow: {kind: coupling, in: x, mask: channel}",
+        "  coarse: {kind: squeeze, in: x}\n  flow: {kind: coupling, in: coarse, mask: channel}",
+    ),
+    "E654": Explanation(
+        "A checkerboard mask keeps every other pixel; an image of one pixel has nothing "
+        "left to transform.",
+        "  x: {shape: [4, 1, 1]}\n  flow: {kind: coupling, in: x, mask: checkerboard}",
+        "  x: {shape: [4, 1, 1]}\n  flow: {kind: coupling, in: x, mask: channel}",
+    ),
+    "E655": Explanation(
+        "Convolutional conditioners (resnet, conv) map kept channels to parameters at the "
+        "same pixels: they need an image input split by an image mask, not a flat one.",
+        "  flow: {kind: coupling, in: flat, conditioner: {kind: resnet}}",
+        "  flow: {kind: coupling, in: image, mask: channel, conditioner: {kind: resnet}}",
+    ),
+    "E656": Explanation(
+        "A convolutional conditioner stacks its context as extra channels: a flat context "
+        "[K] is broadcast to every pixel, an image context must have the input's H and W.",
+        "  c: {shape: [2, 3, 3], context: true}    # the input is [4, 8, 8]",
+        "  c: {shape: [2, 8, 8], context: true}    # or a flat [K]",
+    ),
+    "E657": Explanation(
+        "Convolutions keep H and W with 'same' padding of kernel // 2 on each side, which "
+        "is only exact for odd kernels.",
+        "  conditioner: {kind: resnet, kernel: 4}",
+        "  conditioner: {kind: resnet, kernel: 3}",
+    ),
+    "E658": Explanation(
+        "A block may use other blocks (a scale of Glow is a squeeze and a block of steps), "
+        "but a block that uses itself, directly or through others, would expand forever. "
+        "The message names the cycle; repeat a block with 'repeat'.",
+        "blocks:\n  step:\n    - {kind: actnorm}\n    - {block: step}",
+        "blocks:\n  step:\n    - {kind: actnorm}\nnodes:\n  body: {block: step, repeat: 4, in: x}",
+    ),
 }
 
 

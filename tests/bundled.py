@@ -23,4 +23,5 @@ DATA = {
     "iaf_moons": "moons",
     "resflow_moons": "moons",
     "ffjord_moons": "moons",
+    "glow_digits": "digits_image",
 }

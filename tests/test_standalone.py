@@ -28,6 +28,18 @@ nodes:
   prior: {kind: standard_normal, in: e}
 """
 
+# The image parts glow_digits leaves out: unsqueeze, checkerboard masks, the conv conditioner.
+IMAGE_PARTS = """
+flowspec: "1"
+name: image parts
+inputs:
+  x: {shape: [4, 2, 2]}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, conditioner: {kind: conv, channels: 4}}
+  prior: {kind: standard_normal, in: board}
+"""
+
 RUNNER = """
 import sys
 
@@ -59,6 +71,7 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
+CASES.append(pytest.param(IMAGE_PARTS, None, id="image_parts"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)
@@ -66,7 +79,8 @@ def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
     torch.manual_seed(0)
     checked = flowspec.check(source)
     model = checked.build_model()
-    x = load_dataset(data, n_train=64, n_test=64).test if data else torch.randn(64, 3)
+    shape = checked.graph.nodes["x"].output_info[0].shape
+    x = load_dataset(data, n_train=64, n_test=64).test if data else torch.randn(64, *shape)
     model.log_prob(x)  # data-dependent initialisation
     randomize_(model, scale=0.05)
     model.eval()

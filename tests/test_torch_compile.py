@@ -26,6 +26,20 @@ BATCH = 16
 #: fixed scale_shift, actnorm and lu_linear on a multi-axis event, and conditioning
 #: through a context input (couplings and a conditional base).
 INLINE = {
+    "image_parts": """
+flowspec: "1"
+name: image-parts
+inputs:
+  x: {shape: [4, 2, 2]}
+  c: {shape: [2], context: true}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, context: c, conditioner: {kind: conv, channels: 4}}
+  back: {kind: squeeze, in: board}
+  chan: {kind: coupling, mask: channel_flipped, in: back, conditioner: {kind: resnet, channels: 4, blocks: 1}}
+  mix: {kind: invconv1x1, in: chan}
+  prior: {kind: standard_normal, in: mix}
+""",
     "elementwise_and_grid": """
 flowspec: "1"
 name: elementwise-and-grid

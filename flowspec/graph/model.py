@@ -38,9 +38,12 @@ class GraphNode:
     input_spec: InputSpec | None = None
     inputs: list[PortRef | None] = field(default_factory=list)
     context: PortRef | None = None
-    #: The block use this node was expanded from, and which repetition.
+    #: The block use this node was expanded from (the innermost one, for a block used
+    #: inside a block), and which repetition of it.
     group: str | None = None
     repetition: int | None = None
+    #: The block use under 'nodes' this node was expanded from (its group, unless nested).
+    use: str | None = None
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None

@@ -66,7 +66,7 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
                 )
     unreported = graph.broken | graph.loose | conditioning
     for node in graph.nodes.values():
-        if node.id in unreported or node.group in unreported:
+        if node.id in unreported or node.use in unreported:
             continue
         if node.spec is not None and node.spec.terminal:
             continue
