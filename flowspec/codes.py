@@ -21,6 +21,8 @@ CODES: dict[str, str] = {
     # --- couplings and autoregressive layers (E600-E649) ---------------------------------
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
+    "E700": "rq_spline: bins * min_bin_width must be below 1 (the bins do not fit in [-B, B])",
+    "E701": "rq_spline: bins * min_bin_height must be below 1 (the bins do not fit in [-B, B])",
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     # --- training settings (E900-E949) ---------------------------------------------------

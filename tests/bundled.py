@@ -12,4 +12,5 @@ DATA = {
     "ports_checkerboard": "checkerboard",
     "maf_moons": "moons",
     "iaf_moons": "moons",
+    "nsf_moons": "moons",
 }

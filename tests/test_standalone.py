@@ -59,6 +59,18 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
+# The transformers inverted by bisection (the error buffer and the warning come along).
+BISECTION = """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8]}, in: x}
+  naf: {kind: autoregressive, transformer: {kind: naf, layers: 2}, conditioner: {hidden: [8]}, in: mixture}
+  prior: {kind: standard_normal, in: naf}
+"""
+CASES.append(pytest.param(BISECTION, None, id="bisection"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)

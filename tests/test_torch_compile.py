@@ -56,6 +56,26 @@ nodes:
   iaf: {kind: autoregressive, direction: iaf, in: generic, context: c, conditioner: {hidden: [8]}}
   prior: {kind: conditional_normal, in: iaf, context: c}
 """,
+    # Transformers inverted by bisection: a fixed number of halvings, unrolled in one graph.
+    "bisection": """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture:
+    kind: coupling
+    transformer: {kind: logistic_mixture, components: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: x
+  naf:
+    kind: coupling
+    mask: alternate
+    transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: mixture
+  prior: {kind: standard_normal, in: naf}
+""",
 }
 
 CASES = sorted(DATA) + sorted(INLINE)

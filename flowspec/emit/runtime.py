@@ -3,12 +3,15 @@
 Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
 latents, the running total only, or with every node's contribution; both are written
 from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
+into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``. ``sample`` warns,
+naming the node, when an inverse computed by iteration missed its tolerance (layers that
+iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -70,7 +73,25 @@ class FlowModel(nn.Module):
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"n ({n}) must equal the number of context rows ({batch})")
-        return self._generate(n, **context)
+        samples = self._generate(n, **context)
+        if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
+            self._warn_inexact_inverses()
+        return samples
+
+    def _warn_inexact_inverses(self) -> None:
+        """Warn, naming the node, for every iterative inverse whose last error (the largest
+        ``|f(x) - z|`` it reached) exceeds its tolerance."""
+        for name, node in self.nodes.items():
+            for module in node.modules():
+                error = getattr(module, "last_inverse_error", None)
+                if isinstance(error, torch.Tensor) and not error <= module.inverse_tolerance:
+                    warnings.warn(
+                        f"node '{name}': the inverse by iteration reached an error of "
+                        f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
+                        "these samples are inexact (raise inverse.max_iter or inverse.tol)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
 
     def _check_inputs(
         self,
