@@ -13,8 +13,8 @@ def _playing(role: str) -> dict:
 
 
 #: A flat network ``in_features -> out_features`` (decoders, encoders, conditional bases).
-NetChoice = kind_union(_playing("plain"))
+NetChoice = kind_union(_playing("plain"), default="mlp")
 #: The conditioner of a coupling layer: kept part -> the changed part's parameters.
-CouplingConditionerChoice = kind_union(_playing("coupling"))
+CouplingConditionerChoice = kind_union(_playing("coupling"), default="mlp")
 #: The conditioner of an autoregressive layer: x -> every feature's parameters, in order.
-AutoregressiveConditionerChoice = kind_union(_playing("autoregressive"))
+AutoregressiveConditionerChoice = kind_union(_playing("autoregressive"), default="made")

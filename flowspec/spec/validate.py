@@ -8,7 +8,7 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -346,7 +346,7 @@ def _report_pydantic(
             hint=did_you_mean(field_name, known) or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
-        described = _field_description(model, where)
+        described = _field_description(model, where, data)
         reporter.error(
             "E103",
             f"missing required field '{field_name}'",
@@ -369,9 +369,9 @@ def _report_pydantic(
         )
 
 
-def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
+def _field_description(model: type[BaseModel], where: SpecPath, data: Any) -> str | None:
     """The description of the field ``where`` leads to, if it is a described model field."""
-    owner = _submodel(model, where[:-1]) if where else None
+    owner = _submodel(model, where[:-1], data) if where else None
     if owner is None:
         return None
     info = owner.model_fields.get(str(where[-1]))
@@ -380,26 +380,46 @@ def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
 
 def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
     """Field names (by alias) of the (sub)model an unknown key was found in."""
-    current = _submodel(model, sub_path)
+    current = _submodel(model, sub_path, data)
     if current is None:
         return []
     return [f.alias or name for name, f in current.model_fields.items()]
 
 
-def _submodel(model: type[BaseModel], sub_path: SpecPath) -> type[BaseModel] | None:
-    """The pydantic model of the mapping at ``sub_path`` inside ``model``, if known."""
+def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[BaseModel] | None:
+    """The pydantic model of the mapping at ``sub_path`` inside ``model`` (holding ``data``),
+    if known; a union of kinds resolves to the member named by the mapping's ``kind`` (or
+    the field's default kind)."""
     current: Any = model
-    for part in sub_path:
+    for index, part in enumerate(sub_path):
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
         info = current.model_fields.get(part) or next(
             (f for f in current.model_fields.values() if f.alias == part), None
         )
         annotation = getattr(info, "annotation", None)
-        current = annotation if isinstance(annotation, type) else None
+        if isinstance(annotation, type):
+            current = annotation
+        else:
+            value = _value_at(data, sub_path[: index + 1])
+            default = getattr(info.get_default(call_default_factory=True), "kind", None) if info else None
+            kind = value.get("kind", default) if isinstance(value, dict) else None
+            current = next((m for m in _members(annotation) if _default_kind(m) == kind), None)
     if not (isinstance(current, type) and issubclass(current, BaseModel)):
         return None
     return current
+
+
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside a (possibly annotated) union type."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _members(arg)]
+
+
+def _default_kind(model: type[BaseModel]) -> Any:
+    field_info = model.model_fields.get("kind")
+    return field_info.default if field_info is not None else None
 
 
 def _value_at(data: Any, where: SpecPath) -> Any:
