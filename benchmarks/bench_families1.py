@@ -49,7 +49,7 @@ def _table(work: Workload, outcomes: dict[str, Outcome]) -> str:
             f"{o.training.scores[-1][1]:.3f}", f"{best:.3f} ({step})",
         ])
     notes = "\n".join(f"- **{name}**: {o.contender.note}" for name, o in outcomes.items())
-    return f"### {work.title}\n\n{markdown_table(header, rows)}\n\n{notes}"
+    return f"## {work.title}\n\n{markdown_table(header, rows)}\n\n{notes}"
 
 
 def main() -> None:
