@@ -97,6 +97,12 @@ CODES: dict[str, str] = {
     "E657": "a convolution kernel must be odd",
     "E658": "a block uses itself, directly or through other blocks",
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
+    "E700": "rq_spline: bins * min_bin_width must be below 1 (the bins do not fit in [-B, B])",
+    "E701": "rq_spline: bins * min_bin_height must be below 1 (the bins do not fit in [-B, B])",
+    "E710": "masked_conv: the kernel size must be odd (the centre tap is what the masks split)",
+    "E711": "masked_conv: the input must be an image [C, H, W]",
+    "E712": "causal_transformer: dim must be a multiple of heads",
+    "E713": "wavenet: the input must be a sequence [C, L] or [L]",
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     "E750": "residual block with lipschitz >= 1: x + g(x) is then not guaranteed invertible",
     "E751": "planar, radial, Sylvester, residual or CNF node fed an input that is not a flat vector [D]",

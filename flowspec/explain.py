@@ -630,6 +630,97 @@ EXPLANATIONS: dict[str, Explanation] = {
         "blocks:\n  step:\n    - {kind: actnorm}\n    - {block: step}",
         "blocks:\n  step:\n    - {kind: actnorm}\nnodes:\n  body: {block: step, repeat: 4, in: x}",
     ),
+    "E700": Explanation(
+        "A rational-quadratic spline divides [-B, B] into `bins` bins, each at least "
+        "`min_bin_width` of it wide; if bins * min_bin_width reaches 1 the bins cannot fit.",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_width: 0.05}",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_width: 0.001}",
+    ),
+    "E701": Explanation(
+        "As E700 for the heights: each bin rises by at least `min_bin_height` of the range, "
+        "so bins * min_bin_height must stay below 1.",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.05}",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.001}",
+    ),
+    "E710": Explanation(
+        "PixelCNN's masks cut each kernel at its centre tap; an even kernel has no centre, so "
+        "the autoregressive order could not be kept.",
+        "  conditioner: {kind: masked_conv, kernel: 4}",
+        "  conditioner: {kind: masked_conv, kernel: 5}",
+    ),
+    "E711": Explanation(
+        "Masked convolutions order the pixels of an image [C, H, W] in raster order; flat "
+        "inputs want a made conditioner, sequences a wavenet.",
+        "inputs:\n  x: {shape: [64]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: masked_conv}}",
+        "inputs:\n  x: {shape: [1, 8, 8]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: masked_conv}}",
+    ),
+    "E712": Explanation(
+        "Multi-head attention splits the model width `dim` evenly over the heads.",
+        "  conditioner: {kind: causal_transformer, dim: 30, heads: 4}",
+        "  conditioner: {kind: causal_transformer, dim: 32, heads: 4}",
+    ),
+    "E713": Explanation(
+        "WaveNet's dilated causal convolutions run along a sequence: [L] or [C, L].",
+        "inputs:\n  x: {shape: [1, 8, 8]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: wavenet}}",
+        "inputs:\n  x: {shape: [2, 16]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: wavenet}}",
+    ),
+    "E750": Explanation(
+        "A residual block x + g(x) is invertible (and its log-det series converges) only "
+        "when g is a contraction: its Lipschitz constant must be below 1 (Behrmann et al. "
+        "2019). Spectral normalisation enforces the coefficient you give.",
+        "  block: {kind: residual, in: x, lipschitz: 1.0}",
+        "  block: {kind: residual, in: x, lipschitz: 0.9}",
+    ),
+    "E751": Explanation(
+        "Planar, radial, Sylvester, residual and CNF layers act on flat vectors [D]; "
+        "flatten images first.",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flow: {kind: planar, in: x}",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flat: {kind: flatten, in: x}\n"
+        "  flow: {kind: planar, in: flat}",
+    ),
+    "E753": Explanation(
+        "Spectral normalisation bounds the Lipschitz constant of each linear map; the "
+        "activations between them must be 1-Lipschitz too (elu, tanh, leaky_relu), or the "
+        "block's bound does not hold.",
+        "  block: {kind: residual, in: x, net: {kind: mlp, activation: gelu}}",
+        "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu}}",
+    ),
+    "E754": Explanation(
+        "A fixed-step ODE method (euler, midpoint, rk4) needs the step size; adaptive "
+        "methods (dopri5) take tolerances instead.",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4}}",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
+    ),
+    "E756": Explanation(
+        "An orthogonal Sylvester flow uses M orthonormal columns in D dimensions, so M "
+        "cannot exceed D.",
+        "inputs:\n  x: {shape: [2]}\nnodes:\n  flow: {kind: sylvester, in: x, columns: 4}",
+        "inputs:\n  x: {shape: [2]}\nnodes:\n  flow: {kind: sylvester, in: x, columns: 2}",
+    ),
+    "W752": Explanation(
+        "Planar and Sylvester flows are closed-form from latent to data only (as VAE "
+        "posteriors use them). The model samples, and scores its own samples, but the "
+        "log_prob of given data needs the inverse by root finding, which a planar node "
+        "takes on request; without it log_prob raises UnavailableError.",
+        "  flow: {kind: planar, in: x}",
+        "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}",
+    ),
+    "W755": Explanation(
+        "An exact log-determinant or trace takes one backward pass per feature: right for "
+        "small D (evaluation, tests), slow for large D, where an estimator is cheaper.",
+        "  block: {kind: residual, in: x, logdet: exact}      # x has 784 features",
+        "  block: {kind: residual, in: x, logdet: roulette}",
+    ),
+    "W757": Explanation(
+        "Adaptive ODE solvers take many small steps where the dynamics are not smooth; "
+        "FFJORD uses smooth activations (tanh, softplus, elu).",
+        "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: relu}}",
+        "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: tanh}}",
+    ),
 }
 
 

@@ -24,4 +24,5 @@ DATA = {
     "resflow_moons": "moons",
     "ffjord_moons": "moons",
     "glow_digits": "digits_image",
+    "nsf_moons": "moons",
 }

@@ -16,7 +16,7 @@ from flowspec.train.loop import evaluate_nll, fit
 from bundled import DATA, SPECS
 from oracles import randomize_
 
-EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard"]
+EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard", "nsf_moons"]
 
 
 def spec_path(name: str) -> Path:

@@ -72,6 +72,35 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
 CASES.append(pytest.param(IMAGE_PARTS, None, id="image_parts"))
+# The transformers inverted by bisection (the error buffer and the warning come along).
+BISECTION = """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8]}, in: x}
+  naf: {kind: autoregressive, transformer: {kind: naf, layers: 2}, conditioner: {hidden: [8]}, in: mixture}
+  prior: {kind: standard_normal, in: naf}
+"""
+CASES.append(pytest.param(BISECTION, None, id="bisection"))
+AR_CONDITIONERS = """
+flowspec: "1"
+name: ar-conditioners
+inputs:
+  x: {shape: [3]}
+nodes:
+  pixel: {kind: reshape, shape: [3, 1, 1], in: x}
+  conv: {kind: autoregressive, conditioner: {kind: masked_conv, hidden: 6, layers: 2}, in: pixel}
+  flat: {kind: flatten, in: conv}
+  gru: {kind: autoregressive, direction: iaf, conditioner: {kind: rnn, hidden: 4}, in: flat}
+  attend: {kind: autoregressive, conditioner: {kind: causal_transformer, dim: 4, heads: 2, layers: 1}, in: gru}
+  sequence: {kind: reshape, shape: [1, 3], in: attend}
+  dilated: {kind: autoregressive, conditioner: {kind: wavenet, hidden: 4, layers: 2}, in: sequence}
+  out: {kind: flatten, in: dilated}
+  prior: {kind: standard_normal, in: out}
+"""
+CASES.append(pytest.param(AR_CONDITIONERS, None, id="ar_conditioners"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)

@@ -71,6 +71,42 @@ nodes:
   iaf: {kind: autoregressive, direction: iaf, in: generic, context: c, conditioner: {hidden: [8]}}
   prior: {kind: conditional_normal, in: iaf, context: c}
 """,
+    # The autoregressive conditioners beyond MADE.
+    "ar_conditioners": """
+flowspec: "1"
+name: ar-conditioners
+inputs:
+  x: {shape: [1, 1, 2]}
+nodes:
+  pixel: {kind: autoregressive, conditioner: {kind: masked_conv, hidden: 4, layers: 2}, in: x}
+  flat: {kind: flatten, in: pixel}
+  gru: {kind: autoregressive, direction: iaf, conditioner: {kind: rnn, hidden: 4}, in: flat}
+  attend: {kind: autoregressive, conditioner: {kind: causal_transformer, dim: 4, heads: 2, layers: 1}, in: gru}
+  sequence: {kind: reshape, shape: [1, 2], in: attend}
+  dilated: {kind: autoregressive, conditioner: {kind: wavenet, hidden: 4, layers: 2}, in: sequence}
+  out: {kind: flatten, in: dilated}
+  prior: {kind: standard_normal, in: out}
+""",
+    # Transformers inverted by bisection: a fixed number of halvings, unrolled in one graph.
+    "bisection": """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture:
+    kind: coupling
+    transformer: {kind: logistic_mixture, components: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: x
+  naf:
+    kind: coupling
+    mask: alternate
+    transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: mixture
+  prior: {kind: standard_normal, in: naf}
+""",
 }
 
 INLINE["radial"] = """

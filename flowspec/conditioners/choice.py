@@ -18,4 +18,4 @@ NetChoice = kind_union(_playing("plain"), default="mlp")
 #: The conditioner of a coupling layer: kept part -> the changed part's parameters.
 CouplingConditionerChoice = kind_union(_playing("coupling"), default="mlp")
 #: The conditioner of an autoregressive layer: x -> every feature's parameters, in order.
-AutoregressiveConditionerChoice = kind_union(_playing("autoregressive"))
+AutoregressiveConditionerChoice = kind_union(_playing("autoregressive"), default="made")

@@ -64,7 +64,7 @@ def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) ->
     members = tuple(kinds.values())
     if len(members) == 1:
         return members[0]
-    if default is None:
+    if default is None or default not in kinds:
         return Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
 
     def tag(value: Any) -> str:
