@@ -387,3 +387,14 @@ def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons,
         app, ["compile", str(moons), "--format", "export", "--standalone", "-o", str(output)]
     )
     assert result.exit_code == 2
+
+
+def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
+    result = runner.invoke(app, ["nodes", "autoregressive"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = {line.split("  ")[0].strip(): line for line in result.stdout.splitlines()}
+    assert "one pass; D passes with direction iaf" in lines["log_prob cost"]
+    sample = lines["sample cost"]
+    assert "D passes" in sample and "iterative with transformer logistic_mixture, naf" in sample
+    slice_text = runner.invoke(app, ["nodes", "slice"], env={"COLUMNS": "200"}).stdout
+    assert re.search(r"sample cost\s+one pass\s*$", slice_text, re.MULTILINE)

@@ -11,7 +11,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from flowspec.cli._fields import field_rows
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.core.node import Category, NodeSpec
@@ -37,7 +36,9 @@ def nodes(
 
     Without KIND: every kind by category with its term of log p(x) and a one-line
     summary. With KIND: what it does, its paper, category and flags, its term of
-    log p(x), its ports and every setting with type, default and description.
+    log p(x), what log_prob is with its default settings (exact, to a tolerance, an
+    estimate, a bound), what log_prob and sample cost, its ports and every setting with
+    type, default and description.
     """
     kinds = node_kinds()
     if kind is None:
@@ -100,11 +101,18 @@ def _describe(cls: type[NodeSpec]) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    exact = "exact" if cls.exact() else "a one-sample bound term (log_prob becomes an ELBO)"
+    defaults = cls.model_construct()  # likelihood class and costs may depend on settings
+    costs = defaults.costs()
+    exact = defaults.likelihood().label
+    if not cls.exact():
+        exact = "a one-sample bound term (log_prob becomes an ELBO)"
     for label, value in (
         ("reference", cls.reference or "-"),
         ("category", cls.category().value),
         ("log p(x) term", f"{cls.contribution}  ({exact})"),
+        ("log_prob is", f"{defaults.likelihood().label} (default settings)"),
+        ("log_prob cost", f"{costs.inference.label} (inference, data -> latent)"),
+        ("sample cost", f"{costs.generation.label} (generation, latent -> data)"),
         ("bijective", _map_flag(cls, cls.bijective)),
         ("random in inference", _map_flag(cls, cls.stochastic_forward)),
         ("random in generation", _map_flag(cls, cls.stochastic_inverse)),
@@ -122,6 +130,8 @@ def _describe(cls: type[NodeSpec]) -> None:
     settings.add_column("type")
     settings.add_column("default")
     settings.add_column("description")
+    from flowspec.cli._fields import field_rows
+
     for row in field_rows(cls, skip=skip):
         settings.add_row(Text(row.name), Text(row.type), Text(row.default), Text(row.description))
     console.print(settings)

@@ -256,12 +256,13 @@ def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: Ru
     console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)
-    from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+    from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
 
     bound = bound_nodes(checked.graph)
-    sentence = exactness_sentence(bound)
+    sentence = graph_likelihood_sentence(checked.graph)
     if bound:
         sentence += "; the NLLs above are upper bounds"
-    console.print(Text(sentence, style="yellow" if bound else "green"), soft_wrap=True)
+    style = "green" if checked.graph.exact else "yellow"
+    console.print(Text(sentence, style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

@@ -21,6 +21,7 @@ from flowspec.spec.training import TrainSettings
 __all__ = [
     "InputSpec",
     "BlockUse",
+    "NestedBlockUse",
     "Header",
     "IDENTIFIER",
     "is_identifier",
@@ -111,13 +112,19 @@ class InputSpec(BaseModel):
         return shape
 
 
-class BlockUse(BaseModel):
-    """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
+class NestedBlockUse(BaseModel):
+    """A block used inside another block: its chain, repeated, in the outer chain. It
+    takes its input from the element before it and the context of the outer use."""
 
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
     block: str = Field(description="Name of a block under 'blocks'.")
     repeat: PositiveInt = Field(default=1, description="How many times the chain is repeated.")
+
+
+class BlockUse(NestedBlockUse):
+    """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
+
     in_: PortRefs = Field(alias="in", description="Where the first node's input comes from.")
     context: str | None = Field(
         default=None, description="Context passed to every node of the block that accepts one."
@@ -156,8 +163,11 @@ def document_model() -> type[BaseModel]:
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
         inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
         blocks=(
-            dict[str, list[node]],
-            Field(default_factory=dict, description="Reusable chains of nodes, by name."),
+            dict[str, list[Union[node, NestedBlockUse]]],  # noqa: UP007
+            Field(
+                default_factory=dict,
+                description="Reusable chains of nodes (and uses of other blocks), by name.",
+            ),
         ),
         nodes=(dict[str, entry], Field(description="The graph: node id -> node or block use.")),
     )

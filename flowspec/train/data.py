@@ -222,6 +222,40 @@ def _digits(transform: Callable[[np.ndarray], np.ndarray]) -> Maker:
 
 
 _DIGITS = "sklearn's 8x8 handwritten digits (1797 images)"
+
+
+#: Points per set of ``point_sets``.
+POINTS = 6
+
+
+def _point_sets(n: int, rng: np.random.Generator) -> tuple[np.ndarray, None]:
+    """Exchangeable sets: POINTS points on a noisy circle of random radius, in random order."""
+    radius = rng.uniform(0.5, 1.5, size=(n, 1))
+    angle = rng.uniform(0.0, 2.0 * math.pi, size=(n, POINTS))
+    points = radius[..., None] * np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+    return (points + 0.05 * rng.standard_normal(points.shape)).reshape(n, 2 * POINTS), None
+
+
+#: Length and categories of ``categorical_sequences``.
+SEQUENCE, CATEGORIES = 8, 4
+
+
+def _categorical_sequences(
+    n_train: int, n_val: int, n_test: int, seed: int
+) -> tuple[Arrays, Arrays, Arrays]:
+    """A sticky Markov chain: stay with probability 0.7, else move one category up."""
+
+    def draw(n: int, rng: np.random.Generator) -> Arrays:
+        states = np.empty((n, SEQUENCE), dtype=np.int64)
+        states[:, 0] = rng.choice(CATEGORIES, size=n, p=[0.4, 0.3, 0.2, 0.1])
+        for t in range(1, SEQUENCE):
+            move = rng.uniform(size=n) > 0.7
+            states[:, t] = (states[:, t - 1] + move) % CATEGORIES
+        return states.astype(np.float64), None
+
+    sizes = (n_train, n_val, n_test)
+    splits = [draw(n, np.random.default_rng([seed, index])) for index, n in enumerate(sizes)]
+    return splits[0], splits[1], splits[2]
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
@@ -243,6 +277,10 @@ DATASETS: dict[str, DatasetInfo] = {
                     (1, 8, 8), 17, _digits(lambda a: a)),
         DatasetInfo("digits_binary", f"{_DIGITS}, 64 pixels binarised (value >= 8 is 1)",
                     (64,), 2, _digits(lambda a: (a >= 8).astype(a.dtype))),
+        DatasetInfo("point_sets", f"sets of {POINTS} 2-D points on noisy circles (exchangeable)",
+                    (POINTS, 2), None, _toy(_point_sets)),
+        DatasetInfo("categorical_sequences", f"sticky Markov chains of {SEQUENCE} values in "
+                    f"0..{CATEGORIES - 1}", (SEQUENCE,), CATEGORIES, _categorical_sequences),
     )
 }
 
