@@ -26,3 +26,7 @@ DATA = {
     "glow_digits": "digits_image",
     "nsf_moons": "moons",
 }
+
+#: Conditional specs (context inputs), with the data set that provides their context; the
+#: tests that feed DATA's specs data alone leave them out (tests/test_conditional_flows.py).
+CONDITIONAL = {"conditional_moons": "moons"}

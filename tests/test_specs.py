@@ -13,7 +13,7 @@ import flowspec
 from flowspec.render.graphviz import render
 from flowspec.train.data import load_dataset
 from flowspec.train.loop import evaluate_nll, fit
-from bundled import DATA, SPECS
+from bundled import CONDITIONAL, DATA, SPECS
 from oracles import randomize_
 
 EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard", "nsf_moons"]
@@ -24,7 +24,7 @@ def spec_path(name: str) -> Path:
 
 
 def test_every_bundled_spec_has_a_data_set():
-    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(DATA)
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted({**DATA, **CONDITIONAL})
 
 
 #: Warnings a bundled spec gives on purpose. digits_dequant uses RealNVP's logit with
