@@ -262,5 +262,10 @@ def test_sample_conditional_per_context_value(runner, tmp_path):
     assert np.load(tmp_path / "s.npy").shape == (40, 2)  # labels 0 and 1, 20 each
     result = runner.invoke(app, ["sample", str(out), "-n", "20", "-c", "1", "-o", str(tmp_path / "one.png")])
     assert result.exit_code == 0, result.output
+    named = runner.invoke(app, ["sample", str(out), "-n", "20", "-c", "label=1", "-o", str(tmp_path / "one.npy")])
+    assert named.exit_code == 0, named.output
+    assert np.load(tmp_path / "one.npy").shape == (20, 2)
     bad = runner.invoke(app, ["sample", str(out), "-c", "1,2", "-o", str(tmp_path / "x.png")])
     assert bad.exit_code == 1 and "give 1" in bad.stderr
+    wrong = runner.invoke(app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")])
+    assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr

@@ -101,9 +101,10 @@ def sample(
     ] = 1.0,
     context: Annotated[
         Optional[list[str]],  # noqa: UP007
-        typer.Option("--context", "-c", metavar="VALUES",
+        typer.Option("--context", "-c", metavar="[NAME=]VALUES",
                      help="Context of a conditional model, comma-separated numbers (the context "
-                     "input flattened); repeat for several groups. Default: each distinct "
+                     "input flattened), optionally named (label=1); repeat for several groups. "
+                     "Default: each distinct "
                      "context value of the training data, when there are at most 6.",
                      show_default=False),
     ] = None,
@@ -189,8 +190,12 @@ def _contexts(model, given: list[str] | None, dataset) -> dict:
         given = [",".join(f"{float(v):g}" for v in row) for row in values]
     groups = {}
     for text in given:
+        named, equals, values = text.partition("=")
+        if equals and named.strip() != name:
+            fail(f"--context {text}: the model's context input is '{name}', not '{named.strip()}'")
+        values = values if equals else text
         try:
-            groups[f"samples | {name}={text}"] = parse_context(text, shape)
+            groups[f"samples | {name}={values}"] = parse_context(values, shape)
         except ValueError as error:
             fail(str(error))
     return groups
