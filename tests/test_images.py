@@ -66,6 +66,7 @@ def test_unsqueeze_after_squeeze_is_the_identity():
     assert torch.equal(unsqueeze(squeeze(x)[0])[0], x)
     assert torch.equal(squeeze.inverse(unsqueeze.inverse(x)), x)
     round_trip(unsqueeze, squeeze(x)[0])
+    assert_logdet_matches(unsqueeze, squeeze(x)[0][:1])
 
 
 def test_squeeze_of_odd_sizes_is_a_located_error():
