@@ -10,7 +10,8 @@ a decoder density over ``v = log d`` given the pooled image, so
 
     log p(x | z) = -numel(z) log(size^2) + log p(v | z) - sum(v)
 
-(``-sum(v)`` is ``log |dv/dd|``) is exact when the decoder is. Generation draws the
+(``-sum(v)`` is ``log |dv/dd|``) is exact when the decoder is. (Ties have probability zero
+but occur in floating point; gaps are floored at the dtype's eps so they stay finite.) Generation draws the
 positions and gaps and places ``z`` and ``z - exp(v)`` in each window.
 
 Example::
