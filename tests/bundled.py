@@ -9,6 +9,7 @@ DATA = {
     "vflow_moons": "moons",
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
+    "digits_maf": "digits",
     "ports_checkerboard": "checkerboard",
     "vardeq_digits": "digits",
     "maxpool_digits": "digits",
@@ -20,4 +21,12 @@ DATA = {
     "discrete_flow_toy": "categorical_sequences",
     "maf_moons": "moons",
     "iaf_moons": "moons",
+    "resflow_moons": "moons",
+    "ffjord_moons": "moons",
+    "glow_digits": "digits_image",
+    "nsf_moons": "moons",
 }
+
+#: Conditional specs (context inputs), with the data set that provides their context; the
+#: tests that feed DATA's specs data alone leave them out (tests/test_conditional_flows.py).
+CONDITIONAL = {"conditional_moons": "moons"}

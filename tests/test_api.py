@@ -143,3 +143,17 @@ def test_flowspec_emit_is_the_package_and_source_the_function() -> None:
     assert not callable(flowspec.emit)
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         flowspec.nonexistent  # noqa: B018
+
+
+def test_the_checked_graph_is_available_to_networkx():
+    """Researchers analyse the checked graph with networkx (paths, exports)."""
+    import networkx
+
+    graph = flowspec.check("specs/slice_multiscale.yaml").graph.to_networkx()
+    assert networkx.is_directed_acyclic_graph(graph)
+    assert graph.nodes["x"]["category"] == "input"
+    assert graph.nodes["drop"]["kind"] == "slice" and graph.nodes["drop"]["shapes"] == [[1]]
+    assert graph.nodes["early"]["category"] == "distribution"
+    assert networkx.has_path(graph, "x", "prior") and networkx.has_path(graph, "x", "early")
+    kinds = {data["kind"] for _, _, data in graph.edges(data=True)}
+    assert kinds == {"data", "context"}

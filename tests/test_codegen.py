@@ -21,6 +21,8 @@ ZERO_VOLUME_CASES = {
     "flatten": ({"kind": "flatten"}, [(2, 3)]),
     "discrete_flow": ({"kind": "discrete_flow", "scale": True}, [(4,)]),
     "integer_discrete_flow": ({"kind": "integer_discrete_flow"}, [(4,)]),
+    "squeeze": ({"kind": "squeeze"}, [(1, 4, 2)]),
+    "unsqueeze": ({"kind": "unsqueeze"}, [(8, 1, 2)]),
 }
 #: Kinds of integer values, fed integers 0..4.
 DISCRETE = {"discrete_flow", "integer_discrete_flow"}

@@ -243,7 +243,12 @@ nodes:
   lg: {kind: elementwise, fn: logit, alpha: 0.05, in: dq}
   an: {kind: actnorm, in: lg}
   lu: {kind: lu_linear, in: an, seed: 3}
-  fl: {kind: flatten, in: lu}
+  sq: {kind: squeeze, in: lu}
+  ic: {kind: invconv1x1, in: sq, seed: 1}
+  cb: {kind: coupling, in: ic, mask: checkerboard, context: c, conditioner: {kind: resnet, channels: 4, blocks: 1}}
+  ch: {kind: coupling, in: cb, mask: channel_flipped, conditioner: {kind: conv, channels: 4}}
+  us: {kind: unsqueeze, in: ch}
+  fl: {kind: flatten, in: us}
   sh: {kind: shuffle, in: fl, seed: 2}
   rv: {kind: reverse, in: sh}
   ss: {kind: elementwise, fn: scale_shift, scale: 2.0, learnable: true, in: rv}

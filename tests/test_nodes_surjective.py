@@ -445,11 +445,13 @@ def test_conditional_normal_needs_a_context():
     assert "context: split.out0" in diagnostic.hint
 
 
-def test_conditional_normal_context_must_be_flat():
-    outputs, reporter = infer_with(COND, PortInfo((3,)), PortInfo((1, 2, 2)))
-    assert outputs is None
-    diagnostic = only_diagnostic(reporter, "E406", "context")
-    assert "[1, 2, 2]" in diagnostic.message and "flatten" in diagnostic.hint
+def test_conditional_normal_takes_an_image_context_flattened():
+    node, layer, _ = make_node(COND, (3,), context=(1, 2, 2))
+    randomize_(layer)
+    image = torch.randn(5, 1, 2, 2, dtype=torch.float64)
+    z = torch.randn(5, 3, dtype=torch.float64)
+    torch.testing.assert_close(layer(z, context=image), layer(z, context=image.flatten(1)))
+    assert layer.sample(5, context=image).shape == (5, 3)
 
 
 def test_conditional_normal_density_check():

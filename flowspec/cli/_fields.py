@@ -105,6 +105,9 @@ def field_rows(
             continue
         key = prefix + (field.alias or name)
         nested = _settings_model(field.annotation)
+        if nested is None and field.default_factory is not None:
+            # A field choosing among kinds: expand the kind it takes when left out.
+            nested = _settings_model(type(field.default_factory()))
         expand = nested is not None and depth < MAX_DEPTH
         default = _default(field)
         rows.append(

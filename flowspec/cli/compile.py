@@ -94,9 +94,9 @@ def compile_(
         source = checked.standalone_source() if standalone else checked.source()
         if output is not None:
             atomic_write_text(output, source)
-    from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
+    from flowspec.graph.bookkeeping import graph_likelihood_sentence
 
-    sentence = exactness_sentence(bound_nodes(checked.graph))
+    sentence = graph_likelihood_sentence(checked.graph)
     style = "green" if checked.graph.exact else "yellow"
     if output is None:
         typer.echo(source, nl=False)

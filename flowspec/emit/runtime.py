@@ -3,19 +3,25 @@
 Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
 latents, the running total only, or with every node's contribution; both are written
 from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse`` and ``iwbo``.
+into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse``,
+``sample_and_log_prob`` and ``iwbo``. ``_generate_scored`` runs generation and adds each
+node's contribution at the values it generates, which is how flows without an inference
+direction (planar, Sylvester) still give the exact log-density of their own samples.
+``sample`` warns, naming the node, when an inverse computed by iteration missed its
+tolerance (layers that iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-__all__ = ["FlowModel", "Trace"]
+__all__ = ["FlowModel", "Trace", "UnavailableError"]
 
 
 @dataclass
@@ -37,12 +43,23 @@ class Trace:
     values: dict[str, torch.Tensor]
 
 
+class UnavailableError(RuntimeError):
+    """``log_prob`` of given data needs an inference direction some node does not have."""
+
+
 class FlowModel(nn.Module):
-    """A compiled flow. ``log_prob(x)`` is exact when ``exact`` is True, else a lower bound
-    (an ELBO from one draw of every stochastic node; see :meth:`iwbo` for tighter ones)."""
+    """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
+    a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
+    is True for the first only."""
 
     #: Set by the generated subclass.
     EXACT: ClassVar[bool]
+    LIKELIHOOD: ClassVar[str]
+    LOG_PROB_COST: ClassVar[str]
+    SAMPLE_COST: ClassVar[str]
+    #: Nodes without an inference direction: ``log_prob`` of data is not available.
+    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
@@ -58,28 +75,71 @@ class FlowModel(nn.Module):
     def exact(self) -> bool:
         return self.EXACT
 
+    @property
+    def likelihood(self) -> str:
+        """What ``log_prob`` computes (the weakest class of any node)."""
+        return self.LIKELIHOOD
+
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
 
     def log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
-        """``log p(x)``, shape ``(batch,)``: exact, or a one-sample lower bound."""
+        """``log p(x)``, shape ``(batch,)``, as ``likelihood`` says: exact, to a tolerance,
+        an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
+        self._check_available()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
         self._check_inputs(inputs, named)
+        self._check_available()
         return Trace(*self._inference(*inputs, **named))
+
+    def _check_available(self) -> None:
+        if self.LOG_PROB_UNAVAILABLE:
+            raise UnavailableError(
+                "log_prob of given data is not available: node(s) "
+                + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
+                + " have no inference direction (data -> latent) in this spec; give them an "
+                "'inverse' setting (see 'flowspec nodes KIND'), or use "
+                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+            )
+
+    def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
+        """``n`` draws and their log-density under the model, computed along generation
+        (the variational-posterior use of planar and Sylvester flows, which need no
+        inverse for it). Each node's contribution is taken at the values it generated."""
+        self._check_draws(n, context)
+        return self._generate_scored(n, **context)
+
+    @staticmethod
+    def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
+        """A node's generation step and its contribution at the inputs it generated: the
+        layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
+        direction is iterative or missing), else ``inverse`` then ``forward``."""
+        scored = getattr(layer, "inverse_and_contribution", None)
+        if scored is not None:
+            return scored(*outputs, **context)
+        inputs = layer.inverse(*outputs, **context)
+        _, contribution = layer(*(inputs if isinstance(inputs, tuple) else (inputs,)), **context)
+        return inputs, contribution
 
     def sample(self, n: int, **context: torch.Tensor) -> Any:
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
+        self._check_draws(n, context)
+        samples = self._generate(n, **context)
+        if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
+            self._warn_inexact_inverses()
+        return samples
+
+    def _check_draws(self, n: int, context: dict[str, torch.Tensor]) -> None:
         if isinstance(n, bool) or not isinstance(n, (int, torch.SymInt)) or n < 0:
             raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"n ({n}) must equal the number of context rows ({batch})")
-        return self._generate(n, **context)
 
     def inverse(
         self, latents: torch.Tensor | dict[str, torch.Tensor], **context: torch.Tensor
@@ -132,6 +192,21 @@ class FlowModel(nn.Module):
             raise ValueError("the latents must share one batch size")
         return batches[0]
 
+    def _warn_inexact_inverses(self) -> None:
+        """Warn, naming the node, for every iterative inverse whose last error (the largest
+        ``|f(x) - z|`` it reached) exceeds its tolerance."""
+        for name, node in self.nodes.items():
+            for module in node.modules():
+                error = getattr(module, "last_inverse_error", None)
+                if isinstance(error, torch.Tensor) and not error <= module.inverse_tolerance:
+                    warnings.warn(
+                        f"node '{name}': the inverse by iteration reached an error of "
+                        f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
+                        "these samples are inexact (raise inverse.max_iter or inverse.tol)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+
     def _check_inputs(
         self,
         inputs: tuple[torch.Tensor, ...],
@@ -175,7 +250,7 @@ class FlowModel(nn.Module):
         arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
-        if self.EXACT:
+        if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
         batch = self._check_inputs(inputs, named)
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
@@ -193,3 +268,6 @@ class FlowModel(nn.Module):
         self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
     ):
         raise NotImplementedError("generated subclasses define _generate")
+
+    def _generate_scored(self, n: int, **context: torch.Tensor):
+        raise NotImplementedError("generated subclasses define _generate_scored")

@@ -6,6 +6,10 @@ follows the dimensions from the data to the latents: a flow whose nodes are all 
 keeps them, a node with fewer dimensions out than in drops some (its contribution models
 them), one with more out than in adds some (its contribution scores them). Nothing here
 knows node kinds by name: the table is derived from the graph and the node flags alone.
+
+Under the summary: what ``log_prob`` and ``sample`` cost (naming the nodes that make either
+take D passes, iterate or be unavailable) and what ``log_prob`` is (the weakest likelihood
+class of any node, naming the nodes that make it so).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flowspec.core.node import Category
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.ports import PortInfo
 from flowspec.graph.model import FlowGraph, GraphNode
 
@@ -34,6 +39,9 @@ __all__ = [
     "graph_bookkeeping",
     "bound_nodes",
     "exactness_sentence",
+    "likelihood_sentence",
+    "graph_likelihood_sentence",
+    "cost_sentences",
     "render_table",
 ]
 
@@ -60,6 +68,11 @@ class Row:
     #: False when the contribution is a one-sample bound term rather than exact.
     exact: bool
     context: tuple[int, ...] | None = None
+    #: The node's likelihood class label (``Likelihood.label``).
+    likelihood: str = Likelihood.EXACT.label
+    #: How its inference (log_prob) and generation (sample) directions are computed.
+    log_prob_cost: str = Cost.ONE_PASS.label
+    sample_cost: str = Cost.ONE_PASS.label
     #: The block use this node was expanded from.
     group: str | None = None
 
@@ -117,6 +130,10 @@ class Bookkeeping:
     kept: list[DimChange] = field(default_factory=list)
     total_params: int = 0
     exact: bool = True
+    #: The model's likelihood class label, and its direction costs' labels.
+    likelihood: str = Likelihood.EXACT.label
+    log_prob_cost: str = Cost.ONE_PASS.label
+    sample_cost: str = Cost.ONE_PASS.label
 
     @property
     def bound_nodes(self) -> list[str]:
@@ -125,8 +142,16 @@ class Bookkeeping:
 
     @property
     def exactness(self) -> str:
-        """One sentence: is ``log_prob`` exact, or a bound, and because of which nodes."""
-        return exactness_sentence(self.bound_nodes)
+        """One sentence: what ``log_prob`` is, and because of which nodes."""
+        return likelihood_sentence([(r.id, r.likelihood) for r in self.rows if not r.is_input])
+
+    @property
+    def costs(self) -> list[str]:
+        """What ``log_prob`` and ``sample`` cost, naming the nodes that make them so."""
+        layers = [r for r in self.rows if not r.is_input]
+        return cost_sentences(
+            [(r.id, r.log_prob_cost) for r in layers], [(r.id, r.sample_cost) for r in layers]
+        )
 
     def summary(self) -> list[str]:
         """The summary lines printed under the table."""
@@ -136,6 +161,7 @@ class Bookkeeping:
         lines.append(f"latent dims: {self.latent_dims}")
         lines += [change.describe() for change in self.dropped + self.added + self.kept]
         lines.append(f"parameters: {self.total_params:,}")
+        lines += self.costs
         lines.append(self.exactness)
         return lines
 
@@ -159,16 +185,67 @@ class Bookkeeping:
             "kept": [asdict(c) | {"text": c.describe()} for c in self.kept],
             "total_params": self.total_params,
             "exact": self.exact,
+            "likelihood": self.likelihood,
+            "log_prob_cost": self.log_prob_cost,
+            "sample_cost": self.sample_cost,
             "bound_nodes": self.bound_nodes,
             "exactness": self.exactness,
+            "costs": self.costs,
         }
 
 
 def exactness_sentence(bound_nodes: list[str]) -> str:
     """``log_prob is the exact log-likelihood``, or which nodes make it a lower bound."""
-    if not bound_nodes:
-        return "log_prob is the exact log-likelihood"
-    return "log_prob is a lower bound (ELBO): stochastic nodes: " + ", ".join(bound_nodes)
+    return likelihood_sentence([(node, Likelihood.BOUND.label) for node in bound_nodes])
+
+
+_CLASS_SENTENCE = {
+    Likelihood.EXACT: "log_prob is the exact log-likelihood",
+    Likelihood.TOLERANCE: "log_prob is the exact log-likelihood up to a solver tolerance: "
+    "iterative nodes: ",
+    Likelihood.ESTIMATE: "log_prob is an unbiased stochastic estimate (neither exact nor a "
+    "bound): estimating nodes: ",
+    Likelihood.BOUND: "log_prob is a lower bound (ELBO): stochastic nodes: ",
+    Likelihood.BIASED: "log_prob is a biased estimate (a truncated series; neither exact, "
+    "unbiased nor a bound): nodes: ",
+}
+
+
+def likelihood_sentence(nodes: list[tuple[str, str]]) -> str:
+    """What ``log_prob`` is, from each node's (id, likelihood label): the weakest class,
+    the nodes of that class, then the other inexact nodes with theirs."""
+    by_label = {c.label: c for c in Likelihood}
+    classes = [(node, by_label[label]) for node, label in nodes]
+    weakest = max((c for _, c in classes), default=Likelihood.EXACT)
+    if weakest is Likelihood.EXACT:
+        return _CLASS_SENTENCE[weakest]
+    sentence = _CLASS_SENTENCE[weakest] + ", ".join(n for n, c in classes if c is weakest)
+    others = [f"{n} ({c.label})" for n, c in classes if Likelihood.EXACT < c < weakest]
+    return sentence + (f"; also {', '.join(others)}" if others else "")
+
+
+def cost_sentences(log_prob: list[tuple[str, str]], sample: list[tuple[str, str]]) -> list[str]:
+    """``log_prob: one pass`` and ``sample: ...`` from each node's (id, cost label), naming
+    the nodes that make a direction take D passes, iterate or be unavailable."""
+    by_label = {c.label: c for c in Cost}
+    lines = []
+    for direction, nodes in (("log_prob", log_prob), ("sample", sample)):
+        costs = [(node, by_label[label]) for node, label in nodes]
+        worst = max((c for _, c in costs), default=Cost.ONE_PASS)
+        slow = [f"{n} ({c.label})" for n, c in costs if c > Cost.ONE_PASS]
+        line = f"{direction}: {worst.label}"
+        if worst is Cost.UNAVAILABLE and direction == "log_prob":
+            line = "log_prob of data: not available (sample_and_log_prob gives the density of "
+            line += "the model's own samples)"
+        lines.append(line + (f"; because of {', '.join(slow)}" if slow else ""))
+    return lines
+
+
+def graph_likelihood_sentence(graph: FlowGraph) -> str:
+    """What ``log_prob`` of a checked graph is, naming the nodes that make it so."""
+    return likelihood_sentence(
+        [(n.id, n.spec.likelihood().label) for n in graph.layers if n.spec is not None]
+    )
 
 
 def bound_nodes(graph: FlowGraph) -> list[str]:
@@ -212,6 +289,9 @@ def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
         exact=node.spec.exact(),
         context=node.context_info.shape if node.context_info is not None else None,
         group=node.group,
+        likelihood=node.spec.likelihood().label,
+        log_prob_cost=node.spec.costs().inference.label,
+        sample_cost=node.spec.costs().generation.label,
     )
 
 
@@ -260,6 +340,9 @@ def graph_bookkeeping(
         kept=[c for c in changes if c.dims == 0],
         total_params=sum(row.params for row in rows),
         exact=graph.exact,
+        likelihood=graph.likelihood.label,
+        log_prob_cost=graph.costs.inference.label,
+        sample_cost=graph.costs.generation.label,
     )
 
 
@@ -308,8 +391,9 @@ def render_table(b: Bookkeeping) -> Table:
                 shapes += f" | context {_format_shapes((row.context,))}"
             dims = f"{row.dims_in} -> {row.dims_out}"
         term = Text(row.contribution)
-        if row.contribution and not row.exact:
-            term.append(" (bound)", style="bold magenta")
+        if row.contribution and row.likelihood != Likelihood.EXACT.label:
+            tag = "bound" if row.likelihood == Likelihood.BOUND.label else row.likelihood
+            term.append(f" ({tag})", style="bold magenta")
         table.add_row(
             Text(row.id),
             Text(row.kind),

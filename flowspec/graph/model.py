@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flowspec.core.node import NodeSpec
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import SpecPath
 from flowspec.graph.digraph import Digraph
 from flowspec.spec.document import Header, InputSpec
+
+if TYPE_CHECKING:
+    import networkx
 
 __all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
 
@@ -37,9 +42,12 @@ class GraphNode:
     input_spec: InputSpec | None = None
     inputs: list[PortRef | None] = field(default_factory=list)
     context: PortRef | None = None
-    #: The block use this node was expanded from, and which repetition.
+    #: The block use this node was expanded from (the innermost one, for a block used
+    #: inside a block), and which repetition of it.
     group: str | None = None
     repetition: int | None = None
+    #: The block use under 'nodes' this node was expanded from (its group, unless nested).
+    use: str | None = None
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None
@@ -98,9 +106,58 @@ class FlowGraph:
         return [n for n in self.layers if n.spec is not None and n.spec.terminal]
 
     @property
+    def likelihood(self) -> Likelihood:
+        """What ``log_prob`` is: the weakest class of any node (DESIGN.md)."""
+        return max(
+            (n.spec.likelihood() for n in self.layers if n.spec is not None),
+            default=Likelihood.EXACT,
+        )
+
+    @property
+    def costs(self) -> Costs:
+        """What ``log_prob`` (inference) and ``sample`` (generation) cost: the most
+        expensive node in each direction."""
+        costs = [n.spec.costs() for n in self.layers if n.spec is not None]
+        return Costs(
+            max((c.inference for c in costs), default=Cost.ONE_PASS),
+            max((c.generation for c in costs), default=Cost.ONE_PASS),
+        )
+
+    @property
     def exact(self) -> bool:
-        """True when log_prob is the exact log-likelihood, False when it is a lower bound."""
-        return all(n.spec.exact() for n in self.layers if n.spec is not None)
+        """True when log_prob is the exact log-likelihood (class ``EXACT``)."""
+        return self.likelihood is Likelihood.EXACT
+
+    def unavailable_log_prob(self) -> list[str]:
+        """The nodes whose inference direction is not available, so ``log_prob`` of data
+        cannot be computed (``sample`` and the density of the model's own samples can)."""
+        return [
+            n.id
+            for n in self.layers
+            if n.spec is not None and n.spec.costs().inference is Cost.UNAVAILABLE
+        ]
+
+    def to_networkx(self) -> "networkx.MultiDiGraph":
+        """The checked graph as a networkx multigraph, for your own analysis (paths,
+        GraphML export, ...). Nodes carry ``kind``, ``category``, ``shapes`` (of their
+        outputs), ``likelihood`` and ``block``; edges carry ``kind`` (data or context),
+        ``port`` and ``slot``. networkx is imported here only: checking a spec does not
+        need it (:mod:`flowspec.graph.digraph` is what the passes use)."""
+        import networkx
+
+        graph = networkx.MultiDiGraph(name=self.header.name)
+        for node in self.nodes.values():
+            graph.add_node(
+                node.id,
+                kind=node.kind,
+                category="input" if node.spec is None else node.spec.category().value,
+                shapes=[list(info.shape) for info in node.output_info or ()],
+                likelihood=None if node.spec is None else node.spec.likelihood().label,
+                block=node.group,
+            )
+        for source, target, data in self.edges.edges(data=True):
+            graph.add_edge(source, target, **data)
+        return graph
 
     def consumer(self, ref: PortRef) -> GraphNode | None:
         """The node whose data input is ``ref`` (after the passes, there is exactly one)."""

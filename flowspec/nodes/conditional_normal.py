@@ -8,6 +8,9 @@ variables is computed from the remaining ones), and the base of conditional flow
 (Winkler et al. 2019, "Learning Likelihoods with Conditional Normalizing Flows",
 arXiv:1912.00042).
 
+The context may have any shape: the net sees it flattened, so the factored-out half of an
+image ``[C/2, H, W]`` can be conditioned on the other half ``[C/2, H, W]`` directly.
+
 Example::
 
     halves: {kind: split, in: body, sizes: [4, 4]}
@@ -31,8 +34,9 @@ __all__ = ["ConditionalNormalSpec"]
 
 
 class ConditionalNormalSpec(NodeSpec, GaussianSpec):
-    """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c; its
-    fields (net, min_scale) are those of every conditional Gaussian in flowspec."""
+    """Normal N(mu(c), diag sigma(c)^2) of the input given a context port c of any shape
+    (flattened for the net); its fields (net, min_scale) are those of every conditional
+    Gaussian in flowspec."""
 
     kind: Literal["conditional_normal"] = "conditional_normal"
     summary = "conditional normal base distribution N(mu(c), diag sigma(c)^2)"
@@ -55,15 +59,6 @@ class ConditionalNormalSpec(NodeSpec, GaussianSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         check_real_valued(inputs[0], check)
-        assert context is not None, "check_static ensures the node names a context"
-        if len(context.shape) != 1:
-            check.error(
-                "E406",
-                f"the context of conditional_normal must be flat [C], got {context}",
-                "context",
-                hint="add {kind: flatten} to the context port first",
-            )
-            return None
         return ()
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
