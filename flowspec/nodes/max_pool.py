@@ -25,15 +25,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_continuous
 
 __all__ = ["MaxPoolSpec"]
 
 
-class MaxPoolSpec(NodeSpec):
+class MaxPoolSpec(UsesDensities):
     """[C, H, W] -> [C, H/size, W/size], the window maxima; the other values get a decoder."""
 
     kind: Literal["max_pool"] = "max_pool"
