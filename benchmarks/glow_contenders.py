@@ -35,7 +35,8 @@ def same_architecture_spec() -> str:
     text = SHIPPED.read_text()
     replacements = {
         "{kind: invconv1x1}": "{kind: invconv1x1, bias: false}",
-        "{kind: resnet, channels: 32, blocks: 1, kernel: 3}": "{kind: conv, channels: 32, kernel: 3}",
+        "{kind: resnet, channels: 32, blocks: 1, kernel: 3}":
+            "{kind: conv, channels: 32, kernel: 3}",
         "{kind: conditional_normal, in: factor.out1, context: factor.out0, net: {hidden: [64]}}":
             "{kind: diagonal_normal, in: factor.out1}",
         "{kind: standard_normal, in: scale2}": "{kind: diagonal_normal, in: scale2}",

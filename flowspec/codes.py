@@ -117,7 +117,7 @@ CODES: dict[str, str] = {
     "E801": "a probability mass function is asked to model continuous values",
     "E802": "a density's number of levels differs from the values' (bernoulli needs 2)",
     "E803": "a categorical density is asked to model unbounded integers",
-    "E804": "a flow density's layer is unknown, invalid, wired or not a bijection",
+    "E804": "a flow density's layer is unknown, invalid, wired, or not a bijection",
     "E805": "a flow density's layer changes the event shape",
     "W800": "a density of the whole real line is asked to model bounded values",
     "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",

@@ -158,3 +158,24 @@ def test_flow_density_layer_mistakes_are_located(layers, code, where):
     assert [(d.code, d.path) for d in reporter.diagnostics if d.severity == "error"] == [
         (code, ("nodes", "n", "encoder", *where))
     ]
+
+
+def test_a_planar_flow_posterior_scores_its_draws_along_generation():
+    """Rezende & Mohamed's setting: planar layers have no inference direction, so the
+    posterior's draws are scored as they are generated; the VAE's bound stays finite and
+    trains, and the node's likelihood class is a bound."""
+    import flowspec
+
+    text = (
+        'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [4], levels: 2}\nnodes:\n'
+        "  v: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli},"
+        " encoder: {kind: flow, layers: [{kind: planar}], repeat: 3}}\n"
+        "  p: {kind: standard_normal, in: v}\n"
+    )
+    model = flowspec.compile(text).double()
+    randomize_(model, scale=0.3)
+    x = torch.randint(0, 2, (6, 4)).double()
+    bound = model.log_prob(x)
+    assert torch.isfinite(bound).all() and not model.exact
+    bound.sum().backward()
+    assert all(p.grad is not None for p in model.nodes["v"].encoder.parameters())

@@ -373,3 +373,17 @@ def test_unbounded_integers_flow_on_as_integers_and_cannot_be_uniformly_dequanti
     with pytest.raises(SpecError) as caught:
         flowspec.check(head + idf + "  p: {kind: categorical, in: i}\n  q: {kind: categorical, in: y}\n")
     assert [(d.code, d.node) for d in caught.value.diagnostics] == [("E803", "p")]
+
+
+def test_a_flow_decoder_carries_its_layers_likelihood_class_into_the_node():
+    from flowspec.core.properties import Likelihood
+    from flowspec.core.registry import node_kinds
+
+    residual = node_kinds()["residual"].model_validate({"kind": "residual"}).likelihood()
+    assert residual > Likelihood.EXACT
+    spec = {"kind": "slice", "keep": 1, "decoder": {"kind": "flow", "layers": [{"kind": "residual"}]}}
+    assert node_kinds()["slice"].model_validate(spec).likelihood() == residual
+    exact = {"kind": "slice", "keep": 1, "decoder": {"kind": "flow", "layers": [{"kind": "reverse"}]}}
+    assert node_kinds()["slice"].model_validate(exact).likelihood() == Likelihood.EXACT
+    vae = {"kind": "vae", "latent": 2, "encoder": {"kind": "flow", "layers": [{"kind": "residual"}]}}
+    assert node_kinds()["vae"].model_validate(vae).likelihood() == Likelihood.BOUND

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Likelihood
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
 
@@ -47,6 +48,11 @@ class DensitySpec(BaseModel):
     reference: ClassVar[str] = ""
     #: The values it models, in words (shown by ``validate``).
     models: ClassVar[str] = ""
+
+    def likelihood(self) -> Likelihood:
+        """What ``log_prob`` of this density is; the node using it takes the weaker of its
+        own class and this one. Default: exact."""
+        return Likelihood.EXACT
 
     @abstractmethod
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:

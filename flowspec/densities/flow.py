@@ -10,9 +10,10 @@ Then
 
 and a draw is reparameterised (the Gaussian draw pushed through ``f``), so it can be a VAE
 posterior (Rezende and Mohamed 2015, "Variational Inference with Normalizing Flows",
-arXiv:1505.05770, here with couplings instead of planar layers), a dequantizer (Flow++,
-Ho et al. 2019, arXiv:1902.00275) or a decoder. Drawing costs one generation pass and
-scoring the draw one inference pass.
+arXiv:1505.05770: planar layers, or couplings), a dequantizer (Flow++, Ho et al. 2019,
+arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its draws along
+generation, so layers without an inference direction (planar, Sylvester) serve there; a
+decoder scores given values, which needs every layer's inference direction.
 
 Example::
 
@@ -33,6 +34,7 @@ from pydantic import Field, ValidationError
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.properties import Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import did_you_mean
@@ -73,17 +75,23 @@ class FlowDensitySpec(GaussianSpec):
             elif not cls.bijective or cls.terminal or cls.stochastic_forward:
                 problem = f"a flow density's layers must be bijections, {kind} is {cls.category().value}"
             elif "in" in entry or "context" in entry:
-                problem = f"layers of a flow density take no 'in' or 'context' (the chain is wired for them)"
+                problem = "layers of a flow density take no 'in' or 'context' (the chain is wired for them)"
             else:
                 try:
-                    specs.append(cls.model_validate(entry))
+                    spec = cls.model_validate(entry)
                 except ValidationError as error:
                     problem = f"invalid {kind} layer: {error.errors()[0]['msg']}"
+                else:
+                    specs.append(spec)
             if problem is not None:
                 if check is not None:
                     check.error("E804", problem, *where, hint=hint or "see `flowspec nodes`")
                 return None
         return [spec.for_repetition(r) for r in range(self.repeat) for spec in specs]
+
+    def likelihood(self) -> Likelihood:
+        """The weakest class of its layers (an iterative layer makes it exact to a tolerance)."""
+        return max([Likelihood.EXACT, *(spec.likelihood() for spec in self.chain(None) or [])])
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_continuous_event(self.kind, event, check, *field):

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-__all__ = ["FlowModel", "Trace", "UnavailableError"]
+__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
 
 
 @dataclass
@@ -47,6 +47,16 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class NodeDict(nn.ModuleDict):
+    """The model's layers by node id. Ids are checked identifiers, yet may be the names of
+    ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
+    only, never set as attributes, so every valid id works (generated code reads
+    ``nodes[id]``; state-dict keys stay ``nodes.<id>.*``)."""
+
+    def add_module(self, name: str, module: nn.Module | None) -> None:
+        self._modules[name] = module
+
+
 class FlowModel(nn.Module):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
@@ -69,7 +79,7 @@ class FlowModel(nn.Module):
 
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
-        self.nodes = nn.ModuleDict(nodes)
+        self.nodes = NodeDict(nodes)
 
     @property
     def exact(self) -> bool:

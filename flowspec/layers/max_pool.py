@@ -46,7 +46,9 @@ class MaxPool(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         windows = self._windows(x)
         top, position = windows.max(dim=-1, keepdim=True)
-        log_gaps = torch.log(top - windows.gather(-1, self._others(position))).flatten(1)
+        gaps = top - windows.gather(-1, self._others(position))
+        # Ties have probability zero but happen in floating point: floor the gaps at eps.
+        log_gaps = torch.log(gaps.clamp_min(torch.finfo(x.dtype).eps)).flatten(1)
         z = top.squeeze(-1)
         flat = z.flatten(1)
         log_p = self.decoder.log_prob(log_gaps, flat) - log_gaps.sum(1)

@@ -15,14 +15,16 @@ def space_to_depth(x: torch.Tensor, factor: int) -> torch.Tensor:
     ``(h f + i, w f + j)`` of channel ``c``."""
     b, c, h, w = x.shape
     blocks = x.reshape(b, c, h // factor, factor, w // factor, factor)
-    return blocks.permute(0, 1, 3, 5, 2, 4).reshape(b, c * factor * factor, h // factor, w // factor)
+    moved = blocks.permute(0, 1, 3, 5, 2, 4)
+    return moved.reshape(b, c * factor * factor, h // factor, w // factor)
 
 
 def depth_to_space(z: torch.Tensor, factor: int) -> torch.Tensor:
     """The inverse of :func:`space_to_depth`."""
     b, c, h, w = z.shape
     blocks = z.reshape(b, c // (factor * factor), factor, factor, h, w)
-    return blocks.permute(0, 1, 4, 2, 5, 3).reshape(b, c // (factor * factor), h * factor, w * factor)
+    moved = blocks.permute(0, 1, 4, 2, 5, 3)
+    return moved.reshape(b, c // (factor * factor), h * factor, w * factor)
 
 
 class Squeeze(FlowLayer):

@@ -22,15 +22,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_continuous
 
 __all__ = ["AbsSpec"]
 
 
-class AbsSpec(NodeSpec):
+class AbsSpec(UsesDensities):
     """z = |x| elementwise; the signs get a fair coin or a classifier p(s | z)."""
 
     kind: Literal["abs"] = "abs"

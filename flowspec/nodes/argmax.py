@@ -25,15 +25,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 __all__ = ["ArgmaxSpec"]
 
 
-class ArgmaxSpec(NodeSpec):
+class ArgmaxSpec(UsesDensities):
     """Categorical [D] with K levels -> real [D * K] whose row-wise argmax is the data."""
 
     kind: Literal["argmax"] = "argmax"

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["AugmentSpec"]
 
 
-class AugmentSpec(NodeSpec):
+class AugmentSpec(UsesDensities):
     """VFlow augmentation: z = concat(x, e), e ~ q(e | x); flat inputs [D] -> [D + extra]."""
 
     kind: Literal["augment"] = "augment"

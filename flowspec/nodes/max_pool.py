@@ -10,7 +10,8 @@ a decoder density over ``v = log d`` given the pooled image, so
 
     log p(x | z) = -numel(z) log(size^2) + log p(v | z) - sum(v)
 
-(``-sum(v)`` is ``log |dv/dd|``) is exact when the decoder is. Generation draws the
+(``-sum(v)`` is ``log |dv/dd|``) is exact when the decoder is. (Ties have probability zero
+but occur in floating point; gaps are floored at the dtype's eps so they stay finite.) Generation draws the
 positions and gaps and places ``z`` and ``z - exp(v)`` in each window.
 
 Example::
@@ -24,15 +25,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_continuous
 
 __all__ = ["MaxPoolSpec"]
 
 
-class MaxPoolSpec(NodeSpec):
+class MaxPoolSpec(UsesDensities):
     """[C, H, W] -> [C, H/size, W/size], the window maxima; the other values get a decoder."""
 
     kind: Literal["max_pool"] = "max_pool"

@@ -24,9 +24,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 
 __all__ = ["RoundingSpec", "check_dequantizer"]
 
@@ -37,7 +38,7 @@ def check_dequantizer(density, event: PortInfo, check: NodeCheck, field: str) ->
     return density.check_event(PortInfo(event.shape, REAL), check, field)
 
 
-class RoundingSpec(NodeSpec):
+class RoundingSpec(UsesDensities):
     """Inference z = x + u, u ~ q(u | x) on (0, 1)^D; generation x = floor(z)."""
 
     kind: Literal["rounding"] = "rounding"

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveInt
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_feature_axis
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SliceSpec"]
 
 
-class SliceSpec(NodeSpec):
+class SliceSpec(UsesDensities):
     """SurVAE slice: keep the first ``keep`` features; the rest get a decoder density."""
 
     kind: Literal["slice"] = "slice"

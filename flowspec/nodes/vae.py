@@ -28,15 +28,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 __all__ = ["VAESpec"]
 
 
-class VAESpec(NodeSpec):
+class VAESpec(UsesDensities):
     """x -> z ~ q(z | x) in inference, z -> x ~ p(x | z) in generation; the ELBO terms."""
 
     kind: Literal["vae"] = "vae"

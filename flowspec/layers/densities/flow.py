@@ -50,6 +50,17 @@ class FlowDensity(Density):
     def sample_and_log_prob(
         self, context: torch.Tensor | None = None, n: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """A reparameterised draw (the base draw pushed through the layers) and its score."""
-        value = self.sample(context, n)
-        return value, self.log_prob(value, context)
+        """A reparameterised draw (the base draw pushed through the layers) and its score,
+        accumulated along generation: each layer's contribution at the value it generated
+        (its own ``inverse_and_contribution`` where it has one, else inverse then forward)."""
+        flat = self._flat(context)
+        value, log_q = self.base.sample_and_log_prob(context, n)
+        for layer in reversed(self.layers):
+            scored = getattr(layer, "inverse_and_contribution", None)
+            if scored is not None:
+                value, contribution = scored(value, context=flat)
+            else:
+                value = layer.inverse(value, context=flat)
+                contribution = layer(value, context=flat)[1]
+            log_q = log_q + contribution
+        return value, log_q
