@@ -31,7 +31,7 @@ from bench_digits import NOISE_SEEDS
 from handwritten_digits import Preprocessing
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-FLOWSPEC_SPECS = ("digits_dequant.yaml", "digits_maf.yaml")
+FLOWSPEC_SPECS = ("digits_dequant.yaml", "digits_maf.yaml", "vardeq_digits.yaml")
 VAL_EVERY, PATIENCE, BATCH, LR = 25, 12, 256, 1e-3
 
 

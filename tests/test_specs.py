@@ -32,7 +32,7 @@ def test_every_bundled_spec_has_a_data_set():
 #: covers values no data reaches: log_prob is sub-normalized there (still a lower bound of
 #: the discrete likelihood), and W501 says so. glow_digits does the same before its two
 #: bases (the factored-out half's and the last scale's).
-EXPECTED_WARNINGS = {"digits_dequant": ["W501"], "glow_digits": ["W501", "W501"]}
+EXPECTED_WARNINGS = {"glow_digits": ["W501", "W501"]}
 
 
 @pytest.mark.parametrize("name", sorted(DATA))
