@@ -447,6 +447,60 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  squash: {kind: elementwise, fn: sigmoid, in: x}\n"
         "  flow: {kind: coupling, in: squash, transformer: {kind: <one of (0, 1)>}}",
     ),
+    "E750": Explanation(
+        "A residual block z = x + g(x) is invertible (and its log-det power series "
+        "converges) when Lip(g) < 1: then x <- z - g(x) is a contraction (Banach). Each "
+        "linear layer of g is spectrally normalised to `lipschitz`, so it must be below 1.",
+        "  flow: {kind: residual, in: x, lipschitz: 1.0}",
+        "  flow: {kind: residual, in: x, lipschitz: 0.9}",
+    ),
+    "E751": Explanation(
+        "Planar, radial, Sylvester, residual and CNF nodes act on a vector of features "
+        "[D] (their parameters are vectors and D x D maps). Flatten an image first.",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flow: {kind: radial, in: x}",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flat: {kind: flatten, in: x}\n"
+        "  flow: {kind: radial, in: flat}",
+    ),
+    "W752": Explanation(
+        "Planar and Sylvester flows have a closed form in generation (latent -> data), as in "
+        "their use for variational posteriors, but none in inference. The model samples and "
+        "gives the exact density of its own samples (sample_and_log_prob), but log_prob of "
+        "given data raises. A planar node computes inference by root finding when asked.",
+        "  flow: {kind: planar, in: x}",
+        "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}}",
+    ),
+    "E753": Explanation(
+        "Spectral normalisation bounds each linear layer's Lipschitz constant; the "
+        "activations between them must be 1-Lipschitz too, or Lip(g) is not bounded by "
+        "the product (silu and gelu reach about 1.1).",
+        "  flow: {kind: residual, in: x, net: {kind: mlp, activation: silu}}",
+        "  flow: {kind: residual, in: x, net: {kind: mlp, activation: elu}}",
+    ),
+    "E754": Explanation(
+        "torchdiffeq's fixed-grid methods (euler, midpoint, rk4, adams) take steps of a "
+        "given size and have no tolerance to choose one; adaptive methods (dopri5) need none.",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4}}",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
+    ),
+    "W755": Explanation(
+        "An exact log-determinant (residual, logdet: exact) or trace (cnf, trace: exact) "
+        "takes one backward pass per feature; fine for small D and evaluation, slow for "
+        "training on many features, where the unbiased estimators cost one.",
+        "  flow: {kind: cnf, in: x, trace: exact}        # x: {shape: [64]}",
+        "  flow: {kind: cnf, in: x, trace: hutchinson}   # x: {shape: [64]}",
+    ),
+    "E756": Explanation(
+        "The orthogonal Sylvester flow's Q has M orthonormal columns of D features, which "
+        "exist only for M <= D.",
+        "  flow: {kind: sylvester, in: x, columns: 4}    # x: {shape: [3]}",
+        "  flow: {kind: sylvester, in: x, columns: 2}    # x: {shape: [3]}",
+    ),
+    "W757": Explanation(
+        "Adaptive ODE solvers choose their step from the local smoothness of the dynamics; "
+        "at the kinks of relu they shrink the step, so training and sampling slow down.",
+        "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: relu}}",
+        "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: tanh}}",
+    ),
 }
 
 
