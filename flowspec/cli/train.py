@@ -128,6 +128,13 @@ def train(
         prepare_output(path)
     if path.is_dir() or not os.access(path.parent, os.W_OK):
         fail(f"cannot write the checkpoint '{path}': not a writable file location")
+    missing = checked.graph.unavailable_log_prob()
+    if missing:
+        fail(
+            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
+            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+        )
     torch.manual_seed(seed)
     model = checked.build_model()
     dataset = load_dataset(data, seed=seed)
