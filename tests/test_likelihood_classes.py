@@ -83,3 +83,13 @@ def test_nodes_describes_class_and_costs(kind, expected):
     text = " ".join(result.output.split())
     for phrase in expected:
         assert phrase in text
+
+
+def test_train_refuses_a_model_without_log_prob_of_data(tmp_path):
+    spec = tmp_path / "planar.yaml"
+    spec.write_text(MIXED.replace("{kind: augment, extra: 2, in: x}", "{kind: planar, in: x}"))
+    result = runner.invoke(app, ["train", str(spec), "--data", "moons", "--steps", "1",
+                                 "-o", str(tmp_path / "p.safetensors")])
+    assert result.exit_code == 1
+    assert "'pad' have no inference direction" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "p.safetensors").exists()

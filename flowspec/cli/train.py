@@ -209,6 +209,13 @@ def train(
             fail(f"cannot write the checkpoint '{path}': it is a folder")
     if resume and not files.last.is_file():
         fail(f"nothing to resume: '{files.last}' does not exist (train without --resume first)")
+    missing = checked.graph.unavailable_log_prob()
+    if missing:
+        fail(
+            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
+            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+        )
     try:
         model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
