@@ -30,3 +30,8 @@ DATA = {
 #: Conditional specs (context inputs), with the data set that provides their context; the
 #: tests that feed DATA's specs data alone leave them out (tests/test_conditional_flows.py).
 CONDITIONAL = {"conditional_moons": "moons"}
+
+#: Specs whose generation unrolls into thousands of operations when traced (digits_maf's
+#: sampling: 5 MAF layers x 64 sequential MADE passes): torch.compile and torch.export take
+#: minutes on them, so those tests use the smaller specs of the same kinds (maf_moons).
+UNROLLED = {"digits_maf"}

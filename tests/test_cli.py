@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 import torch
 
 from flowspec.cli import app
+from flowspec.core.registry import node_kinds
 from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
 
@@ -398,3 +399,11 @@ def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
     assert "D passes" in sample and "iterative with transformer logistic_mixture, naf" in sample
     slice_text = runner.invoke(app, ["nodes", "slice"], env={"COLUMNS": "200"}).stdout
     assert re.search(r"sample cost\s+one pass\s*$", slice_text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("kind", sorted(node_kinds()))
+def test_nodes_describes_every_kind(runner, kind):
+    """Every kind is described, required settings and density parts included."""
+    result = runner.invoke(app, ["nodes", kind])
+    assert result.exit_code == 0, result.output
+    assert "log_prob cost" in result.stdout and "sample cost" in result.stdout

@@ -252,12 +252,7 @@ nodes:
   sh: {kind: shuffle, in: fl, seed: 2}
   rv: {kind: reverse, in: sh}
   ss: {kind: elementwise, fn: scale_shift, scale: 2.0, learnable: true, in: rv}
-  pl: {kind: planar, in: ss}
-  ra: {kind: radial, in: pl}
-  sy: {kind: sylvester, in: ra}
-  re: {kind: residual, in: sy, net: {hidden: [8]}}
-  cn: {kind: cnf, in: re, net: {hidden: [8]}}
-  ac: {kind: affine_coupling, in: cn, context: c, net: {hidden: [8]}}
+  ac: {kind: affine_coupling, in: ss, context: c, net: {hidden: [8]}}
   ad: {kind: additive_coupling, in: ac, mask: alternate, net: {hidden: [8]}}
   co: {kind: coupling, in: ad, mask: [1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1], conditioner: {hidden: [8]}}
   ar: {kind: autoregressive, in: co, context: c, direction: iaf, conditioner: {kind: made, hidden: [8]}}

@@ -96,7 +96,10 @@ def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
     texts = [default.inference.label, default.generation.label]
     changed: dict[tuple[int, str], list[str]] = {}
     for setting, value in _alternatives(cls):
-        costs = cls.model_construct(**{setting: value}).costs()
+        try:
+            costs = cls.model_construct(**{setting: value}).costs()
+        except AttributeError:  # these costs also read a required setting
+            continue
         for index, cost in enumerate((costs.inference, costs.generation)):
             if cost.label != texts[index]:
                 shown = value if isinstance(value, str) else value.kind
@@ -109,16 +112,18 @@ def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
 
 
 def _alternatives(cls: type[NodeSpec]) -> list[tuple[str, object]]:
-    """Settings that change a kind's direction costs: its transformer and its direction."""
-    from typing import get_args
+    """Settings that may change a kind's direction costs: its transformer, and every
+    setting chosen from a fixed list of words (direction, logdet, trace, ...)."""
+    from typing import Literal, get_args, get_origin
 
     from flowspec.core.registry import transformer_kinds
 
     found: list[tuple[str, object]] = []
     if "transformer" in cls.model_fields:
         found += [("transformer", t()) for t in transformer_kinds().values()]
-    if "direction" in cls.model_fields:
-        found += [("direction", d) for d in get_args(cls.model_fields["direction"].annotation)]
+    for name, info in cls.model_fields.items():
+        if name != "kind" and get_origin(info.annotation) is Literal:
+            found += [(name, value) for value in get_args(info.annotation)]
     return found
 
 

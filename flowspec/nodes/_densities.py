@@ -15,7 +15,7 @@ class UsesDensities(NodeSpec):
     """A node kind whose fields include density parts (decoder, encoder, dequantizer, sign)."""
 
     def likelihood(self) -> Likelihood:
-        parts = [getattr(self, name) for name in type(self).model_fields]
+        parts = [getattr(self, name, None) for name in type(self).model_fields]
         return max(
             [super().likelihood(), *(p.likelihood() for p in parts if isinstance(p, DensitySpec))]
         )
