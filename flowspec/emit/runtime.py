@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from flowspec.emit.fast_path import FastPath
+
 __all__ = ["FlowModel", "Trace"]
 
 
@@ -30,7 +32,7 @@ class Trace:
     latents: dict[str, torch.Tensor]
 
 
-class FlowModel(nn.Module):
+class FlowModel(FastPath):
     """A compiled flow. ``log_prob(x)`` is exact when ``exact`` is True, else a lower bound
     (an ELBO from one draw of every stochastic node; see :meth:`iwbo` for tighter ones)."""
 
@@ -44,6 +46,7 @@ class FlowModel(nn.Module):
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
         self.nodes = nn.ModuleDict(nodes)
+        self._register_index_tables()
 
     @property
     def exact(self) -> bool:

@@ -68,6 +68,12 @@ class ScaleShift(Elementwise):
     def untransform(self, z: torch.Tensor) -> torch.Tensor:
         return (z - self.shift) * torch.exp(-self.log_scale) * self.sign
 
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` for inputs
+        shaped like ``x``: what optimized code composes adjacent affine maps from."""
+        elements = x[0].numel()
+        return self.sign * torch.exp(self.log_scale), self.shift, self.log_scale * elements
+
 
 class LeakyReLU(Elementwise):
     """``z = x`` for ``x >= 0`` and ``negative_slope * x`` below."""
