@@ -22,7 +22,13 @@ from _machine import machine_markdown
 __all__ = ["BENCHMARKS", "NOTES_MARKER", "run_benchmark"]
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_moons.py", "bench_digits.py", "bench_compiler.py", "bench_torch_compile.py")
+BENCHMARKS = (
+    "bench_moons.py",
+    "bench_digits.py",
+    "bench_compiler.py",
+    "bench_torch_compile.py",
+    "bench_optimize.py",
+)
 NOTES_MARKER = "<!-- notes -->"
 
 

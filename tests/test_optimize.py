@@ -243,3 +243,29 @@ def test_optimized_log_prob_releases_intermediates():
     deleted = {name.strip() for line in log_prob.splitlines() if line.strip().startswith("del ")
                for name in line.strip()[4:].split(",")}
     assert assigned <= deleted
+
+
+def test_compile_no_optimize_emits_the_literal_graph():
+    from typer.testing import CliRunner
+
+    from flowspec.cli.app import app
+
+    spec = str(SPECS / "realnvp_moons.yaml")
+    literal = CliRunner().invoke(app, ["compile", spec, "--no-optimize"])
+    optimized = CliRunner().invoke(app, ["compile", spec])
+    assert literal.exit_code == 0 and optimized.exit_code == 0
+    assert "optimized:" not in literal.stdout and "nodes['body_0_1'](body_0_0)" in literal.stdout
+    assert "optimized: reverse folded" in optimized.stdout
+
+
+def test_drawings_show_the_spec_not_the_optimized_graph():
+    """The passes leave the checked graph alone: the drawing is the same after them,
+    with every folded node in it."""
+    from flowspec.render.graphviz import to_dot
+
+    graph = flowspec.check(SPECS / "ports_checkerboard.yaml").graph
+    before = to_dot(graph, expand=True).source
+    assert any(isinstance(op, (Permute, Regroup, Couple)) for op in optimize(graph).ops)
+    assert to_dot(graph, expand=True).source == before
+    for node_id in ("parts", "joined", "body_0_1"):
+        assert f"{node_id} [" in before

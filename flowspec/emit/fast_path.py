@@ -19,14 +19,6 @@ from torch.nn.modules import module as _module
 
 __all__ = ["FastPath"]
 
-_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
-_GLOBAL_HOOKS = (
-    "_global_forward_hooks",
-    "_global_forward_pre_hooks",
-    "_global_backward_hooks",
-    "_global_backward_pre_hooks",
-)
-
 
 class FastPath(nn.Module):
     """Mixin of :class:`~flowspec.emit.runtime.FlowModel` for optimized code."""
@@ -35,17 +27,34 @@ class FastPath(nn.Module):
     INDEX_TABLES: ClassVar[dict[str, list[int]]] = {}
 
     def _register_index_tables(self) -> None:
+        """Register the index tables, and note which node modules the check of
+        :meth:`_use_literal` looks at (all of them for hooks; those with a data-dependent
+        initialisation for that), so that the check costs a few attribute reads."""
         for name, index in self.INDEX_TABLES.items():
             self.register_buffer(name, torch.tensor(index, dtype=torch.long), persistent=False)
+        self._hooked = tuple(self.nodes.values())
+        self._pending = tuple(m for m in self._hooked if hasattr(m, "is_initialized"))
 
     def _use_literal(self) -> bool:
-        """Whether the literal per-node code must run instead of the optimized one."""
-        if any(getattr(_module, name) for name in _GLOBAL_HOOKS):
+        """Whether the literal per-node code must run instead of the optimized one.
+        Written out attribute by attribute: it runs on every call of ``log_prob``."""
+        if (
+            _module._global_forward_hooks
+            or _module._global_forward_pre_hooks
+            or _module._global_backward_hooks
+            or _module._global_backward_pre_hooks
+        ):
             return True
-        for layer in self.nodes.values():
-            if not getattr(layer, "is_initialized", True):
+        for layer in self._pending:
+            if not layer.is_initialized:
                 return True
-            if any(getattr(layer, name) for name in _HOOKS):
+        for layer in self._hooked:
+            if (
+                layer._forward_hooks
+                or layer._forward_pre_hooks
+                or layer._backward_hooks
+                or layer._backward_pre_hooks
+            ):
                 return True
         return False
 

@@ -27,7 +27,8 @@ class CouplingLayer(FlowLayer):
         """Inference on the parts already split: ``(z_b, contribution)``. Optimized code
         (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets."""
         z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
-        return z_b, log_derivative.flatten(1).sum(1)
+        flat = log_derivative if log_derivative.dim() == 2 else log_derivative.flatten(1)
+        return z_b, flat.sum(1)
 
     def uncouple(
         self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None
