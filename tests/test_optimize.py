@@ -269,3 +269,16 @@ def test_drawings_show_the_spec_not_the_optimized_graph():
     assert to_dot(graph, expand=True).source == before
     for node_id in ("parts", "joined", "body_0_1"):
         assert f"{node_id} [" in before
+
+
+@pytest.mark.parametrize(
+    "module", sorted((SPECS.parent / "flowspec" / "optimize").glob("*.py")), ids=lambda p: p.stem
+)
+def test_passes_import_no_torch(module):
+    """The passes are part of the torch-free spec layer (they see the graph, not tensors)."""
+    import ast
+
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert not {name.split(".")[0] for name in names} & {"torch", "numpy", "sklearn"}
