@@ -42,6 +42,8 @@ class OptimizedBody:
     tables: dict[str, list[int]]
     statements: list[tuple[str, list[str]]] = field(default_factory=list)
     values: dict[PortRef, list[Piece]] = field(default_factory=dict)
+    #: The folded permutations a value went through since a layer last read it.
+    renamed: dict[PortRef, list[GraphNode]] = field(default_factory=dict)
     counter: int = 0
 
     # -- statements and names ---------------------------------------------------------
@@ -233,7 +235,9 @@ def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, l
         if isinstance(op, Permute):
             inverse = _inverse_order(op.order)
             moved = [Piece(p.var, tuple(inverse[q] for q in p.positions)) for p in body.values[node.inputs[0]]]
-            body.values[PortRef(node.id, node.output_ports[0])] = moved
+            out = PortRef(node.id, node.output_ports[0])
+            body.values[out] = moved
+            body.renamed[out] = [*body.renamed.get(node.inputs[0], []), node]
         elif isinstance(op, Regroup) and op.splits:
             pieces = body.values[node.inputs[0]]
             for port, (low, high) in zip(node.output_ports, _ranges(op.sizes)):
@@ -245,6 +249,9 @@ def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, l
             body.values[PortRef(node.id, node.output_ports[0])] = joined
         elif isinstance(op, Couple):
             ref = node.inputs[0]
+            if ref in body.renamed:
+                folded = ", ".join(f"{n.id} ({n.kind})" for n in body.renamed[ref])
+                body.statements.append((f"{_INDENT}#   its index sets fold in: {folded}", []))
             a, b = body.select(ref, op.keep), body.select(ref, op.change)
             context, reads = body.context(node)
             changed, sink = body.fresh(), _sink(node)
