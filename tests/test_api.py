@@ -126,3 +126,20 @@ def test_sample_and_iwbo_arguments_are_checked():
         with pytest.raises(ValueError, match="k must be"):
             bound.iwbo(torch.randn(3, 2), k=bad)
     assert flowspec.compile(SPECS / "realnvp_moons.yaml").sample(0).shape == (0, 2)
+
+
+def test_flowspec_emit_is_the_package_and_source_the_function() -> None:
+    """``flowspec.emit.export.NOT_FULLGRAPH`` (as the README writes it) resolves, in a
+    fresh interpreter too, and ``flowspec.source`` returns the generated code."""
+    code = (
+        "import flowspec, types\n"
+        "assert isinstance(flowspec.emit, types.ModuleType)\n"
+        "print(type(flowspec.emit.export.NOT_FULLGRAPH).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    source = flowspec.source(TINY.format(name="tiny", node="c"))
+    assert "class Tiny(FlowModel)" in source and "def _log_prob" in source
+    assert not callable(flowspec.emit)
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        flowspec.nonexistent  # noqa: B018

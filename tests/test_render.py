@@ -10,10 +10,10 @@ import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 import flowspec
+from flowspec.graph.digraph import Digraph
 from flowspec.graph.model import FlowGraph
 from flowspec.render import FORMATS, PALETTE, RenderResult, render, to_dot
 from flowspec.render import graphviz as render_module
@@ -462,7 +462,10 @@ def relabelled(graph: FlowGraph, mapping: dict[str, str]) -> FlowGraph:
     for old, node in graph.nodes.items():
         node.id = mapping.get(old, old)
     graph.nodes = {node.id: node for node in graph.nodes.values()}
-    graph.edges = nx.relabel_nodes(graph.edges, mapping)
+    edges = Digraph(mapping.get(n, n) for n in graph.edges.nodes)
+    for source, target, data in graph.edges.edges(data=True):
+        edges.add_edge(mapping.get(source, source), mapping.get(target, target), **data)
+    graph.edges = edges
     graph.inference_order = [mapping.get(i, i) for i in graph.inference_order]
     return graph
 

@@ -12,9 +12,6 @@ import flowspec
 from flowspec.cli._files import atomic_write_text
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, user_errors
-from flowspec.emit.export import ExportError, export_programs
-from flowspec.train.checkpoint import CheckpointError, load_checkpoint
-from flowspec.graph.bookkeeping import bound_nodes, exactness_sentence
 
 __all__ = ["compile_", "OutputFormat"]
 
@@ -107,7 +104,9 @@ def compile_(
         source = checked.standalone_source(optimize) if standalone else checked.source(optimize)
         if output is not None:
             atomic_write_text(output, source)
-    sentence = exactness_sentence(bound_nodes(checked.graph))
+    from flowspec.graph.bookkeeping import graph_likelihood_sentence
+
+    sentence = graph_likelihood_sentence(checked.graph)
     style = "green" if checked.graph.exact else "yellow"
     if output is None:
         typer.echo(source, nl=False)
@@ -125,6 +124,9 @@ def _layers(model: flowspec.FlowModel) -> list[tuple[str, object]]:
 def _export(spec: Path, output: Path | None, weights: Path | None, *, optimize: bool) -> None:
     if output is None:
         fail("--format export needs -o FILE.pt2 (two programs are written beside it)", 2)
+    from flowspec.emit.export import ExportError, export_programs
+    from flowspec.train.checkpoint import CheckpointError, load_checkpoint
+
     with user_errors():
         model = flowspec.compile(spec, optimize=optimize)
         try:

@@ -12,8 +12,6 @@ from rich.text import Text
 import flowspec
 from flowspec.cli._help import examples
 from flowspec.cli._output import diagnostic_dict, out, print_diagnostics, user_errors
-from flowspec.diagnostics import SpecError
-from flowspec.graph.bookkeeping import render_table, spec_bookkeeping
 
 __all__ = ["validate"]
 
@@ -41,12 +39,16 @@ def validate(
     Prints the warnings (on stderr), then the bookkeeping table: every node in inference
     order with its category, shapes, dims in and out, parameter count and its term of
     log p(x) (exact, or a bound term). Then the data and latent dims, the dims each
-    surjection drops or each augmentation adds, and whether log_prob is exact or a lower
-    bound (ELBO).
+    surjection drops or each augmentation adds, what log_prob and sample cost (one pass,
+    D passes, iterative or not available, naming the nodes responsible) and what log_prob
+    is: exact, exact to a tolerance, an unbiased estimate, a lower bound (ELBO) or a biased
+    estimate.
 
     Exit 0 when the spec is valid, 1 with every diagnostic (file:line:col, code, node,
     message, hint) when it is not.
     """
+    from flowspec.graph.bookkeeping import render_table, spec_bookkeeping
+
     if as_json:
         _validate_json(spec)
         return
@@ -58,11 +60,14 @@ def validate(
     console.print(render_table(book))
     for line in book.summary()[:-1]:
         console.print(Text(line), soft_wrap=True)
-    style = "bold green" if book.exact else "bold yellow"
+    style = "bold green" if book.exact else "bold yellow"  # the last line: what log_prob is
     console.print(Text(book.exactness, style=style), soft_wrap=True)
 
 
 def _validate_json(spec: Path) -> None:
+    from flowspec.diagnostics import SpecError
+    from flowspec.graph.bookkeeping import spec_bookkeeping
+
     try:
         checked = flowspec.check(spec)
     except SpecError as error:

@@ -34,8 +34,8 @@ __all__ = ["ConditionerSpec"]
 class ConditionerSpec(BaseModel):
     """A network that computes parameters; see the module docstring for its roles."""
 
-    # No inf or NaN in any number field of a conditioner spec.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # No inf or NaN in any number field; strict: "8" is not the integer 8.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
 
@@ -83,6 +83,29 @@ class ConditionerSpec(BaseModel):
         """The plain network ``in_features -> out_features``; with ``zero_init`` its last
         layer starts at zero, so the layer it parameterizes starts at the identity."""
         raise NotImplementedError(f"conditioner '{self.kind}' has no plain role")
+
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """Plain role: how many learned parameters :meth:`build` creates (without building
+        it, so that checking a spec stays torch-free)."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no plain role")
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int | None:
+        """Coupling role: the parameters :meth:`build_coupling` creates, or None when only
+        building tells (the node then counts on the meta device)."""
+        return None
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int | None:
+        """Autoregressive role: the parameters :meth:`build_autoregressive` creates, or None
+        when only building tells."""
+        return None
 
     def build_coupling(
         self,

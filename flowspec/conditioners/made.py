@@ -84,6 +84,15 @@ class MADESpec(ConditionerSpec):
             return self
         return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int:
+        """The masked layers hold full weight matrices (the masks are buffers)."""
+        features = PortInfo(shape).numel
+        context = PortInfo(context_shape).numel if context_shape else 0
+        sizes = [features + context, *self.hidden, features * params]
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
     ) -> MADE:

@@ -56,6 +56,21 @@ class MLPSpec(ConditionerSpec):
 
         return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
 
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """A weight matrix and a bias per linear layer."""
+        sizes = [in_features, *self.hidden, out_features]
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int:
+        context = numel(context_shape) if context_shape else 0
+        return self.parameter_count(numel(kept) + context, numel(changed) * params)
+
     def build_coupling(
         self,
         kept: tuple[int, ...],

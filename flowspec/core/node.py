@@ -94,8 +94,16 @@ class NodeSpec(BaseModel):
     """
 
     # No inf or NaN in any number field: such values only show up later as NaN losses.
+    # strict: "8" is not the integer 8, nor true the integer 1, as the schema says.
+    # defer_build: a kind's validator is built the first time a spec uses it, so checking
+    # a spec does not pay for every registered kind.
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+        strict=True,
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
     kind: str
@@ -122,6 +130,9 @@ class NodeSpec(BaseModel):
     #: The contribution is always zero (the node moves values without changing volume);
     #: generated ``log_prob`` code leaves it out of the sum.
     volume_preserving: ClassVar[bool] = False
+    #: False for kinds whose module holds no learned parameters (their count is 0 without
+    #: building anything); kinds with parameters override :meth:`parameter_count`.
+    has_parameters: ClassVar[bool] = True
 
     @classmethod
     def kind_name(cls) -> str:
@@ -159,6 +170,11 @@ class NodeSpec(BaseModel):
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
 
+    def modelled_by(self) -> str | None:
+        """For kinds that drop, add or propose dimensions: which density models them (shown
+        by the bookkeeping table). Default: None (nothing to say)."""
+        return None
+
     def input_ports(self) -> tuple[str, ...]:
         return ("x",)
 
@@ -193,6 +209,21 @@ class NodeSpec(BaseModel):
 
         Import the layer (from ``flowspec.layers``) inside this method: the spec layer
         never imports torch, so that loading and checking a spec stays instant."""
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """How many learned parameters :meth:`build` creates, for inputs checked by
+        :meth:`infer`; the bookkeeping table shows it without building anything.
+
+        Kinds with parameters override it with their formula, so that checking a spec
+        stays torch-free; the default builds the module on the meta device (no memory,
+        but torch is imported) and counts."""
+        if not self.has_parameters:
+            return 0
+        import torch
+
+        with torch.device("meta"):
+            module = self.build(inputs, context)
+        return sum(p.numel() for p in module.parameters())
 
     def for_repetition(self, repetition: int) -> NodeSpec:
         """This node's settings in repetition ``repetition`` of a block use; kinds drawn

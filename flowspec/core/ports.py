@@ -15,31 +15,77 @@ __all__ = ["Support", "PortInfo", "REAL", "numel"]
 
 @dataclass(frozen=True)
 class Support:
-    """The set values live in: the interval ``[low, high]`` (open ends when infinite),
-    or the integers ``0 .. levels-1`` when ``levels`` is set."""
+    """The set values live in: the interval from ``low`` to ``high``, each end open
+    unless ``closed_low``/``closed_high`` says it is included (infinite ends are always
+    open), the integers ``0 .. levels-1`` when ``levels`` is set, or all integers when
+    ``integers`` is set (the latents of integer discrete flows).
+
+    ``partial`` marks values confined somewhere inside the interval without the compiler
+    knowing where: bounded data moved by a learned map (a coupling, actnorm), or joined
+    with unbounded data by a concat. Such values do not fill the whole real line, which is
+    what a density on the real line needs to be normalized over the data's domain."""
 
     low: float = -math.inf
     high: float = math.inf
     levels: int | None = None
+    integers: bool = False
+    closed_low: bool = False
+    closed_high: bool = False
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        # An infinite end is never included.
+        if math.isinf(self.low) and self.closed_low:
+            object.__setattr__(self, "closed_low", False)
+        if math.isinf(self.high) and self.closed_high:
+            object.__setattr__(self, "closed_high", False)
 
     @property
     def discrete(self) -> bool:
-        return self.levels is not None
+        return self.levels is not None or self.integers
 
     @property
     def is_real_line(self) -> bool:
-        return not self.discrete and self.low == -math.inf and self.high == math.inf
+        return (
+            not self.discrete
+            and not self.partial
+            and self.low == -math.inf
+            and self.high == math.inf
+        )
 
     def within(self, low: float, high: float) -> bool:
-        """True when every value of this support lies in ``[low, high]``."""
+        """True when every value of this support lies in the closed interval ``[low, high]``."""
         return low <= self.low and self.high <= high
 
+    def inside(self, domain: Support) -> bool:
+        """True when every value of this support lies in ``domain``, minding open ends:
+        values in ``[0, 1]`` are not inside ``(0, 1)``."""
+        low_ok = domain.low < self.low or (
+            domain.low == self.low and (domain.closed_low or not self.closed_low)
+        )
+        high_ok = self.high < domain.high or (
+            self.high == domain.high and (domain.closed_high or not self.closed_high)
+        )
+        return low_ok and high_ok
+
+    def moved(self) -> Support:
+        """Where a learned bijection of the real line sends these values: anywhere on the
+        line, but still not filling it unless they did (a bijection maps a part of the
+        line onto a part)."""
+        return REAL if self.is_real_line else Support(partial=True)
+
     def __str__(self) -> str:
+        if self.integers and self.levels is None:
+            return "integers"
         if self.discrete:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:
             return "real"
-        return f"({_fmt(self.low)}, {_fmt(self.high)})"
+        if self.partial and self.low == -math.inf and self.high == math.inf:
+            return "a part of the real line (bounded values moved by learned layers)"
+        left = "[" if self.closed_low else "("
+        right = "]" if self.closed_high else ")"
+        return f"{left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
 
 
 def _fmt(value: float) -> str:

@@ -91,6 +91,11 @@ def _reads(names: _Names, node: GraphNode, values: list[str]) -> list[str]:
     return values + context
 
 
+def _shown(node: GraphNode, port: str) -> str:
+    """The name of an output as a spec writes it: ``node`` or ``node.port``."""
+    return node.id if len(node.output_ports) == 1 else f"{node.id}.{port}"
+
+
 def _inference_lines(
     graph: FlowGraph, names: _Names, locator: Locator | None, *, traced: bool
 ) -> list[str]:
@@ -119,6 +124,11 @@ def _inference_lines(
             if len(node.output_ports) > 1:
                 targets = f"({targets})"
             lines.append(f"{_INDENT}{targets}, {sink} = {_call(node)}({args})")
+            if traced:
+                lines += [
+                    f"{_INDENT}values[{_shown(node, port)!r}] = {value}"
+                    for port, value in zip(node.output_ports, names.outputs(node))
+                ]
         if not skipped:
             lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
             started = True
@@ -179,14 +189,22 @@ def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list
     names = _Names(graph)
     shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
+    latent_shapes = {
+        n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal
+    }
     signature = ", ".join(["self", *data, *context])
     lines = [
         f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
         f"    EXACT = {graph.exact!r}",
+        f"    LIKELIHOOD = {graph.likelihood.label!r}",
+        f"    LOG_PROB_COST = {graph.costs.inference.label!r}",
+        f"    SAMPLE_COST = {graph.costs.generation.label!r}",
+        f"    LOG_PROB_UNAVAILABLE = {tuple(graph.unavailable_log_prob())!r}",
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",
+        f"    LATENT_SHAPES = {latent_shapes!r}",
         "",
         f"    def _log_prob({signature}):",
         f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x)."""',
@@ -199,37 +217,67 @@ def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list
         f"{_INDENT}nodes = self.nodes",
         f"{_INDENT}contributions = {{}}",
         f"{_INDENT}latents = {{}}",
+        f"{_INDENT}values = {{{', '.join(f'{d!r}: {d}' for d in [*data, *context])}}}",
         *_inference_lines(graph, names, locator, traced=True),
     ]
-    lines += [
-        f"{_INDENT}return logp, contributions, latents",
-        "",
-        f"    def _generate({', '.join(['self', 'n', *context])}):",
-        f'{_INDENT}"""Generation, latents -> data: n draws."""',
+    lines += [f"{_INDENT}return logp, contributions, latents, values", ""]
+    lines += _generation_lines(graph, names, locator, scored=False)
+    lines += ["", *_generation_lines(graph, names, locator, scored=True)]
+    return lines
+
+
+def _generation_lines(
+    graph: FlowGraph, names: _Names, locator: Locator | None, *, scored: bool
+) -> list[str]:
+    """``_generate`` (latents -> data: n draws) or, ``scored``, ``_generate_scored`` (the
+    draws and their log-density, each node's contribution taken where it generated). The
+    distributions named in ``latents`` give their value instead of drawing one."""
+    context = graph.context_inputs
+    method = "_generate_scored" if scored else "_generate"
+    what = "n draws and their log p(x)" if scored else "n draws"
+    lines = [
+        f"    def {method}({', '.join(['self', 'n', *context, 'latents=None'])}):",
+        f'{_INDENT}"""Generation, latents -> data: {what}; the distributions named in '
+        'latents give their value instead of drawing one."""',
         f"{_INDENT}nodes = self.nodes",
+        f"{_INDENT}latents = {{}} if latents is None else latents",
     ]
     order = [graph.nodes[node_id] for node_id in graph.generation_order]
     reads = [
         _reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order
     ]
-    released = _release_after(reads, set(data) | set(context))
+    released = _release_after(reads, set(graph.data_inputs) | set(context))
+    started = False
     for node, free in zip(order, released):
         lines.append(_comment(node, locator))
         if node.spec.terminal:
+            latent = names.inputs(node)[0]
             lines.append(
-                f"{_INDENT}{names.inputs(node)[0]} = {_call(node)}.sample(n{names.context(node)})"
+                f"{_INDENT}{latent} = latents[{node.id!r}] if {node.id!r} in "
+                f"latents else {_call(node)}.sample(n{names.context(node)})"
             )
+            if scored:
+                lines.append(f"{_INDENT}contribution = {_call(node)}({latent}{names.context(node)})")
         else:
             targets = ", ".join(names.inputs(node))
             if len(node.inputs) > 1:
                 targets = f"({targets})"
             args = ", ".join(names.outputs(node)) + names.context(node)
-            lines.append(f"{_INDENT}{targets} = {_call(node)}.inverse({args})")
+            if scored:
+                lines.append(
+                    f"{_INDENT}{targets}, contribution = self._scored_inverse({_call(node)}, {args})"
+                )
+            else:
+                lines.append(f"{_INDENT}{targets} = {_call(node)}.inverse({args})")
+        if scored:
+            lines.append(
+                f"{_INDENT}logp = logp + contribution" if started else f"{_INDENT}logp = contribution"
+            )
+            started = True
         lines += _del(free)
-    if len(data) == 1:
-        lines.append(f"{_INDENT}return {data[0]}")
-    else:
-        lines.append(f"{_INDENT}return {{{', '.join(f'{d!r}: {d}' for d in data)}}}")
+    data = graph.data_inputs
+    result = data[0] if len(data) == 1 else f"{{{', '.join(f'{d!r}: {d}' for d in data)}}}"
+    lines.append(f"{_INDENT}return {result}, logp" if scored else f"{_INDENT}return {result}")
     return lines
 
 

@@ -52,7 +52,15 @@ __all__ = [
 #: graph, with the reason (kind -> reason). Such kinds iterate to a tolerance (bisection,
 #: fixed-point or ODE solvers), so their loop count depends on the data; every other kind
 #: compiles to a single graph and exports. The README lists these; tests read this table.
-NOT_FULLGRAPH: dict[str, str] = {}
+NOT_FULLGRAPH: dict[str, str] = {
+    "planar": "inference solves a scalar equation by bisection or Newton, stopping at a "
+    "tolerance (a data-dependent loop); without an inverse it has no log_prob at all",
+    "sylvester": "no inference direction, so there is no log_prob to compile; generation "
+    "(sample_and_log_prob) is one pass and compiles whole (tests/test_determinant_flows.py)",
+    "residual": "the Russian-roulette estimator draws its number of terms at run time and the "
+    "inverse iterates to a tolerance (data-dependent loops)",
+    "cnf": "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps",
+}
 
 
 class ExportError(Exception):
@@ -146,7 +154,8 @@ def export_programs(model: FlowModel, output: Path, *, batch: int = 256) -> list
     staged = []
     try:  # both programs or neither: write them beside their targets, then move them in
         for program, path in ((log_prob, log_prob_path), (sample, sample_path)):
-            temporary = path.with_name(f".{path.name}.partial")
+            # Ends in .pt2 as torch expects (any other name makes it log a warning).
+            temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
             torch.export.save(program, temporary)
             staged.append((temporary, path))
         for temporary, path in staged:
@@ -176,6 +185,13 @@ def _data_input(model: FlowModel) -> PortInfo:
         raise ExportError(
             f"spec '{name}' has {len(graph.data_inputs)} data inputs "
             f"({', '.join(graph.data_inputs)}): export supports models with one data input"
+        )
+    iterating = [n for n in graph.layers if n.spec is not None and n.kind in NOT_FULLGRAPH]
+    if iterating:
+        node = iterating[0]
+        raise ExportError(
+            f"spec '{name}' cannot be exported as one graph: node '{node.id}' ({node.kind}): "
+            f"{NOT_FULLGRAPH[node.kind]}"
         )
     return graph.nodes[graph.data_inputs[0]].output_info[0]
 

@@ -3,12 +3,18 @@
 Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
 latents, the running total only, or with every node's contribution; both are written
 from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample`` and ``iwbo``.
+into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse``,
+``sample_and_log_prob`` and ``iwbo``. ``_generate_scored`` runs generation and adds each
+node's contribution at the values it generates, which is how flows without an inference
+direction (planar, Sylvester) still give the exact log-density of their own samples.
+``sample`` warns, naming the node, when an inverse computed by iteration missed its
+tolerance (layers that iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -17,31 +23,51 @@ from torch import nn
 
 from flowspec.emit.fast_path import FastPath
 
-__all__ = ["FlowModel", "Trace"]
+__all__ = ["FlowModel", "Trace", "UnavailableError"]
 
 
 @dataclass
 class Trace:
-    """One inference pass: the total, each node's contribution and each terminal's latent.
+    """One inference pass: the total, each node's contribution, each distribution's
+    latent, and every value on the way.
 
     ``log_prob == sum(contributions.values())`` (distributions' log-densities included).
+    ``latents`` is keyed by distribution node and feeds :meth:`FlowModel.inverse`.
+    ``values`` holds every intermediate, keyed as a spec names it (``node`` or
+    ``node.port``; inputs by name): what a dequantizer produces is its value, what an
+    augment adds is the tail of its value, what a slice drops is the part of its input
+    its value leaves out.
     """
 
     log_prob: torch.Tensor
     contributions: dict[str, torch.Tensor]
     latents: dict[str, torch.Tensor]
+    values: dict[str, torch.Tensor]
+
+
+class UnavailableError(RuntimeError):
+    """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
 class FlowModel(FastPath):
-    """A compiled flow. ``log_prob(x)`` is exact when ``exact`` is True, else a lower bound
-    (an ELBO from one draw of every stochastic node; see :meth:`iwbo` for tighter ones)."""
+    """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
+    a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
+    is True for the first only."""
 
     #: Set by the generated subclass.
     EXACT: ClassVar[bool]
+    LIKELIHOOD: ClassVar[str]
+    LOG_PROB_COST: ClassVar[str]
+    SAMPLE_COST: ClassVar[str]
+    #: Nodes without an inference direction: ``log_prob`` of data is not available.
+    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
     SPEC_NAME: ClassVar[str]
+    #: Each distribution node's event shape: the latents :meth:`inverse` takes.
+    LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
 
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
@@ -52,28 +78,137 @@ class FlowModel(FastPath):
     def exact(self) -> bool:
         return self.EXACT
 
+    @property
+    def likelihood(self) -> str:
+        """What ``log_prob`` computes (the weakest class of any node)."""
+        return self.LIKELIHOOD
+
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
 
     def log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
-        """``log p(x)``, shape ``(batch,)``: exact, or a one-sample lower bound."""
+        """``log p(x)``, shape ``(batch,)``, as ``likelihood`` says: exact, to a tolerance,
+        an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
+        self._check_available()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
         self._check_inputs(inputs, named)
+        self._check_available()
         return Trace(*self._inference(*inputs, **named))
+
+    def _check_available(self) -> None:
+        if self.LOG_PROB_UNAVAILABLE:
+            raise UnavailableError(
+                "log_prob of given data is not available: node(s) "
+                + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
+                + " have no inference direction (data -> latent) in this spec; give them an "
+                "'inverse' setting (see 'flowspec nodes KIND'), or use "
+                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+            )
+
+    def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
+        """``n`` draws and their log-density under the model, computed along generation
+        (the variational-posterior use of planar and Sylvester flows, which need no
+        inverse for it). Each node's contribution is taken at the values it generated."""
+        self._check_draws(n, context)
+        return self._generate_scored(n, **context)
+
+    @staticmethod
+    def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
+        """A node's generation step and its contribution at the inputs it generated: the
+        layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
+        direction is iterative or missing), else ``inverse`` then ``forward``."""
+        scored = getattr(layer, "inverse_and_contribution", None)
+        if scored is not None:
+            return scored(*outputs, **context)
+        inputs = layer.inverse(*outputs, **context)
+        _, contribution = layer(*(inputs if isinstance(inputs, tuple) else (inputs,)), **context)
+        return inputs, contribution
 
     def sample(self, n: int, **context: torch.Tensor) -> Any:
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
+        self._check_draws(n, context)
+        samples = self._generate(n, **context)
+        if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
+            self._warn_inexact_inverses()
+        return samples
+
+    def _check_draws(self, n: int, context: dict[str, torch.Tensor]) -> None:
         if isinstance(n, bool) or not isinstance(n, (int, torch.SymInt)) or n < 0:
             raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"n ({n}) must equal the number of context rows ({batch})")
-        return self._generate(n, **context)
+
+    def inverse(
+        self, latents: torch.Tensor | dict[str, torch.Tensor], **context: torch.Tensor
+    ) -> Any:
+        """Generation from given latents: the data whose inference gives ``latents`` (a
+        tensor when the model has one distribution, else a dict by distribution node, as
+        :attr:`Trace.latents`). Distributions left out are drawn; nodes that sample in
+        generation (a slice's decoder) still sample. For interpolation, temperature and
+        debugging: ``model.inverse(model.trace(x).latents)`` gives back ``x`` for a
+        bijective flow."""
+        if isinstance(latents, torch.Tensor):
+            if len(self.LATENT_SHAPES) != 1:
+                raise TypeError(
+                    f"this model has {len(self.LATENT_SHAPES)} distributions "
+                    f"({', '.join(self.LATENT_SHAPES)}): give the latents as a dict by name"
+                )
+            latents = {next(iter(self.LATENT_SHAPES)): latents}
+        if not isinstance(latents, dict) or not latents:
+            raise TypeError("latents must be a tensor or a non-empty dict of tensors")
+        for name in latents:
+            if name not in self.LATENT_SHAPES:
+                raise TypeError(
+                    f"{name!r} is not a distribution of this model; its distributions: "
+                    f"{', '.join(self.LATENT_SHAPES)}"
+                )
+        n = self._check_latents(latents)
+        batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
+        if batch is not None and batch != n:
+            raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        return self._generate(n, latents=latents, **context)
+
+    def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:
+        """Each latent a tensor ``(batch, *event)`` with one batch size for all."""
+        batches = []
+        for name, value in latents.items():
+            event = self.LATENT_SHAPES[name]
+            if (
+                not isinstance(value, torch.Tensor)
+                or value.dim() != len(event) + 1
+                or tuple(value.shape[1:]) != event
+                or value.shape[0] == 0
+            ):
+                shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value)
+                raise ValueError(
+                    f"latent {name!r} must be a tensor of shape (batch, "
+                    f"{', '.join(map(str, event))}) with batch >= 1, got {shape}"
+                )
+            batches.append(value.shape[0])
+        if any(batch != batches[0] for batch in batches[1:]):
+            raise ValueError("the latents must share one batch size")
+        return batches[0]
+
+    def _warn_inexact_inverses(self) -> None:
+        """Warn, naming the node, for every iterative inverse whose last error (the largest
+        ``|f(x) - z|`` it reached) exceeds its tolerance."""
+        for name, node in self.nodes.items():
+            for module in node.modules():
+                error = getattr(module, "last_inverse_error", None)
+                if isinstance(error, torch.Tensor) and not error <= module.inverse_tolerance:
+                    warnings.warn(
+                        f"node '{name}': the inverse by iteration reached an error of "
+                        f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
+                        "these samples are inexact (raise inverse.max_iter or inverse.tol)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
 
     def _check_inputs(
         self,
@@ -118,7 +253,7 @@ class FlowModel(FastPath):
         arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
-        if self.EXACT:
+        if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
         batch = self._check_inputs(inputs, named)
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
@@ -132,5 +267,10 @@ class FlowModel(FastPath):
     def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
         raise NotImplementedError("generated subclasses define _inference")
 
-    def _generate(self, n: int, **context: torch.Tensor):
+    def _generate(
+        self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
+    ):
         raise NotImplementedError("generated subclasses define _generate")
+
+    def _generate_scored(self, n: int, **context: torch.Tensor):
+        raise NotImplementedError("generated subclasses define _generate_scored")

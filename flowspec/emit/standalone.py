@@ -36,7 +36,10 @@ from flowspec.optimize.program import Program
 __all__ = ["StandaloneError", "emit_standalone"]
 
 #: Modules a standalone file may import from.
-ALLOWED_IMPORTS = ("torch", "math", "abc", "functools", "dataclasses", "typing", "collections")
+ALLOWED_IMPORTS = (
+    "torch", "torchdiffeq", "math", "abc", "functools", "dataclasses", "typing", "collections",
+    "warnings",
+)
 _INDENT = "        "
 
 

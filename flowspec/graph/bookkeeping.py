@@ -6,25 +6,29 @@ follows the dimensions from the data to the latents: a flow whose nodes are all 
 keeps them, a node with fewer dimensions out than in drops some (its contribution models
 them), one with more out than in adds some (its contribution scores them). Nothing here
 knows node kinds by name: the table is derived from the graph and the node flags alone.
+
+Under the summary: what ``log_prob`` and ``sample`` cost (naming the nodes that make either
+take D passes, iterate or be unavailable) and what ``log_prob`` is (the weakest likelihood
+class of any node, naming the nodes that make it so).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-import torch
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from flowspec.core.node import Category
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.ports import PortInfo
-from flowspec.emit.runtime import FlowModel
 from flowspec.graph.model import FlowGraph, GraphNode
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
+    from flowspec.emit.runtime import FlowModel
 
 __all__ = [
     "Row",
@@ -32,8 +36,12 @@ __all__ = [
     "Bookkeeping",
     "bookkeeping",
     "spec_bookkeeping",
+    "graph_bookkeeping",
     "bound_nodes",
     "exactness_sentence",
+    "likelihood_sentence",
+    "graph_likelihood_sentence",
+    "cost_sentences",
     "render_table",
 ]
 
@@ -60,6 +68,11 @@ class Row:
     #: False when the contribution is a one-sample bound term rather than exact.
     exact: bool
     context: tuple[int, ...] | None = None
+    #: The node's likelihood class label (``Likelihood.label``).
+    likelihood: str = Likelihood.EXACT.label
+    #: How its inference (log_prob) and generation (sample) directions are computed.
+    log_prob_cost: str = Cost.ONE_PASS.label
+    sample_cost: str = Cost.ONE_PASS.label
     #: The block use this node was expanded from.
     group: str | None = None
 
@@ -79,17 +92,26 @@ class DimChange:
     contribution: str
     #: True when the node draws random values in inference (its added dims are proposed).
     sampled: bool
+    #: Which density models what the node drops, adds or proposes (the node's own words).
+    modelled_by: str | None = None
 
     def describe(self) -> str:
+        by = f" ({self.modelled_by})" if self.modelled_by else ""
         if self.dims < 0:
             return (
                 f"{self.node} ({self.kind}) drops {-self.dims} of its {self.dims_in} dims; "
-                f"they are modelled by its contribution {self.contribution}"
+                f"they are modelled by its contribution {self.contribution}{by}"
+            )
+        if self.dims == 0:
+            return (
+                f"{self.node} ({self.kind}) keeps its {self.dims_in} dims but is not a "
+                f"bijection: its contribution {self.contribution} scores what it discards "
+                f"or proposes{by}"
             )
         how = "proposed by a random draw in inference" if self.sampled else "created"
         return (
             f"{self.node} ({self.kind}) adds {self.dims} dims, {how} and scored by "
-            f"its contribution {self.contribution}"
+            f"its contribution {self.contribution}{by}"
         )
 
 
@@ -104,8 +126,14 @@ class Bookkeeping:
     context_dims: int
     dropped: list[DimChange] = field(default_factory=list)
     added: list[DimChange] = field(default_factory=list)
+    #: Non-bijective nodes that keep their dims (abs, sort, dequantizers).
+    kept: list[DimChange] = field(default_factory=list)
     total_params: int = 0
     exact: bool = True
+    #: The model's likelihood class label, and its direction costs' labels.
+    likelihood: str = Likelihood.EXACT.label
+    log_prob_cost: str = Cost.ONE_PASS.label
+    sample_cost: str = Cost.ONE_PASS.label
 
     @property
     def bound_nodes(self) -> list[str]:
@@ -114,8 +142,16 @@ class Bookkeeping:
 
     @property
     def exactness(self) -> str:
-        """One sentence: is ``log_prob`` exact, or a bound, and because of which nodes."""
-        return exactness_sentence(self.bound_nodes)
+        """One sentence: what ``log_prob`` is, and because of which nodes."""
+        return likelihood_sentence([(r.id, r.likelihood) for r in self.rows if not r.is_input])
+
+    @property
+    def costs(self) -> list[str]:
+        """What ``log_prob`` and ``sample`` cost, naming the nodes that make them so."""
+        layers = [r for r in self.rows if not r.is_input]
+        return cost_sentences(
+            [(r.id, r.log_prob_cost) for r in layers], [(r.id, r.sample_cost) for r in layers]
+        )
 
     def summary(self) -> list[str]:
         """The summary lines printed under the table."""
@@ -123,8 +159,9 @@ class Bookkeeping:
         if self.context_dims:
             lines.append(f"context dims: {self.context_dims} (given, not modelled)")
         lines.append(f"latent dims: {self.latent_dims}")
-        lines += [change.describe() for change in self.dropped + self.added]
+        lines += [change.describe() for change in self.dropped + self.added + self.kept]
         lines.append(f"parameters: {self.total_params:,}")
+        lines += self.costs
         lines.append(self.exactness)
         return lines
 
@@ -145,18 +182,70 @@ class Bookkeeping:
             "context_dims": self.context_dims,
             "dropped": [asdict(c) | {"text": c.describe()} for c in self.dropped],
             "added": [asdict(c) | {"text": c.describe()} for c in self.added],
+            "kept": [asdict(c) | {"text": c.describe()} for c in self.kept],
             "total_params": self.total_params,
             "exact": self.exact,
+            "likelihood": self.likelihood,
+            "log_prob_cost": self.log_prob_cost,
+            "sample_cost": self.sample_cost,
             "bound_nodes": self.bound_nodes,
             "exactness": self.exactness,
+            "costs": self.costs,
         }
 
 
 def exactness_sentence(bound_nodes: list[str]) -> str:
     """``log_prob is the exact log-likelihood``, or which nodes make it a lower bound."""
-    if not bound_nodes:
-        return "log_prob is the exact log-likelihood"
-    return "log_prob is a lower bound (ELBO): stochastic nodes: " + ", ".join(bound_nodes)
+    return likelihood_sentence([(node, Likelihood.BOUND.label) for node in bound_nodes])
+
+
+_CLASS_SENTENCE = {
+    Likelihood.EXACT: "log_prob is the exact log-likelihood",
+    Likelihood.TOLERANCE: "log_prob is the exact log-likelihood up to a solver tolerance: "
+    "iterative nodes: ",
+    Likelihood.ESTIMATE: "log_prob is an unbiased stochastic estimate (neither exact nor a "
+    "bound): estimating nodes: ",
+    Likelihood.BOUND: "log_prob is a lower bound (ELBO): stochastic nodes: ",
+    Likelihood.BIASED: "log_prob is a biased estimate (a truncated series; neither exact, "
+    "unbiased nor a bound): nodes: ",
+}
+
+
+def likelihood_sentence(nodes: list[tuple[str, str]]) -> str:
+    """What ``log_prob`` is, from each node's (id, likelihood label): the weakest class,
+    the nodes of that class, then the other inexact nodes with theirs."""
+    by_label = {c.label: c for c in Likelihood}
+    classes = [(node, by_label[label]) for node, label in nodes]
+    weakest = max((c for _, c in classes), default=Likelihood.EXACT)
+    if weakest is Likelihood.EXACT:
+        return _CLASS_SENTENCE[weakest]
+    sentence = _CLASS_SENTENCE[weakest] + ", ".join(n for n, c in classes if c is weakest)
+    others = [f"{n} ({c.label})" for n, c in classes if Likelihood.EXACT < c < weakest]
+    return sentence + (f"; also {', '.join(others)}" if others else "")
+
+
+def cost_sentences(log_prob: list[tuple[str, str]], sample: list[tuple[str, str]]) -> list[str]:
+    """``log_prob: one pass`` and ``sample: ...`` from each node's (id, cost label), naming
+    the nodes that make a direction take D passes, iterate or be unavailable."""
+    by_label = {c.label: c for c in Cost}
+    lines = []
+    for direction, nodes in (("log_prob", log_prob), ("sample", sample)):
+        costs = [(node, by_label[label]) for node, label in nodes]
+        worst = max((c for _, c in costs), default=Cost.ONE_PASS)
+        slow = [f"{n} ({c.label})" for n, c in costs if c > Cost.ONE_PASS]
+        line = f"{direction}: {worst.label}"
+        if worst is Cost.UNAVAILABLE and direction == "log_prob":
+            line = "log_prob of data: not available (sample_and_log_prob gives the density of "
+            line += "the model's own samples)"
+        lines.append(line + (f"; because of {', '.join(slow)}" if slow else ""))
+    return lines
+
+
+def graph_likelihood_sentence(graph: FlowGraph) -> str:
+    """What ``log_prob`` of a checked graph is, naming the nodes that make it so."""
+    return likelihood_sentence(
+        [(n.id, n.spec.likelihood().label) for n in graph.layers if n.spec is not None]
+    )
 
 
 def bound_nodes(graph: FlowGraph) -> list[str]:
@@ -172,7 +261,7 @@ def _dims(infos: tuple[PortInfo, ...] | None) -> int:
     return sum(info.numel for info in infos or ())
 
 
-def _row(node: GraphNode, model: FlowModel) -> Row:
+def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
     if node.spec is None:
         outputs = node.output_info or ()
         return Row(
@@ -187,7 +276,6 @@ def _row(node: GraphNode, model: FlowModel) -> Row:
             contribution="",
             exact=True,
         )
-    module = model.nodes[node.id]
     return Row(
         id=node.id,
         kind=node.spec.kind,
@@ -196,19 +284,38 @@ def _row(node: GraphNode, model: FlowModel) -> Row:
         outputs=_shapes(node.output_info),
         dims_in=_dims(node.input_info),
         dims_out=_dims(node.output_info),
-        params=sum(p.numel() for p in module.parameters()),
+        params=params(node),
         contribution=node.spec.contribution,
         exact=node.spec.exact(),
         context=node.context_info.shape if node.context_info is not None else None,
         group=node.group,
+        likelihood=node.spec.likelihood().label,
+        log_prob_cost=node.spec.costs().inference.label,
+        sample_cost=node.spec.costs().generation.label,
     )
 
 
 def bookkeeping(model: FlowModel) -> Bookkeeping:
-    """The bookkeeping of a compiled model (built from ``model.checked``)."""
-    graph = model.checked.graph
+    """The bookkeeping of a compiled model (built from ``model.checked``), with the
+    parameter counts of its modules."""
+    return graph_bookkeeping(
+        model.checked.graph,
+        lambda node: sum(p.numel() for p in model.nodes[node.id].parameters()),
+    )
+
+
+def _declared_parameters(node: GraphNode) -> int:
+    assert node.spec is not None and node.input_info is not None
+    return node.spec.parameter_count(node.input_info, node.context_info)
+
+
+def graph_bookkeeping(
+    graph: FlowGraph, params: Callable[[GraphNode], int] = _declared_parameters
+) -> Bookkeeping:
+    """The bookkeeping of a checked graph; parameter counts from each kind's
+    ``parameter_count`` unless ``params`` gives them."""
     nodes = [graph.nodes[name] for name in graph.inference_order]
-    rows = [_row(node, model) for node in nodes]
+    rows = [_row(node, params) for node in nodes]
     changes = [
         DimChange(
             node=node.id,
@@ -217,12 +324,10 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
             dims_in=row.dims_in,
             contribution=row.contribution,
             sampled=node.spec.stochastic_forward,
+            modelled_by=node.spec.modelled_by(),
         )
         for node, row in zip(nodes, rows)
-        if node.spec is not None
-        and not node.spec.terminal
-        and not node.spec.bijective
-        and row.dims_out != row.dims_in
+        if node.spec is not None and not node.spec.terminal and not node.spec.bijective
     ]
     return Bookkeeping(
         name=graph.header.name,
@@ -232,17 +337,19 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
         context_dims=sum(r.dims_out for r in rows if r.is_input and r.kind == CONTEXT_INPUT),
         dropped=[c for c in changes if c.dims < 0],
         added=[c for c in changes if c.dims > 0],
-        total_params=sum(p.numel() for p in model.parameters()),
-        exact=model.exact,
+        kept=[c for c in changes if c.dims == 0],
+        total_params=sum(row.params for row in rows),
+        exact=graph.exact,
+        likelihood=graph.likelihood.label,
+        log_prob_cost=graph.costs.inference.label,
+        sample_cost=graph.costs.generation.label,
     )
 
 
 def spec_bookkeeping(checked: CheckedSpec) -> Bookkeeping:
-    """The bookkeeping of a checked spec, without allocating its weights: the model is
-    built on the meta device, where parameters have shapes (so counts) but no storage."""
-    with torch.device("meta"):
-        model = checked.build_model()
-    return bookkeeping(model)
+    """The bookkeeping of a checked spec, without building its model: every kind states
+    its parameter count, so this needs no torch."""
+    return graph_bookkeeping(checked.graph)
 
 
 _CATEGORY_STYLE = {
@@ -284,8 +391,9 @@ def render_table(b: Bookkeeping) -> Table:
                 shapes += f" | context {_format_shapes((row.context,))}"
             dims = f"{row.dims_in} -> {row.dims_out}"
         term = Text(row.contribution)
-        if row.contribution and not row.exact:
-            term.append(" (bound)", style="bold magenta")
+        if row.contribution and row.likelihood != Likelihood.EXACT.label:
+            tag = "bound" if row.likelihood == Likelihood.BOUND.label else row.likelihood
+            term.append(f" ({tag})", style="bold magenta")
         table.add_row(
             Text(row.id),
             Text(row.kind),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from flowspec.core.node import NodeSpec
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import SpecPath
+from flowspec.graph.digraph import Digraph
 from flowspec.spec.document import Header, InputSpec
 
 __all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
@@ -38,9 +38,12 @@ class GraphNode:
     input_spec: InputSpec | None = None
     inputs: list[PortRef | None] = field(default_factory=list)
     context: PortRef | None = None
-    #: The block use this node was expanded from, and which repetition.
+    #: The block use this node was expanded from (the innermost one, for a block used
+    #: inside a block), and which repetition of it.
     group: str | None = None
     repetition: int | None = None
+    #: The block use under 'nodes' this node was expanded from (its group, unless nested).
+    use: str | None = None
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None
@@ -70,7 +73,7 @@ class FlowGraph:
     file: str
     nodes: dict[str, GraphNode]
     #: Data and context edges, source node -> consumer node, with port attributes.
-    edges: nx.MultiDiGraph
+    edges: Digraph
     #: Names that failed validation; references to them are not reported again.
     broken: set[str] = field(default_factory=set)
     #: Names a dropped entry or a failed reference points to; their unused outputs are
@@ -99,9 +102,36 @@ class FlowGraph:
         return [n for n in self.layers if n.spec is not None and n.spec.terminal]
 
     @property
+    def likelihood(self) -> Likelihood:
+        """What ``log_prob`` is: the weakest class of any node (DESIGN.md)."""
+        return max(
+            (n.spec.likelihood() for n in self.layers if n.spec is not None),
+            default=Likelihood.EXACT,
+        )
+
+    @property
+    def costs(self) -> Costs:
+        """What ``log_prob`` (inference) and ``sample`` (generation) cost: the most
+        expensive node in each direction."""
+        costs = [n.spec.costs() for n in self.layers if n.spec is not None]
+        return Costs(
+            max((c.inference for c in costs), default=Cost.ONE_PASS),
+            max((c.generation for c in costs), default=Cost.ONE_PASS),
+        )
+
+    @property
     def exact(self) -> bool:
-        """True when log_prob is the exact log-likelihood, False when it is a lower bound."""
-        return all(n.spec.exact() for n in self.layers if n.spec is not None)
+        """True when log_prob is the exact log-likelihood (class ``EXACT``)."""
+        return self.likelihood is Likelihood.EXACT
+
+    def unavailable_log_prob(self) -> list[str]:
+        """The nodes whose inference direction is not available, so ``log_prob`` of data
+        cannot be computed (``sample`` and the density of the model's own samples can)."""
+        return [
+            n.id
+            for n in self.layers
+            if n.spec is not None and n.spec.costs().inference is Cost.UNAVAILABLE
+        ]
 
     def consumer(self, ref: PortRef) -> GraphNode | None:
         """The node whose data input is ``ref`` (after the passes, there is exactly one)."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import networkx as nx
-
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import Reporter, SpecPath
+from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 
 __all__ = ["run_passes"]
@@ -31,9 +30,7 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     if not _check_acyclic(graph, reporter):
         return
     position = {name: index for index, name in enumerate(graph.nodes)}
-    graph.inference_order = list(
-        nx.lexicographical_topological_sort(graph.edges, key=position.__getitem__)
-    )
+    graph.inference_order = topological_order(graph.edges, key=position.__getitem__)
     _infer_shapes(graph, reporter, invalid)
     if not reporter.has_errors:
         _order_generation(graph, reporter, position)
@@ -43,10 +40,18 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
     """Every output port is consumed exactly once by a data edge (context may fan out)."""
     consumers: dict[PortRef, list[GraphNode]] = defaultdict(list)
     conditioning: set[str] = set()  # data inputs already reported as misused context
+    conditioned_on: set[str] = set()  # nodes whose value conditions some node
     for node in graph.nodes.values():
         for ref in node.inputs:
             if ref is not None:
                 consumers[ref].append(node)
+        if node.context is not None:
+            conditioned_on.add(node.context.node)
+            if node.context in node.inputs:
+                _report_self_conditioning(graph, node, reporter)
+        elif node.spec is not None and node.spec.context is not None:
+            # A reference already reported (broken, or on a block element: E113).
+            conditioned_on.add(node.spec.context.split(".")[0])
         if node.context is not None and graph.nodes[node.context.node].is_input:
             source = graph.nodes[node.context.node]
             if not source.is_context_input:
@@ -61,7 +66,7 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
                 )
     unreported = graph.broken | graph.loose | conditioning
     for node in graph.nodes.values():
-        if node.id in unreported or node.group in unreported:
+        if node.id in unreported or node.use in unreported:
             continue
         if node.spec is not None and node.spec.terminal:
             continue
@@ -69,6 +74,16 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
             ref = PortRef(node.id, port)
             users = consumers.get(ref, [])
             if node.is_context_input:
+                if node.id not in conditioned_on and not users and report_unused:
+                    reporter.error(
+                        "E203",
+                        f"context input '{node.id}' is never used: no node is conditioned on "
+                        "it, so the flow would not depend on it",
+                        node.path,
+                        node=node.id,
+                        hint=f"condition a node on it with 'context: {node.id}' (a coupling "
+                        "or a conditional_normal), or remove it",
+                    )
                 for user in users:
                     reporter.error(
                         "E204",
@@ -78,26 +93,58 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
                         node=user.id,
                     )
                 continue
+            shown = _shown(graph, ref)
             if not users and report_unused:
-                what = f"data input '{ref}'" if node.is_input else f"output '{ref}'"
+                what = f"data input '{ref}'" if node.is_input else f"output '{shown}'"
                 reporter.error(
                     "E203",
                     f"{what} is never used: every path must end in a distribution",
-                    node.path,
-                    node=node.id,
+                    _where(node),
+                    node=node.group or node.id,
                     hint=f"feed it to another node or to a distribution, e.g. "
-                    f"{{kind: standard_normal, in: {ref}}}",
+                    f"{{kind: standard_normal, in: {shown}}}",
                 )
             for user in users[1:]:
+                first = users[0].group or users[0].id
                 reporter.error(
                     "E205",
-                    f"output '{ref}' is used twice (first by '{users[0].id}'): a flow cannot "
+                    f"output '{shown}' is used twice (first by '{first}'): a flow cannot "
                     "copy values and stay invertible",
-                    user.path + ("in",),
-                    node=user.id,
+                    _where(user) + ("in",),
+                    node=user.group or user.id,
                     hint="use a split node to route parts of it to different nodes, or "
                     "'context' to condition on it",
                 )
+
+
+def _shown(graph: FlowGraph, ref: PortRef) -> str:
+    """A port as the user can write it: the output of a block use is the block use's
+    name (the ids of expanded nodes appear nowhere in the spec)."""
+    group = graph.nodes[ref.node].group
+    return group if group is not None else str(ref)
+
+
+def _where(node: GraphNode) -> SpecPath:
+    """Where to point for a node's wiring: a block use's entry for its expanded nodes
+    (whose own path is the element in the block definition, shared by every use)."""
+    return ("nodes", node.group) if node.group is not None else node.path
+
+
+def _report_self_conditioning(graph: FlowGraph, node: GraphNode, reporter: Reporter) -> None:
+    """A node whose context is the very value it takes in cannot be inverted: generation
+    would need its input to compute its input, and inference's log-det leaves out how the
+    output depends on the input through the context."""
+    assert node.context is not None
+    shown = _shown(graph, node.context)
+    reporter.error(
+        "E209",
+        f"'{node.group or node.id}' is conditioned on its own input '{shown}': the layer "
+        "is then not invertible and its log-det is wrong",
+        _where(node) + ("context",),
+        node=node.group or node.id,
+        hint="condition on another value (e.g. the other output of a split, or a context "
+        "input), or remove 'context'",
+    )
 
 
 def _check_terminals(graph: FlowGraph, reporter: Reporter) -> bool:
@@ -115,11 +162,10 @@ def _check_terminals(graph: FlowGraph, reporter: Reporter) -> bool:
 
 
 def _check_acyclic(graph: FlowGraph, reporter: Reporter) -> bool:
-    try:
-        cycle = nx.find_cycle(graph.edges)
-    except nx.NetworkXNoCycle:
+    cycle = find_cycle(graph.edges)
+    if cycle is None:
         return True
-    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    names = [*cycle, cycle[0]]
     first = graph.nodes[names[0]]
     reporter.error(
         "E207",
@@ -188,9 +234,8 @@ def _port_info(graph: FlowGraph, ref: PortRef | None) -> PortInfo | None:
 
 def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, int]) -> None:
     """Generation runs each node once every output and context value it needs is known."""
-    needs = nx.DiGraph()
     layers = [n for n in graph.nodes.values() if not n.is_input]
-    needs.add_nodes_from(n.id for n in layers)
+    needs = Digraph(n.id for n in layers)
     for node in layers:
         for port in node.output_ports if not node.spec.terminal else ():
             consumer = graph.consumer(PortRef(node.id, port))
@@ -200,11 +245,9 @@ def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, 
             if producer_of_value is not None and producer_of_value.id != node.id:
                 needs.add_edge(producer_of_value.id, node.id)
     try:
-        graph.generation_order = list(
-            nx.lexicographical_topological_sort(needs, key=lambda n: -position[n])
-        )
-    except nx.NetworkXUnfeasible:
-        cycle = [edge[0] for edge in nx.find_cycle(needs)]
+        graph.generation_order = topological_order(needs, key=lambda n: -position[n])
+    except CycleError as error:
+        cycle = error.cycle
         first = graph.nodes[cycle[0]]
         reporter.error(
             "E208",

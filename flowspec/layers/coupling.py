@@ -6,16 +6,22 @@ import torch
 from torch import nn
 
 from flowspec.core.layer import FlowLayer
-from flowspec.layers._coupling import MaskedSplit
+from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
 from flowspec.layers.transformers.base import Transformer
 
 __all__ = ["CouplingLayer"]
 
 
 class CouplingLayer(FlowLayer):
-    """``z = merge(x_a, tau(x_b; conditioner(x_a, context)))``."""
+    """``z = merge(x_a, tau(x_b; conditioner(x_a, context)))``; the contribution is the
+    partition's total of the transformer's log-derivatives."""
 
-    def __init__(self, parts: MaskedSplit, conditioner: nn.Module, transformer: Transformer):
+    def __init__(
+        self,
+        parts: MaskedSplit | CheckerboardSplit,
+        conditioner: nn.Module,
+        transformer: Transformer,
+    ):
         super().__init__()
         self.parts = parts
         self.conditioner = conditioner
@@ -27,8 +33,7 @@ class CouplingLayer(FlowLayer):
         """Inference on the parts already split: ``(z_b, contribution)``. Optimized code
         (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets."""
         z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
-        flat = log_derivative if log_derivative.dim() == 2 else log_derivative.flatten(1)
-        return z_b, flat.sum(1)
+        return z_b, self.parts.total(log_derivative)
 
     def uncouple(
         self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None

@@ -44,35 +44,46 @@ class Elementwise(FlowLayer):
 
 
 class ScaleShift(Elementwise):
-    """``z = scale * x + shift``; when learnable, ``scale = sign * exp(log_scale)``."""
+    """``z = scale * x + shift``; when learnable, ``scale = sign * exp(log_scale)``.
+
+    The fixed map keeps its constants as Python floats (float64) rather than float32
+    buffers: they enter the computation in the input's dtype, so after ``.double()`` the
+    map and its log-det are exact to float64 (``0.1 * x + 0.3`` is 0.4 at x = 1, and the
+    log-det is ``log 0.1``), and bounded data stays inside its bounds."""
 
     fn = "scale_shift"
 
     def __init__(self, scale: float, shift: float, learnable: bool = False):
         super().__init__()
-        log_scale = torch.tensor(math.log(abs(scale)))
-        shift_t = torch.tensor(float(shift))
+        self.learnable = learnable
         # The sign, and the values when not learnable, come from the spec: not saved.
-        self.register_buffer("sign", torch.tensor(math.copysign(1.0, scale)), persistent=False)
+        self.sign = math.copysign(1.0, scale)
+        self.scale = float(scale)
+        self.log_abs_scale = math.log(abs(scale))
+        self.offset = float(shift)
         if learnable:
-            self.log_scale = nn.Parameter(log_scale)
-            self.shift = nn.Parameter(shift_t)
-        else:
-            self.register_buffer("log_scale", log_scale, persistent=False)
-            self.register_buffer("shift", shift_t, persistent=False)
+            self.log_scale = nn.Parameter(torch.tensor(self.log_abs_scale))
+            self.shift = nn.Parameter(torch.tensor(self.offset))
 
     def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.sign * torch.exp(self.log_scale) * x + self.shift
-        return z, self.log_scale.expand_as(x)
+        if self.learnable:
+            z = self.sign * torch.exp(self.log_scale) * x + self.shift
+            return z, self.log_scale.expand_as(x)
+        return x * self.scale + self.offset, torch.full_like(x, self.log_abs_scale)
 
     def untransform(self, z: torch.Tensor) -> torch.Tensor:
-        return (z - self.shift) * torch.exp(-self.log_scale) * self.sign
+        if self.learnable:
+            return (z - self.shift) * torch.exp(-self.log_scale) * self.sign
+        return (z - self.offset) / self.scale
 
-    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor | float, ...]:
         """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` for inputs
-        shaped like ``x``: what optimized code composes adjacent affine maps from."""
+        shaped like ``x`` (Python floats when fixed): what optimized code composes
+        adjacent affine maps from."""
         elements = x[0].numel()
-        return self.sign * torch.exp(self.log_scale), self.shift, self.log_scale * elements
+        if self.learnable:
+            return self.sign * torch.exp(self.log_scale), self.shift, self.log_scale * elements
+        return self.scale, self.offset, self.log_abs_scale * elements
 
 
 class LeakyReLU(Elementwise):

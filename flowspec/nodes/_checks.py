@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo
 
 __all__ = [
     "check_feature_axis",
     "check_continuous",
     "check_real_valued",
     "learned_feature_map",
+    "check_image",
 ]
 
 
@@ -57,14 +58,30 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             f"the input lives in {x.support} but this density covers the whole real line, "
             "so log_prob will not be normalized over the data's domain",
             "in",
-            hint="map it to the real line first, e.g. {kind: elementwise, fn: logit}",
+            hint="map bounded values onto the whole real line before any learned layer, "
+            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
+            "interval) for (0, 1)" if x.support.partial
+            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
         )
 
 
 def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:
     """The shape rule of a learned invertible map over the feature axis (actnorm, LU):
-    it needs a feature axis and continuous values, and since a learned map can move
-    bounded values anywhere, only the real line is known to contain its output."""
+    it needs a feature axis and continuous values. A learned map can move bounded values
+    anywhere, but not onto the whole line: their support becomes a part of it."""
     if not check_feature_axis(x, kind, check) or not check_continuous(x, kind, check):
         return None
-    return (PortInfo(x.shape, REAL),)
+    return (PortInfo(x.shape, x.support.moved()),)
+
+
+def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> bool:
+    """Kinds and masks made for images need an image-shaped input ``[C, H, W]`` (E650)."""
+    if len(x.shape) != 3:
+        check.error(
+            "E650",
+            f"{what} needs an image-shaped input [C, H, W], got {x}",
+            *(field or ("in",)),
+            hint="reshape the input first, e.g. {kind: reshape, shape: [1, 8, 8]}",
+        )
+        return False
+    return True

@@ -50,10 +50,25 @@ class ActNormSpec(NodeSpec):
     )
     contribution = "positions * sum(log_scale)"
 
+    def check_static(self, check: NodeCheck) -> None:
+        """eps only enters the data-dependent initialisation: without it, it is ignored."""
+        if not self.data_init and "eps" in self.model_fields_set:
+            check.warning(
+                "W430",
+                "eps is ignored when data_init is false (it only enters the data-dependent "
+                "initialisation)",
+                "eps",
+                hint="remove 'eps', or set data_init: true",
+            )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         return learned_feature_map(inputs[0], self.kind, check)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A bias and a log-scale per feature."""
+        return 2 * inputs[0].shape[0]
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ActNorm:
         from flowspec.layers.actnorm import ActNorm

@@ -32,8 +32,8 @@ from pydantic import Field
 from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
-from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_continuous
 from flowspec.transformers.affine import AffineSpec
 from flowspec.transformers.choice import TransformerChoice
@@ -68,16 +68,12 @@ class AutoregressiveSpec(NodeSpec):
         return self.transformer.volume_preserving
 
     def costs(self) -> Costs:
+        # Both directions apply the transformer as x -> z (IAF's density by D sweeps of
+        # its forward map); only generation ever inverts it, which may iterate.
         inverse = self.transformer.inverse_cost
-        sequential = max(Cost.D_PASSES, inverse)
         if self.direction == "maf":
-            return Costs(Cost.ONE_PASS, sequential)
-        return Costs(sequential, max(Cost.ONE_PASS, inverse))
-
-    def likelihood(self) -> Likelihood:
-        # IAF's density inverts the transformer; an iterative inverse makes it approximate.
-        iterative = self.transformer.inverse_cost == Cost.ITERATIVE
-        return Likelihood.TOLERANCE if self.direction == "iaf" and iterative else Likelihood.EXACT
+            return Costs(Cost.ONE_PASS, max(Cost.D_PASSES, inverse))
+        return Costs(Cost.D_PASSES, max(Cost.ONE_PASS, inverse))
 
     def check_static(self, check: NodeCheck) -> None:
         self.transformer.check_static(check, "transformer")
@@ -103,6 +99,14 @@ class AutoregressiveSpec(NodeSpec):
         return self if conditioner is self.conditioner else self.model_copy(
             update={"conditioner": conditioner}
         )
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        count = self.conditioner.autoregressive_parameter_count(
+            inputs[0].shape,
+            self.transformer.params_per_feature(),
+            context.shape if context is not None else None,
+        )
+        return super().parameter_count(inputs, context) if count is None else count
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AutoregressiveLayer:
         from flowspec.layers.autoregressive import AutoregressiveLayer

@@ -11,7 +11,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Literal
 
 
@@ -30,17 +29,27 @@ def union_support(supports: list[Support]) -> Support | None:
     Discrete supports ``{0..K_i-1}`` join to ``{0..max K_i - 1}`` (their exact union).
     Continuous supports join to their interval hull ``[min low, max high]``, which may
     contain values no input takes (the hull of (0, 1) and (2, 3) is (0, 3)): the compiler
-    only uses supports to check domains, for which a hull is a safe over-approximation.
+    only uses supports to check domains, for which a hull is a safe over-approximation,
+    and marks the hull ``partial`` when some input does not fill it (so a density on the
+    real line still warns about bounded inputs joined with unbounded ones).
     A mix of discrete and continuous supports has no useful common support (no density
     describes it), so the answer is None and the caller reports it.
     """
     if all(s.discrete for s in supports):
+        if any(s.levels is None for s in supports):  # unbounded integers (IDF latents)
+            return Support(integers=True)
         return Support(levels=max(s.levels for s in supports if s.levels is not None))
     if any(s.discrete for s in supports):
         return None
     low = min(s.low for s in supports)
     high = max(s.high for s in supports)
-    return Support(low, high) if (low, high) != (-math.inf, math.inf) else Support()
+    return Support(
+        low,
+        high,
+        closed_low=any(s.closed_low for s in supports if s.low == low),
+        closed_high=any(s.closed_high for s in supports if s.high == high),
+        partial=any(s.partial or (s.low, s.high) != (low, high) for s in supports),
+    )
 
 
 class ConcatSpec(NodeSpec):
@@ -51,6 +60,7 @@ class ConcatSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat
@@ -82,7 +92,7 @@ class ConcatSpec(NodeSpec):
         first = inputs[0]
         if len(first.shape) == 0:
             check.error(
-                "E456",
+                "E411",
                 "concat needs inputs with a feature axis, got a scalar event []",
                 *self._input_path(0),
                 hint="give the inputs a shape such as [D]",

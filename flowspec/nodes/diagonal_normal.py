@@ -36,6 +36,10 @@ class DiagonalNormalSpec(UnconditionalDistributionSpec):
     )
     contribution = "log N(z; mu, diag sigma^2)"
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A mean and a log-scale per element of the event."""
+        return 2 * inputs[0].numel
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DiagonalNormal:
         from flowspec.layers.diagonal_normal import DiagonalNormal
 

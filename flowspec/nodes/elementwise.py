@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo, Support
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import NOT_INVERTIBLE
 from flowspec.diagnostics import did_you_mean
 from flowspec.nodes._checks import check_continuous
@@ -116,12 +116,21 @@ class ElementwiseSpec(NodeSpec):
             if name not in FN_FIELDS or self.fn in FN_FIELDS[name]
         }
 
-    def domain(self) -> tuple[float, float]:
-        """The values the map accepts, as a closed interval."""
+    def domain(self) -> Support:
+        """The values the map accepts: an end where the map is infinite (0 for log, the
+        ends of the logit's) is open, so inputs declared in the closed [0, 1] do not fit
+        a logit without ``alpha``."""
         if self.fn == "logit":
             width = 1.0 - 2.0 * self.alpha
-            return (-self.alpha / width, (1.0 - self.alpha) / width)
-        return FUNCTIONS[self.fn]
+            low, high = -self.alpha / width, (1.0 - self.alpha) / width
+        else:
+            low, high = FUNCTIONS[self.fn]
+        return Support(
+            low,
+            high,
+            closed_low=math.isfinite(self.scalar_map(low)),
+            closed_high=math.isfinite(self.scalar_map(high)),
+        )
 
     def scalar_map(self, v: float) -> float:
         """The map at one float (+-inf allowed), used to carry support endpoints through
@@ -146,10 +155,20 @@ class ElementwiseSpec(NodeSpec):
 
     def image(self, support: Support) -> Support:
         """Where the map sends the interval ``support`` (monotone: map the endpoints)."""
-        if self.fn == "scale_shift" and self.learnable and not support.is_real_line:
-            return REAL  # the learned scale and shift can move the interval anywhere
-        low, high = sorted((self.scalar_map(support.low), self.scalar_map(support.high)))
-        return Support(low, high)
+        if self.fn == "scale_shift" and self.learnable:
+            return support.moved()  # the learned scale and shift can move it anywhere
+        ends = [
+            (self.scalar_map(support.low), support.closed_low),
+            (self.scalar_map(support.high), support.closed_high),
+        ]
+        (low, closed_low), (high, closed_high) = sorted(ends, key=lambda end: end[0])
+        return Support(
+            low,
+            high,
+            closed_low=closed_low and math.isfinite(low),
+            closed_high=closed_high and math.isfinite(high),
+            partial=support.partial,
+        )
 
     def _check_fn(self, check: NodeCheck) -> bool:
         if self.fn in FUNCTIONS:
@@ -217,25 +236,45 @@ class ElementwiseSpec(NodeSpec):
         (x,) = inputs
         if not check_continuous(x, f"elementwise fn '{self.fn}'", check):
             return None
-        low, high = self.domain()
-        if not x.support.within(low, high):
-            required = Support(low, high)
+        required = self.domain()
+        if not x.support.inside(required):
             if self.fn == "logit":
                 before = "{kind: elementwise, fn: sigmoid} (or data scaled to [0, 1])"
             else:
                 before = "{kind: elementwise, fn: exp} or softplus"
+            hint = f"put a map onto {required} before it, e.g. {before}"
+            if x.support.within(required.low, required.high):  # only an included end fails
+                fix = "set alpha, e.g. 0.05, " if self.fn == "logit" else ""
+                hint = (
+                    f"an input exactly at an end of {x.support} maps to an infinite value "
+                    f"(log_prob = nan): {fix}or declare the input with 'bounds: open' if "
+                    "its values never reach the ends"
+                )
             check.error(
                 "E422",
                 f"fn '{self.fn}' needs inputs in {required}, but its input lives in "
                 f"{x.support}",
                 "in",
-                hint=f"put a map onto {required} before it, e.g. {before}",
+                hint=hint,
             )
             return None
         return (PortInfo(x.shape, self.image(x.support)),)
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """A learnable scale_shift learns its log-scale and its shift; no other fn learns."""
+        return 2 if self.fn == "scale_shift" and self.learnable else 0
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Elementwise:
-        from flowspec.layers.elementwise import ScaleShift, LeakyReLU, Sigmoid, Logit, Tanh, Exp, Log, Softplus
+        from flowspec.layers.elementwise import (
+            Exp,
+            LeakyReLU,
+            Log,
+            Logit,
+            ScaleShift,
+            Sigmoid,
+            Softplus,
+            Tanh,
+        )
 
         if self.fn == "scale_shift":
             return ScaleShift(self.scale, self.shift, self.learnable)

@@ -61,6 +61,11 @@ class LULinearSpec(NodeSpec):
     def for_repetition(self, repetition: int) -> LULinearSpec:
         return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        """L and U are stored as full D x D matrices (masked), plus log|s| and the bias."""
+        features = inputs[0].shape[0]
+        return 2 * features * features + features * (2 if self.bias else 1)
+
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
         from flowspec.layers.lu_linear import LULinear
 

@@ -46,6 +46,7 @@ class _PermutationSpec(NodeSpec):
 
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def order(self, features: int) -> list[int]:
         raise NotImplementedError

@@ -38,6 +38,7 @@ class SplitSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def output_ports(self) -> tuple[str, ...]:
         return tuple(f"out{i}" for i in range(len(self.sizes)))

@@ -34,6 +34,7 @@ class StandardNormalSpec(UnconditionalDistributionSpec):
         "arXiv:1505.05770"
     )
     contribution = "log N(z; 0, I)"
+    has_parameters = False
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> StandardNormal:
         from flowspec.layers.standard_normal import StandardNormal

@@ -55,12 +55,13 @@ class UniformDequantizationSpec(NodeSpec):
     contribution = "-D log K"
     bijective = False
     stochastic_forward = True
+    has_parameters = False
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if not x.support.discrete:
+        if x.support.levels is None:
             check.error(
                 "E480",
                 f"uniform_dequantization needs discrete input values 0..K-1, but the input "

@@ -1,5 +1,6 @@
 """Pass: couplings take their kept and transformed parts by index sets and leave them
-apart (no merge).
+apart (no merge). Feature and channel masks qualify (a split of event axis 0);
+checkerboard masks of images do not.
 
 Profile (realnvp_moons, train step): each coupling slices its input, then ``cat``s the
 kept and the transformed halves back (forward and backward), only for the next reverse
@@ -14,12 +15,17 @@ from __future__ import annotations
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.optimize.program import Couple, Program
 
-__all__ = ["split_couplings"]
+__all__ = ["split_couplings", "CHECKERBOARD"]
+
+#: Masks whose partition is not a split of event axis 0 (left as plain calls).
+CHECKERBOARD = ("checkerboard", "checkerboard_flipped")
 
 
 def split_couplings(program: Program) -> None:
     for op in program.calls_of(CouplingBase):
         node = op.first
+        if node.spec.mask in CHECKERBOARD:  # pixels, not index sets along event axis 0
+            continue
         mask = node.spec.mask_vector(node.input_info[0].shape[0])
         program.replace(
             op,

@@ -77,7 +77,9 @@ def _shape(node: GraphNode, port: str) -> str:
     if node.output_info is None or port not in node.output_ports:
         return "?"
     info = node.output_info[node.output_ports.index(port)]
-    return str(info) if info.support.is_real_line else f"{info} {info.support}"
+    # Values moved by learned layers lie somewhere on the line: nothing worth drawing.
+    plain = info.support.is_real_line or info.support.partial
+    return str(info) if plain else f"{info} {info.support}"
 
 
 def _span(values: list[str]) -> str:

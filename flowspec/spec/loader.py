@@ -314,6 +314,16 @@ class _Builder:
         return self._value(target, path)
 
 
+def _tab_at(text: str, mark: yaml.Mark) -> bool:
+    """Whether the line of ``mark`` is indented with a tab (PyYAML then reports all kinds
+    of problems, none of which says 'tab')."""
+    lines = text.splitlines()
+    if mark.line >= len(lines):
+        return False
+    line = lines[mark.line]
+    return "\t" in line[: len(line) - len(line.lstrip())]
+
+
 def _syntax_error(error: yaml.YAMLError, text: str, file: str) -> Diagnostic:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
@@ -322,6 +332,8 @@ def _syntax_error(error: yaml.YAMLError, text: str, file: str) -> Diagnostic:
             line, col = _position(error.context_mark)
             hint = f"{error.context} at line {line}, column {col}"
         location = Location(file, *_position(mark)) if mark else None
+        if "'\\t'" in str(error.problem) or (mark is not None and _tab_at(text, mark)):
+            hint = "YAML indents with spaces only: replace the tab by spaces"
         return Diagnostic(
             "E003", f"invalid YAML: {error.problem or error.context}", (), location, hint=hint
         )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from flowspec.core.ports import REAL, Support
+from flowspec.core.ports import Support
 from flowspec.core.properties import Cost
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = ["TransformerSpec"]
 class TransformerSpec(BaseModel):
     """An elementwise, strictly monotone map with per-feature parameters."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: str
 
@@ -60,9 +60,9 @@ class TransformerSpec(BaseModel):
         return True
 
     def output_support(self, support: Support) -> Support:
-        """The support of the outputs for inputs with ``support`` (default: the real line,
-        since the parameters can move values anywhere)."""
-        return REAL
+        """The support of the outputs for inputs with ``support`` (default: anywhere on the
+        real line, yet bounded inputs still do not fill it: see :meth:`Support.moved`)."""
+        return support.moved()
 
     def likelihood_tolerance(self) -> float | None:
         """The tolerance of the iterative inverse, when there is one."""

@@ -1,0 +1,76 @@
+"""The planar flow's torch module (spec and maths: :mod:`flowspec.nodes.planar`)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from flowspec.core.layer import FlowLayer
+from flowspec.layers._solvers import increasing_root
+
+__all__ = ["Planar", "no_inference"]
+
+
+def no_inference(kind: str) -> RuntimeError:
+    """The error a generation-only layer raises when asked for inference."""
+    return RuntimeError(
+        f"this {kind} layer has no inference direction (data -> latent): give its spec an "
+        "'inverse' setting, or use sample_and_log_prob for the density of own samples"
+    )
+
+
+class Planar(FlowLayer):
+    """Generation ``x = z + u tanh(w.z + b)``; inference by root finding when ``method``
+    is set (``"bisection"`` or ``"newton"``), else unavailable."""
+
+    def __init__(self, features: int, method: str | None, tol: float, max_iter: int):
+        super().__init__()
+        self.method, self.tol, self.max_iter = method, tol, max_iter
+        self.w = nn.Parameter(torch.randn(features) / features**0.5)
+        self.u_raw = nn.Parameter(torch.zeros(features))
+        self.b = nn.Parameter(torch.zeros(()))
+
+    def u(self) -> torch.Tensor:
+        """``u`` with ``u.w = -1 + softplus(u_raw.w) > -1`` (Rezende and Mohamed, App. A.1)."""
+        wu = self.w @ self.u_raw
+        shift = (-1 + F.softplus(wu) - wu) / (self.w @ self.w)
+        return self.u_raw + shift * self.w
+
+    def _log_slope(self, wu: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+        """``log(1 + u.w tanh'(pre))``, positive argument since ``u.w > -1``."""
+        return torch.log1p(wu * (1 - torch.tanh(pre) ** 2))
+
+    def inverse_and_contribution(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generation and the inference contribution at the generated ``x``:
+        ``log|det dz/dx| = -log|1 + u.w tanh'(w.z + b)|``."""
+        u = self.u()
+        pre = z @ self.w + self.b
+        x = z + torch.tanh(pre).unsqueeze(1) * u
+        return x, -self._log_slope(self.w @ u, pre)
+
+    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return self.inverse_and_contribution(z)[0]
+
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.method is None:
+            raise no_inference("planar")
+        u = self.u()
+        wu = self.w @ u
+        target = x @ self.w
+
+        def equation(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            t = torch.tanh(a + self.b)
+            return a + wu * t, 1 + wu * (1 - t**2)
+
+        spread = wu.abs().detach()
+        a = increasing_root(
+            equation, target, target - spread, target + spread, self.method, self.tol, self.max_iter
+        )
+        pre = a + self.b
+        z = x - torch.tanh(pre).unsqueeze(1) * u
+        return z, -self._log_slope(wu, pre)

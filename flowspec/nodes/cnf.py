@@ -1,0 +1,139 @@
+"""Continuous normalizing flow (FFJORD).
+
+Chen, Rubanova, Bettencourt and Duvenaud, "Neural Ordinary Differential Equations",
+NeurIPS 2018, arXiv:1806.07366; Grathwohl, Chen, Bettencourt, Sutskever and Duvenaud,
+"FFJORD: Free-form Continuous Dynamics for Scalable Reversible Generative Models", ICLR
+2019, arXiv:1810.01367.
+
+Inference (data -> latent) integrates ``dy/dt = f(t, y)`` from ``y(0) = x`` to
+``z = y(time)``, together with ``d a/dt = tr(df/dy)``, so that
+``log|det dz/dx| = a(time)`` (the instantaneous change of variables). Generation integrates
+``f`` back from ``time`` to 0. ``f`` is an MLP of ``(t, y)``; the solver is torchdiffeq's
+``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
+solver steps, at the price of a second solve in the backward pass).
+
+``trace``: ``exact`` (D backward passes per function evaluation: ``log_prob`` is exact up
+to the solver's tolerance) or ``hutchinson`` (``e^T (df/dy) e`` with one Gaussian ``e`` per
+solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the tolerance).
+Both directions iterate (an ODE solve), so the kind is listed in ``NOT_FULLGRAPH``.
+
+Example::
+
+    {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
+     trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
+from flowspec.nodes._iterative import EXACT_DIMS, flat_real_map
+
+if TYPE_CHECKING:
+    from flowspec.layers.cnf import CNF
+
+__all__ = ["CNFSpec", "ODESolver", "FIXED_STEP"]
+
+#: torchdiffeq's fixed-grid methods: they need a step size.
+FIXED_STEP = ("euler", "midpoint", "rk4", "explicit_adams", "implicit_adams")
+#: Activations without a continuous derivative: adaptive solvers slow down at their kinks.
+NOT_SMOOTH = ("relu", "leaky_relu")
+
+
+class ODESolver(BaseModel):
+    """torchdiffeq's solver settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    method: Literal[
+        "dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun",
+        "euler", "midpoint", "rk4", "explicit_adams", "implicit_adams",
+    ] = Field(default="dopri5", description="torchdiffeq's method name.")
+    rtol: PositiveFloat = Field(default=1e-5, description="Relative tolerance (adaptive methods).")
+    atol: PositiveFloat = Field(default=1e-5, description="Absolute tolerance (adaptive methods).")
+    step_size: PositiveFloat | None = Field(
+        default=None, description="Step size: required by the fixed-grid methods "
+        f"({', '.join(FIXED_STEP)})."
+    )
+
+
+class CNFSpec(NodeSpec):
+    """Continuous normalizing flow dy/dt = f(t, y), log-det by the trace integral (FFJORD)."""
+
+    kind: Literal["cnf"] = "cnf"
+    net: NetChoice = Field(
+        default_factory=lambda: MLPSpec(activation="tanh"),
+        description="The dynamics f(t, y): an MLP of the time and the state (smooth "
+        "activations such as tanh keep adaptive solvers fast).",
+    )
+    time: PositiveFloat = Field(default=1.0, description="Integration time T: z = y(T).")
+    trace: Literal["exact", "hutchinson"] = Field(
+        default="hutchinson",
+        description="exact (D backward passes per evaluation; log_prob exact to the solver's "
+        "tolerance) or hutchinson (one; an unbiased estimate).",
+    )
+    solver: ODESolver = Field(default_factory=ODESolver, description="ODE solver settings.")
+    adjoint: bool = Field(
+        default=False, description="Backpropagate by the adjoint method (memory O(1) in the "
+        "number of steps, a second solve in the backward pass)."
+    )
+    summary = "FFJORD continuous flow dy/dt = f(t, y), log-det by the trace integral"
+    reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
+
+    def likelihood(self) -> Likelihood:
+        return Likelihood.TOLERANCE if self.trace == "exact" else Likelihood.ESTIMATE
+
+    def costs(self) -> Costs:
+        return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
+
+    def check_static(self, check: NodeCheck) -> None:
+        if self.solver.method in FIXED_STEP and self.solver.step_size is None:
+            check.error(
+                "E754",
+                f"solver method {self.solver.method!r} takes fixed steps and needs step_size",
+                "solver",
+                "method",
+                hint=f"add step_size (e.g. {self.time / 8:g}) or use an adaptive method: dopri5",
+            )
+        activation = getattr(self.net, "activation", None)
+        if activation in NOT_SMOOTH:
+            check.warning(
+                "W757",
+                f"activation {activation!r} has kinks, where adaptive ODE solvers take "
+                "many small steps",
+                "net",
+                "activation",
+                hint="use a smooth activation: tanh, elu, silu or gelu",
+            )
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        outputs = flat_real_map(self.kind, inputs, check)
+        if outputs is not None and self.trace == "exact" and outputs[0].shape[0] > EXACT_DIMS:
+            check.warning(
+                "W755",
+                f"trace: exact takes {outputs[0].shape[0]} backward passes per evaluation",
+                "trace",
+                hint="use hutchinson (unbiased) for training on many features",
+            )
+        return outputs
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        return self.net.parameter_count(features + 1, features)
+
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CNF:
+        from flowspec.layers.cnf import CNF
+
+        features = inputs[0].shape[0]
+        net = self.net.build(features + 1, features, zero_init=True)
+        s = self.solver
+        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, s.step_size, self.adjoint)

@@ -1,0 +1,100 @@
+"""Planar flow (Rezende and Mohamed 2015).
+
+Rezende and Mohamed, "Variational Inference with Normalizing Flows", ICML 2015,
+arXiv:1505.05770, Sec. 4.1 and Appendix A.1.
+
+The closed-form direction is **generation** (latent -> data), as in the paper's use for
+variational posteriors: ``x = z + u tanh(w.z + b)`` with
+``log|det dx/dz| = log|1 + u.w tanh'(w.z + b)|``. Invertibility needs ``u.w >= -1``; it
+is enforced by reparameterisation, ``u = u_raw + (m(w.u_raw) - w.u_raw) w / |w|^2`` with
+``m(a) = -1 + softplus(a)``, so it holds for every value of the parameters.
+
+So a model holding a planar node samples in one pass, and ``sample_and_log_prob`` gives the
+exact log-density of its own samples. Inference (``log_prob`` of given data) has no closed
+form: it reduces to the scalar equation ``a + u.w tanh(a + b) = w.x`` for ``a = w.z``,
+increasing in ``a`` and bracketed by ``|a - w.x| <= |u.w|``, solved by bisection or
+safeguarded Newton when the spec asks for it with ``inverse``. Without ``inverse``, the
+compiler reports ``log_prob`` of data as unavailable (W752) and ``log_prob`` raises.
+
+Example::
+
+    {kind: planar, inverse: {method: newton, tol: 1.0e-8, max_iter: 50}}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.nodes._iterative import RootFinding, flat_real_map
+
+if TYPE_CHECKING:
+    from flowspec.layers.planar import Planar
+
+__all__ = ["PlanarSpec", "check_inference_direction"]
+
+
+def check_inference_direction(node: NodeSpec, available: bool, check: NodeCheck, hint: str) -> None:
+    """Say (W752) that ``log_prob`` of data is unavailable when a generation-direction
+    kind has no inverse: sampling and the density of the model's own samples still work."""
+    if not available:
+        check.warning(
+            "W752",
+            f"{node.kind} has no inference direction (data -> latent) here, so log_prob of "
+            "given data is unavailable; sample and sample_and_log_prob (the exact density of "
+            "the model's own samples) work",
+            hint=hint,
+        )
+
+
+class PlanarSpec(NodeSpec):
+    """Planar flow x = z + u tanh(w.z + b) (generation), u.w >= -1 by reparameterisation."""
+
+    kind: Literal["planar"] = "planar"
+    inverse: RootFinding | None = Field(
+        default=None,
+        description="How to run inference (data -> latent), which has no closed form: scalar "
+        "root finding {method: bisection|newton, tol, max_iter}. Omitted: log_prob of data "
+        "is unavailable (sampling and the density of own samples are exact).",
+    )
+    summary = "Planar flow x = z + u tanh(w.z + b); closed form in generation"
+    reference = "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+
+    def likelihood(self) -> Likelihood:
+        return Likelihood.TOLERANCE if self.inverse is not None else Likelihood.EXACT
+
+    def costs(self) -> Costs:
+        inference = Cost.ITERATIVE if self.inverse is not None else Cost.UNAVAILABLE
+        return Costs(inference, Cost.ONE_PASS)
+
+    def check_static(self, check: NodeCheck) -> None:
+        check_inference_direction(
+            self,
+            self.inverse is not None,
+            check,
+            "add inverse: {method: bisection, tol: 1.0e-6, max_iter: 100} to compute it by "
+            "root finding",
+        )
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        return flat_real_map(self.kind, inputs, check)
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        return 2 * inputs[0].shape[0] + 1  # w, u and b
+
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Planar:
+        from flowspec.layers.planar import Planar
+
+        solve = self.inverse
+        return Planar(
+            inputs[0].shape[0],
+            solve.method if solve else None,
+            solve.tol if solve else 0.0,
+            solve.max_iter if solve else 0,
+        )

@@ -1,0 +1,151 @@
+"""Invertible residual block: i-ResNet and Residual Flows.
+
+Behrmann, Grathwohl, Chen, Duvenaud and Jacobsen, "Invertible Residual Networks", ICML
+2019, arXiv:1811.00995; Chen, Behrmann, Duvenaud and Jacobsen, "Residual Flows for
+Invertible Generative Modeling", NeurIPS 2019, arXiv:1906.02735.
+
+Inference (data -> latent) is one pass, ``z = x + g(x)``, with ``g`` an MLP whose linear
+layers are spectrally normalised to Lipschitz constant ``lipschitz`` (power iteration, one
+or more steps per training pass) between 1-Lipschitz activations, so ``Lip(g) < 1`` and the
+block is invertible. ``lipschitz >= 1`` is rejected at compile time (E750).
+
+``log|det(I + J_g)| = sum_k (-1)^(k+1) tr(J_g^k) / k`` is computed as ``logdet``:
+
+- ``exact``: the full Jacobian by autograd (D backward passes) and ``slogdet``: exact, for
+  small D (tests, evaluation);
+- ``series``: the first ``terms`` terms with Hutchinson's estimator ``v^T J^k v`` (i-ResNet):
+  a **biased** estimate (the truncation);
+- ``roulette``: ``terms`` terms plus a geometric number of further terms, each reweighted
+  by ``1 / P(N >= k)`` (the Russian-roulette estimator of Residual Flows): an **unbiased**
+  estimate. Its gradient uses the Neumann series ``tr((I + J)^-1 dJ)`` estimated with the
+  same draws, so backpropagation does not go through the power series.
+
+Generation (``sample``) inverts the block by the fixed-point iteration ``x <- z - g(x)``, a
+contraction with constant ``Lip(g)``, to ``inverse.tol``.
+
+Example::
+
+    {kind: residual, net: {kind: mlp, hidden: [64, 64], activation: elu}, lipschitz: 0.9,
+     logdet: roulette, terms: 2, inverse: {tol: 1.0e-6, max_iter: 200}}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, PositiveFloat
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.core.ports import PortInfo
+from flowspec.conditioners.mlp import MLPSpec
+from flowspec.nodes._iterative import EXACT_DIMS, FixedPoint, flat_real_map
+
+if TYPE_CHECKING:
+    from flowspec.layers.residual import ResidualBlock
+
+__all__ = ["ResidualSpec", "LIPSCHITZ_ACTIVATIONS"]
+
+#: Activations with Lipschitz constant at most 1 (silu and gelu exceed 1).
+LIPSCHITZ_ACTIVATIONS = ("elu", "tanh", "relu", "leaky_relu")
+
+
+class ResidualSpec(NodeSpec):
+    """Invertible residual block z = x + g(x), Lip(g) < 1 by spectral normalisation."""
+
+    kind: Literal["residual"] = "residual"
+    net: MLPSpec = Field(
+        default_factory=lambda: MLPSpec(activation="elu"),
+        description="The residual branch g: an MLP, spectrally normalised; its activation must "
+        "be 1-Lipschitz (elu, tanh, relu, leaky_relu).",
+    )
+    lipschitz: PositiveFloat = Field(
+        default=0.9, description="Lipschitz bound of each linear layer of g; must be < 1."
+    )
+    power_iterations: int = Field(
+        default=1, ge=1, le=100, description="Power-iteration steps per training pass that "
+        "estimate each layer's spectral norm."
+    )
+    logdet: Literal["exact", "series", "roulette"] = Field(
+        default="roulette",
+        description="exact (autograd Jacobian; small D), series (truncated power series with "
+        "Hutchinson: biased) or roulette (Russian roulette: unbiased).",
+    )
+    terms: int = Field(
+        default=2, ge=1, le=1000, description="series: the number of terms; roulette: the "
+        "terms always computed before the random tail."
+    )
+    roulette_p: float = Field(
+        default=0.5, gt=0, lt=1, description="roulette: the geometric tail's stopping "
+        "probability (expected extra terms (1-p)/p)."
+    )
+    trace_samples: int = Field(
+        default=1, ge=1, le=1000, description="Hutchinson probe vectors per sample."
+    )
+    inverse: FixedPoint = Field(
+        default_factory=FixedPoint, description="Fixed-point iteration used by sample."
+    )
+    summary = "i-ResNet / Residual Flow block z = x + g(x), Lip(g) < 1"
+    reference = (
+        "Behrmann et al. 2019, Invertible Residual Networks, arXiv:1811.00995; Chen et al. "
+        "2019, Residual Flows, arXiv:1906.02735"
+    )
+
+    def likelihood(self) -> Likelihood:
+        return {
+            "exact": Likelihood.EXACT,
+            "series": Likelihood.BIASED,
+            "roulette": Likelihood.ESTIMATE,
+        }[self.logdet]
+
+    def costs(self) -> Costs:
+        inference = Cost.D_PASSES if self.logdet == "exact" else Cost.ONE_PASS
+        return Costs(inference, Cost.ITERATIVE)
+
+    def check_static(self, check: NodeCheck) -> None:
+        if self.lipschitz >= 1:
+            check.error(
+                "E750",
+                f"lipschitz must be below 1 for x + g(x) to be invertible, got {self.lipschitz}",
+                "lipschitz",
+                hint="use 0.9 or less (smaller: faster inverse and series, less expressive)",
+            )
+        if self.net.activation not in LIPSCHITZ_ACTIVATIONS:
+            check.error(
+                "E753",
+                f"activation {self.net.activation!r} is not 1-Lipschitz, so spectral "
+                "normalisation does not bound Lip(g)",
+                "net",
+                "activation",
+                hint="use " + ", ".join(LIPSCHITZ_ACTIVATIONS),
+            )
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        outputs = flat_real_map(self.kind, inputs, check)
+        if outputs is not None and self.logdet == "exact" and outputs[0].shape[0] > EXACT_DIMS:
+            check.warning(
+                "W755",
+                f"logdet: exact takes {outputs[0].shape[0]} backward passes per call",
+                "logdet",
+                hint="use roulette (unbiased) for training on many features",
+            )
+        return outputs
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        return self.net.parameter_count(features, features)
+
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ResidualBlock:
+        from flowspec.layers.residual import ResidualBlock, SpectralMLP
+
+        features = inputs[0].shape[0]
+        net = SpectralMLP(
+            features, list(self.net.hidden), self.net.activation, self.lipschitz,
+            self.power_iterations,
+        )
+        return ResidualBlock(
+            net, self.logdet, self.terms, self.roulette_p, self.trace_samples,
+            self.inverse.tol, self.inverse.max_iter,
+        )

@@ -1,0 +1,105 @@
+"""Sylvester normalizing flows (van den Berg et al. 2018).
+
+van den Berg, Hasenclever, Tomczak and Welling, "Sylvester Normalizing Flows for
+Variational Inference", UAI 2018, arXiv:1803.05649.
+
+Generation (latent -> data): ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` a ``D x M``
+matrix of orthonormal columns and ``R``, ``R~`` upper-triangular ``M x M``. Sylvester's
+determinant identity gives
+``log|det dx/dz| = sum_i log|1 + tanh'(.)_i R_ii R~_ii|``. Invertibility needs
+``R_ii R~_ii > -1`` (tanh' <= 1); here ``R_ii = tanh(.)`` and ``R~_ii = tanh(.)``, so the
+product lies in (-1, 1) for every parameter value (the paper's choice).
+
+Variants (``variant``): ``orthogonal`` (O-SNF: ``Q`` from the QR decomposition of a free
+``D x M`` matrix; ``columns: M <= D``), ``householder`` (H-SNF: ``Q`` a product of
+``reflections`` Householder reflections, ``M = D``) and ``triangular`` (T-SNF: ``Q`` the
+identity, or the reversal permutation with ``reverse: true``, ``M = D``).
+
+Like the planar flow (and for the same use, variational posteriors) the closed-form
+direction is generation; there is no closed-form inverse and no scalar reduction of it, so
+``log_prob`` of given data is unavailable (W752) while ``sample`` and
+``sample_and_log_prob`` (the exact density of the model's own samples) are one pass.
+
+Example::
+
+    {kind: sylvester, variant: householder, reflections: 4}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._iterative import flat_real_map
+from flowspec.nodes.planar import check_inference_direction
+
+if TYPE_CHECKING:
+    from flowspec.layers.sylvester import Sylvester
+
+__all__ = ["SylvesterSpec"]
+
+
+class SylvesterSpec(NodeSpec):
+    """Sylvester flow x = z + Q R tanh(R~ Q^T z + b) (generation), R_ii R~_ii > -1."""
+
+    kind: Literal["sylvester"] = "sylvester"
+    variant: Literal["orthogonal", "householder", "triangular"] = Field(
+        default="orthogonal", description="How Q is built: orthogonal (QR of a free matrix), "
+        "householder (product of reflections) or triangular (identity or reversal)."
+    )
+    columns: int | None = Field(
+        default=None, ge=1, le=MAX_AXIS,
+        description="orthogonal only: the number M <= D of columns of Q (default D).",
+    )
+    reflections: int = Field(
+        default=2, ge=1, le=MAX_AXIS, description="householder only: how many reflections."
+    )
+    reverse: bool = Field(
+        default=False, description="triangular only: Q reverses the features (else identity)."
+    )
+    summary = "Sylvester flow x = z + QR tanh(R~Q^T z + b); closed form in generation"
+    reference = "van den Berg et al. 2018, Sylvester Normalizing Flows, arXiv:1803.05649"
+
+    def costs(self) -> Costs:
+        return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
+
+    def check_static(self, check: NodeCheck) -> None:
+        check_inference_direction(
+            self, False, check, "use it where only sampling and the density of own samples "
+            "are needed (a variational posterior), or use planar with inverse: {...}"
+        )
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        outputs = flat_real_map(self.kind, inputs, check)
+        if outputs is not None and self.columns is not None and self.columns > outputs[0].shape[0]:
+            check.error(
+                "E756",
+                f"Q has {self.columns} orthonormal columns but only {outputs[0].shape[0]} "
+                "features, and at most D columns of D features can be orthonormal",
+                "columns",
+                hint=f"set columns to at most {outputs[0].shape[0]}",
+            )
+            return None
+        return outputs
+
+    def _columns(self, features: int) -> int:
+        return self.columns if self.variant == "orthogonal" and self.columns else features
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        features = inputs[0].shape[0]
+        m = self._columns(features)
+        q = {"orthogonal": features * m, "householder": self.reflections * features}
+        return 2 * m * m + 3 * m + q.get(self.variant, 0)  # R, R~, their diagonals, b, Q
+
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sylvester:
+        from flowspec.layers.sylvester import Sylvester
+
+        features = inputs[0].shape[0]
+        columns = self._columns(features)
+        return Sylvester(features, self.variant, columns, self.reflections, self.reverse)
