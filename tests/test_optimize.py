@@ -134,6 +134,10 @@ def test_optimized_and_literal_models_agree(seed):
     for key in want.contributions:
         _close(got.contributions[key], want.contributions[key])
     torch.manual_seed(seed)
+    back = optimized.inverse(want.latents, **named)
+    torch.manual_seed(seed)
+    _close(back, literal.inverse(want.latents, **named))
+    torch.manual_seed(seed)
     drawn = optimized.sample(5, **{k: v[:5] for k, v in named.items()})
     torch.manual_seed(seed)
     _close(drawn, literal.sample(5, **{k: v[:5] for k, v in named.items()}))

@@ -164,6 +164,10 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
         (i for i, line in enumerate(literal) if i > begin_generate and line.startswith("    def ")),
         len(literal),
     )
+    # The literal _generate's opening (signature, docstring, set-up) up to its first node.
+    preamble = next(
+        i for i in range(begin_generate, end_generate) if literal[i].startswith(f"{_INDENT}# ")
+    )
     after = literal[end_generate:]
     return [
         *literal[:start],
@@ -178,7 +182,7 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
         *log_prob,
         "",
         signature.replace("def _log_prob(", "def _literal_log_prob("),
-        *literal[start + 1 : begin_generate + 3],
+        *literal[start + 1 : preamble],
         *generate,
         *([""] if after else []),
         *after,

@@ -336,7 +336,11 @@ def emit_generate(program: Program, locator: Locator | None, tables: dict[str, l
         elif node.spec.terminal:
             context, reads = body.context(node)
             var = body.fresh()
-            body.emit(f"{var} = nodes[{node.id!r}].sample(n{context})", reads)
+            body.emit(
+                f"{var} = latents[{node.id!r}] if {node.id!r} in latents "
+                f"else nodes[{node.id!r}].sample(n{context})",
+                reads,
+            )
             body.bind(node.inputs[0], var)
         else:
             outputs = [body.whole(PortRef(node.id, port)) for port in node.output_ports]
