@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
     "bench_moons.py", "bench_digits.py", "bench_families1.py", "bench_compiler.py",
     "bench_torch_compile.py", "bench_startup.py", "bench_digits_training.py",
+    "bench_optimize.py",
 )
 NOTES_MARKER = "<!-- notes -->"
 

@@ -21,6 +21,8 @@ from flowspec.emit.codegen import emit_source, source_class_name
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
+from flowspec.optimize import Program
+from flowspec.optimize import optimize as run_optimizer
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
 from flowspec.spec.validate import validate_document
 
@@ -42,11 +44,17 @@ class CheckedSpec:
     loaded: LoadedSpec
     warnings: list[Diagnostic]
 
-    def source(self) -> str:
-        """The generated PyTorch source of this spec's model."""
-        return emit_source(self.graph, self.loaded.source, self.loaded.text)
+    def program(self, optimize: bool = True) -> Program | None:
+        """The optimized program of the graph (:mod:`flowspec.optimize`), or None for the
+        literal graph."""
+        return run_optimizer(self.graph) if optimize else None
 
-    def standalone_source(self) -> str:
+    def source(self, optimize: bool = True) -> str:
+        """The generated PyTorch source of this spec's model (``optimize=False``: the
+        literal graph, one call per node)."""
+        return emit_source(self.graph, self.loaded.source, self.loaded.text, self.program(optimize))
+
+    def standalone_source(self, optimize: bool = True) -> str:
         """A torch-only module: the layers' source, the generated model, ``build_model()``.
         Only the layers' constructor arguments are needed, so they are built on the meta
         device: nothing is allocated and torch's random state is left alone."""
@@ -56,7 +64,7 @@ class CheckedSpec:
 
         with torch.device("meta"):
             nodes = self.build_nodes()
-        return emit_standalone(self.graph, nodes, self.loaded.source)
+        return emit_standalone(self.graph, nodes, self.loaded.source, self.program(optimize))
 
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""
@@ -65,17 +73,17 @@ class CheckedSpec:
             for node in self.graph.layers
         }
 
-    def model_class(self) -> type[FlowModel]:
+    def model_class(self, optimize: bool = True) -> type[FlowModel]:
         """The generated FlowModel subclass, defined by executing the generated source."""
-        source = self.source()
+        source = self.source(optimize)
         filename = f"<flowspec {self.graph.header.name!r}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace: dict = {"__name__": "flowspec.generated"}
         exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
         return namespace[source_class_name(self.graph)]
 
-    def build_model(self) -> FlowModel:
-        model = self.model_class()(self.build_nodes())
+    def build_model(self, optimize: bool = True) -> FlowModel:
+        model = self.model_class(optimize)(self.build_nodes())
         model.checked = self
         return model
 
@@ -120,16 +128,17 @@ def _check(source: Source | LoadedSpec) -> CheckedSpec:
     return CheckedSpec(graph, loaded, reporter.warnings)
 
 
-def compile(source: Source | LoadedSpec) -> FlowModel:  # noqa: A001 - the verb users expect
+def compile(source: Source | LoadedSpec, optimize: bool = True) -> FlowModel:  # noqa: A001 - the verb users expect
     """Compile a spec (a path or YAML text) into a torch module with ``log_prob``,
-    ``sample``, ``trace``, ``iwbo`` and ``exact``."""
-    return check(source).build_model()
+    ``sample``, ``trace``, ``iwbo`` and ``exact``. ``optimize=False`` runs the literal
+    graph (same density, same ``state_dict`` keys)."""
+    return check(source).build_model(optimize)
 
 
-def source(spec: Source | LoadedSpec) -> str:
+def source(spec: Source | LoadedSpec, optimize: bool = True) -> str:
     """The generated PyTorch source for a spec (``flowspec.emit`` is the package that
-    writes it, so the function has another name)."""
-    return check(spec).source()
+    writes it, so the function has another name); ``optimize=False``: the literal graph."""
+    return check(spec).source(optimize)
 
 
 def build_nodes(source: Source | LoadedSpec) -> dict[str, nn.Module]:

@@ -62,6 +62,15 @@ def compile_(
             "(the model's freshly initialised weights; needs -o).",
         ),
     ] = OutputFormat.source,
+    no_optimize: Annotated[
+        bool,
+        typer.Option(
+            "--no-optimize",
+            help="Emit the literal graph, one call per node, without the optimizing passes "
+            "(folded permutations, splits and couplings, composed affine maps, direct "
+            "calls). Same density and the same state_dict keys either way.",
+        ),
+    ] = False,
     weights: Annotated[
         Optional[Path],  # noqa: UP007 - typer reads the annotation
         typer.Option(
@@ -85,13 +94,14 @@ def compile_(
     if format_ is OutputFormat.export:
         if standalone:
             fail("--standalone goes with --format source", 2)
-        _export(spec, output, weights)
+        _export(spec, output, weights, optimize=not no_optimize)
         return
     if weights is not None:
         fail("--weights goes with --format export", 2)
     with user_errors():
         checked = flowspec.check(spec)
-        source = checked.standalone_source() if standalone else checked.source()
+        optimize = not no_optimize
+        source = checked.standalone_source(optimize) if standalone else checked.source(optimize)
         if output is not None:
             atomic_write_text(output, source)
     from flowspec.graph.bookkeeping import graph_likelihood_sentence
@@ -111,21 +121,22 @@ def _layers(model: flowspec.FlowModel) -> list[tuple[str, object]]:
     return [(node.id, node.spec) for node in model.checked.graph.layers]
 
 
-def _export(spec: Path, output: Path | None, weights: Path | None) -> None:
+def _export(spec: Path, output: Path | None, weights: Path | None, *, optimize: bool) -> None:
     if output is None:
         fail("--format export needs -o FILE.pt2 (two programs are written beside it)", 2)
     from flowspec.emit.export import ExportError, export_programs
     from flowspec.train.checkpoint import CheckpointError, load_checkpoint
 
     with user_errors():
-        model = flowspec.compile(spec)
+        model = flowspec.compile(spec, optimize=optimize)
         try:
             if weights is not None:
                 trained, _ = load_checkpoint(weights)
                 if _layers(trained) != _layers(model):
                     fail(f"'{weights}' was trained for another spec than {spec} (its nodes or "
                          "their settings differ)")
-                model = trained
+                # A checkpoint's weights load into the optimized and the literal form alike.
+                model.load_state_dict(trained.state_dict())
             written = export_programs(model, output)
         except (ExportError, CheckpointError) as error:
             fail(str(error))

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from flowspec.diagnostics import Locator
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+from flowspec.optimize.program import Program
 
 __all__ = ["emit_source", "emit_class", "header", "class_name", "source_class_name"]
 
@@ -136,8 +137,59 @@ def _inference_lines(
     return lines
 
 
-def emit_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str]:
-    """The lines of the generated :class:`~flowspec.emit.runtime.FlowModel` subclass."""
+def emit_class(
+    graph: FlowGraph, locator: Locator | None, name: str, program: Program | None = None
+) -> list[str]:
+    """The lines of the generated :class:`~flowspec.emit.runtime.FlowModel` subclass:
+    the literal graph, or with an optimized ``program`` (:mod:`flowspec.optimize`) its
+    ``_log_prob`` and ``_generate`` (``trace`` and hooks keep the literal code)."""
+    lines = _literal_class(graph, locator, name)
+    return lines if program is None else _with_optimized(lines, program, locator)
+
+
+def _with_optimized(literal: list[str], program: Program, locator: Locator | None) -> list[str]:
+    """The literal class with ``_log_prob`` kept as ``_literal_log_prob`` and optimized
+    ``_log_prob`` and ``_generate`` in place of the literal ones."""
+    from flowspec.emit.optimized import emit_generate, emit_log_prob
+
+    graph = program.graph
+    tables: dict[str, list[int]] = {}
+    log_prob = emit_log_prob(program, locator, tables)
+    generate = emit_generate(program, locator, tables)
+    start = literal.index(next(line for line in literal if line.startswith("    def _log_prob(")))
+    signature = literal[start]
+    arguments = ", ".join([*graph.data_inputs, *graph.context_inputs])
+    begin_generate = next(i for i, line in enumerate(literal) if line.startswith("    def _generate("))
+    end_generate = next(
+        (i for i, line in enumerate(literal) if i > begin_generate and line.startswith("    def ")),
+        len(literal),
+    )
+    # The literal _generate's opening (signature, docstring, set-up) up to its first node.
+    preamble = next(
+        i for i in range(begin_generate, end_generate) if literal[i].startswith(f"{_INDENT}# ")
+    )
+    after = literal[end_generate:]
+    return [
+        *literal[:start],
+        f"    INDEX_TABLES = {tables!r}",
+        "",
+        signature,
+        f'{_INDENT}"""Inference, data -> latents, keeping only the running log p(x); optimized',
+        f'{_INDENT}(see the comments), or the literal code while hooks or initialisations need it."""',
+        f"{_INDENT}if self._use_literal():",
+        f"{_INDENT}    return self._literal_log_prob({arguments})",
+        f"{_INDENT}nodes = self.nodes",
+        *log_prob,
+        "",
+        signature.replace("def _log_prob(", "def _literal_log_prob("),
+        *literal[start + 1 : preamble],
+        *generate,
+        *([""] if after else []),
+        *after,
+    ]
+
+
+def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str]:
     names = _Names(graph)
     shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
@@ -251,9 +303,15 @@ def source_class_name(graph: FlowGraph) -> str:
     return class_name(graph.header.name, SOURCE_GLOBALS)
 
 
-def emit_source(graph: FlowGraph, locator: Locator | None = None, spec_text: str = "") -> str:
-    """Python source of a :class:`~flowspec.emit.runtime.FlowModel` subclass for ``graph``,
-    with a ``build_model()`` that rebuilds it from the embedded spec (needs flowspec)."""
+def emit_source(
+    graph: FlowGraph,
+    locator: Locator | None = None,
+    spec_text: str = "",
+    program: Program | None = None,
+) -> str:
+    """Python source of a :class:`~flowspec.emit.runtime.FlowModel` subclass for ``graph``
+    (optimized when a ``program`` is given), with a ``build_model()`` that rebuilds it from
+    the embedded spec (needs flowspec)."""
     name = source_class_name(graph)
     lines = [
         *header(graph, "Rebuild the module with build_model()."),
@@ -262,7 +320,7 @@ def emit_source(graph: FlowGraph, locator: Locator | None = None, spec_text: str
         "from flowspec.emit.runtime import FlowModel",
         "",
         "",
-        *emit_class(graph, locator, name),
+        *emit_class(graph, locator, name, program),
         "",
         "",
         f"SPEC_TEXT = {spec_text!r}",

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from flowspec.emit.fast_path import FastPath
+
 __all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
 
 
@@ -57,7 +59,7 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module
 
 
-class FlowModel(nn.Module):
+class FlowModel(FastPath):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
     stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
@@ -80,6 +82,7 @@ class FlowModel(nn.Module):
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
         self.nodes = NodeDict(nodes)
+        self._register_index_tables()
 
     @property
     def exact(self) -> bool:

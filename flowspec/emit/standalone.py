@@ -31,6 +31,7 @@ from flowspec.diagnostics import Locator
 from flowspec.emit.codegen import class_name, emit_class, header
 from flowspec.emit.runtime import FlowModel, Trace
 from flowspec.graph.model import FlowGraph
+from flowspec.optimize.program import Program
 
 __all__ = ["StandaloneError", "emit_standalone"]
 
@@ -206,7 +207,10 @@ def _argument(value: Any, collector: _Collector) -> str:
 
 
 def emit_standalone(
-    graph: FlowGraph, nodes: dict[str, nn.Module], locator: Locator | None = None
+    graph: FlowGraph,
+    nodes: dict[str, nn.Module],
+    locator: Locator | None = None,
+    program: Program | None = None,
 ) -> str:
     """A torch-only Python file defining the model of ``graph`` and ``build_model()``."""
     collector = _Collector()
@@ -227,7 +231,7 @@ def emit_standalone(
     ]
     for source in collector.definitions.values():
         lines += ["", source]
-    lines += ["", *emit_class(graph, locator, name), "", ""]
+    lines += ["", *emit_class(graph, locator, name, program), "", ""]
     lines += [
         f"def build_model() -> {name}:",
         '    """A fresh instance of this model, untrained and in float32: load trained weights',

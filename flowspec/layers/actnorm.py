@@ -92,5 +92,11 @@ class ActNorm(FlowLayer):
         scale = torch.exp(-self.log_scale).view(self.broadcast)
         return z * scale - self.bias.view(self.broadcast)
 
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` (once
+        initialised): what optimized code composes adjacent affine maps from."""
+        scale = torch.exp(self.log_scale).view(self.broadcast)
+        return scale, self.bias.view(self.broadcast) * scale, self.log_scale.sum() * self.positions
+
     def extra_repr(self) -> str:
         return f"features={self.features}, positions={self.positions}, eps={self.eps}"

@@ -27,13 +27,27 @@ class CouplingLayer(FlowLayer):
         self.conditioner = conditioner
         self.transformer = transformer
 
+    def couple(
+        self, a: torch.Tensor, b: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inference on the parts already split: ``(z_b, contribution)``. Optimized code
+        (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets."""
+        z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
+        return z_b, self.parts.total(log_derivative)
+
+    def uncouple(
+        self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Generation on the parts already split: ``x_b``."""
+        return self.transformer.inverse(z_b, self.conditioner(a, context))
+
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self.parts.split(x)
-        z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
-        return self.parts.merge(a, z_b), self.parts.total(log_derivative)
+        z_b, contribution = self.couple(a, b, context)
+        return self.parts.merge(a, z_b), contribution
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        a, b = self.parts.split(z)
-        return self.parts.merge(a, self.transformer.inverse(b, self.conditioner(a, context)))
+        a, z_b = self.parts.split(z)
+        return self.parts.merge(a, self.uncouple(a, z_b, context))

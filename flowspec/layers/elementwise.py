@@ -76,6 +76,15 @@ class ScaleShift(Elementwise):
             return (z - self.shift) * torch.exp(-self.log_scale) * self.sign
         return (z - self.offset) / self.scale
 
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor | float, ...]:
+        """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` for inputs
+        shaped like ``x`` (Python floats when fixed): what optimized code composes
+        adjacent affine maps from."""
+        elements = x[0].numel()
+        if self.learnable:
+            return self.sign * torch.exp(self.log_scale), self.shift, self.log_scale * elements
+        return self.scale, self.offset, self.log_abs_scale * elements
+
 
 class LeakyReLU(Elementwise):
     """``z = x`` for ``x >= 0`` and ``negative_slope * x`` below."""
