@@ -151,7 +151,8 @@ def _rows(work: Workload, outcomes: dict[str, Outcome]) -> list[list[object]]:
 
 
 def _verdict(work: Workload, outcomes: dict[str, Outcome]) -> list[str]:
-    """flowspec against hand-written torch and the fastest peer, figure by figure."""
+    """flowspec against hand-written torch (when the benchmark has one) and the fastest
+    peer, figure by figure."""
     peers = [n for n in outcomes if n not in (REFERENCE, HANDWRITTEN)]
     figures: dict[str, Callable[[Outcome], float]] = {
         "train step": lambda o: o.training.median_step(work.warmup_steps),
@@ -161,12 +162,16 @@ def _verdict(work: Workload, outcomes: dict[str, Outcome]) -> list[str]:
     lines = []
     for figure, seconds in figures.items():
         ours = seconds(outcomes[REFERENCE])
-        versus_torch = ours / seconds(outcomes[HANDWRITTEN])
         fastest = min(peers, key=lambda n: seconds(outcomes[n]))
         versus_peer = ours / seconds(outcomes[fastest])
+        versus_torch = (
+            f"{ours / seconds(outcomes[HANDWRITTEN]):.3f}x the time of hand-written torch and "
+            if HANDWRITTEN in outcomes
+            else ""
+        )
         lines.append(
-            f"- {figure}: flowspec takes {versus_torch:.3f}x the time of hand-written torch "
-            f"and {versus_peer:.3f}x that of the fastest peer ({fastest})."
+            f"- {figure}: flowspec takes {versus_torch}{versus_peer:.3f}x the time of the "
+            f"fastest peer ({fastest})."
         )
     return lines
 

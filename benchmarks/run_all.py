@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process, and write benchmarks/RESULTS.md.
 
-    python benchmarks/run_all.py             # full run (about 6 minutes on 2 cores)
+    python benchmarks/run_all.py             # full run (about 12 minutes on 2 cores)
     python benchmarks/run_all.py --quick     # smoke run, written to stdout only
 
 The file gets the date, the machine, the package versions, the commands and each
@@ -22,7 +22,10 @@ from _machine import machine_markdown
 __all__ = ["BENCHMARKS", "NOTES_MARKER", "run_benchmark"]
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_moons.py", "bench_digits.py", "bench_compiler.py", "bench_torch_compile.py")
+BENCHMARKS = (
+    "bench_moons.py", "bench_digits.py", "bench_families1.py", "bench_compiler.py",
+    "bench_torch_compile.py", "bench_startup.py", "bench_digits_training.py",
+)
 NOTES_MARKER = "<!-- notes -->"
 
 

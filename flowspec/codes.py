@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "E480": "uniform_dequantization of values that are not discrete",
     "W410": "a permutation that leaves the order unchanged",
     "W420": "a field the chosen elementwise fn ignores",
+    "W430": "a setting that has no effect given the node's other settings",
     # --- distributions and surjections (E5xx) --------------------------------------------
     "E501": "a continuous density of discrete values",
     "E510": "a conditional_normal without a context",
@@ -86,7 +87,22 @@ CODES: dict[str, str] = {
     "E602": "an explicit autoregressive order is not a permutation of the features",
     "E610": "the transformer does not accept values in the input's support",
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
+    "E650": "the kind or mask needs an image-shaped input [C, H, W]",
+    "E651": "squeeze needs H and W divisible by its factor",
+    "E652": "unsqueeze needs the channels divisible by the factor squared",
+    "E653": "a channel mask needs at least 2 channels",
+    "E654": "a checkerboard mask needs at least 2 pixels",
+    "E655": "a convolutional conditioner needs image-shaped parts (an image mask)",
+    "E656": "a convolutional conditioner's context must be flat or an image of the input's size",
+    "E657": "a convolution kernel must be odd",
+    "E658": "a block uses itself, directly or through other blocks",
     # --- elementwise transformers, their conditioners (E700-E749) -----------------------
+    "E700": "rq_spline: bins * min_bin_width must be below 1 (the bins do not fit in [-B, B])",
+    "E701": "rq_spline: bins * min_bin_height must be below 1 (the bins do not fit in [-B, B])",
+    "E710": "masked_conv: the kernel size must be odd (the centre tap is what the masks split)",
+    "E711": "masked_conv: the input must be an image [C, H, W]",
+    "E712": "causal_transformer: dim must be a multiple of heads",
+    "E713": "wavenet: the input must be a sequence [C, L] or [L]",
     # --- determinant identities, residual and continuous-time flows (E750-E799) ----------
     "E750": "residual block with lipschitz >= 1: x + g(x) is then not guaranteed invertible",
     "E751": "planar, radial, Sylvester, residual or CNF node fed an input that is not a flat vector [D]",
@@ -97,6 +113,24 @@ CODES: dict[str, str] = {
     "E756": "Sylvester flow asking for more orthonormal columns than features",
     "W757": "CNF dynamics with a non-smooth activation (adaptive solvers take many steps)",
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
+    "E800": "a density of real values is asked to model discrete values",
+    "E801": "a probability mass function is asked to model continuous values",
+    "E802": "a density's number of levels differs from the values' (bernoulli needs 2)",
+    "E803": "a categorical density is asked to model unbounded integers",
+    "E804": "a flow density's layer is unknown, invalid, wired, or not a bijection",
+    "E805": "a flow density's layer changes the event shape",
+    "W800": "a density of the whole real line is asked to model bounded values",
+    "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",
+    "E811": "sort needs a set [N] or a point set [N, d] with N >= 2",
+    "E812": "sort's 'by' names a coordinate the points do not have",
+    "E814": "rounding or variational dequantization of values without levels",
+    "E815": "argmax needs a flat categorical input [D] with levels",
+    "E816": "a discrete coupling needs a flat input [D] with D >= 2",
+    "E817": "a discrete coupling of values that are not integers (or lack levels)",
     # --- training settings (E900-E949) ---------------------------------------------------
+    "E900": "unknown field in the training settings (a spec's train: section or --config file)",
+    "E901": "invalid value for a training setting",
+    "E902": "the training settings are not a mapping of fields",
+    "E903": "training settings that contradict each other (steps and epochs both given)",
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

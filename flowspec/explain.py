@@ -421,6 +421,13 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: sigmoid, alpha: 0.05, in: x}",
         "  m: {kind: elementwise, fn: sigmoid, in: x}",
     ),
+    "W430": Explanation(
+        "The setting only matters together with another one, which is off: actnorm's eps "
+        "is added to the batch std of the data-dependent initialisation, so it does "
+        "nothing with data_init: false.",
+        "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}",
+        "  norm: {kind: actnorm, in: x, eps: 0.001}",
+    ),
     "W501": Explanation(
         "The values reaching the density do not fill the real line (bounded data, or "
         "bounded values moved by couplings or actnorm), but the density spreads its mass "
@@ -447,57 +454,270 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  squash: {kind: elementwise, fn: sigmoid, in: x}\n"
         "  flow: {kind: coupling, in: squash, transformer: {kind: <one of (0, 1)>}}",
     ),
+    "E900": Explanation(
+        "The training settings (a spec's train: section, or a --config file) have a fixed "
+        "set of fields: data, optimizer, lr, schedule, warmup, batch_size, steps, epochs, "
+        "clip_grad, weight_decay, seed, threads, device, val_every, patience, time_limit. A "
+        "misspelt one would otherwise be ignored silently and training would run with the "
+        "default.",
+        "train:\n  stesp: 3000",
+        "train:\n  steps: 3000",
+    ),
+    "E901": Explanation(
+        "A training setting has a value of the wrong type or outside its range: a learning "
+        "rate must be a positive number, a batch size at least 1, the optimizer one of "
+        "adam, adamw, sgd, the device one of cpu, cuda, mps.",
+        "train:\n  lr: -0.001\n  device: gpu",
+        "train:\n  lr: 1.0e-3\n  device: cuda",
+    ),
+    "E902": Explanation(
+        "train: holds the training settings as a mapping of fields, not a single value.",
+        "train: 3000",
+        "train: {steps: 3000}",
+    ),
+    "E903": Explanation(
+        "The length of a run is given once: in optimizer steps or in passes over the "
+        "training data (epochs), not both. A later layer of settings (a --config file, "
+        "then the command line) replaces an earlier budget, so --epochs overrides steps: "
+        "written in the spec.",
+        "train: {steps: 3000, epochs: 20}",
+        "train: {epochs: 20}",
+    ),
+    "E800": Explanation(
+        "A density of real values (gaussian, flow) gives probability zero to every single "
+        "value, so it cannot score discrete data; a pmf can.",
+        "inputs:\n  x: {shape: [4], levels: 2}\nnodes:\n"
+        "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: gaussian}}",
+        "inputs:\n  x: {shape: [4], levels: 2}\nnodes:\n"
+        "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}}",
+    ),
+    "E801": Explanation(
+        "A pmf (bernoulli, categorical, discretized_logistic) gives probabilities to "
+        "integers; real values have none, and a proposal (encoder, dequantizer) must draw "
+        "real values.",
+        "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: bernoulli}}",
+        "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: gaussian}}",
+    ),
+    "E802": Explanation(
+        "A Bernoulli models two values; values with more levels need a categorical.",
+        "inputs:\n  x: {shape: [4], levels: 5}\nnodes:\n"
+        "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}}",
+        "inputs:\n  x: {shape: [4], levels: 5}\nnodes:\n"
+        "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: categorical}}",
+    ),
+    "E803": Explanation(
+        "Integer discrete flows move values to any integer; a categorical has a finite "
+        "number of levels. A discretized logistic covers every integer.",
+        "  idf: {kind: integer_discrete_flow, in: x}\n  prior: {kind: categorical, in: idf}",
+        "  idf: {kind: integer_discrete_flow, in: x}\n"
+        "  prior: {kind: discretized_logistic, in: idf}",
+    ),
+    "E804": Explanation(
+        "The layers of a flow density are node specs without wiring, and each must be a "
+        "bijection (its log-det is part of the density): no surjections, no inputs.",
+        "encoder: {kind: flow, layers: [{kind: slice, keep: 1}]}",
+        "encoder: {kind: flow, layers: [{kind: affine_coupling}, {kind: reverse}]}",
+    ),
+    "E805": Explanation(
+        "A flow density's layers map its event to itself; a layer that changes the shape "
+        "leaves values the base cannot score.",
+        "encoder: {kind: flow, layers: [{kind: reshape, shape: [2, 1]}]}",
+        "encoder: {kind: flow, layers: [{kind: affine_coupling}]}",
+    ),
+    "W800": Explanation(
+        "A density of the whole real line fed values confined to an interval puts mass "
+        "where no value can be, so its log-likelihood is lower than it could be.",
+        "inputs:\n  x: {shape: [3], low: 0, high: 1}\nnodes:\n  drop: {kind: slice, keep: 1, in: x}",
+        "inputs:\n  x: {shape: [3], low: 0, high: 1}\nnodes:\n"
+        "  real: {kind: elementwise, fn: logit, alpha: 0.01, in: x}\n"
+        "  drop: {kind: slice, keep: 1, in: real}",
+    ),
+    "E810": Explanation(
+        "Max-pooling keeps the maximum of each size x size window of an image [C, H, W], "
+        "so H and W must divide by the size.",
+        "inputs:\n  x: {shape: [1, 3, 4]}\nnodes:\n  pool: {kind: max_pool, in: x}",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  pool: {kind: max_pool, in: x}",
+    ),
+    "E811": Explanation(
+        "Sorting models the order of a set's elements: it needs a set of at least two "
+        "elements, [N] or N points [N, d].",
+        "inputs:\n  x: {shape: [2, 2, 2]}\nnodes:\n  order: {kind: sort, in: x}",
+        "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x}",
+    ),
+    "E812": Explanation(
+        "Points [N, d] are sorted by one of their d coordinates.",
+        "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 2}",
+        "inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 1}",
+    ),
+    "E814": Explanation(
+        "Rounding and variational dequantization fill the cells of integers 0..K-1; the "
+        "input must declare its levels.",
+        "inputs:\n  x: {shape: [64]}\nnodes:\n  dq: {kind: variational_dequantization, in: x}",
+        "inputs:\n  x: {shape: [64], levels: 17}\nnodes:\n"
+        "  dq: {kind: variational_dequantization, in: x}",
+    ),
+    "E815": Explanation(
+        "The argmax surjection turns each of D categorical values into K scores: it needs "
+        "a flat input [D] with K levels.",
+        "inputs:\n  x: {shape: [8]}\nnodes:\n  lift: {kind: argmax, in: x}",
+        "inputs:\n  x: {shape: [8], levels: 4}\nnodes:\n  lift: {kind: argmax, in: x}",
+    ),
+    "E816": Explanation(
+        "A discrete coupling keeps the first half of a flat input and transforms the "
+        "second, so it needs at least two features.",
+        "inputs:\n  x: {shape: [1], levels: 4}\nnodes:\n  f: {kind: discrete_flow, in: x}",
+        "inputs:\n  x: {shape: [2], levels: 4}\nnodes:\n  f: {kind: discrete_flow, in: x}",
+    ),
+    "E817": Explanation(
+        "Discrete flows are bijections of integers (discrete_flow of 0..K-1, so it needs "
+        "levels); real values need a continuous flow.",
+        "inputs:\n  x: {shape: [4]}\nnodes:\n  f: {kind: integer_discrete_flow, in: x}",
+        "inputs:\n  x: {shape: [4], levels: 17}\nnodes:\n  f: {kind: integer_discrete_flow, in: x}",
+    ),
+    "E650": Explanation(
+        "Squeeze, unsqueeze, invconv1x1 and the image masks of couplings (channel, "
+        "checkerboard) act on images [C, H, W]: channels at every pixel. A flat or other "
+        "input has no such axes; reshape it first.",
+        "  x: {shape: [64]}\n  coarse: {kind: squeeze, in: x}",
+        "  image: {kind: reshape, in: x, shape: [1, 8, 8]}\n  coarse: {kind: squeeze, in: image}",
+    ),
+    "E651": Explanation(
+        "Squeeze moves every f x f block of pixels into channels, so H and W must be "
+        "multiples of the factor f; otherwise pixels would be left over.",
+        "  x: {shape: [1, 7, 8]}\n  coarse: {kind: squeeze, in: x}",
+        "  x: {shape: [1, 8, 8]}\n  coarse: {kind: squeeze, in: x}",
+    ),
+    "E652": Explanation(
+        "Unsqueeze turns every f^2 channels into an f x f block of pixels, so the channels "
+        "must be a multiple of f^2.",
+        "  x: {shape: [2, 4, 4]}\n  fine: {kind: unsqueeze, in: x}",
+        "  x: {shape: [4, 4, 4]}\n  fine: {kind: unsqueeze, in: x}",
+    ),
+    "E653": Explanation(
+        "A channel mask keeps half the channels and transforms the rest; a single channel "
+        "cannot be split. Squeeze first (4 channels) or use a checkerboard mask.",
+        "  x: {shape: [1, 8, 8]}\n  flow: {kind: coupling, in: x, mask: channel}",
+        "  coarse: {kind: squeeze, in: x}\n  flow: {kind: coupling, in: coarse, mask: channel}",
+    ),
+    "E654": Explanation(
+        "A checkerboard mask keeps every other pixel; an image of one pixel has nothing "
+        "left to transform.",
+        "  x: {shape: [4, 1, 1]}\n  flow: {kind: coupling, in: x, mask: checkerboard}",
+        "  x: {shape: [4, 1, 1]}\n  flow: {kind: coupling, in: x, mask: channel}",
+    ),
+    "E655": Explanation(
+        "Convolutional conditioners (resnet, conv) map kept channels to parameters at the "
+        "same pixels: they need an image input split by an image mask, not a flat one.",
+        "  flow: {kind: coupling, in: flat, conditioner: {kind: resnet}}",
+        "  flow: {kind: coupling, in: image, mask: channel, conditioner: {kind: resnet}}",
+    ),
+    "E656": Explanation(
+        "A convolutional conditioner stacks its context as extra channels: a flat context "
+        "[K] is broadcast to every pixel, an image context must have the input's H and W.",
+        "  c: {shape: [2, 3, 3], context: true}    # the input is [4, 8, 8]",
+        "  c: {shape: [2, 8, 8], context: true}    # or a flat [K]",
+    ),
+    "E657": Explanation(
+        "Convolutions keep H and W with 'same' padding of kernel // 2 on each side, which "
+        "is only exact for odd kernels.",
+        "  conditioner: {kind: resnet, kernel: 4}",
+        "  conditioner: {kind: resnet, kernel: 3}",
+    ),
+    "E658": Explanation(
+        "A block may use other blocks (a scale of Glow is a squeeze and a block of steps), "
+        "but a block that uses itself, directly or through others, would expand forever. "
+        "The message names the cycle; repeat a block with 'repeat'.",
+        "blocks:\n  step:\n    - {kind: actnorm}\n    - {block: step}",
+        "blocks:\n  step:\n    - {kind: actnorm}\nnodes:\n  body: {block: step, repeat: 4, in: x}",
+    ),
+    "E700": Explanation(
+        "A rational-quadratic spline divides [-B, B] into `bins` bins, each at least "
+        "`min_bin_width` of it wide; if bins * min_bin_width reaches 1 the bins cannot fit.",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_width: 0.05}",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_width: 0.001}",
+    ),
+    "E701": Explanation(
+        "As E700 for the heights: each bin rises by at least `min_bin_height` of the range, "
+        "so bins * min_bin_height must stay below 1.",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.05}",
+        "  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.001}",
+    ),
+    "E710": Explanation(
+        "PixelCNN's masks cut each kernel at its centre tap; an even kernel has no centre, so "
+        "the autoregressive order could not be kept.",
+        "  conditioner: {kind: masked_conv, kernel: 4}",
+        "  conditioner: {kind: masked_conv, kernel: 5}",
+    ),
+    "E711": Explanation(
+        "Masked convolutions order the pixels of an image [C, H, W] in raster order; flat "
+        "inputs want a made conditioner, sequences a wavenet.",
+        "inputs:\n  x: {shape: [64]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: masked_conv}}",
+        "inputs:\n  x: {shape: [1, 8, 8]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: masked_conv}}",
+    ),
+    "E712": Explanation(
+        "Multi-head attention splits the model width `dim` evenly over the heads.",
+        "  conditioner: {kind: causal_transformer, dim: 30, heads: 4}",
+        "  conditioner: {kind: causal_transformer, dim: 32, heads: 4}",
+    ),
+    "E713": Explanation(
+        "WaveNet's dilated causal convolutions run along a sequence: [L] or [C, L].",
+        "inputs:\n  x: {shape: [1, 8, 8]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: wavenet}}",
+        "inputs:\n  x: {shape: [2, 16]}\nnodes:\n"
+        "  flow: {kind: autoregressive, in: x, conditioner: {kind: wavenet}}",
+    ),
     "E750": Explanation(
-        "A residual block z = x + g(x) is invertible (and its log-det power series "
-        "converges) when Lip(g) < 1: then x <- z - g(x) is a contraction (Banach). Each "
-        "linear layer of g is spectrally normalised to `lipschitz`, so it must be below 1.",
-        "  flow: {kind: residual, in: x, lipschitz: 1.0}",
-        "  flow: {kind: residual, in: x, lipschitz: 0.9}",
+        "A residual block x + g(x) is invertible (and its log-det series converges) only "
+        "when g is a contraction: its Lipschitz constant must be below 1 (Behrmann et al. "
+        "2019). Spectral normalisation enforces the coefficient you give.",
+        "  block: {kind: residual, in: x, lipschitz: 1.0}",
+        "  block: {kind: residual, in: x, lipschitz: 0.9}",
     ),
     "E751": Explanation(
-        "Planar, radial, Sylvester, residual and CNF nodes act on a vector of features "
-        "[D] (their parameters are vectors and D x D maps). Flatten an image first.",
-        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flow: {kind: radial, in: x}",
+        "Planar, radial, Sylvester, residual and CNF layers act on flat vectors [D]; "
+        "flatten images first.",
+        "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flow: {kind: planar, in: x}",
         "inputs:\n  x: {shape: [1, 4, 4]}\nnodes:\n  flat: {kind: flatten, in: x}\n"
-        "  flow: {kind: radial, in: flat}",
-    ),
-    "W752": Explanation(
-        "Planar and Sylvester flows have a closed form in generation (latent -> data), as in "
-        "their use for variational posteriors, but none in inference. The model samples and "
-        "gives the exact density of its own samples (sample_and_log_prob), but log_prob of "
-        "given data raises. A planar node computes inference by root finding when asked.",
-        "  flow: {kind: planar, in: x}",
-        "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}}",
+        "  flow: {kind: planar, in: flat}",
     ),
     "E753": Explanation(
-        "Spectral normalisation bounds each linear layer's Lipschitz constant; the "
-        "activations between them must be 1-Lipschitz too, or Lip(g) is not bounded by "
-        "the product (silu and gelu reach about 1.1).",
-        "  flow: {kind: residual, in: x, net: {kind: mlp, activation: silu}}",
-        "  flow: {kind: residual, in: x, net: {kind: mlp, activation: elu}}",
+        "Spectral normalisation bounds the Lipschitz constant of each linear map; the "
+        "activations between them must be 1-Lipschitz too (elu, tanh, leaky_relu), or the "
+        "block's bound does not hold.",
+        "  block: {kind: residual, in: x, net: {kind: mlp, activation: gelu}}",
+        "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu}}",
     ),
     "E754": Explanation(
-        "torchdiffeq's fixed-grid methods (euler, midpoint, rk4, adams) take steps of a "
-        "given size and have no tolerance to choose one; adaptive methods (dopri5) need none.",
+        "A fixed-step ODE method (euler, midpoint, rk4) needs the step size; adaptive "
+        "methods (dopri5) take tolerances instead.",
         "  flow: {kind: cnf, in: x, solver: {method: rk4}}",
         "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
     ),
-    "W755": Explanation(
-        "An exact log-determinant (residual, logdet: exact) or trace (cnf, trace: exact) "
-        "takes one backward pass per feature; fine for small D and evaluation, slow for "
-        "training on many features, where the unbiased estimators cost one.",
-        "  flow: {kind: cnf, in: x, trace: exact}        # x: {shape: [64]}",
-        "  flow: {kind: cnf, in: x, trace: hutchinson}   # x: {shape: [64]}",
-    ),
     "E756": Explanation(
-        "The orthogonal Sylvester flow's Q has M orthonormal columns of D features, which "
-        "exist only for M <= D.",
-        "  flow: {kind: sylvester, in: x, columns: 4}    # x: {shape: [3]}",
-        "  flow: {kind: sylvester, in: x, columns: 2}    # x: {shape: [3]}",
+        "An orthogonal Sylvester flow uses M orthonormal columns in D dimensions, so M "
+        "cannot exceed D.",
+        "inputs:\n  x: {shape: [2]}\nnodes:\n  flow: {kind: sylvester, in: x, columns: 4}",
+        "inputs:\n  x: {shape: [2]}\nnodes:\n  flow: {kind: sylvester, in: x, columns: 2}",
+    ),
+    "W752": Explanation(
+        "Planar and Sylvester flows are closed-form from latent to data only (as VAE "
+        "posteriors use them). The model samples, and scores its own samples, but the "
+        "log_prob of given data needs the inverse by root finding, which a planar node "
+        "takes on request; without it log_prob raises UnavailableError.",
+        "  flow: {kind: planar, in: x}",
+        "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}",
+    ),
+    "W755": Explanation(
+        "An exact log-determinant or trace takes one backward pass per feature: right for "
+        "small D (evaluation, tests), slow for large D, where an estimator is cheaper.",
+        "  block: {kind: residual, in: x, logdet: exact}      # x has 784 features",
+        "  block: {kind: residual, in: x, logdet: roulette}",
     ),
     "W757": Explanation(
-        "Adaptive ODE solvers choose their step from the local smoothness of the dynamics; "
-        "at the kinks of relu they shrink the step, so training and sampling slow down.",
+        "Adaptive ODE solvers take many small steps where the dynamics are not smooth; "
+        "FFJORD uses smooth activations (tanh, softplus, elu).",
         "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: relu}}",
         "  flow: {kind: cnf, in: x, net: {kind: mlp, activation: tanh}}",
     ),

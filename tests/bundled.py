@@ -9,9 +9,24 @@ DATA = {
     "vflow_moons": "moons",
     "slice_multiscale": "s_curve",
     "digits_dequant": "digits",
+    "digits_maf": "digits",
     "ports_checkerboard": "checkerboard",
+    "vardeq_digits": "digits",
+    "maxpool_digits": "digits",
+    "abs_eight_gaussians": "eight_gaussians",
+    "sort_point_sets": "point_sets",
+    "argmax_categorical": "categorical_sequences",
+    "vae_flow_digits": "digits_binary",
+    "idf_digits": "digits",
+    "discrete_flow_toy": "categorical_sequences",
     "maf_moons": "moons",
     "iaf_moons": "moons",
     "resflow_moons": "moons",
     "ffjord_moons": "moons",
+    "glow_digits": "digits_image",
+    "nsf_moons": "moons",
 }
+
+#: Conditional specs (context inputs), with the data set that provides their context; the
+#: tests that feed DATA's specs data alone leave them out (tests/test_conditional_flows.py).
+CONDITIONAL = {"conditional_moons": "moons"}

@@ -143,3 +143,45 @@ def test_flowspec_emit_is_the_package_and_source_the_function() -> None:
     assert not callable(flowspec.emit)
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         flowspec.nonexistent  # noqa: B018
+
+
+def test_the_checked_graph_is_available_to_networkx():
+    """Researchers analyse the checked graph with networkx (paths, exports)."""
+    import networkx
+
+    graph = flowspec.check("specs/slice_multiscale.yaml").graph.to_networkx()
+    assert networkx.is_directed_acyclic_graph(graph)
+    assert graph.nodes["x"]["category"] == "input"
+    assert graph.nodes["drop"]["kind"] == "slice" and graph.nodes["drop"]["shapes"] == [[1]]
+    assert graph.nodes["early"]["category"] == "distribution"
+    assert networkx.has_path(graph, "x", "prior") and networkx.has_path(graph, "x", "early")
+    kinds = {data["kind"] for _, _, data in graph.edges(data=True)}
+    assert kinds == {"data", "context"}
+
+
+def test_node_ids_may_be_names_of_module_attributes(tmp_path):
+    """'half', 'to', 'keys' are nn.Module/ModuleDict attributes, and fine node ids."""
+    spec = """
+flowspec: "1"
+name: attribute-ids
+inputs:
+  x: {shape: [4]}
+nodes:
+  half: {kind: affine_coupling, in: x, net: {hidden: [8]}}
+  to: {kind: reverse, in: half}
+  keys: {kind: actnorm, in: to}
+  type: {kind: diagonal_normal, in: keys}
+"""
+    model = flowspec.compile(spec)
+    x = torch.randn(16, 4)
+    logp = model.log_prob(x)
+    assert logp.shape == (16,) and model.sample(3).shape == (3, 4)
+    again = flowspec.compile(spec)
+    again.load_state_dict(model.state_dict())
+    torch.testing.assert_close(again.log_prob(x), logp)
+    assert any(key.startswith("nodes.half.") for key in model.state_dict())
+    namespace: dict = {}
+    exec(compile(flowspec.check(spec).standalone_source(), "standalone", "exec"), namespace)
+    standalone = namespace["build_model"]()
+    standalone.load_state_dict(model.state_dict())
+    torch.testing.assert_close(standalone.log_prob(x), logp)

@@ -19,7 +19,7 @@ from flowspec.cli import app
 from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
 
-VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "sample"]
+VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
 
 MOONS = """\
 flowspec: "1"
@@ -43,18 +43,6 @@ inputs:
 nodes:
   c: {kind: affine_couplin, in: x}
   prior: {kind: standard_normal, in: c}
-"""
-
-DIGITS = """\
-flowspec: "1"
-name: tiny-digits
-inputs:
-  x: {shape: [64], levels: 17}
-nodes:
-  deq: {kind: uniform_dequantization, in: x}
-  logit: {kind: elementwise, fn: logit, alpha: 0.05, in: deq}
-  c1: {kind: affine_coupling, in: logit, net: {hidden: [16]}}
-  prior: {kind: standard_normal, in: c1}
 """
 
 FOUR_DIMS = MOONS.replace("shape: [2]", "shape: [4]").replace("mask: [0, 1]", "mask: alternate")
@@ -304,20 +292,6 @@ def test_train_reports_nll_and_writes_a_checkpoint(trained):
     assert "exact" in result.stdout and str(checkpoint) in result.stdout
 
 
-def test_train_discrete_data_reports_bits_per_dim_and_the_bound(runner, tmp_path):
-    spec = tmp_path / "digits.yaml"
-    spec.write_text(DIGITS)
-    checkpoint = tmp_path / "digits.safetensors"
-    result = runner.invoke(
-        app, ["train", str(spec), "-d", "digits", "--steps", "3", "--no-progress", "-o",
-              str(checkpoint)],
-    )
-    assert result.exit_code == 0, result.output
-    assert result.stdout.count("bits/dim") == 2
-    assert "lower bound (ELBO): stochastic nodes: deq" in result.stdout
-    assert checkpoint.is_file()
-
-
 def test_sample_writes_a_plot_and_an_array(runner, trained, tmp_path):
     _, checkpoint = trained
     plot, array = tmp_path / "s.png", tmp_path / "s.npy"
@@ -350,70 +324,6 @@ def test_sample_errors(runner, tmp_path):
         assert checkpoint.name in result.stderr
     assert runner.invoke(app, ["sample", str(corrupt), "-o", str(tmp_path / "s.jpg")]).exit_code == 2
     assert runner.invoke(app, ["sample", str(corrupt)]).exit_code == 2
-
-
-def test_train_usage_errors(runner, moons):
-    result = runner.invoke(app, ["train", str(moons), "--data", "moon", "--steps", "5"])
-    assert result.exit_code == 2
-    assert "moons" in result.output and "digits" in result.output
-    assert runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "0"]).exit_code == 2
-    assert runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "5",
-                               "--lr", "-1"]).exit_code == 2
-
-
-def test_train_with_a_spec_that_does_not_fit_the_data(runner, tmp_path):
-    spec = tmp_path / "four.yaml"
-    spec.write_text(FOUR_DIMS)
-    result = runner.invoke(
-        app, ["train", str(spec), "--data", "moons", "--steps", "5", "-o", str(tmp_path / "c.st")]
-    )
-    assert result.exit_code == 1
-    no_traceback(result)
-    assert "shape mismatch" in result.stderr and "[4]" in result.stderr
-    assert not (tmp_path / "c.st").exists()
-
-
-def test_train_ctrl_c_saves_the_model_so_far(runner, moons, tmp_path, monkeypatch):
-    import flowspec.train.loop as loop
-    from flowspec.train.checkpoint import load_checkpoint
-
-    def interrupted(model, *args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(loop, "fit", interrupted)
-    checkpoint = tmp_path / "partial.safetensors"
-    result = runner.invoke(
-        app, ["train", str(moons), "--data", "moons", "--steps", "5", "-o", str(checkpoint)]
-    )
-    assert result.exit_code == 130
-    assert str(checkpoint) in result.stderr
-    _, meta = load_checkpoint(checkpoint)
-    assert meta["interrupted"] == "true" and meta["data"] == "moons"
-
-
-def test_train_divergence_is_reported(runner, moons, tmp_path, monkeypatch):
-    import flowspec.train.loop as loop
-
-    def diverged(model, *args, **kwargs):
-        raise loop.TrainingDiverged(3, "loss", math.nan)
-
-    monkeypatch.setattr(loop, "fit", diverged)
-    result = runner.invoke(
-        app, ["train", str(moons), "--data", "moons", "--steps", "5", "-o", str(tmp_path / "c.st")]
-    )
-    assert result.exit_code == 1
-    no_traceback(result)
-    assert "diverged at step 3" in result.stderr
-
-
-def test_default_checkpoint_goes_to_runs(runner, moons, tmp_path, monkeypatch):
-    import flowspec.train.loop as loop
-
-    monkeypatch.setattr(loop, "fit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
-    monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["train", str(moons), "--data", "moons", "--steps", "5"])
-    assert result.exit_code == 130
-    assert (tmp_path / "runs" / "tiny-moons.safetensors").is_file()
 
 
 # --- compile --format export ----------------------------------------------------------------
@@ -477,3 +387,14 @@ def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons,
         app, ["compile", str(moons), "--format", "export", "--standalone", "-o", str(output)]
     )
     assert result.exit_code == 2
+
+
+def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
+    result = runner.invoke(app, ["nodes", "autoregressive"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = {line.split("  ")[0].strip(): line for line in result.stdout.splitlines()}
+    assert "one pass; D passes with direction iaf" in lines["log_prob cost"]
+    sample = lines["sample cost"]
+    assert "D passes" in sample and "iterative with transformer logistic_mixture, naf" in sample
+    slice_text = runner.invoke(app, ["nodes", "slice"], env={"COLUMNS": "200"}).stdout
+    assert re.search(r"sample cost\s+one pass\s*$", slice_text, re.MULTILINE)

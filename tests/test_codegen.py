@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import flowspec
+from flowspec.core.ports import Support
 from bundled import DATA, SPECS
 from flowspec.core.registry import node_kinds
 from flowspec.train.data import load_dataset
@@ -18,7 +19,13 @@ ZERO_VOLUME_CASES = {
     "concat": ({"kind": "concat", "in": ["a", "b"]}, [(2,), (3,)]),
     "reshape": ({"kind": "reshape", "shape": [2, 3]}, [(6,)]),
     "flatten": ({"kind": "flatten"}, [(2, 3)]),
+    "discrete_flow": ({"kind": "discrete_flow", "scale": True}, [(4,)]),
+    "integer_discrete_flow": ({"kind": "integer_discrete_flow"}, [(4,)]),
+    "squeeze": ({"kind": "squeeze"}, [(1, 4, 2)]),
+    "unsqueeze": ({"kind": "unsqueeze"}, [(8, 1, 2)]),
 }
+#: Kinds of integer values, fed integers 0..4.
+DISCRETE = {"discrete_flow", "integer_discrete_flow"}
 
 
 def test_every_volume_preserving_kind_has_a_case():
@@ -29,9 +36,12 @@ def test_every_volume_preserving_kind_has_a_case():
 @pytest.mark.parametrize("kind", sorted(ZERO_VOLUME_CASES))
 def test_volume_preserving_kinds_contribute_exactly_zero(kind):
     spec, shapes = ZERO_VOLUME_CASES[kind]
-    _, layer, _ = make_node(spec, *shapes)
+    support = Support(0, 4, levels=5) if kind in DISCRETE else None
+    _, layer, _ = make_node(spec, *shapes, support=support)
     randomize_(layer)
     inputs = [torch.randn(6, *shape, dtype=torch.float64) for shape in shapes]
+    if kind in DISCRETE:
+        inputs = [torch.randint(0, 5, x.shape, dtype=torch.float64) for x in inputs]
     _, contribution = layer(*inputs)
     assert torch.equal(contribution, torch.zeros(6, dtype=torch.float64))
 

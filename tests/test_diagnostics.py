@@ -156,8 +156,8 @@ CASES: dict[str, Expected] = {
     "slice_keeps_too_many": Expected(
         "E466", "kept", 6, 30, ("4 features", "keep: 6"), "between 1 and 3"
     ),
-    "conditional_normal_context_rank": Expected(
-        "E406", "prior", 7, 44, ("must be flat [C]", "got [2, 3]"), "flatten"
+    "squeeze_odd_size": Expected(
+        "E651", "coarse", 6, 34, ("divisible by 2", "H = 7"), "divides both sizes"
     ),
     "affine_coupling_discrete_input": Expected(
         "E410", "coupling", 6, 37, ("map of continuous values", "discrete {0..255}"),
@@ -369,7 +369,7 @@ WEIRD: dict[str, str] = {
     "block element is a string": spec(
         prior_of("b", block="step", source="x"), blocks="{step: [reverse]}"
     ),
-    "block inside a block": spec(
+    "block using itself": spec(
         prior_of("b", block="step", source="x"), blocks="{step: [{block: step}]}"
     ),
     "distribution in a block": spec(
@@ -436,7 +436,7 @@ WEIRD_CODES: dict[str, str] = {
     "blocks is a list": "E104",
     "block is empty": "E104",
     "block element is a string": "E101",
-    "block inside a block": "E110",
+    "block using itself": "E658",
     "distribution in a block": "E110",
     "version is a number": "E104",
     "version is a float": "E104",

@@ -62,13 +62,24 @@ def test_programs_reproduce_the_model(name, tmp_path):
         torch.testing.assert_close(drawn, seeded(model.sample, count))
 
 
-def test_uninitialised_actnorm_is_exported_as_it_is(tmp_path):
+def test_uninitialised_actnorm_is_exported_as_it_is(tmp_path, monkeypatch):
     """Tracing must not bake actnorm's data-dependent initialisation into the program
     (that would re-normalise every batch): the current parameters are exported, with a
-    warning, and the model is left uninitialised."""
+    warning, and the model is left uninitialised. Every file torch writes ends in .pt2
+    (torch logs a warning for any other name, which leaked into the CLI's output)."""
     model = flowspec.compile(ACTNORM)
+    saved: list[str] = []
+    real_save = torch.export.save
+
+    def recording_save(program, path, *args, **kwargs):
+        saved.append(str(path))
+        return real_save(program, path, *args, **kwargs)
+
+    monkeypatch.setattr(torch.export, "save", recording_save)
     with pytest.warns(UserWarning, match="not yet initialised from data .*norm"):
         log_prob, _ = load_programs(model, tmp_path)
+    assert len(saved) == 2 and all(path.endswith(".pt2") for path in saved), saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.log_prob.pt2", "model.sample.pt2"]
     norm = model.nodes["norm"]
     assert not norm.is_initialized and not norm.initialized
     x = 3.0 + 2.0 * torch.randn(8, 2)

@@ -369,3 +369,29 @@ def test_inverse_checks_its_latents() -> None:
                                    "  p: {kind: standard_normal, in: a}\n"))
     z = torch.randn(3, 4)
     torch.testing.assert_close(single.inverse(z), z)
+
+
+def test_a_context_input_used_as_data_is_reported_once() -> None:
+    text = spec(
+        "  a: {kind: actnorm, in: y}\n  p: {kind: standard_normal, in: a}\n"
+        "  q: {kind: standard_normal, in: x}\n",
+        inputs="  x: {shape: [4]}\n  y: {shape: [2], context: true}\n",
+    )
+    assert [d.code for d in errors_of(text)] == ["E204"]
+
+
+def test_a_block_use_conditioned_on_its_own_output_is_a_cycle() -> None:
+    text = spec(
+        "  body: {block: step, in: x, context: body}\n  p: {kind: standard_normal, in: body}\n",
+        blocks="blocks:\n  step:\n    - {kind: affine_coupling}\n    - {kind: reverse}\n",
+    )
+    assert [d.code for d in errors_of(text)] == ["E207"]
+
+
+def test_actnorm_eps_without_data_init_is_ignored_and_said() -> None:
+    text = spec("  a: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n"
+                "  p: {kind: standard_normal, in: a}\n")
+    warnings = flowspec.check(text).warnings
+    assert [(w.code, w.path[-1]) for w in warnings] == [("W430", "eps")]
+    quiet = spec("  a: {kind: actnorm, in: x, eps: 0.001}\n  p: {kind: standard_normal, in: a}\n")
+    assert flowspec.check(quiet).warnings == []

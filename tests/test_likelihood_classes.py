@@ -73,9 +73,9 @@ def test_validate_reports_log_prob_unavailable_with_the_node(tmp_path):
 
 
 @pytest.mark.parametrize(("kind", "expected"), [
-    ("residual", ["unbiased estimate (default settings)", "one pass (inference", "iterative (generation"]),
-    ("cnf", ["unbiased estimate (default settings)", "iterative (inference"]),
-    ("planar", ["not available (inference", "one pass (generation"]),
+    ("residual", ["unbiased estimate (default settings)", "log_prob cost one pass", "sample cost iterative"]),
+    ("cnf", ["unbiased estimate (default settings)", "log_prob cost iterative"]),
+    ("planar", ["log_prob cost not available", "sample cost one pass"]),
 ])
 def test_nodes_describes_class_and_costs(kind, expected):
     result = runner.invoke(app, ["nodes", kind])

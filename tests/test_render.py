@@ -229,7 +229,7 @@ def test_settings_of_each_kind(tmp_path: Path) -> None:
     assert "mask: 1001" in node_line(source, "explicit")
     assert "net: mlp [32] tanh" in node_line(source, "explicit")
     drop = node_line(source, "drop")
-    assert "keep: 1 of 4, drops 3" in drop and "decoder: mlp [8, 8] relu" in drop
+    assert "keep: 1 of 4, drops 3" in drop and "decoder: gaussian mlp [8, 8] relu" in drop
 
 
 def test_defaults_the_user_did_not_write_stay_in_the_tooltip() -> None:

@@ -28,6 +28,18 @@ nodes:
   prior: {kind: standard_normal, in: e}
 """
 
+# The image parts glow_digits leaves out: unsqueeze, checkerboard masks, the conv conditioner.
+IMAGE_PARTS = """
+flowspec: "1"
+name: image parts
+inputs:
+  x: {shape: [4, 2, 2]}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, conditioner: {kind: conv, channels: 4}}
+  prior: {kind: standard_normal, in: board}
+"""
+
 RUNNER = """
 import sys
 
@@ -59,6 +71,36 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
+CASES.append(pytest.param(IMAGE_PARTS, None, id="image_parts"))
+# The transformers inverted by bisection (the error buffer and the warning come along).
+BISECTION = """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8]}, in: x}
+  naf: {kind: autoregressive, transformer: {kind: naf, layers: 2}, conditioner: {hidden: [8]}, in: mixture}
+  prior: {kind: standard_normal, in: naf}
+"""
+CASES.append(pytest.param(BISECTION, None, id="bisection"))
+AR_CONDITIONERS = """
+flowspec: "1"
+name: ar-conditioners
+inputs:
+  x: {shape: [3]}
+nodes:
+  pixel: {kind: reshape, shape: [3, 1, 1], in: x}
+  conv: {kind: autoregressive, conditioner: {kind: masked_conv, hidden: 6, layers: 2}, in: pixel}
+  flat: {kind: flatten, in: conv}
+  gru: {kind: autoregressive, direction: iaf, conditioner: {kind: rnn, hidden: 4}, in: flat}
+  attend: {kind: autoregressive, conditioner: {kind: causal_transformer, dim: 4, heads: 2, layers: 1}, in: gru}
+  sequence: {kind: reshape, shape: [1, 3], in: attend}
+  dilated: {kind: autoregressive, conditioner: {kind: wavenet, hidden: 4, layers: 2}, in: sequence}
+  out: {kind: flatten, in: dilated}
+  prior: {kind: standard_normal, in: out}
+"""
+CASES.append(pytest.param(AR_CONDITIONERS, None, id="ar_conditioners"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)
@@ -66,7 +108,8 @@ def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
     torch.manual_seed(0)
     checked = flowspec.check(source)
     model = checked.build_model()
-    x = load_dataset(data, n_train=64, n_test=64).test if data else torch.randn(64, 3)
+    shape = checked.graph.nodes["x"].output_info[0].shape
+    x = load_dataset(data, n_train=64, n_test=64).test if data else torch.randn(64, *shape)
     model.log_prob(x)  # data-dependent initialisation
     randomize_(model, scale=0.05)
     model.eval()

@@ -16,6 +16,7 @@ from flowspec.core.registry import node_kinds
 from flowspec.emit.export import NOT_FULLGRAPH
 from flowspec.emit.runtime import FlowModel
 from bundled import DATA, SPECS
+from survae_specs import SURVAE_KINDS
 from oracles import randomize_
 
 BACKEND = "aot_eager"
@@ -25,6 +26,20 @@ BATCH = 16
 #: fixed scale_shift, actnorm and lu_linear on a multi-axis event, and conditioning
 #: through a context input (couplings and a conditional base).
 INLINE = {
+    "image_parts": """
+flowspec: "1"
+name: image-parts
+inputs:
+  x: {shape: [4, 2, 2]}
+  c: {shape: [2], context: true}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, context: c, conditioner: {kind: conv, channels: 4}}
+  back: {kind: squeeze, in: board}
+  chan: {kind: coupling, mask: channel_flipped, in: back, conditioner: {kind: resnet, channels: 4, blocks: 1}}
+  mix: {kind: invconv1x1, in: chan}
+  prior: {kind: standard_normal, in: mix}
+""",
     "elementwise_and_grid": """
 flowspec: "1"
 name: elementwise-and-grid
@@ -56,6 +71,42 @@ nodes:
   iaf: {kind: autoregressive, direction: iaf, in: generic, context: c, conditioner: {hidden: [8]}}
   prior: {kind: conditional_normal, in: iaf, context: c}
 """,
+    # The autoregressive conditioners beyond MADE.
+    "ar_conditioners": """
+flowspec: "1"
+name: ar-conditioners
+inputs:
+  x: {shape: [1, 1, 2]}
+nodes:
+  pixel: {kind: autoregressive, conditioner: {kind: masked_conv, hidden: 4, layers: 2}, in: x}
+  flat: {kind: flatten, in: pixel}
+  gru: {kind: autoregressive, direction: iaf, conditioner: {kind: rnn, hidden: 4}, in: flat}
+  attend: {kind: autoregressive, conditioner: {kind: causal_transformer, dim: 4, heads: 2, layers: 1}, in: gru}
+  sequence: {kind: reshape, shape: [1, 2], in: attend}
+  dilated: {kind: autoregressive, conditioner: {kind: wavenet, hidden: 4, layers: 2}, in: sequence}
+  out: {kind: flatten, in: dilated}
+  prior: {kind: standard_normal, in: out}
+""",
+    # Transformers inverted by bisection: a fixed number of halvings, unrolled in one graph.
+    "bisection": """
+flowspec: "1"
+name: bisection
+inputs:
+  x: {shape: [3]}
+nodes:
+  mixture:
+    kind: coupling
+    transformer: {kind: logistic_mixture, components: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: x
+  naf:
+    kind: coupling
+    mask: alternate
+    transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}
+    conditioner: {hidden: [8]}
+    in: mixture
+  prior: {kind: standard_normal, in: naf}
+""",
 }
 
 INLINE["radial"] = """
@@ -74,6 +125,7 @@ nodes:
 #: in-forward log-det gradients need, so they run eagerly and are not compiled here.
 ITERATING = {"resflow_moons", "ffjord_moons"}
 
+INLINE["survae_kinds"] = SURVAE_KINDS
 CASES = sorted(set(DATA) - ITERATING) + sorted(INLINE)
 
 

@@ -45,7 +45,7 @@ def _constraints(metadata: list[Any]) -> list[str]:
 
 def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
     """A YAML user's name of a type: ``int (> 0)``, ``list[int (> 0)]``, ``"half" | "alternate"``,
-    ``str | null``; settings models are ``mapping``."""
+    ``str | null``; settings models are ``mapping``, parts chosen by kind ``{kind: name}``."""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return type_name(args[0], list(args[1:]))
@@ -59,7 +59,9 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
     elif annotation is type(None):
         text = "null"
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        text = "mapping"
+        # A part chosen by kind (a density, a network) names its kind.
+        kind = annotation.model_fields.get("kind")
+        text = f"{{kind: {kind.default}}}" if kind is not None and isinstance(kind.default, str) else "mapping"
     elif isinstance(annotation, type):
         text = annotation.__name__
     else:
@@ -103,6 +105,9 @@ def field_rows(
             continue
         key = prefix + (field.alias or name)
         nested = _settings_model(field.annotation)
+        if nested is None and field.default_factory is not None:
+            # A field choosing among kinds: expand the kind it takes when left out.
+            nested = _settings_model(type(field.default_factory()))
         expand = nested is not None and depth < MAX_DEPTH
         default = _default(field)
         rows.append(

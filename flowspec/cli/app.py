@@ -8,7 +8,8 @@ import typer
 
 import flowspec
 from flowspec.cli import compile as compile_
-from flowspec.cli import explain, nodes, render, sample, schema, train, validate
+from flowspec.cli import eval as eval_
+from flowspec.cli import explain, nodes, render, sample, schema, sweep, train, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -19,7 +20,9 @@ EPILOG = examples(
     "flowspec compile specs/realnvp_moons.yaml -o realnvp_moons.py",
     "flowspec nodes affine_coupling",
     "flowspec train specs/realnvp_moons.yaml --data moons --steps 2000",
+    "flowspec eval runs/realnvp-moons.safetensors",
     "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
+    "flowspec sweep specs/realnvp_moons.yaml -d moons --set net.hidden=[32],[64] --set body.repeat=4,8",
     "flowspec schema -o schemas/flowspec.schema.json",
     "flowspec explain E209",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
@@ -67,7 +70,9 @@ for name, command, epilog in (
     ("schema", schema.schema, schema.EPILOG),
     ("nodes", nodes.nodes, nodes.EPILOG),
     ("train", train.train, train.EPILOG),
+    ("eval", eval_.eval_, eval_.EPILOG),
     ("sample", sample.sample, sample.EPILOG),
+    ("sweep", sweep.sweep, sweep.EPILOG),
     ("explain", explain.explain, explain.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)

@@ -11,7 +11,6 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from flowspec.cli._fields import field_rows
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.core.node import Category, NodeSpec
@@ -64,11 +63,8 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
         members = [(name, cls) for name, cls in kinds.items() if cls.category() is category]
         for index, (name, cls) in enumerate(members):
             term = Text(cls.contribution)
-            label = cls.model_construct().likelihood().label  # with default settings
             if not cls.exact():
                 term.append(" (bound)", style="magenta")
-            elif label != "exact":
-                term.append(f" ({label})", style="magenta")
             table.add_row(
                 Text(category.value if index == 0 else "", style="bold"),
                 Text(name, style="cyan"),
@@ -85,6 +81,42 @@ def _ports(cls: type[NodeSpec], method: str) -> str:
         return "set by the node's settings"
     ports = getattr(cls.model_construct(), method)()
     return ", ".join(ports) if ports else "none"
+
+
+def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
+    """The cost of log_prob and of sample with the default settings, and the settings
+    (transformer, direction) that change them."""
+    try:
+        default = cls.model_construct().costs()
+    except AttributeError:  # the costs depend on a required setting
+        return ("set by the node's settings",) * 2
+    texts = [default.inference.label, default.generation.label]
+    changed: dict[tuple[int, str], list[str]] = {}
+    for setting, value in _alternatives(cls):
+        costs = cls.model_construct(**{setting: value}).costs()
+        for index, cost in enumerate((costs.inference, costs.generation)):
+            if cost.label != texts[index]:
+                shown = value if isinstance(value, str) else value.kind
+                changed.setdefault((index, f"{cost.label} with {setting}"), []).append(shown)
+    extra: list[list[str]] = [[], []]
+    for (index, label), names in sorted(changed.items()):
+        extra[index].append(f"{label} {', '.join(names)}")
+    texts = ["; ".join([text, *more]) for text, more in zip(texts, extra)]
+    return texts[0], texts[1]
+
+
+def _alternatives(cls: type[NodeSpec]) -> list[tuple[str, object]]:
+    """Settings that change a kind's direction costs: its transformer and its direction."""
+    from typing import get_args
+
+    from flowspec.core.registry import transformer_kinds
+
+    found: list[tuple[str, object]] = []
+    if "transformer" in cls.model_fields:
+        found += [("transformer", t()) for t in transformer_kinds().values()]
+    if "direction" in cls.model_fields:
+        found += [("direction", d) for d in get_args(cls.model_fields["direction"].annotation)]
+    return found
 
 
 def _yes(flag: bool) -> str:
@@ -106,7 +138,7 @@ def _describe(cls: type[NodeSpec]) -> None:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     defaults = cls.model_construct()  # likelihood class and costs may depend on settings
-    costs = defaults.costs()
+    inference, generation = _direction_costs(cls)
     exact = defaults.likelihood().label
     if not cls.exact():
         exact = "a one-sample bound term (log_prob becomes an ELBO)"
@@ -115,8 +147,8 @@ def _describe(cls: type[NodeSpec]) -> None:
         ("category", cls.category().value),
         ("log p(x) term", f"{cls.contribution}  ({exact})"),
         ("log_prob is", f"{defaults.likelihood().label} (default settings)"),
-        ("log_prob cost", f"{costs.inference.label} (inference, data -> latent)"),
-        ("sample cost", f"{costs.generation.label} (generation, latent -> data)"),
+        ("log_prob cost", inference),
+        ("sample cost", generation),
         ("bijective", _map_flag(cls, cls.bijective)),
         ("random in inference", _map_flag(cls, cls.stochastic_forward)),
         ("random in generation", _map_flag(cls, cls.stochastic_inverse)),
@@ -134,6 +166,8 @@ def _describe(cls: type[NodeSpec]) -> None:
     settings.add_column("type")
     settings.add_column("default")
     settings.add_column("description")
+    from flowspec.cli._fields import field_rows
+
     for row in field_rows(cls, skip=skip):
         settings.add_row(Text(row.name), Text(row.type), Text(row.default), Text(row.description))
     console.print(settings)

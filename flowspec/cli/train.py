@@ -1,14 +1,15 @@
-"""``flowspec train``: fit a spec to a bundled data set and save a checkpoint.
+"""``flowspec train``: fit a spec to a bundled data set or a data file, with validation,
+early stopping, best and last checkpoints, metrics logs and ``--resume``.
 
-``flowspec.train`` (numpy, scikit-learn, matplotlib) is imported only when this verb runs,
-so the other verbs start fast.
+torch, numpy, scikit-learn and ``flowspec.train`` are imported only when this verb runs,
+so the other verbs (and ``--help``) start fast.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -19,10 +20,9 @@ import flowspec
 from flowspec.cli._files import prepare_output
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
-from flowspec.diagnostics import did_you_mean
 
 if TYPE_CHECKING:
-    from flowspec.train.loop import FitResult
+    from flowspec.train.loop import FitResult, RunFiles
 
 __all__ = ["train", "default_checkpoint", "INTERRUPTED"]
 
@@ -31,29 +31,41 @@ INTERRUPTED = 130
 
 EPILOG = examples(
     "flowspec train specs/realnvp_moons.yaml --data moons --steps 2000",
-    "flowspec train my_flow.yaml -d digits --steps 500 --lr 3e-4 -o runs/digits.safetensors",
-    "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
-    after="Ctrl-C stops training early: the model trained so far is saved to the "
-    "checkpoint, and the exit status is 130.",
+    "flowspec train specs/digits_dequant.yaml --data digits --steps 3000",
+    "flowspec train my_flow.yaml --data mydata.npz --epochs 50 --lr 3e-4 -o runs/mine.safetensors",
+    "flowspec train my_flow.yaml --data moons --config fast.yaml --resume",
+    "torchrun --nproc_per_node 2 -m flowspec train specs/realnvp_moons.yaml --data moons",
+    after="Settings come from the spec's `train:` section, then `--config FILE`, then these "
+    "options (later wins). Writes the best checkpoint (lowest validation NLL) to the output "
+    "path, the last one with the full training state to `NAME.last.safetensors` (what "
+    "`--resume` continues from), and metrics to `NAME.metrics.csv` and `.jsonl` (and "
+    "TensorBoard events to `NAME.tensorboard/` when tensorboard is installed). Ctrl-C saves "
+    "the last checkpoint and exits with status 130.",
 )
 
 
-def _check_data(name: str) -> str:
-    from flowspec.train.data import DATASETS
-
-    if name not in DATASETS:
-        hint = did_you_mean(name, DATASETS)
-        raise typer.BadParameter(
-            f"unknown data set '{name}'{f' ({hint})' if hint else ''}; available: "
-            + ", ".join(DATASETS)
-        )
-    return name
+class Optimizer(str, Enum):
+    adam = "adam"
+    adamw = "adamw"
+    sgd = "sgd"
 
 
-def _check_lr(lr: float) -> float:
-    if not (lr > 0 and math.isfinite(lr)):
-        raise typer.BadParameter(f"the learning rate must be a positive number, got {lr}")
-    return lr
+class Schedule(str, Enum):
+    constant = "constant"
+    cosine = "cosine"
+    linear = "linear"
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not (value > 0 and math.isfinite(value)):
+        raise typer.BadParameter(f"must be a positive number, got {value}")
+    return value
 
 
 def default_checkpoint(spec_name: str) -> Path:
@@ -62,72 +74,122 @@ def default_checkpoint(spec_name: str) -> Path:
     return Path("runs") / f"{safe}.safetensors"
 
 
+_Int = Optional[int]  # noqa: UP007 - typer reads the annotations
+_Float = Optional[float]  # noqa: UP007
+
+
 def train(
     spec: Annotated[
         Path,
         typer.Argument(metavar="SPEC", help="The YAML spec file to train.", show_default=False),
     ],
     data: Annotated[
-        str,
+        Optional[str],  # noqa: UP007
         typer.Option(
-            "--data",
-            "-d",
-            metavar="NAME",
-            callback=_check_data,
-            help="Bundled data set to fit, generated locally, never downloaded: 2-D toys "
-            "such as `moons`, or `digits` (8x8 images, 17 levels). An unknown name lists "
-            "them all.",
-            show_default=False,
-        ),
-    ],
-    steps: Annotated[
-        int, typer.Option("--steps", min=1, help="Number of Adam steps.", show_default=False)
-    ],
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", "-b", min=1, help="Examples per step.")
-    ] = 256,
-    lr: Annotated[
-        float,
-        typer.Option("--lr", callback=_check_lr, help="Initial learning rate (cosine decay to 0)."),
-    ] = 1e-3,
-    seed: Annotated[
-        int,
-        typer.Option("--seed", min=0, help="Seed of the initial weights, the data and the batches."),
-    ] = 0,
-    output: Annotated[
-        Optional[Path],  # noqa: UP007 - typer reads the annotation
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="CHECKPOINT",
-            help="Where to save the trained model (safetensors, with its spec inside). "
-            "Default: `runs/SPEC_NAME.safetensors`, after the spec's `name`.",
+            "--data", "-d", metavar="NAME|FILE",
+            help="A bundled data set, generated locally, never downloaded (moons, circles, "
+            "rings, eight_gaussians, checkerboard, pinwheel, spirals, s_curve, digits, "
+            "digits_image, digits_binary), or a .npy/.npz/.csv/.pt file (context columns or "
+            "arrays for conditional specs). Default: `data:` in the train settings.",
             show_default=False,
         ),
     ] = None,
-    no_progress: Annotated[
-        bool, typer.Option("--no-progress", help="Do not show the progress bar.")
+    steps: Annotated[_Int, typer.Option("--steps", min=1, help="Optimizer steps.", show_default=False)] = None,
+    epochs: Annotated[
+        _Int, typer.Option("--epochs", min=1, help="Passes over the training split (instead of --steps).",
+                           show_default=False)
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP007
+        typer.Option("--config", metavar="FILE.yaml", help="Training settings file (the fields of a "
+                     "spec's `train:` section).", show_default=False),
+    ] = None,
+    batch_size: Annotated[_Int, typer.Option("--batch-size", "-b", min=1, help="Examples per step "
+                                             "(all processes together). [default: 256]",
+                                             show_default=False)] = None,
+    lr: Annotated[_Float, typer.Option("--lr", callback=_positive, help="Peak learning rate. "
+                                       "[default: 0.001]", show_default=False)] = None,
+    optimizer: Annotated[
+        Optional[Optimizer],  # noqa: UP007
+        typer.Option("--optimizer", help="[default: adam]", show_default=False),
+    ] = None,
+    schedule: Annotated[
+        Optional[Schedule],  # noqa: UP007
+        typer.Option("--schedule", help="Learning rate after the warm-up. [default: cosine]",
+                     show_default=False),
+    ] = None,
+    warmup: Annotated[_Int, typer.Option("--warmup", min=0, help="Steps of linear warm-up. [default: 0]",
+                                         show_default=False)] = None,
+    clip_grad: Annotated[_Float, typer.Option("--clip-grad", callback=_positive, help="Largest gradient "
+                                              "norm. [default: 10]", show_default=False)] = None,
+    weight_decay: Annotated[_Float, typer.Option("--weight-decay", min=0.0, max=1.0,
+                                                 help="[default: 0]", show_default=False)] = None,
+    seed: Annotated[_Int, typer.Option("--seed", min=0, help="Seed of the weights, data splits and "
+                                       "batch order. [default: 0]", show_default=False)] = None,
+    threads: Annotated[_Int, typer.Option("--threads", min=1, help="CPU threads; 1 is fastest for "
+                                          "small models on a shared machine. [default: 1]",
+                                          show_default=False)] = None,
+    device: Annotated[
+        Optional[Device],  # noqa: UP007
+        typer.Option("--device", help="[default: cpu]", show_default=False),
+    ] = None,
+    val_every: Annotated[_Int, typer.Option("--val-every", min=1, help="Steps between validations. "
+                                            "[default: 40 per run]", show_default=False)] = None,
+    patience: Annotated[_Int, typer.Option("--patience", min=1, help="Validations without "
+                                           "improvement before stopping early. [default: 10]",
+                                           show_default=False)] = None,
+    time_limit: Annotated[_Float, typer.Option("--time-limit", callback=_positive, metavar="SECONDS",
+                                               help="Stop after this much training time (the best "
+                                               "weights are kept).", show_default=False)] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP007
+        typer.Option(
+            "--output", "-o", metavar="CHECKPOINT",
+            help="The best checkpoint (safetensors, spec inside); the last checkpoint and the "
+            "metrics go beside it. Default: `runs/SPEC_NAME.safetensors`.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from `NAME.last.safetensors` exactly "
+                           "where it stopped (same spec, same settings).")
     ] = False,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard/--no-tensorboard",
+                           help="Also write TensorBoard events (when tensorboard is installed).")
+    ] = True,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Do not show the progress bar.")] = False,
 ) -> None:
-    """Train a spec on a bundled data set and save a checkpoint.
+    """Train a spec by maximum likelihood and save its best checkpoint.
 
-    Maximum likelihood with Adam. Prints the train and test negative log-likelihood in
-    nats per example (and bits per dimension for discrete data), whether it is exact or
-    a bound, and the checkpoint path. Exit 1 when the data set does not fit the spec
-    (shape, levels, range) or training diverges.
+    Validates every `--val-every` steps, keeps the weights with the lowest validation NLL,
+    stops early after `--patience` validations without improvement, then prints the train,
+    validation and test NLL of the best weights in nats per example (and bits per
+    dimension for discrete data) and whether they are exact or bounds. Exit 1 when the
+    spec, the settings or the data are wrong (shape, levels, range, context), when a
+    device is unavailable, or when training diverges (the message names the step and the
+    last good checkpoint).
     """
     import torch
+    from pydantic import ValidationError
 
-    from flowspec.train.checkpoint import save_checkpoint
-    from flowspec.train.data import check_compatible, load_dataset
-    from flowspec.train.loop import TrainingDiverged, fit
+    from flowspec.train.distributed import from_environment
+    from flowspec.train.files import DataError
+    from flowspec.train.loop import RunFiles, TrainingDiverged, TrainingInterrupted, fit
+    from flowspec.train.prepare import prepare
+    from flowspec.train.settings import DeviceUnavailable, load_config, merge_settings, resolve_device
 
+    options = {
+        "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+        "optimizer": optimizer and optimizer.value, "schedule": schedule and schedule.value,
+        "warmup": warmup, "clip_grad": clip_grad, "weight_decay": weight_decay, "seed": seed,
+        "threads": threads, "device": device and device.value, "val_every": val_every,
+        "patience": patience, "time_limit": time_limit, "data": data,
+    }
     with user_errors():
         checked = flowspec.check(spec)
+        file_settings = load_config(config) if config is not None else None
         path = output if output is not None else default_checkpoint(checked.graph.header.name)
-        prepare_output(path)
-    if path.is_dir() or not os.access(path.parent, os.W_OK):
-        fail(f"cannot write the checkpoint '{path}': not a writable file location")
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
@@ -135,55 +197,70 @@ def train(
             f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
             "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
         )
-    torch.manual_seed(seed)
-    model = checked.build_model()
-    dataset = load_dataset(data, seed=seed)
-    problems = check_compatible(model, dataset)
-    if problems:
-        note(f"error: data set '{data}' does not fit spec '{spec}':", "bold red")
-        for problem in problems:
-            note(f"  - {problem}", "red")
-        raise typer.Exit(1)
-
-    meta = {"data": data, "steps": str(steps), "batch_size": str(batch_size), "lr": repr(lr),
-            "seed": str(seed)}
+    try:
+        settings = merge_settings(checked.graph.header.train, file_settings, options)
+    except ValidationError as error:
+        fail(f"invalid training settings: {error.errors()[0]['msg']}")
+    try:
+        torch_device = resolve_device(settings.device)
+    except DeviceUnavailable as error:
+        fail(str(error))
+    torch.set_num_threads(settings.threads)
+    distributed = from_environment(torch_device)
+    main = distributed is None or distributed.main
+    files = RunFiles.beside(path, tensorboard=tensorboard)
+    if main:
+        with user_errors():
+            prepare_output(path)
+        if path.is_dir():
+            fail(f"cannot write the checkpoint '{path}': it is a folder")
+    if resume and not files.last.is_file():
+        fail(f"nothing to resume: '{files.last}' does not exist (train without --resume first)")
+    try:
+        model, dataset = prepare(checked, settings, torch_device)
+    except DataError as error:
+        fail(str(error))
+    meta = {"data": settings.data, "settings": settings.model_dump_json()}
     try:
         result = fit(
-            model, dataset, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-            progress=not no_progress,
+            model, dataset, settings, files=files if main else None, resume=resume, meta=meta,
+            progress=main and not no_progress, distributed=distributed,
+            log=(None if not no_progress else note) if main else (lambda _: None),
         )
-    except KeyboardInterrupt:
-        note("interrupted: saving the model trained so far ...", "yellow")
-        with user_errors():
-            save_checkpoint(path, model, meta=meta | {"interrupted": "true"})
-        note(f"saved the interrupted model to {path}", "yellow")
+    except TrainingInterrupted as error:
+        if main:
+            note(f"interrupted after step {error.step}; saved {files.last} (continue with "
+                 "--resume)", "yellow")
         raise typer.Exit(INTERRUPTED) from None
     except TrainingDiverged as error:
         fail(str(error))
-    meta |= {"train_nll": repr(result.train_nll), "test_nll": repr(result.test_nll)}
-    with user_errors():
-        save_checkpoint(path, model, meta=meta)
+    finally:
+        if distributed is not None:
+            distributed.close()
+    if main:
+        _report(result, dataset, checked, files, distributed.world if distributed else 1)
+
+
+def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles,
+            processes: int) -> None:
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
-    _report(result, dims, checked, data, path)
 
-
-def _report(
-    result: FitResult, discrete_dims: int | None, checked: flowspec.CheckedSpec, data: str,
-    path: Path,
-) -> None:
     def nll(value: float) -> str:
         text = f"{value:.4f} nats"
-        if discrete_dims is not None:
-            text += f" ({value / (discrete_dims * math.log(2.0)):.4f} bits/dim)"
+        if dims is not None:
+            text += f" ({value / (dims * math.log(2.0)):.4f} bits/dim)"
         return text
 
-    console = out()
+    on = f" on {processes} processes" if processes > 1 else ""
+    stop = {"steps": "", "patience": " (stopped early)"}.get(result.stop_reason, f" ({result.stop_reason})")
     lines = [
-        f"trained {checked.graph.header.name} on {data} for {result.steps} steps "
-        f"in {result.seconds:.1f} s",
+        f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
+        f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",
         f"train NLL: {nll(result.train_nll)}",
+        f"val NLL:   {nll(result.val_nll)}",
         f"test NLL:  {nll(result.test_nll)}",
     ]
+    console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)
     from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
@@ -191,7 +268,8 @@ def _report(
     bound = bound_nodes(checked.graph)
     sentence = graph_likelihood_sentence(checked.graph)
     if bound:
-        sentence += "; the NLL above is an upper bound"
+        sentence += "; the NLLs above are upper bounds"
     style = "green" if checked.graph.exact else "yellow"
     console.print(Text(sentence, style=style), soft_wrap=True)
-    console.print(Text(f"checkpoint: {path}"), soft_wrap=True)
+    console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
+    console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

@@ -170,6 +170,11 @@ class NodeSpec(BaseModel):
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
 
+    def modelled_by(self) -> str | None:
+        """For kinds that drop, add or propose dimensions: which density models them (shown
+        by the bookkeeping table). Default: None (nothing to say)."""
+        return None
+
     def input_ports(self) -> tuple[str, ...]:
         return ("x",)
 

@@ -17,7 +17,8 @@ __all__ = ["Support", "PortInfo", "REAL", "numel"]
 class Support:
     """The set values live in: the interval from ``low`` to ``high``, each end open
     unless ``closed_low``/``closed_high`` says it is included (infinite ends are always
-    open), or the integers ``0 .. levels-1`` when ``levels`` is set.
+    open), the integers ``0 .. levels-1`` when ``levels`` is set, or all integers when
+    ``integers`` is set (the latents of integer discrete flows).
 
     ``partial`` marks values confined somewhere inside the interval without the compiler
     knowing where: bounded data moved by a learned map (a coupling, actnorm), or joined
@@ -27,6 +28,7 @@ class Support:
     low: float = -math.inf
     high: float = math.inf
     levels: int | None = None
+    integers: bool = False
     closed_low: bool = False
     closed_high: bool = False
     partial: bool = False
@@ -40,7 +42,7 @@ class Support:
 
     @property
     def discrete(self) -> bool:
-        return self.levels is not None
+        return self.levels is not None or self.integers
 
     @property
     def is_real_line(self) -> bool:
@@ -73,6 +75,8 @@ class Support:
         return REAL if self.is_real_line else Support(partial=True)
 
     def __str__(self) -> str:
+        if self.integers and self.levels is None:
+            return "integers"
         if self.discrete:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:

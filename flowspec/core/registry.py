@@ -14,7 +14,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from flowspec.core.node import NodeSpec
 
@@ -56,13 +56,24 @@ def _by_kind(base: type) -> dict[str, type]:
     return dict(sorted(kinds.items()))
 
 
-def kind_union(kinds: dict[str, type[BaseModel]]) -> Any:
+def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) -> Any:
     """The pydantic type of a field that takes any of ``kinds``, chosen by ``kind`` (a
-    discriminated union, so errors and the JSON Schema name the kind)."""
+    discriminated union, so errors and the JSON Schema name the kind). With ``default``,
+    a value that leaves ``kind`` out is read as that kind (``{hidden: [8]}`` is an mlp),
+    so that adding a kind to a role keeps existing specs valid."""
     members = tuple(kinds.values())
     if len(members) == 1:
         return members[0]
-    return Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
+    if default is None or default not in kinds:
+        return Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
+
+    def tag(value: Any) -> str:
+        if isinstance(value, dict):
+            return value.get("kind", default)
+        return getattr(value, "kind", default)
+
+    tagged = tuple(Annotated[cls, Tag(name)] for name, cls in kinds.items())
+    return Annotated[Union[tagged], Discriminator(tag)]  # noqa: UP007
 
 
 def _subclasses(base: type) -> list[type]:

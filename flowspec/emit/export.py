@@ -154,7 +154,8 @@ def export_programs(model: FlowModel, output: Path, *, batch: int = 256) -> list
     staged = []
     try:  # both programs or neither: write them beside their targets, then move them in
         for program, path in ((log_prob, log_prob_path), (sample, sample_path)):
-            temporary = path.with_name(f".{path.name}.partial")
+            # Ends in .pt2 as torch expects (any other name makes it log a warning).
+            temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
             torch.export.save(program, temporary)
             staged.append((temporary, path))
         for temporary, path in staged:

@@ -7,18 +7,21 @@ into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse``,
 ``sample_and_log_prob`` and ``iwbo``. ``_generate_scored`` runs generation and adds each
 node's contribution at the values it generates, which is how flows without an inference
 direction (planar, Sylvester) still give the exact log-density of their own samples.
+``sample`` warns, naming the node, when an inverse computed by iteration missed its
+tolerance (layers that iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-__all__ = ["FlowModel", "Trace", "UnavailableError"]
+__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
 
 
 @dataclass
@@ -44,6 +47,16 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class NodeDict(nn.ModuleDict):
+    """The model's layers by node id. Ids are checked identifiers, yet may be the names of
+    ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
+    only, never set as attributes, so every valid id works (generated code reads
+    ``nodes[id]``; state-dict keys stay ``nodes.<id>.*``)."""
+
+    def add_module(self, name: str, module: nn.Module | None) -> None:
+        self._modules[name] = module
+
+
 class FlowModel(nn.Module):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
@@ -66,7 +79,7 @@ class FlowModel(nn.Module):
 
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
-        self.nodes = nn.ModuleDict(nodes)
+        self.nodes = NodeDict(nodes)
 
     @property
     def exact(self) -> bool:
@@ -126,7 +139,10 @@ class FlowModel(nn.Module):
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
         self._check_draws(n, context)
-        return self._generate(n, **context)
+        samples = self._generate(n, **context)
+        if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
+            self._warn_inexact_inverses()
+        return samples
 
     def _check_draws(self, n: int, context: dict[str, torch.Tensor]) -> None:
         if isinstance(n, bool) or not isinstance(n, (int, torch.SymInt)) or n < 0:
@@ -185,6 +201,21 @@ class FlowModel(nn.Module):
         if any(batch != batches[0] for batch in batches[1:]):
             raise ValueError("the latents must share one batch size")
         return batches[0]
+
+    def _warn_inexact_inverses(self) -> None:
+        """Warn, naming the node, for every iterative inverse whose last error (the largest
+        ``|f(x) - z|`` it reached) exceeds its tolerance."""
+        for name, node in self.nodes.items():
+            for module in node.modules():
+                error = getattr(module, "last_inverse_error", None)
+                if isinstance(error, torch.Tensor) and not error <= module.inverse_tolerance:
+                    warnings.warn(
+                        f"node '{name}': the inverse by iteration reached an error of "
+                        f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
+                        "these samples are inexact (raise inverse.max_iter or inverse.tol)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
 
     def _check_inputs(
         self,

@@ -36,7 +36,8 @@ __all__ = ["StandaloneError", "emit_standalone"]
 
 #: Modules a standalone file may import from.
 ALLOWED_IMPORTS = (
-    "torch", "torchdiffeq", "math", "abc", "functools", "dataclasses", "typing", "collections"
+    "torch", "torchdiffeq", "math", "abc", "functools", "dataclasses", "typing", "collections",
+    "warnings",
 )
 _INDENT = "        "
 

@@ -92,17 +92,26 @@ class DimChange:
     contribution: str
     #: True when the node draws random values in inference (its added dims are proposed).
     sampled: bool
+    #: Which density models what the node drops, adds or proposes (the node's own words).
+    modelled_by: str | None = None
 
     def describe(self) -> str:
+        by = f" ({self.modelled_by})" if self.modelled_by else ""
         if self.dims < 0:
             return (
                 f"{self.node} ({self.kind}) drops {-self.dims} of its {self.dims_in} dims; "
-                f"they are modelled by its contribution {self.contribution}"
+                f"they are modelled by its contribution {self.contribution}{by}"
+            )
+        if self.dims == 0:
+            return (
+                f"{self.node} ({self.kind}) keeps its {self.dims_in} dims but is not a "
+                f"bijection: its contribution {self.contribution} scores what it discards "
+                f"or proposes{by}"
             )
         how = "proposed by a random draw in inference" if self.sampled else "created"
         return (
             f"{self.node} ({self.kind}) adds {self.dims} dims, {how} and scored by "
-            f"its contribution {self.contribution}"
+            f"its contribution {self.contribution}{by}"
         )
 
 
@@ -117,6 +126,8 @@ class Bookkeeping:
     context_dims: int
     dropped: list[DimChange] = field(default_factory=list)
     added: list[DimChange] = field(default_factory=list)
+    #: Non-bijective nodes that keep their dims (abs, sort, dequantizers).
+    kept: list[DimChange] = field(default_factory=list)
     total_params: int = 0
     exact: bool = True
     #: The model's likelihood class label, and its direction costs' labels.
@@ -148,7 +159,7 @@ class Bookkeeping:
         if self.context_dims:
             lines.append(f"context dims: {self.context_dims} (given, not modelled)")
         lines.append(f"latent dims: {self.latent_dims}")
-        lines += [change.describe() for change in self.dropped + self.added]
+        lines += [change.describe() for change in self.dropped + self.added + self.kept]
         lines.append(f"parameters: {self.total_params:,}")
         lines += self.costs
         lines.append(self.exactness)
@@ -171,6 +182,7 @@ class Bookkeeping:
             "context_dims": self.context_dims,
             "dropped": [asdict(c) | {"text": c.describe()} for c in self.dropped],
             "added": [asdict(c) | {"text": c.describe()} for c in self.added],
+            "kept": [asdict(c) | {"text": c.describe()} for c in self.kept],
             "total_params": self.total_params,
             "exact": self.exact,
             "likelihood": self.likelihood,
@@ -312,12 +324,10 @@ def graph_bookkeeping(
             dims_in=row.dims_in,
             contribution=row.contribution,
             sampled=node.spec.stochastic_forward,
+            modelled_by=node.spec.modelled_by(),
         )
         for node, row in zip(nodes, rows)
-        if node.spec is not None
-        and not node.spec.terminal
-        and not node.spec.bijective
-        and row.dims_out != row.dims_in
+        if node.spec is not None and not node.spec.terminal and not node.spec.bijective
     ]
     return Bookkeeping(
         name=graph.header.name,
@@ -327,6 +337,7 @@ def graph_bookkeeping(
         context_dims=sum(r.dims_out for r in rows if r.is_input and r.kind == CONTEXT_INPUT),
         dropped=[c for c in changes if c.dims < 0],
         added=[c for c in changes if c.dims > 0],
+        kept=[c for c in changes if c.dims == 0],
         total_params=sum(row.params for row in rows),
         exact=graph.exact,
         likelihood=graph.likelihood.label,

@@ -5,6 +5,12 @@ A block use ``body: {block: step, repeat: 8, in: x}`` becomes nodes ``body_0_0``
 order; a reference to ``body`` means the output of its last node. Each repetition takes
 the element's settings through ``NodeSpec.for_repetition`` (seeded kinds differ per
 repetition).
+
+A block may use other blocks (a scale of Glow is a squeeze followed by a block of steps):
+an element ``{block: step, repeat: 4}`` at position ``i`` of repetition ``r`` of use
+``body`` is itself a use named ``body_r_i``, whose nodes are ``body_r_i_<r2>_<i2>`` and
+form their own group (drawn as their own cluster). Validation has already rejected
+recursion (:mod:`flowspec.spec.validate`, E658).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from flowspec.core.ports import PortInfo, Support
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
 from flowspec.graph.digraph import Digraph
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
-from flowspec.spec.document import BlockUse, Header, InputSpec
+from flowspec.spec.document import BlockUse, Header, InputSpec, NestedBlockUse
 from flowspec.spec.validate import SpecModel, referenced_names
 
 __all__ = ["build_graph", "input_port_info", "MAX_GRAPH_NODES"]
@@ -45,6 +51,8 @@ class _Builder:
         self.nodes: dict[str, GraphNode] = {}
         #: Block use name -> id of its last node.
         self.block_outputs: dict[str, str] = {}
+        #: Block use name -> ids of every node it expands to (nested uses included).
+        self.use_nodes: dict[str, list[str]] = {}
         self.broken = set(spec.broken)
         self.loose = set(spec.loose)
 
@@ -64,24 +72,57 @@ class _Builder:
         self.broken.add(name)
         self.loose |= referenced_names(use)
 
+    def _complete(self, block: str) -> bool:
+        """Whether ``block`` and every block it uses validated (a chain missing a node
+        would only produce misleading shape errors where it is used)."""
+        chain = self.spec.blocks.get(block, [])
+        return bool(chain) and all(
+            self._complete(e.block) for e in chain if isinstance(e, NestedBlockUse)
+        )
+
+    def _size(self, block: str) -> int:
+        """How many nodes one repetition of ``block`` expands to."""
+        return sum(
+            e.repeat * self._size(e.block) if isinstance(e, NestedBlockUse) else 1
+            for e in self.spec.blocks[block]
+        )
+
+    def _elements(
+        self, name: str, block: str, repeat: int, first: int = 0
+    ) -> list[tuple[str, NodeSpec, SpecPath, str, int]]:
+        """``(id, settings, path, group, repetition)`` of every node a use named ``name``
+        of ``block`` expands to, in chain order; ``first`` numbers its repetitions for
+        ``for_repetition`` (a nested use counts on from its outer repetition)."""
+        found = []
+        for repetition in range(repeat):
+            for index, element in enumerate(self.spec.blocks[block]):
+                node_id = f"{name}_{repetition}_{index}"
+                if isinstance(element, NestedBlockUse):
+                    start = (first + repetition) * element.repeat
+                    found += self._elements(node_id, element.block, element.repeat, start)
+                else:
+                    spec = element.for_repetition(first + repetition)
+                    found.append((node_id, spec, ("blocks", block, index), name, repetition))
+        return found
+
     def _expand_block(self, name: str, use: BlockUse) -> None:
-        chain = self.spec.blocks.get(use.block, [])
-        if not chain:
+        if not self._complete(use.block):
             self._drop(name, use)
             return
-        size = use.repeat * len(chain)
+        size = use.repeat * self._size(use.block)
         if len(self.nodes) + size > MAX_GRAPH_NODES:
             self.reporter.error(
                 "E214",
-                f"block use '{name}' expands to {size} nodes ({use.repeat} x {len(chain)}): "
-                f"a graph may have at most {MAX_GRAPH_NODES} nodes",
+                f"block use '{name}' expands to {size} nodes ({use.repeat} x "
+                f"{size // use.repeat}): a graph may have at most {MAX_GRAPH_NODES} nodes",
                 ("nodes", name, "repeat"),
                 node=name,
                 hint="use fewer repetitions",
             )
             self._drop(name, use)
             return
-        ids = [f"{name}_{r}_{i}" for r in range(use.repeat) for i in range(len(chain))]
+        elements = self._elements(name, use.block, use.repeat)
+        ids = [element[0] for element in elements]
         taken = [i for i in ids if i in self.nodes or i in self.spec.nodes or i in self.spec.inputs]
         if taken:
             what = "an input" if taken[0] in self.spec.inputs else "a node"
@@ -97,18 +138,17 @@ class _Builder:
             self._drop(name, use)
             return
         last: PortRef | None = None
-        for repetition in range(use.repeat):
-            for index, spec in enumerate(chain):
-                node_id = f"{name}_{repetition}_{index}"
-                path: SpecPath = ("blocks", use.block, index)
-                spec = spec.for_repetition(repetition)
-                if use.context is not None and spec.accepts_context:
-                    spec = spec.model_copy(update={"context": use.context})
-                node = GraphNode(node_id, path, spec=spec, group=name, repetition=repetition)
-                node.inputs = [last] if last else []
-                self.nodes[node_id] = node
-                last = PortRef(node_id, spec.output_ports()[0])
+        for node_id, spec, path, group, repetition in elements:
+            if use.context is not None and spec.accepts_context:
+                spec = spec.model_copy(update={"context": use.context})
+            node = GraphNode(
+                node_id, path, spec=spec, group=group, repetition=repetition, use=name
+            )
+            node.inputs = [last] if last else []
+            self.nodes[node_id] = node
+            last = PortRef(node_id, spec.output_ports()[0])
         self.block_outputs[name] = last.node
+        self.use_nodes[name] = ids
 
     def wire(self) -> None:
         for name, entry in self.spec.nodes.items():
@@ -140,10 +180,9 @@ class _Builder:
             )
             self._reads_unknown()
         else:
-            self.nodes[f"{name}_0_0"].inputs = self._refs(use.in_, path, name)
+            self.nodes[self.use_nodes[name][0]].inputs = self._refs(use.in_, path, name)
         context = self._context(use.context, ("nodes", name, "context"), name)
-        size = len(self.spec.blocks[use.block])
-        members = [self.nodes[f"{name}_{r}_{i}"] for r in range(use.repeat) for i in range(size)]
+        members = [self.nodes[node_id] for node_id in self.use_nodes[name]]
         if use.context is not None and not any(n.spec.accepts_context for n in members):
             kinds = ", ".join(dict.fromkeys(n.spec.kind for n in members))
             self.reporter.error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -10,6 +11,9 @@ from flowspec.core.ports import PortInfo
 from flowspec.diagnostics import SpecPath
 from flowspec.graph.digraph import Digraph
 from flowspec.spec.document import Header, InputSpec
+
+if TYPE_CHECKING:
+    import networkx
 
 __all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
 
@@ -38,9 +42,12 @@ class GraphNode:
     input_spec: InputSpec | None = None
     inputs: list[PortRef | None] = field(default_factory=list)
     context: PortRef | None = None
-    #: The block use this node was expanded from, and which repetition.
+    #: The block use this node was expanded from (the innermost one, for a block used
+    #: inside a block), and which repetition of it.
     group: str | None = None
     repetition: int | None = None
+    #: The block use under 'nodes' this node was expanded from (its group, unless nested).
+    use: str | None = None
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None
@@ -129,6 +136,28 @@ class FlowGraph:
             for n in self.layers
             if n.spec is not None and n.spec.costs().inference is Cost.UNAVAILABLE
         ]
+
+    def to_networkx(self) -> "networkx.MultiDiGraph":
+        """The checked graph as a networkx multigraph, for your own analysis (paths,
+        GraphML export, ...). Nodes carry ``kind``, ``category``, ``shapes`` (of their
+        outputs), ``likelihood`` and ``block``; edges carry ``kind`` (data or context),
+        ``port`` and ``slot``. networkx is imported here only: checking a spec does not
+        need it (:mod:`flowspec.graph.digraph` is what the passes use)."""
+        import networkx
+
+        graph = networkx.MultiDiGraph(name=self.header.name)
+        for node in self.nodes.values():
+            graph.add_node(
+                node.id,
+                kind=node.kind,
+                category="input" if node.spec is None else node.spec.category().value,
+                shapes=[list(info.shape) for info in node.output_info or ()],
+                likelihood=None if node.spec is None else node.spec.likelihood().label,
+                block=node.group,
+            )
+        for source, target, data in self.edges.edges(data=True):
+            graph.add_edge(source, target, **data)
+        return graph
 
     def consumer(self, ref: PortRef) -> GraphNode | None:
         """The node whose data input is ``ref`` (after the passes, there is exactly one)."""

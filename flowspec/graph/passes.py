@@ -66,7 +66,7 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
                 )
     unreported = graph.broken | graph.loose | conditioning
     for node in graph.nodes.values():
-        if node.id in unreported or node.group in unreported:
+        if node.id in unreported or node.use in unreported:
             continue
         if node.spec is not None and node.spec.terminal:
             continue
@@ -74,7 +74,7 @@ def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool 
             ref = PortRef(node.id, port)
             users = consumers.get(ref, [])
             if node.is_context_input:
-                if node.id not in conditioned_on and report_unused:
+                if node.id not in conditioned_on and not users and report_unused:
                     reporter.error(
                         "E203",
                         f"context input '{node.id}' is never used: no node is conditioned on "

@@ -1,5 +1,9 @@
-"""The mask's split of the features that coupling layers transform part of (spec:
-:mod:`flowspec.nodes._coupling`)."""
+"""The partitions of a coupling layer's input into a kept and a transformed part (spec:
+:mod:`flowspec.nodes._coupling`).
+
+A partition has ``split(x) -> (a, b)``: the conditioner's input ``a`` and the values ``b``
+the transformer maps; ``merge(a, z_b) -> z``; and ``total(log_derivative) -> (batch,)``,
+the sum of the transformer's elementwise log-derivatives over the transformed values."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import torch
 
 from flowspec.core.layer import Layer
 
-__all__ = ["MaskedSplit"]
+__all__ = ["MaskedSplit", "CheckerboardSplit"]
 
 
 class MaskedSplit(Layer):
-    """Splits features into the kept part ``a`` and the transformed part ``b`` and merges
-    them back. A contiguous 'half' mask uses slicing; other masks index with buffers."""
+    """Splits tensor dim 1 (the features, or an image's channels) into the kept part ``a``
+    and the transformed part ``b`` and merges them back. A mask keeping a leading block
+    ('half', 'channel') uses slicing; other masks index with buffers."""
 
     def __init__(self, mask: list[int]):
         super().__init__()
@@ -33,3 +38,32 @@ class MaskedSplit(Layer):
     def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([a, b], dim=1)
         return joined if self.contiguous else joined.index_select(1, self.merge_index)
+
+    def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
+        return log_derivative.flatten(1).sum(1)
+
+
+class CheckerboardSplit(Layer):
+    """The checkerboard mask of RealNVP (Dinh et al. 2016, arXiv:1605.08803) on
+    ``(batch, C, H, W)``: pixel ``(h, w)`` of every channel is kept when ``h + w`` is even
+    (odd when ``flipped``). ``a = x * mask`` (the transformed pixels read as zero), ``b = x``
+    whole; ``merge`` keeps ``a`` where the mask is 1 and the transformer's output elsewhere,
+    and ``total`` sums the log-derivative only where values were transformed."""
+
+    def __init__(self, shape: list[int], flipped: bool = False):
+        super().__init__()
+        channels, height, width = shape
+        self.flipped = flipped
+        rows = torch.arange(height).view(-1, 1)
+        columns = torch.arange(width).view(1, -1)
+        keep = ((rows + columns) % 2 == int(flipped)).expand(channels, height, width)
+        self.register_buffer("keep", keep.unsqueeze(0).clone(), persistent=False)
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return x * self.keep, x
+
+    def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.keep, a, b)
+
+    def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.keep, 0.0, log_derivative).flatten(1).sum(1)

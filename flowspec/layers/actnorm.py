@@ -43,21 +43,23 @@ class ActNorm(FlowLayer):
 
         A batch holding inf or nan (a logit of exactly 0 or 1, say) would become the
         parameters and make every later log_prob nan: it raises instead, and the layer
-        stays uninitialised."""
+        stays uninitialised. (Inside a compiled first call, which cannot raise on data,
+        such a batch leaves the parameters at the identity instead of storing nan.)"""
         x = x.detach()
-        bad = ~torch.isfinite(x)
-        if bad.any():
+        finite = torch.isfinite(x).all()
+        if not torch.compiler.is_compiling() and not bool(finite):
             raise ValueError(
-                f"actnorm cannot initialise from its first batch: it holds {int(bad.sum())} "
-                "non-finite values (inf or nan), e.g. from a logit or log of values exactly "
-                "at 0 or 1; the layer is left uninitialised. Fix the data, or the map before "
-                "actnorm (logit alpha > 0), then run it again"
+                f"actnorm cannot initialise from its first batch: it holds "
+                f"{int((~torch.isfinite(x)).sum())} non-finite values (inf or nan), e.g. "
+                "from a logit or log of values exactly at 0 or 1; the layer is left "
+                "uninitialised. Fix the data, or the map before actnorm (logit alpha > 0), "
+                "then run it again"
             )
         dims = [0, *range(2, x.dim())]
-        self.bias.copy_(-x.mean(dim=dims))
+        self.bias.copy_(torch.where(finite, -x.mean(dim=dims), self.bias))
         if x.numel() // self.features > 1:
             std = x.std(dim=dims, correction=0)
-            self.log_scale.copy_(-torch.log(std + self.eps))
+            self.log_scale.copy_(torch.where(finite, -torch.log(std + self.eps), self.log_scale))
         self.initialized.fill_(True)
         self.is_initialized = True
 

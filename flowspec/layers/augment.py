@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from flowspec.core.layer import FlowLayer
-from flowspec.layers._conditional import ConditionalDiagonalNormal
+from flowspec.layers.densities.base import Density
 
 __all__ = ["Augment"]
 
@@ -15,7 +15,7 @@ class Augment(FlowLayer):
     """Appends noise drawn from the encoder given the input, scored by ``-log q``;
     the inverse drops it."""
 
-    def __init__(self, features: int, encoder: ConditionalDiagonalNormal):
+    def __init__(self, features: int, encoder: Density):
         super().__init__()
         self.features = features
         self.encoder = encoder

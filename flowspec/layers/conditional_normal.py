@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from flowspec.core.layer import DistributionLayer
-from flowspec.layers._conditional import ConditionalDiagonalNormal
+from flowspec.layers.densities.base import Density
 
 __all__ = ["ConditionalNormal"]
 
@@ -14,7 +14,7 @@ __all__ = ["ConditionalNormal"]
 class ConditionalNormal(DistributionLayer):
     """A base distribution N(mu(c), diag sigma(c)^2) given the context tensor ``c``."""
 
-    def __init__(self, density: ConditionalDiagonalNormal):
+    def __init__(self, density: Density):
         super().__init__()
         self.density = density
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from flowspec.core.layer import DistributionLayer
-from flowspec.layers._conditional import LOG_SQRT_2PI
+from flowspec.layers.densities.gaussian import LOG_SQRT_2PI
 
 __all__ = ["DiagonalNormal"]
 

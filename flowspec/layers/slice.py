@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from flowspec.core.layer import FlowLayer
-from flowspec.layers._conditional import ConditionalDiagonalNormal
+from flowspec.layers.densities.base import Density
 
 __all__ = ["Slice"]
 
@@ -15,7 +15,7 @@ class Slice(FlowLayer):
     """Keeps the first ``keep`` features; the decoder scores (and in generation draws)
     the rest given them."""
 
-    def __init__(self, keep: int, decoder: ConditionalDiagonalNormal):
+    def __init__(self, keep: int, decoder: Density):
         super().__init__()
         self.keep = keep
         self.decoder = decoder

@@ -8,7 +8,7 @@ import math
 import torch
 
 from flowspec.core.layer import DistributionLayer
-from flowspec.layers._conditional import LOG_SQRT_2PI
+from flowspec.layers.densities.gaussian import LOG_SQRT_2PI
 
 __all__ = ["StandardNormal"]
 

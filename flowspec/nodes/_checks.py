@@ -10,6 +10,7 @@ __all__ = [
     "check_continuous",
     "check_real_valued",
     "learned_feature_map",
+    "check_image",
 ]
 
 
@@ -57,7 +58,10 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             f"the input lives in {x.support} but this density covers the whole real line, "
             "so log_prob will not be normalized over the data's domain",
             "in",
-            hint="map it to the real line first, e.g. {kind: elementwise, fn: logit}",
+            hint="map bounded values onto the whole real line before any learned layer, "
+            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
+            "interval) for (0, 1)" if x.support.partial
+            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
         )
 
 
@@ -68,3 +72,16 @@ def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortI
     if not check_feature_axis(x, kind, check) or not check_continuous(x, kind, check):
         return None
     return (PortInfo(x.shape, x.support.moved()),)
+
+
+def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> bool:
+    """Kinds and masks made for images need an image-shaped input ``[C, H, W]`` (E650)."""
+    if len(x.shape) != 3:
+        check.error(
+            "E650",
+            f"{what} needs an image-shaped input [C, H, W], got {x}",
+            *(field or ("in",)),
+            hint="reshape the input first, e.g. {kind: reshape, shape: [1, 8, 8]}",
+        )
+        return False
+    return True

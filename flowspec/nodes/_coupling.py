@@ -19,26 +19,41 @@ from flowspec.conditioners.base import ConditionerSpec
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
-from flowspec.nodes._checks import check_continuous
+from flowspec.nodes._checks import check_continuous, check_image
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.coupling import CouplingLayer
 
-__all__ = ["CouplingBase", "ExplicitMask"]
+__all__ = ["CouplingBase", "ExplicitMask", "IMAGE_MASKS"]
 
 #: An explicit mask: one 0/1 per feature (so at least two entries).
 ExplicitMask = Annotated[list[Literal[0, 1]], Field(min_length=2)]
+
+#: The masks of image-shaped inputs [C, H, W].
+IMAGE_MASKS = ("checkerboard", "checkerboard_flipped", "channel", "channel_flipped")
 
 
 class CouplingBase(NodeSpec):
     """Fields, checks, shape rule and build shared by coupling kinds."""
 
-    mask: Literal["half", "alternate"] | ExplicitMask = Field(
+    mask: (
+        Literal[
+            "half",
+            "alternate",
+            "checkerboard",
+            "checkerboard_flipped",
+            "channel",
+            "channel_flipped",
+        ]
+        | ExplicitMask
+    ) = Field(
         default="half",
-        description="Which features pass through unchanged and condition the rest (1) and "
-        "which are transformed (0): 'half' keeps the first half, 'alternate' every other "
-        "feature, or an explicit list of 0/1 per feature.",
+        description="Which values pass through unchanged and condition the rest (1) and "
+        "which are transformed (0). Flat inputs [D]: 'half' keeps the first half, "
+        "'alternate' every other feature, or an explicit list of 0/1 per feature. Images "
+        "[C, H, W]: 'channel' keeps the first half of the channels ('channel_flipped' the "
+        "second), 'checkerboard' the pixels with h + w even ('checkerboard_flipped': odd).",
     )
     accepts_context = True
 
@@ -55,11 +70,14 @@ class CouplingBase(NodeSpec):
         return Costs(Cost.ONE_PASS, max(Cost.ONE_PASS, self.parts()[0].inverse_cost))
 
     def mask_vector(self, features: int) -> list[int]:
-        """The mask as one 0/1 per feature of an input with ``features`` features."""
-        if self.mask == "half":
+        """The mask as one 0/1 per feature (or channel, for channel masks) of an input
+        with ``features`` features."""
+        if self.mask in ("half", "channel"):
             return [1] * (features // 2) + [0] * (features - features // 2)
         if self.mask == "alternate":
             return [1 - (i % 2) for i in range(features)]
+        if self.mask == "channel_flipped":
+            return [0] * (features - features // 2) + [1] * (features // 2)
         return list(self.mask)
 
     #: Where the transformer and conditioner settings sit in this kind's YAML.
@@ -90,35 +108,69 @@ class CouplingBase(NodeSpec):
                 hint="mark at least one feature with 1 (kept and conditioned on)",
             )
 
-    def check_coupling(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
-    ) -> bool:
-        """The shape, domain and invertibility checks of every coupling layer."""
-        (x,) = inputs
+    def partition_shapes(
+        self, x: PortInfo, check: NodeCheck
+    ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """The shapes of the conditioner's input and of the transformed values, for an
+        input like ``x``; None (with the error reported) when the mask does not fit it."""
+        if self.mask in IMAGE_MASKS:
+            if not check_image(x, f"mask '{self.mask}'", check, "mask"):
+                return None
+            channels, height, width = x.shape
+            if self.mask.startswith("checkerboard"):
+                if height * width < 2:
+                    check.error(
+                        "E654",
+                        f"a checkerboard mask needs at least 2 pixels, got {x}",
+                        "mask",
+                        hint="use mask: channel on a single pixel",
+                    )
+                    return None
+                return x.shape, x.shape
+            if channels < 2:
+                check.error(
+                    "E653",
+                    f"a channel mask needs at least 2 channels to split, got {x}",
+                    "mask",
+                    hint="squeeze the image first ({kind: squeeze}) or use mask: checkerboard",
+                )
+                return None
+            kept = sum(self.mask_vector(channels))
+            return (kept, height, width), (channels - kept, height, width)
         if len(x.shape) != 1:
             check.error(
                 "E401",
                 f"{self.kind} with a feature mask needs a flat input [D], got {x}",
                 "in",
-                hint="add {kind: flatten} before it",
+                hint="add {kind: flatten} before it"
+                + (", or use mask: channel or checkerboard" if len(x.shape) == 3 else ""),
             )
-            return False
+            return None
         features = x.shape[0]
         if features < 2:
             check.error("E402", f"{self.kind} needs at least 2 features to split, got {x}", "in")
-            return False
+            return None
         if isinstance(self.mask, list) and len(self.mask) != features:
             check.error(
                 "E403",
                 f"mask has {len(self.mask)} entries but the input has {features} features",
                 "mask",
             )
-            return False
+            return None
         kept = sum(self.mask_vector(features))
+        return (kept,), (features - kept,)
+
+    def check_coupling(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> bool:
+        """The shape, domain and invertibility checks of every coupling layer."""
+        (x,) = inputs
+        shapes = self.partition_shapes(x, check)
+        if shapes is None:
+            return False
+        kept, changed = shapes
         transformer, conditioner = self.parts()
-        ok = conditioner.check_coupling(
-            (kept,), (features - kept,), context, check, *self.conditioner_field
-        )
+        ok = conditioner.check_coupling(kept, changed, context, check, *self.conditioner_field)
         if not transformer.accepts(x.support):
             check.error(
                 "E610",
@@ -140,10 +192,14 @@ class CouplingBase(NodeSpec):
     def _shapes(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]:
-        """The kept part's shape, the changed part's shape and the context's shape."""
-        features = inputs[0].shape[0]
-        kept = sum(self.mask_vector(features))
-        return (kept,), (features - kept,), context.shape if context is not None else None
+        """The conditioner's input shape, the transformed part's shape and the context's
+        shape (for inputs checked by :meth:`partition_shapes`)."""
+        shape = inputs[0].shape
+        context_shape = context.shape if context is not None else None
+        if self.mask in ("checkerboard", "checkerboard_flipped"):
+            return shape, shape, context_shape
+        kept = sum(self.mask_vector(shape[0]))
+        return (kept, *shape[1:]), (shape[0] - kept, *shape[1:]), context_shape
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         transformer, conditioner = self.parts()
@@ -154,7 +210,7 @@ class CouplingBase(NodeSpec):
         return super().parameter_count(inputs, context) if count is None else count
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
-        from flowspec.layers._coupling import MaskedSplit
+        from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
         from flowspec.layers.coupling import CouplingLayer
 
         transformer, conditioner = self.parts()
@@ -162,4 +218,11 @@ class CouplingBase(NodeSpec):
         net = conditioner.build_coupling(
             kept, changed, transformer.params_per_feature(), context_shape
         )
-        return CouplingLayer(MaskedSplit(self.mask_vector(inputs[0].shape[0])), net, transformer.build())
+        shape = inputs[0].shape
+        if self.mask in ("checkerboard", "checkerboard_flipped"):
+            parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(
+                list(shape), self.mask == "checkerboard_flipped"
+            )
+        else:
+            parts = MaskedSplit(self.mask_vector(shape[0]))
+        return CouplingLayer(parts, net, transformer.build())

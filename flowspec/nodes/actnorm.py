@@ -50,6 +50,17 @@ class ActNormSpec(NodeSpec):
     )
     contribution = "positions * sum(log_scale)"
 
+    def check_static(self, check: NodeCheck) -> None:
+        """eps only enters the data-dependent initialisation: without it, it is ignored."""
+        if not self.data_init and "eps" in self.model_fields_set:
+            check.warning(
+                "W430",
+                "eps is ignored when data_init is false (it only enters the data-dependent "
+                "initialisation)",
+                "eps",
+                hint="remove 'eps', or set data_init: true",
+            )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
-from flowspec.nodes._conditional import ConditionalNormalParams
+from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
     from flowspec.layers.augment import Augment
@@ -32,16 +34,18 @@ if TYPE_CHECKING:
 __all__ = ["AugmentSpec"]
 
 
-class AugmentSpec(NodeSpec):
+class AugmentSpec(UsesDensities):
     """VFlow augmentation: z = concat(x, e), e ~ q(e | x); flat inputs [D] -> [D + extra]."""
 
     kind: Literal["augment"] = "augment"
     extra: int = Field(
         gt=0, le=MAX_AXIS, description="How many noise features to append to the input."
     )
-    encoder: ConditionalNormalParams = Field(
-        default_factory=ConditionalNormalParams,
-        description="Conditional Gaussian q(e | x) the added features are drawn from.",
+    encoder: density_field("gaussian") = Field(
+        default_factory=lambda: {"kind": "gaussian"},
+        validate_default=True,
+        description="Density q(e | x) the added features are drawn from, given the input; "
+        "a reparameterised kind ({net: ...} alone means a gaussian).",
     )
     summary = "VFlow augmentation: z = concat(x, e), e ~ q(e | x)"
     reference = "Chen et al. 2020, VFlow, arXiv:2002.09741"
@@ -70,17 +74,22 @@ class AugmentSpec(NodeSpec):
                 hint="add {kind: uniform_dequantization} before it",
             )
             return None
+        if not check_dequantizer(self.encoder, PortInfo((self.extra,)), check, "encoder"):
+            return None
         # The output holds x and real-valued noise: its hull is the whole real line, which
         # bounded x does not fill.
         return (PortInfo((x.shape[0] + self.extra,), Support(partial=not x.support.is_real_line)),)
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return self.encoder.density_parameter_count(inputs[0].shape[0], (self.extra,))
+        return self.encoder.density_parameter_count(PortInfo((self.extra,)), inputs[0].shape[0])
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Augment:
         from flowspec.layers.augment import Augment
 
         features = inputs[0].shape[0]
-        return Augment(features, self.encoder.build_density(features, (self.extra,)))
+        return Augment(features, self.encoder.build(PortInfo((self.extra,)), features))
+
+    def modelled_by(self) -> str:
+        return f"proposed by {self.encoder.describe()} given the input"
 
 

@@ -33,7 +33,7 @@ from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_continuous
 from flowspec.transformers.affine import AffineSpec
 from flowspec.transformers.choice import TransformerChoice
@@ -68,16 +68,12 @@ class AutoregressiveSpec(NodeSpec):
         return self.transformer.volume_preserving
 
     def costs(self) -> Costs:
+        # Both directions apply the transformer as x -> z (IAF's density by D sweeps of
+        # its forward map); only generation ever inverts it, which may iterate.
         inverse = self.transformer.inverse_cost
-        sequential = max(Cost.D_PASSES, inverse)
         if self.direction == "maf":
-            return Costs(Cost.ONE_PASS, sequential)
-        return Costs(sequential, max(Cost.ONE_PASS, inverse))
-
-    def likelihood(self) -> Likelihood:
-        # IAF's density inverts the transformer; an iterative inverse makes it approximate.
-        iterative = self.transformer.inverse_cost == Cost.ITERATIVE
-        return Likelihood.TOLERANCE if self.direction == "iaf" and iterative else Likelihood.EXACT
+            return Costs(Cost.ONE_PASS, max(Cost.D_PASSES, inverse))
+        return Costs(Cost.D_PASSES, max(Cost.ONE_PASS, inverse))
 
     def check_static(self, check: NodeCheck) -> None:
         self.transformer.check_static(check, "transformer")

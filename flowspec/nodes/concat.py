@@ -36,6 +36,8 @@ def union_support(supports: list[Support]) -> Support | None:
     describes it), so the answer is None and the caller reports it.
     """
     if all(s.discrete for s in supports):
+        if any(s.levels is None for s in supports):  # unbounded integers (IDF latents)
+            return Support(integers=True)
         return Support(levels=max(s.levels for s in supports if s.levels is not None))
     if any(s.discrete for s in supports):
         return None

@@ -8,6 +8,9 @@ variables is computed from the remaining ones), and the base of conditional flow
 (Winkler et al. 2019, "Learning Likelihoods with Conditional Normalizing Flows",
 arXiv:1912.00042).
 
+The context may have any shape: the net sees it flattened, so the factored-out half of an
+image ``[C/2, H, W]`` can be conditioned on the other half ``[C/2, H, W]`` directly.
+
 Example::
 
     halves: {kind: split, in: body, sizes: [4, 4]}
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._conditional import ConditionalNormalParams
+from flowspec.densities.gaussian import GaussianSpec
 from flowspec.nodes._checks import check_real_valued
 
 if TYPE_CHECKING:
@@ -30,9 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["ConditionalNormalSpec"]
 
 
-class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
-    """Normal N(mu(c), diag sigma(c)^2) of the input given a flat context port c; its
-    fields (net, min_scale) are those of every conditional Gaussian in flowspec."""
+class ConditionalNormalSpec(NodeSpec, GaussianSpec):
+    """Normal N(mu(c), diag sigma(c)^2) of the input given a context port c of any shape
+    (flattened for the net); its fields (net, min_scale) are those of every conditional
+    Gaussian in flowspec."""
 
     kind: Literal["conditional_normal"] = "conditional_normal"
     summary = "conditional normal base distribution N(mu(c), diag sigma(c)^2)"
@@ -55,25 +59,16 @@ class ConditionalNormalSpec(NodeSpec, ConditionalNormalParams):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         check_real_valued(inputs[0], check)
-        assert context is not None, "check_static ensures the node names a context"
-        if len(context.shape) != 1:
-            check.error(
-                "E406",
-                f"the context of conditional_normal must be flat [C], got {context}",
-                "context",
-                hint="add {kind: flatten} to the context port first",
-            )
-            return None
         return ()
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         assert context is not None
-        return self.density_parameter_count(context.numel, inputs[0].shape)
+        return self.density_parameter_count(inputs[0], context.numel)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
         from flowspec.layers.conditional_normal import ConditionalNormal
 
         assert context is not None
-        return ConditionalNormal(self.build_density(context.numel, inputs[0].shape))
+        return ConditionalNormal(GaussianSpec.build(self, inputs[0], context.numel))
 
 

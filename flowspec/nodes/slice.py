@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveInt
 
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
-from flowspec.nodes._conditional import ConditionalNormalParams
-from flowspec.nodes._checks import check_feature_axis, check_real_valued
+from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._checks import check_feature_axis
 
 if TYPE_CHECKING:
     from flowspec.layers.slice import Slice
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SliceSpec"]
 
 
-class SliceSpec(NodeSpec):
+class SliceSpec(UsesDensities):
     """SurVAE slice: keep the first ``keep`` features; the rest get a decoder density."""
 
     kind: Literal["slice"] = "slice"
@@ -42,9 +43,11 @@ class SliceSpec(NodeSpec):
         description="How many leading features (channels for [C, H, W]) along the feature "
         "axis pass on; must be smaller than the size of that axis."
     )
-    decoder: ConditionalNormalParams = Field(
-        default_factory=ConditionalNormalParams,
-        description="Conditional Gaussian p(x_drop | z) of the dropped features given the kept.",
+    decoder: density_field("gaussian") = Field(
+        default_factory=lambda: {"kind": "gaussian"},
+        validate_default=True,
+        description="Density p(x_drop | z) of the dropped features given the kept ones; any "
+        "density kind that models their values ({net: ...} alone means a gaussian).",
     )
     summary = "SurVAE slice: z = x[:keep], x_drop ~ p(x_drop | z) in generation"
     reference = "Nielsen et al. 2020, SurVAE Flows, arXiv:2007.02731"
@@ -68,21 +71,25 @@ class SliceSpec(NodeSpec):
                 hint=f"choose keep between 1 and {features - 1}",
             )
             return None
-        # The decoder is a density on the dropped values: they must be real-valued.
-        check_real_valued(x, check)
+        if not self.decoder.check_event(self._dropped(x), check, "decoder"):
+            return None
         return (x.with_shape((self.keep, *x.shape[1:])),)
 
+    def _dropped(self, x: PortInfo) -> PortInfo:
+        return x.with_shape((x.shape[0] - self.keep, *x.shape[1:]))
+
+    def modelled_by(self) -> str:
+        return f"{self.decoder.describe()} given the kept features"
+
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        shape = inputs[0].shape
-        kept, dropped = (self.keep, *shape[1:]), (shape[0] - self.keep, *shape[1:])
-        return self.decoder.density_parameter_count(numel(kept), dropped)
+        x = inputs[0]
+        return self.decoder.density_parameter_count(self._dropped(x), numel((self.keep, *x.shape[1:])))
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
         from flowspec.layers.slice import Slice
 
-        shape = inputs[0].shape
-        kept = (self.keep, *shape[1:])
-        dropped = (shape[0] - self.keep, *shape[1:])
-        return Slice(self.keep, self.decoder.build_density(numel(kept), dropped))
+        x = inputs[0]
+        kept = numel((self.keep, *x.shape[1:]))
+        return Slice(self.keep, self.decoder.build(self._dropped(x), kept))
 
 

@@ -61,7 +61,7 @@ class UniformDequantizationSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if not x.support.discrete:
+        if x.support.levels is None:
             check.error(
                 "E480",
                 f"uniform_dequantization needs discrete input values 0..K-1, but the input "

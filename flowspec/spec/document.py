@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, create_model, fi
 
 from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, PortRefs
 from flowspec.core.registry import node_kinds
+from flowspec.spec.training import TrainSettings
 
 __all__ = [
     "InputSpec",
     "BlockUse",
+    "NestedBlockUse",
     "Header",
     "IDENTIFIER",
     "is_identifier",
@@ -110,13 +112,19 @@ class InputSpec(BaseModel):
         return shape
 
 
-class BlockUse(BaseModel):
-    """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
+class NestedBlockUse(BaseModel):
+    """A block used inside another block: its chain, repeated, in the outer chain. It
+    takes its input from the element before it and the context of the outer use."""
 
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
 
     block: str = Field(description="Name of a block under 'blocks'.")
     repeat: PositiveInt = Field(default=1, description="How many times the chain is repeated.")
+
+
+class BlockUse(NestedBlockUse):
+    """An instance of a reusable block: its chain of nodes, repeated ``repeat`` times."""
+
     in_: PortRefs = Field(alias="in", description="Where the first node's input comes from.")
     context: str | None = Field(
         default=None, description="Context passed to every node of the block that accepts one."
@@ -131,6 +139,11 @@ class Header(BaseModel):
     flowspec: Literal["1"] = Field(description="Spec format version.")
     name: str = Field(min_length=1, description="Name of the model.")
     description: str | None = Field(default=None, description="Free text.")
+    train: TrainSettings | None = Field(
+        default=None,
+        description="How `flowspec train` fits the model (optimizer, schedule, budget, "
+        "validation, device); every field optional, command-line options override it.",
+    )
 
 
 class _Document(Header):
@@ -150,8 +163,11 @@ def document_model() -> type[BaseModel]:
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
         inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
         blocks=(
-            dict[str, list[node]],
-            Field(default_factory=dict, description="Reusable chains of nodes, by name."),
+            dict[str, list[Union[node, NestedBlockUse]]],  # noqa: UP007
+            Field(
+                default_factory=dict,
+                description="Reusable chains of nodes (and uses of other blocks), by name.",
+            ),
         ),
         nodes=(dict[str, entry], Field(description="The graph: node id -> node or block use.")),
     )

@@ -8,18 +8,29 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, Tag, ValidationError
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
-from flowspec.spec.document import RESERVED, BlockUse, Header, InputSpec, is_identifier
+from flowspec.spec.document import (
+    RESERVED,
+    BlockUse,
+    Header,
+    InputSpec,
+    NestedBlockUse,
+    is_identifier,
+)
+from flowspec.spec.training import TrainSettings
 
-__all__ = ["SpecModel", "validate_document", "referenced_names"]
+__all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
-TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "inputs", "blocks", "nodes")
+TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "train", "inputs", "blocks", "nodes")
+#: Codes of unknown fields, missing fields and bad values: in nodes, and in train settings.
+NODE_CODES = ("E102", "E103", "E104")
+TRAIN_CODES = ("E900", "E903", "E901")
 
 
 @dataclass
@@ -28,7 +39,9 @@ class SpecModel:
 
     header: Header | None
     inputs: dict[str, InputSpec] = field(default_factory=dict)
-    blocks: dict[str, list[NodeSpec]] = field(default_factory=dict)
+    #: Each block's chain; a block with an error anywhere in it (or in a block it uses)
+    #: has an empty chain, so its uses are left out of the graph without more errors.
+    blocks: dict[str, list[NodeSpec | NestedBlockUse]] = field(default_factory=dict)
     nodes: dict[str, NodeSpec | BlockUse] = field(default_factory=dict)
     #: Names that were declared but failed validation: references to them are not errors.
     broken: set[str] = field(default_factory=set)
@@ -51,7 +64,9 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
                 hint=did_you_mean(key, TOP_LEVEL_FIELDS)
                 or f"expected one of: {', '.join(TOP_LEVEL_FIELDS)}",
             )
-    header = _validate_model(Header, data, (), reporter)
+    header = _validate_model(Header, {k: v for k, v in data.items() if k != "train"}, (), reporter)
+    if header is not None and data.get("train") is not None:
+        header = header.model_copy(update={"train": validate_train(data["train"], ("train",), reporter)})
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -70,6 +85,7 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
         spec.broken.add(str(name))
     for name, entries in _mapping(data, "blocks", reporter).items():
         spec.blocks[name] = _validate_block(name, entries, reporter)
+    _check_block_uses(spec.blocks, reporter)
     reads_unknown = False
     for name, entry in _mapping(data, "nodes", reporter).items():
         path = ("nodes", name)
@@ -178,28 +194,27 @@ def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
     return True
 
 
-def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec]:
+def _validate_block(
+    name: str, entries: Any, reporter: Reporter
+) -> list[NodeSpec | NestedBlockUse]:
     path: SpecPath = ("blocks", name)
     if not is_identifier(name):
         _check_name(name, path, reporter)
     if not isinstance(entries, list) or not entries:
         reporter.error("E104", "a block is a non-empty list of nodes", path)
         return []
-    chain = []
+    chain: list[NodeSpec | NestedBlockUse] = []
     complete = True
     for index, entry in enumerate(entries):
         node = _validate_node(entry, path + (index,), reporter, in_block=True)
         if node is None:
             complete = False
             continue
+        if isinstance(node, NestedBlockUse):
+            chain.append(node)
+            continue
         if node.in_ is not None:
-            reporter.error(
-                "E109",
-                "a node inside a block takes its input from the node before it",
-                path + (index, "in"),
-                node=name,
-                hint="remove 'in'; give the block's input where the block is used",
-            )
+            _report_in_block_input(name, path + (index, "in"), reporter)
         if node.context is not None:
             reporter.error(
                 "E113",
@@ -224,9 +239,76 @@ def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpe
     return chain if complete else []
 
 
+def _report_in_block_input(block: str, path: SpecPath, reporter: Reporter) -> None:
+    reporter.error(
+        "E109",
+        "a node inside a block takes its input from the node before it",
+        path,
+        node=block,
+        hint="remove 'in'; give the block's input where the block is used",
+    )
+
+
+def _check_block_uses(
+    blocks: dict[str, list[NodeSpec | NestedBlockUse]], reporter: Reporter
+) -> None:
+    """Blocks used inside blocks must exist (E111) and must not use themselves, directly
+    or through others (E658, naming the cycle). The chains of such blocks are emptied."""
+    uses = {
+        name: [(index, e) for index, e in enumerate(chain) if isinstance(e, NestedBlockUse)]
+        for name, chain in blocks.items()
+    }
+    bad: set[str] = set()
+    for name, nested in uses.items():
+        for index, use in nested:
+            if use.block not in blocks:
+                reporter.error(
+                    "E111",
+                    f"unknown block '{use.block}'",
+                    ("blocks", name, index, "block"),
+                    node=name,
+                    hint=did_you_mean(use.block, blocks)
+                    or f"blocks defined: {', '.join(blocks)}",
+                )
+                bad.add(name)
+    reported: set[frozenset[str]] = set()
+
+    def visit(trail: list[str]) -> None:
+        for index, use in uses.get(trail[-1], []):
+            if use.block in trail:
+                cycle = trail[trail.index(use.block) :] + [use.block]
+                members = frozenset(cycle)
+                bad.update(members)
+                if members not in reported:
+                    reported.add(members)
+                    reporter.error(
+                        "E658",
+                        f"block '{use.block}' uses itself: {' -> '.join(cycle)}",
+                        ("blocks", trail[-1], index, "block"),
+                        node=trail[-1],
+                        hint="a block may use other blocks, but not itself; repeat it "
+                        "with 'repeat' instead",
+                    )
+            elif use.block in uses:
+                visit(trail + [use.block])
+
+    for name in uses:
+        visit([name])
+    # A block is unusable when it, or any block it uses, is.
+    changed = True
+    while changed:
+        changed = False
+        for name, nested in uses.items():
+            if name not in bad and any(use.block in bad for _, use in nested):
+                bad.add(name)
+                changed = True
+    for name in bad:
+        blocks[name] = []
+
+
 def _validate_node(
     entry: Any, path: SpecPath, reporter: Reporter, in_block: bool = False
-) -> NodeSpec | BlockUse | None:
+) -> NodeSpec | BlockUse | NestedBlockUse | None:
     name = str(path[-1]) if not in_block else str(path[1])
     if not isinstance(entry, dict):
         reporter.error(
@@ -246,8 +328,10 @@ def _validate_node(
         )
         return None
     if "block" in entry and in_block:
-        reporter.error("E110", "blocks cannot contain other blocks", path + ("block",), node=name)
-        return None
+        if "in" in entry:
+            _report_in_block_input(name, path + ("in",), reporter)
+            entry = {key: value for key, value in entry.items() if key != "in"}
+        return _validate_model(NestedBlockUse, entry, path, reporter, node=name)
     if "block" in entry:
         return _validate_model(BlockUse, entry, path, reporter, node=name)
     kind = entry.get("kind")
@@ -294,6 +378,20 @@ def _validate_node(
     return _validate_model(kinds[kind], entry, path, reporter, node=name)
 
 
+def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettings | None:
+    """Training settings (a spec's ``train:`` section or a ``--config`` file), or None after
+    reporting every problem with an E9xx code."""
+    if not isinstance(data, dict):
+        reporter.error(
+            "E902",
+            f"training settings must be a mapping of fields, got {_kind_of(data)}",
+            path,
+            hint="e.g. train: {steps: 2000, lr: 1.0e-3}",
+        )
+        return None
+    return _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+
+
 def _glued(key: object) -> bool:
     """A key such as ``kind:reverse``: a field name and its value that YAML read as one
     key, because no space follows the colon."""
@@ -306,13 +404,18 @@ def _unglued(key: str) -> str:
 
 
 def _validate_model(
-    model: type[BaseModel], data: Any, path: SpecPath, reporter: Reporter, node: str | None = None
+    model: type[BaseModel],
+    data: Any,
+    path: SpecPath,
+    reporter: Reporter,
+    node: str | None = None,
+    codes: tuple[str, str, str] = NODE_CODES,
 ) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
         for where, messages, error_type in _group_errors(error, data):
-            _report_pydantic(model, data, path, where, messages, error_type, reporter, node)
+            _report_pydantic(model, data, path, where, messages, error_type, reporter, node, codes)
         return None
 
 
@@ -404,13 +507,17 @@ def _report_pydantic(
     error_type: str,
     reporter: Reporter,
     node: str | None,
+    codes: tuple[str, str, str] = NODE_CODES,
 ) -> None:
+    """One diagnostic; ``codes`` are those of an unknown field, a missing field (for train
+    settings, which require none: a check across fields) and a bad value."""
+    unknown, missing, invalid = codes
     full = path + where
     field_name = str(where[-1]) if where else ""
     if error_type == "extra_forbidden":
         known = _field_names(model, where[:-1], data)
         reporter.error(
-            "E102",
+            unknown,
             f"unknown field '{field_name}'",
             full,
             node=node,
@@ -420,9 +527,9 @@ def _report_pydantic(
             or f"expected one of: {', '.join(known)}",
         )
     elif error_type == "missing":
-        described = _field_description(model, where)
+        described = _field_description(model, where, data)
         reporter.error(
-            "E103",
+            missing,
             f"missing required field '{field_name}'",
             full,
             node=node,
@@ -433,8 +540,11 @@ def _report_pydantic(
         hint = None
         if error_type == "list_type" and isinstance(found, (int, float, str)):
             hint = f"write a list, e.g. [{found}]"
+        if not where and codes == TRAIN_CODES:
+            reporter.error(missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full)
+            return
         reporter.error(
-            "E104",
+            invalid,
             f"invalid value {_show(found)} for '{format_path(where or path)}': "
             + "; or ".join(messages),
             full,
@@ -443,9 +553,9 @@ def _report_pydantic(
         )
 
 
-def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
+def _field_description(model: type[BaseModel], where: SpecPath, data: Any) -> str | None:
     """The description of the field ``where`` leads to, if it is a described model field."""
-    owner = _submodel(model, where[:-1]) if where else None
+    owner = _submodel(model, where[:-1], data) if where else None
     if owner is None:
         return None
     info = owner.model_fields.get(str(where[-1]))
@@ -454,26 +564,53 @@ def _field_description(model: type[BaseModel], where: SpecPath) -> str | None:
 
 def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
     """Field names (by alias) of the (sub)model an unknown key was found in."""
-    current = _submodel(model, sub_path)
+    current = _submodel(model, sub_path, data)
     if current is None:
         return []
     return [f.alias or name for name, f in current.model_fields.items()]
 
 
-def _submodel(model: type[BaseModel], sub_path: SpecPath) -> type[BaseModel] | None:
-    """The pydantic model of the mapping at ``sub_path`` inside ``model``, if known."""
+def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[BaseModel] | None:
+    """The pydantic model of the mapping at ``sub_path`` inside ``model`` (whose data is
+    ``data``), if known; a field that takes one of several kinds resolves to the kind
+    the data names."""
     current: Any = model
     for part in sub_path:
+        data = data.get(part) if isinstance(data, dict) else None
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
         info = current.model_fields.get(part) or next(
             (f for f in current.model_fields.values() if f.alias == part), None
         )
-        annotation = getattr(info, "annotation", None)
-        current = annotation if isinstance(annotation, type) else None
+        current = _chosen_model(info, data) if info is not None else None
     if not (isinstance(current, type) and issubclass(current, BaseModel)):
         return None
     return current
+
+
+def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
+    """The model a field's value ``data`` is validated as: the field's model, or for a
+    union chosen by ``kind`` the member the data names (or the union's default kind)."""
+    annotation = info.annotation
+    if isinstance(annotation, type):
+        return annotation
+    choose = info.discriminator
+    if get_origin(annotation) is Annotated:
+        annotation, *metadata = get_args(annotation)
+        choose = next((m for m in metadata if isinstance(m, Discriminator)), choose)
+    members: dict[str, type[BaseModel]] = {}
+    for member in get_args(annotation):
+        tag = None
+        if get_origin(member) is Annotated:
+            member, *metadata = get_args(member)
+            tag = next((m.tag for m in metadata if isinstance(m, Tag)), None)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            members[tag or str(member.model_fields["kind"].default)] = member
+    if isinstance(choose, Discriminator) and callable(choose.discriminator):
+        kind = choose.discriminator(data if isinstance(data, dict) else {})
+    else:
+        kind = data.get("kind") if isinstance(data, dict) else None
+    return members.get(kind) if isinstance(kind, str) else None
 
 
 def _value_at(data: Any, where: SpecPath) -> Any:

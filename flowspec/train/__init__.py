@@ -1,29 +1,47 @@
-"""Training compiled flows: bundled data sets, a fit loop, checkpoints and plots.
+"""Training compiled flows: data sets and files, a fit loop with validation, early
+stopping and exact resumption, checkpoints, evaluation, sampling and plots.
 
->>> from flowspec.train import fit, load_dataset, save_checkpoint   # doctest: +SKIP
->>> model = flowspec.compile("specs/realnvp_moons.yaml")              # doctest: +SKIP
->>> result = fit(model, load_dataset("moons"), steps=2000)           # doctest: +SKIP
->>> save_checkpoint("moons.safetensors", model, meta={"dataset": "moons"})  # doctest: +SKIP
+>>> from flowspec.train import fit, load_dataset, RunFiles                 # doctest: +SKIP
+>>> model = flowspec.compile("specs/realnvp_moons.yaml")                    # doctest: +SKIP
+>>> result = fit(model, load_dataset("moons"), TrainSettings(steps=2000),   # doctest: +SKIP
+...              files=RunFiles.beside("runs/moons.safetensors"))
 """
 
+from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from flowspec.train.data import DATASETS, Dataset, DatasetInfo, check_compatible, load_dataset
-from flowspec.train.loop import FitResult, TrainingDiverged, evaluate_nll, fit
+from flowspec.train.compat import check_compatible, resolve_data
+from flowspec.train.data import DATASETS, Dataset, DatasetInfo, Split, load_dataset
+from flowspec.train.files import DataError, load_data_file
+from flowspec.train.loop import (
+    FitResult,
+    RunFiles,
+    TrainingDiverged,
+    TrainingInterrupted,
+    evaluate_nll,
+    fit,
+)
 from flowspec.train.plot import plot_density, plot_samples
 
 __all__ = [
     "DATASETS",
     "CheckpointError",
+    "DataError",
     "Dataset",
     "DatasetInfo",
     "FitResult",
+    "RunFiles",
+    "Split",
+    "TrainSettings",
     "TrainingDiverged",
+    "TrainingInterrupted",
     "check_compatible",
     "evaluate_nll",
     "fit",
     "load_checkpoint",
+    "load_data_file",
     "load_dataset",
     "plot_density",
     "plot_samples",
+    "resolve_data",
     "save_checkpoint",
 ]

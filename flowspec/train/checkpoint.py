@@ -1,8 +1,11 @@
 """Checkpoints: a model's weights and the spec that builds it, in one safetensors file.
 
-The tensors are the model's ``state_dict``; the safetensors metadata (plain strings)
-holds the spec text and file name, the flowspec version that wrote it and any user
-metadata (stored under ``meta.<key>``). Loading recompiles the stored spec, so a
+The tensors are the model's ``state_dict``, plus, in checkpoints that training can resume
+from, the training state's tensors under ``_state.`` (optimizer moments, random number
+generator states; see :mod:`flowspec.train.state`). The safetensors metadata (plain
+strings) holds the spec text and file name, the flowspec and torch versions that wrote it,
+any user metadata (stored under ``meta.<key>``) and the rest of the training state as JSON
+(step, epoch, position in the epoch, best validation NLL, optimizer settings). Loading recompiles the stored spec, so a
 checkpoint needs no spec file beside it, and safetensors never executes code on load.
 Files are written to a temporary file in the same directory, flushed to disk and moved
 into place with ``os.replace``, so a crash leaves either the old file or the new one.
@@ -15,9 +18,11 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -28,16 +33,28 @@ from flowspec.diagnostics import SpecError
 from flowspec.emit.runtime import FlowModel
 from flowspec.spec.loader import load_spec_text
 
-__all__ = ["CheckpointError", "FORMAT", "load_checkpoint", "load_weights", "save_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "FORMAT",
+    "load_checkpoint",
+    "load_training_state",
+    "load_weights",
+    "read_weights",
+    "save_checkpoint",
+    "SavedRun",
+]
 
 FORMAT = "flowspec-checkpoint-1"
 """The value of the ``format`` metadata key; files without it are not checkpoints."""
-_FORMAT, _SPEC, _FILE, _VERSION, _META = (
+_FORMAT, _SPEC, _FILE, _VERSION, _TORCH, _META, _STATE_JSON, _STATE = (
     "format",
     "spec_text",
     "spec_file",
     "flowspec_version",
+    "torch_version",
     "meta.",
+    "training_state",
+    "_state.",
 )
 
 
@@ -47,10 +64,15 @@ class CheckpointError(Exception):
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], model: FlowModel, *, meta: dict[str, str] | None = None
+    path: str | os.PathLike[str],
+    model: FlowModel,
+    *,
+    meta: dict[str, str] | None = None,
+    state: tuple[dict[str, torch.Tensor], dict] | None = None,
 ) -> Path:
     """Write ``model``'s weights and spec to ``path`` atomically; returns the path.
-    ``meta`` is extra string metadata (e.g. the data set and the number of steps)."""
+    ``meta`` is extra string metadata (e.g. the data set and the number of steps);
+    ``state`` is the training state, as tensors and JSON-ready data, for ``--resume``."""
     checked = getattr(model, "checked", None)
     if checked is None:
         raise ValueError("the model carries no spec to save; build it with flowspec.compile")
@@ -63,12 +85,17 @@ def save_checkpoint(
         _SPEC: checked.loaded.text,
         _FILE: checked.loaded.source.file,
         _VERSION: flowspec.__version__,
+        _TORCH: torch.__version__,
         **{_META + key: value for key, value in meta.items()},
     }
     tensors = {
         name: tensor.detach().cpu().contiguous().clone()
         for name, tensor in model.state_dict().items()
     }
+    if state is not None:
+        state_tensors, state_info = state
+        metadata[_STATE_JSON] = json.dumps(state_info)
+        tensors |= {_STATE + k: v.detach().cpu().contiguous() for k, v in state_tensors.items()}
     payload = save(tensors, metadata=metadata)
 
     target = Path(path)
@@ -153,10 +180,42 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
             f"the spec stored in checkpoint '{path}' does not compile ({versions}):\n"
             f"{error.format()}"
         ) from None
-    dtype = _float_dtype(tensors)
+    weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
+    dtype = _float_dtype(weights)
     if dtype is not None:
         model.to(dtype)
-    load_weights(model, tensors, f"the weights in checkpoint '{path}' ({versions})")
+    load_weights(model, weights, f"the weights in checkpoint '{path}' ({versions})")
     model.eval()
     user_meta = {k[len(_META) :]: v for k, v in metadata.items() if k.startswith(_META)}
     return model, user_meta
+
+
+class SavedRun(NamedTuple):
+    """What a last checkpoint holds for resuming: the model weights, the training state's
+    tensors and JSON data, and the spec text it was trained from."""
+
+    weights: dict[str, torch.Tensor]
+    tensors: dict[str, torch.Tensor]
+    info: dict
+    spec_text: str
+
+
+def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """The model weights stored in a checkpoint (without any training state)."""
+    tensors, _ = _read(Path(path))
+    return {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
+
+
+def load_training_state(path: str | os.PathLike[str]) -> SavedRun:
+    """The weights, training state and spec text of a checkpoint written with ``state=``;
+    a :class:`CheckpointError` when it holds no training state (e.g. a best checkpoint)."""
+    path = Path(path)
+    tensors, metadata = _read(path)
+    if _STATE_JSON not in metadata:
+        raise CheckpointError(
+            f"checkpoint '{path}' holds no training state to resume from (best checkpoints "
+            "hold weights only; resume from the '.last' checkpoint beside it)"
+        )
+    state = {k[len(_STATE) :]: v for k, v in tensors.items() if k.startswith(_STATE)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
+    return SavedRun(weights, state, json.loads(metadata[_STATE_JSON]), metadata[_SPEC])

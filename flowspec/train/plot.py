@@ -23,13 +23,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-__all__ = ["plot_density", "plot_samples", "MAX_IMAGES"]
+__all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
 _MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square images
-_SAMPLE_STYLE = {"s": 3, "alpha": 0.6, "color": "tab:blue", "linewidths": 0}
-_DATA_STYLE = {"s": 3, "alpha": 0.15, "color": "0.5", "linewidths": 0}
+_SAMPLE_STYLE = {"s": 3, "alpha": 0.6, "linewidths": 0}
+_DATA_STYLE = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
+_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -67,16 +68,25 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
     return float(low - pad), float(high + pad)
 
 
-def _scatter(axes: Axes, samples: np.ndarray, data: np.ndarray | None, i: int, j: int) -> None:
-    """Samples over faint data, projected on dimensions ``i`` and ``j``."""
-    reference = data if data is not None else samples
+def _scatter(
+    axes: Axes, groups: dict[str, np.ndarray], data: np.ndarray | None, data_label: str,
+    i: int, j: int,
+) -> None:
+    """Each group of samples in its colour over faint data, on dimensions ``i`` and ``j``,
+    with a legend."""
+    everything = np.concatenate(list(groups.values()))
+    reference = data if data is not None else everything
     if data is not None:
-        axes.scatter(data[:, i], data[:, j], **_DATA_STYLE)
-    axes.scatter(samples[:, i], samples[:, j], **_SAMPLE_STYLE)
+        axes.scatter(data[:, i], data[:, j], label=data_label, **_DATA_STYLE)
+    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups)):
+        axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_SAMPLE_STYLE)
     axes.set_xlim(*_limits(reference[:, i]))
     axes.set_ylim(*_limits(reference[:, j]))
     axes.set_xlabel(f"x[{i}]")
     axes.set_ylabel(f"x[{j}]")
+    legend = axes.legend(loc="upper right", markerscale=4, fontsize="small")
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)
 
 
 def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: int) -> None:
@@ -95,20 +105,24 @@ def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: 
 
 
 def plot_samples(
-    samples: torch.Tensor,
+    samples: torch.Tensor | dict[str, torch.Tensor],
     path: str | os.PathLike[str],
     *,
     data: torch.Tensor | None = None,
     title: str | None = None,
+    data_label: str = "data",
 ) -> Path:
-    """Draw samples ``[n, *event]`` to ``path`` and return the path.
+    """Draw samples ``[n, *event]`` to ``path`` and return the path; ``samples`` may be a
+    dict of labelled groups (e.g. one per context value), drawn in different colours.
 
-    2-D events: a scatter over the faint ``data`` if given; 3-D: the three pairwise
-    projections; ``s*s`` values with ``s >= 4`` (e.g. 8x8 digits): a grid of the first
-    64 samples as grayscale images (scaled to ``data``'s range if given); 1-D: a
-    histogram; any other size: a scatter of the first two dimensions.
+    2-D events: a scatter over the faint ``data`` if given, with a legend (``data_label``
+    names the data); 3-D: the three pairwise projections; ``s*s`` values with ``s >= 4``
+    (e.g. 8x8 digits, or 1x8x8 images): a grid of the first 64 samples as grayscale
+    images (scaled to ``data``'s range if given); 1-D: a histogram; any other size: a
+    scatter of the first two dimensions.
     """
-    points = _flat(samples)
+    groups = {k: _flat(v) for k, v in (samples if isinstance(samples, dict) else {"samples": samples}).items()}
+    points = np.concatenate(list(groups.values()))
     reference = _flat(data) if data is not None else None
     if reference is not None and reference.shape[1] != points.shape[1]:
         raise ValueError(
@@ -121,12 +135,12 @@ def plot_samples(
     if dims == 2:
         figure = _figure(5, 5)
         axes = figure.add_subplot()
-        _scatter(axes, points, reference, 0, 1)
+        _scatter(axes, groups, reference, data_label, 0, 1)
         axes.set_aspect("equal", adjustable="box")
     elif dims == 3:
         figure = _figure(13, 4.5)
         for panel, (i, j) in enumerate([(0, 1), (0, 2), (1, 2)]):
-            _scatter(figure.add_subplot(1, 3, panel + 1), points, reference, i, j)
+            _scatter(figure.add_subplot(1, 3, panel + 1), groups, reference, data_label, i, j)
     elif side * side == dims and side >= _MIN_IMAGE_SIDE:
         figure = _figure(6, 6)
         _images(figure, points, reference, side)
@@ -141,7 +155,7 @@ def plot_samples(
         axes.legend()
     else:
         figure = _figure(5, 5)
-        _scatter(figure.add_subplot(), points, reference, 0, 1)
+        _scatter(figure.add_subplot(), groups, reference, data_label, 0, 1)
         note = f"first 2 of {dims} dimensions"
     heading = ", ".join(part for part in (title, note) if part)
     if heading:
@@ -172,6 +186,7 @@ def plot_density(
     bounds: tuple[float, float] = (-4.0, 4.0),
     resolution: int = 200,
     chunk: int = 8192,
+    title: str | None = None,
 ) -> Path:
     """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
     ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
@@ -206,5 +221,65 @@ def plot_density(
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
     exact = bool(getattr(model, "exact", True))
-    axes.set_title("density" if exact else "exp of a one-sample lower bound")
+    heading = "density" if exact else "exp of a one-sample lower bound"
+    axes.set_title(f"{title}: {heading}" if title else heading)
+    return _save(figure, path)
+
+
+def plot_curve(
+    rows: list[dict[str, float | None]], path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
+    """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
+    loss and validation NLL against the step, the best validation marked."""
+    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
+    val = [(r["step"], r["val_nll"]) for r in rows if r.get("val_nll") is not None]
+    if not train and not val:
+        raise ValueError("the metrics log has no rows to plot")
+    figure = _figure(6.5, 4)
+    axes = figure.add_subplot()
+    if train:
+        axes.plot(*zip(*train), color="tab:blue", alpha=0.7, label="train loss")
+    if val:
+        axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
+        step, best = min(val, key=lambda item: item[1])
+        axes.scatter([step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})")
+    values = [v for _, v in train + val]
+    low, high = np.percentile(values, [0, 95])
+    axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
+    axes.set_xlabel("step")
+    axes.set_ylabel("nats per example")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    if title:
+        axes.set_title(title)
+    return _save(figure, path)
+
+
+def plot_sweep(
+    parameters: list[str], rows: list[dict], path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
+    """Validation and test NLL of every trial of a sweep against each parameter, one panel
+    per parameter; ``rows`` hold each parameter's value (any YAML value, shown as text) and
+    ``val_nll`` and ``test_nll``. Lines join the mean over the other parameters."""
+    figure = _figure(4.2 * len(parameters), 3.8)
+    for panel, parameter in enumerate(parameters):
+        axes = figure.add_subplot(1, len(parameters), panel + 1)
+        labels = list(dict.fromkeys(str(row[parameter]) for row in rows))
+        for key, marker, colour, name in (("val_nll", "o", "tab:orange", "validation"),
+                                          ("test_nll", "x", "tab:blue", "test")):
+            points = [(labels.index(str(r[parameter])), r[key]) for r in rows if r[key] is not None
+                      and math.isfinite(r[key])]
+            if not points:
+                continue
+            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
+            means = [np.mean([v for i, v in points if i == index]) for index in range(len(labels))
+                     if any(i == index for i, _ in points)]
+            axes.plot(range(len(means)), means, color=colour, alpha=0.5)
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set_xlabel(parameter)
+        axes.set_ylabel("nats per example")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    if title:
+        figure.suptitle(title)
     return _save(figure, path)

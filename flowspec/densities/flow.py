@@ -1,0 +1,136 @@
+"""Conditional flow density: a chain of bijective node kinds on top of a conditional Gaussian.
+
+Conditional normalizing flows (Winkler et al. 2019, "Learning Likelihoods with Conditional
+Normalizing Flows", arXiv:1912.00042) as a density part: ``v = f(e; c)`` with
+``e ~ N(mu(c), diag sigma(c)^2)`` and ``f`` the generation direction of ``layers`` (any
+bijective node kinds on a flat event; couplings see the context), repeated ``repeat`` times.
+Then
+
+    log q(v | c) = log N(f^-1(v; c); mu(c), sigma(c)) + sum of the layers' contributions,
+
+and a draw is reparameterised (the Gaussian draw pushed through ``f``), so it can be a VAE
+posterior (Rezende and Mohamed 2015, "Variational Inference with Normalizing Flows",
+arXiv:1505.05770: planar layers, or couplings), a dequantizer (Flow++, Ho et al. 2019,
+arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its draws along
+generation, so layers without an inference direction (planar, Sylvester) serve there; a
+decoder scores given values, which needs every layer's inference direction.
+
+Example::
+
+    encoder:
+      kind: flow
+      net: {kind: mlp, hidden: [128]}          # the base's mean and scale from the context
+      layers:
+        - {kind: affine_coupling, net: {kind: mlp, hidden: [64]}}
+        - {kind: reverse}
+      repeat: 4
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.properties import Likelihood
+from flowspec.densities._checks import check_continuous_event
+from flowspec.densities.gaussian import GaussianSpec
+from flowspec.diagnostics import did_you_mean
+
+__all__ = ["FlowDensitySpec"]
+
+
+class FlowDensitySpec(GaussianSpec):
+    """A conditional Gaussian pushed through bijective layers (given the context)."""
+
+    kind: Literal["flow"] = "flow"
+    layers: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="Bijective node specs applied in order in inference (v -> e), without "
+        "'in'; couplings get the context. Their generation direction draws v.",
+    )
+    repeat: int = Field(default=1, ge=0, le=256, description="How often the layers repeat.")
+    summary = "conditional flow: v = f(e; c), e ~ N(mu(c), diag sigma(c)^2)"
+    reference = (
+        "Winkler et al. 2019, Learning Likelihoods with Conditional Normalizing Flows, "
+        "arXiv:1912.00042"
+    )
+
+    def chain(self, check: NodeCheck | None, *field: str | int) -> list[NodeSpec] | None:
+        """The layers' specs, each repetition's own (None after reporting a problem)."""
+        from flowspec.core.registry import node_kinds
+
+        kinds = node_kinds()
+        specs: list[NodeSpec] = []
+        for index, entry in enumerate(self.layers):
+            where = (*field, "layers", index)
+            kind = entry.get("kind")
+            cls = kinds.get(kind) if isinstance(kind, str) else None
+            problem, hint = None, None
+            if cls is None:
+                problem = f"unknown node kind {kind!r} in a flow density"
+                hint = did_you_mean(str(kind), kinds)
+            elif not cls.bijective or cls.terminal or cls.stochastic_forward:
+                problem = f"a flow density's layers must be bijections, {kind} is {cls.category().value}"
+            elif "in" in entry or "context" in entry:
+                problem = "layers of a flow density take no 'in' or 'context' (the chain is wired for them)"
+            else:
+                try:
+                    spec = cls.model_validate(entry)
+                except ValidationError as error:
+                    problem = f"invalid {kind} layer: {error.errors()[0]['msg']}"
+                else:
+                    specs.append(spec)
+            if problem is not None:
+                if check is not None:
+                    check.error("E804", problem, *where, hint=hint or "see `flowspec nodes`")
+                return None
+        return [spec.for_repetition(r) for r in range(self.repeat) for spec in specs]
+
+    def likelihood(self) -> Likelihood:
+        """The weakest class of its layers (an iterative layer makes it exact to a tolerance)."""
+        return max([Likelihood.EXACT, *(spec.likelihood() for spec in self.chain(None) or [])])
+
+    def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
+        if not check_continuous_event(self.kind, event, check, *field):
+            return False
+        chain = self.chain(check, *field)
+        if chain is None:
+            return False
+        info = PortInfo(event.shape, REAL)
+        for index, spec in enumerate(chain):
+            where = check.path + (*field, "layers", index % len(self.layers))
+            inner = NodeCheck(check.reporter, check.node, where)
+            spec.check_static(inner)
+            outputs = None if inner.errors else spec.infer((info,), None, inner)
+            if outputs is None or len(outputs) != 1 or outputs[0].shape != event.shape:
+                if not inner.errors:
+                    check.error(
+                        "E805",
+                        f"layer {index} of the flow density changes the event {event} "
+                        "(its layers must keep the shape)",
+                        *field, "layers", index % len(self.layers),
+                    )
+                return False
+            info = outputs[0]
+        return True
+
+    def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
+        chain = self.chain(None) or []
+        context = PortInfo((context_features,)) if context_features else None
+        info = PortInfo(event.shape, REAL)
+        layers = sum(spec.parameter_count((info,), context) for spec in chain)
+        return super().density_parameter_count(event, context_features) + layers
+
+    def build(self, event: PortInfo, context_features: int):
+        """The layers (conditioned on the flat context) on top of the Gaussian base."""
+        from flowspec.layers.densities.flow import FlowDensity
+
+        chain = self.chain(None)
+        assert chain is not None, "check_event reported the problem"
+        context = PortInfo((context_features,)) if context_features else None
+        info = PortInfo(event.shape, REAL)
+        layers = [spec.build((info,), context) for spec in chain]
+        return FlowDensity(layers, super().build(event, context_features))

@@ -1,0 +1,1 @@
+"""Torch modules of the conditional densities (specs in ``flowspec.densities``)."""

@@ -1,0 +1,86 @@
+"""VAE: a stochastic node with an encoder q(z | x) and a decoder p(x | z).
+
+Kingma and Welling 2014, "Auto-Encoding Variational Bayes", arXiv:1312.6114, as the
+stochastic transformation of SurVAE flows (Nielsen et al. 2020, arXiv:2007.02731). Inference
+draws ``z ~ q(z | x)`` (reparameterised); generation draws ``x ~ p(x | z)``. The contribution
+
+    log p(x | z) - log q(z | x)
+
+plus the log-density of ``z`` downstream is one sample of the ELBO. With a conditional flow
+as the encoder this is the setting of Rezende and Mohamed 2015, "Variational Inference with
+Normalizing Flows", arXiv:1505.05770. The decoder is any density that models ``x``
+(bernoulli for binary data, categorical or discretized_logistic for integers, gaussian for
+real values).
+
+Example::
+
+    vae:
+      kind: vae
+      in: x
+      latent: 8
+      encoder: {kind: gaussian, net: {kind: mlp, hidden: [128]}}
+      decoder: {kind: bernoulli, net: {kind: mlp, hidden: [128]}}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from flowspec.core.node import MAX_AXIS, NodeCheck
+from flowspec.core.ports import REAL, PortInfo
+from flowspec.densities.choice import density_field
+from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes.rounding import check_dequantizer
+
+__all__ = ["VAESpec"]
+
+
+class VAESpec(UsesDensities):
+    """x -> z ~ q(z | x) in inference, z -> x ~ p(x | z) in generation; the ELBO terms."""
+
+    kind: Literal["vae"] = "vae"
+    latent: int = Field(gt=0, le=MAX_AXIS, description="Number of latent dimensions.")
+    encoder: density_field("gaussian") = Field(
+        default_factory=lambda: {"kind": "gaussian"},
+        validate_default=True,
+        description="Posterior q(z | x) over the latents given the flattened data.",
+    )
+    decoder: density_field("gaussian") = Field(
+        default_factory=lambda: {"kind": "gaussian"},
+        validate_default=True,
+        description="Likelihood p(x | z) of the data given the latents.",
+    )
+    summary = "VAE: z ~ q(z | x) in inference, x ~ p(x | z) in generation"
+    reference = "Kingma and Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114"
+    contribution = "log p(x | z) - log q(z | x)"
+    bijective = False
+    stochastic_forward = True
+    stochastic_inverse = True
+
+    def infer(
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
+    ) -> tuple[PortInfo, ...] | None:
+        (x,) = inputs
+        z = PortInfo((self.latent,), REAL)
+        ok = self.decoder.check_event(x, check, "decoder")
+        ok = check_dequantizer(self.encoder, z, check, "encoder") and ok
+        return (z,) if ok else None
+
+    def modelled_by(self) -> str:
+        return f"x ~ {self.decoder.describe()} given z; z ~ {self.encoder.describe()} given x"
+
+    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        x = inputs[0]
+        z = PortInfo((self.latent,), REAL)
+        return self.encoder.density_parameter_count(z, x.numel) + self.decoder.density_parameter_count(
+            x, self.latent
+        )
+
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+        from flowspec.layers.vae import VAE
+
+        x = inputs[0]
+        z = PortInfo((self.latent,), REAL)
+        return VAE(self.encoder.build(z, x.numel), self.decoder.build(x, self.latent))

@@ -1,0 +1,103 @@
+"""The optional ``train:`` section of a spec: how ``flowspec train`` fits the model.
+
+Every field has a default, so the section, and any field in it, may be left out; the
+command line overrides it field by field (``--lr 3e-4``), and ``--config FILE`` reads the
+same fields from a separate YAML file. Unknown fields and bad values are located
+diagnostics (E900-E949) with a did-you-mean hint, like node fields.
+
+Example::
+
+    train:
+      data: moons
+      optimizer: adamw
+      lr: 1.0e-3
+      schedule: cosine       # constant | cosine | linear, after `warmup` steps of linear ramp
+      warmup: 100
+      batch_size: 256
+      steps: 3000            # or epochs: 20
+      clip_grad: 10.0
+      weight_decay: 1.0e-4
+      seed: 0
+      threads: 1
+      device: cpu            # cpu | cuda | mps
+      val_every: 100
+      patience: 10
+      time_limit: 600        # seconds
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["TrainSettings", "DEFAULT_STEPS"]
+
+DEFAULT_STEPS = 2000
+"""Steps when neither ``steps`` nor ``epochs`` is given."""
+
+
+class TrainSettings(BaseModel):
+    """How ``flowspec train`` fits a spec: optimizer, schedule, budget, validation, hardware."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    data: str | None = Field(
+        default=None,
+        description="A bundled data set (moons, circles, rings, eight_gaussians, checkerboard, "
+        "pinwheel, spirals, s_curve, digits, digits_image, digits_binary) or a data file "
+        "(.npy, .npz, .csv, .pt); --data overrides it.",
+    )
+    optimizer: Literal["adam", "adamw", "sgd"] = Field(
+        default="adam", description="adam, adamw (decoupled weight decay) or sgd (momentum 0.9)."
+    )
+    lr: float = Field(default=1e-3, gt=0, le=10, description="Peak learning rate.")
+    schedule: Literal["constant", "cosine", "linear"] = Field(
+        default="cosine",
+        description="Learning rate after the warm-up: constant, or cosine/linear decay to 0 "
+        "at the last step.",
+    )
+    warmup: int = Field(
+        default=0, ge=0, description="Steps of linear ramp from 0 to lr at the start."
+    )
+    batch_size: int = Field(default=256, ge=1, le=2**20, description="Examples per step.")
+    steps: int | None = Field(
+        default=None, ge=1, le=10**9,
+        description=f"Optimizer steps (default {DEFAULT_STEPS} when epochs is not given).",
+    )
+    epochs: int | None = Field(
+        default=None, ge=1, le=10**6, description="Passes over the training split, instead of steps."
+    )
+    clip_grad: float | None = Field(
+        default=10.0, gt=0, description="Largest global gradient 2-norm; null for no clipping."
+    )
+    weight_decay: float = Field(default=0.0, ge=0, le=1, description="Weight decay factor.")
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1,
+        description="Seed of the initial weights, the data splits and the batch order.",
+    )
+    threads: int = Field(
+        default=1, ge=1, le=1024,
+        description="CPU threads (1 is fastest for small models on a shared machine).",
+    )
+    device: Literal["cpu", "cuda", "mps"] = Field(default="cpu", description="Where to train.")
+    val_every: int | None = Field(
+        default=None, ge=1,
+        description="Steps between validations (default: 40 validations per run).",
+    )
+    patience: int | None = Field(
+        default=10, ge=1,
+        description="Stop after this many validations without a better validation NLL; null "
+        "to never stop early.",
+    )
+    time_limit: float | None = Field(
+        default=None, gt=0,
+        description="Seconds of training after which to stop (validating first); the best "
+        "weights are kept.",
+    )
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> TrainSettings:
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give steps or epochs, not both")
+        return self

@@ -1,0 +1,78 @@
+"""Training on several processes with DistributedDataParallel (Li et al. 2020,
+arXiv:2006.15704), started by ``torchrun``.
+
+``torchrun --nproc_per_node N -m flowspec train SPEC ...`` (add ``--nnodes M
+--rdzv-endpoint HOST:PORT`` across machines) starts N processes with ``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK`` and ``MASTER_ADDR``/``MASTER_PORT`` set; :func:`from_environment`
+joins them into one process group: gloo on CPU, nccl on CUDA GPUs (one GPU per local rank).
+Every process builds the same model from the same seed (DDP also broadcasts rank 0's
+weights), takes its share of each batch (``batch_size`` is the global batch) and of the
+validation split, and all-reduces gradients; losses and validation NLLs are summed over the
+processes, so early stopping and divergence stop all of them at the same step. Only rank 0
+writes checkpoints and logs.
+
+Example::
+
+    $ torchrun --nproc_per_node 2 -m flowspec train specs/realnvp_moons.yaml --data moons --steps 500
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from flowspec.train.data import Split
+
+__all__ = ["Distributed", "from_environment"]
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in the group: ``rank`` of ``world`` processes."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        """Whether this process writes files and prints (rank 0)."""
+        return self.rank == 0
+
+    def shard(self, split: Split) -> Split:
+        """This process's share of a split: every ``world``-th example from ``rank``."""
+        index = slice(self.rank, None, self.world)
+        return Split(split.x[index], None if split.context is None else split.context[index])
+
+    def sum(self, value: float) -> float:
+        """``value`` summed over all processes."""
+        tensor = torch.tensor([value], dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(tensor)
+        return float(tensor)
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        """``model`` in DistributedDataParallel (its forward is ``log_prob``)."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def close(self) -> None:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def from_environment(device: torch.device) -> Distributed | None:
+    """Join the process group ``torchrun`` describes in the environment, or None when this
+    is a single process (no ``WORLD_SIZE`` above 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return None
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    torch.distributed.init_process_group(backend=backend)
+    return Distributed(torch.distributed.get_rank(), torch.distributed.get_world_size(), device)

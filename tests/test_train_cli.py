@@ -1,0 +1,266 @@
+"""``flowspec train``, ``eval`` and ``sample`` on the command line, and the ``train:``
+settings: located errors, config files, precedence, resume, Ctrl-C, divergence."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import flowspec
+from flowspec.cli import app
+from flowspec.diagnostics import SpecError
+from flowspec.train.checkpoint import load_checkpoint
+from flowspec.train.metrics import read_metrics
+from flowspec.train.settings import load_config, merge_settings
+from train_specs import CONDITIONAL, DIGITS, TINY_MOONS as MOONS
+
+QUICK = ["--no-progress", "--no-tensorboard", "--batch-size", "64"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def spec_file(tmp_path, text=MOONS, name="spec.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    spec = spec_file(folder)
+    checkpoint = folder / "moons.safetensors"
+    result = CliRunner().invoke(
+        app, ["train", str(spec), "--data", "moons", "--steps", "40", "--val-every", "20",
+              "-o", str(checkpoint), *QUICK],
+    )
+    return result, checkpoint
+
+
+# --- the train: section and --config -------------------------------------------------------
+
+
+def test_train_section_errors_are_located_with_did_you_mean():
+    text = MOONS.replace("inputs:", "train:\n  lr: -1\n  stesp: 3\n  device: gpu\ninputs:")
+    with pytest.raises(SpecError) as error:
+        flowspec.check(text)
+    found = {d.code: d for d in error.value.diagnostics}
+    assert set(found) == {"E900", "E901"} and len(error.value.diagnostics) == 3
+    unknown = found["E900"]
+    assert unknown.location.line == 5 and "did you mean 'steps'?" in unknown.hint
+    assert unknown.path == ("train", "stesp")
+    lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
+    assert lines == [4, 6]
+    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903")):
+        with pytest.raises(SpecError) as error:
+            flowspec.check(MOONS.replace("inputs:", bad + "\ninputs:"))
+        assert [d.code for d in error.value.diagnostics] == [code]
+        assert error.value.diagnostics[0].location.line == 3
+
+
+def test_settings_precedence_spec_then_config_then_options(tmp_path):
+    spec = flowspec.check(MOONS.replace("inputs:", "train: {epochs: 4, lr: 0.01, seed: 3}\ninputs:"))
+    config = tmp_path / "c.yaml"
+    config.write_text("train:\n  lr: 0.002\n  batch_size: 32\n")
+    merged = merge_settings(spec.graph.header.train, load_config(config), {"steps": 7, "seed": None})
+    assert (merged.lr, merged.batch_size, merged.seed) == (0.002, 32, 3)
+    assert merged.steps == 7 and merged.epochs is None  # a later budget replaces an earlier one
+    assert merge_settings(None, None, {}).threads == 1
+    config.write_text("lr: 0.1\nbatchsize: 3\n")
+    with pytest.raises(SpecError) as error:
+        load_config(config)
+    (diagnostic,) = error.value.diagnostics
+    assert diagnostic.code == "E900" and diagnostic.location.line == 2
+    assert "batch_size" in diagnostic.hint
+
+
+# --- train -----------------------------------------------------------------------------------
+
+
+def test_train_reports_best_nll_and_writes_checkpoints_and_metrics(trained):
+    result, checkpoint = trained
+    assert result.exit_code == 0, result.output
+    for label in ("train NLL:", "val NLL:", "test NLL:", "exact", "best validation NLL at step"):
+        assert label in result.stdout
+    assert "bits/dim" not in result.stdout
+    last = checkpoint.with_name("moons.last.safetensors")
+    assert checkpoint.is_file() and last.is_file()
+    rows = read_metrics(checkpoint.with_name("moons.metrics.csv"))
+    assert [r["step"] for r in rows] == [10, 20, 30, 40]
+    _, meta = load_checkpoint(checkpoint)
+    assert meta["data"] == "moons" and json.loads(meta["settings"])["steps"] == 40
+
+
+def test_train_discrete_data_reports_bits_per_dim_and_the_bound(runner, tmp_path):
+    spec = spec_file(tmp_path, DIGITS)
+    result = runner.invoke(app, ["train", str(spec), "-d", "digits", "--steps", "3", *QUICK,
+                                 "-o", str(tmp_path / "d.safetensors")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("bits/dim") == 3
+    assert "lower bound (ELBO): stochastic nodes: deq" in result.stdout
+
+
+def test_train_takes_data_and_budget_from_the_spec_and_a_data_file(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    table = np.concatenate([rng.standard_normal((300, 2)), rng.integers(2, size=(300, 1))], 1)
+    np.savetxt(tmp_path / "d.csv", table, delimiter=",", header="a,b,label", comments="")
+    text = CONDITIONAL.replace("inputs:", f"train: {{data: {tmp_path / 'd.csv'}, steps: 4}}\ninputs:")
+    result = runner.invoke(app, ["train", str(spec_file(tmp_path, text)), *QUICK,
+                                 "-o", str(tmp_path / "c.safetensors")])
+    assert result.exit_code == 0, result.output
+    assert "for 4 steps" in result.stdout and "d.csv" in result.stdout
+
+
+def test_train_resume_continues_the_metrics_log(runner, tmp_path):
+    spec = spec_file(tmp_path)
+    out = tmp_path / "r.safetensors"
+    common = ["train", str(spec), "-d", "moons", "--val-every", "10", "-o", str(out), *QUICK]
+    assert runner.invoke(app, [*common, "--steps", "20"]).exit_code == 0
+    result = runner.invoke(app, [*common, "--steps", "30", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "for 30 steps" in result.stdout
+    steps = [r["step"] for r in read_metrics(tmp_path / "r.metrics.jsonl")]
+    assert steps == [10, 20, 30]
+    missing = runner.invoke(app, [*common[:-6], "-o", str(tmp_path / "none.safetensors"),
+                                  "--steps", "5", "--resume", *QUICK])
+    assert missing.exit_code == 1 and "nothing to resume" in missing.stderr
+
+
+def test_train_usage_and_data_errors(runner, tmp_path):
+    spec = spec_file(tmp_path)
+    out = ["-o", str(tmp_path / "c.safetensors"), *QUICK]
+    result = runner.invoke(app, ["train", str(spec), "--data", "moon", "--steps", "5", *out])
+    assert result.exit_code == 1 and "did you mean 'moons'" in result.stderr
+    assert "digits" in result.stderr
+    no_data = runner.invoke(app, ["train", str(spec), "--steps", "5", *out])
+    assert no_data.exit_code == 1 and "no data" in no_data.stderr
+    for bad in (["--steps", "0"], ["--lr", "-1"], ["--device", "tpu"], ["--threads", "0"]):
+        assert runner.invoke(app, ["train", str(spec), "-d", "moons", *bad]).exit_code == 2
+    four = spec_file(tmp_path, MOONS.replace("shape: [2]", "shape: [4]"), "four.yaml")
+    result = runner.invoke(app, ["train", str(four), "--data", "moons", "--steps", "5", *out])
+    assert result.exit_code == 1 and "shape mismatch" in result.stderr and "[4]" in result.stderr
+    no_traceback(result)
+    assert not (tmp_path / "c.safetensors").exists()
+    cond = spec_file(tmp_path, CONDITIONAL, "cond.yaml")
+    result = runner.invoke(app, ["train", str(cond), "--data", "circles", "--steps", "5", *out])
+    assert result.exit_code == 1 and "no context values" in result.stderr
+
+
+def test_unavailable_device_is_a_clear_error(runner, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "5",
+                                 "--device", "cuda", *QUICK])
+    assert result.exit_code == 1 and "device 'cuda' is not available" in result.stderr
+    no_traceback(result)
+
+
+def test_train_ctrl_c_saves_the_last_checkpoint(runner, tmp_path, monkeypatch):
+    import flowspec.train.loop as loop
+
+    real_fit = loop.fit
+
+    def interrupted(*args, **kwargs):
+        def stop(step, loss):
+            if step == 3:
+                raise KeyboardInterrupt
+
+        return real_fit(*args, **kwargs, on_step=stop)
+
+    monkeypatch.setattr(loop, "fit", interrupted)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "9", *QUICK])
+    assert result.exit_code == 130
+    last = tmp_path / "runs" / "tiny-moons.last.safetensors"
+    assert str(last) in result.stderr.replace(str(tmp_path) + "/", "") or "runs/tiny-moons.last" in result.stderr
+    _, meta = load_checkpoint(last)
+    assert meta["step"] == "3" and meta["data"] == "moons"
+
+
+def test_train_divergence_names_the_step(runner, tmp_path, monkeypatch):
+    import flowspec.train.loop as loop
+
+    def diverged(*args, **kwargs):
+        raise loop.TrainingDiverged(3, "loss", float("nan"), "runs/x.last.safetensors (step 2)")
+
+    monkeypatch.setattr(loop, "fit", diverged)
+    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "5",
+                                 "-o", str(tmp_path / "c.safetensors"), *QUICK])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "diverged at step 3" in result.stderr and "(step 2)" in result.stderr
+
+
+# --- eval and sample -----------------------------------------------------------------------
+
+
+def test_eval_scores_the_test_split(runner, trained):
+    result = runner.invoke(app, ["eval", str(trained[1]), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 2000 and report["exact"] and report["iwbo_nll"] is None
+    _, meta = load_checkpoint(trained[1])
+    text = runner.invoke(app, ["eval", str(trained[1])])
+    assert f"NLL: {report['nll']:.4f} nats" in text.stdout and "test split" in text.stdout
+
+
+def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
+    spec = spec_file(tmp_path, DIGITS)
+    out = tmp_path / "d.safetensors"
+    assert runner.invoke(app, ["train", str(spec), "-d", "digits", "--steps", "5", "-o", str(out), *QUICK]).exit_code == 0
+    result = runner.invoke(app, ["eval", str(out), "--k", "8", "--json"])
+    report = json.loads(result.stdout)
+    assert not report["exact"] and report["k"] == 8 and report["iwbo_nll"] < report["nll"]
+    assert report["iwbo_bits_per_dim"] < report["bits_per_dim"]
+    np.save(tmp_path / "held.npy", np.zeros((30, 64)))
+    result = runner.invoke(app, ["eval", str(out), "--data", str(tmp_path / "held.npy"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 30 and json.loads(result.stdout)["split"] == "all rows"
+    np.save(tmp_path / "bad.npy", np.full((30, 64), 99.0))
+    bad = runner.invoke(app, ["eval", str(out), "--data", str(tmp_path / "bad.npy")])
+    assert bad.exit_code == 1 and "levels: 17" in bad.stderr
+
+
+def test_sample_plots_arrays_density_curve_and_temperature(runner, trained, tmp_path):
+    _, checkpoint = trained
+    plot, array = tmp_path / "s.png", tmp_path / "s.npy"
+    result = runner.invoke(app, ["sample", str(checkpoint), "-n", "50", "-o", str(plot), "--npy",
+                                 str(array), "--density", str(tmp_path / "d.png"), "--curve",
+                                 str(tmp_path / "c.png")])
+    assert result.exit_code == 0, result.output
+    for name in ("s.png", "d.png", "c.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    samples = np.load(array)
+    assert samples.shape == (50, 2) and np.isfinite(samples).all()
+    cold = tmp_path / "cold.npy"
+    assert runner.invoke(app, ["sample", str(checkpoint), "-n", "500", "-o", str(cold), "-t", "0.01"]).exit_code == 0
+    warm = tmp_path / "warm.npy"
+    assert runner.invoke(app, ["sample", str(checkpoint), "-n", "500", "-o", str(warm)]).exit_code == 0
+    assert np.load(cold).std(0).max() < 0.2 * np.load(warm).std(0).min()
+    assert runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-t", "0"]).exit_code == 2
+    assert runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-c", "1"]).exit_code == 1
+
+
+def test_sample_conditional_per_context_value(runner, tmp_path):
+    spec = spec_file(tmp_path, CONDITIONAL)
+    out = tmp_path / "c.safetensors"
+    assert runner.invoke(app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]).exit_code == 0
+    result = runner.invoke(app, ["sample", str(out), "-n", "20", "-o", str(tmp_path / "s.npy")])
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "s.npy").shape == (40, 2)  # labels 0 and 1, 20 each
+    result = runner.invoke(app, ["sample", str(out), "-n", "20", "-c", "1", "-o", str(tmp_path / "one.png")])
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(app, ["sample", str(out), "-c", "1,2", "-o", str(tmp_path / "x.png")])
+    assert bad.exit_code == 1 and "give 1" in bad.stderr

@@ -1,0 +1,164 @@
+"""The elementwise transformers on their own and inside coupling and autoregressive layers:
+rq_spline (Durkan et al. 2019), logistic_mixture (Flow++) and naf (Huang et al. 2018)."""
+
+import warnings
+
+import pytest
+import torch
+from torch.func import jacrev, vmap
+
+from flowspec.core.properties import Cost, Likelihood
+from flowspec.core.registry import transformer_kinds
+from oracles import assert_logdet_matches, make_node, randomize_, run_checks
+
+SPLINE = {"kind": "rq_spline", "bins": 6, "bound": 3.0}
+MIXTURE = {"kind": "logistic_mixture", "components": 3}
+NAF = {"kind": "naf", "hidden": 4, "layers": 2}
+TRANSFORMERS = [SPLINE, MIXTURE, {**MIXTURE, "affine": False}, NAF]
+ITERATIVE = [MIXTURE, NAF]
+IDS = ["rq_spline", "logistic_mixture", "logistic_mixture_plain", "naf"]
+
+
+def build(spec: dict) -> torch.nn.Module:
+    return transformer_kinds()[spec["kind"]].model_validate(spec).build().double()
+
+
+def random_params(spec: dict, shape: tuple[int, ...], scale: float = 1.0) -> torch.Tensor:
+    count = transformer_kinds()[spec["kind"]].model_validate(spec).params_per_feature()
+    generator = torch.Generator().manual_seed(0)
+    return scale * torch.randn(*shape, count, generator=generator, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
+def test_round_trip_both_ways(spec):
+    transformer, params = build(spec), random_params(spec, (200, 3))
+    x = 4 * torch.randn(200, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    z, _ = transformer(x, params)
+    torch.testing.assert_close(transformer.inverse(z, params), x, atol=1e-7, rtol=0)
+    torch.testing.assert_close(transformer(transformer.inverse(x, params), params)[0], x)
+
+
+@pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
+def test_log_derivative_is_the_autograd_derivative(spec):
+    transformer, params = build(spec), random_params(spec, (300,))
+    x = 4 * torch.randn(300, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    _, log_derivative = transformer(x, params)
+    derivative = vmap(jacrev(lambda v, p: transformer(v, p)[0]))(x, params)
+    torch.testing.assert_close(log_derivative, derivative.log(), atol=1e-9, rtol=1e-9)
+
+
+@pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
+def test_strictly_increasing(spec):
+    transformer = build(spec)
+    params = random_params(spec, (5, 1)).expand(5, 2001, -1)
+    x = torch.linspace(-8, 8, 2001, dtype=torch.float64).expand(5, -1)
+    z, log_derivative = transformer(x, params)
+    assert (z.diff(dim=1) > 0).all() and torch.isfinite(log_derivative).all()
+
+
+def test_spline_is_the_identity_outside_the_bound_and_continuous_at_it():
+    transformer, params = build(SPLINE), random_params(SPLINE, (4, 1), scale=2.0)
+    outside = torch.tensor([-9.0, -3.0001, 3.0001, 50.0], dtype=torch.float64)[:, None]
+    z, log_derivative = transformer(outside, params)
+    assert torch.equal(z, outside) and torch.equal(log_derivative, torch.zeros_like(z))
+    assert torch.equal(transformer.inverse(outside, params), outside)
+    edges = torch.tensor([-3.0, -3.0, 3.0, 3.0], dtype=torch.float64)[:, None]
+    torch.testing.assert_close(transformer(edges, params)[0], edges)
+    torch.testing.assert_close(transformer(edges, params)[1], torch.zeros_like(edges))
+
+
+def test_spline_at_zero_parameters_is_the_identity():
+    transformer = build(SPLINE)
+    x = torch.linspace(-5, 5, 101, dtype=torch.float64)
+    z, log_derivative = transformer(x, torch.zeros(101, 17, dtype=torch.float64))
+    torch.testing.assert_close(z, x)
+    torch.testing.assert_close(log_derivative, torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("spec", ITERATIVE, ids=["logistic_mixture", "naf"])
+def test_iterative_maps_start_near_the_identity_and_differ_per_unit(spec):
+    """Zero parameters: a fixed smooth monotone map close to x (units spread so they can
+    learn apart; see the module docstrings)."""
+    transformer = build(spec)
+    x = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    count = transformer_kinds()[spec["kind"]].model_validate(spec).params_per_feature()
+    z, _ = transformer(x, torch.zeros(61, count, dtype=torch.float64))
+    assert (z - x).abs().max() < 0.5
+
+
+@pytest.mark.parametrize("spec", ITERATIVE, ids=["logistic_mixture", "naf"])
+def test_bisection_records_its_error_and_the_model_warns_naming_the_node(spec):
+    import flowspec
+
+    source = f"""
+flowspec: "1"
+name: iterative
+inputs:
+  x: {{shape: [2]}}
+nodes:
+  layer: {{kind: coupling, transformer: {spec | {"inverse": {"max_iter": 3}}}, in: x}}
+  prior: {{kind: standard_normal, in: layer}}
+"""
+    torch.manual_seed(0)
+    model = flowspec.compile(source.replace("'", '"')).double()
+    randomize_(model, scale=0.3)
+    with pytest.warns(RuntimeWarning, match="node 'layer'.*tolerance 0.0001"):
+        model.sample(50)
+    assert model.nodes["layer"].transformer.last_inverse_error > 1e-4
+    accurate = flowspec.compile(source.replace("'max_iter': 3", "'max_iter': 60").replace("'", '"'))
+    accurate = accurate.double()
+    accurate.load_state_dict(model.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        accurate.sample(50)
+    error = accurate.nodes["layer"].transformer.last_inverse_error
+    assert 0 <= error <= 1e-4
+
+
+@pytest.mark.parametrize("direction", ["maf", "iaf"])
+@pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
+def test_autoregressive_layers_with_each_transformer(direction, spec):
+    node_spec = {"kind": "autoregressive", "direction": direction, "transformer": spec,
+                 "conditioner": {"hidden": [16]}}
+    _, layer, _ = make_node(node_spec, (3,))
+    randomize_(layer, scale=0.15)
+    x = 2 * torch.randn(8, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    z, _ = layer(x)
+    torch.testing.assert_close(layer.inverse(z), x, atol=1e-6, rtol=0)
+    assert_logdet_matches(layer, x)
+
+
+@pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
+def test_coupling_layers_with_each_transformer(spec):
+    _, layer, _ = make_node({"kind": "coupling", "transformer": spec, "mask": "alternate"}, (5,))
+    randomize_(layer, scale=0.15)
+    x = 2 * torch.randn(8, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    z, _ = layer(x)
+    torch.testing.assert_close(layer.inverse(z), x, atol=1e-6, rtol=0)
+    assert_logdet_matches(layer, x)
+
+
+@pytest.mark.parametrize("spec", ITERATIVE, ids=["logistic_mixture", "naf"])
+def test_iterative_transformers_make_sampling_iterative_and_density_exact(spec):
+    coupling = make_node({"kind": "coupling", "transformer": spec}, (2,))[0]
+    maf = make_node({"kind": "autoregressive", "transformer": spec}, (2,))[0]
+    iaf = make_node({"kind": "autoregressive", "direction": "iaf", "transformer": spec}, (2,))[0]
+    for node in (coupling, maf, iaf):
+        assert node.costs().generation == Cost.ITERATIVE and node.likelihood() == Likelihood.EXACT
+    assert coupling.costs().inference == maf.costs().inference == Cost.ONE_PASS
+    assert iaf.costs().inference == Cost.D_PASSES
+
+
+@pytest.mark.parametrize(("field", "code"), [("min_bin_width", "E700"), ("min_bin_height", "E701")])
+def test_spline_bins_that_do_not_fit_are_located_errors(field, code):
+    from flowspec.core.node import NodeCheck
+    from flowspec.core.ports import PortInfo
+    from flowspec.core.registry import node_kinds
+    from flowspec.diagnostics import Reporter
+
+    spec = {"kind": "coupling", "transformer": {"kind": "rq_spline", "bins": 10, field: 0.1}}
+    node = node_kinds()["coupling"].model_validate(spec)
+    reporter = Reporter()
+    assert run_checks(node, (PortInfo((2,)),), None, NodeCheck(reporter, "n", ("nodes", "n"))) is None
+    (diagnostic,) = reporter.diagnostics
+    assert diagnostic.code == code and diagnostic.path[-2:] == ("transformer", field)
