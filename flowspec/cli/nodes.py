@@ -63,11 +63,8 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
         members = [(name, cls) for name, cls in kinds.items() if cls.category() is category]
         for index, (name, cls) in enumerate(members):
             term = Text(cls.contribution)
-            label = cls.model_construct().likelihood().label  # with default settings
             if not cls.exact():
                 term.append(" (bound)", style="magenta")
-            elif label != "exact":
-                term.append(f" ({label})", style="magenta")
             table.add_row(
                 Text(category.value if index == 0 else "", style="bold"),
                 Text(name, style="cyan"),
