@@ -43,16 +43,19 @@ def eval_(
 ) -> None:
     """Score a checkpoint: NLL in nats per example, bits per dimension for discrete data
     and, for models whose log_prob is a bound, the importance-weighted bound with k samples
-    (tighter, closer to the true NLL).
+    (tighter, closer to the true NLL). Estimated log-dets are scored with their exact or
+    low-variance option where one exists (residual: logdet exact, CNF: trace exact, for
+    small D; more probes otherwise), and the output says which.
 
     Exit 1 when the checkpoint or the data cannot be read or do not fit.
     """
     import torch
 
     from flowspec.train.data import SPLITS, Split
-    from flowspec.train.evaluate import evaluate
+    from flowspec.train.evaluate import evaluate, for_evaluation
 
     model, meta = open_checkpoint(checkpoint)
+    model, changed = for_evaluation(model)
     dataset = training_data(model, meta, data)
     if dataset is None:
         fail(f"checkpoint '{checkpoint}' names no data set: give --data NAME or FILE")
@@ -65,9 +68,13 @@ def eval_(
     scores = evaluate(model, split, discrete=dataset.levels is not None, k=k)
     if as_json:
         typer.echo(json.dumps({"checkpoint": str(checkpoint), "data": dataset.name,
-                               "split": which, **scores.__dict__}, indent=2))
+                               "split": which, "likelihood": model.likelihood,
+                               "evaluated_with": changed, **scores.__dict__}, indent=2))
         return
     lines = [f"{model.SPEC_NAME} on {dataset.name} ({which}, {scores.n} examples)"]
+    if changed:
+        lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
+    lines.append(f"log_prob is {model.likelihood}")
     kind = "NLL" if scores.exact else "NLL bound (-ELBO, one sample)"
     lines.append(f"{kind}: {scores.nll:.4f} nats" + _bits(scores.bits_per_dim))
     if scores.iwbo_nll is not None:

@@ -225,6 +225,13 @@ class NodeSpec(BaseModel):
             module = self.build(inputs, context)
         return sum(p.numel() for p in module.parameters())
 
+    def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[NodeSpec, str] | None:
+        """For scoring a trained model: this node with its exact or lowest-variance option
+        where one is affordable for ``inputs`` (an exact trace for small D, more probes),
+        and a few words saying which; None when it has none. The parameters stay the
+        same, so trained weights load into it. Default: none."""
+        return None
+
     def for_repetition(self, repetition: int) -> NodeSpec:
         """This node's settings in repetition ``repetition`` of a block use; kinds drawn
         from a seed override it so that repetitions differ."""

@@ -87,6 +87,12 @@ class CNFSpec(NodeSpec):
     summary = "FFJORD continuous flow dy/dt = f(t, y), log-det by the trace integral"
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
 
+    def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[CNFSpec, str] | None:
+        """The exact trace (to the solver's tolerance) for small D."""
+        if self.trace == "exact" or inputs[0].numel > EXACT_DIMS:
+            return None
+        return self.model_copy(update={"trace": "exact"}), "trace: exact"
+
     def likelihood(self) -> Likelihood:
         return Likelihood.TOLERANCE if self.trace == "exact" else Likelihood.ESTIMATE
 

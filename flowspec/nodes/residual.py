@@ -91,6 +91,17 @@ class ResidualSpec(NodeSpec):
         "2019, Residual Flows, arXiv:1906.02735"
     )
 
+    def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[ResidualSpec, str] | None:
+        """The exact log-det for small D; otherwise eight times the roulette's probes."""
+        if self.logdet == "exact":
+            return None
+        if inputs[0].numel <= EXACT_DIMS:
+            return self.model_copy(update={"logdet": "exact"}), "logdet: exact"
+        if self.logdet == "roulette":
+            probes = 8 * self.trace_samples
+            return self.model_copy(update={"trace_samples": probes}), f"trace_samples: {probes}"
+        return None
+
     def likelihood(self) -> Likelihood:
         return {
             "exact": Likelihood.EXACT,

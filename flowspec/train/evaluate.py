@@ -24,7 +24,7 @@ from flowspec.emit.runtime import FlowModel
 from flowspec.train.data import Split
 from flowspec.train.loop import evaluate_nll
 
-__all__ = ["Evaluation", "evaluate", "bits_per_dim"]
+__all__ = ["Evaluation", "evaluate", "bits_per_dim", "for_evaluation"]
 
 
 def bits_per_dim(nll: float, dims: int) -> float:
@@ -43,6 +43,31 @@ class Evaluation:
     k: int | None = None
     iwbo_nll: float | None = None
     iwbo_bits_per_dim: float | None = None
+
+
+def for_evaluation(model: FlowModel) -> tuple[FlowModel, list[str]]:
+    """``model`` with each node's exact or lowest-variance option where it has an
+    affordable one (a residual block's exact log-det, a CNF's exact trace for small D; more
+    probes otherwise), its weights loaded, in eval mode; and one line per node changed.
+    Training uses cheap estimators; scores should not (Chen et al. 2019 evaluate Residual
+    Flows with more terms, Grathwohl et al. 2019 FFJORD with the exact trace in 2-D)."""
+    import flowspec
+
+    checked = flowspec.check(model.checked.loaded.text)
+    changed = []
+    for node in checked.graph.layers:
+        better = node.spec.for_evaluation(node.input_info)
+        if better is not None:
+            node.spec, what = better
+            changed.append(f"{node.id} ({node.kind}): {what}")
+    if not changed:
+        return model, []
+    scored = checked.build_model()
+    dtype = next((p.dtype for p in model.parameters()), None)
+    if dtype is not None:
+        scored.to(dtype)
+    scored.load_state_dict(model.state_dict())
+    return scored.eval(), changed
 
 
 @torch.no_grad()

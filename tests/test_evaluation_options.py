@@ -1,0 +1,45 @@
+"""Scoring uses the exact or low-variance option of estimated log-dets (issue 7)."""
+
+import torch
+from typer.testing import CliRunner
+
+import flowspec
+from bundled import SPECS
+from flowspec.cli import app
+from flowspec.train.evaluate import for_evaluation
+from oracles import randomize_
+
+
+def test_estimators_are_swapped_for_the_exact_options_with_the_same_weights():
+    model = flowspec.compile(SPECS / "resflow_moons.yaml").double()
+    model.log_prob(torch.randn(64, 2, dtype=torch.float64))  # actnorm's first batch
+    randomize_(model, scale=0.05)
+    assert model.likelihood == "unbiased estimate"
+    scored, changed = for_evaluation(model)
+    assert changed and all("logdet: exact" in line for line in changed)
+    assert scored.likelihood == "exact" and scored.exact
+    x = torch.randn(32, 2, dtype=torch.float64)
+    with torch.no_grad():
+        exact = scored.log_prob(x)
+        torch.testing.assert_close(scored.log_prob(x), exact)  # deterministic
+        estimates = torch.stack([model.log_prob(x) for _ in range(300)])
+    # The roulette estimator is unbiased: its mean approaches the exact value.
+    error = (estimates.mean(0) - exact).abs().mean()
+    assert error < 4 * estimates.std(0).mean() / 300**0.5 + 1e-3
+
+
+def test_a_model_without_estimators_is_scored_as_it_is():
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+    assert for_evaluation(model) == (model, [])
+
+
+def test_eval_says_which_options_it_used(tmp_path):
+    runner = CliRunner()
+    checkpoint = tmp_path / "ffjord.safetensors"
+    trained = runner.invoke(app, ["train", str(SPECS / "ffjord_moons.yaml"), "--data", "moons",
+                                  "--steps", "2", "-o", str(checkpoint), "--no-progress"])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["eval", str(checkpoint)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "scored with the exact or low-variance options" in result.output
+    assert "trace: exact" in result.output and "log_prob is exact to a tolerance" in result.output
