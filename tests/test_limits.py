@@ -265,7 +265,12 @@ nodes:
   halves: {kind: split, sizes: [4, 3, 3], in: cc}
   p0: {kind: diagonal_normal, in: halves.out0}
   p1: {kind: conditional_normal, in: halves.out1, context: c, net: {hidden: [8]}}
-  p2: {kind: standard_normal, in: halves.out2}
+  pl: {kind: planar, in: halves.out2, inverse: {method: newton}}
+  rd: {kind: radial, in: pl}
+  sy: {kind: sylvester, in: rd, variant: householder, reflections: 2}
+  rb: {kind: residual, in: sy, net: {hidden: [8]}}
+  cf: {kind: cnf, in: rb, net: {hidden: [8]}}
+  p2: {kind: standard_normal, in: cf}
 """
 
 
