@@ -17,12 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowspec.diagnostics import Diagnostic, Reporter
-from flowspec.emit.codegen import emit_source, source_class_name
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
-from flowspec.optimize import Program
-from flowspec.optimize import optimize as run_optimizer
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
 from flowspec.spec.validate import validate_document
 
@@ -30,6 +27,7 @@ if TYPE_CHECKING:  # torch is imported where models are built: checking stays in
     from torch import nn
 
     from flowspec.emit.runtime import FlowModel
+    from flowspec.optimize import Program
 
 __all__ = ["CheckedSpec", "load", "check", "compile", "source", "build_nodes"]
 
@@ -47,11 +45,15 @@ class CheckedSpec:
     def program(self, optimize: bool = True) -> Program | None:
         """The optimized program of the graph (:mod:`flowspec.optimize`), or None for the
         literal graph."""
+        from flowspec.optimize import optimize as run_optimizer  # only for emitting
+
         return run_optimizer(self.graph) if optimize else None
 
     def source(self, optimize: bool = True) -> str:
         """The generated PyTorch source of this spec's model (``optimize=False``: the
         literal graph, one call per node)."""
+        from flowspec.emit.codegen import emit_source  # checking alone needs no emitter
+
         return emit_source(self.graph, self.loaded.source, self.loaded.text, self.program(optimize))
 
     def standalone_source(self, optimize: bool = True) -> str:
@@ -75,6 +77,8 @@ class CheckedSpec:
 
     def model_class(self, optimize: bool = True) -> type[FlowModel]:
         """The generated FlowModel subclass, defined by executing the generated source."""
+        from flowspec.emit.codegen import source_class_name
+
         source = self.source(optimize)
         filename = f"<flowspec {self.graph.header.name!r}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

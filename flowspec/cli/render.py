@@ -11,7 +11,7 @@ import flowspec
 from flowspec.cli._files import check_suffix
 from flowspec.cli._help import examples
 from flowspec.cli._output import note, user_errors
-from flowspec.render.graphviz import FORMATS, render as draw
+from flowspec.render.formats import FORMATS
 
 __all__ = ["render"]
 
@@ -57,6 +57,8 @@ def render(
     Without Graphviz's 'dot' program the DOT source is written instead (.gv next to the
     requested file) with a note on how to install Graphviz; the exit status is still 0.
     """
+    from flowspec.render.graphviz import render as draw
+
     with user_errors():
         checked = flowspec.check(spec)
         result = draw(checked.graph, output, expand=unroll)

@@ -27,19 +27,10 @@ from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
+from flowspec.render.formats import FORMATS
 from flowspec.render.text import BREAK, attribute, html_text, shorten
 
 __all__ = ["RenderResult", "FORMATS", "PALETTE", "to_dot", "render"]
-
-#: Output suffixes :func:`render` accepts, and the Graphviz format each one asks for
-#: (None: write the DOT source itself).
-FORMATS: dict[str, str | None] = {
-    ".svg": "svg",
-    ".png": "png",
-    ".pdf": "pdf",
-    ".gv": None,
-    ".dot": None,
-}
 
 #: Fill colour per node category (light ColorBrewer "Paired" tones, dark text stays legible).
 PALETTE: dict[str, str] = {
