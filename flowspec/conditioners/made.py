@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, NonNegativeInt
 
 from flowspec.conditioners.base import ConditionerSpec
-from flowspec.conditioners.mlp import MAX_WIDTH, Activation
+from flowspec.conditioners.mlp import MAX_WIDTH, Activation, dense_parameter_count
 from flowspec.core.node import MAX_SEED, NodeCheck
 from flowspec.core.ports import PortInfo
 
@@ -90,8 +90,7 @@ class MADESpec(ConditionerSpec):
         """The masked layers hold full weight matrices (the masks are buffers)."""
         features = PortInfo(shape).numel
         context = PortInfo(context_shape).numel if context_shape else 0
-        sizes = [features + context, *self.hidden, features * params]
-        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        return dense_parameter_count([features + context, *self.hidden, features * params])
 
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None

@@ -22,13 +22,18 @@ if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
     from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
 
-__all__ = ["MLPSpec", "Activation", "MAX_WIDTH"]
+__all__ = ["MLPSpec", "Activation", "MAX_WIDTH", "dense_parameter_count"]
 
 #: The widest hidden layer (a 65536 x 65536 layer already holds 4 G weights).
 MAX_WIDTH = 65536
 
 #: The activations a network may use between layers.
 Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
+
+
+def dense_parameter_count(sizes: list[int]) -> int:
+    """The weights and biases of fully connected layers of these widths (input first)."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
 
 class MLPSpec(ConditionerSpec):
@@ -58,8 +63,7 @@ class MLPSpec(ConditionerSpec):
 
     def parameter_count(self, in_features: int, out_features: int) -> int:
         """A weight matrix and a bias per linear layer."""
-        sizes = [in_features, *self.hidden, out_features]
-        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        return dense_parameter_count([in_features, *self.hidden, out_features])
 
     def coupling_parameter_count(
         self,
