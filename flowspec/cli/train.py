@@ -221,12 +221,14 @@ def train(
     except DataError as error:
         fail(str(error))
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
+    finished = False
     try:
         result = fit(
             model, dataset, settings, files=files, resume=resume, meta=meta,
             progress=main and not no_progress, distributed=distributed,
             log=(None if not no_progress else note) if main else (lambda _: None),
         )
+        finished = True
     except TrainingInterrupted as error:
         if main:
             note(f"interrupted after step {error.step}; saved {files.last} (continue with "
@@ -236,7 +238,7 @@ def train(
         fail(str(error))
     finally:
         if distributed is not None:
-            distributed.close()
+            distributed.close(wait=finished)
     if main:
         _report(result, dataset, checked, files, distributed.world if distributed else 1)
 

@@ -60,8 +60,14 @@ class Distributed:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Leave the group, by default once every process has arrived here: a process that
+        tears down its connections while another still uses them aborts (gloo's "terminate
+        called without an active exception"). ``wait=False`` leaves at once, after an error
+        that the other processes may not share."""
         if torch.distributed.is_initialized():
+            if wait:
+                torch.distributed.barrier()
             torch.distributed.destroy_process_group()
 
 
