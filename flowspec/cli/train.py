@@ -231,7 +231,7 @@ def train(
         finished = True
     except TrainingInterrupted as error:
         if main:
-            note(f"interrupted after step {error.step}; saved {files.last} (continue with "
+            note(f"interrupted; {files.last} holds step {error.step} (continue with "
                  "--resume)", "yellow")
         raise typer.Exit(INTERRUPTED) from None
     except TrainingDiverged as error:
