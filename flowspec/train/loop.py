@@ -94,7 +94,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
     def __init__(self, step: int, checkpoint: Path | None):
         self.step, self.checkpoint = step, checkpoint
-        super().__init__(f"interrupted; the last checkpoint holds step {step}")
+        where = f"; {checkpoint} holds step {step}" if checkpoint else f" after step {step}"
+        super().__init__(f"interrupted{where}")
 
 
 @dataclass(frozen=True)
