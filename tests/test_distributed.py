@@ -42,7 +42,7 @@ def torchrun(*program: str, cwd: Path) -> subprocess.CompletedProcess:
            "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                "--master_addr", "127.0.0.1", "--master_port", str(free_port()), *program]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=cwd)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
 
 
 def test_two_processes_train_like_one_and_rank_zero_writes(tmp_path):
@@ -77,7 +77,7 @@ def test_two_processes_train_like_one_and_rank_zero_writes(tmp_path):
         torch.testing.assert_close(drawn, reference.sample(100), atol=1e-4, rtol=0)
 
 
-def test_two_processes_resume_exactly_with_a_stochastic_loss(tmp_path):
+def test_two_processes_resume_exactly_and_stop_together(tmp_path):
     # uniform dequantization draws noise on every process, each from its own generator
     result = torchrun(str(ROOT / "tests" / "ddp_resume_run.py"), str(tmp_path), "8", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -89,6 +89,10 @@ def test_two_processes_resume_exactly_with_a_stochastic_loss(tmp_path):
     for mine, theirs in zip(resumed, whole):
         assert mine["train_loss"] == pytest.approx(theirs["train_loss"], abs=1e-6)
         assert mine["val_nll"] == pytest.approx(theirs["val_nll"], abs=1e-6)
+
+    # the time limit stops every process at the same step, though only rank 1 is late
+    timed = [json.loads((tmp_path / f"timed.{rank}.json").read_text()) for rank in (0, 1)]
+    assert timed[0] == timed[1] and timed[0]["steps"] == 1 and timed[0]["stop_reason"] == "time limit"
 
     saved = load_training_state(tmp_path / "b.last.safetensors")
     assert saved.info["world"] == 2 and not torch.equal(saved.tensors["rng.rank0.cpu"], saved.tensors["rng.rank1.cpu"])

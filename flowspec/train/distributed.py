@@ -8,7 +8,8 @@ joins them into one process group: gloo on CPU, nccl on CUDA GPUs (one GPU per l
 Every process builds the same model from the same seed (DDP also broadcasts rank 0's
 weights), takes its share of each batch (``batch_size`` is the global batch) and of the
 validation split, and all-reduces gradients; losses and validation NLLs are summed over the
-processes, so early stopping and divergence stop all of them at the same step. Only rank 0
+processes, so early stopping and divergence stop all of them at the same step, and so does
+the time limit (a process past it stops them all). Only rank 0
 writes checkpoints and logs.
 
 Resuming is exact: at every validation (the same step on every process) all processes send
@@ -58,9 +59,13 @@ class Distributed:
 
     def sum(self, value: float) -> float:
         """``value`` summed over all processes."""
-        tensor = torch.tensor([value], dtype=torch.float64, device=self.device)
+        return self.sums(value)[0]
+
+    def sums(self, *values: float) -> list[float]:
+        """Each of ``values`` summed over all processes, in one collective."""
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(tensor)
-        return float(tensor)
+        return tensor.tolist()
 
     def gather(self, tensors: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         """Every process's ``tensors`` on rank 0, one dict per rank (an empty list on the

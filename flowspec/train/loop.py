@@ -360,8 +360,11 @@ def fit(
             optimizer.lr = lr
             loss = -network(*train.inputs(index)).mean()
             value = float(loss.detach())
-            if distributed is not None:
-                value = distributed.sum(value) / world
+            out_of_time = (settings.time_limit is not None
+                           and time.perf_counter() - start > settings.time_limit)
+            if distributed is not None:  # one loss, and one clock: all stop at the same step
+                loss_sum, late = distributed.sums(value, float(out_of_time))
+                value, out_of_time = loss_sum / world, late > 0
             if not math.isfinite(value):
                 raise TrainingDiverged(step, "loss", value, last_good())
             optimizer.zero_grad()
@@ -379,8 +382,6 @@ def fit(
             bar.update()
             if step % 10 == 0 or step == total:
                 bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-            out_of_time = (settings.time_limit is not None
-                           and time.perf_counter() - start > settings.time_limit)
             validate = step % val_every == 0 or step == total or out_of_time
             if validate or (step % LOG_EVERY == 0 and metrics is not None):
                 row = {"step": step, "epoch": epoch, "lr": lr, "train_loss": sum(window) / len(window)}
