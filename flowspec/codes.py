@@ -86,6 +86,7 @@ CODES: dict[str, str] = {
     # --- couplings and autoregressive layers (E600-E649) ---------------------------------
     "E602": "an explicit autoregressive order is not a permutation of the features",
     "E610": "the transformer does not accept values in the input's support",
+    "E611": "an elementwise node with both fn and transformer",
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
     "E650": "the kind or mask needs an image-shaped input [C, H, W]",
     "E651": "squeeze needs H and W divisible by its factor",
