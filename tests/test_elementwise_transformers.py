@@ -124,6 +124,14 @@ def test_fn_is_the_fixed_transformer_with_the_nodes_settings():
     assert type(layer.transformer).__name__ == "LogitTransformer"
 
 
+def test_checkpoints_of_a_learnable_scale_shift_from_before_still_load():
+    _, layer, _ = make_node({"kind": "elementwise", "fn": "scale_shift", "learnable": True}, (3,))
+    assert set(layer.state_dict()) == {"transformer.log_scale", "transformer.shift"}
+    layer.load_state_dict({"log_scale": torch.tensor(0.5, dtype=F64), "shift": torch.tensor(-1.0, dtype=F64)})
+    x = inputs_in(Support(), 4, 3)
+    torch.testing.assert_close(layer(x)[0], math.exp(0.5) * x - 1.0)
+
+
 @pytest.mark.parametrize("name", [n for n in TRANSFORMERS if n in FUNCTIONS])
 def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
     spec, support = TRANSFORMERS[name]

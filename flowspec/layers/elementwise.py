@@ -25,6 +25,16 @@ class Elementwise(FlowLayer):
         super().__init__()
         self.transformer = transformer
         self.params = nn.Parameter(torch.zeros(*(shape or []), params)) if params else None
+        self.register_load_state_dict_pre_hook(Elementwise._move_own_parameters)
+
+    @staticmethod
+    def _move_own_parameters(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+        """Checkpoints written before the maps became transformers kept a learnable
+        scale_shift's ``log_scale`` and ``shift`` on this module: move them to the
+        transformer, which holds them now."""
+        for name in ("log_scale", "shift"):
+            if prefix + name in state_dict:
+                state_dict[f"{prefix}transformer.{name}"] = state_dict.pop(prefix + name)
 
     def _theta(self, x: torch.Tensor) -> torch.Tensor | None:
         """The parameters for every sample of ``x`` (a view, no copy)."""
