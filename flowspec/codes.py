@@ -63,7 +63,7 @@ CODES: dict[str, str] = {
     "E411": "the kind acts on the feature axis, but the event is a scalar",
     "E420": "an unknown elementwise fn",
     "E421": "an elementwise fn that is not strictly monotone (not invertible)",
-    "E422": "the input's values lie outside the elementwise fn's domain",
+    "E422": "the input's values lie outside the elementwise fn's (or transformer's) domain",
     "E423": "scale_shift with scale 0",
     "E424": "leaky_relu with negative_slope <= 0",
     "E425": "logit with alpha outside [0, 0.5)",

@@ -316,7 +316,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0.01, in: x}",
     ),
     "E422": Explanation(
-        "The fn is defined only on part of the line (logit on (0, 1), log on (0, inf)) "
+        "The fn (or transformer) is defined only on part of the line (logit on (0, 1), log "
+        "on (0, inf)) "
         "and the input may lie outside it. Declared bounds are closed: data in [0, 1] may "
         "hold an exact 0, where logit and log are infinite (log_prob = nan). Use alpha, "
         "or declare 'bounds: open' when the ends never occur.",
