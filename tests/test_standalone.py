@@ -72,14 +72,15 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
 CASES.append(pytest.param(IMAGE_PARTS, None, id="image_parts"))
-# The transformers inverted by bisection (the error buffer and the warning come along).
+# The transformers inverted by bisection (the error buffer and the warning come along), and
+# a conditioner with dropout.
 BISECTION = """
 flowspec: "1"
 name: bisection
 inputs:
   x: {shape: [3]}
 nodes:
-  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8]}, in: x}
+  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8], dropout: 0.1}, in: x}
   naf: {kind: autoregressive, transformer: {kind: naf, layers: 2}, conditioner: {hidden: [8]}, in: mixture}
   prior: {kind: standard_normal, in: naf}
 """
