@@ -102,6 +102,23 @@ nodes:
   prior: {kind: standard_normal, in: out}
 """
 CASES.append(pytest.param(AR_CONDITIONERS, None, id="ar_conditioners"))
+# Transformers applied elementwise with free per-feature parameters, a chain of linear ones
+# the optimizer composes, and a fixed map given as a transformer.
+LEARNED_ELEMENTWISE = """
+flowspec: "1"
+name: learned-elementwise
+inputs:
+  x: {shape: [3]}
+nodes:
+  spline: {kind: elementwise, transformer: {kind: rq_spline, bins: 4, bound: 3.0}, in: x}
+  scale: {kind: elementwise, transformer: {kind: affine}, in: spline}
+  fixed: {kind: elementwise, fn: scale_shift, scale: 0.5, learnable: true, in: scale}
+  mono: {kind: elementwise, transformer: {kind: naf, hidden: 3}, in: fixed}
+  positive: {kind: elementwise, transformer: {kind: softplus}, in: mono}
+  back: {kind: elementwise, fn: log, in: positive}
+  prior: {kind: standard_normal, in: back}
+"""
+CASES.append(pytest.param(LEARNED_ELEMENTWISE, None, id="learned_elementwise"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)
