@@ -5,6 +5,7 @@ transformer with free parameters learned per feature."""
 from __future__ import annotations
 
 import math
+import warnings as warnings_module
 
 import pytest
 import torch
@@ -163,6 +164,9 @@ def test_coupling_with_a_zero_parameter_transformer_validates_and_its_logdet_is_
     assert {d.code for d in warnings} == {"W430", "W501"}, [d.format() for d in warnings]
     unused = next(d for d in warnings if d.code == "W430")
     assert unused.node == "squash" and unused.path[-1] == "conditioner"
+    with warnings_module.catch_warnings():  # W430 said it all; torch's empty-layer warning is quiet
+        warnings_module.simplefilter("error")
+        flowspec.compile(COUPLING_TANH)
     node, layer, (out,) = make_node(
         {"kind": "coupling", "mask": "alternate", "transformer": {"kind": "tanh"}}, (4,)
     )

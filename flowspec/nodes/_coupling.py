@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from flowspec.conditioners.base import ConditionerSpec
+from flowspec.conditioners.base import ConditionerSpec, no_empty_layer_warning
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
@@ -216,9 +216,10 @@ class CouplingBase(NodeSpec):
 
         transformer, conditioner = self.parts()
         kept, changed, context_shape = self._shapes(inputs, context)
-        net = conditioner.build_coupling(
-            kept, changed, transformer.params_per_feature(), context_shape
-        )
+        with no_empty_layer_warning():
+            net = conditioner.build_coupling(
+                kept, changed, transformer.params_per_feature(), context_shape
+            )
         shape = inputs[0].shape
         if self.mask in ("checkerboard", "checkerboard_flipped"):
             parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(

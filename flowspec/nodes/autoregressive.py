@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.conditioners.base import no_empty_layer_warning
 from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
 from flowspec.core.node import NodeCheck, NodeSpec
@@ -110,9 +111,10 @@ class AutoregressiveSpec(NodeSpec):
 
         (x,) = inputs
         transformer = self.transformer.build()
-        conditioner = self.conditioner.build_autoregressive(
-            x.shape, self.transformer.params_per_feature(), context.shape if context else None
-        )
+        with no_empty_layer_warning():
+            conditioner = self.conditioner.build_autoregressive(
+                x.shape, self.transformer.params_per_feature(), context.shape if context else None
+            )
         return AutoregressiveLayer(conditioner, transformer, self.direction == "maf", x.numel)
 
     def describe(self) -> dict:
