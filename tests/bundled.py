@@ -25,6 +25,7 @@ DATA = {
     "ffjord_moons": "moons",
     "glow_digits": "digits_image",
     "nsf_moons": "moons",
+    "nsf_digits": "digits",
 }
 
 #: Conditional specs (context inputs), with the data set that provides their context; the

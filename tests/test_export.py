@@ -49,6 +49,7 @@ def test_programs_reproduce_the_model(name, tmp_path):
     randomize_(model, scale=0.1)  # small enough that every sample stays finite
     log_prob, sample = load_programs(model, tmp_path, batch=EXAMPLE)
     assert model.training  # the mode is restored after tracing in eval mode
+    model.eval()  # the programs are the evaluation-mode model (no dropout)
 
     for batch in (EXAMPLE, 5, 1):  # the batch dimension is dynamic
         exported = seeded(log_prob, x[:batch])
