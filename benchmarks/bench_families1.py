@@ -3,7 +3,7 @@ lockstep, timed interleaved) on 2-D moons and on the 8x8 digits: train-step time
 time, log_prob time and the test score. Prints a markdown section per workload.
 
     python benchmarks/bench_families1.py                    # both sections (about 12 minutes)
-    python benchmarks/bench_families1.py --section digits   # digits only (about 6 minutes)
+    python benchmarks/bench_families1.py --section digits   # digits only (5-7 minutes)
     python benchmarks/bench_families1.py --quick            # smoke run: few steps and repeats
 """
 
@@ -63,11 +63,11 @@ def digits_workloads(quick: bool, steps: int | None = None) -> list[Workload]:
     maf_sizes, nsf_sizes = ("x".join(map(str, h)) for h in (MAF_HIDDEN, NSF_HIDDEN))
     return [
         Workload(title=f"MAF on 8x8 digits (64 dims; 5 MADE {maf_sizes} affine layers)",
-                 builders=MAF_CONTENDERS, steps=steps or (10 if quick else 400),
-                 repeats=2 if quick else 9, **common),
+                 builders=MAF_CONTENDERS, steps=steps or (10 if quick else 300),
+                 repeats=2 if quick else 15, **common),
         Workload(title=f"NSF on 8x8 digits (64 dims; 5 autoregressive RQ-spline layers, 8 "
                  f"bins, MADE {nsf_sizes})",
-                 builders=NSF_CONTENDERS, steps=steps or (10 if quick else 250),
+                 builders=NSF_CONTENDERS, steps=steps or (10 if quick else 200),
                  repeats=2 if quick else 5, **common),
     ]
 
