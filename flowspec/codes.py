@@ -63,7 +63,7 @@ CODES: dict[str, str] = {
     "E411": "the kind acts on the feature axis, but the event is a scalar",
     "E420": "an unknown elementwise fn",
     "E421": "an elementwise fn that is not strictly monotone (not invertible)",
-    "E422": "the input's values lie outside the elementwise fn's domain",
+    "E422": "the input's values lie outside the elementwise fn's (or transformer's) domain",
     "E423": "scale_shift with scale 0",
     "E424": "leaky_relu with negative_slope <= 0",
     "E425": "logit with alpha outside [0, 0.5)",
@@ -86,6 +86,7 @@ CODES: dict[str, str] = {
     # --- couplings and autoregressive layers (E600-E649) ---------------------------------
     "E602": "an explicit autoregressive order is not a permutation of the features",
     "E610": "the transformer does not accept values in the input's support",
+    "E611": "an elementwise node with both fn and transformer",
     # --- images: squeeze, masks, convolutions, multi-scale (E650-E699) -------------------
     "E650": "the kind or mask needs an image-shaped input [C, H, W]",
     "E651": "squeeze needs H and W divisible by its factor",

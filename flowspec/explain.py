@@ -316,7 +316,8 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0.01, in: x}",
     ),
     "E422": Explanation(
-        "The fn is defined only on part of the line (logit on (0, 1), log on (0, inf)) "
+        "The fn (or transformer) is defined only on part of the line (logit on (0, 1), log "
+        "on (0, inf)) "
         "and the input may lie outside it. Declared bounds are closed: data in [0, 1] may "
         "hold an exact 0, where logit and log are infinite (log_prob = nan). Use alpha, "
         "or declare 'bounds: open' when the ends never occur.",
@@ -424,7 +425,9 @@ EXPLANATIONS: dict[str, Explanation] = {
     "W430": Explanation(
         "The setting only matters together with another one, which is off: actnorm's eps "
         "is added to the batch std of the data-dependent initialisation, so it does "
-        "nothing with data_init: false.",
+        "nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) "
+        "does nothing next to transformer: (set it inside the transformer); a conditioner "
+        "computes nothing for a transformer without parameters (tanh, logit, ...).",
         "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}",
         "  norm: {kind: actnorm, in: x, eps: 0.001}",
     ),
@@ -450,9 +453,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         "An elementwise transformer is a bijection of its domain; values outside it have "
         "no image (a map of the unit interval fed real values). Map the values into the "
         "transformer's domain first, or pick a transformer of the real line.",
-        "  flow: {kind: coupling, in: x, transformer: {kind: <one of (0, 1)>}}",
+        "  flow: {kind: coupling, in: x, transformer: {kind: logit}}",
         "  squash: {kind: elementwise, fn: sigmoid, in: x}\n"
-        "  flow: {kind: coupling, in: squash, transformer: {kind: <one of (0, 1)>}}",
+        "  flow: {kind: coupling, in: squash, transformer: {kind: logit}}",
+    ),
+    "E611": Explanation(
+        "An elementwise node applies one map: a fixed fn (its settings on the node), or a "
+        "transformer whose parameters it learns per feature. Give one of them.",
+        "  m: {kind: elementwise, fn: tanh, transformer: {kind: rq_spline}, in: x}",
+        "  m: {kind: elementwise, transformer: {kind: rq_spline}, in: x}",
     ),
     "E900": Explanation(
         "The training settings (a spec's train: section, or a --config file) have a fixed "

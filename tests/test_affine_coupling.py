@@ -1,6 +1,9 @@
 import pytest
 import torch
 
+import flowspec
+from flowspec.diagnostics import SpecError
+
 from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 
@@ -48,3 +51,38 @@ def test_bad_masks_are_reported(mask, code):
 def test_image_input_needs_flatten():
     outputs, reporter = infer_node({"kind": "affine_coupling"}, (1, 8, 8))
     assert outputs is None and "flatten" in reporter.diagnostics[0].hint
+
+
+def test_dropout_conditioner_is_exact_per_sampled_network_and_off_in_eval():
+    _, layer, _ = make_node(
+        {"kind": "coupling", "transformer": {"kind": "affine"},
+         "conditioner": {"kind": "mlp", "hidden": [32], "dropout": 0.5}}, (4,)
+    )
+    randomize_(layer)
+    assert any(isinstance(m, torch.nn.Dropout) for m in layer.modules())
+    x = torch.randn(9, 4, dtype=torch.float64)
+    layer.train()
+    torch.manual_seed(0)
+    first = layer(x)[0]
+    assert not torch.allclose(first, layer(x)[0])  # a different sub-network each call
+    torch.manual_seed(0)  # the same sub-network again: the inverse is exact for it
+    z = layer(x)[0]
+    torch.manual_seed(0)
+    torch.testing.assert_close(layer.inverse(z), x)
+    layer.eval()
+    z, _ = layer(x)
+    torch.testing.assert_close(z, layer(x)[0])
+    torch.testing.assert_close(layer.inverse(z), x)
+    assert_logdet_matches(layer, x)
+
+
+def test_dropout_outside_its_range_is_a_located_error():
+    text = ('flowspec: "1"\nname: d\ninputs:\n  x: {shape: [4]}\nnodes:\n'
+            '  c:\n    kind: coupling\n    in: x\n'
+            '    conditioner: {kind: mlp, dropout: 1.0}\n'
+            '  prior: {kind: standard_normal, in: c}\n')
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(text)
+    (error,) = caught.value.diagnostics
+    assert (error.code, error.node, error.location.line) == ("E104", "c", 9)
+    assert "dropout" in error.format()

@@ -75,14 +75,15 @@ torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
 CASES = [pytest.param(SPECS / f"{name}.yaml", data, id=name) for name, data in DATA.items()]
 CASES.append(pytest.param(MORE_MAPS, None, id="more_maps"))
 CASES.append(pytest.param(IMAGE_PARTS, None, id="image_parts"))
-# The transformers inverted by bisection (the error buffer and the warning come along).
+# The transformers inverted by bisection (the error buffer and the warning come along), and
+# a conditioner with dropout.
 BISECTION = """
 flowspec: "1"
 name: bisection
 inputs:
   x: {shape: [3]}
 nodes:
-  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8]}, in: x}
+  mixture: {kind: coupling, transformer: {kind: logistic_mixture}, conditioner: {hidden: [8], dropout: 0.1}, in: x}
   naf: {kind: autoregressive, transformer: {kind: naf, layers: 2}, conditioner: {hidden: [8]}, in: mixture}
   prior: {kind: standard_normal, in: naf}
 """
@@ -104,6 +105,23 @@ nodes:
   prior: {kind: standard_normal, in: out}
 """
 CASES.append(pytest.param(AR_CONDITIONERS, None, id="ar_conditioners"))
+# Transformers applied elementwise with free per-feature parameters, a chain of linear ones
+# the optimizer composes, and a fixed map given as a transformer.
+LEARNED_ELEMENTWISE = """
+flowspec: "1"
+name: learned-elementwise
+inputs:
+  x: {shape: [3]}
+nodes:
+  spline: {kind: elementwise, transformer: {kind: rq_spline, bins: 4, bound: 3.0}, in: x}
+  scale: {kind: elementwise, transformer: {kind: affine}, in: spline}
+  fixed: {kind: elementwise, fn: scale_shift, scale: 0.5, learnable: true, in: scale}
+  mono: {kind: elementwise, transformer: {kind: naf, hidden: 3}, in: fixed}
+  positive: {kind: elementwise, transformer: {kind: softplus}, in: mono}
+  back: {kind: elementwise, fn: log, in: positive}
+  prior: {kind: standard_normal, in: back}
+"""
+CASES.append(pytest.param(LEARNED_ELEMENTWISE, None, id="learned_elementwise"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)

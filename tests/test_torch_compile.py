@@ -109,6 +109,23 @@ nodes:
 """,
 }
 
+# Transformers applied elementwise with free per-feature parameters (a bisection one among
+# them), linear ones the optimizer composes, and a fixed map given as a transformer.
+INLINE["learned_elementwise"] = """
+flowspec: "1"
+name: learned-elementwise
+inputs:
+  x: {shape: [3]}
+nodes:
+  spline: {kind: elementwise, transformer: {kind: rq_spline, bins: 4, bound: 3.0}, in: x}
+  scale: {kind: elementwise, transformer: {kind: affine}, in: spline}
+  fixed: {kind: elementwise, fn: scale_shift, scale: 0.5, in: scale}
+  mono: {kind: elementwise, transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}, in: fixed}
+  positive: {kind: elementwise, transformer: {kind: softplus}, in: mono}
+  back: {kind: elementwise, fn: log, in: positive}
+  prior: {kind: standard_normal, in: back}
+"""
+
 INLINE["radial"] = """
 flowspec: "1"
 name: radial

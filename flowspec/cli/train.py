@@ -230,9 +230,11 @@ def train(
         )
         finished = True
     except TrainingInterrupted as error:
-        if main:
-            note(f"interrupted after step {error.step}; saved {files.last} (continue with "
+        if main and error.checkpoint is not None:
+            note(f"interrupted; {error.checkpoint} holds step {error.step} (continue with "
                  "--resume)", "yellow")
+        elif main:
+            note("interrupted before the first checkpoint: nothing to resume", "yellow")
         raise typer.Exit(INTERRUPTED) from None
     except TrainingDiverged as error:
         fail(str(error))

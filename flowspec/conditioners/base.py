@@ -17,6 +17,9 @@ lives under ``flowspec/layers/conditioners`` with the same file name. Subclasses
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -28,7 +31,17 @@ if TYPE_CHECKING:  # torch is imported where networks are built
 
     from flowspec.core.node import NodeCheck
 
-__all__ = ["ConditionerSpec"]
+__all__ = ["ConditionerSpec", "no_empty_layer_warning"]
+
+
+@contextmanager
+def no_empty_layer_warning() -> Iterator[None]:
+    """Build a conditioner for a transformer without parameters quietly: its last layer has
+    no outputs, and torch warns that initialising an empty tensor does nothing. The spec
+    checks already warned the user that such a conditioner is unused (W430)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors is a no-op")
+        yield
 
 
 class ConditionerSpec(BaseModel):

@@ -7,6 +7,11 @@ parameterizes decoders, encoders and conditional base distributions.
 Example::
 
     conditioner: {kind: mlp, hidden: [64, 64], activation: relu}
+    conditioner: {kind: mlp, hidden: [256, 256], dropout: 0.2}   # regularises small data sets
+
+Dropout (Srivastava et al. 2014, JMLR 15) only changes the conditioner's outputs while the
+model trains: every sampled sub-network is still a valid conditioner, so each training step's
+log-likelihood is exact for the flow it samples; ``model.eval()`` turns it off.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ class MLPSpec(ConditionerSpec):
         default=[64, 64], description=f"Hidden layer sizes (each 1 .. {MAX_WIDTH})."
     )
     activation: Activation = Field(default="relu", description="Activation between layers.")
+    dropout: float = Field(
+        default=0.0, ge=0.0, lt=1.0,
+        description="Dropout probability after each hidden activation while training "
+        "(Srivastava et al. 2014); 0 for none. Evaluation is deterministic.",
+    )
     roles = frozenset({"coupling", "plain"})
 
     def check_coupling(
@@ -59,7 +69,8 @@ class MLPSpec(ConditionerSpec):
     def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
         from flowspec.layers.conditioners.mlp import MLP
 
-        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init)
+        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init,
+                   self.dropout)
 
     def parameter_count(self, in_features: int, out_features: int) -> int:
         """A weight matrix and a bias per linear layer."""
@@ -89,4 +100,5 @@ class MLPSpec(ConditionerSpec):
         return FlatConditioner(net, list(changed), params)
 
     def describe(self) -> str:
-        return f"mlp {'x'.join(map(str, self.hidden)) or 'linear'} {self.activation}"
+        dropout = f" dropout {self.dropout:g}" if self.dropout else ""
+        return f"mlp {'x'.join(map(str, self.hidden)) or 'linear'} {self.activation}{dropout}"

@@ -9,7 +9,8 @@ repetition).
 A block may use other blocks (a scale of Glow is a squeeze followed by a block of steps):
 an element ``{block: step, repeat: 4}`` at position ``i`` of repetition ``r`` of use
 ``body`` is itself a use named ``body_r_i``, whose nodes are ``body_r_i_<r2>_<i2>`` and
-form their own group (drawn as their own cluster). Validation has already rejected
+form their own group (drawn as a cluster inside the outer use's cluster; every node
+records its levels of uses as :class:`~flowspec.graph.model.Scope`). Validation has already rejected
 recursion (:mod:`flowspec.spec.validate`, E658).
 """
 
@@ -22,7 +23,7 @@ from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo, Support
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean
 from flowspec.graph.digraph import Digraph
-from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+from flowspec.graph.model import FlowGraph, GraphNode, PortRef, Scope
 from flowspec.spec.document import BlockUse, Header, InputSpec, NestedBlockUse
 from flowspec.spec.validate import SpecModel, referenced_names
 
@@ -88,21 +89,23 @@ class _Builder:
         )
 
     def _elements(
-        self, name: str, block: str, repeat: int, first: int = 0
-    ) -> list[tuple[str, NodeSpec, SpecPath, str, int]]:
-        """``(id, settings, path, group, repetition)`` of every node a use named ``name``
-        of ``block`` expands to, in chain order; ``first`` numbers its repetitions for
-        ``for_repetition`` (a nested use counts on from its outer repetition)."""
+        self, name: str, block: str, repeat: int, first: int = 0, outer: tuple[Scope, ...] = ()
+    ) -> list[tuple[str, NodeSpec, SpecPath, tuple[Scope, ...]]]:
+        """``(id, settings, path, scopes)`` of every node a use named ``name`` of ``block``
+        expands to, in chain order; ``first`` numbers its repetitions for
+        ``for_repetition`` (a nested use counts on from its outer repetition), ``outer``
+        are the levels of uses around this one."""
         found = []
         for repetition in range(repeat):
             for index, element in enumerate(self.spec.blocks[block]):
                 node_id = f"{name}_{repetition}_{index}"
+                scopes = (*outer, Scope(name, block, repetition, index))
                 if isinstance(element, NestedBlockUse):
                     start = (first + repetition) * element.repeat
-                    found += self._elements(node_id, element.block, element.repeat, start)
+                    found += self._elements(node_id, element.block, element.repeat, start, scopes)
                 else:
                     spec = element.for_repetition(first + repetition)
-                    found.append((node_id, spec, ("blocks", block, index), name, repetition))
+                    found.append((node_id, spec, ("blocks", block, index), scopes))
         return found
 
     def _expand_block(self, name: str, use: BlockUse) -> None:
@@ -138,11 +141,12 @@ class _Builder:
             self._drop(name, use)
             return
         last: PortRef | None = None
-        for node_id, spec, path, group, repetition in elements:
+        for node_id, spec, path, scopes in elements:
             if use.context is not None and spec.accepts_context:
                 spec = spec.model_copy(update={"context": use.context})
             node = GraphNode(
-                node_id, path, spec=spec, group=group, repetition=repetition, use=name
+                node_id, path, spec=spec, group=scopes[-1].group,
+                repetition=scopes[-1].repetition, use=name, scopes=scopes,
             )
             node.inputs = [last] if last else []
             self.nodes[node_id] = node

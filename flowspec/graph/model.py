@@ -15,7 +15,7 @@ from flowspec.spec.document import Header, InputSpec
 if TYPE_CHECKING:
     import networkx
 
-__all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT"]
+__all__ = ["PortRef", "GraphNode", "FlowGraph", "INPUT_PORT", "Scope"]
 
 #: The single output port of a spec input.
 INPUT_PORT = "value"
@@ -30,6 +30,18 @@ class PortRef:
 
     def __str__(self) -> str:
         return self.node if self.port == INPUT_PORT else f"{self.node}.{self.port}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One level of the block uses a node was expanded from: repetition ``repetition`` of
+    use ``group`` of block ``block``, at position ``index`` of that block's chain (the node
+    itself, or the nested block use it lies in)."""
+
+    group: str
+    block: str
+    repetition: int
+    index: int
 
 
 @dataclass
@@ -48,6 +60,9 @@ class GraphNode:
     repetition: int | None = None
     #: The block use under 'nodes' this node was expanded from (its group, unless nested).
     use: str | None = None
+    #: Every block use level around this node, outermost (``use``) first, innermost
+    #: (``group``, ``repetition``) last; empty outside block uses.
+    scopes: tuple[Scope, ...] = ()
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from flowspec.conditioners.base import ConditionerSpec
+from flowspec.conditioners.base import ConditionerSpec, no_empty_layer_warning
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_continuous, check_image
+from flowspec.nodes.concat import union_support
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class CouplingBase(NodeSpec):
         """An explicit mask must keep some features and transform the others ('half' and
         'alternate' do both for any input of at least 2 features)."""
         transformer, conditioner = self.parts()
-        transformer.check_static(check, *self.transformer_field)
+        transformer.check_conditioned(check, self.conditioner_field, *self.transformer_field)
         conditioner.check_static(check, *self.conditioner_field)
         if not isinstance(self.mask, list):
             return
@@ -171,13 +172,8 @@ class CouplingBase(NodeSpec):
         kept, changed = shapes
         transformer, conditioner = self.parts()
         ok = conditioner.check_coupling(kept, changed, context, check, *self.conditioner_field)
-        if not transformer.accepts(x.support):
-            check.error(
-                "E610",
-                f"transformer '{transformer.kind}' does not accept values in {x.support}",
-                *self.transformer_field,
-            )
-            ok = False
+        subject = f"transformer '{transformer.kind}'"
+        ok = transformer.check_domain(x.support, check, "E610", subject, *self.transformer_field) and ok
         # A continuous map fed discrete values gives no likelihood of them.
         return check_continuous(x, self.kind, check) and ok
 
@@ -186,8 +182,11 @@ class CouplingBase(NodeSpec):
     ) -> tuple[PortInfo, ...] | None:
         if not self.check_coupling(inputs, context, check):
             return None
-        # The transformed features can be moved anywhere the transformer takes them.
-        return (PortInfo(inputs[0].shape, self.parts()[0].output_support(inputs[0].support)),)
+        # The kept features stay where they were; the transformed ones go wherever the
+        # transformer takes them.
+        x = inputs[0]
+        support = union_support([x.support, self.parts()[0].output_support(x.support)])
+        return (PortInfo(x.shape, support),)
 
     def _shapes(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
@@ -207,7 +206,9 @@ class CouplingBase(NodeSpec):
         count = conditioner.coupling_parameter_count(
             kept, changed, transformer.params_per_feature(), context_shape
         )
-        return super().parameter_count(inputs, context) if count is None else count
+        if count is None:
+            return super().parameter_count(inputs, context)
+        return count + transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
         from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
@@ -215,9 +216,10 @@ class CouplingBase(NodeSpec):
 
         transformer, conditioner = self.parts()
         kept, changed, context_shape = self._shapes(inputs, context)
-        net = conditioner.build_coupling(
-            kept, changed, transformer.params_per_feature(), context_shape
-        )
+        with no_empty_layer_warning():
+            net = conditioner.build_coupling(
+                kept, changed, transformer.params_per_feature(), context_shape
+            )
         shape = inputs[0].shape
         if self.mask in ("checkerboard", "checkerboard_flipped"):
             parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(

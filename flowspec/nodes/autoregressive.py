@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.conditioners.base import no_empty_layer_warning
 from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
 from flowspec.core.node import NodeCheck, NodeSpec
@@ -76,7 +77,7 @@ class AutoregressiveSpec(NodeSpec):
         return Costs(Cost.D_PASSES, max(Cost.ONE_PASS, inverse))
 
     def check_static(self, check: NodeCheck) -> None:
-        self.transformer.check_static(check, "transformer")
+        self.transformer.check_conditioned(check, ("conditioner",), "transformer")
         self.conditioner.check_static(check, "conditioner")
 
     def infer(
@@ -85,13 +86,8 @@ class AutoregressiveSpec(NodeSpec):
         (x,) = inputs
         ok = check_continuous(x, self.kind, check)
         ok = self.conditioner.check_autoregressive(x, context, check, "conditioner") and ok
-        if ok and not self.transformer.accepts(x.support):
-            check.error(
-                "E610",
-                f"transformer '{self.transformer.kind}' does not accept values in {x.support}",
-                "transformer",
-            )
-            ok = False
+        subject = f"transformer '{self.transformer.kind}'"
+        ok = ok and self.transformer.check_domain(x.support, check, "E610", subject, "transformer")
         return (PortInfo(x.shape, self.transformer.output_support(x.support)),) if ok else None
 
     def for_repetition(self, repetition: int) -> AutoregressiveSpec:
@@ -106,16 +102,19 @@ class AutoregressiveSpec(NodeSpec):
             self.transformer.params_per_feature(),
             context.shape if context is not None else None,
         )
-        return super().parameter_count(inputs, context) if count is None else count
+        if count is None:
+            return super().parameter_count(inputs, context)
+        return count + self.transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AutoregressiveLayer:
         from flowspec.layers.autoregressive import AutoregressiveLayer
 
         (x,) = inputs
         transformer = self.transformer.build()
-        conditioner = self.conditioner.build_autoregressive(
-            x.shape, self.transformer.params_per_feature(), context.shape if context else None
-        )
+        with no_empty_layer_warning():
+            conditioner = self.conditioner.build_autoregressive(
+                x.shape, self.transformer.params_per_feature(), context.shape if context else None
+            )
         return AutoregressiveLayer(conditioner, transformer, self.direction == "maf", x.numel)
 
     def describe(self) -> dict:

@@ -1,8 +1,9 @@
 """Pass: compose adjacent elementwise affine maps (``elementwise`` with ``fn:
-scale_shift`` and ``actnorm``) into one ``z = S x + T``.
+scale_shift`` or a linear transformer, ``affine`` or ``additive``, learned per feature; and
+``actnorm``) into one ``z = S x + T``.
 
 A chain of k such maps costs 2k passes over the data forward (and as many backward);
-composed on their parameters (a scalar or one value per channel) it costs two. Exact up to
+composed on their parameters (a scalar, or one value per channel or feature) it costs two. Exact up to
 rounding. Actnorm's data-dependent initialisation must see its own input batch, so the
 emitted code runs the literal per-node code until every actnorm is initialised
 (:meth:`flowspec.emit.fast_path.FastPath._use_literal`).
@@ -23,7 +24,9 @@ def is_affine(node: GraphNode) -> bool:
     spec = node.spec
     if isinstance(spec, ActNormSpec):
         return True
-    return isinstance(spec, ElementwiseSpec) and spec.fn == "scale_shift"
+    # A linear transformer (scale_shift, affine, additive), fixed or learned per feature;
+    # never a spline or any other map that is not z = a x + b.
+    return isinstance(spec, ElementwiseSpec) and spec.map().linear
 
 
 def _feeds_only(program: Program, node: GraphNode, nxt: GraphNode) -> bool:

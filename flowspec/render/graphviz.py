@@ -5,7 +5,8 @@ stochastic, distribution) and show their id, kind, the settings that matter and 
 output shapes; context edges are dashed, and edges are labelled where the port or slot is
 not obvious (several outputs, several inputs, context). A block used with ``repeat: N``
 is one cluster showing its chain once, labelled ``× N`` (``expand=True`` draws every
-repetition, as ``flowspec render --unroll`` does). The layout runs top to bottom, from the
+repetition, as ``flowspec render --unroll`` does); a block used inside a block is a
+cluster inside the outer use's cluster. The layout runs top to bottom, from the
 data to the latents. All spec text is escaped in :mod:`flowspec.render.text`.
 
 Example::
@@ -16,8 +17,10 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +154,7 @@ def _legend(drawing: Plan) -> graphviz.Digraph:
         notes.append("dashed box: context input")
     if any(wire.context for wire in drawing.wires):
         notes.append("dashed edge: context")
-    if any(cluster.repeat > 1 for cluster in drawing.clusters):
+    if any(cluster.repeat > 1 for cluster in drawing.every_cluster()):
         notes.append("× N: block repeated N times")
     if any(_has_mask(box) for box in drawing.boxes.values()):
         notes.append("mask: 1 kept (conditions), 0 transformed")
@@ -195,20 +198,29 @@ def _style_frame(frame: graphviz.Digraph, text: str, style: str, size: str) -> N
     )
 
 
-def _cluster(dot: graphviz.Digraph, index: int, cluster: Cluster) -> None:
+def _add_items(graph: graphviz.Digraph, items: list[Box | Cluster], names: Iterator[int]) -> None:
+    for item in items:
+        if isinstance(item, Cluster):
+            _cluster(graph, next(names), item, names)
+        else:
+            _add_box(graph, item)
+
+
+def _cluster(dot: graphviz.Digraph, index: int, cluster: Cluster, names: Iterator[int]) -> None:
+    """A block use as a cluster, with the uses nested in it as clusters inside it;
+    ``names`` numbers the clusters whose use ids are not plain DOT names."""
     times = f" × {cluster.repeat}" if cluster.repeat > 1 else ""
     name = f"cluster_{cluster.group if PLAIN.fullmatch(cluster.group) else f'_{index}'}"
+    uses = _span(cluster.groups)
     with dot.subgraph(name=name) as use:
-        _style_frame(use, f"{cluster.group}: block {cluster.block}{times}", "rounded", "12")
+        _style_frame(use, f"{uses}: block {cluster.block}{times}", "rounded", "12")
         if len(cluster.rows) == 1:
-            for box in cluster.rows[0]:
-                _add_box(use, box)
+            _add_items(use, cluster.rows[0], names)
             return
-        for repetition, boxes in enumerate(cluster.rows):
+        for repetition, items in enumerate(cluster.rows):
             with use.subgraph(name=f"{name}__{repetition}") as rep:
                 _style_frame(rep, f"repetition {repetition}", "dashed", "10")
-                for box in boxes:
-                    _add_box(rep, box)
+                _add_items(rep, items, names)
 
 
 def to_dot(graph: FlowGraph, expand: bool = False) -> graphviz.Digraph:
@@ -229,8 +241,9 @@ def to_dot(graph: FlowGraph, expand: bool = False) -> graphviz.Digraph:
     dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
     for box in drawing.loose:
         _add_box(dot, box)
-    for index, cluster in enumerate(drawing.clusters):
-        _cluster(dot, index, cluster)
+    names = itertools.count()
+    for cluster in drawing.clusters:
+        _cluster(dot, next(names), cluster, names)
     for wire in drawing.wires:
         label = _edge_label(drawing, wire)
         attrs = {"style": "dashed"} if wire.context else {}

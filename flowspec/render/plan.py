@@ -5,6 +5,11 @@ standing for the same position in every repetition, inside one cluster labelled 
 the wires between repetitions are left out and wires to and from the block use meet the
 folded boxes. Unrolled (``expand=True``), every repetition is its own sub-cluster.
 
+A block that uses another block (a scale of Glow: a squeeze, then a block of steps) is a
+cluster inside its parent's cluster, at its place in the parent's chain, to any depth.
+Folded, the nested uses of every repetition of the parent are one cluster; unrolled,
+each repetition of the parent holds its own nested use.
+
 DOT names are the node ids when those are plain identifiers and ``_<n>`` otherwise, so
 nothing a user writes ever has to survive DOT quoting as a name.
 """
@@ -12,9 +17,10 @@ nothing a user writes ever has to survive DOT quoting as a name.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from flowspec.graph.model import FlowGraph, GraphNode
+from flowspec.graph.model import FlowGraph, GraphNode, Scope
 
 __all__ = ["PLAIN", "Box", "Cluster", "Wire", "Plan", "plan"]
 
@@ -36,12 +42,29 @@ class Box:
 
 @dataclass
 class Cluster:
-    """A block use: its repetitions (one row of boxes each, a single row when folded)."""
+    """A block use: its repetitions (one row each, a single row when folded), each row
+    holding boxes and nested block uses in chain order. ``groups`` are the uses it draws
+    (folded, a nested use of every repetition of its parent); ``group`` is the first."""
 
     group: str
     block: str
     repeat: int
-    rows: list[list[Box]] = field(default_factory=list)
+    rows: list[list[Box | Cluster]] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    def row(self, index: int) -> list[Box | Cluster]:
+        """Row ``index``, made (with any before it) when missing."""
+        while len(self.rows) <= index:
+            self.rows.append([])
+        return self.rows[index]
+
+    def walk(self) -> Iterator[Cluster]:
+        """This cluster and every cluster nested in it."""
+        yield self
+        for row in self.rows:
+            for item in row:
+                if isinstance(item, Cluster):
+                    yield from item.walk()
 
 
 @dataclass(frozen=True)
@@ -59,18 +82,33 @@ class Wire:
 class Plan:
     boxes: dict[str, Box]
     loose: list[Box]
+    #: The outermost clusters (block uses under 'nodes'); nested ones are inside them.
     clusters: list[Cluster]
     wires: list[Wire]
 
+    def every_cluster(self) -> Iterator[Cluster]:
+        for cluster in self.clusters:
+            yield from cluster.walk()
 
-def _block_name(node: GraphNode) -> str:
-    """The block a grouped node was expanded from (its path is ``blocks.<name>.<index>``)."""
-    return str(node.path[1]) if node.path[:1] == ("blocks",) else str(node.group)
+
+def _scopes(node: GraphNode) -> tuple[Scope, ...]:
+    """The levels of block uses around ``node`` (one level for a node that only knows its
+    group, e.g. one made by a later pass)."""
+    if node.scopes or node.group is None:
+        return node.scopes
+    block = str(node.path[1]) if node.path[:1] == ("blocks",) else str(node.group)
+    index = node.path[-1] if node.path and isinstance(node.path[-1], int) else 0
+    return (Scope(node.group, block, node.repetition or 0, index),)
 
 
-def _position(node: GraphNode) -> object:
-    """Where ``node`` sits in its block's chain (the same in every repetition)."""
-    return node.path[-1] if node.path else node.id
+def _across_repetitions(first: GraphNode, second: GraphNode) -> bool:
+    """Whether an edge joins two repetitions of one block use (at any level)."""
+    for one, other in zip(_scopes(first), _scopes(second)):
+        if one.group != other.group:
+            return False
+        if one.repetition != other.repetition:
+            return True
+    return False
 
 
 def plan(graph: FlowGraph, expand: bool = False) -> Plan:
@@ -83,8 +121,9 @@ def plan(graph: FlowGraph, expand: bool = False) -> Plan:
     boxes: dict[str, Box] = {}
     box_of: dict[str, Box] = {}
     loose: list[Box] = []
-    clusters: dict[str, Cluster] = {}
-    folded: dict[tuple[str, object], Box] = {}
+    clusters: dict[object, Cluster] = {}
+    outermost: list[Cluster] = []
+    folded: dict[object, Box] = {}
 
     def new_box(node: GraphNode) -> Box:
         plain = PLAIN.fullmatch(node.id)
@@ -94,33 +133,45 @@ def plan(graph: FlowGraph, expand: bool = False) -> Plan:
         boxes[name] = box = Box(name)
         return box
 
+    def place(scopes: tuple[Scope, ...]) -> list[Box | Cluster]:
+        """The row a node with these levels of uses is drawn in, making its clusters."""
+        parent: Cluster | None = None
+        for depth, scope in enumerate(scopes):
+            # Folded, the nested uses of every repetition of the parent are one cluster.
+            key = scope.group if expand else (scopes[0].group, *(s.index for s in scopes[:depth]))
+            cluster = clusters.get(key)
+            if cluster is None:
+                cluster = clusters[key] = Cluster(scope.group, scope.block, 0)
+                if parent is None:
+                    outermost.append(cluster)
+                else:
+                    parent.row(scopes[depth - 1].repetition if expand else 0).append(cluster)
+            if scope.group not in cluster.groups:
+                cluster.groups.append(scope.group)
+            cluster.repeat = max(cluster.repeat, scope.repetition + 1)
+            parent = cluster
+        return parent.row(scopes[-1].repetition if expand else 0)
+
     for node_id in order:
         node = graph.nodes[node_id]
-        if node.group is None:
+        scopes = _scopes(node)
+        if not scopes:
             box = new_box(node)
             loose.append(box)
         else:
-            cluster = clusters.get(node.group)
-            if cluster is None:
-                cluster = clusters[node.group] = Cluster(node.group, _block_name(node), 0)
-            cluster.repeat = max(cluster.repeat, (node.repetition or 0) + 1)
-            key = (node.group, _position(node))
-            if expand or key not in folded:
-                box = new_box(node)
-                folded[key] = box
-                row = (node.repetition or 0) if expand else 0
-                while len(cluster.rows) <= row:
-                    cluster.rows.append([])
-                cluster.rows[row].append(box)
+            row = place(scopes)
+            # Folded, a box stands for one position at every level, in every repetition.
+            key = node.id if expand else (scopes[0].group, *(s.index for s in scopes))
+            if key not in folded:
+                folded[key] = new_box(node)
+                row.append(folded[key])
             box = folded[key]
         box.nodes.append(node)
         box_of[node_id] = box
 
     wires: dict[Wire, None] = {}
     for source, target, data in graph.edges.edges(data=True):
-        first, second = graph.nodes[source], graph.nodes[target]
-        same_use = first.group is not None and first.group == second.group
-        if not expand and same_use and first.repetition != second.repetition:
+        if not expand and _across_repetitions(graph.nodes[source], graph.nodes[target]):
             continue
         wire = Wire(
             box_of[source].name,
@@ -130,4 +181,4 @@ def plan(graph: FlowGraph, expand: bool = False) -> Plan:
             data["kind"] == "context",
         )
         wires[wire] = None
-    return Plan(boxes, loose, list(clusters.values()), list(wires))
+    return Plan(boxes, loose, outermost, list(wires))

@@ -5,7 +5,8 @@ from, the training state's tensors under ``_state.`` (optimizer moments, random 
 generator states; see :mod:`flowspec.train.state`). The safetensors metadata (plain
 strings) holds the spec text and file name, the flowspec and torch versions that wrote it,
 any user metadata (stored under ``meta.<key>``) and the rest of the training state as JSON
-(step, epoch, position in the epoch, best validation NLL, optimizer settings). Loading recompiles the stored spec, so a
+(step, epoch, position in the epoch, best validation NLL, optimizer settings, and the
+number of processes whose random states it holds). Loading recompiles the stored spec, so a
 checkpoint needs no spec file beside it, and safetensors never executes code on load.
 Files are written to a temporary file in the same directory, flushed to disk and moved
 into place with ``os.replace``, so a crash leaves either the old file or the new one.

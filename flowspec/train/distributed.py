@@ -8,8 +8,18 @@ joins them into one process group: gloo on CPU, nccl on CUDA GPUs (one GPU per l
 Every process builds the same model from the same seed (DDP also broadcasts rank 0's
 weights), takes its share of each batch (``batch_size`` is the global batch) and of the
 validation split, and all-reduces gradients; losses and validation NLLs are summed over the
-processes, so early stopping and divergence stop all of them at the same step. Only rank 0
+processes, so early stopping and divergence stop all of them at the same step, and so does
+the time limit (a process past it stops them all). Only rank 0
 writes checkpoints and logs.
+
+Resuming is exact: at every validation (the same step on every process) all processes send
+their random generator states to rank 0, which stores them per rank in the last checkpoint
+together with the number of processes; on ``--resume`` each process restores its own. A
+checkpoint can only be resumed by as many processes as wrote it (else a
+:class:`~flowspec.train.checkpoint.CheckpointError` names both numbers), since a process
+without its own saved state could not continue its random stream. Ctrl-C starts no
+collective (the other processes may be anywhere), so an interrupted run keeps the last
+checkpoint of its last validation and resumes from that step.
 
 Example::
 
@@ -49,9 +59,26 @@ class Distributed:
 
     def sum(self, value: float) -> float:
         """``value`` summed over all processes."""
-        tensor = torch.tensor([value], dtype=torch.float64, device=self.device)
+        return self.sums(value)[0]
+
+    def sums(self, *values: float) -> list[float]:
+        """Each of ``values`` summed over all processes, in one collective."""
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(tensor)
-        return float(tensor)
+        return tensor.tolist()
+
+    def gather(self, tensors: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        """Every process's ``tensors`` on rank 0, one dict per rank (an empty list on the
+        other ranks). Every process must call it at the same point with the same names,
+        shapes and dtypes (e.g. :func:`flowspec.train.state.rng_state` on like machines)."""
+        gathered: list[dict[str, torch.Tensor]] = [{} for _ in range(self.world)] if self.main else []
+        for name in sorted(tensors):
+            mine = tensors[name].to(self.device)
+            parts = [torch.empty_like(mine) for _ in range(self.world)] if self.main else None
+            torch.distributed.gather(mine, parts, dst=0)
+            for received, part in zip(gathered, parts or ()):
+                received[name] = part.cpu()
+        return gathered
 
     def wrap(self, model: nn.Module) -> nn.Module:
         """``model`` in DistributedDataParallel (its forward is ``log_prob``)."""

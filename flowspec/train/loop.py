@@ -19,7 +19,9 @@ gradient stops training with a message naming the step and the last good checkpo
 
 Under ``torchrun`` (``WORLD_SIZE`` > 1) the model is wrapped in DistributedDataParallel
 (Li et al. 2020, arXiv:2006.15704), each process takes its share of every batch and of
-the validation split, and only rank 0 writes files; see :mod:`flowspec.train.distributed`.
+the validation split, and only rank 0 writes files; the last checkpoint holds every
+process's random state, and Ctrl-C keeps the checkpoint of the last validation; see
+:mod:`flowspec.train.distributed`.
 
 Example::
 
@@ -54,7 +56,7 @@ from flowspec.train.distributed import Distributed
 from flowspec.train.metrics import MetricsLog
 from flowspec.train.settings import merge_settings, total_steps
 from flowspec.train.optim import Optimizer
-from flowspec.train.state import restore_rng, rng_state
+from flowspec.train.state import by_rank, restore_rng, rng_state
 
 __all__ = [
     "FitResult",
@@ -87,11 +89,13 @@ class TrainingDiverged(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training; the last checkpoint (if any) holds step ``step``."""
+    """Ctrl-C during training; the last checkpoint (``checkpoint``, if any) holds step
+    ``step``: the step interrupted after on one process, the last validation's under DDP."""
 
     def __init__(self, step: int, checkpoint: Path | None):
         self.step, self.checkpoint = step, checkpoint
-        super().__init__(f"interrupted after step {step}")
+        where = f"; {checkpoint} holds step {step}" if checkpoint else f" after step {step}"
+        super().__init__(f"interrupted{where}")
 
 
 @dataclass(frozen=True)
@@ -304,7 +308,7 @@ def fit(
     state = _Progress()
     best_weights = _copy_weights(model)
     if resume:
-        state = _resume(model, optimizer, files)
+        state = _resume(model, optimizer, files, distributed)
         best_weights = _best_weights(model, files, state)
     else:
         torch.manual_seed(settings.seed + (distributed.rank if distributed else 0))
@@ -319,6 +323,7 @@ def fit(
     history: list[tuple[int, float]] = []
     val_history: list[tuple[int, float]] = []
     last_saved: tuple[int, Path] | None = (state.step, files.last) if resume and files else None
+    checkpointed = state.step  # the step the last checkpoint holds (on every process)
     window: list[float] = []
     running: float | None = None
     stop_reason = "steps"
@@ -326,7 +331,8 @@ def fit(
     clock = state.seconds - start
 
     def save_last(step: int, rng: dict[str, torch.Tensor]) -> None:
-        nonlocal last_saved
+        nonlocal last_saved, checkpointed
+        checkpointed = step
         if files is None:
             return
         state.seconds = time.perf_counter() + clock
@@ -334,7 +340,7 @@ def fit(
         save_checkpoint(
             files.last, model, meta=meta | {"step": str(step), "kind": "last"},
             state=(tensors | rng, {"optimizer": info, "progress": state.to_json(),
-                                   "settings": settings.model_dump()}),
+                                   "settings": settings.model_dump(), "world": world}),
         )
         last_saved = (step, files.last)
 
@@ -354,8 +360,11 @@ def fit(
             optimizer.lr = lr
             loss = -network(*train.inputs(index)).mean()
             value = float(loss.detach())
-            if distributed is not None:
-                value = distributed.sum(value) / world
+            out_of_time = (settings.time_limit is not None
+                           and time.perf_counter() - start > settings.time_limit)
+            if distributed is not None:  # one loss, and one clock: all stop at the same step
+                loss_sum, late = distributed.sums(value, float(out_of_time))
+                value, out_of_time = loss_sum / world, late > 0
             if not math.isfinite(value):
                 raise TrainingDiverged(step, "loss", value, last_good())
             optimizer.zero_grad()
@@ -373,8 +382,6 @@ def fit(
             bar.update()
             if step % 10 == 0 or step == total:
                 bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-            out_of_time = (settings.time_limit is not None
-                           and time.perf_counter() - start > settings.time_limit)
             validate = step % val_every == 0 or step == total or out_of_time
             if validate or (step % LOG_EVERY == 0 and metrics is not None):
                 row = {"step": step, "epoch": epoch, "lr": lr, "train_loss": sum(window) / len(window)}
@@ -392,7 +399,8 @@ def fit(
                     else:
                         state.bad_validations += 1
                     snapshot = rng_state()
-                    save_last(step, snapshot)
+                    save_last(step, snapshot if distributed is None
+                              else by_rank(distributed.gather(snapshot)))
                     if report is not None:
                         report(f"step {step}: train loss {running:.4f}, val nll {val_nll:.4f}"
                                f"{' (best)' if state.best_step == step else ''}")
@@ -415,6 +423,8 @@ def fit(
                            f"{state.best_step})")
                 break
     except KeyboardInterrupt:
+        if distributed is not None:  # no collective now: the last validation's checkpoint stays
+            raise TrainingInterrupted(checkpointed, last_saved[1] if last_saved else None) from None
         if last_saved is None or last_saved[0] != state.step:
             save_last(state.step, snapshot)
         raise TrainingInterrupted(state.step, files.last if files else None) from None
@@ -441,8 +451,11 @@ def _copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _resume(model: FlowModel, optimizer: Optimizer, files: RunFiles | None) -> _Progress:
-    """Load the last checkpoint's weights, optimizer and random state into this run."""
+def _resume(
+    model: FlowModel, optimizer: Optimizer, files: RunFiles | None, distributed: Distributed | None
+) -> _Progress:
+    """Load the last checkpoint's weights, optimizer and random state (this process's,
+    under DDP) into this run; the checkpoint must come from as many processes."""
     if files is None:
         raise ValueError("resuming needs the run's files (RunFiles) to find the last checkpoint")
     saved = load_training_state(files.last)
@@ -451,10 +464,23 @@ def _resume(model: FlowModel, optimizer: Optimizer, files: RunFiles | None) -> _
             f"checkpoint '{files.last}' was trained from a different spec; resume with the "
             "same spec file (or start a new run with another --output)"
         )
+    world, saved_world = distributed.world if distributed else 1, int(saved.info.get("world", 1))
+    if world != saved_world:
+        raise CheckpointError(
+            f"checkpoint '{files.last}' was written by {_processes(saved_world)} and this run "
+            f"has {world}: an exact resume needs every process's random state; resume with "
+            f"torchrun --nproc_per_node {saved_world}"
+            f"{'' if saved_world > 1 else ' (or without torchrun)'}, or start a new run with "
+            "another --output"
+        )
     load_weights(model, saved.weights, f"the weights in checkpoint '{files.last}'")
     optimizer.load_state_dict(saved.tensors, saved.info["optimizer"])
-    restore_rng(saved.tensors)
+    restore_rng(saved.tensors, distributed.rank if distributed else None)
     return _Progress.from_json(saved.info["progress"])
+
+
+def _processes(count: int) -> str:
+    return "1 process" if count == 1 else f"{count} processes"
 
 
 def _best_weights(

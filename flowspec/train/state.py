@@ -2,19 +2,27 @@
 
 :func:`rng_state` and :func:`restore_rng` save and restore the CPU generator and, when
 present, every CUDA device's, so a resumed run draws the same dequantization noise as an
-uninterrupted one. (The optimizer saves its own state: :mod:`flowspec.train.optim`.)
+uninterrupted one. (The optimizer saves its own state: :mod:`flowspec.train.optim`; the
+batch order is a function of the seed and the step, see :mod:`flowspec.train.loop`.)
+
+A single process stores its generators as ``rng.cpu`` and ``rng.cuda.<device>``. Under
+DistributedDataParallel every process seeds its own generators (``seed + rank``), so the
+checkpoint holds every process's: :func:`by_rank` names process ``r``'s states
+``rng.rank<r>.cpu`` and ``rng.rank<r>.cuda.<device>``, and each process restores its own
+with ``restore_rng(tensors, rank)``.
 
 Example::
 
     >>> saved = rng_state()                   # doctest: +SKIP
     >>> restore_rng(saved)                    # doctest: +SKIP
+    >>> restore_rng(by_rank([saved, other]), rank=1)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["rng_state", "restore_rng"]
+__all__ = ["by_rank", "rng_state", "restore_rng"]
 
 _RNG = "rng."
 
@@ -28,9 +36,28 @@ def rng_state() -> dict[str, torch.Tensor]:
     return states
 
 
-def restore_rng(tensors: dict[str, torch.Tensor]) -> None:
-    """Set the generators saved by :func:`rng_state` (CUDA ones when CUDA is present)."""
-    torch.set_rng_state(tensors[f"{_RNG}cpu"].to(torch.uint8))
-    cuda = sorted(k for k in tensors if k.startswith(f"{_RNG}cuda."))
+def _prefix(rank: int | None) -> str:
+    return _RNG if rank is None else f"{_RNG}rank{rank}."
+
+
+def by_rank(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Every process's :func:`rng_state` (``states[r]`` of rank ``r``) under one set of
+    names, for one checkpoint."""
+    return {
+        _prefix(rank) + name[len(_RNG) :]: tensor
+        for rank, state in enumerate(states)
+        for name, tensor in state.items()
+    }
+
+
+def restore_rng(tensors: dict[str, torch.Tensor], rank: int | None = None) -> None:
+    """Set the generators saved by :func:`rng_state` (CUDA ones when CUDA is present), or
+    with ``rank``, process ``rank``'s generators among those stored by :func:`by_rank`."""
+    prefix = _prefix(rank)
+    torch.set_rng_state(tensors[f"{prefix}cpu"].to(torch.uint8))
+    cuda = sorted(
+        (k for k in tensors if k.startswith(f"{prefix}cuda.")),
+        key=lambda k: int(k.rsplit(".", 1)[1]),
+    )
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([tensors[k].to(torch.uint8) for k in cuda])

@@ -29,6 +29,7 @@ class AdditiveSpec(TransformerSpec):
     summary = "z = x + t (volume-preserving)"
     reference = "Dinh et al. 2014, arXiv:1410.8516"
     volume_preserving = True
+    linear = True
 
     def params_per_feature(self) -> int:
         return 1

@@ -34,6 +34,7 @@ class AffineSpec(TransformerSpec):
     )
     summary = "z = x * exp(s) + t, s soft-bounded by B"
     reference = "Dinh et al. 2016, arXiv:1605.08803"
+    linear = True
 
     def params_per_feature(self) -> int:
         return 2

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from flowspec.core.ports import Support
+from flowspec.core.ports import REAL, Support
 from flowspec.core.properties import Cost
 
 if TYPE_CHECKING:
@@ -42,6 +42,12 @@ class TransformerSpec(BaseModel):
     inverse_cost: ClassVar[Cost] = Cost.ONE_PASS
     #: The log-derivative is always zero (additive): the layer contributes nothing.
     volume_preserving: ClassVar[bool] = False
+    #: The map is ``z = a x + b`` in ``x`` (``a``, ``b`` from the parameters); its torch
+    #: module then has ``scale_shift(params)``, which optimized code composes adjacent
+    #: elementwise affine maps from (:mod:`flowspec.optimize.affine`).
+    linear: ClassVar[bool] = False
+    #: What to put before the node when its input lies outside :meth:`domain` (a hint).
+    domain_fix: ClassVar[str] = ""
 
     @classmethod
     def kind_name(cls) -> str:
@@ -54,15 +60,71 @@ class TransformerSpec(BaseModel):
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
         """Checks of the settings alone, reported at ``field`` of the node using it."""
 
+    def domain(self) -> Support:
+        """The values the map accepts (default: the real line; the node checks continuity).
+        An end where the map is infinite (0 for ``log``) is open."""
+        return REAL
+
     def accepts(self, support: Support) -> bool:
-        """Whether inputs with this support lie in the transformer's domain (default: any
-        continuous values; the node checks continuity)."""
-        return True
+        """Whether inputs with this support lie in the transformer's domain."""
+        return support.inside(self.domain())
+
+    def check_domain(
+        self, support: Support, check: NodeCheck, code: str, subject: str, *field: str | int
+    ) -> bool:
+        """Report ``code`` at ``field`` when inputs with ``support`` leave the domain, with
+        a hint: a map onto the domain to put before, or, when only an included end is
+        outside (``[0, 1]`` into a logit), what keeps values off that end."""
+        if self.accepts(support):
+            return True
+        required = self.domain()
+        hint = f"put a map onto {required} before it, e.g. {self.domain_fix}"
+        if support.within(required.low, required.high):  # only an included end fails
+            hint = (
+                f"an input exactly at an end of {support} maps to an infinite value "
+                f"(log_prob = nan): {self.end_fix()}or declare the input with 'bounds: open' "
+                "if its values never reach the ends"
+            )
+        check.error(
+            code,
+            f"{subject} needs inputs in {required}, but its input lives in {support}",
+            *field,
+            hint=hint,
+        )
+        return False
+
+    def check_conditioned(
+        self, check: NodeCheck, conditioner: tuple[str, ...], *field: str | int
+    ) -> None:
+        """:meth:`check_static` for a transformer inside a coupling or autoregressive layer,
+        whose conditioner (at ``conditioner``) computes its parameters: with none to
+        compute (a fixed map such as tanh), the conditioner's weights are never used."""
+        self.check_static(check, *field)
+        if self.params_per_feature() == 0:
+            check.warning(
+                "W430",
+                f"transformer '{self.kind}' takes no parameters, so the conditioner computes "
+                "nothing and its weights are never used",
+                *conditioner,
+                hint="use a transformer with parameters (affine, rq_spline, ...), or "
+                f"{{kind: elementwise, fn: {self.kind}}} to apply the map to every feature",
+            )
+
+    def end_fix(self) -> str:
+        """A setting that keeps inputs at an included end of the domain finite, as the
+        start of a hint (``"set alpha, e.g. 0.05, "``); default: none."""
+        return ""
 
     def output_support(self, support: Support) -> Support:
         """The support of the outputs for inputs with ``support`` (default: anywhere on the
         real line, yet bounded inputs still do not fill it: see :meth:`Support.moved`)."""
         return support.moved()
+
+    def parameter_count(self) -> int:
+        """Learned parameters the transformer's module holds itself, whatever the features
+        (a learnable scale_shift's scale and shift); default none. Parameters per feature
+        come from the conditioner, or from the elementwise node that learns them freely."""
+        return 0
 
     def likelihood_tolerance(self) -> float | None:
         """The tolerance of the iterative inverse, when there is one."""

@@ -22,7 +22,8 @@ ACTIVATIONS: dict[str, str] = {
 
 
 class MLP(Layer, nn.Sequential):
-    """Linear layers with an activation between them; the last layer may start at zero."""
+    """Linear layers with an activation (and optionally dropout) between them; the last layer
+    may start at zero."""
 
     def __init__(
         self,
@@ -31,11 +32,14 @@ class MLP(Layer, nn.Sequential):
         out_features: int,
         activation: str = "relu",
         zero_init: bool = True,
+        dropout: float = 0.0,
     ):
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(fan_in, fan_out), getattr(nn, ACTIVATIONS[activation])()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
         last = nn.Linear(sizes[-1], out_features)
         if zero_init:
             nn.init.zeros_(last.weight)

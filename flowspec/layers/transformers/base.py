@@ -4,7 +4,8 @@
 elementwise: ``params`` has shape ``x.shape + (P,)`` (the parameters of each feature on the
 last axis) and ``log_derivative`` has the shape of ``x`` (``log |dz_i/dx_i|``; the layer
 using the transformer sums the entries it transforms). ``inverse(z, params) -> x`` runs
-generation. Both are written with static shapes (``torch.where`` and clamping, no boolean
+generation. A transformer with no parameters per feature (the fixed monotone maps) is
+called with ``params=None``. Both are written with static shapes (``torch.where`` and clamping, no boolean
 indexing or data-dependent branches) so that ``torch.compile(fullgraph=True)`` captures them.
 """
 
@@ -16,7 +17,7 @@ import torch
 
 from flowspec.core.layer import Layer
 
-__all__ = ["Transformer"]
+__all__ = ["Transformer", "LinearTransformer"]
 
 
 class Transformer(Layer):
@@ -29,3 +30,24 @@ class Transformer(Layer):
     @abstractmethod
     def inverse(self, z: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """``x`` with ``tau(x; params) = z``."""
+
+
+class LinearTransformer(Transformer):
+    """A transformer that is ``z = a x + b`` in ``x``: optimized code composes adjacent
+    ones on their parameters (:mod:`flowspec.optimize.affine`)."""
+
+    @abstractmethod
+    def scale_shift(self, params: torch.Tensor | None) -> tuple[torch.Tensor | float, ...]:
+        """``(a, b, log|a|)``, floats or tensors of the shape of ``params`` without its last
+        axis."""
+
+    def forward(self, x: torch.Tensor, params: torch.Tensor | None = None):
+        scale, shift, log_scale = self.scale_shift(params)
+        log_derivative = torch.full_like(x, log_scale) if isinstance(log_scale, float) else (
+            log_scale.expand_as(x)
+        )
+        return x * scale + shift, log_derivative
+
+    def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
+        scale, shift, _ = self.scale_shift(params)
+        return (z - shift) / scale

@@ -1,0 +1,22 @@
+"""Torch side of :mod:`flowspec.transformers.log`."""
+
+from __future__ import annotations
+
+import torch
+
+from flowspec.layers.transformers.base import Transformer
+
+__all__ = ["LogTransformer"]
+
+
+class LogTransformer(Transformer):
+    """``z = log(x)``; ``log log'(x) = -log x = -z``."""
+
+    def forward(
+        self, x: torch.Tensor, params: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        z = torch.log(x)
+        return z, -z
+
+    def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.exp(z)

@@ -1,0 +1,23 @@
+"""Torch side of :mod:`flowspec.transformers.sigmoid`."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from flowspec.layers.transformers.base import Transformer
+
+__all__ = ["SigmoidTransformer"]
+
+
+class SigmoidTransformer(Transformer):
+    """``z = 1 / (1 + exp(-x))``; ``log sigmoid'(x) = -softplus(-x) - softplus(x)``, stable
+    for large ``|x|``."""
+
+    def forward(
+        self, x: torch.Tensor, params: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.sigmoid(x), -F.softplus(-x) - F.softplus(x)
+
+    def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.logit(z)

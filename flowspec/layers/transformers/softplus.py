@@ -1,0 +1,23 @@
+"""Torch side of :mod:`flowspec.transformers.softplus`."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from flowspec.layers.transformers.base import Transformer
+
+__all__ = ["SoftplusTransformer"]
+
+
+class SoftplusTransformer(Transformer):
+    """``z = log(1 + exp(x))``; ``log softplus'(x) = -softplus(-x)``."""
+
+    def forward(
+        self, x: torch.Tensor, params: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return F.softplus(x), -F.softplus(-x)
+
+    def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
+        # x = log(exp(z) - 1) = z + log(1 - exp(-z))
+        return z + torch.log(-torch.expm1(-z))

@@ -1,0 +1,306 @@
+"""Transformers used elementwise (issue 6, the seam): the fixed monotone maps are transformer
+kinds that couplings and autoregressive layers take, and the elementwise node applies any
+transformer with free parameters learned per feature."""
+
+from __future__ import annotations
+
+import math
+import warnings as warnings_module
+
+import pytest
+import torch
+
+import flowspec
+from flowspec.core.ports import PortInfo, Support
+from flowspec.core.properties import Cost, Likelihood
+from flowspec.core.registry import transformer_kinds
+from flowspec.diagnostics import SpecError
+from flowspec.graph.bookkeeping import spec_bookkeeping
+from flowspec.nodes.elementwise import FUNCTIONS, ElementwiseSpec
+from flowspec.optimize.program import AffineChain
+from flowspec.transformers._monotone import MonotoneMapSpec
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_
+
+F64 = torch.float64
+UNIT, POSITIVE = Support(0.0, 1.0), Support(0.0, math.inf)
+
+#: Every transformer kind with settings that give a non-trivial map, and its domain.
+TRANSFORMERS = {
+    "additive": ({"kind": "additive"}, Support()),
+    "affine": ({"kind": "affine", "scale_bound": 3.0}, Support()),
+    "rq_spline": ({"kind": "rq_spline", "bins": 5, "bound": 3.0}, Support()),
+    "logistic_mixture": ({"kind": "logistic_mixture", "components": 3}, Support()),
+    "naf": ({"kind": "naf", "hidden": 3, "layers": 2}, Support()),
+    "scale_shift": ({"kind": "scale_shift", "scale": -2.0, "shift": 0.5}, Support()),
+    "leaky_relu": ({"kind": "leaky_relu", "negative_slope": 0.3}, Support()),
+    "sigmoid": ({"kind": "sigmoid"}, Support()),
+    "logit": ({"kind": "logit", "alpha": 0.05}, UNIT),
+    "tanh": ({"kind": "tanh"}, Support()),
+    "exp": ({"kind": "exp"}, Support()),
+    "log": ({"kind": "log"}, POSITIVE),
+    "softplus": ({"kind": "softplus"}, Support()),
+}
+ITERATIVE = ("logistic_mixture", "naf")
+
+
+def inputs_in(support: Support, *shape: int, seed: int = 1) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    if support == UNIT:
+        return torch.rand(*shape, generator=g, dtype=F64) * 0.98 + 0.01
+    if support == POSITIVE:
+        return torch.exp(torch.randn(*shape, generator=g, dtype=F64))
+    return 2 * torch.randn(*shape, generator=g, dtype=F64)
+
+
+def test_every_transformer_kind_is_covered():
+    assert set(TRANSFORMERS) == set(transformer_kinds())
+
+
+@pytest.mark.parametrize("name", TRANSFORMERS)
+@pytest.mark.parametrize("shape", [(3,), (2, 2)], ids=["flat", "image"])
+def test_learned_elementwise_round_trip_and_logdet(name, shape):
+    spec, support = TRANSFORMERS[name]
+    node, layer, (out,) = make_node({"kind": "elementwise", "transformer": spec}, shape, support=support)
+    count = transformer_kinds()[name].model_validate(spec).params_per_feature()
+    if count:
+        assert layer.params.shape == (*shape, count)
+    else:
+        assert layer.params is None
+    assert node.parameter_count((PortInfo(shape),), None) == sum(p.numel() for p in layer.parameters())
+    randomize_(layer, scale=0.5)
+    x = inputs_in(support, 6, *shape)
+    z, contribution = layer(x)
+    assert z.shape == x.shape and contribution.shape == (6,)
+    atol = 1e-6 if name in ITERATIVE else 1e-9
+    torch.testing.assert_close(layer.inverse(z), x, atol=atol, rtol=0)
+    torch.testing.assert_close(layer(layer.inverse(z))[0], z, atol=atol, rtol=1e-7)
+    assert_logdet_matches(layer, x.flatten(1) if len(shape) == 1 else x)
+    if not out.support.partial:  # a fixed map announces its image: outputs lie in it
+        assert bool((z >= out.support.low).all() and (z <= out.support.high).all())
+
+
+@pytest.mark.parametrize("name", ["additive", "affine", "rq_spline"])
+def test_learned_elementwise_starts_at_the_identity(name):
+    spec, _ = TRANSFORMERS[name]
+    _, layer, _ = make_node({"kind": "elementwise", "transformer": spec}, (4,))
+    x = inputs_in(Support(), 8, 4)
+    z, contribution = layer(x)
+    assert torch.equal(z, x) or torch.allclose(z, x, atol=1e-12, rtol=0)
+    torch.testing.assert_close(contribution, torch.zeros(8, dtype=F64), atol=1e-12, rtol=0)
+
+
+def test_learned_spline_trains_per_feature():
+    """Gradients reach the free parameters, and one step moves each feature's spline."""
+    _, layer, _ = make_node({"kind": "elementwise", "transformer": TRANSFORMERS["rq_spline"][0]}, (3,))
+    x = inputs_in(Support(), 64, 3)
+    z, contribution = layer(x)
+    (-(contribution - 0.5 * z.pow(2).sum(1)).mean()).backward()
+    assert layer.params.grad is not None and (layer.params.grad.abs().sum(-1) > 0).all()
+
+
+@pytest.mark.parametrize("name", TRANSFORMERS)
+def test_costs_volume_and_likelihood_come_from_the_transformer(name):
+    spec, _ = TRANSFORMERS[name]
+    node = ElementwiseSpec.model_validate({"kind": "elementwise", "transformer": spec})
+    expected = Cost.ITERATIVE if name in ITERATIVE else Cost.ONE_PASS
+    assert node.costs().inference == Cost.ONE_PASS and node.costs().generation == expected
+    assert node.likelihood() == Likelihood.EXACT
+    assert node.preserves_volume() == (name == "additive")
+
+
+def test_fn_is_the_fixed_transformer_with_the_nodes_settings():
+    """One implementation: ``fn: X`` builds transformer X, with the node's settings for X."""
+    assert set(FUNCTIONS) == {
+        name for name, cls in transformer_kinds().items() if issubclass(cls, MonotoneMapSpec)
+    }
+    fields = ElementwiseSpec.fn_fields()
+    assert fields == {
+        "scale": ("scale_shift",), "shift": ("scale_shift",), "learnable": ("scale_shift",),
+        "negative_slope": ("leaky_relu",), "alpha": ("logit",),
+    }
+    assert set(fields) <= set(ElementwiseSpec.model_fields)
+    node = ElementwiseSpec.model_validate({"kind": "elementwise", "fn": "logit", "alpha": 0.1})
+    assert node.map() == transformer_kinds()["logit"].model_validate({"kind": "logit", "alpha": 0.1})
+    _, layer, _ = make_node({"kind": "elementwise", "fn": "logit", "alpha": 0.1}, (2,), support=UNIT)
+    assert type(layer.transformer).__name__ == "LogitTransformer"
+
+
+def test_checkpoints_of_a_learnable_scale_shift_from_before_still_load():
+    _, layer, _ = make_node({"kind": "elementwise", "fn": "scale_shift", "learnable": True}, (3,))
+    assert set(layer.state_dict()) == {"transformer.log_scale", "transformer.shift"}
+    layer.load_state_dict({"log_scale": torch.tensor(0.5, dtype=F64), "shift": torch.tensor(-1.0, dtype=F64)})
+    x = inputs_in(Support(), 4, 3)
+    torch.testing.assert_close(layer(x)[0], math.exp(0.5) * x - 1.0)
+
+
+@pytest.mark.parametrize("name", [n for n in TRANSFORMERS if n in FUNCTIONS])
+def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
+    spec, support = TRANSFORMERS[name]
+    settings = {k: v for k, v in spec.items() if k != "kind"}
+    _, by_fn, out_fn = make_node({"kind": "elementwise", "fn": name, **settings}, (3,), support=support)
+    _, by_transformer, out_t = make_node({"kind": "elementwise", "transformer": spec}, (3,), support=support)
+    assert out_fn == out_t
+    x = inputs_in(support, 5, 3)
+    for a, b in zip(by_fn(x), by_transformer(x)):
+        assert torch.equal(a, b)
+
+
+# --- fixed maps inside coupling and autoregressive layers -----------------------------------
+
+COUPLING_TANH = """\
+flowspec: "1"
+name: coupling-tanh
+inputs:
+  x: {shape: [4]}
+nodes:
+  squash: {kind: coupling, in: x, mask: alternate, transformer: {kind: tanh}}
+  prior: {kind: standard_normal, in: squash}
+"""
+
+
+def test_coupling_with_a_zero_parameter_transformer_validates_and_its_logdet_is_right():
+    checked = flowspec.check(COUPLING_TANH)
+    warnings = checked.warnings
+    assert {d.code for d in warnings} == {"W430", "W501"}, [d.format() for d in warnings]
+    unused = next(d for d in warnings if d.code == "W430")
+    assert unused.node == "squash" and unused.path[-1] == "conditioner"
+    with warnings_module.catch_warnings():  # W430 said it all; torch's empty-layer warning is quiet
+        warnings_module.simplefilter("error")
+        flowspec.compile(COUPLING_TANH)
+    node, layer, (out,) = make_node(
+        {"kind": "coupling", "mask": "alternate", "transformer": {"kind": "tanh"}}, (4,)
+    )
+    assert out.support == Support(partial=True)  # kept values real, changed ones in (-1, 1)
+    x = inputs_in(Support(), 5, 4)
+    z, _ = layer(x)
+    torch.testing.assert_close(z[:, 1::2], torch.tanh(x[:, 1::2]), rtol=0, atol=0)
+    torch.testing.assert_close(z[:, ::2], x[:, ::2], rtol=0, atol=0)
+    torch.testing.assert_close(layer.inverse(z), x)
+    assert_logdet_matches(layer, x)
+
+
+@pytest.mark.parametrize("direction", ["maf", "iaf"])
+def test_autoregressive_layer_with_a_learnable_scale_shift(direction):
+    """A fixed map's own learned constants count as the layer's parameters."""
+    spec = {"kind": "autoregressive", "direction": direction,
+            "transformer": {"kind": "scale_shift", "scale": 2.0, "learnable": True},
+            "conditioner": {"hidden": [8]}}
+    node, layer, _ = make_node(spec, (3,))
+    assert node.parameter_count((PortInfo((3,)),), None) == sum(p.numel() for p in layer.parameters())
+    randomize_(layer)
+    x = inputs_in(Support(), 5, 3)
+    torch.testing.assert_close(layer.inverse(layer(x)[0]), x)
+    assert_logdet_matches(layer, x)
+
+
+def test_coupling_with_logit_on_bounded_input_maps_the_changed_half_to_the_line():
+    outputs, reporter = infer_node(
+        {"kind": "coupling", "transformer": {"kind": "logit", "alpha": 0.05}}, (4,), support=UNIT
+    )
+    assert not reporter.has_errors
+    edge = math.log(0.95 / 0.05)  # logit(0.05 + 0.9 x) at x = 1; kept values stay in (0, 1)
+    support = outputs[0].support
+    assert support.partial and math.isclose(support.high, edge) and math.isclose(support.low, -edge)
+
+
+def spec_text(node: str, inputs: str = "  x: {shape: [4]}\n") -> str:
+    return (f'flowspec: "1"\nname: bad\ninputs:\n{inputs}nodes:\n  {node}\n'
+            "  prior: {kind: standard_normal, in: m}\n")
+
+
+def only_error(text: str, code: str):
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(text)
+    errors = [d for d in caught.value.diagnostics if d.severity == "error"]
+    assert [d.code for d in errors] == [code], [d.format() for d in errors]
+    assert errors[0].node == "m" and errors[0].location.line == 6
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        "m: {kind: coupling, in: x, transformer: {kind: logit}}",
+        "m: {kind: autoregressive, in: x, transformer: {kind: logit}}",
+    ],
+)
+def test_logit_transformer_on_unbounded_input_is_a_located_error(node):
+    error = only_error(spec_text(node), "E610")
+    assert "transformer 'logit' needs inputs in (0, 1)" in error.message
+    assert "lives in real" in error.message and "sigmoid" in error.hint
+    assert error.path[-1] == "transformer"
+
+
+def test_logit_transformer_elementwise_on_unbounded_input_is_the_nodes_domain_error():
+    error = only_error(spec_text("m: {kind: elementwise, in: x, transformer: {kind: logit}}"), "E422")
+    assert "transformer 'logit' needs inputs in (0, 1)" in error.message and "sigmoid" in error.hint
+
+
+def test_logit_transformer_on_the_closed_unit_interval_asks_for_alpha():
+    text = spec_text(
+        "m: {kind: coupling, in: x, transformer: {kind: logit}}",
+        inputs="  x: {shape: [4], low: 0, high: 1}\n",
+    )
+    error = only_error(text, "E610")
+    assert "alpha" in error.hint and "bounds: open" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("node", "code", "field"),
+    [
+        ("m: {kind: coupling, in: x, transformer: {kind: logit, alpha: 0.5}}", "E425", "alpha"),
+        ("m: {kind: coupling, in: x, transformer: {kind: scale_shift, scale: 0.0}}", "E423", "scale"),
+        ("m: {kind: elementwise, in: x, transformer: {kind: leaky_relu, negative_slope: 0}}",
+         "E424", "negative_slope"),
+        ("m: {kind: elementwise, in: x, fn: tanh, transformer: {kind: affine}}", "E611", "transformer"),
+        ("m: {kind: elementwise, in: x}", "E103", "fn"),
+    ],
+)
+def test_settings_errors_are_located_inside_the_transformer(node, code, field):
+    error = only_error(spec_text(node), code)
+    assert error.path[-1] == field
+    if code in ("E423", "E424", "E425"):
+        assert error.path[-2] == "transformer"
+
+
+def test_a_fn_setting_next_to_transformer_is_a_warning_pointing_into_it():
+    checked = flowspec.check(spec_text("m: {kind: elementwise, in: x, alpha: 0.1, transformer: {kind: logit}}",
+                                       inputs="  x: {shape: [4], low: 0, high: 1, bounds: open}\n"))
+    (warning,) = [d for d in checked.warnings if d.code == "W430"]
+    assert warning.node == "m" and warning.path[-1] == "alpha"
+    assert "transformer: {kind: logit, alpha: ...}" in warning.hint
+
+
+# --- the optimizer folds linear maps only ---------------------------------------------------
+
+CHAIN = """\
+flowspec: "1"
+name: chain
+inputs:
+  x: {shape: [3]}
+nodes:
+  a: {kind: elementwise, fn: scale_shift, scale: -2.0, shift: 0.5, in: x}
+  b: {kind: elementwise, transformer: {kind: affine}, in: a}
+  c: {kind: elementwise, transformer: {kind: additive}, in: b}
+  d: {kind: elementwise, transformer: {kind: rq_spline, bins: 4, bound: 3.0}, in: c}
+  e: {kind: elementwise, transformer: {kind: affine}, in: d}
+  f: {kind: elementwise, fn: scale_shift, scale: 0.5, learnable: true, in: e}
+  prior: {kind: standard_normal, in: f}
+"""
+
+
+def test_optimizer_folds_learned_affine_maps_but_not_a_spline():
+    checked = flowspec.check(CHAIN)
+    model = checked.build_model().double()
+    literal = checked.build_model(optimize=False).double()
+    randomize_(model)
+    literal.load_state_dict(model.state_dict())
+    chains = [op for op in checked.program().ops if isinstance(op, AffineChain)]
+    assert [[n.id for n in op.nodes] for op in chains] == [["a", "b", "c"], ["e", "f"]]
+    x = inputs_in(Support(), 16, 3)
+    torch.testing.assert_close(model.log_prob(x), literal.log_prob(x), atol=1e-12, rtol=1e-12)
+    z = inputs_in(Support(), 16, 3, seed=2)
+    torch.testing.assert_close(model.inverse(z), literal.inverse(z), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(literal.inverse(literal.trace(x).latents), x)
+    book = spec_bookkeeping(checked)
+    assert book.total_params == sum(p.numel() for p in model.parameters()) == 3 * 2 + 3 + 3 * 11 + 3 * 2 + 2
