@@ -17,7 +17,7 @@ from _table import markdown_table
 from _timing import interleaved_medians
 from _training import TrainResult, train_lockstep
 
-__all__ = ["Workload", "Outcome", "run_workload", "workload_markdown"]
+__all__ = ["Workload", "Outcome", "run_workload", "verdict", "workload_markdown"]
 
 REFERENCE = "flowspec"
 HANDWRITTEN = "torch"
@@ -44,6 +44,12 @@ class Workload:
     inner: int = 10
     memory_steps: int = 10
     memory: bool = True
+    sample_batch: int | None = None  # samples per timed sample call; None: batch
+
+    @property
+    def samples(self) -> int:
+        """The number of samples each timed ``sample`` call draws."""
+        return self.sample_batch or self.batch
 
 
 @dataclass
@@ -88,7 +94,7 @@ def run_workload(work: Workload) -> dict[str, Outcome]:
             work.repeats, work.inner,
         )
         sample = interleaved_medians(
-            {name: (lambda c=c: c.sample(work.batch)) for name, c in contenders.items()},
+            {name: (lambda c=c: c.sample(work.samples)) for name, c in contenders.items()},
             work.repeats, work.inner,
         )
     outcomes = {}
@@ -133,8 +139,8 @@ def _rows(work: Workload, outcomes: dict[str, Outcome]) -> list[list[object]]:
     rows = []
     for name, o in outcomes.items():
         step = o.training.median_step(work.warmup_steps)
-        lp_rate, sample_rate = work.batch / o.log_prob_seconds, work.batch / o.sample_seconds
-        ref_lp, ref_sample = work.batch / ref.log_prob_seconds, work.batch / ref.sample_seconds
+        lp_rate, sample_rate = work.batch / o.log_prob_seconds, work.samples / o.sample_seconds
+        ref_lp, ref_sample = work.batch / ref.log_prob_seconds, work.samples / ref.sample_seconds
         if isinstance(o.memory, MemoryFigures):
             memory = [_mib(o.memory.train_peak), _mib(o.memory.eval_peak),
                       _mib(o.memory.rss_built)]
@@ -150,7 +156,7 @@ def _rows(work: Workload, outcomes: dict[str, Outcome]) -> list[list[object]]:
     return rows
 
 
-def _verdict(work: Workload, outcomes: dict[str, Outcome]) -> list[str]:
+def verdict(work: Workload, outcomes: dict[str, Outcome]) -> list[str]:
     """flowspec against hand-written torch (when the benchmark has one) and the fastest
     peer, figure by figure."""
     peers = [n for n in outcomes if n not in (REFERENCE, HANDWRITTEN)]
@@ -180,7 +186,7 @@ def workload_markdown(work: Workload, outcomes: dict[str, Outcome]) -> str:
     """The results of one benchmark as a markdown section."""
     header = [
         "library", "params", "train step (median)", f"log_prob, batch {work.batch}",
-        f"sample {work.batch}", f"{work.metric} after {work.steps} steps",
+        f"sample {work.samples}", f"{work.metric} after {work.steps} steps",
         f"best {work.metric} (after steps)", "train-step peak MiB", "log_prob+sample peak MiB",
         "RSS after import+build MiB",
     ]
@@ -202,6 +208,6 @@ def workload_markdown(work: Workload, outcomes: dict[str, Outcome]) -> str:
         settings,
         markdown_table(header, _rows(work, outcomes)),
         MEMORY_NOTE if work.memory else "Memory not measured (--no-memory).",
-        "\n".join(_verdict(work, outcomes)),
+        "\n".join(verdict(work, outcomes)),
         "How each contender is built:\n\n" + "\n".join(notes),
     ])

@@ -9,29 +9,12 @@ throughput, and test bits/dim after a fixed number of steps. Prints a markdown s
 from __future__ import annotations
 
 import argparse
-import math
 
-import torch
-
-from _contender import Contender
 from _suite import Workload, run_workload, workload_markdown
+from bench_digits import test_bits_per_dim
 from glow_contenders import CONTENDERS
 
-__all__ = ["glow_workload", "test_bits_per_dim"]
-
-NOISE_SEEDS = tuple(range(1000, 1005))
-
-
-def test_bits_per_dim(contender: Contender, test: torch.Tensor) -> float:
-    """The test images' negative log-likelihood bound in bits per dimension, averaged over
-    the dequantization draws of :data:`NOISE_SEEDS` (every contender draws its noise with
-    one ``torch.rand_like`` before anything else random, so all see the same noise)."""
-    dims = test[0].numel()
-    values = []
-    for seed in NOISE_SEEDS:
-        torch.manual_seed(seed)
-        values.append(float(-contender.log_prob(test).mean()) / (dims * math.log(2)))
-    return sum(values) / len(values)
+__all__ = ["glow_workload"]
 
 
 def glow_workload(quick: bool, steps: int | None = None) -> Workload:

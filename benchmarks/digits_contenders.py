@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -25,7 +24,7 @@ from _contender import Builder, Contender
 from handwritten_digits import FEATURES, HandwrittenDigits, Preprocessing, permutation_order
 from peer_nets import ContextFreeMLP, zero_last_linear
 
-__all__ = ["CONTENDERS", "SPEC", "STEPS", "HIDDEN"]
+__all__ = ["CONTENDERS", "SPEC", "STEPS", "HIDDEN", "behind_preprocessing"]
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "digits_dequant.yaml"
 STEPS = 6
@@ -37,23 +36,18 @@ def _order(step: int) -> torch.Tensor:
     return permutation_order(FEATURES, step)
 
 
-def _preprocessed(
-    name: str,
-    flow: nn.Module,
-    flow_log_prob: Callable[[torch.Tensor], torch.Tensor],
-    flow_sample: Callable[[int], torch.Tensor],
-    note: str,
-) -> Contender:
-    """A peer flow on the real line behind the shared dequantization and logit."""
+def behind_preprocessing(peer: Contender) -> Contender:
+    """``peer``, a flow on the real line, behind the shared dequantization and logit: its
+    ``log_prob`` gets their log-determinant added, its samples are mapped back to integers."""
     pre = Preprocessing()
 
     def log_prob(x: torch.Tensor) -> torch.Tensor:
         z, log_det = pre(x)
-        return flow_log_prob(z) + log_det
+        return peer.log_prob(z) + log_det
 
     return Contender(
-        name, flow, log_prob, lambda n: pre.inverse(flow_sample(n)),
-        note + " Dequantization and logit: benchmarks/handwritten_digits.py.",
+        peer.name, peer.module, log_prob, lambda n: pre.inverse(peer.sample(n)),
+        peer.note + " Dequantization and logit: benchmarks/handwritten_digits.py.",
     )
 
 
@@ -117,14 +111,14 @@ def zuko_model() -> Contender:
             initialised[0] = True
         return flow().log_prob(z)
 
-    return _preprocessed(
+    return behind_preprocessing(Contender(
         "zuko", flow, log_prob, lambda n: flow().sample((n,)),
         "zuko has no actnorm: a learned per-feature MonotonicAffineTransform stands in, the "
         "first one set from the first batch by hand (the later ones would initialise to the "
         "identity anyway, as the couplings start at the identity); log-scale soft-bounded by "
         "a / (1 + |a| / ln 1000); custom Flow of GeneralCouplingTransform and "
         "PermutationTransform.",
-    )
+    ))
 
 
 def nflows_model() -> Contender:
@@ -144,13 +138,13 @@ def nflows_model() -> Contender:
         layers += [ActNorm(FEATURES), AffineCouplingTransform(transform_mask, net),
                    Permutation(_order(step))]
     flow = Flow(CompositeTransform(layers), StandardNormal([FEATURES]))
-    return _preprocessed(
+    return behind_preprocessing(Contender(
         "nflows", flow, flow.log_prob, flow.sample,
         "nflows ActNorm + AffineCouplingTransform + Permutation; coupling scale "
         "sigmoid(a + 2) + 1e-3 (at most ~1); ActNorm's init divides by the std before "
         "taking the mean (same result); the inverse permutation is recomputed (argsort) "
         "on every sample call.",
-    )
+    ))
 
 
 def normflows_model() -> Contender:
@@ -168,11 +162,11 @@ def normflows_model() -> Contender:
                            nf.flows.AffineCouplingBlock(param_map), permute]
     model = nf.NormalizingFlow(nf.distributions.DiagGaussian(FEATURES, trainable=False),
                                data_direction[::-1])
-    return _preprocessed(
+    return behind_preprocessing(Contender(
         "normflows", model, model.log_prob, lambda n: model.sample(n)[0],
         "normflows ActNorm + AffineCouplingBlock (scale_map 'exp': unbounded log-scale) + "
         "Permute with the shared order; sample() also accumulates log q.",
-    )
+    ))
 
 
 #: Name -> builder, in table order.

@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process, and write benchmarks/RESULTS.md.
 
-    python benchmarks/run_all.py             # full run (about 12 minutes on 2 cores)
+    python benchmarks/run_all.py             # full run (about 45 minutes on 2 cores)
     python benchmarks/run_all.py --quick     # smoke run, written to stdout only
 
 The file gets the date, the machine, the package versions, the commands and each
@@ -23,9 +23,9 @@ __all__ = ["BENCHMARKS", "NOTES_MARKER", "run_benchmark"]
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
-    "bench_moons.py", "bench_digits.py", "bench_families1.py", "bench_compiler.py",
-    "bench_torch_compile.py", "bench_startup.py", "bench_digits_training.py",
-    "bench_optimize.py",
+    "bench_moons.py", "bench_digits.py", "bench_families1.py", "bench_families2.py",
+    "bench_glow.py", "bench_compiler.py", "bench_torch_compile.py", "bench_startup.py",
+    "bench_digits_training.py", "bench_optimize.py",
 )
 NOTES_MARKER = "<!-- notes -->"
 

@@ -75,6 +75,36 @@ def test_spline_at_zero_parameters_is_the_identity():
     torch.testing.assert_close(log_derivative, torch.zeros_like(x))
 
 
+def test_spline_knots_are_softmax_shares_of_the_bins_axis_in_any_parameter_layout():
+    """The widths and heights are a softmax over each feature's bins (computed over a leading
+    axis for speed), whether the parameters come contiguous or strided as MADE returns them;
+    values and gradients agree between the layouts, and one bin still works."""
+    from flowspec.layers.transformers.rq_spline import _knots
+
+    raw = torch.randn(5, 6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    strided = raw.movedim(1, -1)  # (5, 3, 6), the bins axis with stride 3
+    shares = 1e-3 + (1 - 6e-3) * torch.exp(strided) / torch.exp(strided).sum(-1, keepdim=True)
+    expected = torch.cat([torch.zeros(5, 3, 1, dtype=torch.float64), shares.cumsum(-1)], -1)
+    torch.testing.assert_close(_knots(strided, 3.0, 1e-3), 6.0 * expected - 3.0)
+
+    transformer = build(SPLINE)
+    params = random_params(SPLINE, (7, 3)).movedim(-1, 0).contiguous().movedim(0, -1)
+    x = 2 * torch.randn(7, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    grads = []
+    for layout in (params, params.contiguous()):
+        layout = layout.detach().requires_grad_()
+        z, log_derivative = transformer(x, layout)
+        (z.sum() + log_derivative.sum()).backward()
+        grads.append((z, log_derivative, layout.grad))
+    for first, second in zip(*grads):
+        torch.testing.assert_close(first, second, atol=1e-12, rtol=0)
+
+    one_bin = build({**SPLINE, "bins": 1})
+    z, log_derivative = one_bin(x, torch.randn(7, 3, 2, dtype=torch.float64))
+    torch.testing.assert_close(z, x)
+    torch.testing.assert_close(log_derivative, torch.zeros_like(x))
+
+
 @pytest.mark.parametrize("spec", ITERATIVE, ids=["logistic_mixture", "naf"])
 def test_iterative_maps_start_near_the_identity_and_differ_per_unit(spec):
     """Zero parameters: a fixed smooth monotone map close to x (units spread so they can
