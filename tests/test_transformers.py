@@ -192,3 +192,21 @@ def test_spline_bins_that_do_not_fit_are_located_errors(field, code):
     assert run_checks(node, (PortInfo((2,)),), None, NodeCheck(reporter, "n", ("nodes", "n"))) is None
     (diagnostic,) = reporter.diagnostics
     assert diagnostic.code == code and diagnostic.path[-2:] == ("transformer", field)
+
+
+@pytest.mark.parametrize("length", [1, 2, 8, 15, 16, 17, 32])
+def test_short_axis_softmaxes_equal_torch_on_either_side_of_the_switch(length):
+    """The fast last-axis (log-)softmax gives torch's values and gradients at every length,
+    for contiguous and strided inputs."""
+    from flowspec.layers._softmax import log_softmax_last, softmax_last
+
+    raw = torch.randn(4, length, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(length))
+    for x in (raw.movedim(1, -1), raw.movedim(1, -1).contiguous()):
+        for fast, reference in ((softmax_last, torch.softmax), (log_softmax_last, torch.log_softmax)):
+            weights = torch.randn(x.shape, dtype=torch.float64)
+            mine = x.detach().requires_grad_()
+            theirs = x.detach().requires_grad_()
+            ((fast(mine) * weights).sum()).backward()
+            ((reference(theirs, -1) * weights).sum()).backward()
+            torch.testing.assert_close(fast(x), reference(x, -1), atol=1e-14, rtol=0)
+            torch.testing.assert_close(mine.grad, theirs.grad, atol=1e-14, rtol=0)

@@ -7,13 +7,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from flowspec.core.layer import FlowLayer
+from flowspec.layers._softmax import softmax_last
 
 __all__ = ["DiscreteFlow", "straight_through"]
 
 
 def straight_through(logits: torch.Tensor, values: torch.Tensor, temperature: float) -> torch.Tensor:
     """The value at the argmax of ``logits``, with the gradient of the softmax expectation."""
-    soft = (torch.softmax(logits / temperature, -1) * values).sum(-1)
+    soft = (softmax_last(logits / temperature) * values).sum(-1)
     hard = values[logits.argmax(-1)]
     return hard + (soft - soft.detach())
 

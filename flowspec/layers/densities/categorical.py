@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from flowspec.layers._softmax import log_softmax_last
 from flowspec.layers.densities.base import Density
 
 __all__ = ["Categorical"]
@@ -23,7 +24,7 @@ class Categorical(Density):
     def params(self, context: torch.Tensor | None, n: int | None = None) -> torch.Tensor:
         """Normalised log-probabilities, ``(batch, numel(event), K)``."""
         raw = self.raw(context, n)
-        return torch.log_softmax(raw.reshape(raw.shape[0], self.event_numel, self.levels), -1)
+        return log_softmax_last(raw.reshape(raw.shape[0], self.event_numel, self.levels))
 
     def log_prob(self, value: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         log_p = self.params(context, value.shape[0])

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from flowspec.layers._softmax import log_softmax_last
 from flowspec.layers.densities.base import Density
 
 __all__ = ["DiscretizedLogistic", "log_bin_mass"]
@@ -58,7 +59,7 @@ class DiscretizedLogistic(Density):
         """Log mixture weights, means and log scales, each ``(batch, numel(event), M)``."""
         raw = self.raw(context, n)
         raw = raw.reshape(raw.shape[0], self.event_numel, 3, self.mixtures)
-        log_weights = torch.log_softmax(raw[:, :, 0], -1)
+        log_weights = log_softmax_last(raw[:, :, 0])
         mean = raw[:, :, 1] + self.offsets
         log_scale = (raw[:, :, 2] + self.log_scale0).clamp(min=-7.0)
         return log_weights, mean, log_scale

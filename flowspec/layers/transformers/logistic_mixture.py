@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from flowspec.layers._softmax import log_softmax_last
 from flowspec.layers.transformers._bisection import BisectionTransformer
 from flowspec.layers.transformers._logistic import invert_mixture_logit, mixture_logit
 from flowspec.layers.transformers.affine import AffineTransformer
@@ -29,7 +30,7 @@ class LogisticMixtureTransformer(BisectionTransformer):
 
     def _mixture(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         k = self.components
-        log_weights = torch.log_softmax(params[..., :k], dim=-1)
+        log_weights = log_softmax_last(params[..., :k])
         loc = params[..., k : 2 * k] + self.offsets
         log_scale = LOG_SCALE_BOUND * torch.tanh(params[..., 2 * k : 3 * k] / LOG_SCALE_BOUND)
         return log_weights, loc, log_scale

@@ -7,6 +7,7 @@ import math
 import torch
 from torch.nn import functional as F
 
+from flowspec.layers._softmax import log_softmax_last
 from flowspec.layers.transformers._bisection import BisectionTransformer
 from flowspec.layers.transformers._logistic import invert_mixture_logit, mixture_logit
 
@@ -37,7 +38,7 @@ class NAFTransformer(BisectionTransformer):
         for chunk in params.split(3 * h, dim=-1):
             slope = MIN_SLOPE + F.softplus(chunk[..., :h] + self.slope_shift)
             offset = chunk[..., h : 2 * h] + self.offsets
-            log_weights = torch.log_softmax(chunk[..., 2 * h :], dim=-1)
+            log_weights = log_softmax_last(chunk[..., 2 * h :])
             result.append((log_weights, -offset / slope, -torch.log(slope)))
         return result
 

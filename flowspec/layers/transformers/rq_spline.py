@@ -13,6 +13,7 @@ import math
 import torch
 from torch.nn import functional as F
 
+from flowspec.layers._softmax import softmax_last
 from flowspec.layers.transformers.base import Transformer
 
 __all__ = ["RQSplineTransformer"]
@@ -22,9 +23,7 @@ def _knots(raw: torch.Tensor, bound: float, minimum: float) -> torch.Tensor:
     """``bins + 1`` increasing knot positions from ``-bound`` to ``bound``, each bin at least
     ``minimum * 2 * bound`` wide; ``raw`` has ``bins`` entries on the last axis."""
     bins = raw.shape[-1]
-    # Softmax over a leading axis: torch's CPU kernel for a short last axis is ~10x slower
-    # (the bins axis is 8 long here, against thousands of rows).
-    shares = torch.softmax(raw.movedim(-1, 0), dim=0).movedim(0, -1)
+    shares = softmax_last(raw)
     fractions = minimum + (1 - minimum * bins) * shares
     inner = 2 * bound * torch.cumsum(fractions, dim=-1)[..., :-1] - bound
     ends = torch.full_like(fractions[..., :1], bound)  # not inner's: empty for one bin
