@@ -268,11 +268,12 @@ def test_python_tags_are_rejected_without_running_anything(tmp_path: Path, tag: 
 
 
 @pytest.mark.parametrize("name", ["billion_laughs", "recursive_alias"])
-def test_alias_bombs_are_rejected_quickly(name: str) -> None:
-    start = time.perf_counter()
+def test_alias_bombs_are_rejected_without_expanding(name: str) -> None:
+    start = time.process_time()
     diagnostics = diagnostics_of(BAD_SPECS / f"{name}.yaml")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    elapsed = time.process_time() - start
+    # A guard against expansion (minutes of CPU), not a speed target: CPU time, generous.
+    assert elapsed < 20.0, f"took {elapsed:.2f} CPU s"
     assert [d.code for d in diagnostics] == ["E007"]
 
 

@@ -159,10 +159,10 @@ def the_error(diagnostics: list[Diagnostic]) -> Diagnostic:
 @pytest.mark.parametrize("name", list(CASES))
 def test_check_reports_a_located_error(name: str) -> None:
     case = CASES[name]
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(SpecError) as caught:
         flowspec.check(case.spec)
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 20.0  # nothing huge is built (CPU time, generous)
     diagnostic = the_error(caught.value.diagnostics)
     assert diagnostic.path == case.path, diagnostic
     assert case.says in diagnostic.message, diagnostic
@@ -221,10 +221,10 @@ def test_validate_counts_parameters_without_allocating_them(
         return {}
 
     monkeypatch.setattr(flowspec.CheckedSpec, "build_nodes", recording_build)
-    start = time.perf_counter()
+    start = time.process_time()
     result = runner.invoke(app, ["validate", "--json", str(spec)])
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - start < 20.0
+    assert time.process_time() - start < 20.0  # CPU time: the machine may be loaded
     assert not built
     half = FEATURES // 2
     lu = 2 * FEATURES * FEATURES + 2 * FEATURES  # L, U, log|s| and the bias

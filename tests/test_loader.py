@@ -243,13 +243,15 @@ def test_recursive_alias_is_e007(text: str, line: int, col: int) -> None:
     assert diagnostic.location == at(line, col)
 
 
-def test_billion_laughs_is_e007_and_fast() -> None:
+def test_billion_laughs_is_e007_without_expanding() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, name in zip("abcdefgh", "bcdefghi"):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    start = time.perf_counter()
+    start = time.process_time()
     diagnostic = only_error("\n".join(lines) + "\n")
-    assert time.perf_counter() - start < 1.0
+    # Expanding the 9**9 values would take minutes of CPU and gigabytes; a generous CPU-time
+    # guard (not a speed target: the machine may be loaded) tells the two apart.
+    assert time.process_time() - start < 20.0
     assert diagnostic.code == "E007"
     assert "more than 100000 values" in diagnostic.message
     # pointed at the outermost alias whose expansion crossed the limit
