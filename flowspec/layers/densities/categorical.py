@@ -7,7 +7,6 @@ import math
 import torch
 from torch import nn
 
-from flowspec.layers._softmax import log_softmax_last
 from flowspec.layers.densities.base import Density
 
 __all__ = ["Categorical"]
@@ -24,7 +23,10 @@ class Categorical(Density):
     def params(self, context: torch.Tensor | None, n: int | None = None) -> torch.Tensor:
         """Normalised log-probabilities, ``(batch, numel(event), K)``."""
         raw = self.raw(context, n)
-        return log_softmax_last(raw.reshape(raw.shape[0], self.event_numel, self.levels))
+        # torch's own kernel, not flowspec.layers._softmax: behind this reshape, AOT autograd
+        # (torch.compile) builds a backward that views the leading-axis version's permuted
+        # gradient, which fails (torch 2.13).
+        return torch.log_softmax(raw.reshape(raw.shape[0], self.event_numel, self.levels), -1)
 
     def log_prob(self, value: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         log_p = self.params(context, value.shape[0])
