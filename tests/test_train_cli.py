@@ -214,6 +214,7 @@ def test_eval_scores_the_test_split(runner, trained):
     _, meta = load_checkpoint(trained[1])
     text = runner.invoke(app, ["eval", str(trained[1])])
     assert f"NLL: {report['nll']:.4f} nats" in text.stdout and "test split" in text.stdout
+    assert "log_prob is exact\n" in text.stdout
 
 
 def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
@@ -224,6 +225,8 @@ def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
     report = json.loads(result.stdout)
     assert not report["exact"] and report["k"] == 8 and report["iwbo_nll"] < report["nll"]
     assert report["iwbo_bits_per_dim"] < report["bits_per_dim"]
+    text = runner.invoke(app, ["eval", str(out), "--k", "8"]).stdout
+    assert "log_prob is a lower bound\n" in text and "NLL bound (-IWBO, k=8)" in text
     np.save(tmp_path / "held.npy", np.zeros((30, 64)))
     result = runner.invoke(app, ["eval", str(out), "--data", str(tmp_path / "held.npy"), "--json"])
     assert result.exit_code == 0, result.output

@@ -76,7 +76,9 @@ def eval_(
     lines = [f"{model.SPEC_NAME} on {dataset.name} ({which}, {scores.n} examples)"]
     if changed:
         lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
-    lines.append(f"log_prob is {model.likelihood}")
+    likelihood = model.likelihood  # "exact", "lower bound", "unbiased estimate", ...
+    article = "" if likelihood.startswith("exact") else "an " if likelihood[0] in "aeiou" else "a "
+    lines.append(f"log_prob is {article}{likelihood}")
     kind = "NLL" if scores.exact else "NLL bound (-ELBO, one sample)"
     lines.append(f"{kind}: {scores.nll:.4f} nats" + _bits(scores.bits_per_dim))
     if scores.iwbo_nll is not None:
