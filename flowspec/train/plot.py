@@ -280,6 +280,7 @@ def plot_sweep(
         axes.set_ylabel("nats per example")
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
-    if title:
-        figure.suptitle(title)
+    if title or len(parameters) > 1:
+        note = "lines: mean over the other parameters" if len(parameters) > 1 else ""
+        figure.suptitle(f"{title} ({note})" if title and note else title or note)
     return _save(figure, path)
