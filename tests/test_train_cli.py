@@ -272,3 +272,17 @@ def test_sample_conditional_per_context_value(runner, tmp_path):
     assert bad.exit_code == 1 and "give 1" in bad.stderr
     wrong = runner.invoke(app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")])
     assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr
+
+
+def test_sample_plot_titles_say_how_many_per_context_value(runner, tmp_path, monkeypatch):
+    import flowspec.train.plot as plot
+
+    titles = []
+    monkeypatch.setattr(plot, "plot_samples", lambda groups, path, **kw: titles.append(kw["title"]))
+    spec = spec_file(tmp_path, CONDITIONAL)
+    out = tmp_path / "c.safetensors"
+    assert runner.invoke(app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]).exit_code == 0
+    for context in ([], ["-c", "label=1"]):
+        result = runner.invoke(app, ["sample", str(out), "-n", "20", *context, "-o", str(tmp_path / "s.png")])
+        assert result.exit_code == 0, result.output
+    assert titles[0].endswith(": 20 samples per context value") and titles[1].endswith(": 20 samples")
