@@ -40,11 +40,11 @@ def nodes(
     """List the node kinds, or describe one.
 
     Without KIND: every kind by category with its term of log p(x) and a one-line
-    summary, then the transformer, conditioner and density kinds. With KIND (a part's name
-    shows what it is, the node fields that take it and its settings): what it does, its paper, category and flags, its term of
+    summary, then the transformer, conditioner and density kinds. With KIND: what it does, its paper, category and flags, its term of
     log p(x), what log_prob is with its default settings (exact, to a tolerance, an
     estimate, a bound), what log_prob and sample cost, its ports and every setting with
-    type, default and description.
+    type, default and description; for a part, what it is, the node fields that take it
+    and its settings.
     """
     kinds = node_kinds()
     if kind is None:
