@@ -62,7 +62,8 @@ def test_train_section_errors_are_located_with_did_you_mean():
     assert unknown.path == ("train", "stesp")
     lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
     assert lines == [4, 6]
-    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903")):
+    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903"),
+                      ('train: {steps: "3"}', "E901"), ("train: {seed: 1.0}", "E901")):
         with pytest.raises(SpecError) as error:
             flowspec.check(MOONS.replace("inputs:", bad + "\ninputs:"))
         assert [d.code for d in error.value.diagnostics] == [code]

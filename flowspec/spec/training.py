@@ -47,7 +47,7 @@ for help texts and the schema."""
 class TrainSettings(BaseModel):
     """How ``flowspec train`` fits a spec: optimizer, schedule, budget, validation, hardware."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     data: str | None = Field(
         default=None,
