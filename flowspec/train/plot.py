@@ -217,10 +217,10 @@ def plot_density(
         cmap="viridis",
         interpolation="nearest",
     )
-    figure.colorbar(shown, ax=axes)
+    exact = bool(getattr(model, "exact", True))
+    figure.colorbar(shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)")
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
-    exact = bool(getattr(model, "exact", True))
     heading = "density" if exact else "exp of a one-sample lower bound"
     axes.set_title(f"{title}: {heading}" if title else heading)
     return _save(figure, path)
