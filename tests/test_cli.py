@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 import torch
 
 from flowspec.cli import app
+from flowspec.cli._parts import part_kinds
 from flowspec.core.registry import node_kinds
 from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
@@ -407,3 +408,29 @@ def test_nodes_describes_every_kind(runner, kind):
     result = runner.invoke(app, ["nodes", kind])
     assert result.exit_code == 0, result.output
     assert "log_prob cost" in result.stdout and "sample cost" in result.stdout
+
+
+PARTS = {name: cls for name, (_, cls) in part_kinds().items() if name not in node_kinds()}
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_nodes_describes_every_part(runner, name):
+    """A transformer, conditioner or density kind (a name from the README's tables of
+    parts) is described with the node fields that take it and each of its settings."""
+    result = runner.invoke(app, ["nodes", name], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "not a node kind" in text
+    used = re.search(r"^used in\s+(.+)$", text, re.MULTILINE)
+    assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), text
+    for field in PARTS[name].model_fields:
+        if field != "kind":
+            assert re.search(rf"^ {field}\s", text, re.MULTILINE), field
+
+
+def test_nodes_lists_the_parts_and_suggests_their_names(runner):
+    listing = runner.invoke(app, ["nodes"], env={"COLUMNS": "200"}).stdout
+    for name in part_kinds():
+        assert re.search(rf"\b{name}\b", listing.split("parts of nodes")[1]), name
+    result = runner.invoke(app, ["nodes", "rq_splin"])
+    assert result.exit_code == 1 and "did you mean 'rq_spline'?" in result.stderr

@@ -197,6 +197,27 @@ def test_formatted_error_shows_location_code_node_and_hint() -> None:
     assert text.endswith("1 error found")
 
 
+@pytest.mark.parametrize(
+    ("fields", "path", "typo", "meant"),
+    [
+        ("kind: affine_coupling, net: {hiden: [8]}", "net", "hiden", "hidden"),
+        ("kind: coupling, conditioner: {hiden: [8]}", "conditioner", "hiden", "hidden"),
+        ("kind: autoregressive, conditioner: {hiden: [8]}", "conditioner", "hiden", "hidden"),
+        ("kind: slice, keep: 1, decoder: {net: {hiden: [8]}}", "decoder.net", "hiden", "hidden"),
+        ("kind: augment, extra: 1, encoder: {nett: {hidden: [8]}}", "encoder", "nett", "net"),
+    ],
+)
+def test_typo_in_a_part_without_kind_gets_a_did_you_mean(
+    fields: str, path: str, typo: str, meant: str
+) -> None:
+    """A conditioner or density written without ``kind`` is its field's default kind, and
+    a misspelt field in it is matched against that kind's fields (not an empty list)."""
+    (diagnostic,) = diagnostics_of(spec(f"{{a: {{{fields}, in: x}}, p: {{kind: standard_normal, in: a}}}}"))
+    assert diagnostic.code == "E102", str(diagnostic)
+    assert diagnostic.path == ("nodes", "a", *path.split("."), typo), str(diagnostic)
+    assert diagnostic.hint == f"did you mean '{meant}'?", str(diagnostic)
+
+
 def test_cycle_is_printed_as_a_path() -> None:
     diagnostic = only_diagnostic("cycle")
     assert diagnostic.code == "E207"

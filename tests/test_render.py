@@ -551,5 +551,13 @@ def test_long_settings_are_shortened_in_the_box() -> None:
     widths = ", ".join(["1024"] * 6)
     graph = graph_of(SIMPLE.replace("hidden: [8]", f"hidden: [{widths}], activation: leaky_relu"))
     label = node_line(to_dot(graph).source, "body_0_0").split("tooltip=")[0]
-    (net,) = re.findall(r"net: [^<]*", label)
-    assert len(net) <= render_module.MAX_SETTING and "…" in net and net.endswith("leaky_relu")
+    # Two lines broken between words, every number whole (not 'mlp [10…24]').
+    first, second = re.findall(r'<FONT POINT-SIZE="9">([^<]*)</FONT>', label)[-2:]
+    assert first == "net: mlp [1024, 1024, 1024, 1024, 1024, 1024]" and second == "leaky_relu"
+    widths = ", ".join(["1024"] * 40)  # too long for two lines: the second is cut in the middle
+    graph = graph_of(SIMPLE.replace("hidden: [8]", f"hidden: [{widths}], activation: leaky_relu"))
+    label = node_line(to_dot(graph).source, "body_0_0").split("tooltip=")[0]
+    first, second = re.findall(r'<FONT POINT-SIZE="9">([^<]*)</FONT>', label)[-2:]
+    assert first.startswith("net: mlp [1024, 1024,") and "…" not in first
+    assert len(first) <= render_module.MAX_SETTING and len(second) <= render_module.MAX_SETTING
+    assert "…" in second and second.endswith("leaky_relu")

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import save_file
 
 import flowspec
-from flowspec.spec.training import TrainSettings
+from flowspec.spec.training import BUNDLED_DATA, TrainSettings
 from flowspec.train import (
     DATASETS,
     CheckpointError,
@@ -90,6 +90,11 @@ def test_datasets_have_declared_shape_and_are_seeded(name):
     else:
         both = torch.cat([first.train, first.test])
         assert torch.equal(both, both.round()) and both.min() == 0 and both.max() == info.levels - 1
+
+
+def test_help_texts_name_every_bundled_data_set():
+    """``BUNDLED_DATA`` (torch-free, for ``--help`` and the schema) is the list of data sets."""
+    assert BUNDLED_DATA == tuple(DATASETS)
 
 
 def test_moons_carry_their_label_as_context():

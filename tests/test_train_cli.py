@@ -62,7 +62,8 @@ def test_train_section_errors_are_located_with_did_you_mean():
     assert unknown.path == ("train", "stesp")
     lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
     assert lines == [4, 6]
-    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903")):
+    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903"),
+                      ('train: {steps: "3"}', "E901"), ("train: {seed: 1.0}", "E901")):
         with pytest.raises(SpecError) as error:
             flowspec.check(MOONS.replace("inputs:", bad + "\ninputs:"))
         assert [d.code for d in error.value.diagnostics] == [code]
@@ -214,6 +215,7 @@ def test_eval_scores_the_test_split(runner, trained):
     _, meta = load_checkpoint(trained[1])
     text = runner.invoke(app, ["eval", str(trained[1])])
     assert f"NLL: {report['nll']:.4f} nats" in text.stdout and "test split" in text.stdout
+    assert "log_prob is exact\n" in text.stdout
 
 
 def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
@@ -224,6 +226,8 @@ def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
     report = json.loads(result.stdout)
     assert not report["exact"] and report["k"] == 8 and report["iwbo_nll"] < report["nll"]
     assert report["iwbo_bits_per_dim"] < report["bits_per_dim"]
+    text = runner.invoke(app, ["eval", str(out), "--k", "8"]).stdout
+    assert "log_prob is a lower bound\n" in text and "NLL bound (-IWBO, k=8)" in text
     np.save(tmp_path / "held.npy", np.zeros((30, 64)))
     result = runner.invoke(app, ["eval", str(out), "--data", str(tmp_path / "held.npy"), "--json"])
     assert result.exit_code == 0, result.output
@@ -269,3 +273,17 @@ def test_sample_conditional_per_context_value(runner, tmp_path):
     assert bad.exit_code == 1 and "give 1" in bad.stderr
     wrong = runner.invoke(app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")])
     assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr
+
+
+def test_sample_plot_titles_say_how_many_per_context_value(runner, tmp_path, monkeypatch):
+    import flowspec.train.plot as plot
+
+    titles = []
+    monkeypatch.setattr(plot, "plot_samples", lambda groups, path, **kw: titles.append(kw["title"]))
+    spec = spec_file(tmp_path, CONDITIONAL)
+    out = tmp_path / "c.safetensors"
+    assert runner.invoke(app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]).exit_code == 0
+    for context in ([], ["-c", "label=1"]):
+        result = runner.invoke(app, ["sample", str(out), "-n", "20", *context, "-o", str(tmp_path / "s.png")])
+        assert result.exit_code == 0, result.output
+    assert titles[0].endswith(": 20 samples per context value") and titles[1].endswith(": 20 samples")

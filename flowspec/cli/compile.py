@@ -59,7 +59,7 @@ def compile_(
             "--format",
             help="source: Python source of the module. export: torch.export programs "
             "for log_prob and sample, written as FILE.log_prob.pt2 and FILE.sample.pt2 "
-            "(the model's freshly initialised weights; needs -o).",
+            "(freshly initialised weights unless --weights gives trained ones; needs -o).",
         ),
     ] = OutputFormat.source,
     no_optimize: Annotated[

@@ -41,9 +41,11 @@ def eval_(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Score a checkpoint: NLL in nats per example, bits per dimension for discrete data
-    and, for models whose log_prob is a bound, the importance-weighted bound with k samples
-    (tighter, closer to the true NLL). Estimated log-dets are scored with their exact or
+    """Score a checkpoint: its NLL on the test split or a data file.
+
+    NLL in nats per example, bits per dimension for discrete data and, for models whose
+    log_prob is a bound, the importance-weighted bound with k samples (tighter, closer to
+    the true NLL). Estimated log-dets are scored with their exact or
     low-variance option where one exists (residual: logdet exact, CNF: trace exact, for
     small D; more probes otherwise), and the output says which.
 
@@ -74,7 +76,9 @@ def eval_(
     lines = [f"{model.SPEC_NAME} on {dataset.name} ({which}, {scores.n} examples)"]
     if changed:
         lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
-    lines.append(f"log_prob is {model.likelihood}")
+    likelihood = model.likelihood  # "exact", "lower bound", "unbiased estimate", ...
+    article = "" if likelihood.startswith("exact") else "an " if likelihood[0] in "aeiou" else "a "
+    lines.append(f"log_prob is {article}{likelihood}")
     kind = "NLL" if scores.exact else "NLL bound (-ELBO, one sample)"
     lines.append(f"{kind}: {scores.nll:.4f} nats" + _bits(scores.bits_per_dim))
     if scores.iwbo_nll is not None:

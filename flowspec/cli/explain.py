@@ -26,7 +26,7 @@ def explain(
     """Explain a diagnostic code: why the check exists, a spec that fails it and one
     that passes.
 
-    Exit 2 for a code flowspec does not have (with the nearest code it has).
+    Exit 2 for a code flowspec does not have (naming a close code when there is one).
     """
     from flowspec.codes import CODES
     from flowspec.diagnostics import did_you_mean

@@ -13,13 +13,17 @@ from rich.text import Text
 
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
+from flowspec.cli._parts import describe_part, part_kinds, parts_footer
 from flowspec.core.node import Category, NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import did_you_mean
 
 __all__ = ["nodes"]
 
-EPILOG = examples("flowspec nodes", "flowspec nodes affine_coupling", "flowspec nodes slice")
+EPILOG = examples(
+    "flowspec nodes", "flowspec nodes affine_coupling", "flowspec nodes slice",
+    "flowspec nodes rq_spline    # a transformer (or conditioner, density)",
+)
 
 
 def nodes(
@@ -27,7 +31,8 @@ def nodes(
         Optional[str],  # noqa: UP007 - typer reads the annotation
         typer.Argument(
             metavar="[KIND]",
-            help="A node kind to describe in full. Default: list every kind.",
+            help="A node kind (or a transformer, conditioner or density kind) to describe in "
+            "full. Default: list every node kind.",
             show_default=False,
         ),
     ] = None,
@@ -35,17 +40,22 @@ def nodes(
     """List the node kinds, or describe one.
 
     Without KIND: every kind by category with its term of log p(x) and a one-line
-    summary. With KIND: what it does, its paper, category and flags, its term of
+    summary, then the transformer, conditioner and density kinds. With KIND: what it does, its paper, category and flags, its term of
     log p(x), what log_prob is with its default settings (exact, to a tolerance, an
     estimate, a bound), what log_prob and sample cost, its ports and every setting with
-    type, default and description.
+    type, default and description; for a part, what it is, the node fields that take it
+    and its settings.
     """
     kinds = node_kinds()
     if kind is None:
         out().print(_kinds_table(kinds))
+        out().print(parts_footer())
+        return
+    if kind not in kinds and kind in part_kinds():
+        describe_part(kind)
         return
     if kind not in kinds:
-        hint = NOT_INVERTIBLE.get(kind) or did_you_mean(kind, kinds)
+        hint = NOT_INVERTIBLE.get(kind) or did_you_mean(kind, [*kinds, *part_kinds()])
         fail(
             f"unknown node kind '{kind}'{f'; {hint}' if hint else ''} "
             "(run 'flowspec nodes' for the list)"

@@ -210,7 +210,8 @@ def _plot(groups, output: Path, model, dataset, temperature: float) -> None:
         reference = dataset.test
     trained_on = f" trained on {dataset.name}" if dataset is not None else ""
     at = f", temperature {temperature:g}" if temperature != 1 else ""
-    title = f"{model.SPEC_NAME}{trained_on}: {len(first)} samples{at}"
+    each = " per context value" if len(groups) > 1 else ""
+    title = f"{model.SPEC_NAME}{trained_on}: {len(first)} samples{each}{at}"
     label = f"{dataset.name} (test split)" if dataset is not None else "data"
     plot_samples(groups, output, data=reference, title=title, data_label=label)
 

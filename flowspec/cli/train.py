@@ -20,6 +20,7 @@ import flowspec
 from flowspec.cli._files import prepare_output
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
+from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
     from flowspec.train.loop import FitResult, RunFiles
@@ -87,16 +88,15 @@ def train(
         Optional[str],  # noqa: UP007
         typer.Option(
             "--data", "-d", metavar="NAME|FILE",
-            help="A bundled data set, generated locally, never downloaded (moons, circles, "
-            "rings, eight_gaussians, checkerboard, pinwheel, spirals, s_curve, digits, "
-            "digits_image, digits_binary), or a .npy/.npz/.csv/.pt file (context columns or "
-            "arrays for conditional specs). Default: `data:` in the train settings.",
+            help=f"A bundled data set, generated locally, never downloaded ({', '.join(BUNDLED_DATA)}), "
+            "or a .npy, .npz, .csv or .pt file (context columns or arrays for conditional "
+            "specs). Default: `data:` in the train settings.",
             show_default=False,
         ),
     ] = None,
-    steps: Annotated[_Int, typer.Option("--steps", min=1, help="Optimizer steps.", show_default=False)] = None,
+    steps: Annotated[_Int, typer.Option("--steps", metavar="N", min=1, help="Optimizer steps.", show_default=False)] = None,
     epochs: Annotated[
-        _Int, typer.Option("--epochs", min=1, help="Passes over the training split (instead of --steps).",
+        _Int, typer.Option("--epochs", metavar="N", min=1, help="Passes over the training split (instead of --steps).",
                            show_default=False)
     ] = None,
     config: Annotated[
@@ -104,7 +104,7 @@ def train(
         typer.Option("--config", metavar="FILE.yaml", help="Training settings file (the fields of a "
                      "spec's `train:` section).", show_default=False),
     ] = None,
-    batch_size: Annotated[_Int, typer.Option("--batch-size", "-b", min=1, help="Examples per step "
+    batch_size: Annotated[_Int, typer.Option("--batch-size", "-b", metavar="N", min=1, help="Examples per step "
                                              "(all processes together). [default: 256]",
                                              show_default=False)] = None,
     lr: Annotated[_Float, typer.Option("--lr", callback=_positive, help="Peak learning rate. "
@@ -118,24 +118,25 @@ def train(
         typer.Option("--schedule", help="Learning rate after the warm-up. [default: cosine]",
                      show_default=False),
     ] = None,
-    warmup: Annotated[_Int, typer.Option("--warmup", min=0, help="Steps of linear warm-up. [default: 0]",
+    warmup: Annotated[_Int, typer.Option("--warmup", metavar="N", min=0, help="Steps of linear warm-up. [default: 0]",
                                          show_default=False)] = None,
     clip_grad: Annotated[_Float, typer.Option("--clip-grad", callback=_positive, help="Largest gradient "
                                               "norm. [default: 10]", show_default=False)] = None,
-    weight_decay: Annotated[_Float, typer.Option("--weight-decay", min=0.0, max=1.0,
-                                                 help="[default: 0]", show_default=False)] = None,
-    seed: Annotated[_Int, typer.Option("--seed", min=0, help="Seed of the weights, data splits and "
+    weight_decay: Annotated[_Float, typer.Option("--weight-decay", metavar="W", min=0.0, max=1.0,
+                                                 help="Weight decay (L2 for adam and sgd, decoupled for adamw). [default: 0]",
+                                                 show_default=False)] = None,
+    seed: Annotated[_Int, typer.Option("--seed", metavar="N", min=0, help="Seed of the weights, data splits and "
                                        "batch order. [default: 0]", show_default=False)] = None,
-    threads: Annotated[_Int, typer.Option("--threads", min=1, help="CPU threads; 1 is fastest for "
+    threads: Annotated[_Int, typer.Option("--threads", metavar="N", min=1, help="CPU threads; 1 is fastest for "
                                           "small models on a shared machine. [default: 1]",
                                           show_default=False)] = None,
     device: Annotated[
         Optional[Device],  # noqa: UP007
         typer.Option("--device", help="[default: cpu]", show_default=False),
     ] = None,
-    val_every: Annotated[_Int, typer.Option("--val-every", min=1, help="Steps between validations. "
+    val_every: Annotated[_Int, typer.Option("--val-every", metavar="N", min=1, help="Steps between validations. "
                                             "[default: 40 per run]", show_default=False)] = None,
-    patience: Annotated[_Int, typer.Option("--patience", min=1, help="Validations without "
+    patience: Annotated[_Int, typer.Option("--patience", metavar="N", min=1, help="Validations without "
                                            "improvement before stopping early. [default: 10]",
                                            show_default=False)] = None,
     time_limit: Annotated[_Float, typer.Option("--time-limit", callback=_positive, metavar="SECONDS",
@@ -146,7 +147,7 @@ def train(
         typer.Option(
             "--output", "-o", metavar="CHECKPOINT",
             help="The best checkpoint (safetensors, spec inside); the last checkpoint and the "
-            "metrics go beside it. Default: `runs/SPEC_NAME.safetensors`.",
+            "metrics go beside it. Default: `SPEC_NAME.safetensors` in `runs/`.",
             show_default=False,
         ),
     ] = None,
@@ -154,10 +155,10 @@ def train(
         bool, typer.Option("--resume", help="Continue from `NAME.last.safetensors` exactly "
                            "where it stopped (same spec, same settings).")
     ] = False,
-    tensorboard: Annotated[
-        bool, typer.Option("--tensorboard/--no-tensorboard",
-                           help="Also write TensorBoard events (when tensorboard is installed).")
-    ] = True,
+    no_tensorboard: Annotated[
+        bool, typer.Option("--no-tensorboard", help="Do not write TensorBoard events (by "
+                           "default they are written when tensorboard is installed).")
+    ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Do not show the progress bar.")] = False,
 ) -> None:
     """Train a spec by maximum likelihood and save its best checkpoint.
@@ -201,7 +202,7 @@ def train(
     torch.set_num_threads(settings.threads)
     distributed = from_environment(torch_device)
     main = distributed is None or distributed.main
-    files = RunFiles.beside(path, tensorboard=tensorboard)
+    files = RunFiles.beside(path, tensorboard=not no_tensorboard)
     if main:
         with user_errors():
             prepare_output(path)

@@ -31,7 +31,7 @@ from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
 from flowspec.render.formats import FORMATS
-from flowspec.render.text import BREAK, attribute, html_text, shorten
+from flowspec.render.text import BREAK, attribute, html_text, shorten, two_lines
 
 __all__ = ["RenderResult", "FORMATS", "PALETTE", "to_dot", "render"]
 
@@ -49,7 +49,8 @@ _INSTALL_HINT = (
     "https://graphviz.org/download/) and run again"
 )
 _SMALL = '<FONT POINT-SIZE="9">{}</FONT>'
-#: Settings longer than this are shortened in boxes (the tooltip holds them whole).
+#: Settings longer than this go on two lines in boxes, and are shortened beyond that (the
+#: tooltip holds them whole).
 MAX_SETTING = 48
 
 
@@ -102,7 +103,7 @@ def _label(box: Box) -> str:
         per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
-            rows.append(_SMALL.format(html_text(shorten(f"{key}: {value}", MAX_SETTING))))
+            rows += [_SMALL.format(html_text(line)) for line in two_lines(f"{key}: {value}", MAX_SETTING)]
         if len(ports) > 1:
             rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
     return "<" + BREAK.join(rows) + ">"

@@ -8,10 +8,11 @@ draw as written.
 from __future__ import annotations
 
 import html
+import textwrap
 
 import graphviz
 
-__all__ = ["BREAK", "MAX_ID", "html_text", "attribute", "shorten"]
+__all__ = ["BREAK", "MAX_ID", "html_text", "attribute", "shorten", "two_lines"]
 
 #: A centred line break inside an HTML-like label.
 BREAK = '<BR ALIGN="CENTER"/>'
@@ -41,3 +42,13 @@ def shorten(value: str, limit: int = MAX_ID) -> str:
         return value
     head = (limit - 1) // 2
     return f"{value[:head]}…{value[len(value) - (limit - 1 - head):]}"
+
+
+def two_lines(value: str, limit: int) -> list[str]:
+    """``value`` on one or two lines of at most ``limit`` characters, broken between words
+    (``resnet channels 32 ...`` stays whole); what does not fit in two lines is cut in the
+    middle of the second (its end stays visible)."""
+    lines = textwrap.wrap(value.replace("\n", " "), limit) or [""]
+    if len(lines) <= 2:
+        return lines
+    return [lines[0], shorten(" ".join(lines[1:]), limit)]

@@ -31,21 +31,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["TrainSettings", "DEFAULT_STEPS"]
+__all__ = ["TrainSettings", "DEFAULT_STEPS", "BUNDLED_DATA"]
 
 DEFAULT_STEPS = 2000
 """Steps when neither ``steps`` nor ``epochs`` is given."""
+
+BUNDLED_DATA = (
+    "moons", "circles", "rings", "eight_gaussians", "checkerboard", "pinwheel", "spirals",
+    "s_curve", "digits", "digits_image", "digits_binary", "point_sets", "categorical_sequences",
+)
+"""The names of the bundled data sets (``flowspec.train.data.DATASETS``, which needs numpy),
+for help texts and the schema."""
 
 
 class TrainSettings(BaseModel):
     """How ``flowspec train`` fits a spec: optimizer, schedule, budget, validation, hardware."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     data: str | None = Field(
         default=None,
-        description="A bundled data set (moons, circles, rings, eight_gaussians, checkerboard, "
-        "pinwheel, spirals, s_curve, digits, digits_image, digits_binary) or a data file "
+        description=f"A bundled data set ({', '.join(BUNDLED_DATA)}) or a data file "
         "(.npy, .npz, .csv, .pt); --data overrides it.",
     )
     optimizer: Literal["adam", "adamw", "sgd"] = Field(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BaseModel, Discriminator, Tag, ValidationError
+from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
@@ -524,7 +524,7 @@ def _report_pydantic(
             hint=(f"YAML needs a space after the colon: {_unglued(field_name)}"
                   if _glued(field_name) else None)
             or did_you_mean(field_name, known)
-            or f"expected one of: {', '.join(known)}",
+            or (f"expected one of: {', '.join(known)}" if known else None),
         )
     elif error_type == "missing":
         described = _field_description(model, where, data)
@@ -594,7 +594,9 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
     annotation = info.annotation
     if isinstance(annotation, type):
         return annotation
-    choose = info.discriminator
+    # pydantic keeps a callable Discriminator (a union with a default kind) in the field's
+    # metadata, a plain one (``discriminator="kind"``) in ``info.discriminator``
+    choose = next((m for m in info.metadata if isinstance(m, Discriminator)), info.discriminator)
     if get_origin(annotation) is Annotated:
         annotation, *metadata = get_args(annotation)
         choose = next((m for m in metadata if isinstance(m, Discriminator)), choose)
@@ -606,6 +608,9 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
             tag = next((m.tag for m in metadata if isinstance(m, Tag)), None)
         if isinstance(member, type) and issubclass(member, BaseModel):
             members[tag or str(member.model_fields["kind"].default)] = member
+    for step in info.metadata:
+        if isinstance(step, BeforeValidator):  # e.g. a density field filling in its kind
+            data = step.func(data)
     if isinstance(choose, Discriminator) and callable(choose.discriminator):
         kind = choose.discriminator(data if isinstance(data, dict) else {})
     else:

@@ -217,10 +217,10 @@ def plot_density(
         cmap="viridis",
         interpolation="nearest",
     )
-    figure.colorbar(shown, ax=axes)
+    exact = bool(getattr(model, "exact", True))
+    figure.colorbar(shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)")
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
-    exact = bool(getattr(model, "exact", True))
     heading = "density" if exact else "exp of a one-sample lower bound"
     axes.set_title(f"{title}: {heading}" if title else heading)
     return _save(figure, path)
@@ -280,6 +280,7 @@ def plot_sweep(
         axes.set_ylabel("nats per example")
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
-    if title:
-        figure.suptitle(title)
+    if title or len(parameters) > 1:
+        note = "lines: mean over the other parameters" if len(parameters) > 1 else ""
+        figure.suptitle(f"{title} ({note})" if title and note else title or note)
     return _save(figure, path)
