@@ -13,7 +13,7 @@ import yaml
 
 import flowspec
 from bundled import DATA, SPECS
-from flowspec.optimize import optimize
+from flowspec.optimize import PASSES, optimize
 from flowspec.optimize.program import AffineChain, Call, Couple, Permute, Regroup
 from flowspec.train.data import load_dataset
 from oracles import randomize_
@@ -228,6 +228,45 @@ def test_hooks_run_the_literal_code():
     finally:
         handle.remove()
     assert not model._use_literal()
+
+
+@pytest.mark.parametrize("part", ["conditioner", "transformer"])
+def test_hooks_on_a_coupling_part_run_the_literal_code(part):
+    """The optimized code calls a coupling's conditioner and transformer directly: a hook
+    on either (registered after the hook-free state was cached) sends log_prob and sample
+    through the literal calls, and removing it brings the optimized code back."""
+    from flowspec.core.layer import hook_epoch
+
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+    x = torch.randn(8, 2)
+    expected = model.log_prob(x)
+    assert model._hook_free_at == hook_epoch()  # cached: the next calls scan nothing
+    seen = []
+    module = getattr(model.nodes["body_3_0"], part)
+    handle = module.register_forward_hook(lambda m, i, o: seen.append(m))
+    try:
+        assert model._use_literal() and model._hooks_registered()
+        torch.testing.assert_close(model.log_prob(x), expected)
+        assert len(seen) == 1
+        model.sample(4)
+        assert len(seen) == (2 if part == "conditioner" else 1)  # generation calls inverse
+    finally:
+        handle.remove()
+    assert not model._use_literal()
+    model.log_prob(x)
+    assert len(seen) == (2 if part == "conditioner" else 1)
+
+
+def test_couplings_call_their_parts_directly():
+    """The direct-call pass marks split couplings: the emitted code says so."""
+    ops = _ops("realnvp_moons")
+    assert all(op.direct for op in ops if isinstance(op, (Couple, Call)))
+    program = optimize(flowspec.check(SPECS / "realnvp_moons.yaml").graph, passes=PASSES[:-1])
+    assert not any(op.direct for op in program.ops if isinstance(op, (Couple, Call)))
+    source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
+    assert source.count(".couple(") == 8 and source.count(", direct=True)") == 16
+    assert "conditioner and transformer called directly (no nn.Module.__call__)" in source
+    assert "def _literal_generate(" in source
 
 
 def test_checkpoints_do_not_depend_on_optimization():
