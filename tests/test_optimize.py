@@ -257,6 +257,42 @@ def test_hooks_on_a_coupling_part_run_the_literal_code(part):
     assert len(seen) == (2 if part == "conditioner" else 1)
 
 
+@pytest.mark.parametrize("transformer", ["affine", "additive"])
+@pytest.mark.parametrize("shape", [[3], [2, 2, 2]])
+def test_parameters_by_parts_match_the_seam(transformer, shape):
+    """What a directly called coupling passes (the conditioner's ``parts``, the
+    transformer's ``forward_parts``/``inverse_parts``) is the seam's last-axis layout
+    taken apart: the same values, bit for bit."""
+    from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
+    from flowspec.layers.transformers.additive import AdditiveTransformer
+    from flowspec.layers.transformers.affine import AffineTransformer
+
+    torch.manual_seed(0)
+    layer = AffineTransformer(2.0) if transformer == "affine" else AdditiveTransformer()
+    params = 2 if transformer == "affine" else 1
+    features = 1
+    for size in shape:
+        features *= size
+    conditioner = FlatConditioner(MLP(4, [8], params * features, zero_init=False), shape, params)
+    a, x = torch.randn(5, 4), torch.randn(5, *shape)
+    whole, parts = conditioner(a), conditioner.parts(a)
+    assert len(parts) == params and all(p.shape == x.shape for p in parts)
+    assert torch.equal(torch.stack(parts, -1), whole)
+    for got, want in zip(layer.forward_parts(x, parts), layer(x, whole)):
+        assert torch.equal(got, want)
+    assert torch.equal(layer.inverse_parts(x, parts), layer.inverse(x, whole))
+
+
+def test_hook_epoch_moves_when_a_layer_gets_a_hook():
+    from flowspec.core.layer import hook_epoch
+
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+    before = hook_epoch()
+    handle = model.nodes["body_0_0"].transformer.register_forward_pre_hook(lambda m, i: None)
+    handle.remove()
+    assert hook_epoch() == before + 1
+
+
 def test_couplings_call_their_parts_directly():
     """The direct-call pass marks split couplings: the emitted code says so."""
     ops = _ops("realnvp_moons")
