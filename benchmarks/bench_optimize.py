@@ -121,36 +121,32 @@ HANDWRITTEN = {
 }
 
 
-def _against(name: str) -> dict[str, _Timed]:
-    """The hand-written, optimized and literal models of ``name`` on its batch."""
+def _against(name: str, literal: bool = True) -> dict[str, _Timed]:
+    """The hand-written, optimized and (``literal``) literal models of ``name`` on its batch."""
     import importlib
 
     module, cls, size = HANDWRITTEN[name]
     x = _batch(name)
     torch.manual_seed(0)
     hand = getattr(importlib.import_module(module), cls)(size)
-    return {
+    contenders = {
         "hand-written": _Timed(hand, hand.log_prob, hand.sample, x),
         "optimized": _flowspec(name, True, x),
-        "literal": _flowspec(name, False, x),
     }
-
-
-#: The contenders whose instructions are counted (callgrind runs ~50x slower than native,
-#: more on a loaded machine: the literal model is left to the wall-clock table).
-COUNTED = ("hand-written", "optimized")
+    if literal:
+        contenders["literal"] = _flowspec(name, False, x)
+    return contenders
 
 
 def callgrind_worker(name: str, calls: int) -> None:
-    """Run under callgrind by :func:`_instruction_counts`: every (contender, measure) call
-    ``calls`` times in its own counted region, after two warm-up calls (Adam's state, the
-    allocator's caches)."""
+    """Run under callgrind by :func:`_instruction_counts`: every measured call of the
+    hand-written and the optimized model ``calls`` times in its own counted region, after
+    two warm-up calls (Adam's state, the allocator's caches). Callgrind runs 50-100 times
+    slower than native: the literal model is left to the timing."""
     from _instructions import run_marked
 
     fns = {}
-    for contender, timed in _against(name).items():
-        if contender not in COUNTED:
-            continue
+    for contender, timed in _against(name, literal=False).items():
         for what, _ in MEASURES:
             fn = getattr(timed, what)
             fn(), fn()
