@@ -13,7 +13,7 @@ import yaml
 
 import flowspec
 from bundled import DATA, SPECS
-from flowspec.optimize import optimize
+from flowspec.optimize import PASSES, optimize
 from flowspec.optimize.program import AffineChain, Call, Couple, Permute, Regroup
 from flowspec.train.data import load_dataset
 from oracles import randomize_
@@ -228,6 +228,81 @@ def test_hooks_run_the_literal_code():
     finally:
         handle.remove()
     assert not model._use_literal()
+
+
+@pytest.mark.parametrize("part", ["conditioner", "transformer"])
+def test_hooks_on_a_coupling_part_run_the_literal_code(part):
+    """The optimized code calls a coupling's conditioner and transformer directly: a hook
+    on either (registered after the hook-free state was cached) sends log_prob and sample
+    through the literal calls, and removing it brings the optimized code back."""
+    from flowspec.core.layer import hook_epoch
+
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+    x = torch.randn(8, 2)
+    expected = model.log_prob(x)
+    assert model._hook_free_at == hook_epoch()  # cached: the next calls scan nothing
+    seen = []
+    module = getattr(model.nodes["body_3_0"], part)
+    handle = module.register_forward_hook(lambda m, i, o: seen.append(m))
+    try:
+        assert model._use_literal() and model._hooks_registered()
+        torch.testing.assert_close(model.log_prob(x), expected)
+        assert len(seen) == 1
+        model.sample(4)
+        assert len(seen) == (2 if part == "conditioner" else 1)  # generation calls inverse
+    finally:
+        handle.remove()
+    assert not model._use_literal()
+    model.log_prob(x)
+    assert len(seen) == (2 if part == "conditioner" else 1)
+
+
+@pytest.mark.parametrize("transformer", ["affine", "additive"])
+@pytest.mark.parametrize("shape", [[3], [2, 2, 2]])
+def test_parameters_by_parts_match_the_seam(transformer, shape):
+    """What a directly called coupling passes (the conditioner's ``parts``, the
+    transformer's ``forward_parts``/``inverse_parts``) is the seam's last-axis layout
+    taken apart: the same values, bit for bit."""
+    from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
+    from flowspec.layers.transformers.additive import AdditiveTransformer
+    from flowspec.layers.transformers.affine import AffineTransformer
+
+    torch.manual_seed(0)
+    layer = AffineTransformer(2.0) if transformer == "affine" else AdditiveTransformer()
+    params = 2 if transformer == "affine" else 1
+    features = 1
+    for size in shape:
+        features *= size
+    conditioner = FlatConditioner(MLP(4, [8], params * features, zero_init=False), shape, params)
+    a, x = torch.randn(5, 4), torch.randn(5, *shape)
+    whole, parts = conditioner(a), conditioner.parts(a)
+    assert len(parts) == params and all(p.shape == x.shape for p in parts)
+    assert torch.equal(torch.stack(parts, -1), whole)
+    for got, want in zip(layer.forward_parts(x, parts), layer(x, whole)):
+        assert torch.equal(got, want)
+    assert torch.equal(layer.inverse_parts(x, parts), layer.inverse(x, whole))
+
+
+def test_hook_epoch_moves_when_a_layer_gets_a_hook():
+    from flowspec.core.layer import hook_epoch
+
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+    before = hook_epoch()
+    handle = model.nodes["body_0_0"].transformer.register_forward_pre_hook(lambda m, i: None)
+    handle.remove()
+    assert hook_epoch() == before + 1
+
+
+def test_couplings_call_their_parts_directly():
+    """The direct-call pass marks split couplings: the emitted code says so."""
+    ops = _ops("realnvp_moons")
+    assert all(op.direct for op in ops if isinstance(op, (Couple, Call)))
+    program = optimize(flowspec.check(SPECS / "realnvp_moons.yaml").graph, passes=PASSES[:-1])
+    assert not any(op.direct for op in program.ops if isinstance(op, (Couple, Call)))
+    source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
+    assert source.count(".couple(") == 8 and source.count(", direct=True)") == 16
+    assert "conditioner and transformer called directly (no nn.Module.__call__)" in source
+    assert "def _literal_generate(" in source
 
 
 def test_checkpoints_do_not_depend_on_optimization():

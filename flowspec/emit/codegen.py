@@ -148,8 +148,8 @@ def emit_class(
 
 
 def _with_optimized(literal: list[str], program: Program, locator: Locator | None) -> list[str]:
-    """The literal class with ``_log_prob`` kept as ``_literal_log_prob`` and optimized
-    ``_log_prob`` and ``_generate`` in place of the literal ones."""
+    """The literal class with optimized ``_log_prob`` and ``_generate`` in place of the
+    literal ones, which are kept as ``_literal_log_prob`` and ``_literal_generate``."""
     from flowspec.emit.optimized import emit_generate, emit_log_prob
 
     graph = program.graph
@@ -169,6 +169,8 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
         i for i in range(begin_generate, end_generate) if literal[i].startswith(f"{_INDENT}# ")
     )
     after = literal[end_generate:]
+    generate_signature = literal[begin_generate]
+    generate_arguments = ", ".join(["n", *graph.context_inputs, "latents=latents"])
     return [
         *literal[:start],
         f"    INDEX_TABLES = {tables!r}",
@@ -182,9 +184,17 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
         *log_prob,
         "",
         signature.replace("def _log_prob(", "def _literal_log_prob("),
-        *literal[start + 1 : preamble],
+        *literal[start + 1 : begin_generate],
+        generate_signature,
+        f'{_INDENT}"""Generation, latents -> data; optimized (see the comments), or the literal',
+        f'{_INDENT}code while hooks are registered on layers it calls directly."""',
+        f"{_INDENT}if self._hooks_registered():",
+        f"{_INDENT}    return self._literal_generate({generate_arguments})",
+        *literal[begin_generate + 2 : preamble],  # after the signature and one-line docstring
         *generate,
-        *([""] if after else []),
+        "",
+        generate_signature.replace("def _generate(", "def _literal_generate("),
+        *literal[begin_generate + 1 : end_generate],
         *after,
     ]
 

@@ -1,10 +1,14 @@
 """What optimized generated code needs at run time (see :mod:`flowspec.optimize`).
 
-The optimized ``_log_prob`` calls each layer's ``forward`` directly and reads features by
-folded index sets; it gives way to the literal per-node code whenever that could differ
-for the user: a hook registered on a node's module (or globally), or a layer still
-waiting for its data-dependent initialisation (actnorm), which must see its input batch
-exactly as the spec wires it. Index tables of folded permutations are non-persistent
+The optimized ``_log_prob`` and ``_generate`` call layers' methods directly (no
+``nn.Module.__call__``) and read features by folded index sets; they give way to the
+literal per-node code whenever that could differ for the user: a hook registered globally,
+on a node's module or on a submodule whose ``__call__`` the direct methods skip (a
+coupling's conditioner and transformer), or a layer still waiting for its data-dependent
+initialisation (actnorm), which must see its input batch exactly as the spec wires it.
+The check is a few attribute reads per call: hooks on flowspec's layers are counted as
+they are registered (:func:`flowspec.core.layer.hook_epoch`), so the hook dicts are
+scanned again only after one was. Index tables of folded permutations are non-persistent
 buffers, so they follow ``.to()`` and never enter a ``state_dict``: a checkpoint loads
 into the optimized and the literal model alike.
 """
@@ -17,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _module
 
+from flowspec.core.layer import Layer, hook_epoch
+
 __all__ = ["FastPath"]
 
 
@@ -27,17 +33,33 @@ class FastPath(nn.Module):
     INDEX_TABLES: ClassVar[dict[str, list[int]]] = {}
 
     def _register_index_tables(self) -> None:
-        """Register the index tables, and note which node modules the check of
-        :meth:`_use_literal` looks at (all of them for hooks; those with a data-dependent
-        initialisation for that), so that the check costs a few attribute reads."""
+        """Register the index tables, and note which modules the checks of
+        :meth:`_use_literal` look at: every module whose ``nn.Module.__call__`` optimized
+        code skips (the nodes' layers and the submodules their ``DIRECT`` names) for hooks,
+        those with a data-dependent initialisation for that."""
         for name, index in self.INDEX_TABLES.items():
             self.register_buffer(name, torch.tensor(index, dtype=torch.long), persistent=False)
-        self._hooked = tuple(self.nodes.values())
-        self._pending = tuple(m for m in self._hooked if hasattr(m, "is_initialized"))
+        nodes = tuple(self.nodes.values())
+        self._hooked = nodes + tuple(
+            getattr(layer, name) for layer in nodes for name in getattr(layer, "DIRECT", ())
+        )
+        self._pending = tuple(m for m in nodes if hasattr(m, "is_initialized"))
+        # Hooks on Layers move hook_epoch(); any other module is scanned on every call.
+        self._epoch_tells = all(isinstance(m, Layer) for m in self._hooked)
+        self._hook_free_at = -1
 
     def _use_literal(self) -> bool:
-        """Whether the literal per-node code must run instead of the optimized one.
-        Written out attribute by attribute: it runs on every call of ``log_prob``."""
+        """Whether the literal per-node code must run instead of the optimized
+        ``_log_prob``: a layer waits for its data-dependent initialisation, or hooks."""
+        for layer in self._pending:
+            if not layer.is_initialized:
+                return True
+        return self._hooks_registered()
+
+    def _hooks_registered(self) -> bool:
+        """Whether a hook is registered globally or on a module whose ``__call__``
+        optimized code skips. Runs on every call: the scan of the modules' hook dicts is
+        skipped while no hook was registered on a Layer since the last scan found none."""
         if (
             _module._global_forward_hooks
             or _module._global_forward_pre_hooks
@@ -45,9 +67,9 @@ class FastPath(nn.Module):
             or _module._global_backward_pre_hooks
         ):
             return True
-        for layer in self._pending:
-            if not layer.is_initialized:
-                return True
+        epoch = hook_epoch()
+        if epoch == self._hook_free_at:
+            return False
         for layer in self._hooked:
             if (
                 layer._forward_hooks
@@ -56,6 +78,8 @@ class FastPath(nn.Module):
                 or layer._backward_pre_hooks
             ):
                 return True
+        if self._epoch_tells and not torch.compiler.is_compiling():
+            self._hook_free_at = epoch
         return False
 
     @staticmethod

@@ -58,6 +58,11 @@ class OptimizedBody:
             self.statements.append((_comment(node, self.locator), []))
         if op.note:
             self.statements.append((f"{_INDENT}#   optimized: {op.note}", []))
+        if isinstance(op, Couple) and op.direct:
+            self.statements.append(
+                (f"{_INDENT}#   optimized: conditioner and transformer called directly "
+                 "(no nn.Module.__call__)", [])
+            )
 
     def fresh(self) -> str:
         """A temporary's name (``v__<k>``: node ids never contain ``__``, and port names
@@ -255,7 +260,10 @@ def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, l
             a, b = body.select(ref, op.keep), body.select(ref, op.change)
             context, reads = body.context(node)
             changed, sink = body.fresh(), _sink(node)
-            body.emit(f"{changed}, {sink} = nodes[{node.id!r}].couple({a}, {b}{context})", [a, b, *reads])
+            direct = ", direct=True" if op.direct else ""
+            body.emit(
+                f"{changed}, {sink} = nodes[{node.id!r}].couple({a}, {b}{context}{direct})", [a, b, *reads]
+            )
             if sink != "_":
                 total.add(sink)
             out = [Piece(a, tuple(op.keep)), Piece(changed, tuple(op.change))]
@@ -325,7 +333,8 @@ def emit_generate(program: Program, locator: Locator | None, tables: dict[str, l
             a, z_b = body.select(out, op.keep), body.select(out, op.change)
             context, reads = body.context(node)
             b = body.fresh()
-            body.emit(f"{b} = nodes[{node.id!r}].uncouple({a}, {z_b}{context})", [a, z_b, *reads])
+            direct = ", direct=True" if op.direct else ""
+            body.emit(f"{b} = nodes[{node.id!r}].uncouple({a}, {z_b}{context}{direct})", [a, z_b, *reads])
             body.values[node.inputs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
         elif isinstance(op, AffineChain):
             z = body.whole(out)

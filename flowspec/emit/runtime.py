@@ -83,6 +83,15 @@ class FlowModel(FastPath):
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
+        # The modules that iterate their inverse, found once: sample() checks them on
+        # every call, and walking every module of every node cost more than a small
+        # model's whole sampling pass.
+        self._iterative = tuple(
+            (name, module)
+            for name, node in self.nodes.items()
+            for module in node.modules()
+            if isinstance(getattr(module, "last_inverse_error", None), torch.Tensor)
+        )
 
     @property
     def exact(self) -> bool:
@@ -208,17 +217,16 @@ class FlowModel(FastPath):
     def _warn_inexact_inverses(self) -> None:
         """Warn, naming the node, for every iterative inverse whose last error (the largest
         ``|f(x) - z|`` it reached) exceeds its tolerance."""
-        for name, node in self.nodes.items():
-            for module in node.modules():
-                error = getattr(module, "last_inverse_error", None)
-                if isinstance(error, torch.Tensor) and not error <= module.inverse_tolerance:
-                    warnings.warn(
-                        f"node '{name}': the inverse by iteration reached an error of "
-                        f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
-                        "these samples are inexact (raise inverse.max_iter or inverse.tol)",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
+        for name, module in self._iterative:
+            error = module.last_inverse_error
+            if not error <= module.inverse_tolerance:
+                warnings.warn(
+                    f"node '{name}': the inverse by iteration reached an error of "
+                    f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
+                    "these samples are inexact (raise inverse.max_iter or inverse.tol)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
 
     def _check_inputs(
         self,
@@ -229,6 +237,14 @@ class FlowModel(FastPath):
         """Each expected input given once, as a tensor of shape ``(batch, *event)`` with the
         spec's event shape and one batch size for all; that batch size (None if none)."""
         expected = expected if expected is not None else self.DATA_INPUTS + self.CONTEXT_INPUTS
+        if not named and len(inputs) == len(expected) <= 1:  # the common calls, checked fast
+            if not inputs:
+                return None
+            value, event = inputs[0], self.INPUT_SHAPES[expected[0]]
+            if isinstance(value, torch.Tensor):
+                shape = value.shape
+                if len(shape) == len(event) + 1 and shape[0] and shape[1:] == event:
+                    return shape[0]
         if len(inputs) > len(expected):
             raise TypeError(
                 f"this model takes {len(expected)} inputs ({', '.join(expected)}), "

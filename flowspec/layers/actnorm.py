@@ -31,6 +31,9 @@ class ActNorm(FlowLayer):
         self.positions = positions
         self.eps = eps
         self.broadcast = (1, features) + (1,) * (rank - 1)
+        # Flat inputs broadcast the parameters as they are: no view ops (each op's
+        # dispatch shows on small models).
+        self.flat = rank == 1
         self.bias = nn.Parameter(torch.zeros(features))
         self.log_scale = nn.Parameter(torch.zeros(features))
         self.register_buffer("initialized", torch.tensor(not data_init))
@@ -78,25 +81,27 @@ class ActNorm(FlowLayer):
         )
         self.is_initialized = bool(self.initialized)
 
+    def _per_feature(self, parameter: torch.Tensor) -> torch.Tensor:
+        return parameter if self.flat else parameter.view(self.broadcast)
+
     def _log_det(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.log_scale.sum() * self.positions) * x.new_ones(x.shape[0])
+        total = self.log_scale.sum()
+        return (total if self.positions == 1 else total * self.positions).expand(x.shape[0])
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
         if not self.is_initialized:
             self.initialize_(x)
-        scale = torch.exp(self.log_scale).view(self.broadcast)
-        z = (x + self.bias.view(self.broadcast)) * scale
+        z = (x + self._per_feature(self.bias)) * self._per_feature(self.log_scale).exp()
         return z, self._log_det(x)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        scale = torch.exp(-self.log_scale).view(self.broadcast)
-        return z * scale - self.bias.view(self.broadcast)
+        return z * self._per_feature(self.log_scale).neg().exp() - self._per_feature(self.bias)
 
     def affine(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` (once
         initialised): what optimized code composes adjacent affine maps from."""
-        scale = torch.exp(self.log_scale).view(self.broadcast)
-        return scale, self.bias.view(self.broadcast) * scale, self.log_scale.sum() * self.positions
+        scale = self._per_feature(self.log_scale).exp()
+        return scale, self._per_feature(self.bias) * scale, self.log_scale.sum() * self.positions
 
     def extra_repr(self) -> str:
         return f"features={self.features}, positions={self.positions}, eps={self.eps}"

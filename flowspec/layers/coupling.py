@@ -16,6 +16,10 @@ class CouplingLayer(FlowLayer):
     """``z = merge(x_a, tau(x_b; conditioner(x_a, context)))``; the contribution is the
     partition's total of the transformer's log-derivatives."""
 
+    #: The submodules :meth:`couple` and :meth:`uncouple` call without ``nn.Module.__call__``
+    #: when ``direct`` (optimized code checks that no hooks are registered on them).
+    DIRECT = ("conditioner", "transformer")
+
     def __init__(
         self,
         parts: MaskedSplit | CheckerboardSplit,
@@ -26,20 +30,41 @@ class CouplingLayer(FlowLayer):
         self.parts = parts
         self.conditioner = conditioner
         self.transformer = transformer
+        # Called directly, a conditioner with ``parts`` hands a transformer with
+        # ``forward_parts`` its parameters as separate tensors (no view ops between them).
+        self.by_parts = hasattr(conditioner, "parts") and hasattr(transformer, "forward_parts")
 
     def couple(
-        self, a: torch.Tensor, b: torch.Tensor, context: torch.Tensor | None = None
+        self,
+        a: torch.Tensor,
+        b: torch.Tensor,
+        context: torch.Tensor | None = None,
+        direct: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inference on the parts already split: ``(z_b, contribution)``. Optimized code
-        (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets."""
-        z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
+        (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets, and
+        ``direct``: the conditioner's and transformer's ``forward`` called as methods (their
+        ``parts`` and ``forward_parts`` when both have them)."""
+        if direct and self.by_parts:
+            z_b, log_derivative = self.transformer.forward_parts(b, self.conditioner.parts(a, context))
+        else:
+            conditioner = self.conditioner.forward if direct else self.conditioner
+            transformer = self.transformer.forward if direct else self.transformer
+            z_b, log_derivative = transformer(b, conditioner(a, context))
         return z_b, self.parts.total(log_derivative)
 
     def uncouple(
-        self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None
+        self,
+        a: torch.Tensor,
+        z_b: torch.Tensor,
+        context: torch.Tensor | None = None,
+        direct: bool = False,
     ) -> torch.Tensor:
         """Generation on the parts already split: ``x_b``."""
-        return self.transformer.inverse(z_b, self.conditioner(a, context))
+        if direct and self.by_parts:
+            return self.transformer.inverse_parts(z_b, self.conditioner.parts(a, context))
+        conditioner = self.conditioner.forward if direct else self.conditioner
+        return self.transformer.inverse(z_b, conditioner(a, context))
 
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None

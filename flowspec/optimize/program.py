@@ -62,6 +62,9 @@ class Couple(Op):
 
     keep: list[int] = field(default_factory=list)
     change: list[int] = field(default_factory=list)
+    #: The conditioner's and transformer's ``forward`` called as methods (no
+    #: ``nn.Module.__call__``), as ``CouplingLayer.couple(..., direct=True)`` does.
+    direct: bool = False
 
 
 @dataclass

@@ -60,11 +60,24 @@ class FlatConditioner(Layer):
         self.shape = tuple(shape)
         self.params = params
 
-    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+    def _flat(self, a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """The network's output ``(batch, params * prod(shape))``, parameter-major."""
         # Flat inputs and outputs skip the no-op flatten and the general movedim: on small
         # models every op's dispatch shows in the profile.
         h = a if a.dim() == 2 else a.flatten(1)
         if context is not None:
             h = torch.cat([h, context], dim=1)
-        out = self.net(h).view(a.shape[0], self.params, *self.shape)
+        return self.net(h)
+
+    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)
         return out.transpose(1, 2) if len(self.shape) == 1 else out.movedim(1, -1)
+
+    def parts(self, a: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """The parameters as separate tensors ``(batch, *shape)``, one per parameter: what
+        :meth:`forward` puts on its last axis, without the view ops (one ``chunk`` for a
+        flat shape, as a hand-written coupling takes its scale and shift)."""
+        out = self._flat(a, context)
+        if len(self.shape) == 1:
+            return out.chunk(self.params, dim=1)
+        return out.view(a.shape[0], self.params, *self.shape).unbind(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 
 from flowspec.layers.transformers.base import LinearTransformer
@@ -16,7 +18,17 @@ class AdditiveTransformer(LinearTransformer):
         return 1.0, params[..., 0], 0.0
 
     def forward(self, x: torch.Tensor, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return x + params[..., 0], torch.zeros_like(x)
+        return self.forward_parts(x, params.unbind(-1))
 
     def inverse(self, z: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        return z - params[..., 0]
+        return self.inverse_parts(z, params.unbind(-1))
+
+    def forward_parts(
+        self, x: torch.Tensor, params: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`forward` with the parameters as separate tensors ``(t,)``."""
+        return x + params[0], torch.zeros_like(x)
+
+    def inverse_parts(self, z: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
+        """:meth:`inverse` with the parameters as separate tensors ``(t,)``."""
+        return z - params[0]
