@@ -135,7 +135,7 @@ def sample(
             "give an output: -o FILE (.png, .pdf, .svg, .npy), --npy, --density or --curve"
         )
     model, meta = open_checkpoint(checkpoint)
-    dataset = training_data(model, meta, None)
+    dataset = training_data(model, meta, None, checkpoint)
     contexts = _contexts(model, context, dataset)
     torch.manual_seed(seed)
     groups: dict[str, torch.Tensor] = {}

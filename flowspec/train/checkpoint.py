@@ -219,4 +219,13 @@ def load_training_state(path: str | os.PathLike[str]) -> SavedRun:
         )
     state = {k[len(_STATE) :]: v for k, v in tensors.items() if k.startswith(_STATE)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
-    return SavedRun(weights, state, json.loads(metadata[_STATE_JSON]), metadata[_SPEC])
+    try:
+        info = json.loads(metadata[_STATE_JSON])
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        raise CheckpointError(
+            f"checkpoint '{path}' holds a damaged training state (expected a JSON object, "
+            f"found {metadata[_STATE_JSON][:60]!r}); start a new run with another --output"
+        )
+    return SavedRun(weights, state, info, metadata[_SPEC])
