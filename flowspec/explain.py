@@ -327,13 +327,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: logit, alpha: 0.05, in: x}",
     ),
     "E423": Explanation(
-        "scale_shift with scale 0 maps everything to the shift: not invertible.",
+        "scale_shift with scale 0 maps everything to the shift: not invertible. So does a "
+        "scale float32 (the model's default dtype) rounds to 0, such as 1e-46, and one it "
+        "rounds to infinity (1e39) cannot be inverted either.",
         "  m: {kind: elementwise, fn: scale_shift, scale: 0, in: x}",
         "  m: {kind: elementwise, fn: scale_shift, scale: 0.5, in: x}",
     ),
     "E424": Explanation(
         "leaky_relu with slope 0 is relu (not invertible); a negative slope is not "
-        "monotone.",
+        "monotone; a slope float32 rounds to 0 (1e-46) or to infinity (1e39) is as bad.",
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0, in: x}",
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0.01, in: x}",
     ),
