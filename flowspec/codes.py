@@ -113,6 +113,8 @@ CODES: dict[str, str] = {
     "W755": "exact log-determinant or trace on many features (one backward pass per feature)",
     "E756": "Sylvester flow asking for more orthonormal columns than features",
     "W757": "CNF dynamics with a non-smooth activation (adaptive solvers take many steps)",
+    "E758": "CNF fixed-step solver asked for more steps (time / step_size) than allowed",
+    "E759": "CNF solver tolerance (rtol or atol) too small for float32 to meet",
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": "a density of real values is asked to model discrete values",
     "E801": "a probability mass function is asked to model continuous values",

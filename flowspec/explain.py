@@ -706,6 +706,19 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  flow: {kind: cnf, in: x, solver: {method: rk4}}",
         "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
     ),
+    "E758": Explanation(
+        "A fixed-step ODE method takes time / step_size steps per pass and keeps every "
+        "step's state for the backward pass; 1e12 steps ask for terabytes. At most 10000.",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 1.0e-12}}",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
+    ),
+    "E759": Explanation(
+        "An adaptive ODE solver shrinks its step until the error estimate is below rtol "
+        "and atol; below 1e-10 float32 cannot get there, so it hangs or stops with "
+        "'underflow in dt'.",
+        "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-300}}",
+        "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-5, atol: 1.0e-5}}",
+    ),
     "E756": Explanation(
         "An orthogonal Sylvester flow uses M orthonormal columns in D dimensions, so M "
         "cannot exceed D.",
