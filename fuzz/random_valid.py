@@ -5,7 +5,7 @@ import torch
 import yaml
 sys.path.insert(0, "tests")
 import flowspec
-from oracles import grid_mass_2d, randomize_
+from oracles import chain_spec, grid_mass_2d, randomize_
 from torch.func import jacrev
 
 torch.set_num_threads(1)
@@ -53,21 +53,7 @@ def make(r):
     chain = []
     for _ in range(r.randint(1, 4)):
         chain += element(r)
-    use_block = r.random() < 0.4
-    nodes = {}
-    prev = "x"
-    doc = {"flowspec": "1", "name": "rand", "inputs": {"x": {"shape": [2]}}}
-    if use_block:
-        doc["blocks"] = {"b": chain}
-        nodes["body"] = {"block": "b", "repeat": r.randint(1, 2), "in": "x"}
-        prev = "body"
-    else:
-        for i, n in enumerate(chain):
-            nodes[f"n{i}"] = {**n, "in": prev}
-            prev = f"n{i}"
-    nodes["prior"] = {"kind": r.choice(["standard_normal", "diagonal_normal"]), "in": prev}
-    doc["nodes"] = nodes
-    return yaml.safe_dump(doc, sort_keys=False)
+    return chain_spec(chain, r, "rand")
 
 def mass(model, lim=12.0, n=500):
     return grid_mass_2d(lambda c: model.log_prob(c).nan_to_num(float("-inf")), lim, n)

@@ -14,7 +14,7 @@ from flowspec.diagnostics import Reporter
 
 __all__ = [
     "make_node", "infer_node", "run_checks", "autograd_logdet", "assert_logdet_matches", "randomize_",
-    "random_exact_2d_spec", "grid_mass_2d",
+    "random_exact_2d_spec", "chain_spec", "grid_mass_2d",
 ]
 
 
@@ -118,8 +118,6 @@ def random_exact_2d_spec(seed: int) -> str:
     over the transformers, inside a repeated block or not."""
     import random
 
-    import yaml
-
     rng = random.Random(seed)
     chain: list[dict[str, Any]] = []
     for _ in range(rng.randint(1, 3)):
@@ -136,7 +134,15 @@ def random_exact_2d_spec(seed: int) -> str:
             chain.append({"kind": "elementwise", "transformer": rng.choice(_TRANSFORMERS)})
         else:
             chain.extend(rng.choice(_PARTS))
-    doc: dict[str, Any] = {"flowspec": "1", "name": f"random-{seed}", "inputs": {"x": {"shape": [2]}}}
+    return chain_spec(chain, rng, f"random-{seed}")
+
+
+def chain_spec(chain: list[dict[str, Any]], rng: Any, name: str) -> str:
+    """A spec on a 2-D real input running ``chain`` (node specs without ``in``) into a
+    Gaussian prior, as a repeated block use or as separate nodes (``rng`` chooses)."""
+    import yaml
+
+    doc: dict[str, Any] = {"flowspec": "1", "name": name, "inputs": {"x": {"shape": [2]}}}
     if rng.random() < 0.5:
         doc["blocks"] = {"part": chain}
         nodes = {"body": {"block": "part", "repeat": rng.randint(1, 2), "in": "x"}}
