@@ -32,14 +32,18 @@ class CouplingLayer(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Inference on the parts already split: ``(z_b, contribution)``. Optimized code
         (:mod:`flowspec.optimize`) calls this with parts it took by its own index sets."""
-        z_b, log_derivative = self.transformer(b, self.conditioner(a, context))
+        z_b, log_derivative = self.transformer(b, self._params(a, context))
         return z_b, self.parts.total(log_derivative)
 
     def uncouple(
         self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Generation on the parts already split: ``x_b``."""
-        return self.transformer.inverse(z_b, self.conditioner(a, context))
+        return self.transformer.inverse(z_b, self._params(a, context))
+
+    def _params(self, a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor | None:
+        """The transformer's parameters from the kept part, or None for a fixed map."""
+        return self.conditioner(a, context) if self.transformer.takes_params else None
 
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
