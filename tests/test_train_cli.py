@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 import flowspec
@@ -178,6 +179,30 @@ def test_resume_and_eval_refusals_are_messages_not_tracebacks(runner, tmp_path):
         result = runner.invoke(app, [verb[0], str(tmp_path / "s.safetensors"), *verb[1:]])
         no_traceback(result)
         assert result.exit_code == 1 and "s.safetensors': its stored training settings" in result.stderr
+
+
+def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
+    # Found by fuzzing: NaN weights gave "NLL: nan nats" and NaN samples with exit 0; a
+    # bfloat16 checkpoint's samples were a TypeError traceback writing the .npy.
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    checkpoint = trained[1]
+    with safe_open(str(checkpoint), framework="pt") as file:
+        metadata = file.metadata()
+    weights = load_file(str(checkpoint))
+    save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()},
+              str(tmp_path / "nan.safetensors"), metadata=metadata)
+    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()},
+              str(tmp_path / "half.safetensors"), metadata=metadata)
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(tmp_path / "nan.safetensors"), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1 and "NaN or infinite weights" in result.stderr
+    result = runner.invoke(app, ["sample", str(tmp_path / "half.safetensors"), "-n", "3", "-o",
+                                 str(tmp_path / "half.npy")])
+    no_traceback(result)
+    assert result.exit_code == 0 and np.isfinite(np.load(tmp_path / "half.npy")).all()
 
 
 def test_train_usage_and_data_errors(runner, tmp_path):
