@@ -327,13 +327,15 @@ EXPLANATIONS: dict[str, Explanation] = {
         "  m: {kind: elementwise, fn: logit, alpha: 0.05, in: x}",
     ),
     "E423": Explanation(
-        "scale_shift with scale 0 maps everything to the shift: not invertible.",
+        "scale_shift with scale 0 maps everything to the shift: not invertible. So does a "
+        "scale float32 (the model's default dtype) rounds to 0, such as 1e-46, and one it "
+        "rounds to infinity (1e39) cannot be inverted either.",
         "  m: {kind: elementwise, fn: scale_shift, scale: 0, in: x}",
         "  m: {kind: elementwise, fn: scale_shift, scale: 0.5, in: x}",
     ),
     "E424": Explanation(
         "leaky_relu with slope 0 is relu (not invertible); a negative slope is not "
-        "monotone.",
+        "monotone; a slope float32 rounds to 0 (1e-46) or to infinity (1e39) is as bad.",
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0, in: x}",
         "  m: {kind: elementwise, fn: leaky_relu, negative_slope: 0.01, in: x}",
     ),
@@ -703,6 +705,19 @@ EXPLANATIONS: dict[str, Explanation] = {
         "methods (dopri5) take tolerances instead.",
         "  flow: {kind: cnf, in: x, solver: {method: rk4}}",
         "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
+    ),
+    "E758": Explanation(
+        "A fixed-step ODE method takes time / step_size steps per pass and keeps every "
+        "step's state for the backward pass; 1e12 steps ask for terabytes. At most 10000.",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 1.0e-12}}",
+        "  flow: {kind: cnf, in: x, solver: {method: rk4, step_size: 0.25}}",
+    ),
+    "E759": Explanation(
+        "An adaptive ODE solver shrinks its step until the error estimate is below rtol "
+        "and atol; below 1e-10 float32 cannot get there, so it hangs or stops with "
+        "'underflow in dt'.",
+        "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-300}}",
+        "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-5, atol: 1.0e-5}}",
     ),
     "E756": Explanation(
         "An orthogonal Sylvester flow uses M orthonormal columns in D dimensions, so M "

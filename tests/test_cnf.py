@@ -90,6 +90,25 @@ def test_fixed_step_solver_without_step_size_is_a_located_error():
     assert diagnostic.location.line == 6
 
 
+@pytest.mark.parametrize(
+    ("settings", "code", "field"),
+    [
+        ("solver: {method: euler, step_size: 1.0e-12}", "E758", "step_size"),
+        ("time: 1.0e12, solver: {method: rk4, step_size: 0.1}", "E758", "step_size"),
+        ("solver: {rtol: 1.0e-300}", "E759", "rtol"),
+        ("solver: {atol: 1.0e-12}", "E759", "atol"),
+    ],
+)
+def test_solver_settings_that_cannot_finish_are_located_errors(settings, code, field):
+    # Found by fuzzing: 1e12 fixed steps tried to allocate terabytes (a traceback out of
+    # train), rtol 1e-300 was torchdiffeq's AssertionError, atol 1e-12 a hang.
+    with pytest.raises(SpecError) as error:
+        flowspec.check(SOLVER.format(settings=settings))
+    (diagnostic,) = error.value.diagnostics
+    assert (diagnostic.code, diagnostic.node, diagnostic.path[-1]) == (code, "flow", field)
+    assert diagnostic.location.line == 6
+
+
 def test_kinked_dynamics_is_a_warning():
     checked = flowspec.check(SOLVER.format(settings="net: {kind: mlp, activation: relu}"))
     assert [(d.code, d.node) for d in checked.warnings] == [("W757", "flow")]

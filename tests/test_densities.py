@@ -179,3 +179,31 @@ def test_a_planar_flow_posterior_scores_its_draws_along_generation():
     assert torch.isfinite(bound).all() and not model.exact
     bound.sum().backward()
     assert all(p.grad is not None for p in model.nodes["v"].encoder.parameters())
+
+
+def test_flow_density_mapping_off_the_real_line_warns_and_is_not_normalized():
+    # Found by fuzzing: a slice decoder {kind: flow, layers: [{kind: elementwise, fn: exp}]}
+    # put half its mass nowhere (the Gaussian base on exp(v) > 0) with no word, while the
+    # model said "exact"; a sigmoid then a logit stays on the line and stays silent.
+    import flowspec
+
+    text = """flowspec: "1"
+name: t
+inputs:
+  x: {shape: [2]}
+nodes:
+  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}
+  prior: {kind: standard_normal, in: drop}
+"""
+    checked = flowspec.check(text.replace("LAYERS", "{kind: elementwise, fn: exp}"))
+    (warning,) = checked.warnings
+    assert (warning.code, warning.node, warning.location.line) == ("W501", "drop", 6)
+    assert warning.path == ("nodes", "drop", "decoder", "layers") and "(0, inf)" in warning.message
+    model = checked.build_model().double()
+    axis = torch.linspace(-30, 8, 4001, dtype=torch.float64)
+    x = torch.stack([torch.zeros_like(axis), axis], 1)
+    with torch.no_grad():  # the decoder's mass over the dropped value, given the kept one
+        mass = (model.log_prob(x) - model.nodes["prior"](x[:, :1])).exp()
+    assert mass.sum().item() * (axis[1] - axis[0]).item() == pytest.approx(0.5, abs=0.01)
+    assert flowspec.check(text.replace(
+        "LAYERS", "{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}")).warnings == []

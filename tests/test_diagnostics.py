@@ -143,6 +143,14 @@ CASES: dict[str, Expected] = {
     "elementwise_relu": Expected(
         "E421", "act", 6, 28, ("fn 'relu' is not strictly monotone",), "leaky_relu"
     ),
+    # Found by fuzzing: float32 (the model's dtype) held these as 0, a relu-like map.
+    "scale_underflows_float32": Expected(
+        "E423", "shrink", 6, 48, ("nonzero scale whose inverse float32 can hold", "got 1e-46"),
+        "nonzero scale",
+    ),
+    "leaky_relu_slope_underflows_float32": Expected(
+        "E424", "bend", 6, 61, ("negative_slope > 0 whose inverse float32", "got 1e-40"), "0.01"
+    ),
     "logit_of_real_values": Expected(
         "E422", "squash", 6, 42, ("fn 'logit' needs inputs in", "lives in real"), "sigmoid"
     ),

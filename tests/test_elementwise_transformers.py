@@ -304,3 +304,33 @@ def test_optimizer_folds_learned_affine_maps_but_not_a_spline():
     torch.testing.assert_close(literal.inverse(literal.trace(x).latents), x)
     book = spec_bookkeeping(checked)
     assert book.total_params == sum(p.numel() for p in model.parameters()) == 3 * 2 + 3 + 3 * 11 + 3 * 2 + 2
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        "{kind: coupling, mask: checkerboard, transformer: {kind: tanh}, conditioner: {kind: conv, channels: 4}}",
+        "{kind: coupling, mask: checkerboard, transformer: {kind: scale_shift, scale: -2.0}, conditioner: {kind: resnet, channels: 4}}",
+        "{kind: autoregressive, transformer: {kind: leaky_relu, negative_slope: 0.5}, conditioner: {kind: masked_conv, hidden: 4}}",
+    ],
+)
+def test_fixed_maps_in_image_couplings_and_autoregressive_layers_run(node):
+    # Found by fuzzing: a convolutional conditioner for a transformer without parameters
+    # has a last layer with no output channels, which torch cannot run (a RuntimeError out
+    # of log_prob); the fixed map now never calls its conditioner.
+    text = f"""flowspec: "1"
+name: t
+inputs:
+  x: {{shape: [1, 4, 4]}}
+nodes:
+  m: {node[:-1]}, in: x}}
+  prior: {{kind: standard_normal, in: m}}
+"""
+    with warnings_module.catch_warnings():
+        warnings_module.simplefilter("error")
+        model = flowspec.compile(text).double()
+    x = torch.randn(5, 1, 4, 4, dtype=torch.float64)
+    trace = model.trace(x)
+    torch.testing.assert_close(model.inverse(trace.latents), x)
+    layer = model.nodes["m"]
+    assert_logdet_matches(layer, x)

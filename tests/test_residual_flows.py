@@ -109,7 +109,9 @@ def test_lipschitz_bound_holds_after_perturbation_and_training(logdet):
 @pytest.mark.parametrize(
     ("setting", "code", "field"),
     [("lipschitz: 1.0", "E750", "lipschitz"), ("lipschitz: 1.5", "E750", "lipschitz"),
-     ("net: {kind: mlp, activation: silu}", "E753", "activation")],
+     ("net: {kind: mlp, activation: silu}", "E753", "activation"),
+     # Found by fuzzing: the roulette drew about 1e9 terms (a hang).
+     ("roulette_p: 1.0e-9", "E104", "roulette_p")],
 )
 def test_bad_residual_settings_are_located_errors(setting, code, field):
     text = f"""flowspec: "1"

@@ -217,6 +217,33 @@ def test_bad_data_files_are_clear_errors(tmp_path):
         resolve_data(flowspec.compile(CONDITIONAL_SPEC), str(tmp_path / "noctx.npz"))
 
 
+class _RunsCode:
+    """Unpickling this would call os.getcwd: the loader must refuse it, not run it."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.getcwd, ())
+
+
+def test_foreign_pt_files_are_clear_errors_and_odd_tensors_load(tmp_path):
+    # Found by fuzzing: a pickled object, a non-torch file and bfloat16 or sparse tensors
+    # each raised a traceback (UnpicklingError, KeyError, TypeError) out of `flowspec train`.
+    model = flowspec.compile(MOONS_SPEC)
+    torch.save(_RunsCode(), tmp_path / "code.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junkjunkjunk")
+    for name, message in {"code.pt": "pickled Python objects", "junk.pt": "not a readable"}.items():
+        with pytest.raises(DataError, match=message):
+            resolve_data(model, str(tmp_path / name))
+    x = torch.randn(50, 2)
+    torch.save(x.to(torch.bfloat16), tmp_path / "half.pt")
+    torch.save({"x": x.to_sparse()}, tmp_path / "sparse.pt")
+    assert len(resolve_data(model, str(tmp_path / "half.pt")).train) == 40
+    sparse = resolve_data(model, str(tmp_path / "sparse.pt"), seed=0)
+    everything = torch.cat([sparse.train, sparse.val, sparse.test])
+    assert torch.allclose(everything.sum(0).double(), x.sum(0).double(), atol=1e-4)
+
+
 # --- training ----------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 import flowspec
@@ -136,6 +137,73 @@ def test_train_resume_continues_the_metrics_log(runner, tmp_path):
     missing = runner.invoke(app, [*common[:-6], "-o", str(tmp_path / "none.safetensors"),
                                   "--steps", "5", "--resume", *QUICK])
     assert missing.exit_code == 1 and "nothing to resume" in missing.stderr
+
+
+def _with_metadata(source, target, **changes) -> None:
+    """A copy of a safetensors file with some metadata entries replaced."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(source), framework="pt") as file:
+        metadata = {**file.metadata(), **changes}
+    save_file(load_file(str(source)), str(target), metadata=metadata)
+
+
+def test_resume_and_eval_refusals_are_messages_not_tracebacks(runner, tmp_path):
+    # Found by fuzzing: every CheckpointError of --resume (another spec, another optimizer,
+    # a damaged training state) and a damaged meta.settings under eval/sample were tracebacks.
+    spec = spec_file(tmp_path)
+    out = tmp_path / "r.safetensors"
+    common = ["train", str(spec), "-d", "moons", "--val-every", "1", "-o", str(out), *QUICK]
+    assert runner.invoke(app, [*common, "--steps", "2"]).exit_code == 0
+    last = tmp_path / "r.last.safetensors"
+    other = spec_file(tmp_path, MOONS.replace("name:", "description: other\nname:"), "other.yaml")
+    cases = {
+        "different spec": ["train", str(other), *common[2:], "--steps", "4", "--resume"],
+        "for adam over": [*common, "--steps", "4", "--resume", "--optimizer", "sgd"],
+    }
+    for says, args in cases.items():
+        result = runner.invoke(app, args)
+        no_traceback(result)
+        assert result.exit_code == 1 and says in result.stderr, result.output
+    for state, says in {"{bad": "damaged training state", "{}": "incomplete training state",
+                        '{"optimizer": {}, "progress": {}}': "incomplete training state"}.items():
+        damaged = tmp_path / "d.safetensors"
+        damaged.write_bytes(out.read_bytes())
+        _with_metadata(last, tmp_path / "d.last.safetensors", training_state=state)
+        result = runner.invoke(app, [*common[:-6], "-o", str(damaged), "--steps", "4", "--resume",
+                                     *QUICK])
+        no_traceback(result)
+        assert result.exit_code == 1 and says in result.stderr, result.output
+    _with_metadata(out, tmp_path / "s.safetensors", **{"meta.settings": "{not json"})
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(tmp_path / "s.safetensors"), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1 and "s.safetensors': its stored training settings" in result.stderr
+
+
+def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
+    # Found by fuzzing: NaN weights gave "NLL: nan nats" and NaN samples with exit 0; a
+    # bfloat16 checkpoint's samples were a TypeError traceback writing the .npy.
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    checkpoint = trained[1]
+    with safe_open(str(checkpoint), framework="pt") as file:
+        metadata = file.metadata()
+    weights = load_file(str(checkpoint))
+    save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()},
+              str(tmp_path / "nan.safetensors"), metadata=metadata)
+    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()},
+              str(tmp_path / "half.safetensors"), metadata=metadata)
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(tmp_path / "nan.safetensors"), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1 and "NaN or infinite weights" in result.stderr
+    result = runner.invoke(app, ["sample", str(tmp_path / "half.safetensors"), "-n", "3", "-o",
+                                 str(tmp_path / "half.npy")])
+    no_traceback(result)
+    assert result.exit_code == 0 and np.isfinite(np.load(tmp_path / "half.npy")).all()
 
 
 def test_train_usage_and_data_errors(runner, tmp_path):

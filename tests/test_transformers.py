@@ -210,3 +210,26 @@ def test_short_axis_softmaxes_equal_torch_on_either_side_of_the_switch(length):
             ((reference(theirs, -1) * weights).sum()).backward()
             torch.testing.assert_close(fast(x), reference(x, -1), atol=1e-14, rtol=0)
             torch.testing.assert_close(mine.grad, theirs.grad, atol=1e-14, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("node", "field", "limit"),
+    [
+        ("{kind: elementwise, transformer: {kind: rq_spline, bound: 1.0e39}}", "bound", "10000"),
+        ("{kind: elementwise, transformer: {kind: affine, scale_bound: 1.0e39}}", "scale_bound", "80"),
+        ("{kind: coupling, transformer: {kind: logistic_mixture, scale_bound: 100.0}}", "scale_bound", "80"),
+        ("{kind: affine_coupling, scale_bound: 90.0}", "scale_bound", "80"),
+    ],
+)
+def test_bounds_float32_cannot_hold_are_located_errors(node, field, limit):
+    # Found by fuzzing: a spline bound of 1e39 was a RuntimeError out of compile, and a
+    # log-scale bound of 1e39 a model whose log_prob was NaN everywhere.
+    import flowspec
+    from flowspec.diagnostics import SpecError
+
+    text = f'flowspec: "1"\nname: t\ninputs:\n  x: {{shape: [2]}}\nnodes:\n  m: {node[:-1]}, in: x}}\n  p: {{kind: standard_normal, in: m}}\n'
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(text)
+    (diagnostic,) = [d for d in caught.value.diagnostics if d.severity == "error"]
+    assert diagnostic.code == "E104" and diagnostic.node == "m" and diagnostic.location.line == 6
+    assert diagnostic.path[-1] == field and f"at most {limit}" in diagnostic.message

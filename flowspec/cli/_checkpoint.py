@@ -25,7 +25,28 @@ def open_checkpoint(path: Path) -> tuple[FlowModel, dict[str, str]]:
         fail(str(error))
 
 
-def training_data(model: FlowModel, meta: dict[str, str], data: str | None) -> Dataset | None:
+def _stored_seed(meta: dict[str, str], path: Path) -> int:
+    """The seed the checkpoint's training split its data with (0 when it names none); exit
+    1 when its stored settings are not what ``flowspec train`` writes (a damaged or
+    hand-made checkpoint), rather than scoring other splits than it was trained on."""
+    if "settings" not in meta:
+        return 0
+    try:
+        settings = json.loads(meta["settings"])
+    except ValueError as error:
+        fail(f"checkpoint '{path}': its stored training settings are not valid JSON ({error})")
+    seed = settings.get("seed", 0) if isinstance(settings, dict) else None
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        fail(
+            f"checkpoint '{path}': its stored training settings hold no usable seed "
+            f"(expected a JSON object with an integer seed >= 0, found {meta['settings'][:80]!r})"
+        )
+    return seed
+
+
+def training_data(
+    model: FlowModel, meta: dict[str, str], data: str | None, path: Path
+) -> Dataset | None:
     """The data set ``data`` (a name or file), else the one the checkpoint was trained on
     (same seed, so the same splits), shaped for ``model``; None when neither is known.
     Exit 1 when the data cannot be read or does not fit the model."""
@@ -35,7 +56,7 @@ def training_data(model: FlowModel, meta: dict[str, str], data: str | None) -> D
     name = data if data is not None else meta.get("data")
     if not name:
         return None
-    seed = json.loads(meta["settings"]).get("seed", 0) if "settings" in meta else 0
+    seed = _stored_seed(meta, path)
     try:
         dataset = drop_unused_context(model, resolve_data(model, name, seed=seed))
     except DataError as error:

@@ -58,7 +58,7 @@ def eval_(
 
     model, meta = open_checkpoint(checkpoint)
     model, changed = for_evaluation(model)
-    dataset = training_data(model, meta, data)
+    dataset = training_data(model, meta, data, checkpoint)
     if dataset is None:
         fail(f"checkpoint '{checkpoint}' names no data set: give --data NAME or FILE")
     split, which = dataset.split("test"), "test split"

@@ -63,7 +63,12 @@ def metrics_beside(checkpoint: Path) -> Path:
 def _save_array(path: Path, samples) -> None:
     import numpy as np
 
-    atomic_write_bytes(path, lambda file: np.save(file, samples.cpu().numpy()))
+    import torch
+
+    samples = samples.detach().cpu()
+    if samples.is_floating_point() and samples.dtype not in (torch.float16, torch.float32, torch.float64):
+        samples = samples.float()  # a bfloat16 checkpoint's model: numpy has no bfloat16
+    atomic_write_bytes(path, lambda file: np.save(file, samples.numpy()))
 
 
 _Path = Optional[Path]  # noqa: UP007 - typer reads the annotations
@@ -135,7 +140,7 @@ def sample(
             "give an output: -o FILE (.png, .pdf, .svg, .npy), --npy, --density or --curve"
         )
     model, meta = open_checkpoint(checkpoint)
-    dataset = training_data(model, meta, None)
+    dataset = training_data(model, meta, None, checkpoint)
     contexts = _contexts(model, context, dataset)
     torch.manual_seed(seed)
     groups: dict[str, torch.Tensor] = {}

@@ -174,6 +174,7 @@ def train(
     import torch
     from pydantic import ValidationError
 
+    from flowspec.train.checkpoint import CheckpointError
     from flowspec.train.distributed import from_environment
     from flowspec.train.files import DataError
     from flowspec.train.loop import RunFiles, TrainingDiverged, TrainingInterrupted, fit
@@ -237,7 +238,7 @@ def train(
         elif main:
             note("interrupted before the first checkpoint: nothing to resume", "yellow")
         raise typer.Exit(INTERRUPTED) from None
-    except TrainingDiverged as error:
+    except (TrainingDiverged, CheckpointError) as error:
         fail(str(error))
     finally:
         if distributed is not None:

@@ -115,6 +115,18 @@ class FlowDensitySpec(GaussianSpec):
                     )
                 return False
             info = outputs[0]
+        if not info.support.is_real_line:
+            # The chain maps the real event onto part of the line, where the Gaussian base
+            # puts only part of its mass: the density is then not normalized.
+            check.warning(
+                "W501",
+                f"the flow density's layers map its values into {info.support}, but its "
+                "Gaussian base covers the whole real line, so its log-density is not "
+                "normalized",
+                *field, "layers",
+                hint="end the layers on the whole real line, e.g. follow a sigmoid by a logit, "
+                "or leave the bounded map out",
+            )
         return True
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:

@@ -30,17 +30,21 @@ class AutoregressiveLayer(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.maf:
-            z, log_derivative = self.transformer(x, self.conditioner(x, context))
+            z, log_derivative = self.transformer(x, self._params(x, context))
         else:
             z = torch.zeros_like(x)
             for _ in range(self.passes):
-                z, log_derivative = self.transformer(x, self.conditioner(z, context))
+                z, log_derivative = self.transformer(x, self._params(z, context))
         return z, log_derivative.flatten(1).sum(1)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         if not self.maf:
-            return self.transformer.inverse(z, self.conditioner(z, context))
+            return self.transformer.inverse(z, self._params(z, context))
         x = torch.zeros_like(z)
         for _ in range(self.passes):
-            x = self.transformer.inverse(z, self.conditioner(x, context))
+            x = self.transformer.inverse(z, self._params(x, context))
         return x
+
+    def _params(self, h: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor | None:
+        """The transformer's parameters from ``h``, or None for a fixed map."""
+        return self.conditioner(h, context) if self.transformer.takes_params else None

@@ -48,9 +48,8 @@ class CouplingLayer(FlowLayer):
         if direct and self.by_parts:
             z_b, log_derivative = self.transformer.forward_parts(b, self.conditioner.parts(a, context))
         else:
-            conditioner = self.conditioner.forward if direct else self.conditioner
             transformer = self.transformer.forward if direct else self.transformer
-            z_b, log_derivative = transformer(b, conditioner(a, context))
+            z_b, log_derivative = transformer(b, self._params(a, context, direct))
         return z_b, self.parts.total(log_derivative)
 
     def uncouple(
@@ -63,8 +62,16 @@ class CouplingLayer(FlowLayer):
         """Generation on the parts already split: ``x_b``."""
         if direct and self.by_parts:
             return self.transformer.inverse_parts(z_b, self.conditioner.parts(a, context))
-        conditioner = self.conditioner.forward if direct else self.conditioner
-        return self.transformer.inverse(z_b, conditioner(a, context))
+        return self.transformer.inverse(z_b, self._params(a, context, direct))
+
+    def _params(
+        self, a: torch.Tensor, context: torch.Tensor | None, direct: bool = False
+    ) -> torch.Tensor | None:
+        """The transformer's parameters from the kept part (the conditioner's ``forward``
+        called as a method when ``direct``), or None for a fixed map."""
+        if not self.transformer.takes_params:
+            return None
+        return self.conditioner.forward(a, context) if direct else self.conditioner(a, context)
 
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.choice import CouplingConditionerChoice
 from flowspec.conditioners.mlp import MLPSpec
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.transformers.affine import AffineSpec
-from flowspec.transformers.base import TransformerSpec
+from flowspec.transformers.base import LogScaleBound, TransformerSpec
 
 __all__ = ["AffineCouplingSpec"]
 
@@ -36,7 +36,7 @@ class AffineCouplingSpec(CouplingBase):
     net: CouplingConditionerChoice = Field(  # type: ignore[valid-type]
         default_factory=MLPSpec, description="Conditioner network."
     )
-    scale_bound: PositiveFloat = Field(
+    scale_bound: LogScaleBound = Field(
         default=2.0, description="Bound B on the log-scale: s = B * tanh(s_raw / B)."
     )
     summary = "RealNVP affine coupling: z_b = x_b * exp(s(x_a)) + t(x_a)"

@@ -46,6 +46,15 @@ FIXED_STEP = ("euler", "midpoint", "rk4", "explicit_adams", "implicit_adams")
 #: Activations without a continuous derivative: adaptive solvers slow down at their kinks.
 NOT_SMOOTH = ("relu", "leaky_relu")
 
+#: The most steps a fixed-step solver may take over the integration time (each step holds
+#: the batch's states for the backward pass: 1e12 steps asked for terabytes).
+MAX_FIXED_STEPS = 10_000
+
+#: The smallest rtol/atol (float64 gradient checks use 1e-10): below it float32 cannot meet
+#: the tolerance (1e-12 ran for minutes on two features) and the adaptive
+#: solver shrinks its step until it hangs or stops with "underflow in dt".
+MIN_TOLERANCE = 1e-10
+
 
 class ODESolver(BaseModel):
     """torchdiffeq's solver settings."""
@@ -108,6 +117,27 @@ class CNFSpec(NodeSpec):
                 "method",
                 hint=f"add step_size (e.g. {self.time / 8:g}) or use an adaptive method: dopri5",
             )
+        step = self.solver.step_size
+        if self.solver.method in FIXED_STEP and step is not None and self.time / step > MAX_FIXED_STEPS:
+            check.error(
+                "E758",
+                f"time {self.time:g} / step_size {step:g} asks for {self.time / step:.3g} solver "
+                f"steps per pass, more than {MAX_FIXED_STEPS}",
+                "solver",
+                "step_size",
+                hint=f"use step_size >= {self.time / MAX_FIXED_STEPS:g}, or an adaptive method: dopri5",
+            )
+        for name in ("rtol", "atol"):
+            if getattr(self.solver, name) < MIN_TOLERANCE:
+                check.error(
+                    "E759",
+                    f"solver {name} {getattr(self.solver, name):g} is below {MIN_TOLERANCE:g}, "
+                    "which float32 cannot meet: the adaptive solver would shrink its steps "
+                    "until it hangs or fails",
+                    "solver",
+                    name,
+                    hint=f"use {name} >= {MIN_TOLERANCE:g} (the default is 1e-5)",
+                )
         activation = getattr(self.net, "activation", None)
         if activation in NOT_SMOOTH:
             check.warning(

@@ -76,8 +76,9 @@ class ResidualSpec(NodeSpec):
         "terms always computed before the random tail."
     )
     roulette_p: float = Field(
-        default=0.5, gt=0, lt=1, description="roulette: the geometric tail's stopping "
-        "probability (expected extra terms (1-p)/p)."
+        default=0.5, ge=0.01, lt=1, description="roulette: the geometric tail's stopping "
+        "probability (expected extra terms (1-p)/p; at least 0.01, since 1e-9 drew about a "
+        "billion terms, a hang)."
     )
     trace_samples: int = Field(
         default=1, ge=1, le=1000, description="Hutchinson probe vectors per sample."

@@ -182,6 +182,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
             f"{error.format()}"
         ) from None
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
+    learned = {name for name, _ in model.named_parameters()}  # buffers may hold inf (errors)
+    broken = [
+        k for k, v in weights.items()
+        if k in learned and v.is_floating_point() and not torch.isfinite(v).all()
+    ]
+    if broken:
+        raise CheckpointError(
+            f"checkpoint '{path}' holds NaN or infinite weights in {len(broken)} tensor(s) "
+            f"(e.g. {', '.join(broken[:3])}): every log_prob and sample would be NaN; use "
+            "the checkpoint of an earlier step (flowspec train keeps the best one)"
+        )
     dtype = _float_dtype(weights)
     if dtype is not None:
         model.to(dtype)
@@ -219,4 +230,13 @@ def load_training_state(path: str | os.PathLike[str]) -> SavedRun:
         )
     state = {k[len(_STATE) :]: v for k, v in tensors.items() if k.startswith(_STATE)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
-    return SavedRun(weights, state, json.loads(metadata[_STATE_JSON]), metadata[_SPEC])
+    try:
+        info = json.loads(metadata[_STATE_JSON])
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        raise CheckpointError(
+            f"checkpoint '{path}' holds a damaged training state (expected a JSON object, "
+            f"found {metadata[_STATE_JSON][:60]!r}); start a new run with another --output"
+        )
+    return SavedRun(weights, state, info, metadata[_SPEC])

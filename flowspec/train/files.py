@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import math
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -57,17 +58,57 @@ def _read(path: Path) -> dict[str, np.ndarray] | np.ndarray:
                 return {key: archive[key] for key in archive.files}
         if suffix == ".csv":
             return _read_csv(path)
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
     except (ValueError, OSError, EOFError, RuntimeError, zipfile.BadZipFile) as error:
         raise DataError(f"cannot read data file '{path}': {error}") from None
+    loaded = _load_pt(path)
     if isinstance(loaded, torch.Tensor):
-        return loaded.detach().numpy()
+        return _tensor_array(loaded, path)
     if isinstance(loaded, dict) and all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        return {str(k): v.detach().numpy() for k, v in loaded.items()}
+        return {str(k): _tensor_array(v, path) for k, v in loaded.items()}
     raise DataError(
         f"'{path}' holds a {type(loaded).__name__}; a .pt data file must hold a tensor or a "
         "dict of tensors named after the spec's inputs"
     )
+
+
+def _load_pt(path: Path) -> object:
+    """A ``.pt`` file's contents, loaded with ``weights_only=True``: pickled objects other
+    than tensors and containers are refused, never run. Any file the loader cannot parse (a
+    torch archive or not) is a :class:`DataError`: the loader raises many exception types
+    (``UnpicklingError``, ``KeyError``, ...) for foreign or damaged files."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise DataError(
+            f"cannot read data file '{path}': it holds pickled Python objects other than "
+            "tensors, which are never loaded (they could run code); save a tensor or a dict "
+            "of tensors with torch.save"
+        ) from None
+    except Exception as error:  # noqa: BLE001 - a foreign or damaged file
+        raise DataError(
+            f"cannot read data file '{path}': not a readable torch.save file "
+            f"({type(error).__name__}: {error})"
+        ) from None
+
+
+def _tensor_array(tensor: torch.Tensor, path: Path) -> np.ndarray:
+    """A loaded tensor as a numpy array: sparse tensors made dense, floating types numpy
+    lacks (bfloat16, float8) widened to float32; dtypes left unconvertible are a
+    :class:`DataError` naming them."""
+    try:
+        tensor = tensor.detach()
+        if tensor.layout != torch.strided:
+            tensor = tensor.to_dense()
+        if tensor.is_floating_point() and tensor.dtype not in (
+            torch.float16, torch.float32, torch.float64
+        ):
+            tensor = tensor.to(torch.float32)
+        return tensor.numpy()
+    except (TypeError, RuntimeError) as error:
+        raise DataError(
+            f"data file '{path}' holds a tensor of dtype {tensor.dtype} that cannot be read "
+            f"as numbers ({error})"
+        ) from None
 
 
 def _read_csv(path: Path) -> np.ndarray:

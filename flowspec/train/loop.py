@@ -45,6 +45,7 @@ from flowspec.emit.runtime import FlowModel
 from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import (
     CheckpointError,
+    SavedRun,
     load_training_state,
     load_weights,
     read_weights,
@@ -464,7 +465,7 @@ def _resume(
             f"checkpoint '{files.last}' was trained from a different spec; resume with the "
             "same spec file (or start a new run with another --output)"
         )
-    world, saved_world = distributed.world if distributed else 1, int(saved.info.get("world", 1))
+    world, saved_world = distributed.world if distributed else 1, _saved_world(saved, files)
     if world != saved_world:
         raise CheckpointError(
             f"checkpoint '{files.last}' was written by {_processes(saved_world)} and this run "
@@ -474,9 +475,30 @@ def _resume(
             "another --output"
         )
     load_weights(model, saved.weights, f"the weights in checkpoint '{files.last}'")
-    optimizer.load_state_dict(saved.tensors, saved.info["optimizer"])
-    restore_rng(saved.tensors, distributed.rank if distributed else None)
-    return _Progress.from_json(saved.info["progress"])
+    try:
+        optimizer.load_state_dict(saved.tensors, saved.info["optimizer"])
+        restore_rng(saved.tensors, distributed.rank if distributed else None)
+        return _Progress.from_json(saved.info["progress"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as error:
+        # A state for other settings (the optimizer's own message), or a damaged one.
+        detail = str(error) if isinstance(error, ValueError) else (
+            f"damaged or incomplete training state ({type(error).__name__}: {error})"
+        )
+        raise CheckpointError(
+            f"cannot resume from checkpoint '{files.last}': {detail}; resume with the "
+            "settings it was written with, or start a new run with another --output"
+        ) from None
+
+
+def _saved_world(saved: SavedRun, files: RunFiles) -> int:
+    """How many processes wrote the checkpoint (1 when it does not say)."""
+    try:
+        return int(saved.info.get("world", 1))
+    except (TypeError, ValueError):
+        raise CheckpointError(
+            f"cannot resume from checkpoint '{files.last}': damaged training state (world "
+            f"{saved.info.get('world')!r} is not a number of processes)"
+        ) from None
 
 
 def _processes(count: int) -> str:

@@ -24,7 +24,16 @@ from typing import ClassVar
 from flowspec.core.ports import Support
 from flowspec.transformers.base import TransformerSpec
 
-__all__ = ["MonotoneMapSpec"]
+__all__ = ["MonotoneMapSpec", "FLOAT32_MAX", "usable_factor"]
+
+#: The largest finite float32: models run in float32 unless converted.
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def usable_factor(value: float) -> bool:
+    """Whether a nonzero factor (a scale, a slope) and its reciprocal are finite and nonzero
+    in float32: 1e-46 or 1e39 pass as Python floats but are 0 or inf in the model."""
+    return 1.0 / FLOAT32_MAX <= abs(value) <= FLOAT32_MAX
 
 
 class MonotoneMapSpec(TransformerSpec):

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
-from flowspec.transformers.base import TransformerSpec
+from flowspec.transformers.base import LogScaleBound, TransformerSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.transformers.affine import AffineTransformer
@@ -29,7 +29,7 @@ class AffineSpec(TransformerSpec):
     """Scale and shift: ``z = x * exp(s) + t``."""
 
     kind: Literal["affine"] = "affine"
-    scale_bound: PositiveFloat = Field(
+    scale_bound: LogScaleBound = Field(
         default=2.0, description="Bound B on the log-scale: s = B * tanh(s_raw / B)."
     )
     summary = "z = x * exp(s) + t, s soft-bounded by B"

@@ -15,9 +15,9 @@ Subclasses declare ``kind: Literal["name"] = "name"``; they are found by
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.core.ports import REAL, Support
 from flowspec.core.properties import Cost
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
     from flowspec.layers.transformers.base import Transformer
 
-__all__ = ["TransformerSpec"]
+__all__ = ["TransformerSpec", "LogScaleBound", "MAX_LOG_SCALE_BOUND"]
+
+#: The largest bound B on a soft-bounded log-scale: exp(B) must stay finite in float32
+#: (exp(88.7) overflows), and a larger B made B * tanh(s / B) NaN.
+MAX_LOG_SCALE_BOUND = 80.0
+
+#: A bound on a log-scale, s = B * tanh(s_raw / B): above 0, at most MAX_LOG_SCALE_BOUND.
+LogScaleBound = Annotated[float, Field(gt=0, le=MAX_LOG_SCALE_BOUND)]
 
 
 class TransformerSpec(BaseModel):

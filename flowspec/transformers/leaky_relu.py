@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowspec.transformers._monotone import MonotoneMapSpec
+from flowspec.transformers._monotone import FLOAT32_MAX, MonotoneMapSpec, usable_factor
 
 if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
@@ -36,11 +36,13 @@ class LeakyReLUSpec(MonotoneMapSpec):
         return v if v >= 0 else self.negative_slope * v
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        if not (self.negative_slope > 0.0):
+        if not (self.negative_slope > 0.0 and usable_factor(self.negative_slope)):
             check.error(
                 "E424",
-                f"leaky_relu needs negative_slope > 0, got {self.negative_slope} "
-                "(slope 0 is relu, which is not invertible; a negative slope is not monotone)",
+                f"leaky_relu needs negative_slope > 0 whose inverse float32 can hold (between "
+                f"{1 / FLOAT32_MAX:.3g} and {FLOAT32_MAX:.3g}), got {self.negative_slope} "
+                "(slope 0 is relu, which is not invertible; a negative slope is not monotone; "
+                "float32 rounds a tinier slope to 0 and a huger one to infinity)",
                 *field,
                 "negative_slope",
                 hint="use a small positive slope such as 0.01",

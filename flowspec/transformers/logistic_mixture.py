@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
 from flowspec.transformers._bisection import BisectionTransformerSpec
+from flowspec.transformers.base import LogScaleBound
 
 if TYPE_CHECKING:
     from flowspec.layers.transformers.logistic_mixture import LogisticMixtureTransformer
@@ -40,7 +41,7 @@ class LogisticMixtureSpec(BisectionTransformerSpec):
     affine: bool = Field(
         default=True, description="Follow the mixture's logit by z = y * exp(a) + b, as Flow++ does."
     )
-    scale_bound: PositiveFloat = Field(
+    scale_bound: LogScaleBound = Field(
         default=2.0, description="Bound B on the affine log-scale: a = B * tanh(a_raw / B)."
     )
     summary = "logit of a logistic-mixture CDF, then affine; inverse by bisection"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
 from flowspec.transformers.base import TransformerSpec
 
@@ -34,8 +34,10 @@ class RQSplineSpec(TransformerSpec):
 
     kind: Literal["rq_spline"] = "rq_spline"
     bins: int = Field(default=8, ge=1, le=512, description="Number of spline bins (1 .. 512).")
-    bound: PositiveFloat = Field(
-        default=5.0, description="B: the spline acts on [-B, B]; the identity outside."
+    bound: float = Field(
+        default=5.0, gt=0, le=1.0e4,
+        description="B: the spline acts on [-B, B]; the identity outside (at most 1e4: float32 "
+        "keeps about 7 digits, so a wider spline loses small inputs, and 1e39 overflows it).",
     )
     min_bin_width: float = Field(
         default=1.0e-3, gt=0, lt=1, description="Smallest bin width, as a fraction of 2B."

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.core.ports import Support
-from flowspec.transformers._monotone import MonotoneMapSpec
+from flowspec.transformers._monotone import FLOAT32_MAX, MonotoneMapSpec, usable_factor
 
 if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
@@ -56,14 +56,24 @@ class ScaleShiftSpec(MonotoneMapSpec):
         return 2 if self.learnable else 0
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        if self.scale == 0.0:
+        if not usable_factor(self.scale):
             check.error(
                 "E423",
-                f"scale_shift needs a nonzero scale, got {self.scale} (a zero scale maps "
-                "everything to the shift and cannot be inverted)",
+                f"scale_shift needs a nonzero scale whose inverse float32 can hold (between "
+                f"{1 / FLOAT32_MAX:.3g} and {FLOAT32_MAX:.3g} in size), got {self.scale} (a "
+                "zero scale, or one float32 rounds to 0 or infinity, cannot be inverted)",
                 *field,
                 "scale",
                 hint="use a nonzero scale, e.g. 1.0",
+            )
+        if abs(self.shift) > FLOAT32_MAX:
+            check.error(
+                "E104",
+                f"scale_shift needs a shift float32 can hold (at most {FLOAT32_MAX:.3g} in "
+                f"size), got {self.shift}, which is infinite in the model",
+                *field,
+                "shift",
+                hint="use a shift of a usable size, e.g. 0.0",
             )
 
     def build(self) -> ScaleShiftTransformer:

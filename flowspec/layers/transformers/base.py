@@ -27,6 +27,11 @@ __all__ = ["Transformer", "LinearTransformer"]
 class Transformer(Layer):
     """An elementwise, strictly monotone map ``z = tau(x; params)``."""
 
+    #: False for the fixed maps (no parameters per feature): couplings and autoregressive
+    #: layers then pass ``params=None`` and never run their conditioner, whose last layer
+    #: has no outputs (a convolution with none cannot even run).
+    takes_params: bool = True
+
     @abstractmethod
     def forward(self, x: torch.Tensor, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(z, log |dz/dx|)``, both of the shape of ``x``."""

@@ -12,6 +12,8 @@ __all__ = ["ExpTransformer"]
 class ExpTransformer(Transformer):
     """``z = exp(x)``; ``log exp'(x) = x``."""
 
+    takes_params = False
+
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

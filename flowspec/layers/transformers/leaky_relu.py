@@ -14,6 +14,8 @@ __all__ = ["LeakyReLUTransformer"]
 class LeakyReLUTransformer(Transformer):
     """``z = x`` for ``x >= 0`` and ``negative_slope * x`` below."""
 
+    takes_params = False
+
     def __init__(self, negative_slope: float):
         super().__init__()
         self.negative_slope = float(negative_slope)

@@ -12,6 +12,8 @@ __all__ = ["LogTransformer"]
 class LogTransformer(Transformer):
     """``z = log(x)``; ``log log'(x) = -log x = -z``."""
 
+    takes_params = False
+
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,6 +17,8 @@ class LogitTransformer(Transformer):
     ``dz/dx = (1 - 2 alpha) / (u (1 - u))`` and ``-log u = softplus(-z)``,
     ``-log(1 - u) = softplus(z)``."""
 
+    takes_params = False
+
     def __init__(self, alpha: float = 0.0):
         super().__init__()
         self.alpha = float(alpha)

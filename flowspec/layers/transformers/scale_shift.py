@@ -21,6 +21,8 @@ class ScaleShiftTransformer(LinearTransformer):
     map and its log-det are exact to float64 (``0.1 * x + 0.3`` is 0.4 at x = 1, and the
     log-det is ``log 0.1``), and bounded data stays inside its bounds."""
 
+    takes_params = False
+
     def __init__(self, scale: float, shift: float, learnable: bool = False):
         super().__init__()
         self.learnable = learnable

@@ -14,6 +14,8 @@ class SigmoidTransformer(Transformer):
     """``z = 1 / (1 + exp(-x))``; ``log sigmoid'(x) = -softplus(-x) - softplus(x)``, stable
     for large ``|x|``."""
 
+    takes_params = False
+
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,6 +13,8 @@ __all__ = ["SoftplusTransformer"]
 class SoftplusTransformer(Transformer):
     """``z = log(1 + exp(x))``; ``log softplus'(x) = -softplus(-x)``."""
 
+    takes_params = False
+
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

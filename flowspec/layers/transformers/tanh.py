@@ -17,6 +17,8 @@ LOG2 = math.log(2.0)
 class TanhTransformer(Transformer):
     """``z = tanh(x)``; ``log(1 - tanh^2 x) = 2 (log 2 - x - softplus(-2x))``."""
 
+    takes_params = False
+
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
