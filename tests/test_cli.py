@@ -256,7 +256,7 @@ def test_nodes_kind_shows_its_settings(runner):
     assert result.exit_code == 0, result.output
     text = result.stdout
     for word in ["bijective", "arXiv", "log|det dz/dx|", "scale_bound", "mask", "net.hidden",
-                 "[64, 64]", "float (> 0)", "accepts context"]:
+                 "[64, 64]", "float (> 0, <= 80)", "accepts context"]:
         assert word in text, word
     assert re.search(r"^\s*in\s+str \| list\[str\] \| null", text, re.MULTILINE)
     assert "in_" not in text

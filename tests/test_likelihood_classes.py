@@ -94,3 +94,40 @@ def test_train_refuses_a_model_without_log_prob_of_data(tmp_path):
     assert result.exit_code == 1
     assert "'pad' have no inference direction" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "p.safetensors").exists()
+
+
+UNNORMALIZED = """
+flowspec: "1"
+name: folded
+inputs:
+  x: {shape: [2]}
+nodes:
+  fold: {kind: abs, in: x}
+  prior: {kind: standard_normal, in: fold}
+"""
+
+
+def test_a_density_on_values_that_do_not_fill_its_support_is_never_called_exact(tmp_path):
+    """abs sends x to the positive quadrant, where a standard normal holds 1/4 of its mass:
+    the model integrates to 1/4 (checked on a grid), so its log_prob is a lower bound on
+    the log-likelihood of the normalized model, and every report says so (W501)."""
+    from oracles import grid_mass_2d
+
+    checked = flowspec.check(UNNORMALIZED)
+    assert [w.code for w in checked.warnings] == ["W501"]
+    assert checked.graph.likelihood is Likelihood.BOUND and not checked.graph.exact
+    assert checked.graph.unnormalized == ["prior"]
+    model = flowspec.compile(UNNORMALIZED).double()
+    assert not model.exact and model.likelihood == Likelihood.BOUND.label
+    assert grid_mass_2d(model.log_prob) == pytest.approx(0.25, abs=0.01)
+    spec = tmp_path / "folded.yaml"
+    spec.write_text(UNNORMALIZED)
+    result = CliRunner().invoke(app, ["validate", str(spec)])
+    assert "log_prob is a lower bound: the density of prior gets values that do not fill " \
+           "its support (W501)" in " ".join(result.output.split())
+    assert "exact log-likelihood" not in result.output
+    # with a stochastic node too, both reasons are named
+    assert likelihood_sentence([("dequant", "lower bound"), ("prior", "exact")], ["prior"]) == (
+        "log_prob is a lower bound (ELBO): stochastic nodes: dequant; also the density of "
+        "prior gets values that do not fill its support (W501), so the model's total mass "
+        "is below 1")

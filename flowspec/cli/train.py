@@ -273,7 +273,7 @@ def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: Ru
 
     bound = bound_nodes(checked.graph)
     sentence = graph_likelihood_sentence(checked.graph)
-    if bound:
+    if bound or checked.graph.unnormalized:
         sentence += "; the NLLs above are upper bounds"
     style = "green" if checked.graph.exact else "yellow"
     console.print(Text(sentence, style=style), soft_wrap=True)

@@ -75,6 +75,8 @@ class Row:
     sample_cost: str = Cost.ONE_PASS.label
     #: The block use this node was expanded from.
     group: str | None = None
+    #: Its density gets values that do not fill its support (W501): mass below 1.
+    unnormalized: bool = False
 
     @property
     def is_input(self) -> bool:
@@ -143,7 +145,10 @@ class Bookkeeping:
     @property
     def exactness(self) -> str:
         """One sentence: what ``log_prob`` is, and because of which nodes."""
-        return likelihood_sentence([(r.id, r.likelihood) for r in self.rows if not r.is_input])
+        return likelihood_sentence(
+            [(r.id, r.likelihood) for r in self.rows if not r.is_input],
+            [r.id for r in self.rows if r.unnormalized],
+        )
 
     @property
     def costs(self) -> list[str]:
@@ -211,16 +216,25 @@ _CLASS_SENTENCE = {
 }
 
 
-def likelihood_sentence(nodes: list[tuple[str, str]]) -> str:
+def likelihood_sentence(nodes: list[tuple[str, str]], unnormalized: list[str] = ()) -> str:
     """What ``log_prob`` is, from each node's (id, likelihood label): the weakest class,
-    the nodes of that class, then the other inexact nodes with theirs."""
+    the nodes of that class, then the other inexact nodes with theirs. ``unnormalized``
+    nodes (W501) make it at best a lower bound: the model's mass is below 1."""
     by_label = {c.label: c for c in Likelihood}
     classes = [(node, by_label[label]) for node, label in nodes]
     weakest = max((c for _, c in classes), default=Likelihood.EXACT)
+    mass = (
+        f"the density of {', '.join(unnormalized)} gets values that do not fill its support "
+        "(W501), so the model's total mass is below 1"
+    )
+    if unnormalized and weakest < Likelihood.BOUND:
+        return f"log_prob is a lower bound: {mass}"
     if weakest is Likelihood.EXACT:
         return _CLASS_SENTENCE[weakest]
     sentence = _CLASS_SENTENCE[weakest] + ", ".join(n for n, c in classes if c is weakest)
     others = [f"{n} ({c.label})" for n, c in classes if Likelihood.EXACT < c < weakest]
+    if unnormalized:
+        others.append(mass)
     return sentence + (f"; also {', '.join(others)}" if others else "")
 
 
@@ -244,7 +258,8 @@ def cost_sentences(log_prob: list[tuple[str, str]], sample: list[tuple[str, str]
 def graph_likelihood_sentence(graph: FlowGraph) -> str:
     """What ``log_prob`` of a checked graph is, naming the nodes that make it so."""
     return likelihood_sentence(
-        [(n.id, n.spec.likelihood().label) for n in graph.layers if n.spec is not None]
+        [(n.id, n.spec.likelihood().label) for n in graph.layers if n.spec is not None],
+        graph.unnormalized,
     )
 
 
@@ -290,6 +305,7 @@ def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
         context=node.context_info.shape if node.context_info is not None else None,
         group=node.group,
         likelihood=node.spec.likelihood().label,
+        unnormalized=node.unnormalized,
         log_prob_cost=node.spec.costs().inference.label,
         sample_cost=node.spec.costs().generation.label,
     )

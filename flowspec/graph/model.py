@@ -66,6 +66,10 @@ class GraphNode:
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None
+    #: True when the node's density receives values that do not fill its support (W501):
+    #: the model's total mass is then below 1, so log_prob is a lower bound on the
+    #: log-likelihood of the normalized model, never the exact one.
+    unnormalized: bool = False
 
     @property
     def is_input(self) -> bool:
@@ -122,11 +126,17 @@ class FlowGraph:
 
     @property
     def likelihood(self) -> Likelihood:
-        """What ``log_prob`` is: the weakest class of any node (DESIGN.md)."""
-        return max(
-            (n.spec.likelihood() for n in self.layers if n.spec is not None),
-            default=Likelihood.EXACT,
-        )
+        """What ``log_prob`` is: the weakest class of any node (DESIGN.md), and at best a
+        lower bound when a density gets values that do not fill its support (W501)."""
+        classes = [n.spec.likelihood() for n in self.layers if n.spec is not None]
+        if self.unnormalized:
+            classes.append(Likelihood.BOUND)
+        return max(classes, default=Likelihood.EXACT)
+
+    @property
+    def unnormalized(self) -> list[str]:
+        """The nodes whose density gets values that do not fill its support (W501)."""
+        return [n.id for n in self.layers if n.unnormalized]
 
     @property
     def costs(self) -> Costs:
