@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -166,6 +167,15 @@ def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what:
     model.load_state_dict(tensors, strict=True)
 
 
+def _stored_copy(error: SpecError, file: str) -> SpecError:
+    """``error`` with its diagnostics located in ``file`` (the checkpoint's stored copy of
+    the spec) instead of the spec file the copy came from."""
+    return SpecError(
+        replace(d, location=replace(d.location, file=file)) if d.location else d
+        for d in error.diagnostics
+    )
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, str]]:
     """Rebuild the model stored at ``path`` from its spec, load its weights, and return it
     in eval mode with the user metadata given to :func:`save_checkpoint`."""
@@ -173,13 +183,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
     tensors, metadata = _read(path)
     saved_with = metadata.get(_VERSION, "an unknown version")
     versions = f"saved with flowspec {saved_with}, this is {flowspec.__version__}"
+    original = metadata.get(_FILE, "<checkpoint>")
     try:
-        loaded = load_spec_text(metadata[_SPEC], file=metadata.get(_FILE, "<checkpoint>"))
+        loaded = load_spec_text(metadata[_SPEC], file=original)
         model = flowspec.compile(loaded)
     except SpecError as error:
         raise CheckpointError(
-            f"the spec stored in checkpoint '{path}' does not compile ({versions}):\n"
-            f"{error.format()}"
+            f"the spec stored in checkpoint '{path}' does not compile ({versions}); it was "
+            f"copied from {original} when the checkpoint was written, and the lines below "
+            f"are those of the stored copy, not of {original} as it is now:\n"
+            f"{_stored_copy(error, f'{path} (stored {original})').format()}"
         ) from None
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
     learned = {name for name, _ in model.named_parameters()}  # buffers may hold inf (errors)
