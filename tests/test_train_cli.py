@@ -227,6 +227,28 @@ def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
     assert result.exit_code == 0 and np.isfinite(np.load(tmp_path / "half.npy")).all()
 
 
+def test_checkpoints_with_integer_weights_are_refused_naming_the_tensor(runner, trained, tmp_path):
+    # Found by fuzzing: int32 weights loaded silently into the float parameters (rounded
+    # values, a different model); now refused, naming the tensor and both dtypes.
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(trained[1]), framework="pt") as file:
+        metadata = file.metadata()
+    weights = load_file(str(trained[1]))
+    name = sorted(weights)[0]
+    weights[name] = (weights[name] * 100).to(torch.int32)
+    save_file(weights, str(tmp_path / "int.safetensors"), metadata=metadata)
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(tmp_path / "int.safetensors"), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1, result.output
+        shape = tuple(weights[name].shape)
+        assert f"1 tensor(s) of another kind of number (e.g. {name} is int32 {shape} where " \
+               f"the model holds float32 {shape})" in " ".join(result.stderr.split())
+    assert load_checkpoint(trained[1])[0] is not None  # the float original still loads
+
+
 def test_train_usage_and_data_errors(runner, tmp_path):
     spec = spec_file(tmp_path)
     out = ["-o", str(tmp_path / "c.safetensors"), *QUICK]

@@ -145,7 +145,8 @@ def _float_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype | None:
 
 def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
     """``model.load_state_dict(tensors)``, strict, with a short message when they don't fit:
-    how many weights are missing or unexpected (a few named), or which shapes differ."""
+    how many weights are missing or unexpected (a few named), which shapes differ, or
+    which hold another kind of number than the model's (integers for float weights)."""
     expected, found = set(model.state_dict()), set(tensors)
     missing, unexpected = sorted(expected - found), sorted(found - expected)
     if missing or unexpected:
@@ -155,16 +156,40 @@ def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what:
             if names
         ]
         raise CheckpointError(f"{what} do not fit the model: {'; '.join(parts)}")
-    wrong = [
-        f"{key} {tuple(tensors[key].shape)} vs {tuple(value.shape)}"
-        for key, value in model.state_dict().items()
-        if tuple(tensors[key].shape) != tuple(value.shape)
-    ]
-    if wrong:
-        raise CheckpointError(
-            f"{what} do not fit the model: {len(wrong)} shapes differ (e.g. {'; '.join(wrong[:3])})"
-        )
+    # Shapes, then kinds of number: load_state_dict would copy integers into float weights
+    # (or truncate floats into integer buffers) silently, a model the file never held.
+    for differ, what_differs, remedy in (
+        (lambda t: tuple(t.shape), "shapes differ", ""),
+        (lambda t: _dtype_kind(t.dtype), "tensor(s) of another kind of number",
+         "; flowspec writes float weights, so convert the file's tensors (or write it with "
+         "save_checkpoint)"),
+    ):
+        wrong = [
+            f"{key} is {_describe(tensors[key])} where the model holds {_describe(value)}"
+            for key, value in model.state_dict().items()
+            if differ(tensors[key]) != differ(value)
+        ]
+        if wrong:
+            raise CheckpointError(
+                f"{what} do not fit the model: {len(wrong)} {what_differs} "
+                f"(e.g. {'; '.join(wrong[:3])}){remedy}"
+            )
     model.load_state_dict(tensors, strict=True)
+
+
+def _describe(tensor: torch.Tensor) -> str:
+    """``float32 (16, 2)``: a tensor's dtype and shape."""
+    return f"{str(tensor.dtype).removeprefix('torch.')} {tuple(tensor.shape)}"
+
+
+def _dtype_kind(dtype: torch.dtype) -> str:
+    """``floating``, ``complex``, ``bool`` or ``integer``: dtypes of one kind convert into
+    each other without changing what the numbers mean."""
+    if dtype.is_floating_point:
+        return "floating"
+    if dtype.is_complex:
+        return "complex"
+    return "bool" if dtype == torch.bool else "integer"
 
 
 def _stored_copy(error: SpecError, file: str) -> SpecError:
