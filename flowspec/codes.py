@@ -122,6 +122,7 @@ CODES: dict[str, str] = {
     "E803": "a categorical density is asked to model unbounded integers",
     "E804": "a flow density's layer is unknown, invalid, wired, or not a bijection",
     "E805": "a flow density's layer changes the event shape",
+    "E806": "a flow density's layers map the real line onto part of it",
     "W800": "a density of the whole real line is asked to model bounded values",
     "E810": "max_pool needs an image [C, H, W] whose H and W divide by the window size",
     "E811": "sort needs a set [N] or a point set [N, d] with N >= 2",

@@ -535,6 +535,16 @@ EXPLANATIONS: dict[str, Explanation] = {
         "encoder: {kind: flow, layers: [{kind: reshape, shape: [2, 1]}]}",
         "encoder: {kind: flow, layers: [{kind: affine_coupling}]}",
     ),
+    "E806": Explanation(
+        "A flow density draws a Gaussian value on the whole real line and inverts its "
+        "layers on it. Layers that map the real line onto part of it (exp onto (0, inf), "
+        "sigmoid or tanh onto an interval) have no inverse for draws outside that part: "
+        "samples and log-densities come out NaN, and the density is not normalized. End "
+        "the layers on the whole line (a logit after a sigmoid) or leave the map out.",
+        "encoder: {kind: flow, layers: [{kind: affine_coupling}, {kind: elementwise, fn: exp}]}",
+        "encoder: {kind: flow, layers: [{kind: elementwise, fn: sigmoid}, "
+        "{kind: elementwise, fn: logit}]}",
+    ),
     "W800": Explanation(
         "A density of the whole real line fed values confined to an interval puts mass "
         "where no value can be, so its log-likelihood is lower than it could be.",

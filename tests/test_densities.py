@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field, density_kinds
-from flowspec.diagnostics import Reporter
+from flowspec.diagnostics import Reporter, SpecError
 from oracles import randomize_
 
 GAUSSIAN_DEFAULT = TypeAdapter(density_field("gaussian"))
@@ -181,29 +181,40 @@ def test_a_planar_flow_posterior_scores_its_draws_along_generation():
     assert all(p.grad is not None for p in model.nodes["v"].encoder.parameters())
 
 
-def test_flow_density_mapping_off_the_real_line_warns_and_is_not_normalized():
-    # Found by fuzzing: a slice decoder {kind: flow, layers: [{kind: elementwise, fn: exp}]}
-    # put half its mass nowhere (the Gaussian base on exp(v) > 0) with no word, while the
-    # model said "exact"; a sigmoid then a logit stays on the line and stays silent.
+@pytest.mark.parametrize(
+    ("node", "layers", "index", "kind", "image"),
+    [
+        ("  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
+         "{kind: elementwise, fn: exp}", 0, "elementwise exp", "(0, inf)"),
+        ("  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
+         "{kind: reverse}, {kind: elementwise, fn: tanh}, {kind: reverse}", 1, "elementwise tanh",
+         "(-1, 1)"),
+        ("  drop: {kind: variational_dequantization, in: x, dequantizer: {kind: flow, "
+         "layers: [LAYERS]}}", "{kind: elementwise, fn: exp}", 0, "elementwise exp", "(0, inf)"),
+    ],
+)
+def test_flow_density_mapping_off_the_real_line_is_a_located_error(node, layers, index, kind, image):
+    # Found by fuzzing: a flow density inverts its layers on Gaussian draws, so layers that
+    # map the real line onto part of it (exp onto (0, inf)) gave NaN samples and NaN
+    # log-densities (variational dequantization), and put mass nowhere (a slice decoder),
+    # with only a W501 warning. A sigmoid then a logit stays on the line and is accepted.
     import flowspec
 
-    text = """flowspec: "1"
+    inputs = "  x: {shape: [2], levels: 4}" if "dequant" in node else "  x: {shape: [2]}"
+    text = f"""flowspec: "1"
 name: t
 inputs:
-  x: {shape: [2]}
+{inputs}
 nodes:
-  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}
-  prior: {kind: standard_normal, in: drop}
+{node}
+  prior: {{kind: standard_normal, in: drop}}
 """
-    checked = flowspec.check(text.replace("LAYERS", "{kind: elementwise, fn: exp}"))
-    (warning,) = checked.warnings
-    assert (warning.code, warning.node, warning.location.line) == ("W501", "drop", 6)
-    assert warning.path == ("nodes", "drop", "decoder", "layers") and "(0, inf)" in warning.message
-    model = checked.build_model().double()
-    axis = torch.linspace(-30, 8, 4001, dtype=torch.float64)
-    x = torch.stack([torch.zeros_like(axis), axis], 1)
-    with torch.no_grad():  # the decoder's mass over the dropped value, given the kept one
-        mass = (model.log_prob(x) - model.nodes["prior"](x[:, :1])).exp()
-    assert mass.sum().item() * (axis[1] - axis[0]).item() == pytest.approx(0.5, abs=0.01)
-    assert flowspec.check(text.replace(
-        "LAYERS", "{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}")).warnings == []
+    with pytest.raises(SpecError) as caught:
+        flowspec.check(text.replace("LAYERS", layers))
+    (error,) = [d for d in caught.value.diagnostics if d.severity == "error"]
+    assert (error.code, error.node, error.location.line) == ("E806", "drop", 6)
+    assert error.path[-2:] == ("layers", index) and error.path[:2] == ("nodes", "drop")
+    assert f"layer {index} ({kind})" in error.message and image in error.message
+    assert "logit" in error.hint
+    fixed = "{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}"
+    assert "layers" not in str([w.path for w in flowspec.check(text.replace("LAYERS", fixed)).warnings])

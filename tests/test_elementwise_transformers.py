@@ -334,3 +334,53 @@ nodes:
     torch.testing.assert_close(model.inverse(trace.latents), x)
     layer = model.nodes["m"]
     assert_logdet_matches(layer, x)
+
+
+# --- saturating maps stay inside their open images ------------------------------------------
+
+SATURATING_PAIRS = {  # a map that saturates, the map back to the line after it, and z(x)
+    "sigmoid-logit": ([{"kind": "sigmoid"}, {"kind": "logit"}], lambda x: x),
+    "tanh-logit": (
+        [{"kind": "tanh"}, {"kind": "scale_shift", "scale": 0.5, "shift": 0.5}, {"kind": "logit"}],
+        lambda x: 2 * x,
+    ),
+    "exp-log": ([{"kind": "exp"}, {"kind": "log"}], lambda x: x),
+    "softplus-log": ([{"kind": "softplus"}, {"kind": "log"}], lambda x: torch.nn.functional.softplus(x).log()),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pair", SATURATING_PAIRS)
+def test_saturating_map_then_its_inverse_stays_finite_far_in_the_tails(pair, dtype):
+    # Found by fuzzing: tanh and sigmoid round to exactly 1.0 past |x| ~ 19 / 37 (float64)
+    # or ~ 9 / 17 (float32), and exp underflows to 0.0, so a following logit or log gave inf
+    # and log_prob NaN. Their values now stay one dtype step inside the open image.
+    from flowspec.transformers.choice import TransformerChoice
+    from pydantic import TypeAdapter
+
+    specs, exact = SATURATING_PAIRS[pair]
+    maps = [TypeAdapter(TransformerChoice).validate_python(spec).build() for spec in specs]
+    x = torch.tensor([-1000.0, -100.0, -30.0, -5.0, 5.0, 30.0, 100.0, 1000.0], dtype=dtype)
+    values, log_det = [x], torch.zeros_like(x)
+    for layer in maps:
+        value, log_derivative = layer(values[-1], None)
+        values.append(value)
+        log_det = log_det + log_derivative
+    assert torch.isfinite(values[-1]).all() and torch.isfinite(log_det).all()
+    back = values[-1]
+    for layer in reversed(maps):
+        back = layer.inverse(back, None)
+        assert torch.isfinite(back).all()
+    # Where no map saturated (its value is not within a dtype step of an end of its image),
+    # the pair is its exact composition: the round trip and the log-det hold.
+    info = torch.finfo(dtype)
+    fine = (x.abs() < 1000).clone()
+    for v in values[1:-1]:
+        fine &= ((v.abs() - 1).abs() > 4 * info.eps) & (v.abs() > info.tiny) & (v.abs() < info.max)
+    assert fine[3:5].all()  # |x| = 5 is representable everywhere
+    torch.testing.assert_close(back[fine], x[fine], rtol=1e-3, atol=0)
+    reference = x.double().requires_grad_()
+    expected = exact(reference)
+    slope = torch.autograd.grad(expected.sum(), reference)[0].abs().log()
+    torch.testing.assert_close(values[-1][fine].double(), expected[fine].detach(), rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(log_det[fine].double(), slope[fine], rtol=0, atol=1e-2)

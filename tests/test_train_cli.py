@@ -182,6 +182,27 @@ def test_resume_and_eval_refusals_are_messages_not_tracebacks(runner, tmp_path):
         assert result.exit_code == 1 and "s.safetensors': its stored training settings" in result.stderr
 
 
+def test_a_stored_spec_that_no_longer_compiles_is_located_in_the_checkpoint(runner, trained, tmp_path):
+    # Found by fuzzing: the errors of a stored spec that no longer validates were located at
+    # the spec file it was copied from (which may have changed since, or be gone), as if
+    # that file were wrong; they now name the checkpoint's stored copy and its lines.
+    from safetensors import safe_open
+
+    with safe_open(str(trained[1]), framework="pt") as file:
+        metadata = file.metadata()
+    text, original = metadata["spec_text"], metadata["spec_file"]
+    line = text.splitlines().index("  prior: {kind: standard_normal, in: body}") + 1
+    broken = tmp_path / "old.safetensors"
+    _with_metadata(trained[1], broken, spec_text=text.replace("standard_normal", "standard_normall"))
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(broken), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1
+        assert f"the spec stored in checkpoint '{broken}' does not compile" in result.stderr
+        assert f"{broken} (stored {original}):{line}:11: error[E106]" in result.stderr
+        assert f"\n{original}:{line}" not in result.stderr
+
+
 def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
     # Found by fuzzing: NaN weights gave "NLL: nan nats" and NaN samples with exit 0; a
     # bfloat16 checkpoint's samples were a TypeError traceback writing the .npy.
@@ -204,6 +225,28 @@ def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
                                  str(tmp_path / "half.npy")])
     no_traceback(result)
     assert result.exit_code == 0 and np.isfinite(np.load(tmp_path / "half.npy")).all()
+
+
+def test_checkpoints_with_integer_weights_are_refused_naming_the_tensor(runner, trained, tmp_path):
+    # Found by fuzzing: int32 weights loaded silently into the float parameters (rounded
+    # values, a different model); now refused, naming the tensor and both dtypes.
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(trained[1]), framework="pt") as file:
+        metadata = file.metadata()
+    weights = load_file(str(trained[1]))
+    name = sorted(weights)[0]
+    weights[name] = (weights[name] * 100).to(torch.int32)
+    save_file(weights, str(tmp_path / "int.safetensors"), metadata=metadata)
+    for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
+        result = runner.invoke(app, [verb[0], str(tmp_path / "int.safetensors"), *verb[1:]])
+        no_traceback(result)
+        assert result.exit_code == 1, result.output
+        shape = tuple(weights[name].shape)
+        assert f"1 tensor(s) of another kind of number (e.g. {name} is int32 {shape} where " \
+               f"the model holds float32 {shape})" in " ".join(result.stderr.split())
+    assert load_checkpoint(trained[1])[0] is not None  # the float original still loads
 
 
 def test_train_usage_and_data_errors(runner, tmp_path):

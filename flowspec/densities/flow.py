@@ -100,6 +100,7 @@ class FlowDensitySpec(GaussianSpec):
         if chain is None:
             return False
         info = PortInfo(event.shape, REAL)
+        leaves = 0  # the layer that last took the values off the real line
         for index, spec in enumerate(chain):
             where = check.path + (*field, "layers", index % len(self.layers))
             inner = NodeCheck(check.reporter, check.node, where)
@@ -114,19 +115,26 @@ class FlowDensitySpec(GaussianSpec):
                         *field, "layers", index % len(self.layers),
                     )
                 return False
+            if info.support.is_real_line and not outputs[0].support.is_real_line:
+                leaves = index
             info = outputs[0]
         if not info.support.is_real_line:
-            # The chain maps the real event onto part of the line, where the Gaussian base
-            # puts only part of its mass: the density is then not normalized.
-            check.warning(
-                "W501",
-                f"the flow density's layers map its values into {info.support}, but its "
-                "Gaussian base covers the whole real line, so its log-density is not "
-                "normalized",
-                *field, "layers",
-                hint="end the layers on the whole real line, e.g. follow a sigmoid by a logit, "
-                "or leave the bounded map out",
+            # Generation inverts the layers on Gaussian draws, which fill the whole line:
+            # draws outside the layers' image have no preimage (NaN), and the log-density
+            # puts the base's mass outside the image nowhere.
+            at = leaves % len(self.layers)
+            name = " ".join(str(self.layers[at][key]) for key in ("kind", "fn") if key in self.layers[at])
+            check.error(
+                "E806",
+                f"layer {at} ({name}) of the flow density takes its values off the real "
+                f"line: the layers map it onto {info.support}, but the Gaussian base draws "
+                "values on the whole line, which the layers cannot invert (NaN samples and "
+                "log-densities)",
+                *field, "layers", at,
+                hint="end the layers on the whole real line, e.g. follow a sigmoid by a "
+                "logit, or leave the bounded map out",
             )
+            return False
         return True
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:

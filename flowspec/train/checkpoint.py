@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -144,7 +145,8 @@ def _float_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype | None:
 
 def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
     """``model.load_state_dict(tensors)``, strict, with a short message when they don't fit:
-    how many weights are missing or unexpected (a few named), or which shapes differ."""
+    how many weights are missing or unexpected (a few named), which shapes differ, or
+    which hold another kind of number than the model's (integers for float weights)."""
     expected, found = set(model.state_dict()), set(tensors)
     missing, unexpected = sorted(expected - found), sorted(found - expected)
     if missing or unexpected:
@@ -154,16 +156,49 @@ def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what:
             if names
         ]
         raise CheckpointError(f"{what} do not fit the model: {'; '.join(parts)}")
-    wrong = [
-        f"{key} {tuple(tensors[key].shape)} vs {tuple(value.shape)}"
-        for key, value in model.state_dict().items()
-        if tuple(tensors[key].shape) != tuple(value.shape)
-    ]
-    if wrong:
-        raise CheckpointError(
-            f"{what} do not fit the model: {len(wrong)} shapes differ (e.g. {'; '.join(wrong[:3])})"
-        )
+    # Shapes, then kinds of number: load_state_dict would copy integers into float weights
+    # (or truncate floats into integer buffers) silently, a model the file never held.
+    for differ, what_differs, remedy in (
+        (lambda t: tuple(t.shape), "shapes differ", ""),
+        (lambda t: _dtype_kind(t.dtype), "tensor(s) of another kind of number",
+         "; flowspec writes float weights, so convert the file's tensors (or write it with "
+         "save_checkpoint)"),
+    ):
+        wrong = [
+            f"{key} is {_describe(tensors[key])} where the model holds {_describe(value)}"
+            for key, value in model.state_dict().items()
+            if differ(tensors[key]) != differ(value)
+        ]
+        if wrong:
+            raise CheckpointError(
+                f"{what} do not fit the model: {len(wrong)} {what_differs} "
+                f"(e.g. {'; '.join(wrong[:3])}){remedy}"
+            )
     model.load_state_dict(tensors, strict=True)
+
+
+def _describe(tensor: torch.Tensor) -> str:
+    """``float32 (16, 2)``: a tensor's dtype and shape."""
+    return f"{str(tensor.dtype).removeprefix('torch.')} {tuple(tensor.shape)}"
+
+
+def _dtype_kind(dtype: torch.dtype) -> str:
+    """``floating``, ``complex``, ``bool`` or ``integer``: dtypes of one kind convert into
+    each other without changing what the numbers mean."""
+    if dtype.is_floating_point:
+        return "floating"
+    if dtype.is_complex:
+        return "complex"
+    return "bool" if dtype == torch.bool else "integer"
+
+
+def _stored_copy(error: SpecError, file: str) -> SpecError:
+    """``error`` with its diagnostics located in ``file`` (the checkpoint's stored copy of
+    the spec) instead of the spec file the copy came from."""
+    return SpecError(
+        replace(d, location=replace(d.location, file=file)) if d.location else d
+        for d in error.diagnostics
+    )
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, str]]:
@@ -173,13 +208,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
     tensors, metadata = _read(path)
     saved_with = metadata.get(_VERSION, "an unknown version")
     versions = f"saved with flowspec {saved_with}, this is {flowspec.__version__}"
+    original = metadata.get(_FILE, "<checkpoint>")
     try:
-        loaded = load_spec_text(metadata[_SPEC], file=metadata.get(_FILE, "<checkpoint>"))
+        loaded = load_spec_text(metadata[_SPEC], file=original)
         model = flowspec.compile(loaded)
     except SpecError as error:
         raise CheckpointError(
-            f"the spec stored in checkpoint '{path}' does not compile ({versions}):\n"
-            f"{error.format()}"
+            f"the spec stored in checkpoint '{path}' does not compile ({versions}); it was "
+            f"copied from {original} when the checkpoint was written, and the lines below "
+            f"are those of the stored copy, not of {original} as it is now:\n"
+            f"{_stored_copy(error, f'{path} (stored {original})').format()}"
         ) from None
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
     learned = {name for name, _ in model.named_parameters()}  # buffers may hold inf (errors)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from flowspec.layers.transformers._inside import inside
 from flowspec.layers.transformers.base import Transformer
 
 __all__ = ["LogTransformer"]
 
 
 class LogTransformer(Transformer):
-    """``z = log(x)``; ``log log'(x) = -log x = -z``."""
+    """``z = log(x)``; ``log log'(x) = -log x = -z``; the inverse stays strictly inside
+    (0, inf) (see :mod:`._inside`)."""
 
     takes_params = False
 
@@ -21,4 +25,4 @@ class LogTransformer(Transformer):
         return z, -z
 
     def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.exp(z)
+        return inside(torch.exp(z), 0.0, math.inf)

@@ -7,6 +7,7 @@ import math
 import torch
 from torch.nn import functional as F
 
+from flowspec.layers.transformers._inside import inside
 from flowspec.layers.transformers.base import Transformer
 
 __all__ = ["LogitTransformer"]
@@ -15,7 +16,8 @@ __all__ = ["LogitTransformer"]
 class LogitTransformer(Transformer):
     """``z = logit(alpha + (1 - 2 alpha) x)``. With ``u = alpha + (1 - 2 alpha) x``,
     ``dz/dx = (1 - 2 alpha) / (u (1 - u))`` and ``-log u = softplus(-z)``,
-    ``-log(1 - u) = softplus(z)``."""
+    ``-log(1 - u) = softplus(z)``. The inverse keeps ``u`` strictly inside (0, 1) (see
+    :mod:`._inside`)."""
 
     takes_params = False
 
@@ -33,4 +35,4 @@ class LogitTransformer(Transformer):
         return z, self.log_width + F.softplus(-z) + F.softplus(z)
 
     def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
-        return (torch.sigmoid(z) - self.alpha) / self.width
+        return (inside(torch.sigmoid(z), 0.0, 1.0) - self.alpha) / self.width
