@@ -305,6 +305,42 @@ def test_couplings_call_their_parts_directly():
     assert "def _literal_generate(" in source
 
 
+class _Halved(torch.nn.Module):
+    """A conditioner without ``parts``: another's parameters, halved."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, a, context=None):
+        return 0.5 * self.inner(a, context)
+
+
+def test_direct_couplings_follow_reassigned_parts():
+    """Directly called couplings read their parts from ``_modules``: a conditioner
+    reassigned after compilation, with or without ``parts``, is the one that runs, in
+    the model, a deep copy and its float64 conversion (the literal model is the oracle)."""
+    import copy
+
+    checked = flowspec.check(SPECS / "realnvp_moons.yaml")
+    optimized, literal = checked.build_model(), checked.build_model(optimize=False)
+    randomize_(optimized, scale=0.3)
+    literal.load_state_dict(optimized.state_dict())
+    for model in (optimized, literal):
+        layers = model.nodes
+        layers["body_2_0"].conditioner = _Halved(layers["body_2_0"].conditioner)
+        layers["body_5_0"].conditioner = copy.deepcopy(layers["body_4_0"].conditioner)
+    assert not optimized.nodes["body_2_0"].by_parts and optimized.nodes["body_5_0"].by_parts
+    x = torch.randn(16, 2)
+    for model in (optimized, copy.deepcopy(optimized)):
+        _close(model.log_prob(x), literal.log_prob(x))
+        torch.manual_seed(3)
+        drawn = model.sample(8)
+        torch.manual_seed(3)
+        _close(drawn, literal.sample(8))
+    _close(optimized.double().log_prob(x.double()), literal.double().log_prob(x.double()))
+
+
 def test_checkpoints_do_not_depend_on_optimization():
     checked = flowspec.check(SPECS / "slice_multiscale.yaml")
     literal, optimized = checked.build_model(optimize=False), checked.build_model()
