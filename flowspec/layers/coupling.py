@@ -95,12 +95,18 @@ class CouplingLayer(FlowLayer):
         return self.conditioner(a, context)
 
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None
+        self, x: torch.Tensor, context: torch.Tensor | None = None, direct: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        a, b = self.parts.split(x)
-        z_b, contribution = self.couple(a, b, context)
-        return self.parts.merge(a, z_b), contribution
+        """``direct`` as in :meth:`couple` (optimized code passes it for the couplings it
+        does not split itself: checkerboard masks)."""
+        parts = self._modules["parts"] if direct else self.parts
+        a, b = parts.split(x)
+        z_b, contribution = self.couple(a, b, context, direct)
+        return parts.merge(a, z_b), contribution
 
-    def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        a, z_b = self.parts.split(z)
-        return self.parts.merge(a, self.uncouple(a, z_b, context))
+    def inverse(
+        self, z: torch.Tensor, context: torch.Tensor | None = None, direct: bool = False
+    ) -> torch.Tensor:
+        parts = self._modules["parts"] if direct else self.parts
+        a, z_b = parts.split(z)
+        return parts.merge(a, self.uncouple(a, z_b, context, direct))
