@@ -305,6 +305,68 @@ def test_couplings_call_their_parts_directly():
     assert "def _literal_generate(" in source
 
 
+class _Halved(torch.nn.Module):
+    """A conditioner without ``parts``: another's parameters, halved."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, a, context=None):
+        return 0.5 * self.inner(a, context)
+
+
+def test_direct_couplings_follow_reassigned_parts():
+    """Directly called couplings read their parts from ``_modules``: a conditioner
+    reassigned after compilation, with or without ``parts``, is the one that runs, in
+    the model, a deep copy and its float64 conversion (the literal model is the oracle)."""
+    import copy
+
+    checked = flowspec.check(SPECS / "realnvp_moons.yaml")
+    optimized, literal = checked.build_model(), checked.build_model(optimize=False)
+    randomize_(optimized, scale=0.3)
+    literal.load_state_dict(optimized.state_dict())
+    for model in (optimized, literal):
+        layers = model.nodes
+        layers["body_2_0"].conditioner = _Halved(layers["body_2_0"].conditioner)
+        layers["body_5_0"].conditioner = copy.deepcopy(layers["body_4_0"].conditioner)
+    assert not optimized.nodes["body_2_0"].by_parts and optimized.nodes["body_5_0"].by_parts
+    x = torch.randn(16, 2)
+    for model in (optimized, copy.deepcopy(optimized)):
+        _close(model.log_prob(x), literal.log_prob(x))
+        torch.manual_seed(3)
+        drawn = model.sample(8)
+        torch.manual_seed(3)
+        _close(drawn, literal.sample(8))
+    _close(optimized.double().log_prob(x.double()), literal.double().log_prob(x.double()))
+
+
+def test_checkerboard_couplings_call_their_parts_directly():
+    """Couplings left whole (checkerboard masks) call their conditioner and transformer
+    as methods too; log_prob, samples and a hook on a conditioner match the literal model."""
+    from test_torch_compile import INLINE  # a checkerboard coupling with a conv conditioner
+
+    checked = flowspec.check(INLINE["image_parts"])
+    source = checked.source()
+    assert "nodes['board'].forward(v__1, context=c, direct=True)" in source and source.count(", direct=True)") == 4
+    optimized, literal = checked.build_model(), checked.build_model(optimize=False)
+    randomize_(optimized, scale=0.3)
+    literal.load_state_dict(optimized.state_dict())
+    x, c = torch.randn(6, 4, 2, 2), torch.randn(6, 2)
+    _close(optimized.log_prob(x, c=c), literal.log_prob(x, c=c))
+    torch.manual_seed(5)
+    drawn = optimized.sample(6, c=c)
+    torch.manual_seed(5)
+    _close(drawn, literal.sample(6, c=c))
+    seen = []
+    handle = optimized.nodes["board"].conditioner.register_forward_hook(lambda m, i, o: seen.append(m))
+    try:
+        _close(optimized.log_prob(x, c=c), literal.log_prob(x, c=c))
+    finally:
+        handle.remove()
+    assert len(seen) == 1
+
+
 def test_checkpoints_do_not_depend_on_optimization():
     checked = flowspec.check(SPECS / "slice_multiscale.yaml")
     literal, optimized = checked.build_model(optimize=False), checked.build_model()

@@ -58,7 +58,7 @@ class OptimizedBody:
             self.statements.append((_comment(node, self.locator), []))
         if op.note:
             self.statements.append((f"{_INDENT}#   optimized: {op.note}", []))
-        if isinstance(op, Couple) and op.direct:
+        if (isinstance(op, Couple) and op.direct) or (isinstance(op, Call) and op.parts_direct):
             self.statements.append(
                 (f"{_INDENT}#   optimized: conditioner and transformer called directly "
                  "(no nn.Module.__call__)", [])
@@ -195,6 +195,11 @@ def _call(node: GraphNode, method: str, direct: bool) -> str:
     return f"{base}.{method}" if direct or method != "forward" else base
 
 
+def _parts_direct(op: Op) -> str:
+    """The argument that has a whole coupling call its parts as methods."""
+    return ", direct=True" if isinstance(op, Call) and op.parts_direct else ""
+
+
 def _ranges(sizes: list[int]) -> list[tuple[int, int]]:
     bounds, start = [], 0
     for size in sizes:
@@ -286,7 +291,7 @@ def _emit_call(body: OptimizedBody, total: _Sum, op: Call) -> None:
     node = op.first
     args = [body.whole(ref) for ref in node.inputs]
     context, reads = body.context(node)
-    call = f"{_call(node, 'forward', op.direct)}({', '.join(args)}{context})"
+    call = f"{_call(node, 'forward', op.direct)}({', '.join(args)}{context}{_parts_direct(op)})"
     if node.spec.terminal:
         body.emit(f"contribution = {call}", args + reads)
         total.add("contribution")
@@ -356,7 +361,10 @@ def emit_generate(program: Program, locator: Locator | None, tables: dict[str, l
             context, reads = body.context(node)
             inputs = [body.fresh() for _ in node.inputs]
             targets = inputs[0] if len(inputs) == 1 else f"({', '.join(inputs)})"
-            body.emit(f"{targets} = nodes[{node.id!r}].inverse({', '.join(outputs)}{context})", outputs + reads)
+            body.emit(
+                f"{targets} = nodes[{node.id!r}].inverse({', '.join(outputs)}{context}{_parts_direct(op)})",
+                outputs + reads,
+            )
             for ref, var in zip(node.inputs, inputs):
                 body.bind(ref, var)
     data = [body.whole(PortRef(name, "value")) for name in graph.data_inputs]

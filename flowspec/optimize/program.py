@@ -37,6 +37,9 @@ class Call(Op):
     """One node called as its layer says; ``direct`` skips ``nn.Module.__call__``."""
 
     direct: bool = False
+    #: A coupling's conditioner and transformer called as methods too, as
+    #: ``CouplingLayer.forward(..., direct=True)`` does (checkerboard couplings).
+    parts_direct: bool = False
 
 
 @dataclass

@@ -67,7 +67,9 @@ class FlatConditioner(Layer):
         h = a if a.dim() == 2 else a.flatten(1)
         if context is not None:
             h = torch.cat([h, context], dim=1)
-        return self.net(h)
+        # ``_modules`` is what ``self.net`` reads after nn.Module.__getattr__ has missed
+        # the instance dict (building and dropping an AttributeError message each call).
+        return self._modules["net"](h)
 
     def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)
