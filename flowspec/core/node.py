@@ -76,6 +76,9 @@ class NodeCheck:
     path: SpecPath
     #: How many errors were reported through this check.
     errors: int = 0
+    #: Set when the node's density receives values that do not fill its support (W501):
+    #: the model's mass is then below 1 (``GraphNode.unnormalized``).
+    unnormalized: bool = False
 
     def error(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
         self.errors += 1

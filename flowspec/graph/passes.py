@@ -17,10 +17,6 @@ from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 
-#: The warning a density gives for values that do not fill its support: the model's mass is
-#: then below 1 (:attr:`GraphNode.unnormalized`).
-UNNORMALIZED = "W501"
-
 __all__ = ["run_passes"]
 
 
@@ -224,11 +220,8 @@ def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> No
         node.input_info = tuple(infos)
         node.context_info = context_info
         check = NodeCheck(reporter, node.id, node.path)
-        reported = len(reporter.diagnostics)
         node.output_info = node.spec.infer(node.input_info, context_info, check)
-        node.unnormalized = any(
-            d.code == UNNORMALIZED and d.node == node.id for d in reporter.diagnostics[reported:]
-        )
+        node.unnormalized = check.unnormalized
 
 
 def _port_info(graph: FlowGraph, ref: PortRef | None) -> PortInfo | None:

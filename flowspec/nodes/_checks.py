@@ -44,7 +44,8 @@ def check_continuous(x: PortInfo, kind: str, check: NodeCheck) -> bool:
 
 def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
     """A density on the whole real line fed with bounded or discrete values gives a
-    log_prob that is not a normalized density of the data; say so."""
+    log_prob that is not a normalized density of the data; say so, and mark the node
+    unnormalized (the model is then at best a lower bound)."""
     if x.support.discrete:
         check.error(
             "E501",
@@ -53,6 +54,7 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             hint="add {kind: uniform_dequantization} after the input",
         )
     elif not x.support.is_real_line:
+        check.unnormalized = True
         check.warning(
             "W501",
             f"the input lives in {x.support} but this density covers the whole real line, "
