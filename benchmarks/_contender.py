@@ -3,8 +3,8 @@ built it, plus a note on how its architecture differs from the spec's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

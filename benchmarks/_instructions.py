@@ -33,8 +33,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 __all__ = ["run_marked", "count_instructions", "available"]
 
@@ -68,9 +68,14 @@ def count_instructions(worker: list[str], timeout: float = 3600.0) -> dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg"
         command = [
-            "valgrind", "--tool=callgrind", "--collect-atstart=no",
-            f"--toggle-collect={_MARK}", f"--dump-before={_DUMP}",
-            f"--callgrind-out-file={out}", sys.executable, *worker,
+            "valgrind",
+            "--tool=callgrind",
+            "--collect-atstart=no",
+            f"--toggle-collect={_MARK}",
+            f"--dump-before={_DUMP}",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            *worker,
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)

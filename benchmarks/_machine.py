@@ -33,16 +33,18 @@ def machine_markdown() -> str:
     """Date, ``nproc``, ``lscpu | head``, Python and package versions."""
     lscpu = "\n".join(_command("lscpu").splitlines()[:10])
     packages = ", ".join(f"{name} {version}" for name, version in versions().items())
-    return "\n".join([
-        f"- date: `{_command('date')}`",
-        f"- nproc: {_command('nproc')}",
-        f"- python: {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.platform()}",
-        f"- packages: {packages}",
-        "",
-        "`lscpu | head`:",
-        "",
-        "```",
-        lscpu,
-        "```",
-    ])
+    return "\n".join(
+        [
+            f"- date: `{_command('date')}`",
+            f"- nproc: {_command('nproc')}",
+            f"- python: {platform.python_version()} ({platform.python_implementation()}), "
+            f"{platform.platform()}",
+            f"- packages: {packages}",
+            "",
+            "`lscpu | head`:",
+            "",
+            "```",
+            lscpu,
+            "```",
+        ]
+    )

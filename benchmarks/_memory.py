@@ -41,10 +41,19 @@ def probe_memory(bench: str, name: str, batch: int, steps: int) -> MemoryFigures
     """The figures of one contender, or the probe's error message when it failed."""
     # A fixed mmap threshold: blocks of 64 KiB and more are mapped and unmapped one by one,
     # so resident memory follows the live tensors instead of glibc's adaptive heap caching.
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore",
-               MALLOC_MMAP_THRESHOLD_="65536")
-    command = [sys.executable, str(PROBE), bench, name, "--batch", str(batch),
-               "--steps", str(steps)]
+    env = dict(
+        os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", MALLOC_MMAP_THRESHOLD_="65536"
+    )
+    command = [
+        sys.executable,
+        str(PROBE),
+        bench,
+        name,
+        "--batch",
+        str(batch),
+        "--steps",
+        str(steps),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()

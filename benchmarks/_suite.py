@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
-
 from _contender import Builder, Contender, count_parameters
 from _memory import MEMORY_NOTE, MemoryFigures, probe_memory
 from _table import markdown_table
@@ -82,8 +81,12 @@ def run_workload(work: Workload) -> dict[str, Outcome]:
 
     _log(f"[{work.probe}] training {len(contenders)} contenders for {work.steps} steps")
     training = train_lockstep(
-        contenders, batch_at, work.steps, work.lr,
-        lambda c: work.evaluate(c, work.test), work.score_every,
+        contenders,
+        batch_at,
+        work.steps,
+        work.lr,
+        lambda c: work.evaluate(c, work.test),
+        work.score_every,
     )
 
     _log(f"[{work.probe}] timing log_prob / sample")
@@ -91,11 +94,13 @@ def run_workload(work: Workload) -> dict[str, Outcome]:
         x = work.train[: work.batch]
         log_prob = interleaved_medians(
             {name: (lambda c=c: c.log_prob(x)) for name, c in contenders.items()},
-            work.repeats, work.inner,
+            work.repeats,
+            work.inner,
         )
         sample = interleaved_medians(
             {name: (lambda c=c: c.sample(work.samples)) for name, c in contenders.items()},
-            work.repeats, work.inner,
+            work.repeats,
+            work.inner,
         )
     outcomes = {}
     for name, contender in contenders.items():
@@ -104,8 +109,12 @@ def run_workload(work: Workload) -> dict[str, Outcome]:
             _log(f"[{work.probe}] memory probe: {name}")
             memory = probe_memory(work.probe, name, work.batch, work.memory_steps)
         outcomes[name] = Outcome(
-            contender, count_parameters(contender.module), training[name], log_prob[name],
-            sample[name], memory,
+            contender,
+            count_parameters(contender.module),
+            training[name],
+            log_prob[name],
+            sample[name],
+            memory,
         )
     return outcomes
 
@@ -142,17 +151,20 @@ def _rows(work: Workload, outcomes: dict[str, Outcome]) -> list[list[object]]:
         lp_rate, sample_rate = work.batch / o.log_prob_seconds, work.samples / o.sample_seconds
         ref_lp, ref_sample = work.batch / ref.log_prob_seconds, work.samples / ref.sample_seconds
         if isinstance(o.memory, MemoryFigures):
-            memory = [_mib(o.memory.train_peak), _mib(o.memory.eval_peak),
-                      _mib(o.memory.rss_built)]
+            memory = [_mib(o.memory.train_peak), _mib(o.memory.eval_peak), _mib(o.memory.rss_built)]
         else:
             memory = [o.memory or "-", "-", "-"]
-        rows.append([
-            name, f"{o.params:,}",
-            f"{_ms(step)} ({step / ref_step:.2f}x)",
-            f"{_rate(lp_rate)} ({lp_rate / ref_lp:.2f}x)",
-            f"{_rate(sample_rate)} ({sample_rate / ref_sample:.2f}x)",
-            *_scores(o), *memory,
-        ])
+        rows.append(
+            [
+                name,
+                f"{o.params:,}",
+                f"{_ms(step)} ({step / ref_step:.2f}x)",
+                f"{_rate(lp_rate)} ({lp_rate / ref_lp:.2f}x)",
+                f"{_rate(sample_rate)} ({sample_rate / ref_sample:.2f}x)",
+                *_scores(o),
+                *memory,
+            ]
+        )
     return rows
 
 
@@ -185,9 +197,15 @@ def verdict(work: Workload, outcomes: dict[str, Outcome]) -> list[str]:
 def workload_markdown(work: Workload, outcomes: dict[str, Outcome]) -> str:
     """The results of one benchmark as a markdown section."""
     header = [
-        "library", "params", "train step (median)", f"log_prob, batch {work.batch}",
-        f"sample {work.samples}", f"{work.metric} after {work.steps} steps",
-        f"best {work.metric} (after steps)", "train-step peak MiB", "log_prob+sample peak MiB",
+        "library",
+        "params",
+        "train step (median)",
+        f"log_prob, batch {work.batch}",
+        f"sample {work.samples}",
+        f"{work.metric} after {work.steps} steps",
+        f"best {work.metric} (after steps)",
+        "train-step peak MiB",
+        "log_prob+sample peak MiB",
         "RSS after import+build MiB",
     ]
     settings = (
@@ -203,11 +221,13 @@ def workload_markdown(work: Workload, outcomes: dict[str, Outcome]) -> str:
         "sample)."
     )
     notes = [f"- **{name}**: {o.contender.note}" for name, o in outcomes.items()]
-    return "\n\n".join([
-        f"## {work.title}",
-        settings,
-        markdown_table(header, _rows(work, outcomes)),
-        MEMORY_NOTE if work.memory else "Memory not measured (--no-memory).",
-        "\n".join(verdict(work, outcomes)),
-        "How each contender is built:\n\n" + "\n".join(notes),
-    ])
+    return "\n\n".join(
+        [
+            f"## {work.title}",
+            settings,
+            markdown_table(header, _rows(work, outcomes)),
+            MEMORY_NOTE if work.memory else "Memory not measured (--no-memory).",
+            "\n".join(verdict(work, outcomes)),
+            "How each contender is built:\n\n" + "\n".join(notes),
+        ]
+    )

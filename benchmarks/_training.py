@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import torch
-
 from _contender import Contender
 from _timing import rotated
 

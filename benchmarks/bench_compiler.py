@@ -30,13 +30,13 @@ import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
+from _table import markdown_table
 
 import flowspec
-from _table import markdown_table
 
 __all__ = ["chain_spec", "CompileTimes", "time_spec", "profile_spec", "TARGET_SECONDS"]
 
@@ -63,9 +63,15 @@ def chain_spec(size: int, explicit: bool) -> str:
             lines.append(f"  n{k}: {{kind: {kind}, in: {previous}}}")
             previous = f"n{k}"
     else:
-        lines = [*_HEADER, "blocks:", "  step:", "    - {kind: affine_coupling}",
-                 "    - {kind: reverse}", "nodes:",
-                 f"  body: {{block: step, repeat: {flow_nodes // 2}, in: x}}"]
+        lines = [
+            *_HEADER,
+            "blocks:",
+            "  step:",
+            "    - {kind: affine_coupling}",
+            "    - {kind: reverse}",
+            "nodes:",
+            f"  body: {{block: step, repeat: {flow_nodes // 2}, in: x}}",
+        ]
         previous = "body"
     lines.append(f"  prior: {{kind: standard_normal, in: {previous}}}")
     return "\n".join(lines) + "\n"
@@ -132,8 +138,10 @@ def profile_spec(text: str, top: int = 12) -> tuple[str, str]:
     profiler.enable()
     flowspec.check(text).build_model()
     profiler.disable()
-    return (_stats_table(profiler, "tottime", top),
-            _stats_table(profiler, "cumulative", top, "flowspec/"))
+    return (
+        _stats_table(profiler, "tottime", top),
+        _stats_table(profiler, "cumulative", top, "flowspec/"),
+    )
 
 
 def _us(seconds: float, nodes: int) -> str:
@@ -143,14 +151,22 @@ def _us(seconds: float, nodes: int) -> str:
 def _rows(results: dict[tuple[str, int], CompileTimes]) -> list[list[object]]:
     rows = []
     for (variant, _), t in results.items():
-        rows.append([
-            variant, f"{t.nodes:,}",
-            f"{t.check * 1e3:,.1f}", _us(t.check, t.nodes), f"{t.load * 1e3:,.1f}",
-            f"{t.check_without_gc * 1e3:,.1f}",
-            f"{t.build * 1e3:,.1f}", _us(t.build, t.nodes), f"{t.source * 1e3:,.1f}",
-            f"{t.build_nodes * 1e3:,.1f}", f"{t.build_without_gc * 1e3:,.1f}",
-            f"{(t.check + t.build) * 1e3:,.1f}",
-        ])
+        rows.append(
+            [
+                variant,
+                f"{t.nodes:,}",
+                f"{t.check * 1e3:,.1f}",
+                _us(t.check, t.nodes),
+                f"{t.load * 1e3:,.1f}",
+                f"{t.check_without_gc * 1e3:,.1f}",
+                f"{t.build * 1e3:,.1f}",
+                _us(t.build, t.nodes),
+                f"{t.source * 1e3:,.1f}",
+                f"{t.build_nodes * 1e3:,.1f}",
+                f"{t.build_without_gc * 1e3:,.1f}",
+                f"{(t.check + t.build) * 1e3:,.1f}",
+            ]
+        )
     return rows
 
 
@@ -165,8 +181,12 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
     smallest is dominated by fixed costs), and the 1,000-node target."""
     lines = []
     pairs = list(zip(sizes[1:-1], sizes[2:])) or list(zip(sizes[:-1], sizes[1:]))
-    phases = {"check": "check", "check_without_gc": "check with gc off",
-              "build": "build_model", "build_without_gc": "build_model with gc off"}
+    phases = {
+        "check": "check",
+        "check_without_gc": "check with gc off",
+        "build": "build_model",
+        "build_without_gc": "build_model with gc off",
+    }
     for variant in ("explicit", "block"):
         for phase, label in phases.items():
             exponents = [
@@ -180,14 +200,17 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
             total = t.check + t.build
             missed = total - TARGET_SECONDS
             verdict = "met" if missed < 0 else f"missed by {missed:.2f} s"
-            lines.append(f"- {variant}, 1,000 nodes: check + build {total:.3f} s "
-                         f"(target < {TARGET_SECONDS:g} s: {verdict}).")
+            lines.append(
+                f"- {variant}, 1,000 nodes: check + build {total:.3f} s "
+                f"(target < {TARGET_SECONDS:g} s: {verdict})."
+            )
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--sizes", type=int, nargs="+", help="graph sizes (even, >= 4)")
     parser.add_argument("--runs", type=int, help="runs per figure (median; default 7)")
@@ -200,26 +223,40 @@ def main() -> None:
         for size in sizes:
             print(f"[compiler] {variant} {size}", file=sys.stderr, flush=True)
             results[(variant, size)] = time_spec(chain_spec(size, variant == "explicit"), runs)
-    header = ["spec", "graph nodes", "check ms", "check µs/node", "of which load ms",
-              "check ms, gc off",
-              "build_model ms", "build µs/node", "of which source() ms",
-              "of which build_nodes() ms", "build_model ms, gc off", "check + build ms"]
+    header = [
+        "spec",
+        "graph nodes",
+        "check ms",
+        "check µs/node",
+        "of which load ms",
+        "check ms, gc off",
+        "build_model ms",
+        "build µs/node",
+        "of which source() ms",
+        "of which build_nodes() ms",
+        "build_model ms, gc off",
+        "check + build ms",
+    ]
     by_own_time, by_cumulative = profile_spec(chain_spec(sizes[-1], explicit=True))
-    print("\n\n".join([
-        "## Compiler throughput",
-        f"Chains of alternating affine_coupling (default MLP 64x64) and reverse on [4]; median "
-        f"of {runs} runs; `torch.set_num_threads(1)`. 'explicit' writes every node out, "
-        "'block' repeats one two-node block. check = `flowspec.check(text)` (load = "
-        "`flowspec.load(text)`: YAML and source map); build_model = `.build_model()` "
-        "(source() = code generation, build_nodes() = torch modules, the rest = exec). "
-        "'gc off': the same with Python's cyclic garbage collector disabled during the run.",
-        markdown_table(header, _rows(results)),
-        "\n".join(_growth(results, sizes)) if len(sizes) > 1 else "",
-        f"cProfile of check + build_model of the {sizes[-1]:,}-node explicit spec, top "
-        f"functions by own time:\n\n```\n{by_own_time}\n```",
-        f"The same profile, flowspec's functions by cumulative time:\n\n```\n{by_cumulative}"
-        "\n```",
-    ]))
+    print(
+        "\n\n".join(
+            [
+                "## Compiler throughput",
+                f"Chains of alternating affine_coupling (default MLP 64x64) and reverse on [4]; median "
+                f"of {runs} runs; `torch.set_num_threads(1)`. 'explicit' writes every node out, "
+                "'block' repeats one two-node block. check = `flowspec.check(text)` (load = "
+                "`flowspec.load(text)`: YAML and source map); build_model = `.build_model()` "
+                "(source() = code generation, build_nodes() = torch modules, the rest = exec). "
+                "'gc off': the same with Python's cyclic garbage collector disabled during the run.",
+                markdown_table(header, _rows(results)),
+                "\n".join(_growth(results, sizes)) if len(sizes) > 1 else "",
+                f"cProfile of check + build_model of the {sizes[-1]:,}-node explicit spec, top "
+                f"functions by own time:\n\n```\n{by_own_time}\n```",
+                f"The same profile, flowspec's functions by cumulative time:\n\n```\n{by_cumulative}"
+                "\n```",
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

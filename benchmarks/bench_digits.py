@@ -12,7 +12,6 @@ import argparse
 import math
 
 import torch
-
 from _contender import Contender
 from _suite import Workload, run_workload, workload_markdown
 from digits_contenders import CONTENDERS
@@ -47,17 +46,25 @@ def digits_workload(quick: bool, steps: int | None = None, memory: bool = True) 
     return Workload(
         title="digits_dequant.yaml on 8x8 digits (64 dims, 6 x [actnorm, affine coupling "
         "MLP 2x256, permutation])",
-        probe="digits", builders=CONTENDERS, train=data.train, test=data.test,
-        evaluate=test_bits_per_dim, metric="test bits/dim",
+        probe="digits",
+        builders=CONTENDERS,
+        train=data.train,
+        test=data.test,
+        evaluate=test_bits_per_dim,
+        metric="test bits/dim",
         steps=steps or (30 if quick else 1000),
-        warmup_steps=5 if quick else 20, score_every=10 if quick else 50,
-        repeats=3 if quick else 30, inner=2 if quick else 3, memory=memory,
+        warmup_steps=5 if quick else 20,
+        score_every=10 if quick else 50,
+        repeats=3 if quick else 30,
+        inner=2 if quick else 3,
+        memory=memory,
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--steps", type=int, help="training steps (default 1000; quick 30)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")

@@ -21,12 +21,11 @@ import copy
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
-
 from bench_digits import NOISE_SEEDS
 from handwritten_digits import Preprocessing
 
@@ -65,15 +64,33 @@ def run_flowspec(spec: str, data, budget: float) -> Outcome:
     torch.manual_seed(0)
     model = flowspec.compile(SPECS / spec)
     start = time.process_time()
-    settings = TrainSettings(steps=100_000, batch_size=BATCH, lr=LR, val_every=VAL_EVERY,
-                             patience=PATIENCE, schedule="constant")
-    result = fit(model, data, settings, progress=False, log=lambda _: None,
-                 on_step=lambda step, loss: time.process_time() - start > budget)
+    settings = TrainSettings(
+        steps=100_000,
+        batch_size=BATCH,
+        lr=LR,
+        val_every=VAL_EVERY,
+        patience=PATIENCE,
+        schedule="constant",
+    )
+    result = fit(
+        model,
+        data,
+        settings,
+        progress=False,
+        log=lambda _: None,
+        on_step=lambda step, loss: time.process_time() - start > budget,
+    )
     seconds = time.process_time() - start
     model.eval()
-    return Outcome(f"flowspec {spec}", sum(p.numel() for p in model.parameters()), result.steps,
-                   result.best_step, _bits(model.log_prob, data.val), _bits(model.log_prob, data.test),
-                   seconds)
+    return Outcome(
+        f"flowspec {spec}",
+        sum(p.numel() for p in model.parameters()),
+        result.steps,
+        result.best_step,
+        _bits(model.log_prob, data.val),
+        _bits(model.log_prob, data.test),
+        seconds,
+    )
 
 
 def run_zuko(data, budget: float) -> Outcome:
@@ -114,8 +131,15 @@ def run_zuko(data, budget: float) -> Outcome:
                 break
     seconds = time.process_time() - start
     flow.load_state_dict(best_state)
-    return Outcome("zuko NSF (5 transforms, 2x256)", sum(p.numel() for p in flow.parameters()),
-                   step, best_step, _bits(log_prob, data.val), _bits(log_prob, data.test), seconds)
+    return Outcome(
+        "zuko NSF (5 transforms, 2x256)",
+        sum(p.numel() for p in flow.parameters()),
+        step,
+        best_step,
+        _bits(log_prob, data.val),
+        _bits(log_prob, data.test),
+        seconds,
+    )
 
 
 def markdown(outcomes: list[Outcome], budget: float) -> str:
@@ -133,14 +157,17 @@ def markdown(outcomes: list[Outcome], budget: float) -> str:
         "| :-- | --: | --: | --: | --: | --: | --: |",
     ]
     for o in outcomes:
-        lines.append(f"| {o.name} | {o.parameters:,} | {o.steps} | {o.best_step} | "
-                     f"{o.val_bits:.3f} | {o.test_bits:.3f} | {o.cpu_seconds:.0f} |")
+        lines.append(
+            f"| {o.name} | {o.parameters:,} | {o.steps} | {o.best_step} | "
+            f"{o.val_bits:.3f} | {o.test_bits:.3f} | {o.cpu_seconds:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--budget", type=float, default=150.0, help="CPU seconds per contender")
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 CPU seconds each")
     args = parser.parse_args()

@@ -14,7 +14,6 @@ import math
 import sys
 
 import torch
-
 from _suite import Outcome, Workload, run_workload, verdict
 from _table import markdown_table
 from bench_digits import test_bits_per_dim, test_bits_per_image
@@ -28,20 +27,32 @@ REFERENCE = "flowspec"
 def moons_workloads(quick: bool, steps: int | None = None) -> list[Workload]:
     """The MAF and NSF workloads: 10,000 training and 2,000 test points of 'moons'."""
     from families1_contenders import MAF_CONTENDERS, NSF_CONTENDERS
+
     from flowspec.train.data import load_dataset
 
     data = load_dataset("moons", n_train=10_000, n_test=2_000, seed=0)
     common = dict(
-        probe="moons", train=data.train, test=data.test, evaluate=test_nll,
-        metric="test NLL (nats)", steps=steps or (60 if quick else 1500),
-        warmup_steps=10 if quick else 50, score_every=20 if quick else 250,
-        repeats=3 if quick else 15, inner=3 if quick else 5, memory=False,
+        probe="moons",
+        train=data.train,
+        test=data.test,
+        evaluate=test_nll,
+        metric="test NLL (nats)",
+        steps=steps or (60 if quick else 1500),
+        warmup_steps=10 if quick else 50,
+        score_every=20 if quick else 250,
+        repeats=3 if quick else 15,
+        inner=3 if quick else 5,
+        memory=False,
     )
     return [
-        Workload(title="MAF on 2-D moons (5 MADE 2x64 affine layers)", builders=MAF_CONTENDERS,
-                 **common),
-        Workload(title="NSF on 2-D moons (4 RQ-spline couplings, 8 bins, MLP 2x64)",
-                 builders=NSF_CONTENDERS, **common),
+        Workload(
+            title="MAF on 2-D moons (5 MADE 2x64 affine layers)", builders=MAF_CONTENDERS, **common
+        ),
+        Workload(
+            title="NSF on 2-D moons (4 RQ-spline couplings, 8 bins, MLP 2x64)",
+            builders=NSF_CONTENDERS,
+            **common,
+        ),
     ]
 
 
@@ -50,25 +61,44 @@ def digits_workloads(quick: bool, steps: int | None = None) -> list[Workload]:
     and dequantization noise seeds of bench_digits.py; samples timed in batches of 64 (each
     is 64 sequential passes per layer)."""
     from families1_digits_contenders import (
-        MAF_CONTENDERS, MAF_HIDDEN, NSF_CONTENDERS, NSF_HIDDEN,
+        MAF_CONTENDERS,
+        MAF_HIDDEN,
+        NSF_CONTENDERS,
+        NSF_HIDDEN,
     )
+
     from flowspec.train.data import load_dataset
 
     data = load_dataset("digits", seed=0)
     common = dict(
-        probe="digits", train=data.train, test=data.test, evaluate=test_bits_per_dim,
-        metric="test bits/dim", warmup_steps=3 if quick else 20,
-        score_every=5 if quick else 25, inner=1, memory=False, sample_batch=64,
+        probe="digits",
+        train=data.train,
+        test=data.test,
+        evaluate=test_bits_per_dim,
+        metric="test bits/dim",
+        warmup_steps=3 if quick else 20,
+        score_every=5 if quick else 25,
+        inner=1,
+        memory=False,
+        sample_batch=64,
     )
     maf_sizes, nsf_sizes = ("x".join(map(str, h)) for h in (MAF_HIDDEN, NSF_HIDDEN))
     return [
-        Workload(title=f"MAF on 8x8 digits (64 dims; 5 MADE {maf_sizes} affine layers)",
-                 builders=MAF_CONTENDERS, steps=steps or (10 if quick else 300),
-                 repeats=2 if quick else 15, **common),
-        Workload(title=f"NSF on 8x8 digits (64 dims; 5 autoregressive RQ-spline layers, 8 "
-                 f"bins, MADE {nsf_sizes})",
-                 builders=NSF_CONTENDERS, steps=steps or (10 if quick else 200),
-                 repeats=2 if quick else 5, **common),
+        Workload(
+            title=f"MAF on 8x8 digits (64 dims; 5 MADE {maf_sizes} affine layers)",
+            builders=MAF_CONTENDERS,
+            steps=steps or (10 if quick else 300),
+            repeats=2 if quick else 15,
+            **common,
+        ),
+        Workload(
+            title=f"NSF on 8x8 digits (64 dims; 5 autoregressive RQ-spline layers, 8 "
+            f"bins, MADE {nsf_sizes})",
+            builders=NSF_CONTENDERS,
+            steps=steps or (10 if quick else 200),
+            repeats=2 if quick else 5,
+            **common,
+        ),
     ]
 
 
@@ -94,25 +124,38 @@ def _paired_difference(work: Workload, outcomes: dict[str, Outcome]) -> str:
         theirs = test_bits_per_image(outcomes[best].contender, work.test)
     difference = ours - theirs
     error = float(difference.std()) / math.sqrt(len(difference))
-    return (f"- test score after {work.steps} steps: flowspec minus the best peer ({best}) = "
-            f"{float(difference.mean()):+.4f} bits/dim, standard error over the "
-            f"{len(difference)} test images {error:.4f}.")
+    return (
+        f"- test score after {work.steps} steps: flowspec minus the best peer ({best}) = "
+        f"{float(difference.mean()):+.4f} bits/dim, standard error over the "
+        f"{len(difference)} test images {error:.4f}."
+    )
 
 
-def _table(work: Workload, outcomes: dict[str, Outcome],
-           untrained: dict[str, float] | None = None) -> str:
-    header = ["library", "params", "train step (median)", f"sample {work.samples}",
-              f"log_prob {work.batch}", f"{work.metric} after {work.steps} steps",
-              "best (step)"]
+def _table(
+    work: Workload, outcomes: dict[str, Outcome], untrained: dict[str, float] | None = None
+) -> str:
+    header = [
+        "library",
+        "params",
+        "train step (median)",
+        f"sample {work.samples}",
+        f"log_prob {work.batch}",
+        f"{work.metric} after {work.steps} steps",
+        "best (step)",
+    ]
     if untrained:
         header.insert(2, f"untrained {work.metric}")
     rows = []
     for name, o in outcomes.items():
         step, best = o.training.best_score()
         row = [
-            name, f"{o.params:,}", f"{o.training.median_step(work.warmup_steps) * 1e3:.2f} ms",
-            f"{o.sample_seconds * 1e3:.2f} ms", f"{o.log_prob_seconds * 1e3:.2f} ms",
-            f"{o.training.scores[-1][1]:.3f}", f"{best:.3f} ({step})",
+            name,
+            f"{o.params:,}",
+            f"{o.training.median_step(work.warmup_steps) * 1e3:.2f} ms",
+            f"{o.sample_seconds * 1e3:.2f} ms",
+            f"{o.log_prob_seconds * 1e3:.2f} ms",
+            f"{o.training.scores[-1][1]:.3f}",
+            f"{best:.3f} ({step})",
         ]
         if untrained:
             row.insert(2, f"{untrained[name]:.4f}")
@@ -131,15 +174,19 @@ def _digits_markdown(work: Workload) -> str:
         f"dequantization draws); sample and log_prob: medians of {work.repeats} interleaved "
         "rounds after 3 warm-up rounds; `torch.set_num_threads(1)`."
     )
-    return "\n\n".join([
-        _table(work, outcomes, untrained), settings,
-        "\n".join(verdict(work, outcomes) + [_paired_difference(work, outcomes)]),
-    ])
+    return "\n\n".join(
+        [
+            _table(work, outcomes, untrained),
+            settings,
+            "\n".join(verdict(work, outcomes) + [_paired_difference(work, outcomes)]),
+        ]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--section", choices=("moons", "digits", "all"), default="all")
     parser.add_argument("--steps", type=int, help="training steps of every workload")

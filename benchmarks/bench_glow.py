@@ -25,17 +25,26 @@ def glow_workload(quick: bool, steps: int | None = None) -> Workload:
     return Workload(
         title="glow_digits.yaml on 8x8 digits as 1x8x8 images (two scales of 2 Glow steps, "
         "conv nets of 32 channels)",
-        probe="digits_image", builders=CONTENDERS, train=data.train, test=data.test,
-        evaluate=test_bits_per_dim, metric="test bits/dim",
-        steps=steps or (10 if quick else 300), batch=256,
-        warmup_steps=3 if quick else 10, score_every=5 if quick else 50,
-        repeats=3 if quick else 10, inner=2 if quick else 3, memory=False,
+        probe="digits_image",
+        builders=CONTENDERS,
+        train=data.train,
+        test=data.test,
+        evaluate=test_bits_per_dim,
+        metric="test bits/dim",
+        steps=steps or (10 if quick else 300),
+        batch=256,
+        warmup_steps=3 if quick else 10,
+        score_every=5 if quick else 50,
+        repeats=3 if quick else 10,
+        inner=2 if quick else 3,
+        memory=False,
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--steps", type=int, help="training steps (default 300; quick 10)")
     args = parser.parse_args()

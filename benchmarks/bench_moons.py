@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 
 import torch
-
 from _contender import Contender
 from _suite import Workload, run_workload, workload_markdown
 from moons_contenders import CONTENDERS
@@ -31,17 +30,25 @@ def moons_workload(quick: bool, steps: int | None = None, memory: bool = True) -
     data = load_dataset("moons", n_train=10_000, n_test=2_000, seed=0)
     return Workload(
         title="RealNVP on 2-D moons (8 affine couplings, MLP 2x64)",
-        probe="moons", builders=CONTENDERS, train=data.train, test=data.test,
-        evaluate=test_nll, metric="test NLL (nats)",
+        probe="moons",
+        builders=CONTENDERS,
+        train=data.train,
+        test=data.test,
+        evaluate=test_nll,
+        metric="test NLL (nats)",
         steps=steps or (60 if quick else 2000),
-        warmup_steps=10 if quick else 50, score_every=20 if quick else 250,
-        repeats=3 if quick else 30, inner=3 if quick else 20, memory=memory,
+        warmup_steps=10 if quick else 50,
+        score_every=20 if quick else 250,
+        repeats=3 if quick else 30,
+        inner=3 if quick else 20,
+        memory=memory,
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--steps", type=int, help="training steps (default 2000; quick 60)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")

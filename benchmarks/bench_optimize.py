@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from pathlib import Path
 
 import torch
-
 from _table import markdown_table
 from _timing import interleaved_medians
 
@@ -35,8 +34,14 @@ from bundled import DATA, SPECS  # noqa: E402 - every bundled spec and its data 
 #: The specs timed optimized against literal (one-pass families; the iterative ones, whose
 #: time is the solver's, would take the run past its budget).
 TIMED = (
-    "realnvp_moons", "nice_moons", "vflow_moons", "slice_multiscale", "digits_dequant",
-    "ports_checkerboard", "maf_moons", "iaf_moons",
+    "realnvp_moons",
+    "nice_moons",
+    "vflow_moons",
+    "slice_multiscale",
+    "digits_dequant",
+    "ports_checkerboard",
+    "maf_moons",
+    "iaf_moons",
 )
 
 BATCH = 512
@@ -44,8 +49,11 @@ BATCH = 512
 SMALL = 64
 #: What is timed, as (method of _Timed, label).
 MEASURES = (
-    ("train_step", "train step"), ("log_prob", "log_prob 512"), ("sample", "sample 512"),
-    ("log_prob_small", f"log_prob {SMALL}"), ("sample_small", f"sample {SMALL}"),
+    ("train_step", "train step"),
+    ("log_prob", "log_prob 512"),
+    ("sample", "sample 512"),
+    ("log_prob_small", f"log_prob {SMALL}"),
+    ("sample_small", f"sample {SMALL}"),
 )
 #: The measures of the optimized-vs-literal table.
 PER_SPEC = MEASURES[:3]
@@ -54,7 +62,9 @@ PER_SPEC = MEASURES[:3]
 class _Timed:
     """The timed calls of one model."""
 
-    def __init__(self, module: torch.nn.Module, log_prob: Callable, sample: Callable, x: torch.Tensor):
+    def __init__(
+        self, module: torch.nn.Module, log_prob: Callable, sample: Callable, x: torch.Tensor
+    ):
         self.log_prob_fn, self.sample_fn, self.x, self.x_small = log_prob, sample, x, x[:SMALL]
         self.optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
         with torch.no_grad():
@@ -176,13 +186,18 @@ def against_handwritten(quick: bool) -> list[str]:
         print(f"[optimize] {name} against hand-written", file=sys.stderr, flush=True)
         contenders = _against(name)
         heavy = name == "digits_dequant"
-        figures = _measure(contenders, 3 if quick else (12 if heavy else 25), 2 if quick else (3 if heavy else 15))
+        figures = _measure(
+            contenders, 3 if quick else (12 if heavy else 25), 2 if quick else (3 if heavy else 15)
+        )
         base = figures["hand-written"]
         for contender, figure in figures.items():
-            rows.append([
-                name, contender,
-                *(f"{_ms(figure[w])} ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
-            ])
+            rows.append(
+                [
+                    name,
+                    contender,
+                    *(f"{_ms(figure[w])} ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
+                ]
+            )
     header = ["spec", "model", *(label for _, label in MEASURES)]
     return ["Wall clock (median time per call):", "", markdown_table(header, rows)]
 
@@ -196,10 +211,13 @@ def instruction_table(counting: dict[str, Future]) -> list[str]:
             continue
         base = counts["hand-written"]
         for contender, figure in counts.items():
-            rows.append([
-                name, contender,
-                *(f"{figure[w] / 1e6:.2f} M ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
-            ])
+            rows.append(
+                [
+                    name,
+                    contender,
+                    *(f"{figure[w] / 1e6:.2f} M ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
+                ]
+            )
     if not rows:
         return ["(instruction counts not taken: no valgrind, or a Python without symbols)"]
     header = ["spec", "model", *(label for _, label in MEASURES)]
@@ -219,23 +237,32 @@ def optimized_vs_literal(quick: bool) -> list[str]:
         contenders = {"optimized": _flowspec(name, True, x), "literal": _flowspec(name, False, x)}
         heavy = name == "digits_dequant"
         figures = _measure(
-            contenders, 3 if quick else (10 if heavy else 20), 2 if quick else (3 if heavy else 10), PER_SPEC
+            contenders,
+            3 if quick else (10 if heavy else 20),
+            2 if quick else (3 if heavy else 10),
+            PER_SPEC,
         )
         opt, lit = figures["optimized"], figures["literal"]
-        rows.append([
-            name,
-            *(f"{_ms(lit[w])} -> {_ms(opt[w])} ({lit[w] / opt[w]:.3f}x)" for w, _ in PER_SPEC),
-        ])
+        rows.append(
+            [
+                name,
+                *(f"{_ms(lit[w])} -> {_ms(opt[w])} ({lit[w] / opt[w]:.3f}x)" for w, _ in PER_SPEC),
+            ]
+        )
     header = ["spec", "train step literal -> optimized (speed-up)", "log_prob 512", "sample 512"]
     return [markdown_table(header, rows)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
-    parser.add_argument("--no-instructions", action="store_true",
-                        help="skip the instruction counts under callgrind (they run alongside the timing)")
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the instruction counts under callgrind (they run alongside the timing)",
+    )
     parser.add_argument("--callgrind-worker", metavar="SPEC", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -246,9 +273,11 @@ def main() -> None:
     # The callgrind workers run alongside the timing: their counts do not depend on the
     # load, and the interleaved timing is fair to every contender whatever runs beside it.
     pool = ThreadPoolExecutor()
-    counting = {} if args.no_instructions else {
-        name: pool.submit(_instruction_counts, name, args.quick) for name in HANDWRITTEN
-    }
+    counting = (
+        {}
+        if args.no_instructions
+        else {name: pool.submit(_instruction_counts, name, args.quick) for name in HANDWRITTEN}
+    )
     timed = against_handwritten(args.quick)
     per_spec = optimized_vs_literal(args.quick)
     counted = instruction_table(counting) if counting else []

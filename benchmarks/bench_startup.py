@@ -33,9 +33,7 @@ TARGET_SECONDS = 0.3
 
 #: Label -> argv, run from the repository root.
 COMMANDS: dict[str, list[str]] = {
-    'python -c "import yaml, pydantic" (baseline)': [
-        sys.executable, "-c", "import yaml, pydantic"
-    ],
+    'python -c "import yaml, pydantic" (baseline)': [sys.executable, "-c", "import yaml, pydantic"],
     f"flowspec validate {SPEC}": [sys.executable, "-m", "flowspec", "validate", SPEC],
     "flowspec --help": [sys.executable, "-m", "flowspec", "--help"],
 }

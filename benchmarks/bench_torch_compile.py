@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import torch
-
-import flowspec
 from _table import markdown_table
 from _timing import interleaved_medians
+
+import flowspec
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "realnvp_moons.yaml"
 TARGET_SPEEDUP = 1.3
@@ -56,28 +56,38 @@ def main() -> None:
         torch.testing.assert_close(compiled(batch), eager.log_prob(batch))
         log_prob = interleaved_medians(
             {"eager": lambda: eager.log_prob(batch), "compiled": lambda: compiled(batch)},
-            repeats, 20,
+            repeats,
+            20,
         )
     steps = interleaved_medians(
         {
             "eager": train_step(eager.log_prob, eager, batch),
             "compiled": train_step(compiled, compiled_model, batch),
         },
-        repeats, 5,
+        repeats,
+        5,
     )
     rows = [
-        [what, f"{times['eager'] * 1e3:.3f} ms", f"{times['compiled'] * 1e3:.3f} ms",
-         f"{times['eager'] / times['compiled']:.2f}x"]
+        [
+            what,
+            f"{times['eager'] * 1e3:.3f} ms",
+            f"{times['compiled'] * 1e3:.3f} ms",
+            f"{times['eager'] / times['compiled']:.2f}x",
+        ]
         for what, times in (("log_prob, no grad", log_prob), ("train step", steps))
     ]
     speedup = log_prob["eager"] / log_prob["compiled"]
     print("## torch.compile on realnvp_moons (CPU, inductor)\n")
-    print(f"Batch {BATCH}, one thread, median of {repeats} interleaved rounds; first call "
-          f"(compilation) took {compile_seconds:.1f} s.\n")
+    print(
+        f"Batch {BATCH}, one thread, median of {repeats} interleaved rounds; first call "
+        f"(compilation) took {compile_seconds:.1f} s.\n"
+    )
     print(markdown_table(["what", "eager", "torch.compile", "speed-up"], rows))
     verdict = "met" if speedup >= TARGET_SPEEDUP else "missed"
-    print(f"\nTarget: log_prob at least {TARGET_SPEEDUP}x faster compiled: {verdict} "
-          f"({speedup:.2f}x).")
+    print(
+        f"\nTarget: log_prob at least {TARGET_SPEEDUP}x faster compiled: {verdict} "
+        f"({speedup:.2f}x)."
+    )
 
 
 if __name__ == "__main__":

@@ -18,11 +18,10 @@ import math
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from _contender import Builder, Contender
 from handwritten_digits import FEATURES, HandwrittenDigits, Preprocessing, permutation_order
 from peer_nets import ContextFreeMLP, zero_last_linear
+from torch import nn
 
 __all__ = ["CONTENDERS", "SPEC", "STEPS", "HIDDEN", "behind_preprocessing"]
 
@@ -46,7 +45,10 @@ def behind_preprocessing(peer: Contender) -> Contender:
         return peer.log_prob(z) + log_det
 
     return Contender(
-        peer.name, peer.module, log_prob, lambda n: pre.inverse(peer.sample(n)),
+        peer.name,
+        peer.module,
+        log_prob,
+        lambda n: pre.inverse(peer.sample(n)),
         peer.note + " Dequantization and logit: benchmarks/handwritten_digits.py.",
     )
 
@@ -56,7 +58,10 @@ def flowspec_model() -> Contender:
 
     model = flowspec.compile(SPEC)
     return Contender(
-        "flowspec", model, model.log_prob, model.sample,
+        "flowspec",
+        model,
+        model.log_prob,
+        model.sample,
         "specs/digits_dequant.yaml via flowspec.compile.",
     )
 
@@ -64,7 +69,10 @@ def flowspec_model() -> Contender:
 def handwritten_model() -> Contender:
     model = HandwrittenDigits(STEPS)
     return Contender(
-        "torch", model, model.log_prob, model.sample,
+        "torch",
+        model,
+        model.log_prob,
+        model.sample,
         "benchmarks/handwritten_digits.py: the same maths as the spec (checked equal to "
         "flowspec's log_prob to 3e-5 nats with shared weights and noise).",
     )
@@ -79,7 +87,10 @@ def _zuko_affine(shift: torch.Tensor, scale: torch.Tensor):
 def zuko_model() -> Contender:
     from zuko.distributions import DiagNormal
     from zuko.flows import (
-        Flow, GeneralCouplingTransform, UnconditionalDistribution, UnconditionalTransform,
+        Flow,
+        GeneralCouplingTransform,
+        UnconditionalDistribution,
+        UnconditionalTransform,
     )
     from zuko.transforms import PermutationTransform
 
@@ -111,14 +122,19 @@ def zuko_model() -> Contender:
             initialised[0] = True
         return flow().log_prob(z)
 
-    return behind_preprocessing(Contender(
-        "zuko", flow, log_prob, lambda n: flow().sample((n,)),
-        "zuko has no actnorm: a learned per-feature MonotonicAffineTransform stands in, the "
-        "first one set from the first batch by hand (the later ones would initialise to the "
-        "identity anyway, as the couplings start at the identity); log-scale soft-bounded by "
-        "a / (1 + |a| / ln 1000); custom Flow of GeneralCouplingTransform and "
-        "PermutationTransform.",
-    ))
+    return behind_preprocessing(
+        Contender(
+            "zuko",
+            flow,
+            log_prob,
+            lambda n: flow().sample((n,)),
+            "zuko has no actnorm: a learned per-feature MonotonicAffineTransform stands in, the "
+            "first one set from the first batch by hand (the later ones would initialise to the "
+            "identity anyway, as the couplings start at the identity); log-scale soft-bounded by "
+            "a / (1 + |a| / ln 1000); custom Flow of GeneralCouplingTransform and "
+            "PermutationTransform.",
+        )
+    )
 
 
 def nflows_model() -> Contender:
@@ -135,16 +151,24 @@ def nflows_model() -> Contender:
     transform_mask = torch.tensor([0] * KEEP + [1] * (FEATURES - KEEP))  # nflows: 1 = changed
     layers: list[nn.Module] = []
     for step in range(STEPS):
-        layers += [ActNorm(FEATURES), AffineCouplingTransform(transform_mask, net),
-                   Permutation(_order(step))]
+        layers += [
+            ActNorm(FEATURES),
+            AffineCouplingTransform(transform_mask, net),
+            Permutation(_order(step)),
+        ]
     flow = Flow(CompositeTransform(layers), StandardNormal([FEATURES]))
-    return behind_preprocessing(Contender(
-        "nflows", flow, flow.log_prob, flow.sample,
-        "nflows ActNorm + AffineCouplingTransform + Permutation; coupling scale "
-        "sigmoid(a + 2) + 1e-3 (at most ~1); ActNorm's init divides by the std before "
-        "taking the mean (same result); the inverse permutation is recomputed (argsort) "
-        "on every sample call.",
-    ))
+    return behind_preprocessing(
+        Contender(
+            "nflows",
+            flow,
+            flow.log_prob,
+            flow.sample,
+            "nflows ActNorm + AffineCouplingTransform + Permutation; coupling scale "
+            "sigmoid(a + 2) + 1e-3 (at most ~1); ActNorm's init divides by the std before "
+            "taking the mean (same result); the inverse permutation is recomputed (argsort) "
+            "on every sample call.",
+        )
+    )
 
 
 def normflows_model() -> Contender:
@@ -158,15 +182,24 @@ def normflows_model() -> Contender:
         order = _order(step)
         permute.inv_perm.copy_(order)
         permute.perm.copy_(torch.argsort(order))
-        data_direction += [nf.flows.ActNorm((FEATURES,)),
-                           nf.flows.AffineCouplingBlock(param_map), permute]
-    model = nf.NormalizingFlow(nf.distributions.DiagGaussian(FEATURES, trainable=False),
-                               data_direction[::-1])
-    return behind_preprocessing(Contender(
-        "normflows", model, model.log_prob, lambda n: model.sample(n)[0],
-        "normflows ActNorm + AffineCouplingBlock (scale_map 'exp': unbounded log-scale) + "
-        "Permute with the shared order; sample() also accumulates log q.",
-    ))
+        data_direction += [
+            nf.flows.ActNorm((FEATURES,)),
+            nf.flows.AffineCouplingBlock(param_map),
+            permute,
+        ]
+    model = nf.NormalizingFlow(
+        nf.distributions.DiagGaussian(FEATURES, trainable=False), data_direction[::-1]
+    )
+    return behind_preprocessing(
+        Contender(
+            "normflows",
+            model,
+            model.log_prob,
+            lambda n: model.sample(n)[0],
+            "normflows ActNorm + AffineCouplingBlock (scale_map 'exp': unbounded log-scale) + "
+            "Permute with the shared order; sample() also accumulates log q.",
+        )
+    )
 
 
 #: Name -> builder, in table order.

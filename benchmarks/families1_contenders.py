@@ -7,16 +7,18 @@ built by functions of the dimension and sizes, which the digits section
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
-
 from _contender import Builder, Contender
 from peer_nets import ContextFreeMLP, zero_last_linear
 
 __all__ = [
-    "MAF_CONTENDERS", "NSF_CONTENDERS", "flowspec_contender", "zuko_contender",
+    "MAF_CONTENDERS",
+    "NSF_CONTENDERS",
+    "flowspec_contender",
+    "zuko_contender",
     "nflows_autoregressive",
 ]
 
@@ -58,8 +60,9 @@ def nflows_autoregressive(
         raise ValueError(f"nflows' MADE has one hidden width, got {hidden}")
     transforms = []
     for _ in range(layers):
-        transform = made(features, hidden[0], num_blocks=len(hidden) - 1,
-                         use_residual_blocks=False, **options)
+        transform = made(
+            features, hidden[0], num_blocks=len(hidden) - 1, use_residual_blocks=False, **options
+        )
         zero_last_linear(transform.autoregressive_net)
         transforms += [transform, ReversePermutation(features)]
     flow = Flow(CompositeTransform(transforms), StandardNormal([features]))
@@ -88,7 +91,10 @@ def nflows_maf() -> Contender:
     from nflows.transforms.autoregressive import MaskedAffineAutoregressiveTransform
 
     return nflows_autoregressive(
-        MaskedAffineAutoregressiveTransform, 2, MAF_LAYERS, HIDDEN,
+        MaskedAffineAutoregressiveTransform,
+        2,
+        MAF_LAYERS,
+        HIDDEN,
         "nflows MaskedAffineAutoregressiveTransform (MADE 2x64: initial layer + 1 block) + "
         "ReversePermutation; scale sigmoid(a + 2) + 1e-3.",
     )
@@ -132,11 +138,22 @@ def nflows_nsf() -> Contender:
         ]
     flow = Flow(CompositeTransform(layers), StandardNormal([2]))
     return Contender(
-        "nflows", flow, flow.log_prob, flow.sample,
+        "nflows",
+        flow,
+        flow.log_prob,
+        flow.sample,
         "nflows PiecewiseRationalQuadraticCouplingTransform (8 bins, linear tails at 5) + "
         "ReversePermutation; boolean-mask indexing inside the spline.",
     )
 
 
-MAF_CONTENDERS: dict[str, Builder] = {"flowspec": flowspec_maf, "zuko": zuko_maf, "nflows": nflows_maf}
-NSF_CONTENDERS: dict[str, Builder] = {"flowspec": flowspec_nsf, "zuko": zuko_nsf, "nflows": nflows_nsf}
+MAF_CONTENDERS: dict[str, Builder] = {
+    "flowspec": flowspec_maf,
+    "zuko": zuko_maf,
+    "nflows": nflows_maf,
+}
+NSF_CONTENDERS: dict[str, Builder] = {
+    "flowspec": flowspec_nsf,
+    "zuko": zuko_nsf,
+    "nflows": nflows_nsf,
+}

@@ -18,7 +18,13 @@ from families1_contenders import flowspec_contender, nflows_autoregressive, zuko
 from handwritten_digits import ALPHA, FEATURES, LEVELS
 
 __all__ = [
-    "MAF_CONTENDERS", "NSF_CONTENDERS", "LAYERS", "MAF_HIDDEN", "NSF_HIDDEN", "BINS", "BOUND",
+    "MAF_CONTENDERS",
+    "NSF_CONTENDERS",
+    "LAYERS",
+    "MAF_HIDDEN",
+    "NSF_HIDDEN",
+    "BINS",
+    "BOUND",
     "digits_spec",
 ]
 
@@ -67,22 +73,29 @@ def zuko_maf() -> Contender:
     import zuko
 
     flow = zuko.flows.MAF(FEATURES, transforms=LAYERS, hidden_features=MAF_HIDDEN)
-    return behind_preprocessing(zuko_contender(
-        flow,
-        f"zuko.flows.MAF (MaskedMLP {MAF_SIZES}): orders alternate natural/reversed instead of a "
-        "reversal between layers (the same dependencies); log-scale a / (1 + |a| / ln "
-        "1000); hidden units assigned to the distinct output dependency sets.",
-    ))
+    return behind_preprocessing(
+        zuko_contender(
+            flow,
+            f"zuko.flows.MAF (MaskedMLP {MAF_SIZES}): orders alternate natural/reversed instead of a "
+            "reversal between layers (the same dependencies); log-scale a / (1 + |a| / ln "
+            "1000); hidden units assigned to the distinct output dependency sets.",
+        )
+    )
 
 
 def nflows_maf() -> Contender:
     from nflows.transforms.autoregressive import MaskedAffineAutoregressiveTransform
 
-    return behind_preprocessing(nflows_autoregressive(
-        MaskedAffineAutoregressiveTransform, FEATURES, LAYERS, MAF_HIDDEN,
-        f"nflows MaskedAffineAutoregressiveTransform (MADE {MAF_SIZES}: initial layer + 1 plain "
-        "block) + ReversePermutation; scale sigmoid(a + 2) + 1e-3 (at most ~1).",
-    ))
+    return behind_preprocessing(
+        nflows_autoregressive(
+            MaskedAffineAutoregressiveTransform,
+            FEATURES,
+            LAYERS,
+            MAF_HIDDEN,
+            f"nflows MaskedAffineAutoregressiveTransform (MADE {MAF_SIZES}: initial layer + 1 plain "
+            "block) + ReversePermutation; scale sigmoid(a + 2) + 1e-3 (at most ~1).",
+        )
+    )
 
 
 def flowspec_nsf() -> Contender:
@@ -98,13 +111,15 @@ def zuko_nsf() -> Contender:
     import zuko
 
     flow = zuko.flows.NSF(FEATURES, bins=BINS, transforms=LAYERS, hidden_features=NSF_HIDDEN)
-    return behind_preprocessing(zuko_contender(
-        flow,
-        f"zuko.flows.NSF (fully autoregressive, MaskedMLP {NSF_SIZES}, 8 bins on [-5, 5], identity "
-        "outside): raw widths, heights and log-derivatives soft-clipped by a / (1 + |a| / "
-        "c) instead of minimum sizes, derivatives exp(.) (zero parameters: the identity); "
-        "alternating orders.",
-    ))
+    return behind_preprocessing(
+        zuko_contender(
+            flow,
+            f"zuko.flows.NSF (fully autoregressive, MaskedMLP {NSF_SIZES}, 8 bins on [-5, 5], identity "
+            "outside): raw widths, heights and log-derivatives soft-clipped by a / (1 + |a| / "
+            "c) instead of minimum sizes, derivatives exp(.) (zero parameters: the identity); "
+            "alternating orders.",
+        )
+    )
 
 
 def nflows_nsf() -> Contender:
@@ -112,20 +127,31 @@ def nflows_nsf() -> Contender:
         MaskedPiecewiseRationalQuadraticAutoregressiveTransform,
     )
 
-    return behind_preprocessing(nflows_autoregressive(
-        MaskedPiecewiseRationalQuadraticAutoregressiveTransform, FEATURES, LAYERS, NSF_HIDDEN,
-        f"nflows MaskedPiecewiseRationalQuadraticAutoregressiveTransform (MADE {NSF_SIZES}, 8 "
-        "bins, linear tails at 5, minimum sizes 1e-3) + ReversePermutation; raw widths and "
-        f"heights divided by sqrt({NSF_HIDDEN[0]}); interior derivatives softplus(a) + 1e-3 "
-        "(0.69 at zero parameters: not the identity at the start); boolean-mask indexing "
-        "inside the spline.",
-        num_bins=BINS, tails="linear", tail_bound=BOUND,
-    ))
+    return behind_preprocessing(
+        nflows_autoregressive(
+            MaskedPiecewiseRationalQuadraticAutoregressiveTransform,
+            FEATURES,
+            LAYERS,
+            NSF_HIDDEN,
+            f"nflows MaskedPiecewiseRationalQuadraticAutoregressiveTransform (MADE {NSF_SIZES}, 8 "
+            "bins, linear tails at 5, minimum sizes 1e-3) + ReversePermutation; raw widths and "
+            f"heights divided by sqrt({NSF_HIDDEN[0]}); interior derivatives softplus(a) + 1e-3 "
+            "(0.69 at zero parameters: not the identity at the start); boolean-mask indexing "
+            "inside the spline.",
+            num_bins=BINS,
+            tails="linear",
+            tail_bound=BOUND,
+        )
+    )
 
 
 MAF_CONTENDERS: dict[str, Builder] = {
-    "flowspec": flowspec_maf, "zuko": zuko_maf, "nflows": nflows_maf,
+    "flowspec": flowspec_maf,
+    "zuko": zuko_maf,
+    "nflows": nflows_maf,
 }
 NSF_CONTENDERS: dict[str, Builder] = {
-    "flowspec": flowspec_nsf, "zuko": zuko_nsf, "nflows": nflows_nsf,
+    "flowspec": flowspec_nsf,
+    "zuko": zuko_nsf,
+    "nflows": nflows_nsf,
 }

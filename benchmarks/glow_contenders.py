@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-
 from _contender import Builder, Contender
 from handwritten_digits import Preprocessing
 
@@ -35,10 +34,8 @@ def same_architecture_spec() -> str:
     text = SHIPPED.read_text()
     replacements = {
         "{kind: invconv1x1}": "{kind: invconv1x1, bias: false}",
-        "{kind: resnet, channels: 32, blocks: 1, kernel: 3}":
-            "{kind: conv, channels: 32, kernel: 3}",
-        "{kind: conditional_normal, in: factor.out1, context: factor.out0, net: {hidden: [64]}}":
-            "{kind: diagonal_normal, in: factor.out1}",
+        "{kind: resnet, channels: 32, blocks: 1, kernel: 3}": "{kind: conv, channels: 32, kernel: 3}",
+        "{kind: conditional_normal, in: factor.out1, context: factor.out0, net: {hidden: [64]}}": "{kind: diagonal_normal, in: factor.out1}",
         "{kind: standard_normal, in: scale2}": "{kind: diagonal_normal, in: scale2}",
     }
     for old, new in replacements.items():
@@ -53,7 +50,10 @@ def flowspec_model() -> Contender:
 
     model = flowspec.compile(same_architecture_spec())
     return Contender(
-        "flowspec", model, model.log_prob, model.sample,
+        "flowspec",
+        model,
+        model.log_prob,
+        model.sample,
         "specs/glow_digits.yaml with `conditioner: {kind: conv, channels: 32}`, invconv1x1 "
         "without bias and diagonal_normal bases (benchmarks/glow_contenders.py), via "
         "flowspec.compile.",
@@ -65,7 +65,10 @@ def shipped_model() -> Contender:
 
     model = flowspec.compile(SHIPPED)
     return Contender(
-        "flowspec glow_digits.yaml", model, model.log_prob, model.sample,
+        "flowspec glow_digits.yaml",
+        model,
+        model.log_prob,
+        model.sample,
         "specs/glow_digits.yaml as shipped: ResNet conditioners (32 channels, 1 block), the "
         "factored-out half's prior conditioned on the other half, standard normal base.",
     )
@@ -97,7 +100,10 @@ def normflows_model() -> Contender:
         return pre.inverse(z.flatten(1)).view(n, *SHAPE)
 
     return Contender(
-        "normflows", flow, log_prob, sample,
+        "normflows",
+        flow,
+        log_prob,
+        sample,
         "normflows MultiscaleFlow of GlowBlock (ActNorm, Invertible1x1Conv with LU, "
         "AffineCouplingBlock with its ConvNet2d 3x3/1x1/3x3, zero-initialised, scale_map "
         "'sigmoid' as normflows' Glow default) and Squeeze per level, Merge (channel split) "

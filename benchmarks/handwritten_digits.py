@@ -92,7 +92,10 @@ class Coupling(nn.Module):
         self.keep = features // 2
         change = features - self.keep
         self.net = nn.Sequential(
-            nn.Linear(self.keep, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(self.keep, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, 2 * change),
         )
         nn.init.zeros_(self.net[-1].weight)

@@ -18,7 +18,10 @@ class Coupling(nn.Module):
     def __init__(self, hidden: int = 64, bound: float = 2.0):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(1, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, 2),
         )
         nn.init.zeros_(self.net[-1].weight)

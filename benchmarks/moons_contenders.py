@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from _contender import Builder, Contender
 from peer_nets import ContextFreeMLP, zero_last_linear
+from torch import nn
 
 __all__ = ["CONTENDERS", "SPEC", "LAYERS", "HIDDEN"]
 
@@ -30,7 +29,10 @@ def flowspec_model() -> Contender:
 
     model = flowspec.compile(SPEC)
     return Contender(
-        "flowspec", model, model.log_prob, model.sample,
+        "flowspec",
+        model,
+        model.log_prob,
+        model.sample,
         "specs/realnvp_moons.yaml via flowspec.compile; log-scale 2 tanh(s/2); keeps x[0], "
         "transforms x[1], reverse between couplings.",
     )
@@ -41,7 +43,10 @@ def handwritten_model() -> Contender:
 
     model = HandwrittenRealNVP(LAYERS)
     return Contender(
-        "torch", model, model.log_prob, model.sample,
+        "torch",
+        model,
+        model.log_prob,
+        model.sample,
         "benchmarks/handwritten_realnvp.py: the same density as the spec, the best way by "
         "hand: the halves stay separate tensors and swap roles (no flip, no merge).",
     )
@@ -54,7 +59,10 @@ def zuko_model() -> Contender:
     for transform in flow.transform.transforms:
         zero_last_linear(transform.hyper)
     return Contender(
-        "zuko", flow, lambda x: flow().log_prob(x), lambda n: flow().sample((n,)),
+        "zuko",
+        flow,
+        lambda x: flow().log_prob(x),
+        lambda n: flow().sample((n,)),
         "zuko.flows.RealNVP: alternating checkered masks instead of reversals (the same "
         "alternation in 2-D); log-scale a / (1 + |a| / ln 1000) (soft bound ~6.9); the "
         "distribution object is rebuilt by flow() on every call, as zuko intends.",
@@ -76,7 +84,10 @@ def nflows_model() -> Contender:
         layers += [AffineCouplingTransform(torch.tensor([0, 1]), net), ReversePermutation(2)]
     flow = Flow(CompositeTransform(layers), StandardNormal([2]))
     return Contender(
-        "nflows", flow, flow.log_prob, flow.sample,
+        "nflows",
+        flow,
+        flow.log_prob,
+        flow.sample,
         "nflows AffineCouplingTransform + ReversePermutation; scale sigmoid(a + 2) + 1e-3 "
         "(at most ~1, and 0.88 at a = 0, so not the identity at init); plain MLP conditioner "
         "(nflows' own MLP takes no context argument; benchmarks/peer_nets.py wraps one); "
@@ -92,10 +103,14 @@ def normflows_model() -> Contender:
         param_map = nf.nets.MLP([1, *HIDDEN, 2], init_zeros=True)
         data_direction += [nf.flows.AffineCouplingBlock(param_map), nf.flows.Permute(2, "swap")]
     # normflows lists flows from the base to the data and evaluates log_prob through inverses.
-    model = nf.NormalizingFlow(nf.distributions.DiagGaussian(2, trainable=False),
-                               data_direction[::-1])
+    model = nf.NormalizingFlow(
+        nf.distributions.DiagGaussian(2, trainable=False), data_direction[::-1]
+    )
     return Contender(
-        "normflows", model, model.log_prob, lambda n: model.sample(n)[0],
+        "normflows",
+        model,
+        model.log_prob,
+        lambda n: model.sample(n)[0],
         "normflows AffineCouplingBlock (scale_map 'exp': unbounded log-scale) + Permute "
         "'swap'; sample() also accumulates log q, which normflows always does; "
         "split/merge are separate flow objects.",

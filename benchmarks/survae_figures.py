@@ -20,13 +20,17 @@ from flowspec.train.data import Dataset, load_dataset
 from flowspec.train.loop import fit
 
 HEAD = 'flowspec: "1"\nname: figure\n'
-DIGITS = HEAD + "inputs:\n  x: {shape: [64], levels: 17}\n" + """blocks:
+DIGITS = (
+    HEAD
+    + "inputs:\n  x: {shape: [64], levels: 17}\n"
+    + """blocks:
   step:
     - {kind: actnorm}
     - {kind: affine_coupling, net: {kind: mlp, hidden: [256, 256]}}
     - {kind: shuffle}
 nodes:
 """
+)
 VARIATIONAL = (
     "{kind: variational_dequantization, in: x, dequantizer: {kind: flow, net: {kind: mlp, "
     "hidden: [128]}, layers: [{kind: affine_coupling, net: {kind: mlp, hidden: [128]}}, "
@@ -37,13 +41,17 @@ MAX_POOL = """  image: {kind: reshape, shape: [1, 8, 8], in: dq}
   kept: {kind: flatten, in: pool}
 """
 SLICE = "  kept: {kind: slice, keep: 16, in: dq, decoder: {kind: gaussian, net: {kind: mlp, hidden: [256]}}}\n"
-TWO_D = HEAD + "inputs:\n  x: {shape: [2]}\n" + """blocks:
+TWO_D = (
+    HEAD
+    + "inputs:\n  x: {shape: [2]}\n"
+    + """blocks:
   step:
     - {kind: actnorm}
     - {kind: affine_coupling, net: {kind: mlp, hidden: [64, 64]}}
     - {kind: reverse}
 nodes:
 """
+)
 BITS = 64 * math.log(2)
 
 
@@ -55,12 +63,18 @@ def trained(text: str, data: Dataset, steps: int, lr: float = 1e-3, batch: int =
 
 def dequantization(steps: int) -> None:
     data = load_dataset("digits", n_train=1500, n_test=297, seed=0)
-    for name, node in (("uniform", "{kind: uniform_dequantization, in: x}"), ("variational", VARIATIONAL)):
-        text = DIGITS + f"""  dq: {node}
+    for name, node in (
+        ("uniform", "{kind: uniform_dequantization, in: x}"),
+        ("variational", VARIATIONAL),
+    ):
+        text = (
+            DIGITS
+            + f"""  dq: {node}
   lg: {{kind: elementwise, fn: logit, alpha: 0.05, in: dq}}
   body: {{block: step, repeat: 4, in: lg}}
   prior: {{kind: standard_normal, in: body}}
 """
+        )
         model, result = trained(text, data, steps)
         with torch.no_grad():
             iwbo = -torch.cat([model.iwbo(x, k=64) for x in data.test.split(100)]).mean().item()
@@ -72,10 +86,15 @@ def pooling(steps: int) -> None:
     maximum; slice: all but the first 16), then the same flow models the 16 kept."""
     data = load_dataset("digits", n_train=1500, n_test=297, seed=0)
     for name, drop in (("max_pool", MAX_POOL), ("slice", SLICE)):
-        text = DIGITS + "  dq: {kind: uniform_dequantization, in: x}\n" + drop + """  lg: {kind: elementwise, fn: logit, in: kept}
+        text = (
+            DIGITS
+            + "  dq: {kind: uniform_dequantization, in: x}\n"
+            + drop
+            + """  lg: {kind: elementwise, fn: logit, in: kept}
   body: {block: step, repeat: 4, in: lg}
   prior: {kind: standard_normal, in: body}
 """
+        )
         _, result = trained(text, data, steps)
         print(f"{name}: -ELBO {result.test_nll / BITS:.3f} bits/dim")
 
@@ -96,8 +115,11 @@ def vae(steps: int) -> None:
 def folding(steps: int) -> None:
     data = load_dataset("eight_gaussians", n_train=10_000, n_test=2_000, seed=0)
     for name, head in (
-        ("abs", "  fold: {kind: abs, in: x}\n  lg: {kind: elementwise, fn: log, in: fold}\n"
-                "  body: {block: step, repeat: 6, in: lg}\n"),
+        (
+            "abs",
+            "  fold: {kind: abs, in: x}\n  lg: {kind: elementwise, fn: log, in: fold}\n"
+            "  body: {block: step, repeat: 6, in: lg}\n",
+        ),
         ("no abs", "  body: {block: step, repeat: 6, in: x}\n"),
     ):
         text = TWO_D + head + "  prior: {kind: standard_normal, in: body}\n"

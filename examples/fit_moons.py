@@ -1,6 +1,6 @@
 """Compile a bundled spec and fit it with a plain PyTorch loop, then sample and plot.
 
-    python examples/fit_moons.py --steps 2000 --out moons.png
+python examples/fit_moons.py --steps 2000 --out moons.png
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Write a spec inline, check it, read the diagnostics of a broken one.
 
-    python examples/inline_spec.py
+python examples/inline_spec.py
 """
 
 from __future__ import annotations

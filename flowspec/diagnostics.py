@@ -9,8 +9,9 @@ at once; :class:`SpecError` carries them to the CLI, which prints them and exits
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Protocol
+from typing import Literal, Protocol
 
 __all__ = [
     "Location",

@@ -4,6 +4,7 @@ python fuzz/fuzz_specs.py N SEED [verbs]
 Mutates specs/*.yaml, runs CLI verbs in-process via typer's CliRunner, flags tracebacks,
 hangs, diagnostics without file:line:col.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,9 +28,45 @@ if len(sys.argv) > 4:
     SPECS = [s for s in SPECS if any(k in s.name for k in sys.argv[4].split(","))]
 runner = CliRunner()
 
-WEIRD = [None, True, False, 0, -1, -7, 1, 2, 3, 10**12, 1e308, float("inf"), float("nan"), 0.5, -0.5,
-         "", "x", "é∂ƒ", "nodes", "__init__", [], [1], [2, 2], [-1], [0], [1, 0], [10**9, 10**9], {}, {"kind": "mlp"},
-         {"kind": "flow"}, "standard_normal", "affine", "mlp", [[1]], "1e-3", "${x}", "'); import os #"]
+WEIRD = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    -7,
+    1,
+    2,
+    3,
+    10**12,
+    1e308,
+    float("inf"),
+    float("nan"),
+    0.5,
+    -0.5,
+    "",
+    "x",
+    "é∂ƒ",
+    "nodes",
+    "__init__",
+    [],
+    [1],
+    [2, 2],
+    [-1],
+    [0],
+    [1, 0],
+    [10**9, 10**9],
+    {},
+    {"kind": "mlp"},
+    {"kind": "flow"},
+    "standard_normal",
+    "affine",
+    "mlp",
+    [[1]],
+    "1e-3",
+    "${x}",
+    "'); import os #",
+]
 
 
 def walk(obj, path=()):
@@ -68,14 +105,62 @@ def mutate(doc, rng):
                 other = rng.choice(paths)
                 parent[key] = copy.deepcopy(get(doc, other))
             elif op == "kind":
-                kinds = ["affine_coupling", "coupling", "autoregressive", "elementwise", "abs", "sort", "max_pool",
-                         "rounding", "variational_dequantization", "argmax", "vae", "discrete_flow",
-                         "integer_discrete_flow", "planar", "radial", "sylvester", "residual", "cnf", "squeeze",
-                         "invconv1x1", "slice", "augment", "split", "concat", "reverse", "shuffle", "actnorm",
-                         "lu_linear", "standard_normal", "diagonal_normal", "uniform_dequantization", "flow",
-                         "gaussian", "categorical", "bernoulli", "discretized_logistic", "mlp", "made", "conv",
-                         "rq_spline", "scale_shift", "leaky_relu", "sigmoid", "logit", "tanh", "exp", "log",
-                         "softplus", "naf", "logistic_mixture", "resnet", "masked_conv", "wavenet", "rnn"]
+                kinds = [
+                    "affine_coupling",
+                    "coupling",
+                    "autoregressive",
+                    "elementwise",
+                    "abs",
+                    "sort",
+                    "max_pool",
+                    "rounding",
+                    "variational_dequantization",
+                    "argmax",
+                    "vae",
+                    "discrete_flow",
+                    "integer_discrete_flow",
+                    "planar",
+                    "radial",
+                    "sylvester",
+                    "residual",
+                    "cnf",
+                    "squeeze",
+                    "invconv1x1",
+                    "slice",
+                    "augment",
+                    "split",
+                    "concat",
+                    "reverse",
+                    "shuffle",
+                    "actnorm",
+                    "lu_linear",
+                    "standard_normal",
+                    "diagonal_normal",
+                    "uniform_dequantization",
+                    "flow",
+                    "gaussian",
+                    "categorical",
+                    "bernoulli",
+                    "discretized_logistic",
+                    "mlp",
+                    "made",
+                    "conv",
+                    "rq_spline",
+                    "scale_shift",
+                    "leaky_relu",
+                    "sigmoid",
+                    "logit",
+                    "tanh",
+                    "exp",
+                    "log",
+                    "softplus",
+                    "naf",
+                    "logistic_mixture",
+                    "resnet",
+                    "masked_conv",
+                    "wavenet",
+                    "rnn",
+                ]
                 ks = [q for q, v in walk(doc) if q and q[-1] == "kind"]
                 if ks:
                     q = rng.choice(ks)
@@ -87,7 +172,11 @@ def mutate(doc, rng):
                     pa, pb = get(doc, a[:-1]), get(doc, b[:-1])
                     pa[a[-1]], pb[b[-1]] = pb[b[-1]], pa[a[-1]]
             elif op == "nest":
-                parent[key] = {"kind": "flow", "nodes": [copy.deepcopy(parent[key])]} if rng.random() < .5 else [parent[key]]
+                parent[key] = (
+                    {"kind": "flow", "nodes": [copy.deepcopy(parent[key])]}
+                    if rng.random() < 0.5
+                    else [parent[key]]
+                )
             elif op == "ref":
                 ids = list(doc.get("nodes", {}) or {}) + list(doc.get("inputs", {}) or {})
                 if ids:
@@ -98,21 +187,29 @@ def mutate(doc, rng):
 
 
 TEXT_MUTATORS = [
-    lambda t, r: t.replace("shape: [2]", "shape: &s [2]") .replace("inputs:", "x_alias: *s\ninputs:", 1) if "&s" not in t else t,
+    lambda t, r: (
+        t.replace("shape: [2]", "shape: &s [2]").replace("inputs:", "x_alias: *s\ninputs:", 1)
+        if "&s" not in t
+        else t
+    ),
     lambda t, r: t + "\nextra: !!python/object/apply:os.system ['echo pwned']\n",
     lambda t, r: t.replace("kind:", "kind: !!python/name:os.system", 1),
     lambda t, r: t.replace("hidden: [", "hidden: [99999999999, ", 1),
     lambda t, r: t.replace("{", "{<<: {kind: exp}, ", 1),
     lambda t, r: t[: r.randrange(len(t))],
     lambda t, r: t.replace("\n", "\n\t", 1),
-    lambda t, r: t.replace("name:", "name: \"\\u0000\\ud800 é\" #", 1),
+    lambda t, r: t.replace("name:", 'name: "\\u0000\\ud800 é" #', 1),
     lambda t, r: t + "\n" + "a: " + "[" * 500 + "]" * 500 + "\n",
     lambda t, r: t.replace("repeat: ", "repeat: 1000000", 1),
     lambda t, r: t.replace("repeat: ", "repeat: -", 1),
     lambda t, r: t.replace("shape: [", "shape: [0, ", 1),
     lambda t, r: t.replace("1.0e", "1e", 1),
-    lambda t, r: t.replace("\"1\"", "1", 1),
-    lambda t, r: t.replace(": ", ": \"</script>\\\"\"\"'''{}", 1) if r.random() < 0.3 else t.replace("name: ", "name: '\"\"\"; import os; os.system(1) #", 1),
+    lambda t, r: t.replace('"1"', "1", 1),
+    lambda t, r: (
+        t.replace(": ", ': "</script>\\"""\'\'\'{}', 1)
+        if r.random() < 0.3
+        else t.replace("name: ", 'name: \'"""; import os; os.system(1) #', 1)
+    ),
 ]
 
 
@@ -168,7 +265,8 @@ def judge(res, hang, args, text):
 
 
 def main():
-    n = int(sys.argv[1]); seed = int(sys.argv[2])
+    n = int(sys.argv[1])
+    seed = int(sys.argv[2])
     verbs = sys.argv[3].split(",") if len(sys.argv) > 3 else ["validate"]
     rng = random.Random(seed)
     tmp = Path(tempfile.mkdtemp(prefix="fuzz"))
@@ -188,9 +286,23 @@ def main():
         f = tmp / f"case{i}.yaml"
         f.write_text(text)
         for verb in verbs:
-            args = {"validate": ["validate", str(f)], "render": ["render", str(f), "-o", str(tmp / "o.svg")],
-                    "compile": ["compile", str(f), "-o", str(tmp / "o.py")],
-                    "train": ["train", str(f), "--steps", "2", "-b", "8", "--no-progress", "-o", str(tmp / "ck.safetensors")] + DATA(spec)}[verb]
+            args = {
+                "validate": ["validate", str(f)],
+                "render": ["render", str(f), "-o", str(tmp / "o.svg")],
+                "compile": ["compile", str(f), "-o", str(tmp / "o.py")],
+                "train": [
+                    "train",
+                    str(f),
+                    "--steps",
+                    "2",
+                    "-b",
+                    "8",
+                    "--no-progress",
+                    "-o",
+                    str(tmp / "ck.safetensors"),
+                ]
+                + DATA(spec),
+            }[verb]
             res, hang = run(args, 60 if verb == "train" else 30)
             probs = judge(res, hang, args, text) if res is not None or hang else []
             if probs:

@@ -13,8 +13,15 @@ from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 
 __all__ = [
-    "make_node", "infer_node", "run_checks", "autograd_logdet", "assert_logdet_matches", "randomize_",
-    "random_exact_2d_spec", "chain_spec", "grid_mass_2d",
+    "make_node",
+    "infer_node",
+    "run_checks",
+    "autograd_logdet",
+    "assert_logdet_matches",
+    "randomize_",
+    "random_exact_2d_spec",
+    "chain_spec",
+    "grid_mass_2d",
 ]
 
 
@@ -94,8 +101,11 @@ def randomize_(module: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> to
 #: dropout in conditioners, and fixed maps composed back onto the line.
 _NET = {"kind": "mlp", "hidden": [8], "dropout": 0.2}
 _TRANSFORMERS = [
-    {"kind": "affine"}, {"kind": "additive"}, {"kind": "rq_spline", "bins": 4, "bound": 3.0},
-    {"kind": "scale_shift", "scale": -1.5, "shift": 0.3}, {"kind": "leaky_relu", "negative_slope": 0.5},
+    {"kind": "affine"},
+    {"kind": "additive"},
+    {"kind": "rq_spline", "bins": 4, "bound": 3.0},
+    {"kind": "scale_shift", "scale": -1.5, "shift": 0.3},
+    {"kind": "leaky_relu", "negative_slope": 0.5},
     {"kind": "naf", "hidden": 4},
 ]
 _PARTS: list[list[dict[str, Any]]] = [
@@ -104,11 +114,15 @@ _PARTS: list[list[dict[str, Any]]] = [
     [{"kind": "lu_linear"}],
     [{"kind": "actnorm"}],
     [{"kind": "elementwise", "fn": "sigmoid"}, {"kind": "elementwise", "fn": "logit"}],
-    [{"kind": "elementwise", "fn": "tanh"},
-     {"kind": "elementwise", "fn": "scale_shift", "scale": 0.5, "shift": 0.5},
-     {"kind": "elementwise", "fn": "logit"}],
-    [{"kind": "elementwise", "transformer": {"kind": "sigmoid"}},
-     {"kind": "elementwise", "transformer": {"kind": "logit"}}],
+    [
+        {"kind": "elementwise", "fn": "tanh"},
+        {"kind": "elementwise", "fn": "scale_shift", "scale": 0.5, "shift": 0.5},
+        {"kind": "elementwise", "fn": "logit"},
+    ],
+    [
+        {"kind": "elementwise", "transformer": {"kind": "sigmoid"}},
+        {"kind": "elementwise", "transformer": {"kind": "logit"}},
+    ],
 ]
 
 
@@ -123,13 +137,22 @@ def random_exact_2d_spec(seed: int) -> str:
     for _ in range(rng.randint(1, 3)):
         roll = rng.random()
         if roll < 0.3:
-            chain.append({"kind": "coupling", "transformer": rng.choice(_TRANSFORMERS), "conditioner": _NET})
+            chain.append(
+                {"kind": "coupling", "transformer": rng.choice(_TRANSFORMERS), "conditioner": _NET}
+            )
         elif roll < 0.5:
-            chain.append({
-                "kind": "autoregressive", "direction": rng.choice(["maf", "iaf"]),
-                "transformer": rng.choice(_TRANSFORMERS),
-                "conditioner": {"kind": "made", "hidden": [8], "order": rng.choice(["natural", "reversed"])},
-            })
+            chain.append(
+                {
+                    "kind": "autoregressive",
+                    "direction": rng.choice(["maf", "iaf"]),
+                    "transformer": rng.choice(_TRANSFORMERS),
+                    "conditioner": {
+                        "kind": "made",
+                        "hidden": [8],
+                        "order": rng.choice(["natural", "reversed"]),
+                    },
+                }
+            )
         elif roll < 0.6:
             chain.append({"kind": "elementwise", "transformer": rng.choice(_TRANSFORMERS)})
         else:

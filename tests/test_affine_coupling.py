@@ -1,10 +1,9 @@
 import pytest
 import torch
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 import flowspec
 from flowspec.diagnostics import SpecError
-
-from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 
 @pytest.mark.parametrize("mask", ["half", "alternate", [0, 1, 1, 0, 1]])
@@ -55,8 +54,12 @@ def test_image_input_needs_flatten():
 
 def test_dropout_conditioner_is_exact_per_sampled_network_and_off_in_eval():
     _, layer, _ = make_node(
-        {"kind": "coupling", "transformer": {"kind": "affine"},
-         "conditioner": {"kind": "mlp", "hidden": [32], "dropout": 0.5}}, (4,)
+        {
+            "kind": "coupling",
+            "transformer": {"kind": "affine"},
+            "conditioner": {"kind": "mlp", "hidden": [32], "dropout": 0.5},
+        },
+        (4,),
     )
     randomize_(layer)
     assert any(isinstance(m, torch.nn.Dropout) for m in layer.modules())
@@ -77,10 +80,12 @@ def test_dropout_conditioner_is_exact_per_sampled_network_and_off_in_eval():
 
 
 def test_dropout_outside_its_range_is_a_located_error():
-    text = ('flowspec: "1"\nname: d\ninputs:\n  x: {shape: [4]}\nnodes:\n'
-            '  c:\n    kind: coupling\n    in: x\n'
-            '    conditioner: {kind: mlp, dropout: 1.0}\n'
-            '  prior: {kind: standard_normal, in: c}\n')
+    text = (
+        'flowspec: "1"\nname: d\ninputs:\n  x: {shape: [4]}\nnodes:\n'
+        "  c:\n    kind: coupling\n    in: x\n"
+        "    conditioner: {kind: mlp, dropout: 1.0}\n"
+        "  prior: {kind: standard_normal, in: c}\n"
+    )
     with pytest.raises(SpecError) as caught:
         flowspec.check(text)
     (error,) = caught.value.diagnostics

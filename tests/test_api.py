@@ -6,9 +6,9 @@ import sys
 
 import pytest
 import torch
+from bundled import SPECS
 
 import flowspec
-from bundled import SPECS
 
 TINY = """
 flowspec: "1"

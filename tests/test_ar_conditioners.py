@@ -4,19 +4,25 @@ pattern of its Jacobian; each serves MAF and IAF layers (round trips, log-det)."
 
 import pytest
 import torch
-from torch.func import jacrev
-
 from oracles import assert_logdet_matches, infer_node, make_node, randomize_
+from torch.func import jacrev
 
 #: (conditioner, event shape, the position of each flattened feature in its order).
 CASES = {
-    "masked_conv_gray": ({"kind": "masked_conv", "hidden": 8, "layers": 3, "activation": "tanh"}, (1, 4, 4)),
-    "masked_conv_rgb": ({"kind": "masked_conv", "hidden": 9, "layers": 2, "activation": "tanh"}, (3, 3, 3)),
+    "masked_conv_gray": (
+        {"kind": "masked_conv", "hidden": 8, "layers": 3, "activation": "tanh"},
+        (1, 4, 4),
+    ),
+    "masked_conv_rgb": (
+        {"kind": "masked_conv", "hidden": 9, "layers": 2, "activation": "tanh"},
+        (3, 3, 3),
+    ),
     "rnn": ({"kind": "rnn", "hidden": 8}, (5,)),
     "rnn_reversed_image": ({"kind": "rnn", "hidden": 8, "order": "reversed"}, (1, 2, 3)),
     "causal_transformer": ({"kind": "causal_transformer", "dim": 8, "heads": 2}, (5,)),
     "causal_transformer_reversed": (
-        {"kind": "causal_transformer", "dim": 8, "heads": 1, "order": "reversed"}, (2, 3),
+        {"kind": "causal_transformer", "dim": 8, "heads": 1, "order": "reversed"},
+        (2, 3),
     ),
     "wavenet": ({"kind": "wavenet", "hidden": 8, "layers": 3}, (2, 5)),
     "wavenet_flat": ({"kind": "wavenet", "hidden": 8, "layers": 2, "kernel": 3}, (6,)),
@@ -66,8 +72,12 @@ def test_jacobian_is_zero_wherever_the_order_forbids_a_dependency(case):
 @pytest.mark.parametrize("case", ["masked_conv_rgb", "rnn", "causal_transformer", "wavenet"])
 def test_round_trip_and_logdet(case, direction):
     conditioner, shape = CASES[case]
-    spec = {"kind": "autoregressive", "direction": direction, "conditioner": conditioner,
-            "transformer": {"kind": "rq_spline", "bins": 4, "bound": 3.0}}
+    spec = {
+        "kind": "autoregressive",
+        "direction": direction,
+        "conditioner": conditioner,
+        "transformer": {"kind": "rq_spline", "bins": 4, "bound": 3.0},
+    }
     _, layer, _ = make_node(spec, shape)
     randomize_(layer, scale=0.2)
     x = torch.randn(3, *shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
@@ -80,7 +90,9 @@ def test_round_trip_and_logdet(case, direction):
 @pytest.mark.parametrize("case", ["masked_conv_gray", "rnn", "causal_transformer", "wavenet"])
 def test_layers_start_as_the_identity_and_context_reaches_the_conditioner(case):
     conditioner, shape = CASES[case]
-    _, layer, _ = make_node({"kind": "autoregressive", "conditioner": conditioner}, shape, context=(2,))
+    _, layer, _ = make_node(
+        {"kind": "autoregressive", "conditioner": conditioner}, shape, context=(2,)
+    )
     x = torch.randn(4, *shape, dtype=torch.float64)
     c = torch.randn(4, 2, dtype=torch.float64)
     z, contribution = layer(x, context=c)
@@ -94,7 +106,12 @@ def test_layers_start_as_the_identity_and_context_reaches_the_conditioner(case):
     [
         ({"kind": "masked_conv", "kernel": 4}, (1, 4, 4), "E710", ("conditioner", "kernel")),
         ({"kind": "masked_conv"}, (16,), "E711", ("in",)),
-        ({"kind": "causal_transformer", "dim": 10, "heads": 3}, (4,), "E712", ("conditioner", "heads")),
+        (
+            {"kind": "causal_transformer", "dim": 10, "heads": 3},
+            (4,),
+            "E712",
+            ("conditioner", "heads"),
+        ),
         ({"kind": "wavenet"}, (1, 4, 4), "E713", ("in",)),
     ],
 )
@@ -102,4 +119,4 @@ def test_mistakes_are_located_errors(conditioner, shape, code, where):
     outputs, reporter = infer_node({"kind": "autoregressive", "conditioner": conditioner}, shape)
     assert outputs is None
     (diagnostic,) = reporter.diagnostics
-    assert diagnostic.code == code and diagnostic.path[-len(where):] == where
+    assert diagnostic.code == code and diagnostic.path[-len(where) :] == where

@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 from torch.func import jacrev
 
 from flowspec.core.properties import Cost
-from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 TRANSFORMERS = [{"kind": "affine", "scale_bound": 3.0}, {"kind": "additive"}]
 

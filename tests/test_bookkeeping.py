@@ -69,7 +69,10 @@ def test_rows_follow_inference_order_with_inputs_first():
     assert book.rows[0].outputs == ((4,),) and book.rows[0].dims_out == 4
     prior = book.rows[-1]
     assert (prior.kind, prior.category, prior.inputs, prior.outputs) == (
-        "standard_normal", "distribution", ((4,),), (),
+        "standard_normal",
+        "distribution",
+        ((4,),),
+        (),
     )
     coupling = next(row for row in book.rows if row.kind == "affine_coupling")
     assert coupling.category == "bijective" and coupling.group == "body"
@@ -115,7 +118,9 @@ def test_augment_adds_dims_and_makes_a_bound():
     assert (book.data_dims, book.latent_dims) == (2, 5)
     [change] = book.added
     assert (change.node, change.dims, change.sampled) == ("up", 3, True)
-    assert "adds 3" in change.describe() and node_kinds()["augment"].contribution in change.describe()
+    assert (
+        "adds 3" in change.describe() and node_kinds()["augment"].contribution in change.describe()
+    )
     assert book.dropped == []
     assert not book.exact and book.bound_nodes == ["up"]
     assert book.exactness == "log_prob is a lower bound (ELBO): stochastic nodes: up"

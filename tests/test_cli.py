@@ -11,15 +11,14 @@ import sys
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 import torch
+from typer.testing import CliRunner
 
 from flowspec.cli import app
 from flowspec.cli._parts import part_kinds
 from flowspec.core.registry import node_kinds
-from flowspec.train.checkpoint import load_checkpoint
 from flowspec.spec.schema import json_schema
+from flowspec.train.checkpoint import load_checkpoint
 
 VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
 
@@ -174,7 +173,9 @@ def test_render(runner, moons, tmp_path, suffix, marker):
     assert marker in output.read_text()
 
 
-def test_render_without_graphviz_falls_back_to_dot_and_exits_0(runner, moons, tmp_path, monkeypatch):
+def test_render_without_graphviz_falls_back_to_dot_and_exits_0(
+    runner, moons, tmp_path, monkeypatch
+):
     import flowspec.render.graphviz as drawing
 
     monkeypatch.setattr(drawing.shutil, "which", lambda name: None)
@@ -255,8 +256,17 @@ def test_nodes_kind_shows_its_settings(runner):
     result = runner.invoke(app, ["nodes", "affine_coupling"])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    for word in ["bijective", "arXiv", "log|det dz/dx|", "scale_bound", "mask", "net.hidden",
-                 "[64, 64]", "float (> 0, <= 80)", "accepts context"]:
+    for word in [
+        "bijective",
+        "arXiv",
+        "log|det dz/dx|",
+        "scale_bound",
+        "mask",
+        "net.hidden",
+        "[64, 64]",
+        "float (> 0, <= 80)",
+        "accepts context",
+    ]:
         assert word in text, word
     assert re.search(r"^\s*in\s+str \| list\[str\] \| null", text, re.MULTILINE)
     assert "in_" not in text
@@ -279,8 +289,19 @@ def trained(tmp_path_factory):
     checkpoint = folder / "moons.safetensors"
     result = CliRunner().invoke(
         app,
-        ["train", str(spec), "--data", "moons", "--steps", "20", "--batch-size", "64",
-         "--no-progress", "-o", str(checkpoint)],
+        [
+            "train",
+            str(spec),
+            "--data",
+            "moons",
+            "--steps",
+            "20",
+            "--batch-size",
+            "64",
+            "--no-progress",
+            "-o",
+            str(checkpoint),
+        ],
     )
     return result, checkpoint
 
@@ -324,7 +345,9 @@ def test_sample_errors(runner, tmp_path):
         assert result.exit_code == 1
         no_traceback(result)
         assert checkpoint.name in result.stderr
-    assert runner.invoke(app, ["sample", str(corrupt), "-o", str(tmp_path / "s.jpg")]).exit_code == 2
+    assert (
+        runner.invoke(app, ["sample", str(corrupt), "-o", str(tmp_path / "s.jpg")]).exit_code == 2
+    )
     assert runner.invoke(app, ["sample", str(corrupt)]).exit_code == 2
 
 
@@ -336,8 +359,17 @@ def test_compile_export_writes_programs_with_the_trained_weights(runner, trained
     spec = checkpoint.parent / "moons.yaml"
     output = tmp_path / "moons.pt2"
     result = runner.invoke(
-        app, ["compile", str(spec), "--format", "export", "-o", str(output),
-              "--weights", str(checkpoint)],
+        app,
+        [
+            "compile",
+            str(spec),
+            "--format",
+            "export",
+            "-o",
+            str(output),
+            "--weights",
+            str(checkpoint),
+        ],
     )
     assert result.exit_code == 0, result.output
     log_prob = torch.export.load(tmp_path / "moons.log_prob.pt2").module()
@@ -352,14 +384,21 @@ def test_compile_export_usage_and_mismatched_weights(runner, trained, tmp_path):
     _, checkpoint = trained
     spec = checkpoint.parent / "moons.yaml"
     assert runner.invoke(app, ["compile", str(spec), "--format", "export"]).exit_code == 2
-    assert runner.invoke(
-        app, ["compile", str(spec), "--weights", str(checkpoint)]
-    ).exit_code == 2
+    assert runner.invoke(app, ["compile", str(spec), "--weights", str(checkpoint)]).exit_code == 2
     other = tmp_path / "four.yaml"
     other.write_text(FOUR_DIMS)
     result = runner.invoke(
-        app, ["compile", str(other), "--format", "export", "-o", str(tmp_path / "m.pt2"),
-              "--weights", str(checkpoint)],
+        app,
+        [
+            "compile",
+            str(other),
+            "--format",
+            "export",
+            "-o",
+            str(tmp_path / "m.pt2"),
+            "--weights",
+            str(checkpoint),
+        ],
     )
     assert result.exit_code == 1
     no_traceback(result)
@@ -369,10 +408,21 @@ def test_compile_export_usage_and_mismatched_weights(runner, trained, tmp_path):
 def test_compile_export_refuses_weights_trained_for_another_spec(runner, trained, tmp_path):
     _, checkpoint = trained
     other = tmp_path / "other.yaml"
-    other.write_text(MOONS.replace("kind: affine_coupling", "kind: affine_coupling, scale_bound: 0.5", 1))
+    other.write_text(
+        MOONS.replace("kind: affine_coupling", "kind: affine_coupling, scale_bound: 0.5", 1)
+    )
     result = runner.invoke(
-        app, ["compile", str(other), "--format", "export", "-o", str(tmp_path / "m.pt2"),
-              "--weights", str(checkpoint)],
+        app,
+        [
+            "compile",
+            str(other),
+            "--format",
+            "export",
+            "-o",
+            str(tmp_path / "m.pt2"),
+            "--weights",
+            str(checkpoint),
+        ],
     )
     assert result.exit_code == 1, result.output
     no_traceback(result)
@@ -422,7 +472,9 @@ def test_nodes_describes_every_part(runner, name):
     text = result.stdout
     assert "not a node kind" in text
     used = re.search(r"^used in\s+(.+)$", text, re.MULTILINE)
-    assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), text
+    assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), (
+        text
+    )
     for field in PARTS[name].model_fields:
         if field != "kind":
             assert re.search(rf"^ {field}\s", text, re.MULTILINE), field

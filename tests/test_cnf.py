@@ -8,11 +8,11 @@ import math
 
 import pytest
 import torch
+from bundled import SPECS
+from oracles import make_node, randomize_
 
 import flowspec
 from flowspec.diagnostics import SpecError
-from bundled import SPECS
-from oracles import make_node, randomize_
 
 X = torch.randn(4, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}
@@ -26,12 +26,16 @@ def cnf(**settings):
 
 def jacobian_logdet(layer, x: torch.Tensor) -> torch.Tensor:
     """log|det| of the autograd Jacobian of the solved map z(x), sample by sample."""
-    return torch.stack([
-        torch.linalg.slogdet(
-            torch.autograd.functional.jacobian(lambda v: layer(v.unsqueeze(0))[0].squeeze(0), row)
-        )[1]
-        for row in x
-    ])
+    return torch.stack(
+        [
+            torch.linalg.slogdet(
+                torch.autograd.functional.jacobian(
+                    lambda v: layer(v.unsqueeze(0))[0].squeeze(0), row
+                )
+            )[1]
+            for row in x
+        ]
+    )
 
 
 def test_exact_trace_logdet_matches_the_jacobian_and_inverts():

@@ -3,13 +3,13 @@ intermediates are released, and seeded kinds differ across a block's repetitions
 
 import pytest
 import torch
+from bundled import DATA, SPECS
+from oracles import make_node, randomize_
 
 import flowspec
 from flowspec.core.ports import Support
-from bundled import DATA, SPECS
 from flowspec.core.registry import node_kinds
 from flowspec.train.data import load_dataset
-from oracles import make_node, randomize_
 
 ZERO_VOLUME_CASES = {
     "additive_coupling": ({"kind": "additive_coupling"}, [(4,)]),
@@ -62,7 +62,7 @@ def test_log_prob_and_trace_agree(name):
 
 def test_generated_log_prob_releases_intermediates():
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source(optimize=False)
-    log_prob = source[source.index("def _log_prob"):source.index("def _inference")]
+    log_prob = source[source.index("def _log_prob") : source.index("def _inference")]
     assert log_prob.count("del ") == 16  # each of the 16 intermediates, after its last use
     assert "body_0_1, _ = " in log_prob  # a reversal adds nothing to the sum
 
@@ -84,7 +84,12 @@ nodes:
     checked = flowspec.check(text)
     seeds = {n.id: n.spec.seed for n in checked.graph.layers if n.spec.kind != "standard_normal"}
     assert seeds == {
-        "body_0_0": 5, "body_0_1": 9, "body_1_0": 6, "body_1_1": 10, "body_2_0": 7, "body_2_1": 11,
+        "body_0_0": 5,
+        "body_0_1": 9,
+        "body_1_0": 6,
+        "body_1_1": 10,
+        "body_2_0": 7,
+        "body_2_1": 11,
     }
     model = checked.build_model()
     orders = {tuple(model.nodes[f"body_{r}_0"].index.tolist()) for r in range(3)}

@@ -3,12 +3,12 @@ asks for it, and conditional samples follow the context (specs/conditional_moons
 
 import pytest
 import torch
+from bundled import SPECS
+from oracles import randomize_
 
 import flowspec
-from bundled import SPECS
 from flowspec.train.data import load_dataset
 from flowspec.train.loop import fit
-from oracles import randomize_
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,7 @@ def trained():
 
 def test_the_context_reaches_every_conditioner_and_the_base():
     checked = flowspec.check(SPECS / "conditional_moons.yaml")
-    conditioned = {
-        node.id for node in checked.graph.layers if node.context is not None
-    }
+    conditioned = {node.id for node in checked.graph.layers if node.context is not None}
     couplings = {node.id for node in checked.graph.layers if node.kind == "coupling"}
     assert couplings and couplings | {"prior"} <= conditioned
 

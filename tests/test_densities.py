@@ -6,13 +6,13 @@ import math
 
 import pytest
 import torch
+from oracles import randomize_
 from pydantic import TypeAdapter
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field, density_kinds
 from flowspec.diagnostics import Reporter, SpecError
-from oracles import randomize_
 
 GAUSSIAN_DEFAULT = TypeAdapter(density_field("gaussian"))
 
@@ -48,7 +48,9 @@ def test_pmf_sums_to_one_over_the_support(spec, levels, context):
     for row in range(3):
         c = torch.randn(1, 3, dtype=torch.float64).expand(len(values), 3) if context else None
         total = density.log_prob(values, c).exp().sum()
-        torch.testing.assert_close(total, torch.tensor(1.0, dtype=torch.float64), atol=1e-10, rtol=0)
+        torch.testing.assert_close(
+            total, torch.tensor(1.0, dtype=torch.float64), atol=1e-10, rtol=0
+        )
 
 
 def test_discretized_logistic_over_all_integers_sums_to_one():
@@ -76,7 +78,11 @@ def test_gaussian_integrates_to_one_and_reparameterises():
 
 @pytest.mark.parametrize(
     ("spec", "levels"),
-    [({"kind": "bernoulli"}, 2), ({"kind": "categorical"}, 3), ({"kind": "discretized_logistic", "mixtures": 2}, 4)],
+    [
+        ({"kind": "bernoulli"}, 2),
+        ({"kind": "categorical"}, 3),
+        ({"kind": "discretized_logistic", "mixtures": 2}, 4),
+    ],
 )
 def test_samples_follow_the_pmf(spec, levels):
     torch.manual_seed(0)
@@ -108,7 +114,9 @@ def test_default_kind_is_gaussian_and_every_kind_is_registered():
 def test_wrong_support_is_a_located_error(kind, support, code):
     density = GAUSSIAN_DEFAULT.validate_python({"kind": kind})
     reporter = Reporter()
-    ok = density.check_event(PortInfo((3,), support), NodeCheck(reporter, "n", ("nodes", "n")), "decoder")
+    ok = density.check_event(
+        PortInfo((3,), support), NodeCheck(reporter, "n", ("nodes", "n")), "decoder"
+    )
     assert not ok
     (diagnostic,) = reporter.diagnostics
     assert diagnostic.code == code and diagnostic.path == ("nodes", "n", "decoder")
@@ -154,7 +162,9 @@ def test_flow_density_integrates_to_one_and_scores_its_draws(context):
 def test_flow_density_layer_mistakes_are_located(layers, code, where):
     density = GAUSSIAN_DEFAULT.validate_python({"kind": "flow", "layers": layers})
     reporter = Reporter()
-    assert not density.check_event(PortInfo((2,)), NodeCheck(reporter, "n", ("nodes", "n")), "encoder")
+    assert not density.check_event(
+        PortInfo((2,)), NodeCheck(reporter, "n", ("nodes", "n")), "encoder"
+    )
     assert [(d.code, d.path) for d in reporter.diagnostics if d.severity == "error"] == [
         (code, ("nodes", "n", "encoder", *where))
     ]
@@ -184,16 +194,33 @@ def test_a_planar_flow_posterior_scores_its_draws_along_generation():
 @pytest.mark.parametrize(
     ("node", "layers", "index", "kind", "image"),
     [
-        ("  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
-         "{kind: elementwise, fn: exp}", 0, "elementwise exp", "(0, inf)"),
-        ("  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
-         "{kind: reverse}, {kind: elementwise, fn: tanh}, {kind: reverse}", 1, "elementwise tanh",
-         "(-1, 1)"),
-        ("  drop: {kind: variational_dequantization, in: x, dequantizer: {kind: flow, "
-         "layers: [LAYERS]}}", "{kind: elementwise, fn: exp}", 0, "elementwise exp", "(0, inf)"),
+        (
+            "  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
+            "{kind: elementwise, fn: exp}",
+            0,
+            "elementwise exp",
+            "(0, inf)",
+        ),
+        (
+            "  drop: {kind: slice, keep: 1, in: x, decoder: {kind: flow, layers: [LAYERS]}}",
+            "{kind: reverse}, {kind: elementwise, fn: tanh}, {kind: reverse}",
+            1,
+            "elementwise tanh",
+            "(-1, 1)",
+        ),
+        (
+            "  drop: {kind: variational_dequantization, in: x, dequantizer: {kind: flow, "
+            "layers: [LAYERS]}}",
+            "{kind: elementwise, fn: exp}",
+            0,
+            "elementwise exp",
+            "(0, inf)",
+        ),
     ],
 )
-def test_flow_density_mapping_off_the_real_line_is_a_located_error(node, layers, index, kind, image):
+def test_flow_density_mapping_off_the_real_line_is_a_located_error(
+    node, layers, index, kind, image
+):
     # Found by fuzzing: a flow density inverts its layers on Gaussian draws, so layers that
     # map the real line onto part of it (exp onto (0, inf)) gave NaN samples and NaN
     # log-densities (variational dequantization), and put mass nowhere (a slice decoder),
@@ -217,4 +244,6 @@ nodes:
     assert f"layer {index} ({kind})" in error.message and image in error.message
     assert "logit" in error.hint
     fixed = "{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}"
-    assert "layers" not in str([w.path for w in flowspec.check(text.replace("LAYERS", fixed)).warnings])
+    assert "layers" not in str(
+        [w.path for w in flowspec.check(text.replace("LAYERS", fixed)).warnings]
+    )

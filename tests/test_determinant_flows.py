@@ -5,11 +5,11 @@ of a missing inference direction (W752, UnavailableError, sample_and_log_prob)."
 
 import pytest
 import torch
+from oracles import autograd_logdet, infer_node, make_node, randomize_
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import flowspec
 from flowspec.emit.runtime import UnavailableError
-from oracles import autograd_logdet, infer_node, make_node, randomize_
 
 X = torch.randn(6, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 GENERATION_KINDS = [
@@ -41,7 +41,9 @@ def test_planar_inverse_reaches_its_tolerance_both_ways(method):
     z, contribution = layer(x)
     assert (z - X).abs().max() < 1e-9
     torch.testing.assert_close(contribution, generated, atol=1e-9, rtol=0)
-    torch.testing.assert_close(contribution, autograd_logdet(lambda v: layer(v)[0], x), atol=1e-8, rtol=0)
+    torch.testing.assert_close(
+        contribution, autograd_logdet(lambda v: layer(v)[0], x), atol=1e-8, rtol=0
+    )
     assert (layer.inverse(layer(X)[0]) - X).abs().max() < 1e-9
 
 
@@ -74,7 +76,9 @@ def _constraint_values(layer):
     return (alpha + beta).reshape(1)
 
 
-@pytest.mark.parametrize("spec", [{"kind": "planar"}, {"kind": "radial"}, {"kind": "sylvester"}], ids=str)
+@pytest.mark.parametrize(
+    "spec", [{"kind": "planar"}, {"kind": "radial"}, {"kind": "sylvester"}], ids=str
+)
 def test_constraints_hold_after_perturbation_and_training(spec):
     _, layer, _ = make_node(spec, (3,))
     for seed in range(20):
@@ -82,12 +86,18 @@ def test_constraints_hold_after_perturbation_and_training(spec):
         assert (_constraint_values(layer) >= -1e-12).all()
     optimizer = torch.optim.SGD(layer.parameters(), lr=5.0)
     for _ in range(20):  # large steps pushing the log-det down without bound
-        _, contribution = layer.inverse_and_contribution(X) if spec["kind"] != "radial" else layer(X)
+        _, contribution = (
+            layer.inverse_and_contribution(X) if spec["kind"] != "radial" else layer(X)
+        )
         optimizer.zero_grad()
         (-contribution.sum()).backward()
         optimizer.step()
         assert (_constraint_values(layer) >= -1e-12).all()
-        x, _ = layer.inverse_and_contribution(X) if spec["kind"] != "radial" else (layer.inverse(X), None)
+        x, _ = (
+            layer.inverse_and_contribution(X)
+            if spec["kind"] != "radial"
+            else (layer.inverse(X), None)
+        )
         assert torch.isfinite(x).all()
 
 
@@ -98,7 +108,9 @@ def test_radial_is_closed_form_both_ways():
         z, contribution = layer(X)
         torch.testing.assert_close(layer.inverse(z), X, atol=1e-12, rtol=0)
         torch.testing.assert_close(layer(layer.inverse(X))[0], X, atol=1e-12, rtol=0)
-        torch.testing.assert_close(contribution, autograd_logdet(lambda v: layer(v)[0], X), atol=1e-10, rtol=0)
+        torch.testing.assert_close(
+            contribution, autograd_logdet(lambda v: layer(v)[0], X), atol=1e-10, rtol=0
+        )
     node = make_node({"kind": "radial"}, (3,))[0]
     assert node.likelihood().label == "exact" and node.costs().inference.label == "one pass"
 
@@ -143,8 +155,11 @@ def test_sample_and_log_prob_is_the_exact_density_of_own_samples():
 
 
 def test_planar_density_of_own_samples_integrates_to_one():
-    model = flowspec.compile(PLANAR_MODEL.replace("kind: sylvester, variant: householder", "kind: radial")
-                             .replace("{kind: planar,", "{kind: planar, inverse: {method: bisection, tol: 1.0e-10},")).double()
+    model = flowspec.compile(
+        PLANAR_MODEL.replace("kind: sylvester, variant: householder", "kind: radial").replace(
+            "{kind: planar,", "{kind: planar, inverse: {method: bisection, tol: 1.0e-10},"
+        )
+    ).double()
     randomize_(model, scale=0.7)
     axis = torch.linspace(-8, 8, 321, dtype=torch.float64)
     grid = torch.cartesian_prod(axis, axis)
@@ -169,6 +184,8 @@ def test_sylvester_sample_and_log_prob_compiles_fullgraph():
 
 def test_sylvester_columns_above_features_is_a_located_error():
     _, reporter = infer_node({"kind": "sylvester", "columns": 4}, (3,))
-    assert [(d.code, d.path[-1]) for d in reporter.diagnostics if d.severity == "error"] == [("E756", "columns")]
+    assert [(d.code, d.path[-1]) for d in reporter.diagnostics if d.severity == "error"] == [
+        ("E756", "columns")
+    ]
     _, reporter = infer_node({"kind": "planar"}, (2, 3))
     assert "E751" in [d.code for d in reporter.diagnostics]

@@ -50,7 +50,11 @@ class Expected:
 CASES: dict[str, Expected] = {
     # --- reading the file ---------------------------------------------------------------
     "yaml_syntax_error": Expected(
-        "E003", None, 5, 1, ("invalid YAML", "expected ',' or '}'"),
+        "E003",
+        None,
+        5,
+        1,
+        ("invalid YAML", "expected ',' or '}'"),
         "flow mapping at line 4, column 6",
     ),
     "empty_file": Expected("E004", None, 1, 1, ("spec is empty",)),
@@ -77,7 +81,11 @@ CASES: dict[str, Expected] = {
     ),
     # --- fields and values ----------------------------------------------------------------
     "unknown_kind": Expected(
-        "E106", "coupling", 6, 14, ("unknown node kind 'afine_coupling'",),
+        "E106",
+        "coupling",
+        6,
+        14,
+        ("unknown node kind 'afine_coupling'",),
         "did you mean 'affine_coupling'?",
     ),
     "relu_kind": Expected("E106", "act", 6, 9, ("unknown node kind 'relu'",), "leaky_relu"),
@@ -88,7 +96,11 @@ CASES: dict[str, Expected] = {
         "E102", "coupling", 9, 22, ("unknown field 'hiden'",), "did you mean 'hidden'?"
     ),
     "unknown_top_level_field": Expected(
-        "E102", None, 3, 1, ("unknown top-level field 'descripton'",),
+        "E102",
+        None,
+        3,
+        1,
+        ("unknown top-level field 'descripton'",),
         "did you mean 'description'?",
     ),
     "wrong_type_hidden": Expected(
@@ -108,7 +120,11 @@ CASES: dict[str, Expected] = {
     ),
     # --- blocks ---------------------------------------------------------------------------
     "block_element_with_in": Expected(
-        "E109", "step", 8, 23, ("inside a block takes its input from the node before it",),
+        "E109",
+        "step",
+        8,
+        23,
+        ("inside a block takes its input from the node before it",),
         "remove 'in'",
     ),
     "unknown_block": Expected(
@@ -127,15 +143,11 @@ CASES: dict[str, Expected] = {
     "dangling_output": Expected(
         "E203", "s", 6, 3, ("output 's.out1' is never used",), "in: s.out1"
     ),
-    "unused_data_input": Expected(
-        "E203", "y", 5, 3, ("data input 'y' is never used",), "in: y"
-    ),
+    "unused_data_input": Expected("E203", "y", 5, 3, ("data input 'y' is never used",), "in: y"),
     "port_used_twice": Expected(
         "E205", "again", 8, 34, ("'body.z' is used twice", "first by 'prior'"), "split"
     ),
-    "no_distribution": Expected(
-        "E206", None, 5, 1, ("no distribution",), "standard_normal"
-    ),
+    "no_distribution": Expected("E206", None, 5, 1, ("no distribution",), "standard_normal"),
     # --- shapes, invertibility and domains (the node kinds' own checks) -----------------------
     "coupling_mask_length": Expected(
         "E403", "coupling", 6, 44, ("mask has 3 entries", "4 features")
@@ -145,7 +157,11 @@ CASES: dict[str, Expected] = {
     ),
     # Found by fuzzing: float32 (the model's dtype) held these as 0, a relu-like map.
     "scale_underflows_float32": Expected(
-        "E423", "shrink", 6, 48, ("nonzero scale whose inverse float32 can hold", "got 1e-46"),
+        "E423",
+        "shrink",
+        6,
+        48,
+        ("nonzero scale whose inverse float32 can hold", "got 1e-46"),
         "nonzero scale",
     ),
     "leaky_relu_slope_underflows_float32": Expected(
@@ -155,7 +171,11 @@ CASES: dict[str, Expected] = {
         "E422", "squash", 6, 42, ("fn 'logit' needs inputs in", "lives in real"), "sigmoid"
     ),
     "split_sizes_sum": Expected(
-        "E452", "parts", 6, 31, ("sizes [2, 3] add up to 5", "[6] has 6 features"),
+        "E452",
+        "parts",
+        6,
+        31,
+        ("sizes [2, 3] add up to 5", "[6] has 6 features"),
         "add up to 6",
     ),
     "concat_shape_mismatch": Expected(
@@ -168,7 +188,11 @@ CASES: dict[str, Expected] = {
         "E651", "coarse", 6, 34, ("divisible by 2", "H = 7"), "divides both sizes"
     ),
     "affine_coupling_discrete_input": Expected(
-        "E410", "coupling", 6, 37, ("map of continuous values", "discrete {0..255}"),
+        "E410",
+        "coupling",
+        6,
+        37,
+        ("map of continuous values", "discrete {0..255}"),
         "uniform_dequantization",
     ),
 }
@@ -220,7 +244,9 @@ def test_typo_in_a_part_without_kind_gets_a_did_you_mean(
 ) -> None:
     """A conditioner or density written without ``kind`` is its field's default kind, and
     a misspelt field in it is matched against that kind's fields (not an empty list)."""
-    (diagnostic,) = diagnostics_of(spec(f"{{a: {{{fields}, in: x}}, p: {{kind: standard_normal, in: a}}}}"))
+    (diagnostic,) = diagnostics_of(
+        spec(f"{{a: {{{fields}, in: x}}, p: {{kind: standard_normal, in: a}}}}")
+    )
     assert diagnostic.code == "E102", str(diagnostic)
     assert diagnostic.path == ("nodes", "a", *path.split("."), typo), str(diagnostic)
     assert diagnostic.hint == f"did you mean '{meant}'?", str(diagnostic)
@@ -344,7 +370,9 @@ WEIRD: dict[str, str] = {
     "inputs is empty": spec(f"{{{PRIOR}}}", inputs="{}"),
     "input is a number": spec(f"{{{PRIOR}}}", inputs="{x: 5}"),
     "input is null": spec(f"{{{PRIOR}}}", inputs="{x: }"),
-    "input name is a number": spec("{p: {kind: standard_normal, in: 1}}", inputs="{1: {shape: [2]}}"),
+    "input name is a number": spec(
+        "{p: {kind: standard_normal, in: 1}}", inputs="{1: {shape: [2]}}"
+    ),
     "shape is empty": spec(f"{{{PRIOR}}}", inputs="{x: {shape: []}}"),
     "shape is negative": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [-2]}}"),
     "low is nan": spec(f"{{{PRIOR}}}", inputs="{x: {shape: [2], low: .nan}}"),
@@ -376,15 +404,11 @@ WEIRD: dict[str, str] = {
     "node id is a keyword": spec("{class: {kind: standard_normal, in: x}}"),
     "kind is a list": spec("{prior: {kind: [standard_normal], in: x}}"),
     "kind is null": spec("{prior: {kind: null, in: x}}"),
-    "kind and block": spec(
-        prior_of("b", kind="reverse", block="step", source="x"), blocks=STEP
-    ),
+    "kind and block": spec(prior_of("b", kind="reverse", block="step", source="x"), blocks=STEP),
     "missing in": spec(f"{{r: {{kind: reverse}}, {PRIOR}}}"),
     "node reads itself": spec(f"{{r: {{kind: reverse, in: r}}, {PRIOR}}}"),
     "net is a string": spec(prior_of("a", kind="affine_coupling", net="mlp", source="x")),
-    "mask of strings": spec(
-        prior_of("a", kind="affine_coupling", mask="[a, b]", source="x")
-    ),
+    "mask of strings": spec(prior_of("a", kind="affine_coupling", mask="[a, b]", source="x")),
     "fn is a number": spec(prior_of("e", kind="elementwise", fn="3", source="x")),
     "repeat is 0": spec(prior_of("b", block="step", repeat="0", source="x"), blocks=STEP),
     "repeat is huge": spec(

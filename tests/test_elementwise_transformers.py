@@ -9,6 +9,7 @@ import warnings as warnings_module
 
 import pytest
 import torch
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 import flowspec
 from flowspec.core.ports import PortInfo, Support
@@ -19,7 +20,6 @@ from flowspec.graph.bookkeeping import spec_bookkeeping
 from flowspec.nodes.elementwise import FUNCTIONS, ElementwiseSpec
 from flowspec.optimize.program import AffineChain
 from flowspec.transformers._monotone import MonotoneMapSpec
-from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 F64 = torch.float64
 UNIT, POSITIVE = Support(0.0, 1.0), Support(0.0, math.inf)
@@ -60,13 +60,17 @@ def test_every_transformer_kind_is_covered():
 @pytest.mark.parametrize("shape", [(3,), (2, 2)], ids=["flat", "image"])
 def test_learned_elementwise_round_trip_and_logdet(name, shape):
     spec, support = TRANSFORMERS[name]
-    node, layer, (out,) = make_node({"kind": "elementwise", "transformer": spec}, shape, support=support)
+    node, layer, (out,) = make_node(
+        {"kind": "elementwise", "transformer": spec}, shape, support=support
+    )
     count = transformer_kinds()[name].model_validate(spec).params_per_feature()
     if count:
         assert layer.params.shape == (*shape, count)
     else:
         assert layer.params is None
-    assert node.parameter_count((PortInfo(shape),), None) == sum(p.numel() for p in layer.parameters())
+    assert node.parameter_count((PortInfo(shape),), None) == sum(
+        p.numel() for p in layer.parameters()
+    )
     randomize_(layer, scale=0.5)
     x = inputs_in(support, 6, *shape)
     z, contribution = layer(x)
@@ -91,7 +95,9 @@ def test_learned_elementwise_starts_at_the_identity(name):
 
 def test_learned_spline_trains_per_feature():
     """Gradients reach the free parameters, and one step moves each feature's spline."""
-    _, layer, _ = make_node({"kind": "elementwise", "transformer": TRANSFORMERS["rq_spline"][0]}, (3,))
+    _, layer, _ = make_node(
+        {"kind": "elementwise", "transformer": TRANSFORMERS["rq_spline"][0]}, (3,)
+    )
     x = inputs_in(Support(), 64, 3)
     z, contribution = layer(x)
     (-(contribution - 0.5 * z.pow(2).sum(1)).mean()).backward()
@@ -115,20 +121,29 @@ def test_fn_is_the_fixed_transformer_with_the_nodes_settings():
     }
     fields = ElementwiseSpec.fn_fields()
     assert fields == {
-        "scale": ("scale_shift",), "shift": ("scale_shift",), "learnable": ("scale_shift",),
-        "negative_slope": ("leaky_relu",), "alpha": ("logit",),
+        "scale": ("scale_shift",),
+        "shift": ("scale_shift",),
+        "learnable": ("scale_shift",),
+        "negative_slope": ("leaky_relu",),
+        "alpha": ("logit",),
     }
     assert set(fields) <= set(ElementwiseSpec.model_fields)
     node = ElementwiseSpec.model_validate({"kind": "elementwise", "fn": "logit", "alpha": 0.1})
-    assert node.map() == transformer_kinds()["logit"].model_validate({"kind": "logit", "alpha": 0.1})
-    _, layer, _ = make_node({"kind": "elementwise", "fn": "logit", "alpha": 0.1}, (2,), support=UNIT)
+    assert node.map() == transformer_kinds()["logit"].model_validate(
+        {"kind": "logit", "alpha": 0.1}
+    )
+    _, layer, _ = make_node(
+        {"kind": "elementwise", "fn": "logit", "alpha": 0.1}, (2,), support=UNIT
+    )
     assert type(layer.transformer).__name__ == "LogitTransformer"
 
 
 def test_checkpoints_of_a_learnable_scale_shift_from_before_still_load():
     _, layer, _ = make_node({"kind": "elementwise", "fn": "scale_shift", "learnable": True}, (3,))
     assert set(layer.state_dict()) == {"transformer.log_scale", "transformer.shift"}
-    layer.load_state_dict({"log_scale": torch.tensor(0.5, dtype=F64), "shift": torch.tensor(-1.0, dtype=F64)})
+    layer.load_state_dict(
+        {"log_scale": torch.tensor(0.5, dtype=F64), "shift": torch.tensor(-1.0, dtype=F64)}
+    )
     x = inputs_in(Support(), 4, 3)
     torch.testing.assert_close(layer(x)[0], math.exp(0.5) * x - 1.0)
 
@@ -137,8 +152,12 @@ def test_checkpoints_of_a_learnable_scale_shift_from_before_still_load():
 def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
     spec, support = TRANSFORMERS[name]
     settings = {k: v for k, v in spec.items() if k != "kind"}
-    _, by_fn, out_fn = make_node({"kind": "elementwise", "fn": name, **settings}, (3,), support=support)
-    _, by_transformer, out_t = make_node({"kind": "elementwise", "transformer": spec}, (3,), support=support)
+    _, by_fn, out_fn = make_node(
+        {"kind": "elementwise", "fn": name, **settings}, (3,), support=support
+    )
+    _, by_transformer, out_t = make_node(
+        {"kind": "elementwise", "transformer": spec}, (3,), support=support
+    )
     assert out_fn == out_t
     x = inputs_in(support, 5, 3)
     for a, b in zip(by_fn(x), by_transformer(x)):
@@ -182,11 +201,16 @@ def test_coupling_with_a_zero_parameter_transformer_validates_and_its_logdet_is_
 @pytest.mark.parametrize("direction", ["maf", "iaf"])
 def test_autoregressive_layer_with_a_learnable_scale_shift(direction):
     """A fixed map's own learned constants count as the layer's parameters."""
-    spec = {"kind": "autoregressive", "direction": direction,
-            "transformer": {"kind": "scale_shift", "scale": 2.0, "learnable": True},
-            "conditioner": {"hidden": [8]}}
+    spec = {
+        "kind": "autoregressive",
+        "direction": direction,
+        "transformer": {"kind": "scale_shift", "scale": 2.0, "learnable": True},
+        "conditioner": {"hidden": [8]},
+    }
     node, layer, _ = make_node(spec, (3,))
-    assert node.parameter_count((PortInfo((3,)),), None) == sum(p.numel() for p in layer.parameters())
+    assert node.parameter_count((PortInfo((3,)),), None) == sum(
+        p.numel() for p in layer.parameters()
+    )
     randomize_(layer)
     x = inputs_in(Support(), 5, 3)
     torch.testing.assert_close(layer.inverse(layer(x)[0]), x)
@@ -204,8 +228,10 @@ def test_coupling_with_logit_on_bounded_input_maps_the_changed_half_to_the_line(
 
 
 def spec_text(node: str, inputs: str = "  x: {shape: [4]}\n") -> str:
-    return (f'flowspec: "1"\nname: bad\ninputs:\n{inputs}nodes:\n  {node}\n'
-            "  prior: {kind: standard_normal, in: m}\n")
+    return (
+        f'flowspec: "1"\nname: bad\ninputs:\n{inputs}nodes:\n  {node}\n'
+        "  prior: {kind: standard_normal, in: m}\n"
+    )
 
 
 def only_error(text: str, code: str):
@@ -232,7 +258,9 @@ def test_logit_transformer_on_unbounded_input_is_a_located_error(node):
 
 
 def test_logit_transformer_elementwise_on_unbounded_input_is_the_nodes_domain_error():
-    error = only_error(spec_text("m: {kind: elementwise, in: x, transformer: {kind: logit}}"), "E422")
+    error = only_error(
+        spec_text("m: {kind: elementwise, in: x, transformer: {kind: logit}}"), "E422"
+    )
     assert "transformer 'logit' needs inputs in (0, 1)" in error.message and "sigmoid" in error.hint
 
 
@@ -249,10 +277,21 @@ def test_logit_transformer_on_the_closed_unit_interval_asks_for_alpha():
     ("node", "code", "field"),
     [
         ("m: {kind: coupling, in: x, transformer: {kind: logit, alpha: 0.5}}", "E425", "alpha"),
-        ("m: {kind: coupling, in: x, transformer: {kind: scale_shift, scale: 0.0}}", "E423", "scale"),
-        ("m: {kind: elementwise, in: x, transformer: {kind: leaky_relu, negative_slope: 0}}",
-         "E424", "negative_slope"),
-        ("m: {kind: elementwise, in: x, fn: tanh, transformer: {kind: affine}}", "E611", "transformer"),
+        (
+            "m: {kind: coupling, in: x, transformer: {kind: scale_shift, scale: 0.0}}",
+            "E423",
+            "scale",
+        ),
+        (
+            "m: {kind: elementwise, in: x, transformer: {kind: leaky_relu, negative_slope: 0}}",
+            "E424",
+            "negative_slope",
+        ),
+        (
+            "m: {kind: elementwise, in: x, fn: tanh, transformer: {kind: affine}}",
+            "E611",
+            "transformer",
+        ),
         ("m: {kind: elementwise, in: x}", "E103", "fn"),
     ],
 )
@@ -264,8 +303,12 @@ def test_settings_errors_are_located_inside_the_transformer(node, code, field):
 
 
 def test_a_fn_setting_next_to_transformer_is_a_warning_pointing_into_it():
-    checked = flowspec.check(spec_text("m: {kind: elementwise, in: x, alpha: 0.1, transformer: {kind: logit}}",
-                                       inputs="  x: {shape: [4], low: 0, high: 1, bounds: open}\n"))
+    checked = flowspec.check(
+        spec_text(
+            "m: {kind: elementwise, in: x, alpha: 0.1, transformer: {kind: logit}}",
+            inputs="  x: {shape: [4], low: 0, high: 1, bounds: open}\n",
+        )
+    )
     (warning,) = [d for d in checked.warnings if d.code == "W430"]
     assert warning.node == "m" and warning.path[-1] == "alpha"
     assert "transformer: {kind: logit, alpha: ...}" in warning.hint
@@ -303,7 +346,11 @@ def test_optimizer_folds_learned_affine_maps_but_not_a_spline():
     torch.testing.assert_close(model.inverse(z), literal.inverse(z), atol=1e-12, rtol=1e-12)
     torch.testing.assert_close(literal.inverse(literal.trace(x).latents), x)
     book = spec_bookkeeping(checked)
-    assert book.total_params == sum(p.numel() for p in model.parameters()) == 3 * 2 + 3 + 3 * 11 + 3 * 2 + 2
+    assert (
+        book.total_params
+        == sum(p.numel() for p in model.parameters())
+        == 3 * 2 + 3 + 3 * 11 + 3 * 2 + 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -345,7 +392,10 @@ SATURATING_PAIRS = {  # a map that saturates, the map back to the line after it,
         lambda x: 2 * x,
     ),
     "exp-log": ([{"kind": "exp"}, {"kind": "log"}], lambda x: x),
-    "softplus-log": ([{"kind": "softplus"}, {"kind": "log"}], lambda x: torch.nn.functional.softplus(x).log()),
+    "softplus-log": (
+        [{"kind": "softplus"}, {"kind": "log"}],
+        lambda x: torch.nn.functional.softplus(x).log(),
+    ),
 }
 
 
@@ -355,8 +405,9 @@ def test_saturating_map_then_its_inverse_stays_finite_far_in_the_tails(pair, dty
     # Found by fuzzing: tanh and sigmoid round to exactly 1.0 past |x| ~ 19 / 37 (float64)
     # or ~ 9 / 17 (float32), and exp underflows to 0.0, so a following logit or log gave inf
     # and log_prob NaN. Their values now stay one dtype step inside the open image.
-    from flowspec.transformers.choice import TransformerChoice
     from pydantic import TypeAdapter
+
+    from flowspec.transformers.choice import TransformerChoice
 
     specs, exact = SATURATING_PAIRS[pair]
     maps = [TypeAdapter(TransformerChoice).validate_python(spec).build() for spec in specs]
@@ -382,5 +433,7 @@ def test_saturating_map_then_its_inverse_stays_finite_far_in_the_tails(pair, dty
     reference = x.double().requires_grad_()
     expected = exact(reference)
     slope = torch.autograd.grad(expected.sum(), reference)[0].abs().log()
-    torch.testing.assert_close(values[-1][fine].double(), expected[fine].detach(), rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(
+        values[-1][fine].double(), expected[fine].detach(), rtol=1e-3, atol=1e-3
+    )
     torch.testing.assert_close(log_det[fine].double(), slope[fine], rtol=0, atol=1e-2)

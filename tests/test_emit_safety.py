@@ -72,7 +72,19 @@ def test_hostile_file_names_are_escaped(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "node_id",
-    ["a; import os", "__import__", "x\ny", "a\n", "a.b", "1a", "class", "self", "a__b", "nodes", "é"],
+    [
+        "a; import os",
+        "__import__",
+        "x\ny",
+        "a\n",
+        "a.b",
+        "1a",
+        "class",
+        "self",
+        "a__b",
+        "nodes",
+        "é",
+    ],
 )
 def test_hostile_node_ids_are_rejected(node_id):
     text = TEMPLATE.format(name="ok").replace("  a: {kind", f"  {yaml_quoted(node_id)}: {{kind")
@@ -84,7 +96,9 @@ def test_hostile_node_ids_are_rejected(node_id):
 
 @pytest.mark.parametrize("input_name", ["import os", "x y", "def"])
 def test_hostile_input_names_are_rejected(input_name):
-    text = TEMPLATE.format(name="ok").replace("  x: {shape", f"  {yaml_quoted(input_name)}: {{shape")
+    text = TEMPLATE.format(name="ok").replace(
+        "  x: {shape", f"  {yaml_quoted(input_name)}: {{shape"
+    )
     text = text.replace("in: x}", f"in: {yaml_quoted(input_name)}}}")
     with pytest.raises(flowspec.SpecError) as error:
         flowspec.check(text)

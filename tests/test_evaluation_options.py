@@ -1,13 +1,13 @@
 """Scoring uses the exact or low-variance option of estimated log-dets (issue 7)."""
 
 import torch
+from bundled import SPECS
+from oracles import randomize_
 from typer.testing import CliRunner
 
 import flowspec
-from bundled import SPECS
 from flowspec.cli import app
 from flowspec.train.evaluate import for_evaluation
-from oracles import randomize_
 
 
 def test_estimators_are_swapped_for_the_exact_options_with_the_same_weights():
@@ -36,8 +36,20 @@ def test_a_model_without_estimators_is_scored_as_it_is():
 def test_eval_says_which_options_it_used(tmp_path):
     runner = CliRunner()
     checkpoint = tmp_path / "ffjord.safetensors"
-    trained = runner.invoke(app, ["train", str(SPECS / "ffjord_moons.yaml"), "--data", "moons",
-                                  "--steps", "2", "-o", str(checkpoint), "--no-progress"])
+    trained = runner.invoke(
+        app,
+        [
+            "train",
+            str(SPECS / "ffjord_moons.yaml"),
+            "--data",
+            "moons",
+            "--steps",
+            "2",
+            "-o",
+            str(checkpoint),
+            "--no-progress",
+        ],
+    )
     assert trained.exit_code == 0, trained.output
     result = runner.invoke(app, ["eval", str(checkpoint)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

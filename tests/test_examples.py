@@ -10,7 +10,10 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 def run(script: str, *args: str, cwd: Path) -> str:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

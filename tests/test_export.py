@@ -5,12 +5,12 @@ import warnings
 
 import pytest
 import torch
+from bundled import DATA, SPECS, UNROLLED
+from oracles import randomize_
 
 import flowspec
 from flowspec.emit.export import ExportError, example_batch, export_programs, program_paths
 from flowspec.emit.runtime import FlowModel
-from bundled import DATA, SPECS, UNROLLED
-from oracles import randomize_
 
 EXAMPLE = 32  # the traced batch; the programs are then run on other sizes
 

@@ -42,8 +42,7 @@ SELF_CONDITIONED = {
         "  p1: {kind: conditional_normal, in: halves.out1, context: halves.out1}\n"
     ),
     "coupling": spec(
-        "  c: {kind: affine_coupling, in: x, context: x}\n"
-        "  p: {kind: standard_normal, in: c}\n",
+        "  c: {kind: affine_coupling, in: x, context: x}\n  p: {kind: standard_normal, in: c}\n",
         inputs="  x: {shape: [4]}\n",
     ),
     "coupling on a node output": spec(
@@ -152,6 +151,7 @@ def test_block_output_unused_is_named_by_the_block_use() -> None:
 
 # --- domains taken as open where they are closed ---------------------------------------
 
+
 @pytest.mark.parametrize("fn", ["logit", "log"])
 def test_declared_bounds_are_closed(fn: str) -> None:
     text = spec(
@@ -189,6 +189,7 @@ def test_dequantized_values_are_strictly_inside_so_logit_needs_no_alpha() -> Non
 
 
 # --- W501 survives learned maps ----------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "between",
@@ -234,6 +235,7 @@ def test_a_map_back_to_the_real_line_clears_the_warning() -> None:
 
 # --- what the user sees --------------------------------------------------------------------
 
+
 def test_glued_kind_names_the_key_actually_read() -> None:
     text = spec("  r: {kind:reverse, in: x}\n  p: {kind: standard_normal, in: r}\n")
     diagnostic = only_error(text, "E105")
@@ -257,8 +259,11 @@ def test_tab_indentation_gets_a_hint() -> None:
     ids=["repeat string", "shape bool", "shape empty", "shape zero"],
 )
 def test_field_errors_speak_flowspec_not_pydantic(nodes: str, inputs: str, says: str) -> None:
-    text = spec(nodes + "  p: {kind: standard_normal, in: b}\n", inputs=inputs,
-                blocks="blocks:\n  step:\n    - {kind: actnorm}\n")
+    text = spec(
+        nodes + "  p: {kind: standard_normal, in: b}\n",
+        inputs=inputs,
+        blocks="blocks:\n  step:\n    - {kind: actnorm}\n",
+    )
     found = errors_of(text)
     assert found[0].code == "E104" and says in found[0].message, found[0].format()
     for diagnostic in found:
@@ -267,20 +272,25 @@ def test_field_errors_speak_flowspec_not_pydantic(nodes: str, inputs: str, says:
 
 
 def test_strict_numbers_in_node_fields() -> None:
-    text = spec("  c: {kind: affine_coupling, in: x, scale_bound: true}\n"
-                "  p: {kind: standard_normal, in: c}\n")
+    text = spec(
+        "  c: {kind: affine_coupling, in: x, scale_bound: true}\n"
+        "  p: {kind: standard_normal, in: c}\n"
+    )
     diagnostic = only_error(text, "E104")
     assert diagnostic.path[-1] == "scale_bound" and "expected a number" in diagnostic.message
 
 
 # --- constants exact in float64 ------------------------------------------------------------
 
+
 def test_scale_shift_is_exact_after_double() -> None:
-    model = flowspec.compile(spec(
-        "  s: {kind: elementwise, fn: scale_shift, scale: 0.1, shift: 0.3, in: x}\n"
-        "  p: {kind: standard_normal, in: s}\n",
-        inputs="  x: {shape: [1]}\n",
-    )).double()
+    model = flowspec.compile(
+        spec(
+            "  s: {kind: elementwise, fn: scale_shift, scale: 0.1, shift: 0.3, in: x}\n"
+            "  p: {kind: standard_normal, in: s}\n",
+            inputs="  x: {shape: [1]}\n",
+        )
+    ).double()
     x = torch.ones(1, 1, dtype=torch.float64)
     trace = model.trace(x)
     (z,) = trace.latents.values()
@@ -291,9 +301,12 @@ def test_scale_shift_is_exact_after_double() -> None:
 
 # --- actnorm's first batch -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
 def test_actnorm_refuses_a_non_finite_first_batch(bad: float) -> None:
-    model = flowspec.compile(spec("  a: {kind: actnorm, in: x}\n  p: {kind: standard_normal, in: a}\n"))
+    model = flowspec.compile(
+        spec("  a: {kind: actnorm, in: x}\n  p: {kind: standard_normal, in: a}\n")
+    )
     x = torch.randn(8, 4)
     x[3, 1] = bad
     with pytest.raises(ValueError, match="non-finite"):
@@ -337,13 +350,15 @@ def test_trace_exposes_every_intermediate_value() -> None:
 
 def test_inverse_of_the_latents_gives_back_the_data() -> None:
     torch.manual_seed(0)
-    model = flowspec.compile(spec(
-        "  c: {kind: affine_coupling, in: x, net: {hidden: [8]}}\n"
-        "  halves: {kind: split, in: c, sizes: [2, 2]}\n"
-        "  p0: {kind: standard_normal, in: halves.out0}\n"
-        "  p1: {kind: conditional_normal, in: halves.out1, context: halves.out0, "
-        "net: {hidden: [8]}}\n"
-    )).double()
+    model = flowspec.compile(
+        spec(
+            "  c: {kind: affine_coupling, in: x, net: {hidden: [8]}}\n"
+            "  halves: {kind: split, in: c, sizes: [2, 2]}\n"
+            "  p0: {kind: standard_normal, in: halves.out0}\n"
+            "  p1: {kind: conditional_normal, in: halves.out1, context: halves.out0, "
+            "net: {hidden: [8]}}\n"
+        )
+    ).double()
     for parameter in model.parameters():
         torch.nn.init.normal_(parameter, std=0.3)
     x = torch.randn(6, 4, dtype=torch.float64)
@@ -365,8 +380,9 @@ def test_inverse_checks_its_latents() -> None:
         model.inverse({"p0": torch.zeros(3, 3)})
     with pytest.raises(ValueError, match="one batch size"):
         model.inverse({"p0": torch.zeros(3, 2), "p1": torch.zeros(4, 2)})
-    single = flowspec.compile(spec("  a: {kind: actnorm, in: x, data_init: false}\n"
-                                   "  p: {kind: standard_normal, in: a}\n"))
+    single = flowspec.compile(
+        spec("  a: {kind: actnorm, in: x, data_init: false}\n  p: {kind: standard_normal, in: a}\n")
+    )
     z = torch.randn(3, 4)
     torch.testing.assert_close(single.inverse(z), z)
 
@@ -389,8 +405,10 @@ def test_a_block_use_conditioned_on_its_own_output_is_a_cycle() -> None:
 
 
 def test_actnorm_eps_without_data_init_is_ignored_and_said() -> None:
-    text = spec("  a: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n"
-                "  p: {kind: standard_normal, in: a}\n")
+    text = spec(
+        "  a: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n"
+        "  p: {kind: standard_normal, in: a}\n"
+    )
     warnings = flowspec.check(text).warnings
     assert [(w.code, w.path[-1]) for w in warnings] == [("W430", "eps")]
     quiet = spec("  a: {kind: actnorm, in: x, eps: 0.001}\n  p: {kind: standard_normal, in: a}\n")

@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-import flowspec
-from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo
-from flowspec.core.registry import node_kinds
-from flowspec.diagnostics import Reporter, SpecError
 from oracles import (
     assert_logdet_matches,
     autograd_logdet,
@@ -19,6 +13,12 @@ from oracles import (
     randomize_,
     run_checks,
 )
+
+import flowspec
+from flowspec.core.node import NodeCheck
+from flowspec.core.ports import PortInfo
+from flowspec.core.registry import node_kinds
+from flowspec.diagnostics import Reporter, SpecError
 
 
 def only_error(spec: dict, shape: tuple[int, ...], code: str, *path, context=None):
@@ -137,8 +137,10 @@ def test_conv_conditioners_take_a_flat_or_image_context(conditioner, context):
     assert not torch.allclose(z, other)  # the context reaches the parameters
     round_trip(layer, x, context=c)
     expected = torch.stack(
-        [autograd_logdet(lambda v: layer(v, context=c[i : i + 1])[0], x[i : i + 1])[0]
-         for i in range(3)]
+        [
+            autograd_logdet(lambda v: layer(v, context=c[i : i + 1])[0], x[i : i + 1])[0]
+            for i in range(3)
+        ]
     )
     torch.testing.assert_close(contribution, expected, atol=1e-8, rtol=1e-7)
 

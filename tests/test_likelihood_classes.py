@@ -5,13 +5,13 @@ generated module (``likelihood``, ``exact``, ``LOG_PROB_COST``, ``SAMPLE_COST``)
 import json
 
 import pytest
+from bundled import SPECS
 from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
 from flowspec.core.properties import Likelihood
 from flowspec.graph.bookkeeping import cost_sentences, likelihood_sentence
-from bundled import SPECS
 
 runner = CliRunner()
 
@@ -31,21 +31,37 @@ def test_the_weakest_node_decides_and_the_others_are_named():
     model = flowspec.compile(MIXED)
     assert model.likelihood == "lower bound" and not model.exact
     assert (model.LOG_PROB_COST, model.SAMPLE_COST) == ("iterative", "iterative")
-    sentence = likelihood_sentence([("pad", "lower bound"), ("res", "unbiased estimate"),
-                                    ("flow", "exact to a tolerance"), ("prior", "exact")])
-    assert sentence == ("log_prob is a lower bound (ELBO): stochastic nodes: pad; also "
-                        "res (unbiased estimate), flow (exact to a tolerance)")
+    sentence = likelihood_sentence(
+        [
+            ("pad", "lower bound"),
+            ("res", "unbiased estimate"),
+            ("flow", "exact to a tolerance"),
+            ("prior", "exact"),
+        ]
+    )
+    assert sentence == (
+        "log_prob is a lower bound (ELBO): stochastic nodes: pad; also "
+        "res (unbiased estimate), flow (exact to a tolerance)"
+    )
 
 
 def test_classes_are_ordered_from_exact_to_biased():
-    assert sorted(Likelihood, key=int) == [Likelihood.EXACT, Likelihood.TOLERANCE,
-                                           Likelihood.ESTIMATE, Likelihood.BOUND, Likelihood.BIASED]
+    assert sorted(Likelihood, key=int) == [
+        Likelihood.EXACT,
+        Likelihood.TOLERANCE,
+        Likelihood.ESTIMATE,
+        Likelihood.BOUND,
+        Likelihood.BIASED,
+    ]
 
 
 def test_cost_sentences_name_the_slow_and_unavailable_nodes():
-    lines = cost_sentences([("a", "one pass"), ("p", "not available")],
-                           [("a", "one pass"), ("r", "iterative")])
-    assert lines[0].startswith("log_prob of data: not available") and "p (not available)" in lines[0]
+    lines = cost_sentences(
+        [("a", "one pass"), ("p", "not available")], [("a", "one pass"), ("r", "iterative")]
+    )
+    assert (
+        lines[0].startswith("log_prob of data: not available") and "p (not available)" in lines[0]
+    )
     assert lines[1] == "sample: iterative; because of r (iterative)"
 
 
@@ -58,7 +74,10 @@ def test_validate_prints_costs_and_class(tmp_path):
     result = runner.invoke(app, ["validate", "--json", str(SPECS / "ffjord_moons.yaml")])
     book = json.loads(result.output)["bookkeeping"]
     assert (book["likelihood"], book["log_prob_cost"], book["sample_cost"]) == (
-        "unbiased estimate", "iterative", "iterative")
+        "unbiased estimate",
+        "iterative",
+        "iterative",
+    )
     flow = next(row for row in book["rows"] if row["id"] == "flow")
     assert flow["likelihood"] == "unbiased estimate"
 
@@ -69,15 +88,27 @@ def test_validate_reports_log_prob_unavailable_with_the_node(tmp_path):
     result = runner.invoke(app, ["validate", str(spec)])
     assert result.exit_code == 0
     assert "W752" in result.output and "node 'pad'" in result.output
-    assert "log_prob of data: not available" in result.output and "pad (not available)" in result.output
+    assert (
+        "log_prob of data: not available" in result.output
+        and "pad (not available)" in result.output
+    )
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    ("residual", ["unbiased estimate (default settings)",
-                  "log_prob cost one pass; D passes with logdet exact", "sample cost iterative"]),
-    ("cnf", ["unbiased estimate (default settings)", "log_prob cost iterative"]),
-    ("planar", ["log_prob cost not available", "sample cost one pass"]),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "residual",
+            [
+                "unbiased estimate (default settings)",
+                "log_prob cost one pass; D passes with logdet exact",
+                "sample cost iterative",
+            ],
+        ),
+        ("cnf", ["unbiased estimate (default settings)", "log_prob cost iterative"]),
+        ("planar", ["log_prob cost not available", "sample cost one pass"]),
+    ],
+)
 def test_nodes_describes_class_and_costs(kind, expected):
     result = runner.invoke(app, ["nodes", kind])
     assert result.exit_code == 0, result.output
@@ -89,8 +120,19 @@ def test_nodes_describes_class_and_costs(kind, expected):
 def test_train_refuses_a_model_without_log_prob_of_data(tmp_path):
     spec = tmp_path / "planar.yaml"
     spec.write_text(MIXED.replace("{kind: augment, extra: 2, in: x}", "{kind: planar, in: x}"))
-    result = runner.invoke(app, ["train", str(spec), "--data", "moons", "--steps", "1",
-                                 "-o", str(tmp_path / "p.safetensors")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(spec),
+            "--data",
+            "moons",
+            "--steps",
+            "1",
+            "-o",
+            str(tmp_path / "p.safetensors"),
+        ],
+    )
     assert result.exit_code == 1
     assert "'pad' have no inference direction" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "p.safetensors").exists()
@@ -123,11 +165,14 @@ def test_a_density_on_values_that_do_not_fill_its_support_is_never_called_exact(
     spec = tmp_path / "folded.yaml"
     spec.write_text(UNNORMALIZED)
     result = CliRunner().invoke(app, ["validate", str(spec)])
-    assert "log_prob is a lower bound: the density of prior gets values that do not fill " \
-           "its support (W501)" in " ".join(result.output.split())
+    assert (
+        "log_prob is a lower bound: the density of prior gets values that do not fill "
+        "its support (W501)" in " ".join(result.output.split())
+    )
     assert "exact log-likelihood" not in result.output
     # with a stochastic node too, both reasons are named
     assert likelihood_sentence([("dequant", "lower bound"), ("prior", "exact")], ["prior"]) == (
         "log_prob is a lower bound (ELBO): stochastic nodes: dequant; also the density of "
         "prior gets values that do not fill its support (W501), so the model's total mass "
-        "is below 1")
+        "is below 1"
+    )

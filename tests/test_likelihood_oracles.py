@@ -5,9 +5,9 @@ import math
 
 import pytest
 import torch
+from oracles import autograd_logdet, grid_mass_2d, random_exact_2d_spec, randomize_
 
 import flowspec
-from oracles import autograd_logdet, grid_mass_2d, random_exact_2d_spec, randomize_
 
 AUGMENTED_1D = """
 flowspec: "1"

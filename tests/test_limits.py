@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from survae_specs import SURVAE_KINDS
 from typer.testing import CliRunner
 
 import flowspec
-from survae_specs import SURVAE_KINDS
 from flowspec.cli import app
+from flowspec.conditioners.mlp import MAX_WIDTH
 from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, MAX_SEED
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Diagnostic, SpecError
 from flowspec.graph.bookkeeping import spec_bookkeeping
-from flowspec.conditioners.mlp import MAX_WIDTH
 from flowspec.layers.uniform_dequantization import UniformDequantization
 from flowspec.spec.document import MAX_LEVELS
 
@@ -79,36 +79,52 @@ CASES: dict[str, Case] = {
     # --- sizes ------------------------------------------------------------------------
     "axis too long": Case(
         simple("{shape: [100000000000]}", "{kind: affine_coupling, in: x}"),
-        4, x_path("shape", 0), at_most(MAX_AXIS),
+        4,
+        x_path("shape", 0),
+        at_most(MAX_AXIS),
     ),
     "event too large": Case(
         simple("{shape: [8192, 8192, 4]}", "{kind: flatten, in: x}"),
-        4, x_path("shape"), f"at most {MAX_EVENT_NUMEL}",
+        4,
+        x_path("shape"),
+        f"at most {MAX_EVENT_NUMEL}",
     ),
     "hidden too wide": Case(
         simple(FLAT, "{kind: affine_coupling, in: x, net: {hidden: [64, 10000000000]}}"),
-        6, node_path("net", "hidden", 1), at_most(MAX_WIDTH),
+        6,
+        node_path("net", "hidden", 1),
+        at_most(MAX_WIDTH),
     ),
     "too many levels": Case(
         simple("{shape: [4], levels: 4294967296}", "{kind: uniform_dequantization, in: x}"),
-        4, x_path("levels"), at_most(MAX_LEVELS),
+        4,
+        x_path("levels"),
+        at_most(MAX_LEVELS),
     ),
     "augment too wide": Case(
         simple(FLAT, "{kind: augment, in: x, extra: 100000000000}"),
-        6, node_path("extra"), at_most(MAX_AXIS),
+        6,
+        node_path("extra"),
+        at_most(MAX_AXIS),
     ),
     "reshape axis too long": Case(
         simple(FLAT, "{kind: reshape, in: x, shape: [100000000000000, 1]}"),
-        6, node_path("shape", 0), at_most(MAX_EVENT_NUMEL),
+        6,
+        node_path("shape", 0),
+        at_most(MAX_EVENT_NUMEL),
     ),
     # --- seeds ------------------------------------------------------------------------
     "shuffle seed": Case(
         simple(FLAT, "{kind: shuffle, in: x, seed: 18446744073709551616}"),
-        6, node_path("seed"), at_most(MAX_SEED),
+        6,
+        node_path("seed"),
+        at_most(MAX_SEED),
     ),
     "lu_linear seed": Case(
         simple(FLAT, "{kind: lu_linear, in: x, seed: 9223372036854775808}"),
-        6, node_path("seed"), at_most(MAX_SEED),
+        6,
+        node_path("seed"),
+        at_most(MAX_SEED),
     ),
     # --- non-finite numbers -------------------------------------------------------------
     "low is -inf": Case(
@@ -119,30 +135,42 @@ CASES: dict[str, Case] = {
     ),
     "scale_bound is inf": Case(
         simple(FLAT, "{kind: affine_coupling, in: x, scale_bound: .inf}"),
-        6, node_path("scale_bound"), "finite",
+        6,
+        node_path("scale_bound"),
+        "finite",
     ),
     "eps is nan": Case(
         simple(FLAT, "{kind: actnorm, in: x, eps: .nan}"), 6, node_path("eps"), "finite"
     ),
     "negative_slope is inf": Case(
         simple(FLAT, "{kind: elementwise, fn: leaky_relu, in: x, negative_slope: .inf}"),
-        6, node_path("negative_slope"), "finite",
+        6,
+        node_path("negative_slope"),
+        "finite",
     ),
     "scale is -inf": Case(
         simple(FLAT, "{kind: elementwise, fn: scale_shift, in: x, scale: -.inf}"),
-        6, node_path("scale"), "finite",
+        6,
+        node_path("scale"),
+        "finite",
     ),
     "shift is nan": Case(
         simple(FLAT, "{kind: elementwise, fn: scale_shift, in: x, shift: .nan}"),
-        6, node_path("shift"), "finite",
+        6,
+        node_path("shift"),
+        "finite",
     ),
     "alpha is nan": Case(
         simple(FLAT, "{kind: elementwise, fn: logit, in: x, alpha: .nan}"),
-        6, node_path("alpha"), "finite",
+        6,
+        node_path("alpha"),
+        "finite",
     ),
     "decoder min_scale is nan": Case(
         simple(FLAT, "{kind: slice, keep: 2, in: x, decoder: {min_scale: .nan}}"),
-        6, node_path("decoder", "min_scale"), "finite",
+        6,
+        node_path("decoder", "min_scale"),
+        "finite",
     ),
     "conditional_normal min_scale is nan": Case(
         CONDITIONAL, 8, ("nodes", "c", "min_scale"), "finite"

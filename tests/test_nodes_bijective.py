@@ -4,13 +4,13 @@ import math
 
 import pytest
 import torch
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 from flowspec.core.ports import Support
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.layers.actnorm import ActNorm
 from flowspec.nodes.elementwise import FUNCTIONS, ElementwiseSpec
 from flowspec.nodes.permutations import shuffle_order
-from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
 F64 = torch.float64
 UNIT = Support(0.0, 1.0)
@@ -246,9 +246,7 @@ def test_lu_linear_round_trip_and_logdet(shape, bias):
     torch.testing.assert_close(layer.inverse(z), x)
     torch.testing.assert_close(layer(layer.inverse(x))[0], x)
     positions = math.prod(shape[1:])
-    torch.testing.assert_close(
-        contribution, (layer.log_s.sum() * positions).detach().expand(6)
-    )
+    torch.testing.assert_close(contribution, (layer.log_s.sum() * positions).detach().expand(6))
     assert_logdet_matches(layer, x)
 
 

@@ -4,12 +4,12 @@ import math
 
 import pytest
 import torch
+from oracles import assert_logdet_matches, autograd_logdet, infer_node, make_node, run_checks
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
-from oracles import assert_logdet_matches, autograd_logdet, infer_node, make_node, run_checks
 
 DTYPES = [torch.float32, torch.float64]
 
@@ -98,9 +98,7 @@ def test_concat_ports_follow_the_input_list():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "shapes", [[(3,), (4,)], [(1,), (2,), (3,)], [(2, 3, 3), (1, 3, 3)]]
-)
+@pytest.mark.parametrize("shapes", [[(3,), (4,)], [(1,), (2,), (3,)], [(2, 3, 3), (1, 3, 3)]])
 def test_concat_round_trip_both_ways(dtype, shapes):
     spec = {"kind": "concat", "in": [f"n{i}" for i in range(len(shapes))]}
     _, layer, (out,) = make_node(spec, *shapes, dtype=dtype)
@@ -142,7 +140,10 @@ def test_split_then_concat_is_the_identity():
         ([Support(0.0, 1.0), Support(2.0, 3.0)], Support(0.0, 3.0, partial=True)),
         ([Support(0.0, 1.0), Support()], Support(partial=True)),
         ([Support(-math.inf, 0.0), Support(0.0, math.inf)], Support(partial=True)),
-        ([Support(0.0, 1.0, closed_low=True), Support(0.0, 1.0)], Support(0.0, 1.0, closed_low=True)),
+        (
+            [Support(0.0, 1.0, closed_low=True), Support(0.0, 1.0)],
+            Support(0.0, 1.0, closed_low=True),
+        ),
         ([Support(), Support()], Support()),
     ],
 )

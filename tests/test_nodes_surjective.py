@@ -5,17 +5,17 @@ import math
 
 import pytest
 import torch
+from oracles import infer_node, make_node, randomize_, run_checks
 from torch.distributions import Normal
 from torch.nn import functional as F
 
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
-from flowspec.diagnostics import Reporter
-from flowspec.conditioners.mlp import MLPSpec
 from flowspec.densities.gaussian import GaussianSpec
+from flowspec.diagnostics import Reporter
 from flowspec.layers.densities.gaussian import Gaussian
-from oracles import infer_node, make_node, randomize_, run_checks
 
 DTYPES = [torch.float32, torch.float64]
 SMALL_NET = {"hidden": [16]}
@@ -66,7 +66,9 @@ def test_conditional_gaussian_starts_as_standard_normal():
 
 
 def test_conditional_gaussian_scale_has_a_floor():
-    density = GaussianSpec(net=MLPSpec(hidden=[4]), min_scale=0.05).build(PortInfo((3,)), 2).double()
+    density = (
+        GaussianSpec(net=MLPSpec(hidden=[4]), min_scale=0.05).build(PortInfo((3,)), 2).double()
+    )
     with torch.no_grad():
         density.net[-1].bias.fill_(-1e4)
     _, scale = density.params(torch.randn(4, 2, dtype=torch.float64))

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from bundled import SPECS
 from typer.testing import CliRunner
 
 import flowspec
-from bundled import SPECS
 from flowspec.cli import app
 from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
 from flowspec.densities.choice import density_kinds
@@ -25,8 +25,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def section(title: str) -> str:
     """The README's text under ``title`` (a heading line), up to the next heading."""
     start = README.index(f"{title}\n")
-    following = re.search(r"^#{2,3} ", README[start + len(title) + 1:], re.MULTILINE)
-    return README[start: start + len(title) + 1 + (following.start() if following else len(README))]
+    following = re.search(r"^#{2,3} ", README[start + len(title) + 1 :], re.MULTILINE)
+    return README[
+        start : start + len(title) + 1 + (following.start() if following else len(README))
+    ]
 
 
 def first_column(text: str) -> list[str]:
@@ -56,11 +58,18 @@ def test_spec_catalogue_lists_every_spec_with_its_likelihood_class() -> None:
         if cells[0].startswith("`") and cells[0].endswith(".yaml`"):
             rows[cells[0].strip("`")] = cells[-1]
     assert sorted(rows) == sorted(path.name for path in SPECS.glob("*.yaml"))
-    words = {"exact": "exact", "lower bound": "bound", "unbiased estimate": "unbiased estimate",
-             "exact to a tolerance": "exact to a tolerance", "biased estimate": "biased estimate"}
+    words = {
+        "exact": "exact",
+        "lower bound": "bound",
+        "unbiased estimate": "unbiased estimate",
+        "exact to a tolerance": "exact to a tolerance",
+        "biased estimate": "biased estimate",
+    }
     for name, cell in rows.items():
         label = flowspec.check(SPECS / name).graph.likelihood.label
-        assert cell.startswith(words[label]), f"{name}: the README says {cell!r}, validate {label!r}"
+        assert cell.startswith(words[label]), (
+            f"{name}: the README says {cell!r}, validate {label!r}"
+        )
 
 
 def test_node_catalogue_lists_every_node_kind() -> None:
@@ -69,12 +78,17 @@ def test_node_catalogue_lists_every_node_kind() -> None:
 
 
 def test_part_tables_list_every_transformer_and_conditioner() -> None:
-    transformers = first_column(section("### Transformers (the `transformer:` of `coupling`, "
-                                        "`autoregressive` and `elementwise`)"))
+    transformers = first_column(
+        section(
+            "### Transformers (the `transformer:` of `coupling`, "
+            "`autoregressive` and `elementwise`)"
+        )
+    )
     assert sorted(set(transformers) & set(transformer_kinds())) == sorted(transformer_kinds())
     coupling = set(first_column(section("### Parts: transformer x conditioner")))
-    autoregressive = first_column(section("### Autoregressive conditioners (the `conditioner:` "
-                                          "of `autoregressive`)"))
+    autoregressive = first_column(
+        section("### Autoregressive conditioners (the `conditioner:` of `autoregressive`)")
+    )
     for name, cls in conditioner_kinds().items():
         if "autoregressive" in cls.roles:
             assert name in autoregressive, name

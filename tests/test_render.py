@@ -102,7 +102,7 @@ nodes:
 """
 
 #: A name with every character that needs escaping somewhere (DOT, HTML labels, XML).
-NASTY_NAME = 'a "quoted" <b>bold</b> & \'single\' \\ back\\slash\nsecond line'
+NASTY_NAME = "a \"quoted\" <b>bold</b> & 'single' \\ back\\slash\nsecond line"
 
 
 def graph_of(text: str) -> FlowGraph:
@@ -481,7 +481,9 @@ def test_hostile_ids_are_escaped_everywhere(simple: FlowGraph, tmp_path: Path) -
     root = ET.parse(render(graph, tmp_path / "hostile.svg", expand=True).written).getroot()
     texts = svg_texts(tmp_path / "hostile.svg")
     tooltips = [
-        value for element in root.iter() for key, value in element.attrib.items()
+        value
+        for element in root.iter()
+        for key, value in element.attrib.items()
         if key.endswith("title")
     ]
     for hostile in HOSTILE_IDS.values():
@@ -523,7 +525,9 @@ SPEC_LAYER = ("flowspec.core", "flowspec.graph", "flowspec.spec", "flowspec.rend
 )
 def test_drawing_modules_import_no_torch(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"))
-    names = [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+    names = [
+        alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names
+    ]
     names += [node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)]
     for name in names:
         top = name.split(".")[0]
@@ -538,7 +542,9 @@ def test_context_of_a_folded_block_use_is_one_dashed_edge() -> None:
     graph = graph_of(text)
     assert sum(data["kind"] == "context" for *_, data in graph.edges.edges(data=True)) == 6
     source = to_dot(graph).source
-    context = [line.strip() for line in source.splitlines() if "style=dashed" in line and "->" in line]
+    context = [
+        line.strip() for line in source.splitlines() if "style=dashed" in line and "->" in line
+    ]
     assert context == [
         "y -> body_0_0 [label=<context> style=dashed]",
         "y -> body_0_1 [label=<context> style=dashed]",

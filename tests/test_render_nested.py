@@ -90,16 +90,23 @@ def test_two_levels_of_nesting_fold_into_nested_clusters() -> None:
     assert "label=<body_0_0_0_1 … body_1_0_1_1: block step × 2>" in source
     inner = "cluster_body/cluster_body_0_0/cluster_body_0_0_0_1"
     assert nodes == {
-        "x": [""], "prior": [""], "_legend": ["cluster__legend"],
+        "x": [""],
+        "prior": [""],
+        "_legend": ["cluster__legend"],
         "body_0_1": ["cluster_body"],  # the level's reverse
         "body_0_0_0_0": ["cluster_body/cluster_body_0_0"],  # the stage's scale_shift
-        "body_0_0_0_1_0_0": [inner], "body_0_0_0_1_0_1": [inner],  # the step
+        "body_0_0_0_1_0_0": [inner],
+        "body_0_0_0_1_0_1": [inner],  # the step
     }
     assert "<B>body_0_0_0_1_0_0 … body_1_0_1_1_1_0</B>" in source  # 2 x 2 x 2 couplings
     edges = re.findall(r"^\s*(\w+) -> (\w+)", source, re.M)
-    assert edges == [("x", "body_0_0_0_0"), ("body_0_0_0_0", "body_0_0_0_1_0_0"),
-                     ("body_0_0_0_1_0_0", "body_0_0_0_1_0_1"), ("body_0_0_0_1_0_1", "body_0_1"),
-                     ("body_0_1", "prior")]
+    assert edges == [
+        ("x", "body_0_0_0_0"),
+        ("body_0_0_0_0", "body_0_0_0_1_0_0"),
+        ("body_0_0_0_1_0_0", "body_0_0_0_1_0_1"),
+        ("body_0_0_0_1_0_1", "body_0_1"),
+        ("body_0_1", "prior"),
+    ]
 
 
 def test_two_levels_of_nesting_unroll_into_nested_repetitions() -> None:
@@ -113,7 +120,11 @@ def test_two_levels_of_nesting_unroll_into_nested_repetitions() -> None:
             path += [f"cluster_{scope.group}", f"cluster_{scope.group}__{scope.repetition}"]
         assert nodes[node.id] == ["/".join(path)], node.id
     assert subgraphs["cluster_body_1_0_1_1"] == [
-        "cluster_body", "cluster_body__1", "cluster_body_1_0", "cluster_body_1_0__1"]
+        "cluster_body",
+        "cluster_body__1",
+        "cluster_body_1_0",
+        "cluster_body_1_0__1",
+    ]
 
 
 @pytest.mark.parametrize("expand", [False, True])

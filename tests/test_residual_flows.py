@@ -8,11 +8,11 @@ import math
 
 import pytest
 import torch
+from bundled import SPECS
+from oracles import autograd_logdet, make_node, randomize_
 
 import flowspec
 from flowspec.diagnostics import SpecError
-from bundled import SPECS
-from oracles import autograd_logdet, make_node, randomize_
 
 X = torch.randn(5, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
@@ -40,7 +40,9 @@ def test_exact_logdet_matches_autograd_and_inverse_reaches_tolerance():
     randomize_(layer, scale=1.0)
     layer.net.refresh(500)
     z, contribution = layer(X)
-    torch.testing.assert_close(contribution, autograd_logdet(lambda v: layer(v)[0], X), atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        contribution, autograd_logdet(lambda v: layer(v)[0], X), atol=1e-10, rtol=0
+    )
     x = layer.inverse(z)
     lip = 0.9**3  # three layers, each scaled to at most 0.9
     assert (x - X).abs().max() <= 1e-10 / (1 - lip)  # a contraction stops within tol / (1 - L)
@@ -108,10 +110,13 @@ def test_lipschitz_bound_holds_after_perturbation_and_training(logdet):
 
 @pytest.mark.parametrize(
     ("setting", "code", "field"),
-    [("lipschitz: 1.0", "E750", "lipschitz"), ("lipschitz: 1.5", "E750", "lipschitz"),
-     ("net: {kind: mlp, activation: silu}", "E753", "activation"),
-     # Found by fuzzing: the roulette drew about 1e9 terms (a hang).
-     ("roulette_p: 1.0e-9", "E104", "roulette_p")],
+    [
+        ("lipschitz: 1.0", "E750", "lipschitz"),
+        ("lipschitz: 1.5", "E750", "lipschitz"),
+        ("net: {kind: mlp, activation: silu}", "E753", "activation"),
+        # Found by fuzzing: the roulette drew about 1e9 terms (a hang).
+        ("roulette_p: 1.0e-9", "E104", "roulette_p"),
+    ],
 )
 def test_bad_residual_settings_are_located_errors(setting, code, field):
     text = f"""flowspec: "1"
@@ -132,15 +137,22 @@ nodes:
 def test_likelihood_class_follows_the_estimator():
     classes = {
         logdet: flowspec.compile(
-            (SPECS / "resflow_moons.yaml").read_text().replace("logdet: roulette", f"logdet: {logdet}")
+            (SPECS / "resflow_moons.yaml")
+            .read_text()
+            .replace("logdet: roulette", f"logdet: {logdet}")
         )
         for logdet in ("exact", "series", "roulette")
     }
     assert {k: m.likelihood for k, m in classes.items()} == {
-        "exact": "exact", "series": "biased estimate", "roulette": "unbiased estimate"
+        "exact": "exact",
+        "series": "biased estimate",
+        "roulette": "unbiased estimate",
     }
     assert classes["exact"].exact and not classes["roulette"].exact
-    assert classes["exact"].LOG_PROB_COST == "D passes" and classes["series"].SAMPLE_COST == "iterative"
+    assert (
+        classes["exact"].LOG_PROB_COST == "D passes"
+        and classes["series"].SAMPLE_COST == "iterative"
+    )
 
 
 def test_resflow_density_with_exact_logdet_integrates_to_one():

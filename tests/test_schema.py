@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "schemas" / "flowspec.schema.json"
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 REGENERATE = (
-    "run `flowspec schema -o schemas/flowspec.schema.json` (or `python -c \"from "
+    'run `flowspec schema -o schemas/flowspec.schema.json` (or `python -c "from '
     "flowspec.spec.schema import write_schema; write_schema('schemas/flowspec.schema.json')\"`)"
 )
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from bundled import CONDITIONAL, DATA, SPECS
+from oracles import randomize_
 
 import flowspec
 from flowspec.render.graphviz import render
 from flowspec.train.data import load_dataset
 from flowspec.train.loop import evaluate_nll, fit
-from bundled import CONDITIONAL, DATA, SPECS
-from oracles import randomize_
 
 EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard", "nsf_moons"]
 
@@ -99,7 +99,9 @@ def test_gradients_reach_every_parameter(name):
     randomize_(model, scale=0.05)
     data = load_dataset(DATA[name], n_train=64, n_test=10, seed=0)
     model.log_prob(data.train).mean().backward()
-    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    missing = [
+        n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0
+    ]
     assert missing == []
 
 

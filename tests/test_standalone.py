@@ -7,11 +7,11 @@ import sys
 
 import pytest
 import torch
+from bundled import DATA, SPECS
+from oracles import randomize_
 
 import flowspec
 from flowspec.train.data import load_dataset
-from bundled import DATA, SPECS
-from oracles import randomize_
 
 # The elementwise maps the bundled specs do not use.
 MORE_MAPS = """
@@ -140,7 +140,10 @@ def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
     (tmp_path / "runner.py").write_text(RUNNER)
     result = subprocess.run(
         [sys.executable, "runner.py", "model.py", "weights.pt", "x.pt", "out.pt"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = torch.load(tmp_path / "out.pt")

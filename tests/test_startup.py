@@ -53,8 +53,12 @@ def run_fresh(code: str, **names: object) -> str:
     prelude = "".join(f"{key} = {value!r}\n" for key, value in names.items())
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-c", prelude + code], cwd=ROOT, env=env, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "-c", prelude + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip().splitlines()[-1]
 

@@ -5,9 +5,9 @@ block is repeated), and never again by the shape rule."""
 from __future__ import annotations
 
 import pytest
+from oracles import run_checks
 
 import flowspec
-from oracles import run_checks
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import node_kinds
@@ -48,9 +48,7 @@ def summary(diagnostics: list[Diagnostic]) -> list[tuple[str, str | None, int]]:
 def test_a_static_mistake_is_reported_despite_an_upstream_error(case: str) -> None:
     node_a, code = UPSTREAM[case]
     diagnostics = diagnostics_of(RELU_AFTER.replace("{A}", node_a))
-    assert summary(diagnostics) == [(code, "a", 6), ("E421", "b", 7)], [
-        str(d) for d in diagnostics
-    ]
+    assert summary(diagnostics) == [(code, "a", 6), ("E421", "b", 7)], [str(d) for d in diagnostics]
 
 
 BLOCKS = """\

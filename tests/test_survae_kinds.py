@@ -10,6 +10,7 @@ import math
 
 import pytest
 import torch
+from oracles import make_node, randomize_
 from torch.distributions import Normal
 from torch.func import jacrev
 from torch.nn import functional as F
@@ -17,7 +18,6 @@ from torch.nn import functional as F
 import flowspec
 from flowspec.core.ports import Support
 from flowspec.diagnostics import SpecError
-from oracles import make_node, randomize_
 
 SMALL = {"hidden": [8]}
 
@@ -150,7 +150,10 @@ def test_dequantizers_recover_x_and_score_u_independently(kind):
     torch.manual_seed(1)
     z, contribution = layer(x)
     torch.testing.assert_close(layer.inverse(z), x)
-    assert out.support.within(0.0, float(levels)) and ((z > out.support.low) & (z < out.support.high)).all()
+    assert (
+        out.support.within(0.0, float(levels))
+        and ((z > out.support.low) & (z < out.support.high)).all()
+    )
     # Independent: recover u, then v = logit(u); log q(u|x) by the autograd derivative of u(v).
     scale = levels if kind == "variational_dequantization" else 1
     u = z * scale - x
@@ -164,12 +167,19 @@ def test_dequantizers_recover_x_and_score_u_independently(kind):
 
 def test_variational_dequantization_bound_below_exact_pmf_and_iwbo_tightens():
     nodes = "  l: {kind: elementwise, fn: logit, in: d}\n  a: {kind: actnorm, in: l}\n  p: {kind: standard_normal, in: a}\n"
-    bound = model("  d: {kind: variational_dequantization, in: x, dequantizer: {net: {hidden: [8]}}}\n" + nodes,
-                  "  x: {shape: [1], levels: 4}")
+    bound = model(
+        "  d: {kind: variational_dequantization, in: x, dequantizer: {net: {hidden: [8]}}}\n"
+        + nodes,
+        "  x: {shape: [1], levels: 4}",
+    )
     bound.log_prob(torch.zeros(2, 1, dtype=torch.float64))  # actnorm initialises
-    exact = model("  d: {kind: elementwise, fn: scale_shift, scale: 1.0, in: x}\n" + nodes,
-                  "  x: {shape: [1], low: 0.0, high: 1.0, bounds: open}")
-    exact.load_state_dict({k: v for k, v in bound.state_dict().items() if k.startswith("nodes.a")}, strict=False)
+    exact = model(
+        "  d: {kind: elementwise, fn: scale_shift, scale: 1.0, in: x}\n" + nodes,
+        "  x: {shape: [1], low: 0.0, high: 1.0, bounds: open}",
+    )
+    exact.load_state_dict(
+        {k: v for k, v in bound.state_dict().items() if k.startswith("nodes.a")}, strict=False
+    )
     exact.nodes["a"].load_state_dict(bound.nodes["a"].state_dict())
     x = torch.arange(4, dtype=torch.float64).unsqueeze(1)
     reference = []
@@ -207,17 +217,21 @@ def test_argmax_contribution_matches_the_autograd_jacobian_of_the_thresholding()
         chosen = (scores * row_x).sum(-1, keepdim=True)
         return torch.where(row_x.bool(), scores, chosen - F.softplus(chosen - scores)).flatten()
 
-    log_det = torch.stack([
-        torch.linalg.slogdet(jacrev(threshold)(v[i], one_hot[i].view(2, 4)))[1] for i in range(3)
-    ])
-    torch.testing.assert_close(z, torch.stack([threshold(v[i], one_hot[i].view(2, 4)) for i in range(3)]))
+    log_det = torch.stack(
+        [torch.linalg.slogdet(jacrev(threshold)(v[i], one_hot[i].view(2, 4)))[1] for i in range(3)]
+    )
+    torch.testing.assert_close(
+        z, torch.stack([threshold(v[i], one_hot[i].view(2, 4)) for i in range(3)])
+    )
     torch.testing.assert_close(contribution, -(log_q_v - log_det))
 
 
 def test_argmax_bound_is_below_the_exact_pmf_and_iwbo_tightens():
     """With a standard normal on z, P(argmax z = x) = 1/K exactly."""
-    flow = model("  f: {kind: argmax, in: x, encoder: {net: {hidden: [8]}}}\n  p: {kind: standard_normal, in: f}\n",
-                 "  x: {shape: [1], levels: 3}")
+    flow = model(
+        "  f: {kind: argmax, in: x, encoder: {net: {hidden: [8]}}}\n  p: {kind: standard_normal, in: f}\n",
+        "  x: {shape: [1], levels: 3}",
+    )
     x = torch.arange(3, dtype=torch.float64).unsqueeze(1).repeat(400, 1)
     torch.manual_seed(0)
     with torch.no_grad():
@@ -240,10 +254,17 @@ def test_vae_bound_below_exact_marginal_and_iwbo_tightens():
     xs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=2)), dtype=torch.float64)
     z, dz = grid(-10, 10, 4001)
     with torch.no_grad():  # exact log p(x) = log int N(z) p(x|z) dz, by quadrature
-        exact = torch.stack([
-            torch.logsumexp(Normal(0.0, 1.0).log_prob(z) + decoder.log_prob(x.expand(len(z), 2), z[:, None]), 0)
-            + math.log(dz) for x in xs
-        ])
+        exact = torch.stack(
+            [
+                torch.logsumexp(
+                    Normal(0.0, 1.0).log_prob(z)
+                    + decoder.log_prob(x.expand(len(z), 2), z[:, None]),
+                    0,
+                )
+                + math.log(dz)
+                for x in xs
+            ]
+        )
         torch.manual_seed(0)
         n = 300
         bounds = [flow.iwbo(xs.repeat(n, 1), k=k).view(n, 4).mean(0) for k in (1, 10, 100)]
@@ -323,7 +344,10 @@ BAD = {
     "E816": ("{kind: discrete_flow, in: x}", "  x: {shape: [1], levels: 3}"),
     "E817": ("{kind: integer_discrete_flow, in: x}", "  x: {shape: [4]}"),
     "E800": ("{kind: slice, keep: 1, in: x}", "  x: {shape: [2], levels: 3}"),
-    "E802": ("{kind: vae, latent: 2, in: x, decoder: {kind: bernoulli}}", "  x: {shape: [2], levels: 3}"),
+    "E802": (
+        "{kind: vae, latent: 2, in: x, decoder: {kind: bernoulli}}",
+        "  x: {shape: [2], levels: 3}",
+    ),
 }
 
 
@@ -333,7 +357,9 @@ def test_mistakes_are_located_diagnostics(code):
     text = f'flowspec: "1"\nname: bad\ninputs:\n{inputs}\nnodes:\n  bad: {node}\n  p: {{kind: standard_normal, in: bad}}\n'
     with pytest.raises(SpecError) as caught:
         flowspec.check(text)
-    found = [(d.code, d.node, d.location.line if d.location else 0) for d in caught.value.diagnostics]
+    found = [
+        (d.code, d.node, d.location.line if d.location else 0) for d in caught.value.diagnostics
+    ]
     assert (code, "bad", 6) in found, found
 
 
@@ -353,7 +379,12 @@ def test_bookkeeping_says_what_each_surjection_drops_or_adds_and_which_density_m
     )
     book = spec_bookkeeping(checked)
     changes = {c.node: c for c in book.dropped + book.added + book.kept}
-    assert (changes["v"].dims, changes["a"].dims, changes["m"].dims, changes["s"].dims) == (-13, 5, -6, 0)
+    assert (changes["v"].dims, changes["a"].dims, changes["m"].dims, changes["s"].dims) == (
+        -13,
+        5,
+        -6,
+        0,
+    )
     assert "bernoulli" in changes["v"].modelled_by and "gaussian" in changes["v"].modelled_by
     assert "gaussian" in changes["a"].modelled_by and "log-gaps" in changes["m"].modelled_by
     assert "signs ~ bernoulli" in changes["s"].modelled_by
@@ -364,14 +395,22 @@ def test_bookkeeping_says_what_each_surjection_drops_or_adds_and_which_density_m
 def test_unbounded_integers_flow_on_as_integers_and_cannot_be_uniformly_dequantized():
     head = 'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [4], levels: 5}\n  y: {shape: [2], levels: 3}\nnodes:\n'
     idf = "  i: {kind: integer_discrete_flow, in: x}\n"
-    checked = flowspec.check(head + idf + "  c: {kind: concat, in: [i, y]}\n  p: {kind: discretized_logistic, in: c}\n")
+    checked = flowspec.check(
+        head + idf + "  c: {kind: concat, in: [i, y]}\n  p: {kind: discretized_logistic, in: c}\n"
+    )
     assert checked.graph.nodes["c"].output_info[0].support == Support(integers=True)
     with pytest.raises(SpecError) as caught:
-        flowspec.check(head + idf + "  d: {kind: uniform_dequantization, in: i}\n  p: {kind: standard_normal, in: d}\n"
-                       "  q: {kind: categorical, in: y}\n")
+        flowspec.check(
+            head
+            + idf
+            + "  d: {kind: uniform_dequantization, in: i}\n  p: {kind: standard_normal, in: d}\n"
+            "  q: {kind: categorical, in: y}\n"
+        )
     assert [(d.code, d.node) for d in caught.value.diagnostics] == [("E480", "d")]
     with pytest.raises(SpecError) as caught:
-        flowspec.check(head + idf + "  p: {kind: categorical, in: i}\n  q: {kind: categorical, in: y}\n")
+        flowspec.check(
+            head + idf + "  p: {kind: categorical, in: i}\n  q: {kind: categorical, in: y}\n"
+        )
     assert [(d.code, d.node) for d in caught.value.diagnostics] == [("E803", "p")]
 
 
@@ -381,9 +420,21 @@ def test_a_flow_decoder_carries_its_layers_likelihood_class_into_the_node():
 
     residual = node_kinds()["residual"].model_validate({"kind": "residual"}).likelihood()
     assert residual > Likelihood.EXACT
-    spec = {"kind": "slice", "keep": 1, "decoder": {"kind": "flow", "layers": [{"kind": "residual"}]}}
+    spec = {
+        "kind": "slice",
+        "keep": 1,
+        "decoder": {"kind": "flow", "layers": [{"kind": "residual"}]},
+    }
     assert node_kinds()["slice"].model_validate(spec).likelihood() == residual
-    exact = {"kind": "slice", "keep": 1, "decoder": {"kind": "flow", "layers": [{"kind": "reverse"}]}}
+    exact = {
+        "kind": "slice",
+        "keep": 1,
+        "decoder": {"kind": "flow", "layers": [{"kind": "reverse"}]},
+    }
     assert node_kinds()["slice"].model_validate(exact).likelihood() == Likelihood.EXACT
-    vae = {"kind": "vae", "latent": 2, "encoder": {"kind": "flow", "layers": [{"kind": "residual"}]}}
+    vae = {
+        "kind": "vae",
+        "latent": 2,
+        "encoder": {"kind": "flow", "layers": [{"kind": "residual"}]},
+    }
     assert node_kinds()["vae"].model_validate(vae).likelihood() == Likelihood.BOUND

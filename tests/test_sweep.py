@@ -6,12 +6,12 @@ import csv
 
 import pytest
 import yaml
+from train_specs import TINY_MOONS
 from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
 from flowspec.train.sweep import SweepError, apply_values, combinations, parse_assignment
-from train_specs import TINY_MOONS
 
 BLOCKS = """\
 flowspec: "1"
@@ -47,7 +47,9 @@ def test_values_land_on_nodes_blocks_fields_and_train_settings():
     assert one_node["nodes"]["first"]["net"]["hidden"] == [4]
     assert one_node["blocks"]["step"][0]["net"]["hidden"] == [16]
     block = apply_values(data, parse_assignment("step.net.hidden=[4]"), [4])
-    assert block["blocks"]["step"][0]["net"]["hidden"] == [4] and block["nodes"]["first"]["net"]["hidden"] == [8]
+    assert block["blocks"]["step"][0]["net"]["hidden"] == [4] and block["nodes"]["first"]["net"][
+        "hidden"
+    ] == [8]
     repeat = apply_values(data, parse_assignment("body.repeat=3"), 3)
     assert repeat["nodes"]["body"]["repeat"] == 3 and data["nodes"]["body"]["repeat"] == 2
     assert apply_values(data, parse_assignment("train.lr=0.1"), 0.1)["train"] == {"lr": 0.1}
@@ -57,10 +59,14 @@ def test_values_land_on_nodes_blocks_fields_and_train_settings():
 
 def test_combinations_are_checked_specs():
     data = yaml.safe_load(BLOCKS)
-    trials = combinations(data, [parse_assignment("net.hidden=[4],[8]"), parse_assignment("body.repeat=1,3")])
+    trials = combinations(
+        data, [parse_assignment("net.hidden=[4],[8]"), parse_assignment("body.repeat=1,3")]
+    )
     assert [values for values, _ in trials] == [
-        {"net.hidden": [4], "body.repeat": 1}, {"net.hidden": [4], "body.repeat": 3},
-        {"net.hidden": [8], "body.repeat": 1}, {"net.hidden": [8], "body.repeat": 3},
+        {"net.hidden": [4], "body.repeat": 1},
+        {"net.hidden": [4], "body.repeat": 3},
+        {"net.hidden": [8], "body.repeat": 1},
+        {"net.hidden": [8], "body.repeat": 3},
     ]
     sizes = [sum(p.numel() for p in flowspec.compile(text).parameters()) for _, text in trials]
     assert sizes[0] < sizes[1] and sizes[0] < sizes[2] < sizes[3]
@@ -70,10 +76,25 @@ def test_combinations_are_checked_specs():
 def test_sweep_trains_every_combination_and_writes_table_and_figure(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(TINY_MOONS)
-    result = CliRunner().invoke(app, [
-        "sweep", str(spec), "-d", "moons", "--steps", "20", "--workers", "1", "-o", str(tmp_path / "out"),
-        "--set", "net.hidden=[16]", "--set", "train.lr=0.001,0.01",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(spec),
+            "-d",
+            "moons",
+            "--steps",
+            "20",
+            "--workers",
+            "1",
+            "-o",
+            str(tmp_path / "out"),
+            "--set",
+            "net.hidden=[16]",
+            "--set",
+            "train.lr=0.001,0.01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "out" / "sweep.csv").open()))
     assert [(r["net.hidden"], r["train.lr"]) for r in rows] == [("[16]", "0.001"), ("[16]", "0.01")]

@@ -8,6 +8,9 @@ without C++ code generation, so the test checks that every kind traces as one gr
 
 import pytest
 import torch
+from bundled import DATA, SPECS, UNROLLED
+from oracles import randomize_
+from survae_specs import SURVAE_KINDS
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import flowspec
@@ -15,9 +18,6 @@ from flowspec.core.ports import PortInfo
 from flowspec.core.registry import node_kinds
 from flowspec.emit.export import NOT_FULLGRAPH
 from flowspec.emit.runtime import FlowModel
-from bundled import DATA, SPECS, UNROLLED
-from survae_specs import SURVAE_KINDS
-from oracles import randomize_
 
 BACKEND = "aot_eager"
 BATCH = 16

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
+from train_specs import CONDITIONAL as CONDITIONAL_SPEC
+from train_specs import DIGITS
+from train_specs import MOONS as MOONS_SPEC
 
 import flowspec
 from flowspec.spec.training import BUNDLED_DATA, TrainSettings
@@ -37,7 +40,6 @@ from flowspec.train.loop import learning_rate
 from flowspec.train.metrics import read_metrics
 from flowspec.train.plot import plot_curve
 from flowspec.train.sampling import parse_context, temperature
-from train_specs import CONDITIONAL as CONDITIONAL_SPEC, DIGITS, MOONS as MOONS_SPEC
 
 DIGITS_SPEC = DIGITS.replace("levels: 17", "levels: LEVELS")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -163,7 +165,12 @@ def _write(path, kind, x, c=None):
         header = ",".join(f"col{i}" for i in range(table.shape[1]))
         np.savetxt(path, table, delimiter=",", header=header, comments="")
     else:
-        torch.save(torch.as_tensor(x) if c is None else {"x": torch.as_tensor(x), "label": torch.as_tensor(c)}, path)
+        torch.save(
+            torch.as_tensor(x)
+            if c is None
+            else {"x": torch.as_tensor(x), "label": torch.as_tensor(c)},
+            path,
+        )
 
 
 @pytest.mark.parametrize("kind", [".npy", ".npz", ".csv", ".pt"])
@@ -179,8 +186,11 @@ def test_data_files_load_with_context_and_seeded_splits(tmp_path, kind, conditio
     assert (len(data.train), len(data.val), len(data.test)) == (160, 20, 20)
     assert check_compatible(model, data) == []
     everything = torch.cat([data.train, data.val, data.test])
-    assert torch.allclose(everything.double()[everything[:, 0].argsort()],
-                          torch.as_tensor(x)[torch.as_tensor(x)[:, 0].argsort()], atol=1e-6)
+    assert torch.allclose(
+        everything.double()[everything[:, 0].argsort()],
+        torch.as_tensor(x)[torch.as_tensor(x)[:, 0].argsort()],
+        atol=1e-6,
+    )
     if conditional:
         rows = torch.cat([data.train, data.context["train"]], 1).double()
         table = torch.as_tensor(np.concatenate([x, c], 1))
@@ -210,7 +220,9 @@ def test_bad_data_files_are_clear_errors(tmp_path):
         with pytest.raises(DataError, match=message):
             resolve_data(target, str(tmp_path / name))
     np.save(tmp_path / "real.npy", np.random.default_rng(0).uniform(0, 16, (50, 64)))
-    problems = check_compatible(digits_model, resolve_data(digits_model, str(tmp_path / "real.npy")))
+    problems = check_compatible(
+        digits_model, resolve_data(digits_model, str(tmp_path / "real.npy"))
+    )
     assert any("levels: 17" in p and "not all integers" in p for p in problems)
     with pytest.raises(DataError, match="context input"):
         np.savez(tmp_path / "noctx.npz", x=np.zeros((50, 2)), other=np.zeros((50, 2)))
@@ -279,7 +291,9 @@ def test_learning_rate_schedules():
 def test_early_stopping_stops_after_patience_and_keeps_the_best(moons):
     torch.manual_seed(0)
     model = flowspec.compile(MOONS_SPEC)
-    settings = TrainSettings(steps=400, lr=0.3, optimizer="sgd", val_every=5, patience=2, clip_grad=1.0)
+    settings = TrainSettings(
+        steps=400, lr=0.3, optimizer="sgd", val_every=5, patience=2, clip_grad=1.0
+    )
     result = fit(model, moons, settings, progress=False)
     assert result.stop_reason == "patience" and result.steps < 400
     vals = dict(result.val_history)
@@ -291,15 +305,26 @@ def test_early_stopping_stops_after_patience_and_keeps_the_best(moons):
 def test_time_limit_or_on_step_stop_training(moons):
     model = flowspec.compile(MOONS_SPEC)
     messages: list[str] = []
-    result = fit(model, moons, TrainSettings(steps=10_000, time_limit=0.3, val_every=5000),
-                 progress=False, log=messages.append)
+    result = fit(
+        model,
+        moons,
+        TrainSettings(steps=10_000, time_limit=0.3, val_every=5000),
+        progress=False,
+        log=messages.append,
+    )
     assert result.stop_reason == "time limit" and 1 <= result.steps < 10_000
     assert "past the time limit of 0.3 s" in messages[-1]
     assert result.val_history[-1][0] == result.steps  # validated where it stopped
     assert result.seconds < 30
     messages: list[str] = []
-    stopped = fit(flowspec.compile(MOONS_SPEC), moons, TrainSettings(steps=50),
-                  on_step=lambda step, loss: step == 7, progress=False, log=messages.append)
+    stopped = fit(
+        flowspec.compile(MOONS_SPEC),
+        moons,
+        TrainSettings(steps=50),
+        on_step=lambda step, loss: step == 7,
+        progress=False,
+        log=messages.append,
+    )
     assert stopped.stop_reason == "callback" and stopped.steps == 7
     assert messages[-1].startswith("stopped at step 7: on_step asked to stop")
 
@@ -315,8 +340,13 @@ def test_resume_continues_exactly(small_digits, tmp_path):
     spec = DIGITS_SPEC.replace("LEVELS", "17")
     settings = TrainSettings(steps=40, val_every=10, batch_size=32)
     torch.manual_seed(0)
-    whole = fit(flowspec.compile(spec), small_digits, settings,
-                files=RunFiles.beside(tmp_path / "a.safetensors"), progress=False)
+    whole = fit(
+        flowspec.compile(spec),
+        small_digits,
+        settings,
+        files=RunFiles.beside(tmp_path / "a.safetensors"),
+        progress=False,
+    )
 
     def stop(step, loss):
         if step == 17:
@@ -325,10 +355,19 @@ def test_resume_continues_exactly(small_digits, tmp_path):
     files = RunFiles.beside(tmp_path / "b.safetensors")
     torch.manual_seed(0)
     with pytest.raises(TrainingInterrupted) as interrupted:
-        fit(flowspec.compile(spec), small_digits, settings, files=files, progress=False, on_step=stop)
+        fit(
+            flowspec.compile(spec),
+            small_digits,
+            settings,
+            files=files,
+            progress=False,
+            on_step=stop,
+        )
     assert interrupted.value.step == 17 and interrupted.value.checkpoint == files.last
     torch.manual_seed(123)  # the resumed run takes nothing from the fresh model or the seed
-    rest = fit(flowspec.compile(spec), small_digits, settings, files=files, resume=True, progress=False)
+    rest = fit(
+        flowspec.compile(spec), small_digits, settings, files=files, resume=True, progress=False
+    )
     assert [s for s, _ in rest.history] == list(range(18, 41))
     assert rest.history == whole.history[17:]
     assert rest.val_history == whole.val_history[1:]
@@ -493,7 +532,10 @@ def test_plot_samples_writes_a_png(dims, tmp_path):
 
 def test_plot_groups_density_and_curve(trained, tmp_path):
     groups = {"a": torch.randn(100, 2), "b": torch.randn(100, 2) + 2}
-    assert plot_samples(groups, tmp_path / "g.png", data=torch.randn(50, 2)).read_bytes()[:8] == PNG_MAGIC
+    assert (
+        plot_samples(groups, tmp_path / "g.png", data=torch.randn(50, 2)).read_bytes()[:8]
+        == PNG_MAGIC
+    )
     path = plot_density(trained[0], tmp_path / "density.png", resolution=40, title="moons")
     assert path.read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match="2-D"):
@@ -526,13 +568,20 @@ def test_optimizers_match_torch(kind, weight_decay):
     for step in range(6):
         for params, opt in ((ours, optimizer), (theirs, reference)):
             opt.zero_grad()
-            x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(step))
+            x = torch.randn(
+                5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(step)
+            )
             ((x @ params[0] + params[1] - target) ** 2).sum().backward()
             opt.step()
     for mine, torchs in zip(ours, theirs):
         assert torch.allclose(mine, torchs, atol=1e-12, rtol=1e-10)
     tensors, info = optimizer.state_dict()
-    copy = Optimizer(kind, [torch.nn.Parameter(p.detach().clone()) for p in ours], lr=0.05, weight_decay=weight_decay)
+    copy = Optimizer(
+        kind,
+        [torch.nn.Parameter(p.detach().clone()) for p in ours],
+        lr=0.05,
+        weight_decay=weight_decay,
+    )
     copy.load_state_dict(tensors, json.loads(json.dumps(info)))
     assert copy.steps == optimizer.steps == [6, 6]
     with pytest.raises(ValueError, match="saved optimizer state"):
@@ -543,8 +592,13 @@ def test_tensorboard_events_are_written_when_tensorboard_is_installed(moons, tmp
     import importlib.util
 
     files = RunFiles.beside(tmp_path / "m.safetensors", tensorboard=True)
-    fit(flowspec.compile(MOONS_SPEC), moons, TrainSettings(steps=20, val_every=10), files=files,
-        progress=False)
+    fit(
+        flowspec.compile(MOONS_SPEC),
+        moons,
+        TrainSettings(steps=20, val_every=10),
+        files=files,
+        progress=False,
+    )
     if importlib.util.find_spec("tensorboard") is None:  # the CSV and JSONL logs only
         assert not files.tensorboard.exists() and files.metrics_csv.is_file()
         return

@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from train_specs import CONDITIONAL, DIGITS
+from train_specs import TINY_MOONS as MOONS
 from typer.testing import CliRunner
 
 import flowspec
@@ -16,7 +18,6 @@ from flowspec.diagnostics import SpecError
 from flowspec.train.checkpoint import load_checkpoint
 from flowspec.train.metrics import read_metrics
 from flowspec.train.settings import load_config, merge_settings
-from train_specs import CONDITIONAL, DIGITS, TINY_MOONS as MOONS
 
 QUICK = ["--no-progress", "--no-tensorboard", "--batch-size", "64"]
 
@@ -43,8 +44,20 @@ def trained(tmp_path_factory):
     spec = spec_file(folder)
     checkpoint = folder / "moons.safetensors"
     result = CliRunner().invoke(
-        app, ["train", str(spec), "--data", "moons", "--steps", "40", "--val-every", "20",
-              "-o", str(checkpoint), *QUICK],
+        app,
+        [
+            "train",
+            str(spec),
+            "--data",
+            "moons",
+            "--steps",
+            "40",
+            "--val-every",
+            "20",
+            "-o",
+            str(checkpoint),
+            *QUICK,
+        ],
     )
     return result, checkpoint
 
@@ -63,8 +76,12 @@ def test_train_section_errors_are_located_with_did_you_mean():
     assert unknown.path == ("train", "stesp")
     lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
     assert lines == [4, 6]
-    for bad, code in (("train: 3", "E902"), ("train: {steps: 3, epochs: 2}", "E903"),
-                      ('train: {steps: "3"}', "E901"), ("train: {seed: 1.0}", "E901")):
+    for bad, code in (
+        ("train: 3", "E902"),
+        ("train: {steps: 3, epochs: 2}", "E903"),
+        ('train: {steps: "3"}', "E901"),
+        ("train: {seed: 1.0}", "E901"),
+    ):
         with pytest.raises(SpecError) as error:
             flowspec.check(MOONS.replace("inputs:", bad + "\ninputs:"))
         assert [d.code for d in error.value.diagnostics] == [code]
@@ -72,10 +89,14 @@ def test_train_section_errors_are_located_with_did_you_mean():
 
 
 def test_settings_precedence_spec_then_config_then_options(tmp_path):
-    spec = flowspec.check(MOONS.replace("inputs:", "train: {epochs: 4, lr: 0.01, seed: 3}\ninputs:"))
+    spec = flowspec.check(
+        MOONS.replace("inputs:", "train: {epochs: 4, lr: 0.01, seed: 3}\ninputs:")
+    )
     config = tmp_path / "c.yaml"
     config.write_text("train:\n  lr: 0.002\n  batch_size: 32\n")
-    merged = merge_settings(spec.graph.header.train, load_config(config), {"steps": 7, "seed": None})
+    merged = merge_settings(
+        spec.graph.header.train, load_config(config), {"steps": 7, "seed": None}
+    )
     assert (merged.lr, merged.batch_size, merged.seed) == (0.002, 32, 3)
     assert merged.steps == 7 and merged.epochs is None  # a later budget replaces an earlier one
     assert merge_settings(None, None, {}).threads == 1
@@ -106,8 +127,20 @@ def test_train_reports_best_nll_and_writes_checkpoints_and_metrics(trained):
 
 def test_train_discrete_data_reports_bits_per_dim_and_the_bound(runner, tmp_path):
     spec = spec_file(tmp_path, DIGITS)
-    result = runner.invoke(app, ["train", str(spec), "-d", "digits", "--steps", "3", *QUICK,
-                                 "-o", str(tmp_path / "d.safetensors")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(spec),
+            "-d",
+            "digits",
+            "--steps",
+            "3",
+            *QUICK,
+            "-o",
+            str(tmp_path / "d.safetensors"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.count("bits/dim") == 3
     assert "lower bound (ELBO): stochastic nodes: deq" in result.stdout
@@ -117,9 +150,13 @@ def test_train_takes_data_and_budget_from_the_spec_and_a_data_file(runner, tmp_p
     rng = np.random.default_rng(0)
     table = np.concatenate([rng.standard_normal((300, 2)), rng.integers(2, size=(300, 1))], 1)
     np.savetxt(tmp_path / "d.csv", table, delimiter=",", header="a,b,label", comments="")
-    text = CONDITIONAL.replace("inputs:", f"train: {{data: {tmp_path / 'd.csv'}, steps: 4}}\ninputs:")
-    result = runner.invoke(app, ["train", str(spec_file(tmp_path, text)), *QUICK,
-                                 "-o", str(tmp_path / "c.safetensors")])
+    text = CONDITIONAL.replace(
+        "inputs:", f"train: {{data: {tmp_path / 'd.csv'}, steps: 4}}\ninputs:"
+    )
+    result = runner.invoke(
+        app,
+        ["train", str(spec_file(tmp_path, text)), *QUICK, "-o", str(tmp_path / "c.safetensors")],
+    )
     assert result.exit_code == 0, result.output
     assert "for 4 steps" in result.stdout and "d.csv" in result.stdout
 
@@ -134,8 +171,18 @@ def test_train_resume_continues_the_metrics_log(runner, tmp_path):
     assert "for 30 steps" in result.stdout
     steps = [r["step"] for r in read_metrics(tmp_path / "r.metrics.jsonl")]
     assert steps == [10, 20, 30]
-    missing = runner.invoke(app, [*common[:-6], "-o", str(tmp_path / "none.safetensors"),
-                                  "--steps", "5", "--resume", *QUICK])
+    missing = runner.invoke(
+        app,
+        [
+            *common[:-6],
+            "-o",
+            str(tmp_path / "none.safetensors"),
+            "--steps",
+            "5",
+            "--resume",
+            *QUICK,
+        ],
+    )
     assert missing.exit_code == 1 and "nothing to resume" in missing.stderr
 
 
@@ -166,23 +213,32 @@ def test_resume_and_eval_refusals_are_messages_not_tracebacks(runner, tmp_path):
         result = runner.invoke(app, args)
         no_traceback(result)
         assert result.exit_code == 1 and says in result.stderr, result.output
-    for state, says in {"{bad": "damaged training state", "{}": "incomplete training state",
-                        '{"optimizer": {}, "progress": {}}': "incomplete training state"}.items():
+    for state, says in {
+        "{bad": "damaged training state",
+        "{}": "incomplete training state",
+        '{"optimizer": {}, "progress": {}}': "incomplete training state",
+    }.items():
         damaged = tmp_path / "d.safetensors"
         damaged.write_bytes(out.read_bytes())
         _with_metadata(last, tmp_path / "d.last.safetensors", training_state=state)
-        result = runner.invoke(app, [*common[:-6], "-o", str(damaged), "--steps", "4", "--resume",
-                                     *QUICK])
+        result = runner.invoke(
+            app, [*common[:-6], "-o", str(damaged), "--steps", "4", "--resume", *QUICK]
+        )
         no_traceback(result)
         assert result.exit_code == 1 and says in result.stderr, result.output
     _with_metadata(out, tmp_path / "s.safetensors", **{"meta.settings": "{not json"})
     for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
         result = runner.invoke(app, [verb[0], str(tmp_path / "s.safetensors"), *verb[1:]])
         no_traceback(result)
-        assert result.exit_code == 1 and "s.safetensors': its stored training settings" in result.stderr
+        assert (
+            result.exit_code == 1
+            and "s.safetensors': its stored training settings" in result.stderr
+        )
 
 
-def test_a_stored_spec_that_no_longer_compiles_is_located_in_the_checkpoint(runner, trained, tmp_path):
+def test_a_stored_spec_that_no_longer_compiles_is_located_in_the_checkpoint(
+    runner, trained, tmp_path
+):
     # Found by fuzzing: the errors of a stored spec that no longer validates were located at
     # the spec file it was copied from (which may have changed since, or be gone), as if
     # that file were wrong; they now name the checkpoint's stored copy and its lines.
@@ -193,7 +249,9 @@ def test_a_stored_spec_that_no_longer_compiles_is_located_in_the_checkpoint(runn
     text, original = metadata["spec_text"], metadata["spec_file"]
     line = text.splitlines().index("  prior: {kind: standard_normal, in: body}") + 1
     broken = tmp_path / "old.safetensors"
-    _with_metadata(trained[1], broken, spec_text=text.replace("standard_normal", "standard_normall"))
+    _with_metadata(
+        trained[1], broken, spec_text=text.replace("standard_normal", "standard_normall")
+    )
     for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
         result = runner.invoke(app, [verb[0], str(broken), *verb[1:]])
         no_traceback(result)
@@ -213,16 +271,24 @@ def test_checkpoints_with_nan_or_bfloat16_weights(runner, trained, tmp_path):
     with safe_open(str(checkpoint), framework="pt") as file:
         metadata = file.metadata()
     weights = load_file(str(checkpoint))
-    save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()},
-              str(tmp_path / "nan.safetensors"), metadata=metadata)
-    save_file({k: v.to(torch.bfloat16) for k, v in weights.items()},
-              str(tmp_path / "half.safetensors"), metadata=metadata)
+    save_file(
+        {k: torch.full_like(v, float("nan")) for k, v in weights.items()},
+        str(tmp_path / "nan.safetensors"),
+        metadata=metadata,
+    )
+    save_file(
+        {k: v.to(torch.bfloat16) for k, v in weights.items()},
+        str(tmp_path / "half.safetensors"),
+        metadata=metadata,
+    )
     for verb in (["eval"], ["sample", "-n", "3", "-o", str(tmp_path / "x.npy")]):
         result = runner.invoke(app, [verb[0], str(tmp_path / "nan.safetensors"), *verb[1:]])
         no_traceback(result)
         assert result.exit_code == 1 and "NaN or infinite weights" in result.stderr
-    result = runner.invoke(app, ["sample", str(tmp_path / "half.safetensors"), "-n", "3", "-o",
-                                 str(tmp_path / "half.npy")])
+    result = runner.invoke(
+        app,
+        ["sample", str(tmp_path / "half.safetensors"), "-n", "3", "-o", str(tmp_path / "half.npy")],
+    )
     no_traceback(result)
     assert result.exit_code == 0 and np.isfinite(np.load(tmp_path / "half.npy")).all()
 
@@ -244,8 +310,10 @@ def test_checkpoints_with_integer_weights_are_refused_naming_the_tensor(runner, 
         no_traceback(result)
         assert result.exit_code == 1, result.output
         shape = tuple(weights[name].shape)
-        assert f"1 tensor(s) of another kind of number (e.g. {name} is int32 {shape} where " \
-               f"the model holds float32 {shape})" in " ".join(result.stderr.split())
+        assert (
+            f"1 tensor(s) of another kind of number (e.g. {name} is int32 {shape} where "
+            f"the model holds float32 {shape})" in " ".join(result.stderr.split())
+        )
     assert load_checkpoint(trained[1])[0] is not None  # the float original still loads
 
 
@@ -273,8 +341,20 @@ def test_unavailable_device_is_a_clear_error(runner, tmp_path, monkeypatch):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "5",
-                                 "--device", "cuda", *QUICK])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(spec_file(tmp_path)),
+            "-d",
+            "moons",
+            "--steps",
+            "5",
+            "--device",
+            "cuda",
+            *QUICK,
+        ],
+    )
     assert result.exit_code == 1 and "device 'cuda' is not available" in result.stderr
     no_traceback(result)
 
@@ -293,10 +373,15 @@ def test_train_ctrl_c_saves_the_last_checkpoint(runner, tmp_path, monkeypatch):
 
     monkeypatch.setattr(loop, "fit", interrupted)
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "9", *QUICK])
+    result = runner.invoke(
+        app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "9", *QUICK]
+    )
     assert result.exit_code == 130
     last = tmp_path / "runs" / "tiny-moons.last.safetensors"
-    assert str(last) in result.stderr.replace(str(tmp_path) + "/", "") or "runs/tiny-moons.last" in result.stderr
+    assert (
+        str(last) in result.stderr.replace(str(tmp_path) + "/", "")
+        or "runs/tiny-moons.last" in result.stderr
+    )
     _, meta = load_checkpoint(last)
     assert meta["step"] == "3" and meta["data"] == "moons"
 
@@ -308,8 +393,20 @@ def test_train_divergence_names_the_step(runner, tmp_path, monkeypatch):
         raise loop.TrainingDiverged(3, "loss", float("nan"), "runs/x.last.safetensors (step 2)")
 
     monkeypatch.setattr(loop, "fit", diverged)
-    result = runner.invoke(app, ["train", str(spec_file(tmp_path)), "-d", "moons", "--steps", "5",
-                                 "-o", str(tmp_path / "c.safetensors"), *QUICK])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(spec_file(tmp_path)),
+            "-d",
+            "moons",
+            "--steps",
+            "5",
+            "-o",
+            str(tmp_path / "c.safetensors"),
+            *QUICK,
+        ],
+    )
     assert result.exit_code == 1
     no_traceback(result)
     assert "diverged at step 3" in result.stderr and "(step 2)" in result.stderr
@@ -332,7 +429,12 @@ def test_eval_scores_the_test_split(runner, trained):
 def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
     spec = spec_file(tmp_path, DIGITS)
     out = tmp_path / "d.safetensors"
-    assert runner.invoke(app, ["train", str(spec), "-d", "digits", "--steps", "5", "-o", str(out), *QUICK]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["train", str(spec), "-d", "digits", "--steps", "5", "-o", str(out), *QUICK]
+        ).exit_code
+        == 0
+    )
     result = runner.invoke(app, ["eval", str(out), "--k", "8", "--json"])
     report = json.loads(result.stdout)
     assert not report["exact"] and report["k"] == 8 and report["iwbo_nll"] < report["nll"]
@@ -351,38 +453,80 @@ def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
 def test_sample_plots_arrays_density_curve_and_temperature(runner, trained, tmp_path):
     _, checkpoint = trained
     plot, array = tmp_path / "s.png", tmp_path / "s.npy"
-    result = runner.invoke(app, ["sample", str(checkpoint), "-n", "50", "-o", str(plot), "--npy",
-                                 str(array), "--density", str(tmp_path / "d.png"), "--curve",
-                                 str(tmp_path / "c.png")])
+    result = runner.invoke(
+        app,
+        [
+            "sample",
+            str(checkpoint),
+            "-n",
+            "50",
+            "-o",
+            str(plot),
+            "--npy",
+            str(array),
+            "--density",
+            str(tmp_path / "d.png"),
+            "--curve",
+            str(tmp_path / "c.png"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     for name in ("s.png", "d.png", "c.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     samples = np.load(array)
     assert samples.shape == (50, 2) and np.isfinite(samples).all()
     cold = tmp_path / "cold.npy"
-    assert runner.invoke(app, ["sample", str(checkpoint), "-n", "500", "-o", str(cold), "-t", "0.01"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["sample", str(checkpoint), "-n", "500", "-o", str(cold), "-t", "0.01"]
+        ).exit_code
+        == 0
+    )
     warm = tmp_path / "warm.npy"
-    assert runner.invoke(app, ["sample", str(checkpoint), "-n", "500", "-o", str(warm)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["sample", str(checkpoint), "-n", "500", "-o", str(warm)]).exit_code == 0
+    )
     assert np.load(cold).std(0).max() < 0.2 * np.load(warm).std(0).min()
-    assert runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-t", "0"]).exit_code == 2
-    assert runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-c", "1"]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-t", "0"]
+        ).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(
+            app, ["sample", str(checkpoint), "-o", str(tmp_path / "x.png"), "-c", "1"]
+        ).exit_code
+        == 1
+    )
 
 
 def test_sample_conditional_per_context_value(runner, tmp_path):
     spec = spec_file(tmp_path, CONDITIONAL)
     out = tmp_path / "c.safetensors"
-    assert runner.invoke(app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]
+        ).exit_code
+        == 0
+    )
     result = runner.invoke(app, ["sample", str(out), "-n", "20", "-o", str(tmp_path / "s.npy")])
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "s.npy").shape == (40, 2)  # labels 0 and 1, 20 each
-    result = runner.invoke(app, ["sample", str(out), "-n", "20", "-c", "1", "-o", str(tmp_path / "one.png")])
+    result = runner.invoke(
+        app, ["sample", str(out), "-n", "20", "-c", "1", "-o", str(tmp_path / "one.png")]
+    )
     assert result.exit_code == 0, result.output
-    named = runner.invoke(app, ["sample", str(out), "-n", "20", "-c", "label=1", "-o", str(tmp_path / "one.npy")])
+    named = runner.invoke(
+        app, ["sample", str(out), "-n", "20", "-c", "label=1", "-o", str(tmp_path / "one.npy")]
+    )
     assert named.exit_code == 0, named.output
     assert np.load(tmp_path / "one.npy").shape == (20, 2)
     bad = runner.invoke(app, ["sample", str(out), "-c", "1,2", "-o", str(tmp_path / "x.png")])
     assert bad.exit_code == 1 and "give 1" in bad.stderr
-    wrong = runner.invoke(app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")])
+    wrong = runner.invoke(
+        app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")]
+    )
     assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr
 
 
@@ -393,8 +537,17 @@ def test_sample_plot_titles_say_how_many_per_context_value(runner, tmp_path, mon
     monkeypatch.setattr(plot, "plot_samples", lambda groups, path, **kw: titles.append(kw["title"]))
     spec = spec_file(tmp_path, CONDITIONAL)
     out = tmp_path / "c.safetensors"
-    assert runner.invoke(app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]
+        ).exit_code
+        == 0
+    )
     for context in ([], ["-c", "label=1"]):
-        result = runner.invoke(app, ["sample", str(out), "-n", "20", *context, "-o", str(tmp_path / "s.png")])
+        result = runner.invoke(
+            app, ["sample", str(out), "-n", "20", *context, "-o", str(tmp_path / "s.png")]
+        )
         assert result.exit_code == 0, result.output
-    assert titles[0].endswith(": 20 samples per context value") and titles[1].endswith(": 20 samples")
+    assert titles[0].endswith(": 20 samples per context value") and titles[1].endswith(
+        ": 20 samples"
+    )

@@ -5,11 +5,11 @@ import warnings
 
 import pytest
 import torch
+from oracles import assert_logdet_matches, make_node, randomize_, run_checks
 from torch.func import jacrev, vmap
 
 from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.registry import transformer_kinds
-from oracles import assert_logdet_matches, make_node, randomize_, run_checks
 
 SPLINE = {"kind": "rq_spline", "bins": 6, "bound": 3.0}
 MIXTURE = {"kind": "logistic_mixture", "components": 3}
@@ -148,8 +148,12 @@ nodes:
 @pytest.mark.parametrize("direction", ["maf", "iaf"])
 @pytest.mark.parametrize("spec", TRANSFORMERS, ids=IDS)
 def test_autoregressive_layers_with_each_transformer(direction, spec):
-    node_spec = {"kind": "autoregressive", "direction": direction, "transformer": spec,
-                 "conditioner": {"hidden": [16]}}
+    node_spec = {
+        "kind": "autoregressive",
+        "direction": direction,
+        "transformer": spec,
+        "conditioner": {"hidden": [16]},
+    }
     _, layer, _ = make_node(node_spec, (3,))
     randomize_(layer, scale=0.15)
     x = 2 * torch.randn(8, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
@@ -189,7 +193,9 @@ def test_spline_bins_that_do_not_fit_are_located_errors(field, code):
     spec = {"kind": "coupling", "transformer": {"kind": "rq_spline", "bins": 10, field: 0.1}}
     node = node_kinds()["coupling"].model_validate(spec)
     reporter = Reporter()
-    assert run_checks(node, (PortInfo((2,)),), None, NodeCheck(reporter, "n", ("nodes", "n"))) is None
+    assert (
+        run_checks(node, (PortInfo((2,)),), None, NodeCheck(reporter, "n", ("nodes", "n"))) is None
+    )
     (diagnostic,) = reporter.diagnostics
     assert diagnostic.code == code and diagnostic.path[-2:] == ("transformer", field)
 
@@ -200,9 +206,14 @@ def test_short_axis_softmaxes_equal_torch_on_either_side_of_the_switch(length):
     for contiguous and strided inputs."""
     from flowspec.layers._softmax import log_softmax_last, softmax_last
 
-    raw = torch.randn(4, length, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(length))
+    raw = torch.randn(
+        4, length, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(length)
+    )
     for x in (raw.movedim(1, -1), raw.movedim(1, -1).contiguous()):
-        for fast, reference in ((softmax_last, torch.softmax), (log_softmax_last, torch.log_softmax)):
+        for fast, reference in (
+            (softmax_last, torch.softmax),
+            (log_softmax_last, torch.log_softmax),
+        ):
             weights = torch.randn(x.shape, dtype=torch.float64)
             mine = x.detach().requires_grad_()
             theirs = x.detach().requires_grad_()
@@ -216,8 +227,16 @@ def test_short_axis_softmaxes_equal_torch_on_either_side_of_the_switch(length):
     ("node", "field", "limit"),
     [
         ("{kind: elementwise, transformer: {kind: rq_spline, bound: 1.0e39}}", "bound", "10000"),
-        ("{kind: elementwise, transformer: {kind: affine, scale_bound: 1.0e39}}", "scale_bound", "80"),
-        ("{kind: coupling, transformer: {kind: logistic_mixture, scale_bound: 100.0}}", "scale_bound", "80"),
+        (
+            "{kind: elementwise, transformer: {kind: affine, scale_bound: 1.0e39}}",
+            "scale_bound",
+            "80",
+        ),
+        (
+            "{kind: coupling, transformer: {kind: logistic_mixture, scale_bound: 100.0}}",
+            "scale_bound",
+            "80",
+        ),
         ("{kind: affine_coupling, scale_bound: 90.0}", "scale_bound", "80"),
     ],
 )

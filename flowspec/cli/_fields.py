@@ -39,7 +39,9 @@ def _constraints(metadata: list[Any]) -> list[str]:
         for attribute, symbol in _BOUNDS:
             bound = getattr(item, attribute, None)
             if bound is not None:
-                parts.append(f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}")
+                parts.append(
+                    f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}"
+                )
     return parts
 
 
@@ -61,7 +63,11 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         # A part chosen by kind (a density, a network) names its kind.
         kind = annotation.model_fields.get("kind")
-        text = f"{{kind: {kind.default}}}" if kind is not None and isinstance(kind.default, str) else "mapping"
+        text = (
+            f"{{kind: {kind.default}}}"
+            if kind is not None and isinstance(kind.default, str)
+            else "mapping"
+        )
     elif isinstance(annotation, type):
         text = annotation.__name__
     else:

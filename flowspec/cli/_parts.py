@@ -80,7 +80,9 @@ def describe_part(name: str) -> None:
     console.print(facts)
     settings = Table(title="settings", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("field", "type", "default", "description"):
-        settings.add_column(column, style="cyan" if column == "field" else None, no_wrap=column == "field")
+        settings.add_column(
+            column, style="cyan" if column == "field" else None, no_wrap=column == "field"
+        )
     for row in field_rows(cls, skip=("kind",)):
         settings.add_row(Text(row.name), Text(row.type), Text(row.default), Text(row.description))
     console.print(settings if settings.row_count else Text("settings: none (a fixed map)"))
@@ -96,7 +98,10 @@ def parts_footer() -> Table:
     for name, (what, _) in part_kinds().items():
         by_what.setdefault(what, []).append(name)
     table = Table.grid(padding=(0, 2))
-    table.title, table.title_justify = "parts of nodes ('flowspec nodes NAME' describes one)", "left"
+    table.title, table.title_justify = (
+        "parts of nodes ('flowspec nodes NAME' describes one)",
+        "left",
+    )
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for what, names in by_what.items():

@@ -50,7 +50,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        Optional[bool],  # noqa: UP007 - typer reads the annotation
+        bool | None,  # noqa: UP007 - typer reads the annotation
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),

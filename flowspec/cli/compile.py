@@ -22,6 +22,7 @@ class OutputFormat(str, Enum):
     source = "source"
     export = "export"
 
+
 EPILOG = examples(
     "flowspec compile specs/realnvp_moons.yaml -o realnvp_moons.py",
     "flowspec compile specs/realnvp_moons.yaml --standalone -o model.py",
@@ -32,10 +33,11 @@ EPILOG = examples(
 
 def compile_(
     spec: Annotated[
-        Path, typer.Argument(metavar="SPEC", help="The YAML spec file to compile.", show_default=False)
+        Path,
+        typer.Argument(metavar="SPEC", help="The YAML spec file to compile.", show_default=False),
     ],
     output: Annotated[
-        Optional[Path],  # noqa: UP007 - typer reads the annotation
+        Path | None,  # noqa: UP007 - typer reads the annotation
         typer.Option(
             "--output",
             "-o",
@@ -72,7 +74,7 @@ def compile_(
         ),
     ] = False,
     weights: Annotated[
-        Optional[Path],  # noqa: UP007 - typer reads the annotation
+        Path | None,  # noqa: UP007 - typer reads the annotation
         typer.Option(
             "--weights",
             metavar="CHECKPOINT",
@@ -133,8 +135,10 @@ def _export(spec: Path, output: Path | None, weights: Path | None, *, optimize: 
             if weights is not None:
                 trained, _ = load_checkpoint(weights)
                 if _layers(trained) != _layers(model):
-                    fail(f"'{weights}' was trained for another spec than {spec} (its nodes or "
-                         "their settings differ)")
+                    fail(
+                        f"'{weights}' was trained for another spec than {spec} (its nodes or "
+                        "their settings differ)"
+                    )
                 # A checkpoint's weights load into the optimized and the literal form alike.
                 model.load_state_dict(trained.state_dict())
             written = export_programs(model, output)

@@ -26,19 +26,32 @@ EPILOG = examples(
 
 def eval_(
     checkpoint: Annotated[
-        Path, typer.Argument(metavar="CHECKPOINT", help="A checkpoint written by 'flowspec train'.",
-                             show_default=False)
+        Path,
+        typer.Argument(
+            metavar="CHECKPOINT",
+            help="A checkpoint written by 'flowspec train'.",
+            show_default=False,
+        ),
     ],
     data: Annotated[
-        Optional[str],  # noqa: UP007 - typer reads the annotation
-        typer.Option("--data", "-d", metavar="NAME|FILE", help="A bundled data set (its test "
-                     "split) or a data file (all its rows).", show_default=False),
+        str | None,  # noqa: UP007 - typer reads the annotation
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="NAME|FILE",
+            help="A bundled data set (its test split) or a data file (all its rows).",
+            show_default=False,
+        ),
     ] = None,
     k: Annotated[
-        int, typer.Option("--k", min=1, help="Samples of the importance-weighted bound (bound "
-                          "models only).")
+        int,
+        typer.Option(
+            "--k", min=1, help="Samples of the importance-weighted bound (bound models only)."
+        ),
     ] = 64,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws.")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: its NLL on the test split or a data file.
@@ -69,9 +82,19 @@ def eval_(
     torch.manual_seed(seed)
     scores = evaluate(model, split, discrete=dataset.levels is not None, k=k)
     if as_json:
-        typer.echo(json.dumps({"checkpoint": str(checkpoint), "data": dataset.name,
-                               "split": which, "likelihood": model.likelihood,
-                               "evaluated_with": changed, **scores.__dict__}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "checkpoint": str(checkpoint),
+                    "data": dataset.name,
+                    "split": which,
+                    "likelihood": model.likelihood,
+                    "evaluated_with": changed,
+                    **scores.__dict__,
+                },
+                indent=2,
+            )
+        )
         return
     lines = [f"{model.SPEC_NAME} on {dataset.name} ({which}, {scores.n} examples)"]
     if changed:
@@ -82,8 +105,10 @@ def eval_(
     kind = "NLL" if scores.exact else "NLL bound (-ELBO, one sample)"
     lines.append(f"{kind}: {scores.nll:.4f} nats" + _bits(scores.bits_per_dim))
     if scores.iwbo_nll is not None:
-        lines.append(f"NLL bound (-IWBO, k={scores.k}): {scores.iwbo_nll:.4f} nats"
-                     + _bits(scores.iwbo_bits_per_dim))
+        lines.append(
+            f"NLL bound (-IWBO, k={scores.k}): {scores.iwbo_nll:.4f} nats"
+            + _bits(scores.iwbo_bits_per_dim)
+        )
     console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)

@@ -21,14 +21,16 @@ from flowspec.diagnostics import did_you_mean
 __all__ = ["nodes"]
 
 EPILOG = examples(
-    "flowspec nodes", "flowspec nodes affine_coupling", "flowspec nodes slice",
+    "flowspec nodes",
+    "flowspec nodes affine_coupling",
+    "flowspec nodes slice",
     "flowspec nodes rq_spline    # a transformer (or conditioner, density)",
 )
 
 
 def nodes(
     kind: Annotated[
-        Optional[str],  # noqa: UP007 - typer reads the annotation
+        str | None,  # noqa: UP007 - typer reads the annotation
         typer.Argument(
             metavar="[KIND]",
             help="A node kind (or a transformer, conditioner or density kind) to describe in "

@@ -56,17 +56,24 @@ def metrics_beside(checkpoint: Path) -> Path:
     """The metrics log ``flowspec train`` wrote beside a best or last checkpoint."""
     from flowspec.train.loop import RunFiles
 
-    name = checkpoint.name.replace(".last.", ".", 1) if ".last." in checkpoint.name else checkpoint.name
+    name = (
+        checkpoint.name.replace(".last.", ".", 1)
+        if ".last." in checkpoint.name
+        else checkpoint.name
+    )
     return RunFiles.beside(checkpoint.with_name(name)).metrics_jsonl
 
 
 def _save_array(path: Path, samples) -> None:
     import numpy as np
-
     import torch
 
     samples = samples.detach().cpu()
-    if samples.is_floating_point() and samples.dtype not in (torch.float16, torch.float32, torch.float64):
+    if samples.is_floating_point() and samples.dtype not in (
+        torch.float16,
+        torch.float32,
+        torch.float64,
+    ):
         samples = samples.float()  # a bfloat16 checkpoint's model: numpy has no bfloat16
     atomic_write_bytes(path, lambda file: np.save(file, samples.numpy()))
 
@@ -78,17 +85,27 @@ def sample(
     checkpoint: Annotated[
         Path,
         typer.Argument(
-            metavar="CHECKPOINT", help="A checkpoint written by 'flowspec train'.", show_default=False
+            metavar="CHECKPOINT",
+            help="A checkpoint written by 'flowspec train'.",
+            show_default=False,
         ),
     ],
     n: Annotated[
-        int, typer.Option("-n", "--num-samples", min=1, help="How many samples to draw (per "
-                          "context value for conditional models).")
+        int,
+        typer.Option(
+            "-n",
+            "--num-samples",
+            min=1,
+            help="How many samples to draw (per context value for conditional models).",
+        ),
     ] = 1000,
     output: Annotated[
         _Path,
         typer.Option(
-            "--output", "-o", metavar="FILE", callback=_check_output,
+            "--output",
+            "-o",
+            metavar="FILE",
+            callback=_check_output,
             help="A plot (.png, .pdf, .svg; drawn over the test split of the data the model was "
             "trained on, with a legend) or, ending in .npy, the array of samples only.",
             show_default=False,
@@ -96,32 +113,56 @@ def sample(
     ] = None,
     npy: Annotated[
         _Path,
-        typer.Option("--npy", metavar="FILE.npy", callback=_check_npy,
-                     help="Also save the samples, shape [n, *event] (groups one after the other "
-                     "in --context order), as a NumPy array.", show_default=False),
+        typer.Option(
+            "--npy",
+            metavar="FILE.npy",
+            callback=_check_npy,
+            help="Also save the samples, shape [n, *event] (groups one after the other "
+            "in --context order), as a NumPy array.",
+            show_default=False,
+        ),
     ] = None,
     temperature: Annotated[
-        float, typer.Option("--temperature", "-t", callback=_check_temperature,
-                            help="Scale of the base distributions' standard deviation.")
+        float,
+        typer.Option(
+            "--temperature",
+            "-t",
+            callback=_check_temperature,
+            help="Scale of the base distributions' standard deviation.",
+        ),
     ] = 1.0,
     context: Annotated[
-        Optional[list[str]],  # noqa: UP007
-        typer.Option("--context", "-c", metavar="[NAME=]VALUES",
-                     help="Context of a conditional model, comma-separated numbers (the context "
-                     "input flattened), optionally named (label=1); repeat for several groups. "
-                     "Default: each distinct "
-                     "context value of the training data, when there are at most 6.",
-                     show_default=False),
+        list[str] | None,  # noqa: UP007
+        typer.Option(
+            "--context",
+            "-c",
+            metavar="[NAME=]VALUES",
+            help="Context of a conditional model, comma-separated numbers (the context "
+            "input flattened), optionally named (label=1); repeat for several groups. "
+            "Default: each distinct "
+            "context value of the training data, when there are at most 6.",
+            show_default=False,
+        ),
     ] = None,
     density: Annotated[
-        _Path, typer.Option("--density", metavar="FILE", callback=_check_plot,
-                            help="Also draw the density as a heat map (unconditional 2-D models).",
-                            show_default=False)
+        _Path,
+        typer.Option(
+            "--density",
+            metavar="FILE",
+            callback=_check_plot,
+            help="Also draw the density as a heat map (unconditional 2-D models).",
+            show_default=False,
+        ),
     ] = None,
     curve: Annotated[
-        _Path, typer.Option("--curve", metavar="FILE", callback=_check_plot,
-                            help="Also draw the training curve from the metrics log beside the "
-                            "checkpoint.", show_default=False)
+        _Path,
+        typer.Option(
+            "--curve",
+            metavar="FILE",
+            callback=_check_plot,
+            help="Also draw the training curve from the metrics log beside the checkpoint.",
+            show_default=False,
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws.")] = 0,
 ) -> None:
@@ -149,8 +190,10 @@ def sample(
             named = {} if row is None else {model.CONTEXT_INPUTS[0]: row.expand(n, *row.shape)}
             drawn = model.sample(n, **named)
             if not isinstance(drawn, torch.Tensor):
-                fail(f"the model samples several data inputs ({', '.join(drawn)}); "
-                     "'flowspec sample' writes models with a single data input")
+                fail(
+                    f"the model samples several data inputs ({', '.join(drawn)}); "
+                    "'flowspec sample' writes models with a single data input"
+                )
             groups[label] = drawn
     samples = torch.cat(list(groups.values()))
     written = []
@@ -190,8 +233,11 @@ def _contexts(model, given: list[str] | None, dataset) -> dict:
         known = dataset.context.get("train") if dataset is not None else None
         values = torch.unique(known.flatten(1), dim=0) if known is not None else None
         if values is None or len(values) > _MOST_GROUPS:
-            fail(f"the model is conditional on '{name}' (shape {list(shape)}): give its values "
-                 "with --context, e.g. --context " + ",".join(["0"] * int(torch.tensor(shape).prod())))
+            fail(
+                f"the model is conditional on '{name}' (shape {list(shape)}): give its values "
+                "with --context, e.g. --context "
+                + ",".join(["0"] * int(torch.tensor(shape).prod()))
+            )
         given = [",".join(f"{float(v):g}" for v in row) for row in values]
     groups = {}
     for text in given:

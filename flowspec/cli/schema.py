@@ -25,7 +25,7 @@ EPILOG = examples(
 
 def schema(
     output: Annotated[
-        Optional[Path],  # noqa: UP007 - typer reads the annotation
+        Path | None,  # noqa: UP007 - typer reads the annotation
         typer.Option(
             "--output",
             "-o",

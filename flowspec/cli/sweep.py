@@ -31,33 +31,66 @@ EPILOG = examples(
 
 
 def sweep(
-    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="The YAML spec to vary.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The YAML spec to vary.", show_default=False)
+    ],
     assignments: Annotated[
         list[str],
-        typer.Option("--set", "-s", metavar="PATH=V1,V2", help="A field and its values (YAML); "
-                     "repeat for more parameters (every combination is trained).", show_default=False),
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="PATH=V1,V2",
+            help="A field and its values (YAML); "
+            "repeat for more parameters (every combination is trained).",
+            show_default=False,
+        ),
     ],
     data: Annotated[
-        Optional[str],  # noqa: UP007 - typer reads the annotations
-        typer.Option("--data", "-d", metavar="NAME|FILE", help="Data set or file (default: the "
-                     "spec's train settings).", show_default=False),
+        str | None,  # noqa: UP007 - typer reads the annotations
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="NAME|FILE",
+            help="Data set or file (default: the spec's train settings).",
+            show_default=False,
+        ),
     ] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", min=1, show_default=False,  # noqa: UP007
-                                                 help="Steps per combination.")] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            min=1,
+            show_default=False,  # noqa: UP007
+            help="Steps per combination.",
+        ),
+    ] = None,
     config: Annotated[
-        Optional[Path],  # noqa: UP007
-        typer.Option("--config", metavar="FILE.yaml", help="Training settings file.", show_default=False),
+        Path | None,  # noqa: UP007
+        typer.Option(
+            "--config", metavar="FILE.yaml", help="Training settings file.", show_default=False
+        ),
     ] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, show_default=False)] = None,  # noqa: UP007
+    seed: Annotated[int | None, typer.Option("--seed", min=0, show_default=False)] = None,  # noqa: UP007
     workers: Annotated[
-        Optional[int],  # noqa: UP007
-        typer.Option("--workers", "-j", min=1, help="Worker processes (one thread each; 1 "
-                     "trains in this process). [default: number of CPUs]", show_default=False),
+        int | None,  # noqa: UP007
+        typer.Option(
+            "--workers",
+            "-j",
+            min=1,
+            help="Worker processes (one thread each; 1 "
+            "trains in this process). [default: number of CPUs]",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
-        Optional[Path],  # noqa: UP007
-        typer.Option("--output", "-o", metavar="FOLDER", help="Where the runs, table and figure go. "
-                     "[default: runs/sweep-SPEC_NAME]", show_default=False),
+        Path | None,  # noqa: UP007
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FOLDER",
+            help="Where the runs, table and figure go. [default: runs/sweep-SPEC_NAME]",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Train every combination of the --set values and compare their NLLs.
@@ -94,17 +127,25 @@ def sweep(
             checked = flowspec.check(load_spec_text(text, file=f"{spec} [{_label(values)}]"))
         swept = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("train.")}
         try:
-            settings = merge_settings(checked.graph.header.train, file_settings,
-                                      {"data": data, "steps": steps, "seed": seed}, swept)
+            settings = merge_settings(
+                checked.graph.header.train,
+                file_settings,
+                {"data": data, "steps": steps, "seed": seed},
+                swept,
+            )
         except ValidationError as error:
-            fail(f"combination {_label(values)}: invalid training settings: {error.errors()[0]['msg']}")
+            fail(
+                f"combination {_label(values)}: invalid training settings: {error.errors()[0]['msg']}"
+            )
         if settings.data is None:
             fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
         checkpoint = folder / f"trial{index:03d}.safetensors"
         jobs.append((values, text, settings.model_dump(), str(checkpoint)))
     folder.mkdir(parents=True, exist_ok=True)
     count = min(workers or os.cpu_count() or 1, len(jobs))
-    note(f"training {len(jobs)} combinations on {count} worker process{'es' if count > 1 else ''} ...")
+    note(
+        f"training {len(jobs)} combinations on {count} worker process{'es' if count > 1 else ''} ..."
+    )
     if count == 1:  # no process to start: train in this one
         results = [run_one(*job) for job in jobs]
     else:
@@ -114,9 +155,19 @@ def sweep(
         if trial.error is not None:
             note(f"combination {_label(trial.values)} failed: {trial.error}", "red")
     names = [axis.name for axis in axes]
-    rows = [{**{n: t.values[n] for n in names}, "val_nll": t.val_nll, "test_nll": t.test_nll,
-             "bits_per_dim": t.bits_per_dim, "best_step": t.best_step, "steps": t.steps,
-             "seconds": round(t.seconds, 2), "checkpoint": t.checkpoint} for t in results]
+    rows = [
+        {
+            **{n: t.values[n] for n in names},
+            "val_nll": t.val_nll,
+            "test_nll": t.test_nll,
+            "bits_per_dim": t.bits_per_dim,
+            "best_step": t.best_step,
+            "steps": t.steps,
+            "seconds": round(t.seconds, 2),
+            "checkpoint": t.checkpoint,
+        }
+        for t in results
+    ]
     _write_csv(folder / "sweep.csv", rows)
     figure = plot_sweep(names, rows, folder / "sweep.png", title=f"{base.graph.header.name}: sweep")
     _print_table(names, rows)
@@ -133,14 +184,23 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()}
-                         for row in rows)
+        writer.writerows(
+            {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()}
+            for row in rows
+        )
 
 
 def _print_table(names: list[str], rows: list[dict]) -> None:
     discrete = any(row["bits_per_dim"] is not None for row in rows)
     table = Table(title="sweep (NLL in nats per example; lower is better)")
-    for name in [*names, "val NLL", "test NLL", *(["test bits/dim"] if discrete else []), "best step", "s"]:
+    for name in [
+        *names,
+        "val NLL",
+        "test NLL",
+        *(["test bits/dim"] if discrete else []),
+        "best step",
+        "s",
+    ]:
         table.add_column(name, justify="right")
     best = min((r["val_nll"] for r in rows if math.isfinite(r["val_nll"])), default=None)
     for row in rows:

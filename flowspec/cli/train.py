@@ -85,81 +85,186 @@ def train(
         typer.Argument(metavar="SPEC", help="The YAML spec file to train.", show_default=False),
     ],
     data: Annotated[
-        Optional[str],  # noqa: UP007
+        str | None,  # noqa: UP007
         typer.Option(
-            "--data", "-d", metavar="NAME|FILE",
+            "--data",
+            "-d",
+            metavar="NAME|FILE",
             help=f"A bundled data set, generated locally, never downloaded ({', '.join(BUNDLED_DATA)}), "
             "or a .npy, .npz, .csv or .pt file (context columns or arrays for conditional "
             "specs). Default: `data:` in the train settings.",
             show_default=False,
         ),
     ] = None,
-    steps: Annotated[_Int, typer.Option("--steps", metavar="N", min=1, help="Optimizer steps.", show_default=False)] = None,
+    steps: Annotated[
+        _Int,
+        typer.Option("--steps", metavar="N", min=1, help="Optimizer steps.", show_default=False),
+    ] = None,
     epochs: Annotated[
-        _Int, typer.Option("--epochs", metavar="N", min=1, help="Passes over the training split (instead of --steps).",
-                           show_default=False)
+        _Int,
+        typer.Option(
+            "--epochs",
+            metavar="N",
+            min=1,
+            help="Passes over the training split (instead of --steps).",
+            show_default=False,
+        ),
     ] = None,
     config: Annotated[
-        Optional[Path],  # noqa: UP007
-        typer.Option("--config", metavar="FILE.yaml", help="Training settings file (the fields of a "
-                     "spec's `train:` section).", show_default=False),
+        Path | None,  # noqa: UP007
+        typer.Option(
+            "--config",
+            metavar="FILE.yaml",
+            help="Training settings file (the fields of a spec's `train:` section).",
+            show_default=False,
+        ),
     ] = None,
-    batch_size: Annotated[_Int, typer.Option("--batch-size", "-b", metavar="N", min=1, help="Examples per step "
-                                             "(all processes together). [default: 256]",
-                                             show_default=False)] = None,
-    lr: Annotated[_Float, typer.Option("--lr", callback=_positive, help="Peak learning rate. "
-                                       "[default: 0.001]", show_default=False)] = None,
+    batch_size: Annotated[
+        _Int,
+        typer.Option(
+            "--batch-size",
+            "-b",
+            metavar="N",
+            min=1,
+            help="Examples per step (all processes together). [default: 256]",
+            show_default=False,
+        ),
+    ] = None,
+    lr: Annotated[
+        _Float,
+        typer.Option(
+            "--lr",
+            callback=_positive,
+            help="Peak learning rate. [default: 0.001]",
+            show_default=False,
+        ),
+    ] = None,
     optimizer: Annotated[
-        Optional[Optimizer],  # noqa: UP007
+        Optimizer | None,  # noqa: UP007
         typer.Option("--optimizer", help="[default: adam]", show_default=False),
     ] = None,
     schedule: Annotated[
-        Optional[Schedule],  # noqa: UP007
-        typer.Option("--schedule", help="Learning rate after the warm-up. [default: cosine]",
-                     show_default=False),
+        Schedule | None,  # noqa: UP007
+        typer.Option(
+            "--schedule",
+            help="Learning rate after the warm-up. [default: cosine]",
+            show_default=False,
+        ),
     ] = None,
-    warmup: Annotated[_Int, typer.Option("--warmup", metavar="N", min=0, help="Steps of linear warm-up. [default: 0]",
-                                         show_default=False)] = None,
-    clip_grad: Annotated[_Float, typer.Option("--clip-grad", callback=_positive, help="Largest gradient "
-                                              "norm. [default: 10]", show_default=False)] = None,
-    weight_decay: Annotated[_Float, typer.Option("--weight-decay", metavar="W", min=0.0, max=1.0,
-                                                 help="Weight decay (L2 for adam and sgd, decoupled for adamw). [default: 0]",
-                                                 show_default=False)] = None,
-    seed: Annotated[_Int, typer.Option("--seed", metavar="N", min=0, help="Seed of the weights, data splits and "
-                                       "batch order. [default: 0]", show_default=False)] = None,
-    threads: Annotated[_Int, typer.Option("--threads", metavar="N", min=1, help="CPU threads; 1 is fastest for "
-                                          "small models on a shared machine. [default: 1]",
-                                          show_default=False)] = None,
+    warmup: Annotated[
+        _Int,
+        typer.Option(
+            "--warmup",
+            metavar="N",
+            min=0,
+            help="Steps of linear warm-up. [default: 0]",
+            show_default=False,
+        ),
+    ] = None,
+    clip_grad: Annotated[
+        _Float,
+        typer.Option(
+            "--clip-grad",
+            callback=_positive,
+            help="Largest gradient norm. [default: 10]",
+            show_default=False,
+        ),
+    ] = None,
+    weight_decay: Annotated[
+        _Float,
+        typer.Option(
+            "--weight-decay",
+            metavar="W",
+            min=0.0,
+            max=1.0,
+            help="Weight decay (L2 for adam and sgd, decoupled for adamw). [default: 0]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        _Int,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            min=0,
+            help="Seed of the weights, data splits and batch order. [default: 0]",
+            show_default=False,
+        ),
+    ] = None,
+    threads: Annotated[
+        _Int,
+        typer.Option(
+            "--threads",
+            metavar="N",
+            min=1,
+            help="CPU threads; 1 is fastest for small models on a shared machine. [default: 1]",
+            show_default=False,
+        ),
+    ] = None,
     device: Annotated[
-        Optional[Device],  # noqa: UP007
+        Device | None,  # noqa: UP007
         typer.Option("--device", help="[default: cpu]", show_default=False),
     ] = None,
-    val_every: Annotated[_Int, typer.Option("--val-every", metavar="N", min=1, help="Steps between validations. "
-                                            "[default: 40 per run]", show_default=False)] = None,
-    patience: Annotated[_Int, typer.Option("--patience", metavar="N", min=1, help="Validations without "
-                                           "improvement before stopping early. [default: 10]",
-                                           show_default=False)] = None,
-    time_limit: Annotated[_Float, typer.Option("--time-limit", callback=_positive, metavar="SECONDS",
-                                               help="Stop after this much training time (the best "
-                                               "weights are kept).", show_default=False)] = None,
-    output: Annotated[
-        Optional[Path],  # noqa: UP007
+    val_every: Annotated[
+        _Int,
         typer.Option(
-            "--output", "-o", metavar="CHECKPOINT",
+            "--val-every",
+            metavar="N",
+            min=1,
+            help="Steps between validations. [default: 40 per run]",
+            show_default=False,
+        ),
+    ] = None,
+    patience: Annotated[
+        _Int,
+        typer.Option(
+            "--patience",
+            metavar="N",
+            min=1,
+            help="Validations without improvement before stopping early. [default: 10]",
+            show_default=False,
+        ),
+    ] = None,
+    time_limit: Annotated[
+        _Float,
+        typer.Option(
+            "--time-limit",
+            callback=_positive,
+            metavar="SECONDS",
+            help="Stop after this much training time (the best weights are kept).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,  # noqa: UP007
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="CHECKPOINT",
             help="The best checkpoint (safetensors, spec inside); the last checkpoint and the "
             "metrics go beside it. Default: `SPEC_NAME.safetensors` in `runs/`.",
             show_default=False,
         ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from `NAME.last.safetensors` exactly "
-                           "where it stopped (same spec, same settings).")
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue from `NAME.last.safetensors` exactly "
+            "where it stopped (same spec, same settings).",
+        ),
     ] = False,
     no_tensorboard: Annotated[
-        bool, typer.Option("--no-tensorboard", help="Do not write TensorBoard events (by "
-                           "default they are written when tensorboard is installed).")
+        bool,
+        typer.Option(
+            "--no-tensorboard",
+            help="Do not write TensorBoard events (by "
+            "default they are written when tensorboard is installed).",
+        ),
     ] = False,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="Do not show the progress bar.")] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Do not show the progress bar.")
+    ] = False,
 ) -> None:
     """Train a spec by maximum likelihood and save its best checkpoint.
 
@@ -179,14 +284,30 @@ def train(
     from flowspec.train.files import DataError
     from flowspec.train.loop import RunFiles, TrainingDiverged, TrainingInterrupted, fit
     from flowspec.train.prepare import prepare
-    from flowspec.train.settings import DeviceUnavailable, load_config, merge_settings, resolve_device
+    from flowspec.train.settings import (
+        DeviceUnavailable,
+        load_config,
+        merge_settings,
+        resolve_device,
+    )
 
     options = {
-        "steps": steps, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-        "optimizer": optimizer and optimizer.value, "schedule": schedule and schedule.value,
-        "warmup": warmup, "clip_grad": clip_grad, "weight_decay": weight_decay, "seed": seed,
-        "threads": threads, "device": device and device.value, "val_every": val_every,
-        "patience": patience, "time_limit": time_limit, "data": data,
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "optimizer": optimizer and optimizer.value,
+        "schedule": schedule and schedule.value,
+        "warmup": warmup,
+        "clip_grad": clip_grad,
+        "weight_decay": weight_decay,
+        "seed": seed,
+        "threads": threads,
+        "device": device and device.value,
+        "val_every": val_every,
+        "patience": patience,
+        "time_limit": time_limit,
+        "data": data,
     }
     with user_errors():
         checked = flowspec.check(spec)
@@ -226,15 +347,23 @@ def train(
     finished = False
     try:
         result = fit(
-            model, dataset, settings, files=files, resume=resume, meta=meta,
-            progress=main and not no_progress, distributed=distributed,
+            model,
+            dataset,
+            settings,
+            files=files,
+            resume=resume,
+            meta=meta,
+            progress=main and not no_progress,
+            distributed=distributed,
             log=(None if not no_progress else note) if main else (lambda _: None),
         )
         finished = True
     except TrainingInterrupted as error:
         if main and error.checkpoint is not None:
-            note(f"interrupted; {error.checkpoint} holds step {error.step} (continue with "
-                 "--resume)", "yellow")
+            note(
+                f"interrupted; {error.checkpoint} holds step {error.step} (continue with --resume)",
+                "yellow",
+            )
         elif main:
             note("interrupted before the first checkpoint: nothing to resume", "yellow")
         raise typer.Exit(INTERRUPTED) from None
@@ -247,8 +376,9 @@ def train(
         _report(result, dataset, checked, files, distributed.world if distributed else 1)
 
 
-def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles,
-            processes: int) -> None:
+def _report(
+    result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
+) -> None:
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
     def nll(value: float) -> str:
@@ -258,7 +388,9 @@ def _report(result: FitResult, dataset, checked: flowspec.CheckedSpec, files: Ru
         return text
 
     on = f" on {processes} processes" if processes > 1 else ""
-    stop = {"steps": "", "patience": " (stopped early)"}.get(result.stop_reason, f" ({result.stop_reason})")
+    stop = {"steps": "", "patience": " (stopped early)"}.get(
+        result.stop_reason, f" ({result.stop_reason})"
+    )
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
         f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",

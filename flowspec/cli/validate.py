@@ -23,7 +23,8 @@ EPILOG = examples(
 
 def validate(
     spec: Annotated[
-        Path, typer.Argument(metavar="SPEC", help="The YAML spec file to check.", show_default=False)
+        Path,
+        typer.Argument(metavar="SPEC", help="The YAML spec file to check.", show_default=False),
     ],
     as_json: Annotated[
         bool,

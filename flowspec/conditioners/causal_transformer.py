@@ -54,9 +54,16 @@ class CausalTransformerSpec(SequenceConditionerSpec):
         from flowspec.layers.conditioners.causal_transformer import CausalTransformer
 
         return CausalTransformer(
-            list(shape), self.order == "reversed", self.dim, self.heads, self.layers, params,
+            list(shape),
+            self.order == "reversed",
+            self.dim,
+            self.heads,
+            self.layers,
+            params,
             self.context_features(context_shape),
         )
 
     def describe(self) -> str:
-        return f"causal_transformer {self.layers}x{self.dim} ({self.heads} heads), {self.order} order"
+        return (
+            f"causal_transformer {self.layers}x{self.dim} ({self.heads} heads), {self.order} order"
+        )

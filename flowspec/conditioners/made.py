@@ -40,9 +40,7 @@ class MADESpec(ConditionerSpec):
         min_length=1,
         description=f"Hidden layer sizes (each 1 .. {MAX_WIDTH}); at least one layer.",
     )
-    activation: Activation = Field(
-        default="relu", description="Activation between layers."
-    )
+    activation: Activation = Field(default="relu", description="Activation between layers.")
     order: Literal["natural", "reversed", "random"] | list[NonNegativeInt] = Field(
         default="natural",
         description="The autoregressive order: natural (feature 0 first), reversed, random "
@@ -100,7 +98,11 @@ class MADESpec(ConditionerSpec):
         features = PortInfo(shape).numel
         context = PortInfo(context_shape).numel if context_shape else 0
         return MADE(
-            list(shape), self.ranks(features), list(self.hidden), params, context,
+            list(shape),
+            self.ranks(features),
+            list(self.hidden),
+            params,
+            context,
             self.activation,
         )
 

@@ -50,7 +50,9 @@ class MLPSpec(ConditionerSpec):
     )
     activation: Activation = Field(default="relu", description="Activation between layers.")
     dropout: float = Field(
-        default=0.0, ge=0.0, lt=1.0,
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
         description="Dropout probability after each hidden activation while training "
         "(Srivastava et al. 2014); 0 for none. Evaluation is deterministic.",
     )
@@ -69,8 +71,9 @@ class MLPSpec(ConditionerSpec):
     def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
         from flowspec.layers.conditioners.mlp import MLP
 
-        return MLP(in_features, list(self.hidden), out_features, self.activation, zero_init,
-                   self.dropout)
+        return MLP(
+            in_features, list(self.hidden), out_features, self.activation, zero_init, self.dropout
+        )
 
     def parameter_count(self, in_features: int, out_features: int) -> int:
         """A weight matrix and a bias per linear layer."""

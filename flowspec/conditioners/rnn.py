@@ -40,7 +40,10 @@ class RNNSpec(SequenceConditionerSpec):
         from flowspec.layers.conditioners.rnn import RNNConditioner
 
         return RNNConditioner(
-            list(shape), self.order == "reversed", self.hidden, params,
+            list(shape),
+            self.order == "reversed",
+            self.hidden,
+            params,
             self.context_features(context_shape),
         )
 

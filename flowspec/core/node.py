@@ -207,7 +207,7 @@ class NodeSpec(BaseModel):
         """
 
     @abstractmethod
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> "nn.Module":
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> nn.Module:
         """The torch module for this node, for inputs already checked by :meth:`infer`.
 
         Import the layer (from ``flowspec.layers``) inside this method: the spec layer

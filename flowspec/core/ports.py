@@ -108,7 +108,7 @@ class PortInfo:
     def numel(self) -> int:
         return numel(self.shape)
 
-    def with_shape(self, shape: tuple[int, ...]) -> "PortInfo":
+    def with_shape(self, shape: tuple[int, ...]) -> PortInfo:
         return PortInfo(tuple(shape), self.support)
 
     def __str__(self) -> str:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Likelihood
-from flowspec.conditioners.choice import NetChoice
-from flowspec.conditioners.mlp import MLPSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.densities.base import Density
@@ -67,7 +67,7 @@ class DensitySpec(BaseModel):
         hidden = getattr(self.net, "hidden", None)
         return f"{self.kind} ({self.net.kind} {hidden})" if hidden is not None else self.kind
 
-    def build(self, event: PortInfo, context_features: int) -> "Density":
+    def build(self, event: PortInfo, context_features: int) -> Density:
         """The torch module ``p(v | c)``; ``context_features == 0`` for an unconditional one."""
         net = (
             self.net.build(context_features, self.param_count(event), zero_init=True)
@@ -77,7 +77,7 @@ class DensitySpec(BaseModel):
         return self._build(event, net)
 
     @abstractmethod
-    def _build(self, event: PortInfo, net) -> "Density":
+    def _build(self, event: PortInfo, net) -> Density:
         """The torch module given its (possibly absent) network; import it lazily."""
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:

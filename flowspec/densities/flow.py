@@ -73,7 +73,9 @@ class FlowDensitySpec(GaussianSpec):
                 problem = f"unknown node kind {kind!r} in a flow density"
                 hint = did_you_mean(str(kind), kinds)
             elif not cls.bijective or cls.terminal or cls.stochastic_forward:
-                problem = f"a flow density's layers must be bijections, {kind} is {cls.category().value}"
+                problem = (
+                    f"a flow density's layers must be bijections, {kind} is {cls.category().value}"
+                )
             elif "in" in entry or "context" in entry:
                 problem = "layers of a flow density take no 'in' or 'context' (the chain is wired for them)"
             else:
@@ -112,7 +114,9 @@ class FlowDensitySpec(GaussianSpec):
                         "E805",
                         f"layer {index} of the flow density changes the event {event} "
                         "(its layers must keep the shape)",
-                        *field, "layers", index % len(self.layers),
+                        *field,
+                        "layers",
+                        index % len(self.layers),
                     )
                 return False
             if info.support.is_real_line and not outputs[0].support.is_real_line:
@@ -123,14 +127,18 @@ class FlowDensitySpec(GaussianSpec):
             # draws outside the layers' image have no preimage (NaN), and the log-density
             # puts the base's mass outside the image nowhere.
             at = leaves % len(self.layers)
-            name = " ".join(str(self.layers[at][key]) for key in ("kind", "fn") if key in self.layers[at])
+            name = " ".join(
+                str(self.layers[at][key]) for key in ("kind", "fn") if key in self.layers[at]
+            )
             check.error(
                 "E806",
                 f"layer {at} ({name}) of the flow density takes its values off the real "
                 f"line: the layers map it onto {info.support}, but the Gaussian base draws "
                 "values on the whole line, which the layers cannot invert (NaN samples and "
                 "log-densities)",
-                *field, "layers", at,
+                *field,
+                "layers",
+                at,
                 hint="end the layers on the whole real line, e.g. follow a sigmoid by a "
                 "logit, or leave the bounded map out",
             )

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from flowspec.diagnostics import Locator
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
@@ -159,7 +159,9 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
     start = literal.index(next(line for line in literal if line.startswith("    def _log_prob(")))
     signature = literal[start]
     arguments = ", ".join([*graph.data_inputs, *graph.context_inputs])
-    begin_generate = next(i for i, line in enumerate(literal) if line.startswith("    def _generate("))
+    begin_generate = next(
+        i for i, line in enumerate(literal) if line.startswith("    def _generate(")
+    )
     end_generate = next(
         (i for i, line in enumerate(literal) if i > begin_generate and line.startswith("    def ")),
         len(literal),
@@ -203,9 +205,7 @@ def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list
     names = _Names(graph)
     shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
-    latent_shapes = {
-        n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal
-    }
+    latent_shapes = {n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal}
     signature = ", ".join(["self", *data, *context])
     lines = [
         f"class {name}(FlowModel):",
@@ -257,9 +257,7 @@ def _generation_lines(
         f"{_INDENT}latents = {{}} if latents is None else latents",
     ]
     order = [graph.nodes[node_id] for node_id in graph.generation_order]
-    reads = [
-        _reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order
-    ]
+    reads = [_reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order]
     released = _release_after(reads, set(graph.data_inputs) | set(context))
     started = False
     for node, free in zip(order, released):
@@ -271,7 +269,9 @@ def _generation_lines(
                 f"latents else {_call(node)}.sample(n{names.context(node)})"
             )
             if scored:
-                lines.append(f"{_INDENT}contribution = {_call(node)}({latent}{names.context(node)})")
+                lines.append(
+                    f"{_INDENT}contribution = {_call(node)}({latent}{names.context(node)})"
+                )
         else:
             targets = ", ".join(names.inputs(node))
             if len(node.inputs) > 1:
@@ -285,7 +285,9 @@ def _generation_lines(
                 lines.append(f"{_INDENT}{targets} = {_call(node)}.inverse({args})")
         if scored:
             lines.append(
-                f"{_INDENT}logp = logp + contribution" if started else f"{_INDENT}logp = contribution"
+                f"{_INDENT}logp = logp + contribution"
+                if started
+                else f"{_INDENT}logp = contribution"
             )
             started = True
         lines += _del(free)

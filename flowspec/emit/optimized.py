@@ -60,8 +60,11 @@ class OptimizedBody:
             self.statements.append((f"{_INDENT}#   optimized: {op.note}", []))
         if (isinstance(op, Couple) and op.direct) or (isinstance(op, Call) and op.parts_direct):
             self.statements.append(
-                (f"{_INDENT}#   optimized: conditioner and transformer called directly "
-                 "(no nn.Module.__call__)", [])
+                (
+                    f"{_INDENT}#   optimized: conditioner and transformer called directly "
+                    "(no nn.Module.__call__)",
+                    [],
+                )
             )
 
     def fresh(self) -> str:
@@ -95,7 +98,11 @@ class OptimizedBody:
         Features scattered over several pieces are joined once (the value is then held
         as that one tensor) and gathered from it."""
         pieces = self.values[ref]
-        where = {pos: (k, col) for k, piece in enumerate(pieces) for col, pos in enumerate(piece.positions)}
+        where = {
+            pos: (k, col)
+            for k, piece in enumerate(pieces)
+            for col, pos in enumerate(piece.positions)
+        }
         runs: list[list[int]] = []  # [piece, first column, last column, step]
         for pos in wanted:
             k, col = where[pos]
@@ -164,7 +171,12 @@ class OptimizedBody:
                 out.append(Piece(var, positions))
             else:
                 index = self.table(columns)
-                out.append(Piece(self._assign(f"{piece.var}.index_select(1, {index})", [piece.var]), positions))
+                out.append(
+                    Piece(
+                        self._assign(f"{piece.var}.index_select(1, {index})", [piece.var]),
+                        positions,
+                    )
+                )
         return out
 
     @staticmethod
@@ -232,7 +244,9 @@ def _sink(node: GraphNode) -> str:
     return "_" if node.spec.preserves_volume() else "contribution"
 
 
-def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, list[int]]) -> list[str]:
+def emit_log_prob(
+    program: Program, locator: Locator | None, tables: dict[str, list[int]]
+) -> list[str]:
     """The body of the optimized ``_log_prob``: inference with the running total only."""
     graph = program.graph
     body = OptimizedBody(graph, locator, tables)
@@ -244,7 +258,10 @@ def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, l
         node = op.first
         if isinstance(op, Permute):
             inverse = _inverse_order(op.order)
-            moved = [Piece(p.var, tuple(inverse[q] for q in p.positions)) for p in body.values[node.inputs[0]]]
+            moved = [
+                Piece(p.var, tuple(inverse[q] for q in p.positions))
+                for p in body.values[node.inputs[0]]
+            ]
             out = PortRef(node.id, node.output_ports[0])
             body.values[out] = moved
             body.renamed[out] = [*body.renamed.get(node.inputs[0], []), node]
@@ -267,7 +284,8 @@ def emit_log_prob(program: Program, locator: Locator | None, tables: dict[str, l
             changed, sink = body.fresh(), _sink(node)
             direct = ", direct=True" if op.direct else ""
             body.emit(
-                f"{changed}, {sink} = nodes[{node.id!r}].couple({a}, {b}{context}{direct})", [a, b, *reads]
+                f"{changed}, {sink} = nodes[{node.id!r}].couple({a}, {b}{context}{direct})",
+                [a, b, *reads],
             )
             if sink != "_":
                 total.add(sink)
@@ -306,7 +324,9 @@ def _emit_call(body: OptimizedBody, total: _Sum, op: Call) -> None:
         body.bind(PortRef(node.id, port), var)
 
 
-def emit_generate(program: Program, locator: Locator | None, tables: dict[str, list[int]]) -> list[str]:
+def emit_generate(
+    program: Program, locator: Locator | None, tables: dict[str, list[int]]
+) -> list[str]:
     """The body of the optimized ``_generate``: latents -> data, in generation order."""
     graph = program.graph
     body = OptimizedBody(graph, locator, tables)
@@ -339,7 +359,9 @@ def emit_generate(program: Program, locator: Locator | None, tables: dict[str, l
             context, reads = body.context(node)
             b = body.fresh()
             direct = ", direct=True" if op.direct else ""
-            body.emit(f"{b} = nodes[{node.id!r}].uncouple({a}, {z_b}{context}{direct})", [a, z_b, *reads])
+            body.emit(
+                f"{b} = nodes[{node.id!r}].uncouple({a}, {z_b}{context}{direct})", [a, z_b, *reads]
+            )
             body.values[node.inputs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
         elif isinstance(op, AffineChain):
             z = body.whole(out)

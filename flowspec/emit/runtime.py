@@ -253,7 +253,9 @@ class FlowModel(FastPath):
         given = dict(zip(expected, inputs))
         for name, value in named.items():
             if name not in expected:
-                raise TypeError(f"unexpected input {name!r}; this model takes {', '.join(expected)}")
+                raise TypeError(
+                    f"unexpected input {name!r}; this model takes {', '.join(expected)}"
+                )
             if name in given:
                 raise TypeError(f"input {name!r} is given twice, by position and by name")
             given[name] = value
@@ -263,7 +265,11 @@ class FlowModel(FastPath):
             if not isinstance(value, torch.Tensor):
                 raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
             event = self.INPUT_SHAPES[name]
-            if value.dim() != len(event) + 1 or tuple(value.shape[1:]) != event or value.shape[0] == 0:
+            if (
+                value.dim() != len(event) + 1
+                or tuple(value.shape[1:]) != event
+                or value.shape[0] == 0
+            ):
                 raise ValueError(
                     f"input {name!r} must have shape (batch, {', '.join(map(str, event))}) "
                     f"with batch >= 1, got {tuple(value.shape)}"

@@ -37,7 +37,14 @@ __all__ = ["StandaloneError", "emit_standalone"]
 
 #: Modules a standalone file may import from.
 ALLOWED_IMPORTS = (
-    "torch", "torchdiffeq", "math", "abc", "functools", "dataclasses", "typing", "collections",
+    "torch",
+    "torchdiffeq",
+    "math",
+    "abc",
+    "functools",
+    "dataclasses",
+    "typing",
+    "collections",
     "warnings",
 )
 _INDENT = "        "
@@ -95,9 +102,7 @@ class _Collector:
         if module.startswith("flowspec.") and (inspect.isclass(value) or inspect.isfunction(value)):
             self.add(value)
             return
-        if module.split(".")[0] in ALLOWED_IMPORTS and (
-            inspect.isclass(value) or callable(value)
-        ):
+        if module.split(".")[0] in ALLOWED_IMPORTS and (inspect.isclass(value) or callable(value)):
             self._import(name, f"from {_public_module(value)} import {name}")
             return
         literal = _literal_or_none(value)
@@ -235,7 +240,7 @@ def emit_standalone(
     lines += [
         f"def build_model() -> {name}:",
         '    """A fresh instance of this model, untrained and in float32: load trained weights',
-        "    with load_state_dict (for float64 weights, call .double() first).\"\"\"",
+        '    with load_state_dict (for float64 weights, call .double() first)."""',
         f"    return {name}(",
         "        {",
         *(f"            {node_id!r}: {expr}," for node_id, expr in constructors.items()),

@@ -14,16 +14,17 @@ class of any node, naming the nodes that make it so).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from flowspec.core.node import Category
-from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.graph.model import FlowGraph, GraphNode
 
 if TYPE_CHECKING:

@@ -145,8 +145,13 @@ class _Builder:
             if use.context is not None and spec.accepts_context:
                 spec = spec.model_copy(update={"context": use.context})
             node = GraphNode(
-                node_id, path, spec=spec, group=scopes[-1].group,
-                repetition=scopes[-1].repetition, use=name, scopes=scopes,
+                node_id,
+                path,
+                spec=spec,
+                group=scopes[-1].group,
+                repetition=scopes[-1].repetition,
+                use=name,
+                scopes=scopes,
             )
             node.inputs = [last] if last else []
             self.nodes[node_id] = node
@@ -208,8 +213,10 @@ class _Builder:
         if not spec.in_:
             what = "missing 'in'" if spec.in_ is None else "'in' is empty"
             self.reporter.error(
-                "E211", f"{what}: where the input of '{spec.kind}' comes from",
-                node.path + (() if spec.in_ is None else ("in",)), node=node.id,
+                "E211",
+                f"{what}: where the input of '{spec.kind}' comes from",
+                node.path + (() if spec.in_ is None else ("in",)),
+                node=node.id,
             )
             self._reads_unknown()
         elif len(node.inputs) != len(expected):
@@ -232,7 +239,9 @@ class _Builder:
     def _refs(self, value: str | list[str], path: SpecPath, node: str) -> list[PortRef | None]:
         items = [value] if isinstance(value, str) else value
         many = not isinstance(value, str)
-        return [self._resolve(item, path + ((i,) if many else ()), node) for i, item in enumerate(items)]
+        return [
+            self._resolve(item, path + ((i,) if many else ()), node) for i, item in enumerate(items)
+        ]
 
     def _context(self, value: str | None, path: SpecPath, node: str) -> PortRef | None:
         return None if value is None else self._resolve(value, path, node)

@@ -105,8 +105,9 @@ def topological_order(graph: Digraph, key: Callable[[Any], Any]) -> list[Hashabl
     with the smallest ``key`` first (so the order is deterministic). Raises
     :class:`CycleError` when there is no such order."""
     waiting = {node: len(graph.predecessors(node)) for node in graph.nodes}
-    ready = [(key(node), index, node) for index, node in enumerate(graph.nodes)
-             if not waiting[node]]
+    ready = [
+        (key(node), index, node) for index, node in enumerate(graph.nodes) if not waiting[node]
+    ]
     heapq.heapify(ready)
     index = {node: i for i, node in enumerate(graph.nodes)}
     order = []

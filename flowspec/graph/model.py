@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flowspec.core.node import NodeSpec
-from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import SpecPath
 from flowspec.graph.digraph import Digraph
 from flowspec.spec.document import Header, InputSpec
@@ -162,7 +162,7 @@ class FlowGraph:
             if n.spec is not None and n.spec.costs().inference is Cost.UNAVAILABLE
         ]
 
-    def to_networkx(self) -> "networkx.MultiDiGraph":
+    def to_networkx(self) -> networkx.MultiDiGraph:
         """The checked graph as a networkx multigraph, for your own analysis (paths,
         GraphML export, ...). Nodes carry ``kind``, ``category``, ``shapes`` (of their
         outputs), ``likelihood`` and ``block``; edges carry ``kind`` (data or context),

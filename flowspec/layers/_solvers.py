@@ -8,7 +8,7 @@ application of the map gives the first-order gradient.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

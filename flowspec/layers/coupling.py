@@ -38,8 +38,12 @@ class CouplingLayer(FlowLayer):
             # ``forward_parts`` its parameters as separate tensors (no view ops between
             # them); kept in step when either is reassigned.
             modules = self._modules
-            object.__setattr__(self, "by_parts", hasattr(modules.get("conditioner"), "parts")
-                               and hasattr(modules.get("transformer"), "forward_parts"))
+            object.__setattr__(
+                self,
+                "by_parts",
+                hasattr(modules.get("conditioner"), "parts")
+                and hasattr(modules.get("transformer"), "forward_parts"),
+            )
 
     def couple(
         self,

@@ -12,7 +12,9 @@ from flowspec.layers._softmax import softmax_last
 __all__ = ["DiscreteFlow", "straight_through"]
 
 
-def straight_through(logits: torch.Tensor, values: torch.Tensor, temperature: float) -> torch.Tensor:
+def straight_through(
+    logits: torch.Tensor, values: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """The value at the argmax of ``logits``, with the gradient of the softmax expectation."""
     soft = (softmax_last(logits / temperature) * values).sum(-1)
     hard = values[logits.argmax(-1)]
@@ -22,7 +24,9 @@ def straight_through(logits: torch.Tensor, values: torch.Tensor, temperature: fl
 class DiscreteFlow(FlowLayer):
     """``z_b = (mu + sigma x_b) mod K`` given the one-hot kept part; zero contribution."""
 
-    def __init__(self, keep: int, levels: int, scales: list[int], temperature: float, net: nn.Module):
+    def __init__(
+        self, keep: int, levels: int, scales: list[int], temperature: float, net: nn.Module
+    ):
         super().__init__()
         self.keep = keep
         self.levels = levels
@@ -33,7 +37,9 @@ class DiscreteFlow(FlowLayer):
         self.register_buffer("scales", torch.tensor(scales), persistent=False)
         self.register_buffer("inverses", torch.tensor(inverses), persistent=False)
 
-    def _params(self, a: torch.Tensor, change: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _params(
+        self, a: torch.Tensor, change: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         one_hot = F.one_hot(a.detach().long().clamp(0, self.levels - 1), self.levels)
         raw = self.net(one_hot.to(a.dtype).flatten(1)).reshape(a.shape[0], change, -1)
         shift_logits, scale_logits = raw[..., : self.levels], raw[..., self.levels :]

@@ -30,4 +30,3 @@ class IntegerDiscreteFlow(FlowLayer):
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         a, b = z[:, : self.keep], z[:, self.keep :]
         return torch.cat([a, b - self._shift(a)], dim=1)
-

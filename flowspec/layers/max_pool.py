@@ -25,15 +25,19 @@ class MaxPool(FlowLayer):
         """``(B, C, H, W) -> (B, C, H/s, W/s, s*s)``, each window's values in row-major order."""
         b, c, h, w = x.shape
         s = self.size
-        return x.reshape(b, c, h // s, s, w // s, s).permute(0, 1, 2, 4, 3, 5).reshape(
-            b, c, h // s, w // s, s * s
+        return (
+            x.reshape(b, c, h // s, s, w // s, s)
+            .permute(0, 1, 2, 4, 3, 5)
+            .reshape(b, c, h // s, w // s, s * s)
         )
 
     def _image(self, windows: torch.Tensor) -> torch.Tensor:
         b, c, hs, ws, _ = windows.shape
         s = self.size
-        return windows.reshape(b, c, hs, ws, s, s).permute(0, 1, 2, 4, 3, 5).reshape(
-            b, c, hs * s, ws * s
+        return (
+            windows.reshape(b, c, hs, ws, s, s)
+            .permute(0, 1, 2, 4, 3, 5)
+            .reshape(b, c, hs * s, ws * s)
         )
 
     def _others(self, position: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,9 @@ class Radial(FlowLayer):
         alpha = F.softplus(self.alpha_raw)
         return alpha, -alpha + F.softplus(self.beta_raw)
 
-    def _contribution(self, alpha: torch.Tensor, beta: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    def _contribution(
+        self, alpha: torch.Tensor, beta: torch.Tensor, r: torch.Tensor
+    ) -> torch.Tensor:
         """Inference ``log|det dz/dx|`` at the point whose latent radius is ``r``."""
         h = 1 / (alpha + r)
         return -((self.features - 1) * torch.log1p(beta * h) + torch.log1p(alpha * beta * h**2))

@@ -13,6 +13,7 @@ from flowspec.layers._solvers import fixed_point
 
 __all__ = ["SpectralMLP", "ResidualBlock", "hutchinson_powers", "power_iteration_"]
 
+
 def lipschitz_activation(name: str, x: torch.Tensor) -> torch.Tensor:
     """The 1-Lipschitz activation ``name`` (elu, tanh, relu or leaky_relu) applied to ``x``."""
     if name == "elu":
@@ -65,7 +66,12 @@ class SpectralMLP(Layer):
     take ``power_iterations`` steps per backward pass (see :class:`_SpectralNorm`)."""
 
     def __init__(
-        self, features: int, hidden: list[int], activation: str, lipschitz: float, power_iterations: int
+        self,
+        features: int,
+        hidden: list[int],
+        activation: str,
+        lipschitz: float,
+        power_iterations: int,
     ):
         super().__init__()
         sizes = [features, *hidden, features]
@@ -100,7 +106,9 @@ class SpectralMLP(Layer):
             result.append((linear.weight * scale, linear.bias))
         return result
 
-    def apply(self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    def apply(
+        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
+    ) -> torch.Tensor:
         """``g(x)`` with the given (normalised) weights."""
         for index, (weight, bias) in enumerate(weights):
             if index:
@@ -181,7 +189,9 @@ class ResidualBlock(FlowLayer):
         """``P(N >= k)``: 1 for the first ``terms`` terms, then geometric decay."""
         return (1 - self.roulette_p) ** max(0, k - self.terms)
 
-    def _roulette(self, gx: torch.Tensor, x: torch.Tensor, v: torch.Tensor, create_graph: bool) -> torch.Tensor:
+    def _roulette(
+        self, gx: torch.Tensor, x: torch.Tensor, v: torch.Tensor, create_graph: bool
+    ) -> torch.Tensor:
         """Russian roulette: ``n = terms + Geometric(p)`` terms, term ``k`` reweighted by
         ``1 / P(N >= k)``. The value comes from the power series; with gradients, its
         gradient is the Neumann series ``sum_k (-1)^k v^T J^k dJ v / P(N >= k + 1)``."""

@@ -36,7 +36,9 @@ class Sylvester(FlowLayer):
         if self.variant == "orthogonal":
             return torch.linalg.qr(self.q_raw)[0]
         if self.variant == "householder":
-            q = torch.eye(self.vectors.shape[1], dtype=self.vectors.dtype, device=self.vectors.device)
+            q = torch.eye(
+                self.vectors.shape[1], dtype=self.vectors.dtype, device=self.vectors.device
+            )
             for v in self.vectors.unbind(0):
                 q = q - (2 / (v @ v)) * torch.outer(q @ v, v)
             return q

@@ -19,8 +19,7 @@ def check_feature_axis(x: PortInfo, kind: str, check: NodeCheck) -> bool:
     if len(x.shape) == 0:
         check.error(
             "E411",
-            f"{kind} acts on the feature axis (event axis 0) but its input is a scalar "
-            f"event {x}",
+            f"{kind} acts on the feature axis (event axis 0) but its input is a scalar event {x}",
             "in",
             hint="give the input an event shape such as [D]",
         )
@@ -62,7 +61,8 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             "in",
             hint="map bounded values onto the whole real line before any learned layer, "
             "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
-            "interval) for (0, 1)" if x.support.partial
+            "interval) for (0, 1)"
+            if x.support.partial
             else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
         )
 

@@ -173,7 +173,10 @@ class CouplingBase(NodeSpec):
         transformer, conditioner = self.parts()
         ok = conditioner.check_coupling(kept, changed, context, check, *self.conditioner_field)
         subject = f"transformer '{transformer.kind}'"
-        ok = transformer.check_domain(x.support, check, "E610", subject, *self.transformer_field) and ok
+        ok = (
+            transformer.check_domain(x.support, check, "E610", subject, *self.transformer_field)
+            and ok
+        )
         # A continuous map fed discrete values gives no likelihood of them.
         return check_continuous(x, self.kind, check) and ok
 

@@ -36,7 +36,7 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):
 
     def build(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
-    ) -> "DensityDistribution":
+    ) -> DensityDistribution:
         from flowspec.layers._density_distribution import DensityDistribution
 
         context_features = context.numel if context is not None else 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 
 __all__ = ["DiscreteCouplingSpec"]
 

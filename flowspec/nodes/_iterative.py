@@ -40,7 +40,9 @@ class RootFinding(_Settings):
         description="bisection (halves the bracket each step) or newton (safeguarded by the "
         "bracket: a Newton step that leaves it is replaced by bisection).",
     )
-    tol: PositiveFloat = Field(default=1e-6, description="Stop when the root is known to within tol.")
+    tol: PositiveFloat = Field(
+        default=1e-6, description="Stop when the root is known to within tol."
+    )
     max_iter: int = Field(default=100, ge=1, le=MAX_ITER, description="At most this many steps.")
 
 
@@ -54,7 +56,9 @@ class FixedPoint(_Settings):
     max_iter: int = Field(default=200, ge=1, le=MAX_ITER, description="At most this many steps.")
 
 
-def flat_real_map(kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck) -> tuple[PortInfo] | None:
+def flat_real_map(
+    kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck
+) -> tuple[PortInfo] | None:
     """The shape rule of a map of a flat vector ``[D]`` of continuous values onto the real
     line (E751 for any other event shape)."""
     (x,) = inputs

@@ -25,8 +25,8 @@ from pydantic import Field
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_continuous
+from flowspec.nodes._densities import UsesDensities
 
 __all__ = ["AbsSpec"]
 
@@ -55,7 +55,11 @@ class AbsSpec(UsesDensities):
         if self.sign != "fair" and not self.sign.check_event(_signs(x), check, "sign"):
             return None
         high = max(abs(x.support.low), abs(x.support.high))
-        low = 0.0 if x.support.low <= 0.0 <= x.support.high else min(abs(x.support.low), abs(x.support.high))
+        low = (
+            0.0
+            if x.support.low <= 0.0 <= x.support.high
+            else min(abs(x.support.low), abs(x.support.high))
+        )
         return (PortInfo(x.shape, Support(low, high)),)
 
     def modelled_by(self) -> str:

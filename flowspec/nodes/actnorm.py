@@ -75,5 +75,3 @@ class ActNormSpec(NodeSpec):
 
         shape = inputs[0].shape
         return ActNorm(shape[0], len(shape), math.prod(shape[1:]), self.eps, self.data_init)
-
-

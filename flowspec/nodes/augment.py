@@ -91,5 +91,3 @@ class AugmentSpec(UsesDensities):
 
     def modelled_by(self) -> str:
         return f"proposed by {self.encoder.describe()} given the input"
-
-

@@ -92,8 +92,10 @@ class AutoregressiveSpec(NodeSpec):
 
     def for_repetition(self, repetition: int) -> AutoregressiveSpec:
         conditioner = self.conditioner.for_repetition(repetition)
-        return self if conditioner is self.conditioner else self.model_copy(
-            update={"conditioner": conditioner}
+        return (
+            self
+            if conditioner is self.conditioner
+            else self.model_copy(update={"conditioner": conditioner})
         )
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:

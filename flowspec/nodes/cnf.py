@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
+from flowspec.conditioners.choice import NetChoice
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.conditioners.choice import NetChoice
-from flowspec.conditioners.mlp import MLPSpec
 from flowspec.nodes._iterative import EXACT_DIMS, flat_real_map
 
 if TYPE_CHECKING:
@@ -62,14 +62,22 @@ class ODESolver(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     method: Literal[
-        "dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun",
-        "euler", "midpoint", "rk4", "explicit_adams", "implicit_adams",
+        "dopri5",
+        "dopri8",
+        "bosh3",
+        "fehlberg2",
+        "adaptive_heun",
+        "euler",
+        "midpoint",
+        "rk4",
+        "explicit_adams",
+        "implicit_adams",
     ] = Field(default="dopri5", description="torchdiffeq's method name.")
     rtol: PositiveFloat = Field(default=1e-5, description="Relative tolerance (adaptive methods).")
     atol: PositiveFloat = Field(default=1e-5, description="Absolute tolerance (adaptive methods).")
     step_size: PositiveFloat | None = Field(
-        default=None, description="Step size: required by the fixed-grid methods "
-        f"({', '.join(FIXED_STEP)})."
+        default=None,
+        description=f"Step size: required by the fixed-grid methods ({', '.join(FIXED_STEP)}).",
     )
 
 
@@ -90,8 +98,9 @@ class CNFSpec(NodeSpec):
     )
     solver: ODESolver = Field(default_factory=ODESolver, description="ODE solver settings.")
     adjoint: bool = Field(
-        default=False, description="Backpropagate by the adjoint method (memory O(1) in the "
-        "number of steps, a second solve in the backward pass)."
+        default=False,
+        description="Backpropagate by the adjoint method (memory O(1) in the "
+        "number of steps, a second solve in the backward pass).",
     )
     summary = "FFJORD continuous flow dy/dt = f(t, y), log-det by the trace integral"
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
@@ -118,7 +127,11 @@ class CNFSpec(NodeSpec):
                 hint=f"add step_size (e.g. {self.time / 8:g}) or use an adaptive method: dopri5",
             )
         step = self.solver.step_size
-        if self.solver.method in FIXED_STEP and step is not None and self.time / step > MAX_FIXED_STEPS:
+        if (
+            self.solver.method in FIXED_STEP
+            and step is not None
+            and self.time / step > MAX_FIXED_STEPS
+        ):
             check.error(
                 "E758",
                 f"time {self.time:g} / step_size {step:g} asks for {self.time / step:.3g} solver "

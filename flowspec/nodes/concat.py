@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
@@ -137,5 +136,3 @@ class ConcatSpec(NodeSpec):
         from flowspec.layers.concat import Concat
 
         return Concat([x.shape[0] for x in inputs])
-
-

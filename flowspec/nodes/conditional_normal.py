@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.densities.gaussian import GaussianSpec
@@ -70,5 +69,3 @@ class ConditionalNormalSpec(NodeSpec, GaussianSpec):
 
         assert context is not None
         return ConditionalNormal(GaussianSpec.build(self, inputs[0], context.numel))
-
-

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
@@ -44,5 +43,3 @@ class DiagonalNormalSpec(UnconditionalDistributionSpec):
         from flowspec.layers.diagonal_normal import DiagonalNormal
 
         return DiagonalNormal(inputs[0].shape)
-
-

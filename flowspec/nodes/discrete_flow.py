@@ -42,7 +42,10 @@ class DiscreteFlowSpec(DiscreteCouplingSpec):
     kind: Literal["discrete_flow"] = "discrete_flow"
     scale: bool = Field(default=False, description="Also multiply by a learned unit modulo K.")
     temperature: float = Field(
-        default=1.0, gt=0.0, le=100.0, description="Softmax temperature of the straight-through gradient."
+        default=1.0,
+        gt=0.0,
+        le=100.0,
+        description="Softmax temperature of the straight-through gradient.",
     )
     summary = "discrete flow: z_b = (mu(x_a) + sigma(x_a) x_b) mod K, zero volume"
     reference = "Tran et al. 2019, Discrete Flows, arXiv:1905.10347"

@@ -129,8 +129,10 @@ class ElementwiseSpec(NodeSpec):
         return cls(**{name: getattr(self, name) for name in cls.model_fields if name != "kind"})
 
     def _subject(self) -> str:
-        return f"fn '{self.fn}'" if self.transformer is None else (
-            f"transformer '{self.transformer.kind}'"
+        return (
+            f"fn '{self.fn}'"
+            if self.transformer is None
+            else (f"transformer '{self.transformer.kind}'")
         )
 
     def describe(self) -> dict[str, Any]:
@@ -188,7 +190,9 @@ class ElementwiseSpec(NodeSpec):
                     f"{', '.join(users)})",
                     name,
                     hint=f"move it into the transformer: transformer: {{kind: "
-                    f"{self.transformer.kind}, {name}: ...}}" if inside else f"remove '{name}'",
+                    f"{self.transformer.kind}, {name}: ...}}"
+                    if inside
+                    else f"remove '{name}'",
                 )
             elif self.fn not in users:
                 check.warning(

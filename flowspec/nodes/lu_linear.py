@@ -71,5 +71,3 @@ class LULinearSpec(NodeSpec):
 
         shape = inputs[0].shape
         return LULinear(shape[0], len(shape), math.prod(shape[1:]), self.seed, self.bias)
-
-

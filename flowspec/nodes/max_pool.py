@@ -28,8 +28,8 @@ from pydantic import Field
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_continuous
+from flowspec.nodes._densities import UsesDensities
 
 __all__ = ["MaxPoolSpec"]
 
@@ -38,7 +38,9 @@ class MaxPoolSpec(UsesDensities):
     """[C, H, W] -> [C, H/size, W/size], the window maxima; the other values get a decoder."""
 
     kind: Literal["max_pool"] = "max_pool"
-    size: int = Field(default=2, ge=2, le=16, description="Window side (H and W must divide by it).")
+    size: int = Field(
+        default=2, ge=2, le=16, description="Window side (H and W must divide by it)."
+    )
     decoder: density_field("gaussian") = Field(
         default_factory=lambda: {"kind": "gaussian"},
         description="Density of the log-gaps log(max - x_j) of the non-maximal values of "

@@ -24,7 +24,7 @@ from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
 
 if TYPE_CHECKING:
-    from flowspec.layers.permutations import Reverse, Permutation
+    from flowspec.layers.permutations import Permutation, Reverse
 
 __all__ = ["ReverseSpec", "ShuffleSpec", "shuffle_order", "IDENTITY_CHECKED"]
 
@@ -137,5 +137,3 @@ class ShuffleSpec(_PermutationSpec):
         from flowspec.layers.permutations import Permutation
 
         return Permutation(self.order(inputs[0].shape[0]), persistent=True)
-
-

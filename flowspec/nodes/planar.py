@@ -62,7 +62,9 @@ class PlanarSpec(NodeSpec):
         "is unavailable (sampling and the density of own samples are exact).",
     )
     summary = "Planar flow x = z + u tanh(w.z + b); closed form in generation"
-    reference = "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+    reference = (
+        "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+    )
 
     def likelihood(self) -> Likelihood:
         return Likelihood.TOLERANCE if self.inverse is not None else Likelihood.EXACT

@@ -38,7 +38,9 @@ class RadialSpec(NodeSpec):
 
     kind: Literal["radial"] = "radial"
     summary = "Radial flow x = z + beta (z - z0)/(alpha + r); closed form both ways"
-    reference = "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+    reference = (
+        "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

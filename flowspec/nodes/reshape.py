@@ -83,5 +83,3 @@ class FlattenSpec(NodeSpec):
         from flowspec.layers.reshape import Reshape
 
         return Reshape(inputs[0].shape, (inputs[0].numel,))
-
-

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveFloat
 
-from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.core.ports import PortInfo
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.nodes._iterative import EXACT_DIMS, FixedPoint, flat_real_map
 
 if TYPE_CHECKING:
@@ -63,8 +63,11 @@ class ResidualSpec(NodeSpec):
         default=0.9, description="Lipschitz bound of each linear layer of g; must be < 1."
     )
     power_iterations: int = Field(
-        default=1, ge=1, le=100, description="Power-iteration steps per training pass that "
-        "estimate each layer's spectral norm."
+        default=1,
+        ge=1,
+        le=100,
+        description="Power-iteration steps per training pass that "
+        "estimate each layer's spectral norm.",
     )
     logdet: Literal["exact", "series", "roulette"] = Field(
         default="roulette",
@@ -72,13 +75,19 @@ class ResidualSpec(NodeSpec):
         "Hutchinson: biased) or roulette (Russian roulette: unbiased).",
     )
     terms: int = Field(
-        default=2, ge=1, le=1000, description="series: the number of terms; roulette: the "
-        "terms always computed before the random tail."
+        default=2,
+        ge=1,
+        le=1000,
+        description="series: the number of terms; roulette: the "
+        "terms always computed before the random tail.",
     )
     roulette_p: float = Field(
-        default=0.5, ge=0.01, lt=1, description="roulette: the geometric tail's stopping "
+        default=0.5,
+        ge=0.01,
+        lt=1,
+        description="roulette: the geometric tail's stopping "
         "probability (expected extra terms (1-p)/p; at least 0.01, since 1e-9 drew about a "
-        "billion terms, a hang)."
+        "billion terms, a hang).",
     )
     trace_samples: int = Field(
         default=1, ge=1, le=1000, description="Hutchinson probe vectors per sample."
@@ -154,10 +163,18 @@ class ResidualSpec(NodeSpec):
 
         features = inputs[0].shape[0]
         net = SpectralMLP(
-            features, list(self.net.hidden), self.net.activation, self.lipschitz,
+            features,
+            list(self.net.hidden),
+            self.net.activation,
+            self.lipschitz,
             self.power_iterations,
         )
         return ResidualBlock(
-            net, self.logdet, self.terms, self.roulette_p, self.trace_samples,
-            self.inverse.tol, self.inverse.max_iter,
+            net,
+            self.logdet,
+            self.terms,
+            self.roulette_p,
+            self.trace_samples,
+            self.inverse.tol,
+            self.inverse.max_iter,
         )

@@ -26,8 +26,8 @@ from pydantic import Field, PositiveInt
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes._checks import check_feature_axis
+from flowspec.nodes._densities import UsesDensities
 
 if TYPE_CHECKING:
     from flowspec.layers.slice import Slice
@@ -83,7 +83,9 @@ class SliceSpec(UsesDensities):
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         x = inputs[0]
-        return self.decoder.density_parameter_count(self._dropped(x), numel((self.keep, *x.shape[1:])))
+        return self.decoder.density_parameter_count(
+            self._dropped(x), numel((self.keep, *x.shape[1:]))
+        )
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Slice:
         from flowspec.layers.slice import Slice
@@ -91,5 +93,3 @@ class SliceSpec(UsesDensities):
         x = inputs[0]
         kept = numel((self.keep, *x.shape[1:]))
         return Slice(self.keep, self.decoder.build(self._dropped(x), kept))
-
-

@@ -37,7 +37,9 @@ class SortSpec(NodeSpec):
     """Sort the rows of [N] or [N, d] by one coordinate; the order is uniform, log(1/N!)."""
 
     kind: Literal["sort"] = "sort"
-    by: int = Field(default=0, ge=0, description="The coordinate ([N, d] events) rows are sorted by.")
+    by: int = Field(
+        default=0, ge=0, description="The coordinate ([N, d] events) rows are sorted by."
+    )
     summary = "SurVAE sort: z = rows sorted, a uniform permutation in generation"
     reference = "Nielsen et al. 2020, SurVAE Flows, arXiv:2007.02731"
     contribution = "-log N!"

@@ -75,5 +75,3 @@ class SplitSpec(NodeSpec):
         from flowspec.layers.split import Split
 
         return Split(self.sizes)
-
-

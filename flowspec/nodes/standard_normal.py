@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._distribution import UnconditionalDistributionSpec
 
@@ -30,8 +29,7 @@ class StandardNormalSpec(UnconditionalDistributionSpec):
     kind: Literal["standard_normal"] = "standard_normal"
     summary = "standard normal base distribution N(0, I)"
     reference = (
-        "Rezende and Mohamed 2015, Variational Inference with Normalizing Flows, "
-        "arXiv:1505.05770"
+        "Rezende and Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
     )
     contribution = "log N(z; 0, I)"
     has_parameters = False
@@ -40,5 +38,3 @@ class StandardNormalSpec(UnconditionalDistributionSpec):
         from flowspec.layers.standard_normal import StandardNormal
 
         return StandardNormal(inputs[0].shape)
-
-

@@ -48,11 +48,14 @@ class SylvesterSpec(NodeSpec):
 
     kind: Literal["sylvester"] = "sylvester"
     variant: Literal["orthogonal", "householder", "triangular"] = Field(
-        default="orthogonal", description="How Q is built: orthogonal (QR of a free matrix), "
-        "householder (product of reflections) or triangular (identity or reversal)."
+        default="orthogonal",
+        description="How Q is built: orthogonal (QR of a free matrix), "
+        "householder (product of reflections) or triangular (identity or reversal).",
     )
     columns: int | None = Field(
-        default=None, ge=1, le=MAX_AXIS,
+        default=None,
+        ge=1,
+        le=MAX_AXIS,
         description="orthogonal only: the number M <= D of columns of Q (default D).",
     )
     reflections: int = Field(
@@ -69,8 +72,11 @@ class SylvesterSpec(NodeSpec):
 
     def check_static(self, check: NodeCheck) -> None:
         check_inference_direction(
-            self, False, check, "use it where only sampling and the density of own samples "
-            "are needed (a variational posterior), or use planar with inverse: {...}"
+            self,
+            False,
+            check,
+            "use it where only sampling and the density of own samples "
+            "are needed (a variational posterior), or use planar with inverse: {...}",
         )
 
     def infer(

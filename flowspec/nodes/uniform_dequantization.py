@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
@@ -80,5 +79,3 @@ class UniformDequantizationSpec(NodeSpec):
         x = inputs[0]
         assert x.support.levels is not None
         return UniformDequantization(x.support.levels, x.numel)
-
-

@@ -74,9 +74,9 @@ class VAESpec(UsesDensities):
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         x = inputs[0]
         z = PortInfo((self.latent,), REAL)
-        return self.encoder.density_parameter_count(z, x.numel) + self.decoder.density_parameter_count(
-            x, self.latent
-        )
+        return self.encoder.density_parameter_count(
+            z, x.numel
+        ) + self.decoder.density_parameter_count(x, self.latent)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
         from flowspec.layers.vae import VAE

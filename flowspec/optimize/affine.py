@@ -58,6 +58,4 @@ def compose_affine_chains(program: Program) -> None:
         index = program.ops.index(chain[0])
         for op in chain:
             program.ops.remove(op)
-        program.ops.insert(
-            index, AffineChain(nodes, note=f"composed into one affine map: {names}")
-        )
+        program.ops.insert(index, AffineChain(nodes, note=f"composed into one affine map: {names}"))

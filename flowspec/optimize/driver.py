@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flowspec.graph.model import FlowGraph
 from flowspec.optimize.affine import compose_affine_chains

@@ -88,7 +88,9 @@ class Program:
 
     def calls_of(self, *spec_types: type) -> list[Call]:
         """The plain calls (not yet rewritten) of nodes whose spec is one of ``spec_types``."""
-        return [op for op in self.ops if isinstance(op, Call) and isinstance(op.first.spec, spec_types)]
+        return [
+            op for op in self.ops if isinstance(op, Call) and isinstance(op.first.spec, spec_types)
+        ]
 
     def replace(self, op: Op, *new: Op) -> None:
         """Put ``new`` in place of ``op``."""

@@ -27,8 +27,7 @@ def fold_splits(program: Program) -> None:
             op,
             Regroup(
                 [node],
-                note=f"{node.kind} folded: its parts are renamed feature positions, "
-                "not copies",
+                note=f"{node.kind} folded: its parts are renamed feature positions, not copies",
                 sizes=sizes,
                 splits=splits,
             ),

@@ -28,9 +28,9 @@ import graphviz
 
 from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
+from flowspec.render.formats import FORMATS
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
-from flowspec.render.formats import FORMATS
 from flowspec.render.text import BREAK, attribute, html_text, shorten, two_lines
 
 __all__ = ["RenderResult", "FORMATS", "PALETTE", "to_dot", "render"]
@@ -103,7 +103,9 @@ def _label(box: Box) -> str:
         per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
-            rows += [_SMALL.format(html_text(line)) for line in two_lines(f"{key}: {value}", MAX_SETTING)]
+            rows += [
+                _SMALL.format(html_text(line)) for line in two_lines(f"{key}: {value}", MAX_SETTING)
+            ]
         if len(ports) > 1:
             rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
     return "<" + BREAK.join(rows) + ">"
@@ -163,10 +165,7 @@ def _legend(drawing: Plan) -> graphviz.Digraph:
         f'<TR><TD COLSPAN="{len(present)}" BORDER="0">{_SMALL.format(html_text(note))}</TD></TR>'
         for note in notes
     )
-    table = (
-        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2">'
-        f"{rows}</TABLE>>"
-    )
+    table = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
     legend = graphviz.Digraph(name="cluster__legend")
     legend.attr(label="legend", style="rounded", color="#999999", fontsize="10")
     legend.node("_legend", table, shape="plain", fontsize="10")

@@ -41,7 +41,7 @@ def shorten(value: str, limit: int = MAX_ID) -> str:
     if len(value) <= limit:
         return value
     head = (limit - 1) // 2
-    return f"{value[:head]}…{value[len(value) - (limit - 1 - head):]}"
+    return f"{value[:head]}…{value[len(value) - (limit - 1 - head) :]}"
 
 
 def two_lines(value: str, limit: int) -> list[str]:

@@ -37,8 +37,19 @@ _IDENTIFIER = re.compile(IDENTIFIER)
 #: Names a spec may not use for inputs and nodes because generated code uses them.
 RESERVED = frozenset(
     {
-        "self", "n", "nodes", "logp", "latents", "contributions", "contribution",
-        "context", "torch", "FlowModel", "Trace", "build_model", "SPEC_TEXT",
+        "self",
+        "n",
+        "nodes",
+        "logp",
+        "latents",
+        "contributions",
+        "contribution",
+        "context",
+        "torch",
+        "FlowModel",
+        "Trace",
+        "build_model",
+        "SPEC_TEXT",
     }
 )
 #: The most levels a discrete input may have: uniform dequantization maps x to

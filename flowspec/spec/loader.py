@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -92,7 +93,7 @@ _INVALID: Any = object()  # stands in for a value that produced a diagnostic
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
 
 
 def _position(mark: yaml.Mark) -> tuple[int, int]:
@@ -377,9 +378,7 @@ def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
         builder.error("E004", "spec is empty", (), root)
     elif data is not _INVALID and not isinstance(data, dict):
         found = {list: "a list", str: "a string", bool: "a boolean"}.get(type(data), "a number")
-        builder.error(
-            "E005", f"the top level of a spec must be a mapping, found {found}", (), root
-        )
+        builder.error("E005", f"the top level of a spec must be a mapping, found {found}", (), root)
     if builder.diagnostics:
         raise SpecError(builder.diagnostics)
     return LoadedSpec(data, SourceMap(file, builder.values, builder.keys), text)

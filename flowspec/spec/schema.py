@@ -16,8 +16,8 @@ Spec files point at the committed copy with a first line like::
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from flowspec.spec.document import SPEC_VERSION, document_model
@@ -39,8 +39,15 @@ _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitio
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SCHEMA_VALUES = frozenset(
     {
-        "items", "additionalItems", "additionalProperties", "contains", "propertyNames",
-        "not", "if", "then", "else",
+        "items",
+        "additionalItems",
+        "additionalProperties",
+        "contains",
+        "propertyNames",
+        "not",
+        "if",
+        "then",
+        "else",
     }
 )
 

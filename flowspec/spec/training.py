@@ -37,8 +37,19 @@ DEFAULT_STEPS = 2000
 """Steps when neither ``steps`` nor ``epochs`` is given."""
 
 BUNDLED_DATA = (
-    "moons", "circles", "rings", "eight_gaussians", "checkerboard", "pinwheel", "spirals",
-    "s_curve", "digits", "digits_image", "digits_binary", "point_sets", "categorical_sequences",
+    "moons",
+    "circles",
+    "rings",
+    "eight_gaussians",
+    "checkerboard",
+    "pinwheel",
+    "spirals",
+    "s_curve",
+    "digits",
+    "digits_image",
+    "digits_binary",
+    "point_sets",
+    "categorical_sequences",
 )
 """The names of the bundled data sets (``flowspec.train.data.DATASETS``, which needs numpy),
 for help texts and the schema."""
@@ -68,36 +79,48 @@ class TrainSettings(BaseModel):
     )
     batch_size: int = Field(default=256, ge=1, le=2**20, description="Examples per step.")
     steps: int | None = Field(
-        default=None, ge=1, le=10**9,
+        default=None,
+        ge=1,
+        le=10**9,
         description=f"Optimizer steps (default {DEFAULT_STEPS} when epochs is not given).",
     )
     epochs: int | None = Field(
-        default=None, ge=1, le=10**6, description="Passes over the training split, instead of steps."
+        default=None,
+        ge=1,
+        le=10**6,
+        description="Passes over the training split, instead of steps.",
     )
     clip_grad: float | None = Field(
         default=10.0, gt=0, description="Largest global gradient 2-norm; null for no clipping."
     )
     weight_decay: float = Field(default=0.0, ge=0, le=1, description="Weight decay factor.")
     seed: int = Field(
-        default=0, ge=0, le=2**32 - 1,
+        default=0,
+        ge=0,
+        le=2**32 - 1,
         description="Seed of the initial weights, the data splits and the batch order.",
     )
     threads: int = Field(
-        default=1, ge=1, le=1024,
+        default=1,
+        ge=1,
+        le=1024,
         description="CPU threads (1 is fastest for small models on a shared machine).",
     )
     device: Literal["cpu", "cuda", "mps"] = Field(default="cpu", description="Where to train.")
     val_every: int | None = Field(
-        default=None, ge=1,
+        default=None,
+        ge=1,
         description="Steps between validations (default: 40 validations per run).",
     )
     patience: int | None = Field(
-        default=10, ge=1,
+        default=10,
+        ge=1,
         description="Stop after this many validations without a better validation NLL; null "
         "to never stop early.",
     )
     time_limit: float | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="Seconds of training after which to stop (validating first); the best "
         "weights are kept.",
     )

@@ -66,7 +66,9 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
             )
     header = _validate_model(Header, {k: v for k, v in data.items() if k != "train"}, (), reporter)
     if header is not None and data.get("train") is not None:
-        header = header.model_copy(update={"train": validate_train(data["train"], ("train",), reporter)})
+        header = header.model_copy(
+            update={"train": validate_train(data["train"], ("train",), reporter)}
+        )
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -194,9 +196,7 @@ def _check_input(value: InputSpec, path: SpecPath, reporter: Reporter) -> bool:
     return True
 
 
-def _validate_block(
-    name: str, entries: Any, reporter: Reporter
-) -> list[NodeSpec | NestedBlockUse]:
+def _validate_block(name: str, entries: Any, reporter: Reporter) -> list[NodeSpec | NestedBlockUse]:
     path: SpecPath = ("blocks", name)
     if not is_identifier(name):
         _check_name(name, path, reporter)
@@ -267,8 +267,7 @@ def _check_block_uses(
                     f"unknown block '{use.block}'",
                     ("blocks", name, index, "block"),
                     node=name,
-                    hint=did_you_mean(use.block, blocks)
-                    or f"blocks defined: {', '.join(blocks)}",
+                    hint=did_you_mean(use.block, blocks) or f"blocks defined: {', '.join(blocks)}",
                 )
                 bad.add(name)
     reported: set[frozenset[str]] = set()
@@ -521,8 +520,11 @@ def _report_pydantic(
             f"unknown field '{field_name}'",
             full,
             node=node,
-            hint=(f"YAML needs a space after the colon: {_unglued(field_name)}"
-                  if _glued(field_name) else None)
+            hint=(
+                f"YAML needs a space after the colon: {_unglued(field_name)}"
+                if _glued(field_name)
+                else None
+            )
             or did_you_mean(field_name, known)
             or (f"expected one of: {', '.join(known)}" if known else None),
         )
@@ -541,7 +543,9 @@ def _report_pydantic(
         if error_type == "list_type" and isinstance(found, (int, float, str)):
             hint = f"write a list, e.g. [{found}]"
         if not where and codes == TRAIN_CODES:
-            reporter.error(missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full)
+            reporter.error(
+                missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full
+            )
             return
         reporter.error(
             invalid,
@@ -577,7 +581,9 @@ def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[Bas
     current: Any = model
     for part in sub_path:
         data = data.get(part) if isinstance(data, dict) else None
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             continue
         info = current.model_fields.get(part) or next(
             (f for f in current.model_fields.values() if f.alias == part), None

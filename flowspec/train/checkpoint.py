@@ -160,9 +160,12 @@ def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what:
     # (or truncate floats into integer buffers) silently, a model the file never held.
     for differ, what_differs, remedy in (
         (lambda t: tuple(t.shape), "shapes differ", ""),
-        (lambda t: _dtype_kind(t.dtype), "tensor(s) of another kind of number",
-         "; flowspec writes float weights, so convert the file's tensors (or write it with "
-         "save_checkpoint)"),
+        (
+            lambda t: _dtype_kind(t.dtype),
+            "tensor(s) of another kind of number",
+            "; flowspec writes float weights, so convert the file's tensors (or write it with "
+            "save_checkpoint)",
+        ),
     ):
         wrong = [
             f"{key} is {_describe(tensors[key])} where the model holds {_describe(value)}"
@@ -222,7 +225,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
     weights = {k: v for k, v in tensors.items() if not k.startswith(_STATE)}
     learned = {name for name, _ in model.named_parameters()}  # buffers may hold inf (errors)
     broken = [
-        k for k, v in weights.items()
+        k
+        for k, v in weights.items()
         if k in learned and v.is_floating_point() and not torch.isfinite(v).all()
     ]
     if broken:

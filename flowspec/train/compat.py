@@ -88,7 +88,11 @@ def check_compatible(model: FlowModel, dataset: Dataset) -> list[str]:
     parts = (dataset.train, dataset.val, dataset.test)
     values = torch.cat([part.flatten() for part in parts if part is not None])
     if spec.levels is not None and values.numel():
-        if not torch.equal(values, values.round()) or values.min() < 0 or values.max() >= spec.levels:
+        if (
+            not torch.equal(values, values.round())
+            or values.min() < 0
+            or values.max() >= spec.levels
+        ):
             problems.append(
                 f"{where} declares levels: {spec.levels}, so values must be the integers "
                 f"0..{spec.levels - 1}, but {data} has values in "
@@ -153,6 +157,10 @@ def resolve_data(model: FlowModel, data: str, *, seed: int = 0) -> Dataset:
     if context_name is not None:
         context_shape = tuple(_input_spec(model, context_name).shape)
     return load_data_file(
-        data, names=(name, context_name), shape=tuple(spec.shape), context_shape=context_shape,
-        levels=spec.levels, seed=seed,
+        data,
+        names=(name, context_name),
+        shape=tuple(spec.shape),
+        context_shape=context_shape,
+        levels=spec.levels,
+        seed=seed,
     )

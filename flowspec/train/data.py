@@ -22,9 +22,9 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import numpy as np
 import torch
@@ -106,16 +106,23 @@ class Dataset:
 
     @classmethod
     def from_splits(
-        cls, name: str, splits: tuple[Split, Split, Split], shape: tuple[int, ...],
-        levels: int | None, context_shape: tuple[int, ...] | None = None,
+        cls,
+        name: str,
+        splits: tuple[Split, Split, Split],
+        shape: tuple[int, ...],
+        levels: int | None,
+        context_shape: tuple[int, ...] | None = None,
     ) -> Dataset:
         """A data set from its train, validation and test splits."""
         train, val, test = splits
         context = {
-            which: split.context for which, split in zip(SPLITS, splits) if split.context is not None
+            which: split.context
+            for which, split in zip(SPLITS, splits)
+            if split.context is not None
         }
-        return cls(name, train.x, test.x, shape, levels, val.x, context,
-                   context_shape if context else None)
+        return cls(
+            name, train.x, test.x, shape, levels, val.x, context, context_shape if context else None
+        )
 
 
 def _seed_of(rng: np.random.Generator) -> int:
@@ -182,7 +189,7 @@ def _s_curve(n: int, rng: np.random.Generator) -> Arrays:
     return make_s_curve(n_samples=n, noise=0.05, random_state=_seed_of(rng))[0], None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reference_stats(sampler: Sampler) -> tuple[np.ndarray, np.ndarray]:
     """Mean and std of a fixed large draw: the standardisation constants of a toy."""
     reference, _ = sampler(_REFERENCE_SIZE, np.random.default_rng(_REFERENCE_SEED))
@@ -256,31 +263,74 @@ def _categorical_sequences(
     sizes = (n_train, n_val, n_test)
     splits = [draw(n, np.random.default_rng([seed, index])) for index, n in enumerate(sizes)]
     return splits[0], splits[1], splits[2]
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
-        DatasetInfo("moons", "two interleaved half circles (sklearn make_moons, noise 0.05); "
-                    "context: the half-moon label, shape [1]", (2,), None, _toy(_moons), (1,)),
-        DatasetInfo("circles", "two concentric rings, radii 1 and 0.5", (2,), None,
-                    _toy(_circles)),
+        DatasetInfo(
+            "moons",
+            "two interleaved half circles (sklearn make_moons, noise 0.05); "
+            "context: the half-moon label, shape [1]",
+            (2,),
+            None,
+            _toy(_moons),
+            (1,),
+        ),
+        DatasetInfo("circles", "two concentric rings, radii 1 and 0.5", (2,), None, _toy(_circles)),
         DatasetInfo("rings", "four concentric rings, radii 1 to 4", (2,), None, _toy(_rings)),
-        DatasetInfo("eight_gaussians", "eight Gaussians evenly spaced on a circle", (2,), None,
-                    _toy(_eight_gaussians)),
-        DatasetInfo("checkerboard", "uniform on the dark squares of a 4x4 checkerboard", (2,),
-                    None, _toy(_checkerboard)),
+        DatasetInfo(
+            "eight_gaussians",
+            "eight Gaussians evenly spaced on a circle",
+            (2,),
+            None,
+            _toy(_eight_gaussians),
+        ),
+        DatasetInfo(
+            "checkerboard",
+            "uniform on the dark squares of a 4x4 checkerboard",
+            (2,),
+            None,
+            _toy(_checkerboard),
+        ),
         DatasetInfo("pinwheel", "five curved Gaussian arms", (2,), None, _toy(_pinwheel)),
         DatasetInfo("spirals", "two interleaved spirals", (2,), None, _toy(_spirals)),
-        DatasetInfo("s_curve", "a noisy S-shaped 2-D sheet in 3-D (sklearn make_s_curve)",
-                    (3,), None, _toy(_s_curve)),
+        DatasetInfo(
+            "s_curve",
+            "a noisy S-shaped 2-D sheet in 3-D (sklearn make_s_curve)",
+            (3,),
+            None,
+            _toy(_s_curve),
+        ),
         DatasetInfo("digits", f"{_DIGITS}, 64 values 0..16", (64,), 17, _digits(lambda a: a)),
-        DatasetInfo("digits_image", f"{_DIGITS} as [1, 8, 8] images, values 0..16",
-                    (1, 8, 8), 17, _digits(lambda a: a)),
-        DatasetInfo("digits_binary", f"{_DIGITS}, 64 pixels binarised (value >= 8 is 1)",
-                    (64,), 2, _digits(lambda a: (a >= 8).astype(a.dtype))),
-        DatasetInfo("point_sets", f"sets of {POINTS} 2-D points on noisy circles (exchangeable)",
-                    (POINTS, 2), None, _toy(_point_sets)),
-        DatasetInfo("categorical_sequences", f"sticky Markov chains of {SEQUENCE} values in "
-                    f"0..{CATEGORIES - 1}", (SEQUENCE,), CATEGORIES, _categorical_sequences),
+        DatasetInfo(
+            "digits_image",
+            f"{_DIGITS} as [1, 8, 8] images, values 0..16",
+            (1, 8, 8),
+            17,
+            _digits(lambda a: a),
+        ),
+        DatasetInfo(
+            "digits_binary",
+            f"{_DIGITS}, 64 pixels binarised (value >= 8 is 1)",
+            (64,),
+            2,
+            _digits(lambda a: (a >= 8).astype(a.dtype)),
+        ),
+        DatasetInfo(
+            "point_sets",
+            f"sets of {POINTS} 2-D points on noisy circles (exchangeable)",
+            (POINTS, 2),
+            None,
+            _toy(_point_sets),
+        ),
+        DatasetInfo(
+            "categorical_sequences",
+            f"sticky Markov chains of {SEQUENCE} values in 0..{CATEGORIES - 1}",
+            (SEQUENCE,),
+            CATEGORIES,
+            _categorical_sequences,
+        ),
     )
 }
 

@@ -71,7 +71,9 @@ class Distributed:
         """Every process's ``tensors`` on rank 0, one dict per rank (an empty list on the
         other ranks). Every process must call it at the same point with the same names,
         shapes and dtypes (e.g. :func:`flowspec.train.state.rng_state` on like machines)."""
-        gathered: list[dict[str, torch.Tensor]] = [{} for _ in range(self.world)] if self.main else []
+        gathered: list[dict[str, torch.Tensor]] = (
+            [{} for _ in range(self.world)] if self.main else []
+        )
         for name in sorted(tensors):
             mine = tensors[name].to(self.device)
             parts = [torch.empty_like(mine) for _ in range(self.world)] if self.main else None

@@ -80,7 +80,11 @@ def _iwbo_nll(model: FlowModel, split: Split, k: int, batch_size: int) -> float:
 
 
 def evaluate(
-    model: FlowModel, split: Split, *, discrete: bool, k: int | None = None,
+    model: FlowModel,
+    split: Split,
+    *,
+    discrete: bool,
+    k: int | None = None,
     batch_size: int = 4096,
 ) -> Evaluation:
     """Score ``model`` on ``split``; for bound models with ``k``, also the IWBO."""

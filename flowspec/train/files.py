@@ -100,7 +100,9 @@ def _tensor_array(tensor: torch.Tensor, path: Path) -> np.ndarray:
         if tensor.layout != torch.strided:
             tensor = tensor.to_dense()
         if tensor.is_floating_point() and tensor.dtype not in (
-            torch.float16, torch.float32, torch.float64
+            torch.float16,
+            torch.float32,
+            torch.float64,
         ):
             tensor = tensor.to(torch.float32)
         return tensor.numpy()
@@ -121,7 +123,9 @@ def _read_csv(path: Path) -> np.ndarray:
     try:
         return np.loadtxt(rows, delimiter=",", ndmin=2, dtype=np.float64)
     except ValueError as error:
-        raise DataError(f"'{path}': every row must hold numbers separated by commas ({error})") from None
+        raise DataError(
+            f"'{path}': every row must hold numbers separated by commas ({error})"
+        ) from None
 
 
 def _numeric(line: str) -> bool:
@@ -226,7 +230,8 @@ def load_data_file(
         except RuntimeError:
             raise DataError(
                 f"{where}: rows of {data[0].size} data values do not make events of shape "
-                f"{list(shape)}" + (f" and context of shape {list(context_shape)}" if context_shape else "")
+                f"{list(shape)}"
+                + (f" and context of shape {list(context_shape)}" if context_shape else "")
             ) from None
         splits.append(Split(x, c))
     return Dataset.from_splits(path.name, tuple(splits), tuple(shape), levels, context_shape)

@@ -34,14 +34,18 @@ def read_metrics(path: str | Path) -> list[dict[str, float | None]]:
     if path.suffix.lower() == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     rows = list(csv.DictReader(text.splitlines()))
-    return [{k: (float(v) if v not in ("", None) else None) for k, v in row.items()} for row in rows]
+    return [
+        {k: (float(v) if v not in ("", None) else None) for k, v in row.items()} for row in rows
+    ]
 
 
 class MetricsLog:
     """Appends rows to ``<stem>.metrics.csv`` and ``<stem>.metrics.jsonl`` (and TensorBoard
     events under ``<stem>.tensorboard/`` if tensorboard is importable)."""
 
-    def __init__(self, csv_path: Path, jsonl_path: Path, tensorboard: Path | None, resume_step: int | None):
+    def __init__(
+        self, csv_path: Path, jsonl_path: Path, tensorboard: Path | None, resume_step: int | None
+    ):
         self.csv_path, self.jsonl_path = csv_path, jsonl_path
         kept = self._kept_rows(resume_step)
         csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +67,10 @@ class MetricsLog:
         self._write({key: row.get(key) for key in COLUMNS}, tensorboard=True)
 
     def _write(self, row: dict[str, Any], tensorboard: bool) -> None:
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in row.items()
+        }
         self._writer.writerow({k: ("" if v is None else v) for k, v in clean.items()})
         self._jsonl.write(json.dumps(clean) + "\n")
         self._csv.flush()

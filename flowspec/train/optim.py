@@ -32,7 +32,9 @@ _PREFIX = "optim."
 class Optimizer:
     """One of :data:`OPTIMIZERS` over ``parameters``; set ``lr`` before each :meth:`step`."""
 
-    def __init__(self, kind: str, parameters: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0):
+    def __init__(
+        self, kind: str, parameters: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0
+    ):
         if kind not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer '{kind}'; use one of {', '.join(OPTIMIZERS)}")
         self.kind, self.lr, self.weight_decay = kind, lr, weight_decay

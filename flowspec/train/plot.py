@@ -69,8 +69,12 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
 
 
 def _scatter(
-    axes: Axes, groups: dict[str, np.ndarray], data: np.ndarray | None, data_label: str,
-    i: int, j: int,
+    axes: Axes,
+    groups: dict[str, np.ndarray],
+    data: np.ndarray | None,
+    data_label: str,
+    i: int,
+    j: int,
 ) -> None:
     """Each group of samples in its colour over faint data, on dimensions ``i`` and ``j``,
     with a legend."""
@@ -121,13 +125,15 @@ def plot_samples(
     images (scaled to ``data``'s range if given); 1-D: a histogram; any other size: a
     scatter of the first two dimensions.
     """
-    groups = {k: _flat(v) for k, v in (samples if isinstance(samples, dict) else {"samples": samples}).items()}
+    groups = {
+        k: _flat(v)
+        for k, v in (samples if isinstance(samples, dict) else {"samples": samples}).items()
+    }
     points = np.concatenate(list(groups.values()))
     reference = _flat(data) if data is not None else None
     if reference is not None and reference.shape[1] != points.shape[1]:
         raise ValueError(
-            f"samples have {points.shape[1]} values per example but data has "
-            f"{reference.shape[1]}"
+            f"samples have {points.shape[1]} values per example but data has {reference.shape[1]}"
         )
     dims = points.shape[1]
     side = math.isqrt(dims)
@@ -218,7 +224,9 @@ def plot_density(
         interpolation="nearest",
     )
     exact = bool(getattr(model, "exact", True))
-    figure.colorbar(shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)")
+    figure.colorbar(
+        shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
+    )
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
     heading = "density" if exact else "exp of a one-sample lower bound"
@@ -242,7 +250,9 @@ def plot_curve(
     if val:
         axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
         step, best = min(val, key=lambda item: item[1])
-        axes.scatter([step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})")
+        axes.scatter(
+            [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
+        )
     values = [v for _, v in train + val]
     low, high = np.percentile(values, [0, 95])
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
@@ -256,7 +266,11 @@ def plot_curve(
 
 
 def plot_sweep(
-    parameters: list[str], rows: list[dict], path: str | os.PathLike[str], *, title: str | None = None
+    parameters: list[str],
+    rows: list[dict],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
 ) -> Path:
     """Validation and test NLL of every trial of a sweep against each parameter, one panel
     per parameter; ``rows`` hold each parameter's value (any YAML value, shown as text) and
@@ -265,15 +279,23 @@ def plot_sweep(
     for panel, parameter in enumerate(parameters):
         axes = figure.add_subplot(1, len(parameters), panel + 1)
         labels = list(dict.fromkeys(str(row[parameter]) for row in rows))
-        for key, marker, colour, name in (("val_nll", "o", "tab:orange", "validation"),
-                                          ("test_nll", "x", "tab:blue", "test")):
-            points = [(labels.index(str(r[parameter])), r[key]) for r in rows if r[key] is not None
-                      and math.isfinite(r[key])]
+        for key, marker, colour, name in (
+            ("val_nll", "o", "tab:orange", "validation"),
+            ("test_nll", "x", "tab:blue", "test"),
+        ):
+            points = [
+                (labels.index(str(r[parameter])), r[key])
+                for r in rows
+                if r[key] is not None and math.isfinite(r[key])
+            ]
             if not points:
                 continue
             axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
-            means = [np.mean([v for i, v in points if i == index]) for index in range(len(labels))
-                     if any(i == index for i, _ in points)]
+            means = [
+                np.mean([v for i, v in points if i == index])
+                for index in range(len(labels))
+                if any(i == index for i, _ in points)
+            ]
             axes.plot(range(len(means)), means, color=colour, alpha=0.5)
         axes.set_xticks(range(len(labels)), labels)
         axes.set_xlabel(parameter)

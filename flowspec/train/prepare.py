@@ -26,7 +26,9 @@ def prepare(
     """The model, initialised from ``settings.seed``, on ``device``, and ``settings.data``
     loaded for it; :class:`DataError` listing every way the data does not fit."""
     if settings.data is None:
-        raise DataError("no data to train on: give --data NAME or FILE, or data: in the train settings")
+        raise DataError(
+            "no data to train on: give --data NAME or FILE, or data: in the train settings"
+        )
     torch.manual_seed(settings.seed)
     model = checked.build_model().to(device or torch.device("cpu"))
     dataset = drop_unused_context(model, resolve_data(model, settings.data, seed=settings.seed))

@@ -36,7 +36,15 @@ import yaml
 from flowspec.diagnostics import SpecError
 from flowspec.spec.loader import load_spec_text
 
-__all__ = ["Axis", "SweepError", "combinations", "parse_assignment", "apply_values", "run_one", "Trial"]
+__all__ = [
+    "Axis",
+    "SweepError",
+    "combinations",
+    "parse_assignment",
+    "apply_values",
+    "run_one",
+    "Trial",
+]
 
 
 class SweepError(ValueError):
@@ -73,7 +81,9 @@ def parse_assignment(text: str) -> Axis:
     """``PATH=V1,V2`` as an :class:`Axis`; :class:`SweepError` when it is malformed."""
     path, equals, values = text.partition("=")
     if not equals or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", path.strip()):
-        raise SweepError(f"'{text}' is not PATH=VALUES (e.g. net.hidden=[32],[64] or body.repeat=4,8)")
+        raise SweepError(
+            f"'{text}' is not PATH=VALUES (e.g. net.hidden=[32],[64] or body.repeat=4,8)"
+        )
     parsed = []
     for part in _split_top_level(values):
         if not part.strip():
@@ -110,7 +120,9 @@ def apply_values(data: dict, axis: Axis, value: Any) -> dict:
         return data
     if head in nodes and rest:
         if not _set(nodes[head], rest, value, create=True):
-            raise SweepError(f"cannot set '{axis.name}': node '{head}' has no mapping at {'.'.join(rest[:-1])}")
+            raise SweepError(
+                f"cannot set '{axis.name}': node '{head}' has no mapping at {'.'.join(rest[:-1])}"
+            )
         return data
     if head in blocks and rest:
         if not any([_set(entry, rest, value, create=len(rest) == 1) for entry in blocks[head]]):
@@ -176,8 +188,15 @@ def run_one(values: dict[str, Any], spec_text: str, settings: dict, checkpoint: 
         checked = flowspec.check(load_spec_text(spec_text, file=Path(checkpoint).stem + ".yaml"))
         merged = TrainSettings.model_validate(settings)
         model, dataset = prepare(checked, merged)
-        result = fit(model, dataset, merged, files=RunFiles.beside(checkpoint), progress=False,
-                     log=lambda _: None, meta={"data": str(merged.data), "settings": merged.model_dump_json()})
+        result = fit(
+            model,
+            dataset,
+            merged,
+            files=RunFiles.beside(checkpoint),
+            progress=False,
+            log=lambda _: None,
+            meta={"data": str(merged.data), "settings": merged.model_dump_json()},
+        )
     except SpecError as error:
         trial.error = error.format()
         return trial

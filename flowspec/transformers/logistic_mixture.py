@@ -39,7 +39,8 @@ class LogisticMixtureSpec(BisectionTransformerSpec):
     kind: Literal["logistic_mixture"] = "logistic_mixture"
     components: int = Field(default=4, ge=1, le=256, description="Mixture components (1 .. 256).")
     affine: bool = Field(
-        default=True, description="Follow the mixture's logit by z = y * exp(a) + b, as Flow++ does."
+        default=True,
+        description="Follow the mixture's logit by z = y * exp(a) + b, as Flow++ does.",
     )
     scale_bound: LogScaleBound = Field(
         default=2.0, description="Bound B on the affine log-scale: a = B * tanh(a_raw / B)."

@@ -35,7 +35,9 @@ class RQSplineSpec(TransformerSpec):
     kind: Literal["rq_spline"] = "rq_spline"
     bins: int = Field(default=8, ge=1, le=512, description="Number of spline bins (1 .. 512).")
     bound: float = Field(
-        default=5.0, gt=0, le=1.0e4,
+        default=5.0,
+        gt=0,
+        le=1.0e4,
         description="B: the spline acts on [-B, B]; the identity outside (at most 1e4: float32 "
         "keeps about 7 digits, so a wider spline loses small inputs, and 1e39 overflows it).",
     )

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from flowspec.layers.conditioners.mlp import ACTIVATIONS
 from flowspec.core.layer import Layer
+from flowspec.layers.conditioners.mlp import ACTIVATIONS
 
 __all__ = ["MADE", "made_masks"]
 

@@ -68,7 +68,9 @@ class MaskedConvNet(Layer):
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         h = x
         for index, conv in enumerate(self.convs):
-            h = F.conv2d(h, conv.weight * getattr(self, f"mask{index}"), conv.bias, padding=self.padding)
+            h = F.conv2d(
+                h, conv.weight * getattr(self, f"mask{index}"), conv.bias, padding=self.padding
+            )
             if index == 0 and self.context is not None and context is not None:
                 h = h + self.context(context)[:, :, None, None]
             h = self.activation(h)

@@ -75,7 +75,9 @@ class FlatConditioner(Layer):
         out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)
         return out.transpose(1, 2) if len(self.shape) == 1 else out.movedim(1, -1)
 
-    def parts(self, a: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+    def parts(
+        self, a: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """The parameters as separate tensors ``(batch, *shape)``, one per parameter: what
         :meth:`forward` puts on its last axis, without the view ops (one ``chunk`` for a
         flat shape, as a hand-written coupling takes its scale and shift)."""

@@ -28,7 +28,9 @@ def log_bin_mass(
     if levels is not None:
         upper = torch.where(value >= levels - 1, torch.full_like(upper, math.inf), upper)
         lower = torch.where(value <= 0, torch.full_like(lower, -math.inf), lower)
-    gap = torch.where(torch.isinf(upper) | torch.isinf(lower), torch.full_like(upper, -math.inf), -inv_scale)
+    gap = torch.where(
+        torch.isinf(upper) | torch.isinf(lower), torch.full_like(upper, -math.inf), -inv_scale
+    )
     return F.logsigmoid(upper) + F.logsigmoid(-lower) + torch.log(-torch.expm1(gap))
 
 

@@ -19,7 +19,9 @@ LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 class Gaussian(Density):
     """``sigma = min_scale + softplus(raw + b)``, ``b`` such that zero raw gives sigma = 1."""
 
-    def __init__(self, event_shape: tuple[int, ...], net: nn.Module | None, min_scale: float = 1e-3):
+    def __init__(
+        self, event_shape: tuple[int, ...], net: nn.Module | None, min_scale: float = 1e-3
+    ):
         super().__init__(event_shape, 2 * math.prod(event_shape), net)
         self.min_scale = float(min_scale)
         self.scale_shift = math.log(math.expm1(1.0 - self.min_scale))

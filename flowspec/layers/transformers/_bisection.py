@@ -11,7 +11,7 @@ it after sampling and warns, naming the node, when it exceeds ``inverse_toleranc
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.nn import functional as F

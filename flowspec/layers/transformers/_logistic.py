@@ -24,9 +24,7 @@ def mixture_logit(
     u = (x.unsqueeze(-1) - loc) * torch.exp(-log_scale)
     log_cdf = torch.logsumexp(log_weights + F.logsigmoid(u), dim=-1)
     log_survival = torch.logsumexp(log_weights + F.logsigmoid(-u), dim=-1)
-    log_pdf = torch.logsumexp(
-        log_weights + F.logsigmoid(u) + F.logsigmoid(-u) - log_scale, dim=-1
-    )
+    log_pdf = torch.logsumexp(log_weights + F.logsigmoid(u) + F.logsigmoid(-u) - log_scale, dim=-1)
     # dy/dx = f / F + f / (1 - F) = f / (F (1 - F)).
     return log_cdf - log_survival, log_pdf - log_cdf - log_survival
 
@@ -44,5 +42,8 @@ def invert_mixture_logit(
     roots = loc + torch.exp(log_scale) * y.unsqueeze(-1)
     return bisect(
         lambda v: mixture_logit(v, log_weights, loc, log_scale)[0],
-        y, roots.amin(-1), roots.amax(-1), iterations,
+        y,
+        roots.amin(-1),
+        roots.amax(-1),
+        iterations,
     )

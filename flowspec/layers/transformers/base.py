@@ -52,8 +52,10 @@ class LinearTransformer(Transformer):
 
     def forward(self, x: torch.Tensor, params: torch.Tensor | None = None):
         scale, shift, log_scale = self.scale_shift(params)
-        log_derivative = torch.full_like(x, log_scale) if isinstance(log_scale, float) else (
-            log_scale.expand_as(x)
+        log_derivative = (
+            torch.full_like(x, log_scale)
+            if isinstance(log_scale, float)
+            else (log_scale.expand_as(x))
         )
         return x * scale + shift, log_derivative
 

@@ -31,7 +31,9 @@ class NAFTransformer(BisectionTransformer):
         # softplus(0 + shift) + MIN_SLOPE = 1: zero parameters give unit slopes.
         self.slope_shift = math.log(math.expm1(1 - MIN_SLOPE))
 
-    def _layers(self, params: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def _layers(
+        self, params: torch.Tensor
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Each layer's mixture parameters: log-weights, locations, log-scales."""
         h = self.hidden
         result = []

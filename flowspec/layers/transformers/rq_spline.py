@@ -56,9 +56,7 @@ class RQSplineTransformer(Transformer):
         # softplus(0 + shift) = 1 - min_derivative: zero parameters give unit derivatives.
         self.derivative_shift = math.log(math.expm1(1 - min_derivative))
 
-    def _spline(
-        self, params: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _spline(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Knot abscissae, ordinates (each ``bins + 1``) and derivatives at the knots."""
         bins = self.bins
         # One split (its gradient is one cat) rather than three slices (three zero-filled
@@ -71,7 +69,11 @@ class RQSplineTransformer(Transformer):
         return xs, ys, torch.cat([ones, inner, ones], dim=-1)
 
     def _bin(
-        self, value: torch.Tensor, knots: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor,
+        self,
+        value: torch.Tensor,
+        knots: torch.Tensor,
+        xs: torch.Tensor,
+        ys: torch.Tensor,
         derivatives: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
         """For each value: its bin's left knot, width, height, slope and end derivatives."""
