@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import torch
+from train_specs import DIGITS
 
 import flowspec
-import flowspec.train.loop as loop
+import flowspec.train.run as training_run
 from flowspec.spec.training import TrainSettings
 from flowspec.train import RunFiles, TrainingInterrupted, fit, load_dataset
 from flowspec.train.distributed import from_environment
-from train_specs import DIGITS
 
 
 def main(folder: Path, stop_at: int) -> None:
@@ -30,8 +30,15 @@ def main(folder: Path, stop_at: int) -> None:
     settings = TrainSettings(steps=20, val_every=5, batch_size=32)
 
     def run(name: str, chosen: TrainSettings = settings, **options):
-        return fit(flowspec.compile(spec), data, chosen, progress=False, distributed=distributed,
-                   files=RunFiles.beside(folder / f"{name}.safetensors"), **options)
+        return fit(
+            flowspec.compile(spec),
+            data,
+            chosen,
+            progress=False,
+            distributed=distributed,
+            files=RunFiles.beside(folder / f"{name}.safetensors"),
+            **options,
+        )
 
     def stop(step: int, loss: float) -> None:
         if step == stop_at:
@@ -44,19 +51,23 @@ def main(folder: Path, stop_at: int) -> None:
         run("b", on_step=stop)
     except TrainingInterrupted as interrupted:
         if distributed.main:
-            (folder / "interrupted.json").write_text(json.dumps(
-                {"step": interrupted.step, "checkpoint": str(interrupted.checkpoint)}))
+            (folder / "interrupted.json").write_text(
+                json.dumps({"step": interrupted.step, "checkpoint": str(interrupted.checkpoint)})
+            )
     torch.distributed.barrier()  # rank 0 has written the last checkpoint: a new torchrun would start here
     torch.manual_seed(123 + distributed.rank)  # the resumed run takes nothing from the seed
     run("b", resume=True)
 
     if distributed.rank == 1:  # past the time limit from the first step on, on rank 1 alone
-        clock, calls = loop.time.perf_counter, itertools.count()
+        clock, calls = training_run.time.perf_counter, itertools.count()
         late = staticmethod(lambda: clock() + (1e6 if next(calls) else 0.0))  # after the start
-        loop.time = type("LateClock", (), {"perf_counter": late})
+        training_run.time = type("LateClock", (), {"perf_counter": late})
     timed = run("c", settings.model_copy(update={"time_limit": 1e5}))
-    (folder / f"timed.{distributed.rank}.json").write_text(json.dumps(
-        {"steps": timed.steps, "stop_reason": timed.stop_reason, "val": timed.val_history}))
+    (folder / f"timed.{distributed.rank}.json").write_text(
+        json.dumps(
+            {"steps": timed.steps, "stop_reason": timed.stop_reason, "val": timed.val_history}
+        )
+    )
     distributed.close()
 
 

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ from flowspec.spec.loader import load_spec_file
 from flowspec.spec.training import DEFAULT_STEPS, TrainSettings
 from flowspec.spec.validate import validate_train
 
-__all__ = ["DeviceUnavailable", "load_config", "merge_settings", "resolve_device", "total_steps"]
+__all__ = [
+    "DeviceUnavailable",
+    "learning_rate",
+    "load_config",
+    "merge_settings",
+    "resolve_device",
+    "total_steps",
+]
 
 _BUDGET = ("steps", "epochs")
 
@@ -56,7 +64,8 @@ def merge_settings(*layers: dict[str, Any] | TrainSettings | None) -> TrainSetti
         if layer is None:
             continue
         given = (
-            layer.model_dump(exclude_unset=True) if isinstance(layer, TrainSettings)
+            layer.model_dump(exclude_unset=True)
+            if isinstance(layer, TrainSettings)
             else {k: v for k, v in layer.items() if v is not None}
         )
         if any(key in given for key in _BUDGET):
@@ -73,7 +82,8 @@ def resolve_device(name: str):
 
     if name == "cuda" and not torch.cuda.is_available():
         reason = (
-            "this torch build has no CUDA support" if torch.version.cuda is None
+            "this torch build has no CUDA support"
+            if torch.version.cuda is None
             else "no CUDA GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)"
         )
         raise DeviceUnavailable(f"device 'cuda' is not available: {reason}; use --device cpu")
@@ -92,3 +102,17 @@ def total_steps(settings: TrainSettings, steps_per_epoch: int) -> int:
     if settings.epochs is not None:
         return settings.epochs * steps_per_epoch
     return settings.steps if settings.steps is not None else DEFAULT_STEPS
+
+
+def learning_rate(settings: TrainSettings, step: int, total: int) -> float:
+    """The learning rate of 1-based ``step`` of ``total``: linear warm-up over ``warmup``
+    steps, then constant, or cosine or linear decay to 0 at ``total``."""
+    if step <= settings.warmup:
+        return settings.lr * step / settings.warmup
+    if settings.schedule == "constant":
+        return settings.lr
+    span = max(total - settings.warmup, 1)
+    progress = min((step - settings.warmup) / span, 1.0)
+    if settings.schedule == "cosine":
+        return settings.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return settings.lr * (1.0 - progress)
