@@ -18,7 +18,8 @@ def explain(
     code: Annotated[
         str,
         typer.Argument(
-            metavar="CODE", help="A diagnostic code, e.g. E209 (as printed in error[E209]).",
+            metavar="CODE",
+            help="A diagnostic code, e.g. E209 (as printed in error[E209]).",
             show_default=False,
         ),
     ],
@@ -35,6 +36,10 @@ def explain(
     key = code.strip().upper()
     if key not in CODES:
         hint = did_you_mean(key, CODES)
-        fail(f"unknown diagnostic code '{code}'" + (f"; {hint}" if hint else "")
-             + " (codes look like E209 or W501)", 2)
-    typer.echo(explain_text(key, CODES[key]))
+        fail(
+            f"unknown diagnostic code '{code}'"
+            + (f"; {hint}" if hint else "")
+            + " (codes look like E209 or W501)",
+            2,
+        )
+    typer.echo(explain_text(key))
