@@ -10,13 +10,13 @@ import random
 import pytest
 import torch
 import yaml
+from bundled import DATA, SPECS
+from oracles import randomize_
 
 import flowspec
-from bundled import DATA, SPECS
 from flowspec.optimize import PASSES, optimize
 from flowspec.optimize.program import AffineChain, Call, Couple, Permute, Regroup
 from flowspec.train.data import load_dataset
-from oracles import randomize_
 
 SEEDS = range(36)
 
@@ -37,8 +37,13 @@ def _layer(rng: random.Random, features: int, context: bool) -> dict:
     options = [
         {"kind": "reverse"},
         {"kind": "shuffle", "seed": rng.randint(0, 50)},
-        {"kind": "elementwise", "fn": "scale_shift", "scale": rng.choice([-1.5, 0.7, 2.0]),
-         "shift": rng.choice([0.0, 0.3]), "learnable": rng.random() < 0.5},
+        {
+            "kind": "elementwise",
+            "fn": "scale_shift",
+            "scale": rng.choice([-1.5, 0.7, 2.0]),
+            "shift": rng.choice([0.0, 0.3]),
+            "learnable": rng.random() < 0.5,
+        },
         {"kind": "actnorm"},
         {"kind": "elementwise", "fn": "leaky_relu", "negative_slope": 0.5},
         {"kind": "lu_linear"},
@@ -47,8 +52,11 @@ def _layer(rng: random.Random, features: int, context: bool) -> dict:
         options += [
             {"kind": "affine_coupling", "mask": _mask(rng, features), "net": net},
             {"kind": "additive_coupling", "mask": _mask(rng, features), "net": net},
-            {"kind": "coupling", "mask": _mask(rng, features),
-             "conditioner": {"kind": "mlp", "hidden": [8]}},
+            {
+                "kind": "coupling",
+                "mask": _mask(rng, features),
+                "conditioner": {"kind": "mlp", "hidden": [8]},
+            },
         ] * 2
     layer = dict(rng.choice(options))
     if context and layer["kind"].endswith("coupling") and rng.random() < 0.7:
@@ -86,7 +94,11 @@ def random_spec(seed: int) -> tuple[str, int, bool]:
     if features >= 3 and rng.random() < 0.5:  # multi-scale: factor part of the features out
         kept = rng.randint(2, features - 1)
         nodes["factor"] = {"kind": "split", "sizes": [kept, features - kept], "in": prev}
-        nodes["early"] = {"kind": "conditional_normal", "in": "factor.out1", "context": "factor.out0"}
+        nodes["early"] = {
+            "kind": "conditional_normal",
+            "in": "factor.out1",
+            "context": "factor.out0",
+        }
         prev, features = chain("low", "factor.out0", kept, rng.randint(1, 3)), kept
     if features >= 2 and rng.random() < 0.5:  # transform two parts apart, then join them
         left = rng.randint(1, features - 1)
@@ -99,8 +111,13 @@ def random_spec(seed: int) -> tuple[str, int, bool]:
         nodes["prior"] = {"kind": "conditional_normal", "in": prev, "context": "c"}
     else:
         nodes["prior"] = {"kind": rng.choice(["standard_normal", "diagonal_normal"]), "in": prev}
-    document = {"flowspec": "1", "name": f"random-{seed}", "inputs": inputs,
-                "blocks": {"step": step}, "nodes": nodes}
+    document = {
+        "flowspec": "1",
+        "name": f"random-{seed}",
+        "inputs": inputs,
+        "blocks": {"step": step},
+        "nodes": nodes,
+    }
     return yaml.safe_dump(document, sort_keys=False), inputs["x"]["shape"][0], context
 
 
@@ -169,7 +186,7 @@ def test_realnvp_becomes_the_hand_written_loop():
     ops = _ops("realnvp_moons")
     assert [type(op) for op in ops] == [Couple, Permute] * 8 + [Call]
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
-    log_prob = source[source.index("def _log_prob"):source.index("def _literal_log_prob")]
+    log_prob = source[source.index("def _log_prob") : source.index("def _literal_log_prob")]
     assert log_prob.count(".couple(") == 8
     assert "flip" not in log_prob and "nodes['body_0_1']" not in log_prob
     assert log_prob.count("self._join(") == 1  # joined once, for the prior
@@ -348,18 +365,26 @@ def test_checkerboard_couplings_call_their_parts_directly():
 
     checked = flowspec.check(INLINE["image_parts"])
     source = checked.source()
-    assert "nodes['board'].forward(v__1, context=c, direct=True)" in source and source.count(", direct=True)") == 4
-    optimized, literal = checked.build_model(), checked.build_model(optimize=False)
+    assert (
+        "nodes['board'].forward(v__1, context=c, direct=True)" in source
+        and source.count(", direct=True)") == 4
+    )
+    optimized = checked.build_model().double()
+    literal = checked.build_model(optimize=False).double()
     randomize_(optimized, scale=0.3)
     literal.load_state_dict(optimized.state_dict())
-    x, c = torch.randn(6, 4, 2, 2), torch.randn(6, 2)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 4, 2, 2, generator=gen, dtype=torch.float64)
+    c = torch.randn(6, 2, generator=gen, dtype=torch.float64)
     _close(optimized.log_prob(x, c=c), literal.log_prob(x, c=c))
     torch.manual_seed(5)
     drawn = optimized.sample(6, c=c)
     torch.manual_seed(5)
     _close(drawn, literal.sample(6, c=c))
     seen = []
-    handle = optimized.nodes["board"].conditioner.register_forward_hook(lambda m, i, o: seen.append(m))
+    handle = optimized.nodes["board"].conditioner.register_forward_hook(
+        lambda m, i, o: seen.append(m)
+    )
     try:
         _close(optimized.log_prob(x, c=c), literal.log_prob(x, c=c))
     finally:
@@ -380,11 +405,18 @@ def test_checkpoints_do_not_depend_on_optimization():
 
 def test_optimized_log_prob_releases_intermediates():
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
-    log_prob = source[source.index("def _log_prob"):source.index("def _literal_log_prob")]
-    assigned = {line.split("=")[0].split(",")[0].strip() for line in log_prob.splitlines()
-                if line.strip().startswith("v__")}
-    deleted = {name.strip() for line in log_prob.splitlines() if line.strip().startswith("del ")
-               for name in line.strip()[4:].split(",")}
+    log_prob = source[source.index("def _log_prob") : source.index("def _literal_log_prob")]
+    assigned = {
+        line.split("=")[0].split(",")[0].strip()
+        for line in log_prob.splitlines()
+        if line.strip().startswith("v__")
+    }
+    deleted = {
+        name.strip()
+        for line in log_prob.splitlines()
+        if line.strip().startswith("del ")
+        for name in line.strip()[4:].split(",")
+    }
     assert assigned <= deleted
 
 
@@ -422,7 +454,12 @@ def test_passes_import_no_torch(module):
     import ast
 
     tree = ast.parse(module.read_text(encoding="utf-8"))
-    names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
     names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     assert not {name.split(".")[0] for name in names} & {"torch", "numpy", "sklearn"}
 
