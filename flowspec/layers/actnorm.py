@@ -25,7 +25,7 @@ class ActNorm(FlowLayer):
 
     def __init__(
         self, features: int, rank: int, positions: int, eps: float = 1e-6, data_init: bool = True
-    ):
+    ) -> None:
         super().__init__()
         self.features = features
         self.positions = positions

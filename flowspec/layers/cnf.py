@@ -16,7 +16,7 @@ class Dynamics(Layer):
     """``f(t, y) = net([t, y])``; with a state ``(y, a)`` it also returns ``tr(df/dy)``
     (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set per solve)."""
 
-    def __init__(self, net: nn.Module, trace: str):
+    def __init__(self, net: nn.Module, trace: str) -> None:
         super().__init__()
         self.net = net
         self.trace = trace
@@ -57,7 +57,7 @@ class CNF(FlowLayer):
         atol: float,
         step_size: float | None,
         adjoint: bool,
-    ):
+    ) -> None:
         super().__init__()
         self.dynamics = Dynamics(net, trace)
         self.time = time

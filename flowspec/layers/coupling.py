@@ -25,7 +25,7 @@ class CouplingLayer(FlowLayer):
         parts: MaskedSplit | CheckerboardSplit,
         conditioner: nn.Module,
         transformer: Transformer,
-    ):
+    ) -> None:
         super().__init__()
         self.parts = parts
         self.conditioner = conditioner

@@ -26,7 +26,7 @@ class DiscreteFlow(FlowLayer):
 
     def __init__(
         self, keep: int, levels: int, scales: list[int], temperature: float, net: nn.Module
-    ):
+    ) -> None:
         super().__init__()
         self.keep = keep
         self.levels = levels

@@ -21,7 +21,9 @@ class Elementwise(FlowLayer):
     feature, shared by every sample (zuko's unconditional transforms), starting at zero,
     which every transformer's parameterisation maps to (or near) the identity."""
 
-    def __init__(self, transformer: Transformer, shape: list[int] | None = None, params: int = 0):
+    def __init__(
+        self, transformer: Transformer, shape: list[int] | None = None, params: int = 0
+    ) -> None:
         super().__init__()
         self.transformer = transformer
         self.params = nn.Parameter(torch.zeros(*(shape or []), params)) if params else None

@@ -13,7 +13,7 @@ __all__ = ["IntegerDiscreteFlow"]
 class IntegerDiscreteFlow(FlowLayer):
     """``z_b = x_b + round(t(scale * x_a))``, rounding passed straight-through."""
 
-    def __init__(self, keep: int, scale: float, net: nn.Module):
+    def __init__(self, keep: int, scale: float, net: nn.Module) -> None:
         super().__init__()
         self.keep = keep
         self.scale = scale

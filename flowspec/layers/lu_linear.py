@@ -22,7 +22,9 @@ def random_orthogonal(features: int, seed: int) -> torch.Tensor:
 class LULinear(FlowLayer):
     """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``."""
 
-    def __init__(self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True):
+    def __init__(
+        self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True
+    ) -> None:
         super().__init__()
         self.features = features
         self.positions = positions

@@ -25,7 +25,7 @@ class Reverse(FlowLayer):
 class Permutation(FlowLayer):
     """``z[:, i] = x[:, order[i]]`` along tensor dim 1 (event axis 0); zero contribution."""
 
-    def __init__(self, order: list[int], persistent: bool = True):
+    def __init__(self, order: list[int], persistent: bool = True) -> None:
         super().__init__()
         index = torch.tensor(order, dtype=torch.long)
         self.register_buffer("index", index, persistent=persistent)

@@ -72,7 +72,7 @@ class SpectralMLP(Layer):
         activation: str,
         lipschitz: float,
         power_iterations: int,
-    ):
+    ) -> None:
         super().__init__()
         sizes = [features, *hidden, features]
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -146,7 +146,7 @@ class ResidualBlock(FlowLayer):
         trace_samples: int,
         tol: float,
         max_iter: int,
-    ):
+    ) -> None:
         super().__init__()
         self.net = net
         self.logdet = logdet

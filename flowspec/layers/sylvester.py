@@ -7,6 +7,7 @@ from torch import nn
 
 from flowspec.core.layer import FlowLayer
 from flowspec.layers.planar import no_inference
+from typing import NoReturn
 
 __all__ = ["Sylvester"]
 
@@ -14,7 +15,9 @@ __all__ = ["Sylvester"]
 class Sylvester(FlowLayer):
     """Generation ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` from ``variant``."""
 
-    def __init__(self, features: int, variant: str, columns: int, reflections: int, reverse: bool):
+    def __init__(
+        self, features: int, variant: str, columns: int, reflections: int, reverse: bool
+    ) -> None:
         super().__init__()
         self.variant = variant
         m = columns
@@ -65,5 +68,5 @@ class Sylvester(FlowLayer):
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z)[0]
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> NoReturn:
         raise no_inference("sylvester")

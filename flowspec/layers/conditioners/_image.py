@@ -26,7 +26,7 @@ class ImageConditioner(Layer):
     ``(batch, K, H, W)`` is stacked as it is. The net's output channels are laid out
     parameter-major (``params`` blocks of ``C_b`` channels)."""
 
-    def __init__(self, net: nn.Module, changed: list[int], params: int):
+    def __init__(self, net: nn.Module, changed: list[int], params: int) -> None:
         super().__init__()
         self.net = net
         self.changed = tuple(changed)

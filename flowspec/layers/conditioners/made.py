@@ -42,7 +42,7 @@ class MADE(Layer):
         params: int,
         context: int,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.params = params

@@ -41,7 +41,7 @@ class MaskedConvNet(Layer):
         params: int,
         context: int,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__()
         channels = shape[0]
         self.params = params

@@ -33,7 +33,7 @@ class MLP(Layer, nn.Sequential):
         activation: str = "relu",
         zero_init: bool = True,
         dropout: float = 0.0,
-    ):
+    ) -> None:
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -54,7 +54,7 @@ class FlatConditioner(Layer):
     The network sees the flattened kept part and the context side by side; its outputs are
     laid out parameter-major, so each parameter's slice is contiguous."""
 
-    def __init__(self, net: nn.Module, shape: list[int], params: int):
+    def __init__(self, net: nn.Module, shape: list[int], params: int) -> None:
         super().__init__()
         self.net = net
         self.shape = tuple(shape)

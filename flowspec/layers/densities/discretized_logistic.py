@@ -44,7 +44,7 @@ class DiscretizedLogistic(Density):
         mixtures: int,
         levels: int | None,
         net: nn.Module | None,
-    ):
+    ) -> None:
         super().__init__(event_shape, 3 * mixtures * math.prod(event_shape), net)
         self.mixtures = mixtures
         self.levels = levels

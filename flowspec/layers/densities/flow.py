@@ -16,7 +16,7 @@ class FlowDensity(Density):
     """``log q(v | c) = log base(e | c) + sum of contributions`` with ``e`` the layers'
     inference pass of ``v``; draws run the layers' generation pass on a base draw."""
 
-    def __init__(self, layers: list[nn.Module], base: Gaussian):
+    def __init__(self, layers: list[nn.Module], base: Gaussian) -> None:
         Layer.__init__(self)
         self.event_shape = base.event_shape
         self.event_numel = base.event_numel

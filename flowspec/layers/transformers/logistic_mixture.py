@@ -21,7 +21,7 @@ class LogisticMixtureTransformer(BisectionTransformer):
 
     def __init__(
         self, components: int, scale_bound: float | None, tolerance: float, iterations: int
-    ):
+    ) -> None:
         super().__init__(tolerance, iterations)
         self.components = components
         self.affine = AffineTransformer(scale_bound) if scale_bound is not None else None
