@@ -230,7 +230,7 @@ def _inverse_order(order: list[int]) -> list[int]:
 class _Sum:
     """The running ``logp`` of the inference method."""
 
-    def __init__(self, body: OptimizedBody):
+    def __init__(self, body: OptimizedBody) -> None:
         self.body = body
         self.started = False
 

@@ -79,7 +79,7 @@ class FlowModel(FastPath):
     #: Each distribution node's event shape: the latents :meth:`inverse` takes.
     LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
 
-    def __init__(self, nodes: dict[str, nn.Module]):
+    def __init__(self, nodes: dict[str, nn.Module]) -> None:
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()

@@ -46,7 +46,7 @@ def input_port_info(spec: InputSpec) -> PortInfo:
 
 
 class _Builder:
-    def __init__(self, spec: SpecModel, reporter: Reporter):
+    def __init__(self, spec: SpecModel, reporter: Reporter) -> None:
         self.spec = spec
         self.reporter = reporter
         self.nodes: dict[str, GraphNode] = {}

@@ -22,7 +22,7 @@ Edge = tuple[Hashable, Hashable, dict[str, Any]]
 class CycleError(Exception):
     """The graph has a cycle; ``cycle`` lists its nodes in order (the first not repeated)."""
 
-    def __init__(self, cycle: list[Hashable]):
+    def __init__(self, cycle: list[Hashable]) -> None:
         super().__init__(" -> ".join(map(str, [*cycle, cycle[0]])))
         self.cycle = cycle
 
@@ -30,7 +30,7 @@ class CycleError(Exception):
 class Digraph:
     """Nodes in insertion order; parallel edges allowed, each with its own data dict."""
 
-    def __init__(self, nodes: Iterable[Hashable] = ()):
+    def __init__(self, nodes: Iterable[Hashable] = ()) -> None:
         self._out: dict[Hashable, list[Edge]] = {}
         self._in: dict[Hashable, list[Edge]] = {}
         for node in nodes:

@@ -45,7 +45,7 @@ class MetricsLog:
 
     def __init__(
         self, csv_path: Path, jsonl_path: Path, tensorboard: Path | None, resume_step: int | None
-    ):
+    ) -> None:
         self.csv_path, self.jsonl_path = csv_path, jsonl_path
         kept = self._kept_rows(resume_step)
         csv_path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ class Optimizer:
 
     def __init__(
         self, kind: str, parameters: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0
-    ):
+    ) -> None:
         if kind not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer '{kind}'; use one of {', '.join(OPTIMIZERS)}")
         self.kind, self.lr, self.weight_decay = kind, lr, weight_decay

@@ -65,7 +65,7 @@ _SMOOTHING = 0.98  # of the running loss shown on the progress bar
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite at ``step`` (1-based)."""
 
-    def __init__(self, step: int, what: str, value: float, last_good: str | None = None):
+    def __init__(self, step: int, what: str, value: float, last_good: str | None = None) -> None:
         self.step = step
         self.value = value
         where = f"; the last good checkpoint is {last_good}" if last_good else ""
@@ -79,7 +79,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training; the last checkpoint (``checkpoint``, if any) holds step
     ``step``: the step interrupted after on one process, the last validation's under DDP."""
 
-    def __init__(self, step: int, checkpoint: Path | None):
+    def __init__(self, step: int, checkpoint: Path | None) -> None:
         self.step, self.checkpoint = step, checkpoint
         where = f"; {checkpoint} holds step {step}" if checkpoint else f" after step {step}"
         super().__init__(f"interrupted{where}")
@@ -114,7 +114,7 @@ class BatchOrder:
     """Batch indices by position: epoch ``e`` is the permutation seeded by ``(seed, e)``,
     cut into full batches (the last partial batch is dropped)."""
 
-    def __init__(self, n: int, batch_size: int, seed: int):
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
         self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
         self.per_epoch = n // self.batch_size
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -194,7 +194,7 @@ class TrainingRun:
         resume: bool,
         meta: dict[str, str],
         distributed: Distributed | None,
-    ):
+    ) -> None:
         self.model, self.settings = model, settings
         self.train, self.val, self.batches, self.total = train, val, batches, total
         self.distributed, self.meta = distributed, meta

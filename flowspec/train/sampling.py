@@ -33,7 +33,7 @@ _GAUSSIAN = (torch.randn, torch.randn_like)
 class _Scaled(TorchFunctionMode):
     """Multiplies the result of every standard-normal draw by ``factor``."""
 
-    def __init__(self, factor: float):
+    def __init__(self, factor: float) -> None:
         super().__init__()
         self.factor = factor
 
