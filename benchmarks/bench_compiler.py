@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 from _table import markdown_table
@@ -180,7 +181,7 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
     """The growth exponent between neighbouring sizes from the second smallest up (the
     smallest is dominated by fixed costs), and the 1,000-node target."""
     lines = []
-    pairs = list(zip(sizes[1:-1], sizes[2:])) or list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(pairwise(sizes[1:])) or list(pairwise(sizes))
     phases = {
         "check": "check",
         "check_without_gc": "check with gc off",
@@ -192,7 +193,9 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
             exponents = [
                 _exponent(results[(variant, a)], results[(variant, b)], phase) for a, b in pairs
             ]
-            steps = ", ".join(f"{e:.2f} ({a:,} -> {b:,})" for e, (a, b) in zip(exponents, pairs))
+            steps = ", ".join(
+                f"{e:.2f} ({a:,} -> {b:,})" for e, (a, b) in zip(exponents, pairs, strict=True)
+            )
             verdict = "linear" if exponents[-1] < SUPERLINEAR else "SUPERLINEAR"
             lines.append(f"- {variant}, {label}: growth exponent {steps}: {verdict}.")
         if (variant, 1000) in results:

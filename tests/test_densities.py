@@ -45,7 +45,7 @@ def test_pmf_sums_to_one_over_the_support(spec, levels, context):
     event = PortInfo((2,), Support(0, levels - 1, levels=levels))
     _, density = build(spec, event, context)
     values = enumerate_support(levels, 2)
-    for row in range(3):
+    for _ in range(3):
         c = torch.randn(1, 3, dtype=torch.float64).expand(len(values), 3) if context else None
         total = density.log_prob(values, c).exp().sum()
         torch.testing.assert_close(

@@ -160,7 +160,7 @@ def test_actnorm_data_dependent_init(shape):
     # a second batch does not re-initialise
     before = [p.detach().clone() for p in layer.parameters()]
     layer(randn(8, *shape, seed=3) * 10)
-    assert all(torch.equal(p, q) for p, q in zip(before, layer.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(before, layer.parameters(), strict=True))
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 3, 3)])

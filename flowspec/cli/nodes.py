@@ -116,7 +116,7 @@ def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
     extra: list[list[str]] = [[], []]
     for (index, label), names in sorted(changed.items()):
         extra[index].append(f"{label} {', '.join(names)}")
-    texts = ["; ".join([text, *more]) for text, more in zip(texts, extra)]
+    texts = ["; ".join([text, *more]) for text, more in zip(texts, extra, strict=True)]
     return texts[0], texts[1]
 
 

@@ -110,7 +110,7 @@ def _inference_lines(
     released = _release_after([_reads(names, n, names.inputs(n)) for n in layers], inputs)
     lines: list[str] = []
     started = False
-    for node, free in zip(layers, released):
+    for node, free in zip(layers, released, strict=True):
         lines.append(_comment(node, locator))
         args = ", ".join(names.inputs(node)) + names.context(node)
         skipped = node.spec.preserves_volume() and not traced
@@ -127,7 +127,7 @@ def _inference_lines(
             if traced:
                 lines += [
                     f"{_INDENT}values[{_shown(node, port)!r}] = {value}"
-                    for port, value in zip(node.output_ports, names.outputs(node))
+                    for port, value in zip(node.output_ports, names.outputs(node), strict=True)
                 ]
         if not skipped:
             lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
@@ -260,7 +260,7 @@ def _generation_lines(
     reads = [_reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order]
     released = _release_after(reads, set(graph.data_inputs) | set(context))
     started = False
-    for node, free in zip(order, released):
+    for node, free in zip(order, released, strict=True):
         lines.append(_comment(node, locator))
         if node.spec.terminal:
             latent = names.inputs(node)[0]

@@ -195,7 +195,7 @@ class OptimizedBody:
 
         free = _release_after([reads for _, reads in self.statements], keep)
         lines = []
-        for (line, _), names in zip(self.statements, free):
+        for (line, _), names in zip(self.statements, free, strict=True):
             lines.append(line)
             if names:
                 lines.append(f"{_INDENT}del {', '.join(names)}")
@@ -267,11 +267,11 @@ def emit_log_prob(
             body.renamed[out] = [*body.renamed.get(node.inputs[0], []), node]
         elif isinstance(op, Regroup) and op.splits:
             pieces = body.values[node.inputs[0]]
-            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes)):
+            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 body.values[PortRef(node.id, port)] = body.restrict(pieces, low, high)
         elif isinstance(op, Regroup):
             joined = []
-            for ref, (low, _) in zip(node.inputs, _ranges(op.sizes)):
+            for ref, (low, _) in zip(node.inputs, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[ref], low)
             body.values[PortRef(node.id, node.output_ports[0])] = joined
         elif isinstance(op, Couple):
@@ -320,7 +320,7 @@ def _emit_call(body: OptimizedBody, total: _Sum, op: Call) -> None:
     body.emit(f"{targets}, {sink} = {call}", args + reads)
     if sink != "_":
         total.add(sink)
-    for port, var in zip(node.output_ports, outputs):
+    for port, var in zip(node.output_ports, outputs, strict=True):
         body.bind(PortRef(node.id, port), var)
 
 
@@ -347,12 +347,12 @@ def emit_generate(
             body.values[node.inputs[0]] = back
         elif isinstance(op, Regroup) and op.splits:
             joined = []
-            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes)):
+            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[PortRef(node.id, port)], low)
             body.values[node.inputs[0]] = joined
         elif isinstance(op, Regroup):
             pieces = body.values[out]
-            for ref, (low, high) in zip(node.inputs, _ranges(op.sizes)):
+            for ref, (low, high) in zip(node.inputs, _ranges(op.sizes), strict=True):
                 body.values[ref] = body.restrict(pieces, low, high)
         elif isinstance(op, Couple):
             a, z_b = body.select(out, op.keep), body.select(out, op.change)
@@ -387,12 +387,12 @@ def emit_generate(
                 f"{targets} = nodes[{node.id!r}].inverse({', '.join(outputs)}{context}{_parts_direct(op)})",
                 outputs + reads,
             )
-            for ref, var in zip(node.inputs, inputs):
+            for ref, var in zip(node.inputs, inputs, strict=True):
                 body.bind(ref, var)
     data = [body.whole(PortRef(name, "value")) for name in graph.data_inputs]
     keep = set(graph.context_inputs)
     lines = body.released(keep | set(data))
     if len(data) == 1:
         return [*lines, f"{_INDENT}return {data[0]}"]
-    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data))
+    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data, strict=True))
     return [*lines, f"{_INDENT}return {{{items}}}"]

@@ -250,7 +250,7 @@ class FlowModel(FastPath):
                 f"this model takes {len(expected)} inputs ({', '.join(expected)}), "
                 f"got {len(inputs)} by position"
             )
-        given = dict(zip(expected, inputs))
+        given = dict(zip(expected, inputs, strict=False))
         for name, value in named.items():
             if name not in expected:
                 raise TypeError(

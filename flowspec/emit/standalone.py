@@ -42,6 +42,7 @@ ALLOWED_IMPORTS = (
     "math",
     "abc",
     "functools",
+    "itertools",
     "dataclasses",
     "typing",
     "collections",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -75,7 +77,7 @@ class SpectralMLP(Layer):
     ) -> None:
         super().__init__()
         sizes = [features, *hidden, features]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
         with torch.no_grad():  # g starts near zero, the block near the identity; not at
             self.linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
             self.linears[-1].bias.zero_()

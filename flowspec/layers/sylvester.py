@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import torch
 from torch import nn
 
 from flowspec.core.layer import FlowLayer
 from flowspec.layers.planar import no_inference
-from typing import NoReturn
 
 __all__ = ["Sylvester"]
 

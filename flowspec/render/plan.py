@@ -103,7 +103,7 @@ def _scopes(node: GraphNode) -> tuple[Scope, ...]:
 
 def _across_repetitions(first: GraphNode, second: GraphNode) -> bool:
     """Whether an edge joins two repetitions of one block use (at any level)."""
-    for one, other in zip(_scopes(first), _scopes(second)):
+    for one, other in zip(_scopes(first), _scopes(second), strict=False):
         if one.group != other.group:
             return False
         if one.repetition != other.repetition:

@@ -117,7 +117,7 @@ class Dataset:
         train, val, test = splits
         context = {
             which: split.context
-            for which, split in zip(SPLITS, splits)
+            for which, split in zip(SPLITS, splits, strict=True)
             if split.context is not None
         }
         return cls(

@@ -82,7 +82,7 @@ def _scatter(
     reference = data if data is not None else everything
     if data is not None:
         axes.scatter(data[:, i], data[:, j], label=data_label, **_DATA_STYLE)
-    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups)):
+    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups), strict=False):
         axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_SAMPLE_STYLE)
     axes.set_xlim(*_limits(reference[:, i]))
     axes.set_ylim(*_limits(reference[:, j]))
@@ -246,9 +246,15 @@ def plot_curve(
     figure = _figure(6.5, 4)
     axes = figure.add_subplot()
     if train:
-        axes.plot(*zip(*train), color="tab:blue", alpha=0.7, label="train loss")
+        axes.plot(*zip(*train, strict=True), color="tab:blue", alpha=0.7, label="train loss")
     if val:
-        axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
+        axes.plot(
+            *zip(*val, strict=True),
+            color="tab:orange",
+            marker="o",
+            markersize=3,
+            label="validation NLL",
+        )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
             [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
@@ -290,7 +296,9 @@ def plot_sweep(
             ]
             if not points:
                 continue
-            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
+            axes.scatter(
+                *zip(*points, strict=True), marker=marker, color=colour, label=f"{name} NLL"
+            )
             means = [
                 np.mean([v for i, v in points if i == index])
                 for index in range(len(labels))

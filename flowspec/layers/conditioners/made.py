@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -48,7 +50,7 @@ class MADE(Layer):
         self.params = params
         masks = made_masks(ranks, hidden, params, context)
         sizes = [len(ranks) + context, *hidden, len(ranks) * params]
-        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in pairwise(sizes))
         for index, mask in enumerate(masks):
             self.register_buffer(f"mask{index}", mask, persistent=False)
         self.activation = getattr(nn, ACTIVATIONS[activation])()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -36,7 +38,7 @@ class MLP(Layer, nn.Sequential):
     ) -> None:
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             layers += [nn.Linear(fan_in, fan_out), getattr(nn, ACTIVATIONS[activation])()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
