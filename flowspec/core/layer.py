@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -68,13 +69,12 @@ class Layer(nn.Module):
 
 
 class FlowLayer(Layer):
-    """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
+    """A non-terminal node's module: ``forward(*inputs, context=None)`` runs inference and
+    returns ``(outputs, contribution)``, ``inverse(*outputs, context=None)`` generation.
+    Each kind takes its own number of inputs, so both are declared with any signature."""
 
-    @abstractmethod
-    def forward(self, *inputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
-
-    @abstractmethod
-    def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+    forward: Callable[..., Any]
+    inverse: Callable[..., Any]
 
 
 class DistributionLayer(Layer):

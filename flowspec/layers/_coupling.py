@@ -19,6 +19,10 @@ class MaskedSplit(Layer):
     and the transformed part ``b`` and merges them back. A mask keeping a leading block
     ('half', 'channel') uses slicing; other masks index with buffers."""
 
+    keep_index: torch.Tensor
+    change_index: torch.Tensor
+    merge_index: torch.Tensor
+
     def __init__(self, mask: list[int]) -> None:
         super().__init__()
         keep = [i for i, m in enumerate(mask) if m]
@@ -51,6 +55,8 @@ class CheckerboardSplit(Layer):
     (odd when ``flipped``). ``a = x * mask`` (the transformed pixels read as zero), ``b = x``
     whole; ``merge`` keeps ``a`` where the mask is 1 and the transformer's output elsewhere,
     and ``total`` sums the log-derivative only where values were transformed."""
+
+    keep: torch.Tensor
 
     def __init__(self, shape: list[int], flipped: bool = False) -> None:
         super().__init__()

@@ -16,6 +16,8 @@ __all__ = ["StandardNormal"]
 class StandardNormal(DistributionLayer):
     """N(0, I) over the event; the ``anchor`` buffer gives samples their device and dtype."""
 
+    anchor: torch.Tensor
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         super().__init__()
         self.shape = tuple(shape)

@@ -16,6 +16,8 @@ __all__ = ["Sylvester"]
 class Sylvester(FlowLayer):
     """Generation ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` from ``variant``."""
 
+    q_fixed: torch.Tensor
+
     def __init__(
         self, features: int, variant: str, columns: int, reflections: int, reverse: bool
     ) -> None:

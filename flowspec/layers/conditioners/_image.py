@@ -14,6 +14,7 @@ __all__ = ["ImageConditioner", "zero_conv"]
 def zero_conv(in_channels: int, out_channels: int, kernel: int) -> nn.Conv2d:
     """A 'same'-padded convolution whose weight and bias start at zero."""
     conv = nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2)
+    assert conv.bias is not None  # built with a bias
     nn.init.zeros_(conv.weight)
     nn.init.zeros_(conv.bias)
     return conv

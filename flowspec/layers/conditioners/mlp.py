@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import cast
 
 import torch
 from torch import nn
@@ -71,7 +72,7 @@ class FlatConditioner(Layer):
             h = torch.cat([h, context], dim=1)
         # ``_modules`` is what ``self.net`` reads after nn.Module.__getattr__ has missed
         # the instance dict (building and dropping an AttributeError message each call).
-        return self._modules["net"](h)
+        return cast(nn.Module, self._modules["net"])(h)
 
     def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)

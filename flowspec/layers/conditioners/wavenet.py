@@ -44,6 +44,7 @@ class WaveNet(Layer):
             GatedBlock(hidden, kernel, 2**index, context) for index in range(layers)
         )
         self.out = nn.Conv1d(hidden, channels * params, 1)
+        assert self.out.bias is not None  # built with a bias
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 

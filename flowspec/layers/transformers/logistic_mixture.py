@@ -19,6 +19,8 @@ class LogisticMixtureTransformer(BisectionTransformer):
     """Params per feature: ``K`` weight logits, ``K`` locations, ``K`` log-scales, then the
     affine part's ``(a_raw, b)`` when ``scale_bound`` is given."""
 
+    offsets: torch.Tensor
+
     def __init__(
         self, components: int, scale_bound: float | None, tolerance: float, iterations: int
     ) -> None:

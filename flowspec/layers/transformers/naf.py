@@ -22,6 +22,8 @@ class NAFTransformer(BisectionTransformer):
     weight logits. A unit ``sigmoid(a x + b)`` is the logistic CDF with location ``-b / a``
     and scale ``1 / a``."""
 
+    offsets: torch.Tensor
+
     def __init__(self, hidden: int, layers: int, tolerance: float, iterations: int) -> None:
         super().__init__(tolerance, iterations)
         self.hidden = hidden
