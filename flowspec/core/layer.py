@@ -59,7 +59,7 @@ class Layer(nn.Module):
             # ones it passed to super().__init__.
             object.__setattr__(self, "rebuild_args", (args, kw))
 
-        cls.__init__ = recording_init
+        cls.__init__ = recording_init  # type: ignore[method-assign,assignment]  # wraps, same signature
 
     register_forward_pre_hook = _counting(nn.Module.register_forward_pre_hook)
     register_forward_hook = _counting(nn.Module.register_forward_hook)
