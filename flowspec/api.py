@@ -71,7 +71,7 @@ class CheckedSpec:
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""
         return {
-            node.id: node.spec.build(node.input_info, node.context_info)
+            node.id: node.node_spec.build(node.known_inputs, node.context_info)
             for node in self.graph.layers
         }
 
@@ -126,6 +126,7 @@ def _check(source: Source | LoadedSpec) -> CheckedSpec:
     spec = validate_document(loaded.data, reporter)
     if spec.header is None:
         reporter.raise_if_errors()
+    assert spec.header is not None, "a spec without a header has errors"
     graph = build_graph(spec, spec.header, loaded.source.file, reporter)
     run_passes(graph, reporter)
     reporter.raise_if_errors()

@@ -150,6 +150,7 @@ def plan(graph: FlowGraph, expand: bool = False) -> Plan:
                 cluster.groups.append(scope.group)
             cluster.repeat = max(cluster.repeat, scope.repetition + 1)
             parent = cluster
+        assert parent is not None, "only nodes inside block uses are placed in clusters"
         return parent.row(scopes[-1].repetition if expand else 0)
 
     for node_id in order:
