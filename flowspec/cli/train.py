@@ -23,6 +23,7 @@ from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
+    from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
 __all__ = ["train", "default_checkpoint", "INTERRUPTED"]
@@ -343,6 +344,7 @@ def train(
         model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
         fail(str(error))
+    assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     finished = False
     try:
@@ -377,7 +379,11 @@ def train(
 
 
 def _report(
-    result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
+    result: FitResult,
+    dataset: Dataset,
+    checked: flowspec.CheckedSpec,
+    files: RunFiles,
+    processes: int,
 ) -> None:
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
