@@ -24,7 +24,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -45,6 +45,9 @@ from flowspec.train.nll import evaluate_nll
 from flowspec.train.optim import Optimizer
 from flowspec.train.settings import learning_rate
 from flowspec.train.state import by_rank, restore_rng, rng_state
+
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
 
 __all__ = [
     "BatchOrder",
@@ -184,7 +187,7 @@ class TrainingRun:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: FlowModel,
         settings: TrainSettings,
         train: Split,
         val: Split,
@@ -367,7 +370,7 @@ def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def resume_from(
-    model: nn.Module,
+    model: FlowModel,
     optimizer: Optimizer,
     files: RunFiles | None,
     distributed: Distributed | None,
