@@ -1,8 +1,9 @@
 """The Python API: load, check, compile.
 
->>> import flowspec
->>> model = flowspec.compile("specs/realnvp_moons.yaml")    # doctest: +SKIP
->>> model.log_prob(x), model.sample(64), model.exact         # doctest: +SKIP
+>>> import flowspec, torch
+>>> model = flowspec.compile("specs/realnvp_moons.yaml")   # a path (here from the repository root)
+>>> model.log_prob(torch.zeros(5, 2)).shape, model.sample(64).shape, model.exact
+(torch.Size([5]), torch.Size([64, 2]), True)
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ start fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -84,7 +84,7 @@ def _save_array(path: Path, samples: torch.Tensor) -> None:
     atomic_write_bytes(path, lambda file: np.save(file, samples.numpy()))
 
 
-_Path = Optional[Path]  # noqa: UP007 - typer reads the annotations
+_Path = Path | None
 
 
 def sample(

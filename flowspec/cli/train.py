@@ -11,7 +11,7 @@ import math
 import re
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -76,8 +76,8 @@ def default_checkpoint(spec_name: str) -> Path:
     return Path("runs") / f"{safe}.safetensors"
 
 
-_Int = Optional[int]  # noqa: UP007 - typer reads the annotations
-_Float = Optional[float]  # noqa: UP007
+_Int = int | None
+_Float = float | None
 
 
 def train(
