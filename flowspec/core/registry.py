@@ -25,8 +25,8 @@ __all__ = ["node_kinds", "conditioner_kinds", "transformer_kinds", "kind_union",
 NOT_INVERTIBLE: dict[str, str] = {
     "relu": "relu maps every negative value to 0, so it is not invertible; use "
     "{kind: elementwise, fn: leaky_relu} (strictly monotone) instead",
-    "abs": "abs is two-to-one, so it is not a bijection (an abs surjection is not in "
-    "flowspec yet); use {kind: elementwise, fn: leaky_relu}",
+    "abs": "abs is two-to-one, so it is not a bijection: {kind: abs} is the abs surjection "
+    "(it models the lost sign); or use {kind: elementwise, fn: leaky_relu}",
     "square": "x**2 is two-to-one, so it is not a bijection; use a strictly monotone map",
 }
 
