@@ -15,8 +15,8 @@ each also with Python's cyclic garbage collector switched off, which separates t
 compiler's own growth from that of the collector's full passes over the whole heap.
 A cProfile of the largest explicit spec lists the hot spots.
 
-    python benchmarks/bench_compiler.py            # full: 10, 100, 1,000, 3,000, 10,000 nodes
-    python benchmarks/bench_compiler.py --quick    # smoke run: 10 and 100 nodes
+    python benchmarks/suites/bench_compiler.py            # full: 10, 100, 1,000, 3,000, 10,000 nodes
+    python benchmarks/suites/bench_compiler.py --quick    # smoke run: 10 and 100 nodes
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
 import torch
-from _table import markdown_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
 
 import flowspec
 
