@@ -11,7 +11,7 @@ Example::
 
     >>> import flowspec, torch
     >>> model = flowspec.compile("specs/realnvp_moons.yaml")
-    >>> with torch.random.fork_rng(), temperature(model, 0.0001):
+    >>> with torch.no_grad(), temperature(model, 0.0001):
     ...     cold = model.sample(1000)
     >>> float(cold.std()) < 0.01          # near the image of the base's mode
     True
