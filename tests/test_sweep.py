@@ -4,10 +4,14 @@ every configuration checked before any trial with errors located in the user's s
 
 from __future__ import annotations
 
+import builtins
+
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 import flowspec
+from flowspec.cli import app
 from flowspec.diagnostics import SpecError
 from flowspec.study.configs import Space
 from flowspec.study.space import SpaceError, parse_search, parse_set
@@ -139,3 +143,29 @@ def test_a_bad_value_is_located_where_the_field_is_in_the_users_file(spec):
     assert "(with --search step.net.activation=bogus)" in activation
     (rate,) = errors(spec, searches=("lr=log:1e-3:20",))  # a range's end is checked too
     assert "error[E901]" in rate and "lr=20.0" in rate
+
+
+def test_the_commands_refuse_a_bad_space_before_any_trial(tmp_path, monkeypatch):
+    path = tmp_path / "blocks.yaml"
+    path.write_text(BLOCKS)
+    runner, folder = CliRunner(), tmp_path / "out"
+    base = ["-d", "moons", "-o", str(folder)]
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "net.hiden=[4]"])
+    assert result.exit_code == 1 and f"{path}:10:41: error[E940]" in result.stderr
+    assert "Traceback" not in result.output and not folder.exists()  # nothing started
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "body.repeat=0,1"])
+    assert result.exit_code == 1 and f"{path}:11:23: error[E104]" in result.stderr
+    result = runner.invoke(app, ["tune", str(path), *base, "--search", "lr=log:1e-3"])
+    assert result.exit_code == 2 and "KIND:LOW:HIGH" in result.stderr
+    result = runner.invoke(app, ["sweep", str(path), *base])
+    assert result.exit_code == 2 and "nothing to vary" in result.stderr
+    real_import = builtins.__import__
+
+    def without_optuna(name, *args, **kwargs):
+        if name == "optuna" or name.startswith("optuna."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_optuna)
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "body.repeat=1,2"])
+    assert result.exit_code == 1 and "pip install 'flowspec[studies]'" in result.stderr

@@ -44,6 +44,7 @@ __all__ = [
 _UNITS = "validation NLL (nats per example)"
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 _BINS = 3  # groups a partner drawn from a range is cut into
+_SHORT_LABEL = 24  # longer legend labels put the legend under the panel
 
 
 def is_categorical(axis: Axis) -> bool:
@@ -199,7 +200,9 @@ def _panel(axes_: Axes, axis: Axis, partner: Axis | None, rows: list[Row]) -> No
     axes_.set_ylabel(_UNITS)
     axes_.grid(alpha=0.3)
     if partner or pruned:
-        axes_.legend(title=partner.name if partner else None, fontsize="small")
+        long = any(len(text) > _SHORT_LABEL for text in groups.values())
+        place = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.15)} if long else {}
+        axes_.legend(title=partner.name if partner else None, fontsize="small", **place)
 
 
 def _letters_if_overlapping(figure: Figure, axes_: Axes, axis: Axis) -> None:

@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowspec.study.storage import Plan, decode
+from flowspec.study.storage import Plan, decode, interrupted
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -94,8 +94,10 @@ def study_rows(study: Study, plan: Plan) -> list[Row]:
     states = optuna().trial.TrialState
     names = {states.COMPLETE: "complete", states.PRUNED: "pruned", states.FAIL: "failed"}
     rows = []
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state not in names or trial.user_attrs.get("interrupted"):
+    found = study.get_trials(deepcopy=False)
+    lost = interrupted(found)
+    for trial in found:
+        if trial.state not in names or trial.number in lost:
             continue
         values = {
             axis.name: decode(axis, trial.params[axis.name])

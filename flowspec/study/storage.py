@@ -44,6 +44,7 @@ __all__ = [
     "decode",
     "encode",
     "grid_space",
+    "interrupted",
     "open_storage",
     "open_study",
     "optuna",
@@ -81,6 +82,13 @@ def optuna() -> ModuleType:
         ) from None
     module.logging.set_verbosity(module.logging.WARNING)
     return module
+
+
+def interrupted(trials: list[FrozenTrial]) -> set[int]:
+    """The numbers of the trials whose worker was interrupted or died: marked so by their
+    worker, or queued again (a retry names them in ``retry_of``)."""
+    marked = {t.number for t in trials if t.user_attrs.get("interrupted")}
+    return marked | {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
 
 
 def sqlite_url(path: Path) -> str:
@@ -236,7 +244,7 @@ def requeue(study: Study, trial: FrozenTrial) -> None:
         module.trial.create_trial(
             state=module.trial.TrialState.WAITING,
             system_attrs=kept | {"fixed_params": fixed},
-            user_attrs={"retry_of": trial.user_attrs.get("retry_of", trial.number)},
+            user_attrs={"retry_of": trial.number},
         )
     )
 

@@ -32,7 +32,16 @@ from typing import TYPE_CHECKING, Any
 from flowspec.diagnostics import SpecError
 from flowspec.study.configs import Space
 from flowspec.study.space import label
-from flowspec.study.storage import HEARTBEAT, Plan, decode, encode, open_storage, optuna, requeue
+from flowspec.study.storage import (
+    HEARTBEAT,
+    Plan,
+    decode,
+    encode,
+    interrupted,
+    open_storage,
+    optuna,
+    requeue,
+)
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -84,26 +93,23 @@ def recover(study: Study) -> None:
         if worker.get("host") != host or _alive(int(worker.get("pid", os.getpid()))):
             continue
         try:
+            study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             marked = study._storage.set_trial_state_values(
                 trial._trial_id, state=module.trial.TrialState.FAIL
             )
         except module.exceptions.UpdateFinishedTrialError:
-            continue
+            continue  # another worker marked it first
         if marked:
-            study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             requeue(study, study._storage.get_trial(trial._trial_id))
 
 
 def counted(study: Study) -> int:
     """Trials that use a search's budget: all but the queued ones and those interrupted
     (whose configuration is queued again)."""
-    module = optuna()
-    states = module.trial.TrialState
-    return sum(
-        1
-        for t in study.get_trials(deepcopy=False)
-        if t.state != states.WAITING and not t.user_attrs.get("interrupted")
-    )
+    states = optuna().trial.TrialState
+    found = study.get_trials(deepcopy=False)
+    lost = interrupted(found)
+    return sum(1 for t in found if t.state != states.WAITING and t.number not in lost)
 
 
 def _claim_queued(study: Study) -> Trial | None:
