@@ -15,6 +15,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from train_specs import TINY_MOONS
 from typer.testing import CliRunner
 
 import flowspec
@@ -26,20 +27,7 @@ from flowspec.study.space import parse_set
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SPEC = """\
-flowspec: "1"
-name: tiny-moons
-inputs:
-  x: {shape: [2]}
-blocks:
-  step:
-    - {kind: affine_coupling, net: {hidden: [8]}}
-    - {kind: reverse}
-nodes:
-  body: {block: step, repeat: 1, in: x}
-  prior: {kind: standard_normal, in: body}
-train: {val_every: VAL, batch_size: 64}
-"""
+SPEC = TINY_MOONS + "train: {val_every: VAL, batch_size: 64}\n"
 
 
 def sweep_command(spec: Path, folder: Path, steps: int, *sets: str) -> list[str]:
