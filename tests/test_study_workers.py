@@ -181,3 +181,40 @@ def test_a_pruned_configuration_trains_no_further_seed(tmp_path):
     assert outcome.parameters == sum(
         p.numel() for p in flowspec.compile(space.spec_text({"net.hidden": [4]})).parameters()
     )
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_silent_workers_trial_is_marked_and_queued_again(tmp_path):
+    """A worker on another machine that stopped sending heartbeats (here after 1 s)."""
+    from flowspec.study.storage import open_storage
+    from flowspec.study.worker import recover
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", grace=1)
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    trial.suggest_int("body.repeat", 1, 8)
+    trial.set_user_attr("worker", {"host": "another-machine", "pid": 1})
+    storage.record_heartbeat(trial._trial_id)
+    recover(study)
+    assert study.trials[0].state == optuna.trial.TrialState.RUNNING  # still beating
+    time.sleep(2.5)
+    recover(study)
+    recover(study)  # a second look queues nothing more
+    failed, retry = study.trials
+    assert failed.state == optuna.trial.TrialState.FAIL
+    assert retry.state == optuna.trial.TrialState.WAITING
+    assert retry.system_attrs["fixed_params"] == failed.params
+    assert retry.user_attrs["retry_of"] == failed.number
+
+
+def test_no_trial_starts_after_the_time_limit_and_the_grid_stays_queued(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC.replace("VAL", "10"))
+    folder = tmp_path / "study"
+    command = ["sweep", str(spec), "-d", "moons", "--steps", "20", "--workers", "1"]
+    command += ["-o", str(folder), "--set", "body.repeat=1,2", "--time-limit", "0"]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1 and "no finished trial" in result.stderr
+    assert "2 trial(s) still queued" in result.stderr
+    found = trials(folder)
+    assert len(found) == 2 and by_state(found, optuna.trial.TrialState.WAITING) == found

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -26,6 +26,13 @@ import flowspec
 from flowspec.cli._files import atomic_write_text
 from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.cli.train import INTERRUPTED, default_checkpoint
+
+if TYPE_CHECKING:
+    from optuna import Study
+
+    from flowspec.study.configs import Space
+    from flowspec.study.results import Row
+    from flowspec.study.storage import Plan
 
 __all__ = ["Pruner", "StudyOptions", "run_study"]
 
@@ -263,7 +270,16 @@ def _budget(options: StudyOptions) -> tuple[int | None, float | None]:
     return trials, deadline
 
 
-def _train(options, study, plan, space, folder: Path, url: str, name: str, points: int) -> None:
+def _train(
+    options: StudyOptions,
+    study: Study,
+    plan: Plan,
+    space: Space,
+    folder: Path,
+    url: str,
+    name: str,
+    points: int,
+) -> None:
     """Work on the study in this process and ``workers - 1`` spawned ones."""
     from flowspec.study.worker import Budget, work, work_in_process
 
@@ -302,14 +318,17 @@ def _train(options, study, plan, space, folder: Path, url: str, name: str, point
         raise typer.Exit(INTERRUPTED) from None
 
 
-def _report(study, plan, folder: Path, url: str, name: str) -> None:
+def _report(study: Study, plan: Plan, folder: Path, url: str, name: str) -> None:
     from flowspec.study.figures import cost_figure, parameter_figure
     from flowspec.study.results import replicates_csv, results_csv, study_rows
+    from flowspec.study.storage import optuna
     from flowspec.train.canvas import save_figure
 
     rows = study_rows(study, plan)
+    queued = len(study.get_trials(deepcopy=False, states=(optuna().trial.TrialState.WAITING,)))
+    still = f"{queued} trial(s) still queued: run the same command to train them"
     if not rows:
-        fail("the study has no finished trial yet")
+        fail("the study has no finished trial yet" + (f"; {still}" if queued else ""))
     with user_errors():
         atomic_write_text(folder / "results.csv", results_csv(rows, plan))
         atomic_write_text(folder / "replicates.csv", replicates_csv(rows, plan))
@@ -328,6 +347,8 @@ def _report(study, plan, folder: Path, url: str, name: str) -> None:
         ),
         soft_wrap=True,
     )
+    if queued:
+        note(still, "yellow")
     if all(row.state == "failed" for row in rows):
         raise typer.Exit(1)
 
@@ -339,7 +360,7 @@ def _plus_minus(stat: tuple[float, float]) -> str:
     return f"{mean:.4f}" + (f" ± {spread:.4f}" if math.isfinite(spread) else "")
 
 
-def _print_table(rows, plan) -> None:
+def _print_table(rows: list[Row], plan: Plan) -> None:
     from flowspec.study.space import short
 
     names = [axis.name for axis in plan.axes]

@@ -211,8 +211,9 @@ def _serialize_sqlite(storage: RDBStorage) -> None:
     engine.dispose()  # connections opened while Optuna set the tables up go
 
 
-def open_storage(url: str) -> RDBStorage:
-    """An Optuna RDB storage at ``url`` with heartbeats; a SQLite file's folder is made."""
+def open_storage(url: str, grace: int = GRACE) -> RDBStorage:
+    """An Optuna RDB storage at ``url`` with heartbeats, a running trial's worker taken for
+    dead after ``grace`` seconds without one; a SQLite file's folder is made."""
     module = optuna()
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite:///"):
@@ -224,7 +225,7 @@ def open_storage(url: str) -> RDBStorage:
             url,
             engine_kwargs=kwargs,
             heartbeat_interval=HEARTBEAT,
-            grace_period=GRACE,
+            grace_period=grace,
             heartbeat_stale_trial_callback=requeue,
         )
     if storage.engine.name == "sqlite":
