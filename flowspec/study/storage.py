@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
@@ -108,7 +108,6 @@ class Plan:
     settings: dict[str, Any]
     seeds: int
     pruner: str
-    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,7 +119,6 @@ class Plan:
             "settings": self.settings,
             "seeds": self.seeds,
             "pruner": self.pruner,
-            "options": self.options,
         }
 
     @classmethod
@@ -134,7 +132,6 @@ class Plan:
             data["settings"],
             data["seeds"],
             data["pruner"],
-            data.get("options", {}),
         )
 
     def differences(self, other: Plan) -> list[str]:
