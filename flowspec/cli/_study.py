@@ -361,7 +361,7 @@ def _plus_minus(stat: tuple[float, float]) -> str:
 
 
 def _print_table(rows: list[Row], plan: Plan) -> None:
-    from flowspec.study.space import short
+    from flowspec.study.figures import number
 
     names = [axis.name for axis in plan.axes]
     discrete = any(row.bits is not None for row in rows)
@@ -382,7 +382,7 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
     for row in rows:
         converged = row.converged
         done = sum(converged)
-        cells = [str(row.number), *(short(row.values.get(n)) for n in names)]
+        cells = [str(row.number), *(number(row.values.get(n)) for n in names)]
         cells += [
             f"{row.parameters:,}" if row.parameters else "-",
             f"{row.seconds:.1f}" if row.replicates else "-",
@@ -394,7 +394,7 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
                 if done == 0
                 else f"{done} of {len(converged)}"
             )
-            if converged
+            if converged and row.finished
             else "-",
             _plus_minus(row.val),
             _plus_minus(row.test),

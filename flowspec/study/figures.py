@@ -28,6 +28,7 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from flowspec.study.results import Row
 from flowspec.study.space import Axis, short
@@ -36,6 +37,7 @@ from flowspec.train.canvas import new_figure
 __all__ = [
     "cost_figure",
     "is_categorical",
+    "number",
     "parameter_figure",
     "strongest_partner",
     "value_labels",
@@ -45,6 +47,11 @@ _UNITS = "validation NLL (nats per example)"
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 _BINS = 3  # groups a partner drawn from a range is cut into
 _SHORT_LABEL = 24  # longer legend labels put the legend under the panel
+
+
+def number(value: Any) -> str:
+    """A parameter's value for a label: floats to 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else short(value)
 
 
 def is_categorical(axis: Axis) -> bool:
@@ -84,7 +91,7 @@ def _groups(axis: Axis, rows: list[Row]) -> tuple[dict[str, str], dict[int, str]
         ordered[i * len(ordered) // count : (i + 1) * len(ordered) // count] for i in range(count)
     ]
     bins = [b for b in bins if b]
-    names = [f"{short(b[0].values[axis.name])} to {short(b[-1].values[axis.name])}" for b in bins]
+    names = [f"{number(b[0].values[axis.name])} to {number(b[-1].values[axis.name])}" for b in bins]
     member = {r.number: names[i] for i, b in enumerate(bins) for r in b}
     return {name: name for name in names}, member
 
@@ -190,6 +197,9 @@ def _panel(axes_: Axes, axis: Axis, partner: Axis | None, rows: list[Row]) -> No
     axes_.set_xlabel(axis.name)
     if axis.log:
         axes_.set_xscale("log")
+        axes_.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axes_.xaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
+        axes_.xaxis.set_minor_formatter(NullFormatter())
     if categorical:
         axes_.set_xticks(range(len(ticks)), ticks, fontsize="small")
         axes_.set_xlim(-0.5, len(ticks) - 0.5)
@@ -222,10 +232,12 @@ def _letters_if_overlapping(figure: Figure, axes_: Axes, axis: Axis) -> None:
 
 def parameter_figure(axes: list[Axis], rows: list[Row], title: str, seeds: int) -> Figure:
     """Validation NLL against each parameter, one panel each (see the module doc)."""
-    figure = new_figure(4.8 * len(axes), 4.4)
+    columns = 2 if len(axes) == 4 else min(len(axes), 3)
+    lines = math.ceil(len(axes) / columns)
+    figure = new_figure(4.8 * columns, 4.4 * lines)
     panels = []
     for index, axis in enumerate(axes):
-        panel = figure.add_subplot(1, len(axes), index + 1)
+        panel = figure.add_subplot(lines, columns, index + 1)
         _panel(panel, axis, strongest_partner(axes, rows, axis), rows)
         panels.append((panel, axis))
     for panel, axis in panels:
