@@ -59,6 +59,7 @@ GRACE = 60
 """Seconds without a heartbeat after which a running trial's worker is taken for dead."""
 PLAN_ATTRIBUTE = "flowspec"
 _PLAN_WAIT = 60.0  # seconds a joining worker waits for the creator to store the plan
+_SETUP_TRIES = 5  # attempts at opening a storage that other workers may be creating
 
 Mode = Literal["grid", "search"]
 
@@ -216,15 +217,26 @@ def open_storage(url: str, grace: int = GRACE) -> RDBStorage:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         kwargs = {"connect_args": {"timeout": 120}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", module.exceptions.ExperimentalWarning)
-        storage = module.storages.RDBStorage(
-            url,
-            engine_kwargs=kwargs,
-            heartbeat_interval=HEARTBEAT,
-            grace_period=grace,
-            heartbeat_stale_trial_callback=requeue,
-        )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(_SETUP_TRIES):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", module.exceptions.ExperimentalWarning)
+                storage = module.storages.RDBStorage(
+                    url,
+                    engine_kwargs=kwargs,
+                    heartbeat_interval=HEARTBEAT,
+                    grace_period=grace,
+                    heartbeat_stale_trial_callback=requeue,
+                )
+            break
+        except SQLAlchemyError:
+            # Workers creating a new database at once: one sets its tables up, the
+            # others' setup collides with it; the next try finds the tables there.
+            if attempt == _SETUP_TRIES - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
     if storage.engine.name == "sqlite":
         _serialize_sqlite(storage)
     return storage
