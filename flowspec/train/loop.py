@@ -50,8 +50,8 @@ from flowspec.train.compat import check_compatible, drop_unused_context
 from flowspec.train.data import SPLITS, Dataset
 from flowspec.train.distributed import Distributed
 from flowspec.train.nll import evaluate_nll, model_dtype_device
+from flowspec.train.objective import BatchOrder, MaximumLikelihood
 from flowspec.train.run import (
-    BatchOrder,
     RunFiles,
     TrainingDiverged,
     TrainingInterrupted,
@@ -64,6 +64,7 @@ __all__ = [
     "RunFiles",
     "TrainingDiverged",
     "TrainingInterrupted",
+    "drive",
     "evaluate_nll",
     "fit",
     "learning_rate",
@@ -131,12 +132,28 @@ def fit(
     overrides = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     settings = merge_settings(settings, overrides)
     run = _start_run(model, dataset, settings, files, resume, meta, distributed)
+    drive(run, f"train {dataset.name}", progress, log, on_step, on_validation)
+    return _finish(run, dataset)
+
+
+def drive(
+    run: TrainingRun,
+    description: str,
+    progress: bool,
+    log: Callable[[str], None] | None,
+    on_step: Callable[[int, float], bool | None] | None,
+    on_validation: Callable[[int, float], bool | None] | None,
+) -> None:
+    """Run the steps of ``run`` that remain, validating when due, until its last step or
+    a stop rule (patience, time limit, a callback returning True); whatever its
+    objective. ``description`` labels the progress bar; see :func:`fit` for the rest."""
+    model = run.model
     report = log if log is not None else (tqdm.write if progress else None)
     was_training = model.training
     bar = tqdm(
         total=run.total,
         initial=run.progress.step,
-        desc=f"train {dataset.name}",
+        desc=description,
         unit="step",
         disable=not progress,
     )
@@ -154,7 +171,7 @@ def fit(
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
                         f"step {step}: train loss {run.window.running:.4f}, "
-                        f"val nll {val_nll:.4f}{best}"
+                        f"val {run.objective.figure} {val_nll:.4f}{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
@@ -172,7 +189,6 @@ def fit(
         bar.close()
         run.close()
         model.train(was_training)
-    return _finish(run, dataset)
 
 
 def _start_run(
@@ -206,12 +222,16 @@ def _start_run(
             f"the batch size ({batch}) must be at least the number of processes ({world})"
         )
     batches = BatchOrder(len(dataset.train), batch, settings.seed)
+    objective = MaximumLikelihood(
+        dataset.split("train").to(device=device, dtype=dtype),
+        dataset.split("val").to(device=device, dtype=dtype),
+        batches,
+        distributed,
+    )
     return TrainingRun(
         model=model,
         settings=settings,
-        train=dataset.split("train").to(device=device, dtype=dtype),
-        val=dataset.split("val").to(device=device, dtype=dtype),
-        batches=batches,
+        objective=objective,
         total=total_steps(settings, batches.per_epoch),
         files=files,
         resume=resume,
