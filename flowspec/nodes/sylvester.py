@@ -70,6 +70,10 @@ class SylvesterSpec(NodeSpec):
     def costs(self) -> Costs:
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
 
+    def scored_sample_cost(self) -> Cost:
+        # The layer scores its own generation (inverse_and_contribution): no inference.
+        return self.costs().generation
+
     def check_static(self, check: NodeCheck) -> None:
         check_inference_direction(
             self,

@@ -24,7 +24,7 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import TrainSettings
+from flowspec.spec.training import ENERGIES, TrainSettings, is_python_target
 
 __all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
@@ -390,7 +390,18 @@ def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettin
             hint="e.g. train: {steps: 2000, lr: 1.0e-3}",
         )
         return None
-    return _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    settings = _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    if settings is not None and settings.target is not None and is_python_target(settings.target):
+        reporter.error(
+            "E904",
+            f"target '{settings.target}' names a Python function: flowspec runs user code only "
+            "when it is named on the command line, never from a spec or a settings file",
+            path + ("target",),
+            hint=f"pass it as flowspec train SPEC --target {settings.target}, or name a "
+            f"bundled energy here ({', '.join(ENERGIES)})",
+        )
+        return None
+    return settings
 
 
 def _glued(key: object) -> bool:
