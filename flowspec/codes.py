@@ -159,6 +159,18 @@ CODES: dict[str, Code] = {
         wrong="blocks:\n  step:\n    - {kind: affine_coupling, context: y}\nnodes:\n  body: {block: step, in: x}",
         right="blocks:\n  step:\n    - {kind: affine_coupling}\nnodes:\n  body: {block: step, in: x, context: y}",
     ),
+    "E114": Code(
+        meaning="accept names a code that is not a warning",
+        text="`accept:` lists warnings the spec accepts on purpose, each with a reason; they are not printed, but what they imply still holds. Errors cannot be accepted (the spec would not work), and an unknown code accepts nothing.",
+        wrong='accept:\n  E501: "the data are discrete"',
+        right='accept:\n  W501: "RealNVP\'s logit with alpha: the figures are bounds, as in the paper"',
+    ),
+    "W115": Code(
+        meaning="accept names a warning this spec does not raise",
+        text="An acceptance that no warning matches is left over from an earlier version of the spec; remove it, so that it cannot silence the warning when it comes back for another reason.",
+        wrong='inputs:\n  x: {shape: [2]}\naccept:\n  W501: "bounded data"',
+        right="inputs:\n  x: {shape: [2]}",
+    ),
     "E201": Code(
         meaning="a reference names nothing that has an output",
         text="A reference (in, context) names an input or a node output. The name does not exist, or names a distribution, which has no output.",
@@ -417,10 +429,10 @@ CODES: dict[str, Code] = {
     ),
     "W501": Code(
         meaning="a density on the whole real line for values that do not fill it",
-        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain. Map bounded values to the real line first (logit for (0, 1), log for (0, inf)).",
+        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain: the model's total mass is below 1 and every report calls log_prob a lower bound. One warning per cause: every density fed from the same place (a Glow's factored-out priors after one logit with alpha) is named in it. Map bounded values to the real line first (logit without alpha for (0, 1), log for (0, inf)), or accept the bound with `accept: {W501: reason}`.",
         wrong="inputs:\n  x: {shape: [2], low: 0, high: 1}\nnodes:\n  flow: {kind: affine_coupling, in: x}\n"
         + _PRIOR,
-        right="inputs:\n  x: {shape: [2], low: 0, high: 1}\nnodes:\n  real: {kind: elementwise, fn: logit, alpha: 0.01, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
+        right="inputs:\n  x: {shape: [2], low: 0, high: 1, bounds: open}\nnodes:\n  real: {kind: elementwise, fn: logit, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
         + _PRIOR,
     ),
     # --- couplings and autoregressive layers (E600-E649) ---------------------------------
@@ -549,7 +561,7 @@ CODES: dict[str, Code] = {
     ),
     "W752": Code(
         meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
-        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request; without it log_prob raises UnavailableError.",
+        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
         wrong="  flow: {kind: planar, in: x}",
         right="  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}",
     ),
@@ -640,9 +652,9 @@ CODES: dict[str, Code] = {
     ),
     "W800": Code(
         meaning="a density of the whole real line is asked to model bounded values",
-        text="A density of the whole real line fed values confined to an interval puts mass where no value can be, so its log-likelihood is lower than it could be.",
+        text="A conditional density of the whole real line (a slice's or VAE's decoder) fed values confined to an interval puts mass where no value can be: the model's total mass is below 1, and every report calls log_prob a lower bound (as W501 does for distributions). One warning per cause.",
         wrong="inputs:\n  x: {shape: [3], low: 0, high: 1}\nnodes:\n  drop: {kind: slice, keep: 1, in: x}",
-        right="inputs:\n  x: {shape: [3], low: 0, high: 1}\nnodes:\n  real: {kind: elementwise, fn: logit, alpha: 0.01, in: x}\n  drop: {kind: slice, keep: 1, in: real}",
+        right="inputs:\n  x: {shape: [3], low: 0, high: 1, bounds: open}\nnodes:\n  real: {kind: elementwise, fn: logit, in: x}\n  drop: {kind: slice, keep: 1, in: real}",
     ),
     "E810": Code(
         meaning="max_pool needs an image [C, H, W] whose H and W divide by the window size",

@@ -335,9 +335,9 @@ def train(
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
-            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
-            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
-            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+            "cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); "
+            + "; ".join(f"{node}: {remedy}" for node, remedy in missing.items())
         )
     try:
         model, dataset = prepare(checked, settings, torch_device)
@@ -401,13 +401,13 @@ def _report(
     console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)
-    from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
+    from flowspec.graph.verdict import verdict
 
-    bound = bound_nodes(checked.graph)
-    sentence = graph_likelihood_sentence(checked.graph)
-    if bound or checked.graph.unnormalized:
+    said = verdict(checked.graph)
+    sentence = said.sentence
+    if said.label == "lower bound":
         sentence += "; the NLLs above are upper bounds"
-    style = "green" if checked.graph.exact else "yellow"
+    style = "green" if said.label == "exact" else "yellow"
     console.print(Text(sentence, style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

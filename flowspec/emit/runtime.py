@@ -62,16 +62,17 @@ class NodeDict(nn.ModuleDict):
 class FlowModel(FastPath):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
-    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints)."""
 
     #: Set by the generated subclass.
-    EXACT: ClassVar[bool]
     LIKELIHOOD: ClassVar[str]
+    VERDICT: ClassVar[str]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
-    #: Nodes without an inference direction: ``log_prob`` of data is not available.
-    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
+    #: Nodes without an inference direction (``log_prob`` of data is not available), each
+    #: with what would give it one.
+    LOG_PROB_UNAVAILABLE: ClassVar[dict[str, str]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
@@ -95,12 +96,18 @@ class FlowModel(FastPath):
 
     @property
     def exact(self) -> bool:
-        return self.EXACT
+        """Shorthand for ``likelihood == "exact"``."""
+        return self.LIKELIHOOD == "exact"
 
     @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
+
+    @property
+    def verdict(self) -> str:
+        """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
+        return self.VERDICT
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -120,12 +127,15 @@ class FlowModel(FastPath):
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
+            remedies = "; ".join(
+                f"{node!r}: {remedy}" for node, remedy in self.LOG_PROB_UNAVAILABLE.items()
+            )
             raise UnavailableError(
                 "log_prob of given data is not available: node(s) "
                 + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
-                + " have no inference direction (data -> latent) in this spec; give them an "
-                "'inverse' setting (see 'flowspec nodes KIND'), or use "
-                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+                + " have no inference direction (data -> latent) in this spec; "
+                "sample_and_log_prob(n) gives the log-density of the model's own samples. "
+                + remedies
             )
 
     def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
