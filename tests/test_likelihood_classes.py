@@ -386,3 +386,11 @@ def test_only_warnings_can_be_accepted_and_stale_acceptances_are_reported():
     codes = [w.code for w in flowspec.check(stale).warnings]
     assert sorted(codes) == ["W115", "W501"]
 
+
+def test_an_estimate_has_no_importance_weighted_bound():
+    """The log-mean-exp of k draws of an unbiased estimate of log p(x) overestimates it: an
+    'IWBO' of such a model would be a figure labelled a bound that is none."""
+    model = flowspec.compile(SPECS / "resflow_moons.yaml")
+    model.log_prob(torch.randn(64, 2))  # actnorm's first batch
+    with pytest.raises(ValueError, match="'unbiased estimate'.*no bound"):
+        model.iwbo(torch.randn(4, 2), k=8)

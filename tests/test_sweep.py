@@ -103,7 +103,9 @@ def test_sweep_trains_every_combination_and_writes_table_and_figure(tmp_path):
     assert nll[("[16]", "0.01")] < nll[("[16]", "0.001")]  # 20 steps: the larger rate learns more
     assert (tmp_path / "out" / "sweep.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "out" / "trial001.safetensors").is_file()
-    assert "val NLL" in result.stdout
+    # what the figures are, per trial (a swept setting may change the class) and in words
+    assert {r["figure"] for r in rows} == {"NLL"} and {r["figure_is"] for r in rows} == {"exact"}
+    assert "NLL: exact" in result.stdout
 
 
 def test_sweep_errors_are_reported(tmp_path):

@@ -158,8 +158,10 @@ def sweep(
     rows = [
         {
             **{n: t.values[n] for n in names},
+            "figure": t.figure,
             "val_nll": t.val_nll,
             "test_nll": t.test_nll,
+            "figure_is": t.figure_is,
             "bits_per_dim": t.bits_per_dim,
             "best_step": t.best_step,
             "steps": t.steps,
@@ -192,11 +194,12 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def _print_table(names: list[str], rows: list[dict]) -> None:
     discrete = any(row["bits_per_dim"] is not None for row in rows)
-    table = Table(title="sweep (NLL in nats per example; lower is better)")
+    table = Table(title="sweep (nats per example; lower is better)")
     for name in [
         *names,
-        "val NLL",
-        "test NLL",
+        "figure",
+        "val",
+        "test",
         *(["test bits/dim"] if discrete else []),
         "best step",
         "s",
@@ -205,9 +208,11 @@ def _print_table(names: list[str], rows: list[dict]) -> None:
     best = min((r["val_nll"] for r in rows if math.isfinite(r["val_nll"])), default=None)
     for row in rows:
         cells = [json.dumps(row[n]) for n in names]
-        cells += [f"{row['val_nll']:.4f}", f"{row['test_nll']:.4f}"]
+        cells += [row["figure"], f"{row['val_nll']:.4f}", f"{row['test_nll']:.4f}"]
         if discrete:
             cells.append(f"{row['bits_per_dim']:.4f}" if row["bits_per_dim"] is not None else "-")
         cells += [str(row["best_step"]), f"{row['seconds']:.1f}"]
         table.add_row(*cells, style="bold green" if row["val_nll"] == best else None)
     out().print(table)
+    for what in sorted({(row["figure"], row["figure_is"]) for row in rows if row["figure_is"]}):
+        out().print(Text(f"{what[0]}: {what[1]}"), soft_wrap=True)

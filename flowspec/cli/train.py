@@ -379,6 +379,8 @@ def train(
 def _report(
     result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
 ) -> None:
+    from flowspec.graph.verdict import figure, verdict
+
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
     def nll(value: float) -> str:
@@ -391,23 +393,22 @@ def _report(
     stop = {"steps": "", "patience": " (stopped early)"}.get(
         result.stop_reason, f" ({result.stop_reason})"
     )
+    name = figure(result.likelihood).name
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
-        f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",
-        f"train NLL: {nll(result.train_nll)}",
-        f"val NLL:   {nll(result.val_nll)}",
-        f"test NLL:  {nll(result.test_nll)}",
+        f"{on} in {result.seconds:.1f} s; best validation {name} at step {result.best_step}",
+        f"train {name}: {nll(result.train_nll)}",
+        f"val {name}:   {nll(result.val_nll)}",
+        f"test {name}:  {nll(result.test_nll)}",
+        f"the {name} figures above are {result.figure}"
+        + (f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""),
     ]
-    console = out()
-    for line in lines:
-        console.print(Text(line), soft_wrap=True)
-    from flowspec.graph.verdict import verdict
-
     said = verdict(checked.graph)
-    sentence = said.sentence
-    if said.label == "lower bound":
-        sentence += "; the NLLs above are upper bounds"
+    lines += [said.sentence]
+    console = out()
+    for line in lines[:-1]:
+        console.print(Text(line), soft_wrap=True)
     style = "green" if said.label == "exact" else "yellow"
-    console.print(Text(sentence, style=style), soft_wrap=True)
+    console.print(Text(lines[-1], style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

@@ -95,11 +95,6 @@ class FlowModel(FastPath):
         )
 
     @property
-    def exact(self) -> bool:
-        """Shorthand for ``likelihood == "exact"``."""
-        return self.LIKELIHOOD == "exact"
-
-    @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
@@ -292,11 +287,19 @@ class FlowModel(FastPath):
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
-        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
+        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
+        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
+        if self.LIKELIHOOD != "lower bound":
+            raise ValueError(
+                "iwbo needs a model whose log_prob is a lower bound; this one's is "
+                f"{self.LIKELIHOOD!r}, and the log-mean-exp of its draws is no bound: "
+                "average log_prob over draws instead"
+            )
         batch = self._check_inputs(inputs, named)
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}

@@ -23,6 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+from flowspec.graph.verdict import with_article
+
 __all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
 
 MAX_IMAGES = 64
@@ -184,6 +186,37 @@ def _two_dimensional_input(model: nn.Module) -> None:
         )
 
 
+#: Importance samples per grid point of a density map of a lower-bound model.
+DENSITY_DRAWS = 64
+
+
+def _density_values(
+    model: nn.Module, points: torch.Tensor, chunk: int, k: int
+) -> tuple[torch.Tensor, str, str]:
+    """What a density map of ``model`` shows at ``points``, by its likelihood class, with
+    the map's heading and the colour bar's label: ``exp(log_prob)`` of an exact model (or
+    exact to a tolerance); for a lower-bound model the mean of ``k`` importance weights
+    ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016, arXiv:1509.00519);
+    for an estimate of log p(x), the exp of that estimate, named so. Noise is drawn on
+    generators seeded for the map (:func:`flowspec.train.state.seeded`)."""
+    from flowspec.train.nll import EVAL_SEED
+    from flowspec.train.state import seeded
+
+    likelihood = getattr(model, "likelihood", "exact")
+    with seeded(EVAL_SEED):
+        if likelihood == "lower bound":
+            rows = max(1, chunk // k)
+            log_p = torch.cat([model.iwbo(batch, k=k) for batch in points.split(rows)])
+            what = f"p(x), importance-sampling estimate ({k} draws per point)"
+            return log_p, what, "p(x), unbiased estimate"
+        log_p = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+    if likelihood == "exact":
+        return log_p, "density p(x)", "p(x)"
+    if likelihood == "exact to a tolerance":
+        return log_p, "density p(x), exact to a solver tolerance", "p(x)"
+    return log_p, f"exp of {with_article(likelihood)} of log p(x)", f"exp({likelihood} of log p(x))"
+
+
 @torch.no_grad()
 def plot_density(
     model: nn.Module,
@@ -193,10 +226,13 @@ def plot_density(
     resolution: int = 200,
     chunk: int = 8192,
     title: str | None = None,
+    k: int = DENSITY_DRAWS,
 ) -> Path:
-    """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
-    are not exact, ``log_prob`` is a one-sample lower bound, and the title says so."""
+    """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
+    ``bounds`` (the same for both axes) as a heatmap; returns the path. What is drawn, and
+    the title and colour bar, follow the model's likelihood class (see
+    :func:`_density_values`); score a model with its exact options first
+    (:func:`flowspec.train.evaluate.for_evaluation`)."""
     _two_dimensional_input(model)
     low, high = bounds
     if not low < high or resolution < 2:
@@ -210,7 +246,7 @@ def plot_density(
     was_training = model.training
     model.eval()
     try:
-        log_prob = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+        log_prob, heading, label = _density_values(model, points, chunk, k)
     finally:
         model.train(was_training)
     density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
@@ -223,14 +259,10 @@ def plot_density(
         cmap="viridis",
         interpolation="nearest",
     )
-    exact = bool(getattr(model, "exact", True))
-    figure.colorbar(
-        shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
-    )
+    figure.colorbar(shown, ax=axes, label=label)
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
-    heading = "density" if exact else "exp of a one-sample lower bound"
-    axes.set_title(f"{title}: {heading}" if title else heading)
+    axes.set_title(f"{title}\n{heading}" if title else heading)
     return _save(figure, path)
 
 
@@ -238,9 +270,12 @@ def plot_curve(
     rows: list[dict[str, float | None]], path: str | os.PathLike[str], *, title: str | None = None
 ) -> Path:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
-    loss and validation NLL against the step, the best validation marked."""
+    loss and validation NLL against the step, the best validation marked; the legend says
+    what the validation figure is (the log's ``val_figure``: "-ELBO (an upper bound on the
+    NLL; ...)")."""
     train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
     val = [(r["step"], r["val_nll"]) for r in rows if r.get("val_nll") is not None]
+    what = next((r["val_figure"] for r in rows if r.get("val_figure")), "NLL")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
     figure = _figure(6.5, 4)
@@ -248,7 +283,9 @@ def plot_curve(
     if train:
         axes.plot(*zip(*train), color="tab:blue", alpha=0.7, label="train loss")
     if val:
-        axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
+        axes.plot(
+            *zip(*val), color="tab:orange", marker="o", markersize=3, label=f"validation {what}"
+        )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
             [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
@@ -258,7 +295,7 @@ def plot_curve(
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
     axes.set_xlabel("step")
     axes.set_ylabel("nats per example")
-    axes.legend()
+    axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
@@ -274,7 +311,10 @@ def plot_sweep(
 ) -> Path:
     """Validation and test NLL of every trial of a sweep against each parameter, one panel
     per parameter; ``rows`` hold each parameter's value (any YAML value, shown as text) and
-    ``val_nll`` and ``test_nll``. Lines join the mean over the other parameters."""
+    ``val_nll`` and ``test_nll``, and ``figure``: what those are ("NLL", "-ELBO"; the
+    legend says it). Lines join the mean over the other parameters."""
+    names = sorted({str(row.get("figure", "NLL")) for row in rows})
+    what = " or ".join(names)
     figure = _figure(4.2 * len(parameters), 3.8)
     for panel, parameter in enumerate(parameters):
         axes = figure.add_subplot(1, len(parameters), panel + 1)
@@ -290,7 +330,7 @@ def plot_sweep(
             ]
             if not points:
                 continue
-            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
+            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} {what}")
             means = [
                 np.mean([v for i, v in points if i == index])
                 for index in range(len(labels))

@@ -170,6 +170,9 @@ class Trial:
     bits_per_dim: float | None = None
     seconds: float = 0.0
     error: str | None = None
+    #: What val_nll and test_nll are: "NLL" or "-ELBO", and in words (the run's figure note).
+    figure: str = "NLL"
+    figure_is: str = ""
 
 
 def run_one(values: dict[str, Any], spec_text: str, settings: dict, checkpoint: str) -> Trial:
@@ -177,6 +180,7 @@ def run_one(values: dict[str, Any], spec_text: str, settings: dict, checkpoint: 
     import torch
 
     import flowspec
+    from flowspec.graph.verdict import figure
     from flowspec.spec.training import TrainSettings
     from flowspec.train.files import DataError
     from flowspec.train.loop import RunFiles, TrainingDiverged, fit
@@ -206,4 +210,5 @@ def run_one(values: dict[str, Any], spec_text: str, settings: dict, checkpoint: 
     trial.steps, trial.best_step = result.steps, result.best_step
     trial.val_nll, trial.test_nll = result.val_nll, result.test_nll
     trial.bits_per_dim, trial.seconds = result.bits_per_dim, result.seconds
+    trial.figure, trial.figure_is = figure(result.likelihood).name, result.figure
     return trial
