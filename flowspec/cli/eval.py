@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -13,6 +13,10 @@ from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.spec.training import EVAL_SEED
+
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.train.evaluate import Evaluation
 
 __all__ = ["eval_"]
 
@@ -95,7 +99,8 @@ def eval_(
     split, which = dataset.split("test"), "test split"
     if data is not None and Path(data).suffix:
         parts = [dataset.split(name) for name in SPLITS]
-        context = None if not dataset.context else torch.cat([p.context for p in parts])
+        contexts = [p.context for p in parts if p.context is not None]
+        context = torch.cat(contexts) if dataset.context else None
         split, which = Split(torch.cat([p.x for p in parts]), context), "all rows"
     scores = evaluate(
         scored, split, discrete=dataset.levels is not None, k=k, draws=draws, seed=seed
@@ -122,7 +127,14 @@ def eval_(
         console.print(Text(line), soft_wrap=True)
 
 
-def _lines(model, scored, changed: list[str], scores, data: str, which: str) -> list[str]:
+def _lines(
+    model: FlowModel,
+    scored: FlowModel,
+    changed: list[str],
+    scores: Evaluation,
+    data: str,
+    which: str,
+) -> list[str]:
     """The report: what was scored, what log_prob is, then each figure named by the class
     of what computed it."""
     from flowspec.graph.verdict import verdict

@@ -270,7 +270,7 @@ def graph_bookkeeping(
             sampled=node.spec.stochastic_forward,
             modelled_by=node.spec.modelled_by(),
         )
-        for node, row in zip(nodes, rows)
+        for node, row in zip(nodes, rows, strict=True)
         if node.spec is not None and not node.spec.terminal and not node.spec.bijective
     ]
     return Bookkeeping(

@@ -15,8 +15,11 @@ can be stronger than that of the model's ``log_prob``.
 
 Example::
 
-    >>> verdict(flowspec.check("specs/vflow_moons.yaml").graph).sentence   # doctest: +SKIP
+    >>> import flowspec
+    >>> verdict(flowspec.check("specs/vflow_moons.yaml").graph).sentence
     'log_prob is a lower bound (ELBO): stochastic nodes: pad'
+    >>> figure("lower bound").label
+    '-ELBO (an upper bound on the NLL)'
 """
 
 from __future__ import annotations

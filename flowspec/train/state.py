@@ -13,10 +13,21 @@ with ``restore_rng(tensors, rank)``.
 
 Example::
 
-    >>> saved = rng_state()                   # doctest: +SKIP
-    >>> restore_rng(saved)                    # doctest: +SKIP
-    >>> restore_rng(by_rank([saved, other]), rank=1)  # doctest: +SKIP
-    >>> with seeded(0): score = evaluate_nll(model, split)   # doctest: +SKIP
+    >>> import torch
+    >>> saved = rng_state()
+    >>> first = torch.rand(3)
+    >>> restore_rng(saved)
+    >>> torch.equal(torch.rand(3), first)
+    True
+    >>> other = rng_state()
+    >>> restore_rng(by_rank([saved, other]), rank=1)   # process 1 restores its own
+    >>> torch.equal(torch.rand(3), first)
+    False
+    >>> with seeded(7):
+    ...     noise = torch.rand(3)
+    >>> with seeded(7):
+    ...     torch.equal(torch.rand(3), noise)
+    True
 
 :func:`seeded` runs a block on generators seeded afresh and puts the previous states back
 afterwards: evaluations draw the same noise every time (common random numbers), and the
