@@ -368,7 +368,7 @@ class TrainingRun:
             "patience": f"no better validation {self.figure_name} for {self.settings.patience} "
             "validations",
             "time limit": f"past the time limit of {self.settings.time_limit} s",
-            "callback": "on_step asked to stop",
+            "callback": "a callback (on_step or on_validation) asked to stop",
         }[self.stop_reason]
         best = self.progress
         return (
