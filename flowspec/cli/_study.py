@@ -377,6 +377,7 @@ def _plus_minus(stat: tuple[float, float]) -> str:
 
 def _print_table(rows: list[Row], plan: Plan) -> None:
     from flowspec.study.figures import number
+    from flowspec.study.results import figure_name, figure_notes
 
     names = [axis.name for axis in plan.axes]
     discrete = any(row.bits is not None for row in rows)
@@ -385,11 +386,13 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
         if plan.seeds > 1
         else "one seed"
     )
+    what = figure_name(rows)
     table = Table(
-        title=f"NLL in nats per example of each run's best weights ({spread}); lower is better"
+        title=f"{what} in nats per example of each run's best weights ({spread}); lower is better"
     )
     columns = ["trial", *names, "parameters", "s/run", "best/last step", "converged"]
-    columns += ["val NLL", "test NLL", *(["test bits/dim"] if discrete else []), "state"]
+    columns += [f"val {what}", f"test {what}", *(["test bits/dim"] if discrete else [])]
+    columns += ["state"]
     for column in columns:
         table.add_column(column, justify="right")
     finished = [r for r in rows if r.finished and math.isfinite(r.val[0])]
@@ -419,3 +422,5 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
         cells.append(row.state)
         table.add_row(*cells, style="bold green" if row is best else None)
     out().print(table)
+    for line in figure_notes(rows):
+        out().print(Text(line), soft_wrap=True)

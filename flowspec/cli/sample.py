@@ -156,7 +156,8 @@ def sample(
             "--density",
             metavar="FILE",
             callback=_check_plot,
-            help="Also draw the density as a heat map (unconditional 2-D models).",
+            help="Also draw the density as a heat map (unconditional 2-D models), with "
+            "the exact options of estimators, titled by what it shows.",
             show_default=False,
         ),
     ] = None,
@@ -280,7 +281,12 @@ def _plot(
 
 
 def _density(model: FlowModel, path: Path, dataset: Dataset | None) -> Path:
+    """The density map, scored as ``flowspec eval`` scores: with the exact options of
+    estimated log-dets, titled by the class of what is drawn."""
+    from flowspec.train.evaluate import for_evaluation
     from flowspec.train.plot import plot_density
+
+    model, _ = for_evaluation(model)
 
     bounds = (-4.0, 4.0)
     if dataset is not None and dataset.shape == (2,):

@@ -336,9 +336,9 @@ def train(
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
-            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
-            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
-            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+            "cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); "
+            + "; ".join(f"{node}: {remedy}" for node, remedy in missing.items())
         )
     try:
         model, dataset = prepare(checked, settings, torch_device)
@@ -385,6 +385,8 @@ def _report(
     files: RunFiles,
     processes: int,
 ) -> None:
+    from flowspec.graph.verdict import figure, verdict
+
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
     def nll(value: float) -> str:
@@ -397,23 +399,22 @@ def _report(
     stop = {"steps": "", "patience": " (stopped early)"}.get(
         result.stop_reason, f" ({result.stop_reason})"
     )
+    name = figure(result.likelihood).name
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
-        f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",
-        f"train NLL: {nll(result.train_nll)}",
-        f"val NLL:   {nll(result.val_nll)}",
-        f"test NLL:  {nll(result.test_nll)}",
+        f"{on} in {result.seconds:.1f} s; best validation {name} at step {result.best_step}",
+        f"train {name}: {nll(result.train_nll)}",
+        f"val {name}:   {nll(result.val_nll)}",
+        f"test {name}:  {nll(result.test_nll)}",
+        f"the {name} figures above are {result.figure}"
+        + (f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""),
     ]
+    said = verdict(checked.graph)
+    lines += [said.sentence]
     console = out()
-    for line in lines:
+    for line in lines[:-1]:
         console.print(Text(line), soft_wrap=True)
-    from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
-
-    bound = bound_nodes(checked.graph)
-    sentence = graph_likelihood_sentence(checked.graph)
-    if bound or checked.graph.unnormalized:
-        sentence += "; the NLLs above are upper bounds"
-    style = "green" if checked.graph.exact else "yellow"
-    console.print(Text(sentence, style=style), soft_wrap=True)
+    style = "green" if said.label == "exact" else "yellow"
+    console.print(Text(lines[-1], style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

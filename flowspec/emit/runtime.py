@@ -26,7 +26,7 @@ from flowspec.emit.fast_path import FastPath
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
 
-__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
+__all__ = ["FlowModel", "InexactInverseWarning", "NodeDict", "Trace", "UnavailableError"]
 
 
 @dataclass
@@ -52,6 +52,12 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class InexactInverseWarning(RuntimeWarning):
+    """An inverse computed by iteration missed its declared tolerance: the samples are
+    inexact (``inverse.max_iter`` or ``inverse.tol`` should change). The test suite turns
+    it into an error, so that no bundled setting or test spec misses its tolerance."""
+
+
 class NodeDict(nn.ModuleDict):
     """The model's layers by node id. Ids are checked identifiers, yet may be the names of
     ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
@@ -65,16 +71,17 @@ class NodeDict(nn.ModuleDict):
 class FlowModel(FastPath):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
-    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints)."""
 
     #: Set by the generated subclass.
-    EXACT: ClassVar[bool]
     LIKELIHOOD: ClassVar[str]
+    VERDICT: ClassVar[str]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
-    #: Nodes without an inference direction: ``log_prob`` of data is not available.
-    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
+    #: Nodes without an inference direction (``log_prob`` of data is not available), each
+    #: with what would give it one.
+    LOG_PROB_UNAVAILABLE: ClassVar[dict[str, str]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
@@ -99,13 +106,14 @@ class FlowModel(FastPath):
         )
 
     @property
-    def exact(self) -> bool:
-        return self.EXACT
-
-    @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
+
+    @property
+    def verdict(self) -> str:
+        """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
+        return self.VERDICT
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -125,12 +133,15 @@ class FlowModel(FastPath):
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
+            remedies = "; ".join(
+                f"{node!r}: {remedy}" for node, remedy in self.LOG_PROB_UNAVAILABLE.items()
+            )
             raise UnavailableError(
                 "log_prob of given data is not available: node(s) "
                 + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
-                + " have no inference direction (data -> latent) in this spec; give them an "
-                "'inverse' setting (see 'flowspec nodes KIND'), or use "
-                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+                + " have no inference direction (data -> latent) in this spec; "
+                "sample_and_log_prob(n) gives the log-density of the model's own samples. "
+                + remedies
             )
 
     def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
@@ -229,7 +240,7 @@ class FlowModel(FastPath):
                     f"node '{name}': the inverse by iteration reached an error of "
                     f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
                     "these samples are inexact (raise inverse.max_iter or inverse.tol)",
-                    RuntimeWarning,
+                    InexactInverseWarning,
                     stacklevel=3,
                 )
 
@@ -288,11 +299,19 @@ class FlowModel(FastPath):
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
-        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
+        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
+        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
+        if self.LIKELIHOOD != "lower bound":
+            raise ValueError(
+                "iwbo needs a model whose log_prob is a lower bound; this one's is "
+                f"{self.LIKELIHOOD!r}, and the log-mean-exp of its draws is no bound: "
+                "average log_prob over draws instead"
+            )
         batch = self._check_inputs(inputs, named)
         assert batch is not None, "log_prob takes at least one data input"
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]

@@ -2,17 +2,20 @@
 checkpoints, exact resumption and metrics logs; on one process or several (DDP).
 
 The loss is ``-log_prob(x).mean()`` in nats per example: the exact negative log-likelihood
-for exact models, else the negative of a one-sample lower bound. Each step takes the next
-batch of a seeded permutation of the training split (epoch ``e`` uses the permutation
-seeded by ``(seed, e)``, so the data order is a function of the step alone), sets the
-learning rate from the schedule (linear warm-up, then constant, cosine or linear decay to
-0), clips the gradient norm and steps the optimizer.
+for exact models, else what the model's likelihood class says (the negative of a one-sample
+lower bound, an estimate). Each step takes the next batch of a seeded permutation of the
+training split (epoch ``e`` uses the permutation seeded by ``(seed, e)``, so the data order
+is a function of the step alone), sets the learning rate from the schedule (linear
+warm-up, then constant, cosine or linear decay to 0), clips the gradient norm and steps
+the optimizer.
 
 Every ``val_every`` steps the validation NLL is computed; the best weights so far are kept
 (and written to the best checkpoint), the last checkpoint is written with the full training
 state (optimizer, random generators, data position, early-stopping counters), and training
 stops early after ``patience`` validations without improvement. At the end the best
-weights are loaded back and evaluated on the test split. Both checkpoints are written
+weights are loaded back and evaluated on every split. Validation and these figures are
+scored as ``flowspec eval`` scores (exact options of estimators, common random numbers:
+:mod:`flowspec.train.run`, :mod:`flowspec.train.nll`), so they agree with it. Both checkpoints are written
 atomically. Resuming from the last checkpoint continues exactly: at a fixed seed, the
 losses after resuming equal those of an uninterrupted run. A NaN or infinite loss or
 gradient stops training with a message naming the step and the last good checkpoint.
@@ -75,10 +78,12 @@ class FitResult:
     """What a run of :func:`fit` achieved.
 
     ``train_nll``, ``val_nll`` and ``test_nll`` are mean ``-log_prob`` in nats per example
-    of the best weights (lowest validation NLL) over the full splits, in eval mode.
-    ``bits_per_dim`` is ``test_nll / (D ln 2)`` for discrete data (``D`` values per example)
-    and None for continuous data. With a dequantized (stochastic) model these are upper
-    bounds in expectation. ``history`` holds the training loss of every step of this
+    of the best weights (lowest validation NLL) over the full splits, in eval mode, scored
+    with the exact options of estimators (``scored_with`` lists them) on seeded
+    generators. ``likelihood`` is the class of what scored them and ``figure`` says what
+    they are ("exact", "an upper bound on the NLL; 1 draw per example, evaluation seed 0":
+    :func:`flowspec.train.evaluate.figure_note`). ``bits_per_dim`` is ``test_nll / (D ln
+    2)`` for discrete data (``D`` values per example) and None for continuous data. ``history`` holds the training loss of every step of this
     process's run (after a resume: from the resumed step on), ``val_history`` the
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
@@ -95,6 +100,9 @@ class FitResult:
     stop_reason: str = "steps"
     history: list[tuple[int, float]] = field(default_factory=list)
     val_history: list[tuple[int, float]] = field(default_factory=list)
+    likelihood: str = "exact"
+    figure: str = "exact"
+    scored_with: list[str] = field(default_factory=list)
 
 
 def fit(
@@ -154,7 +162,7 @@ def fit(
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
                         f"step {step}: train loss {run.window.running:.4f}, "
-                        f"val nll {val_nll:.4f}{best}"
+                        f"val {run.figure_name} {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
@@ -227,12 +235,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
     dtype, device = model_dtype_device(model)
     dataset = drop_unused_context(model, dataset)
     train_nll, val_nll, test_nll = (
-        evaluate_nll(
-            run.network,
-            dataset.split(which).to(device=device, dtype=dtype),
-            distributed=run.distributed,
-        )
-        for which in SPLITS
+        run.score(dataset.split(which).to(device=device, dtype=dtype)) for which in SPLITS
     )
     bits = (
         test_nll / (math.prod(dataset.shape) * math.log(2.0))
@@ -250,4 +253,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         stop_reason=run.stop_reason,
         history=run.history,
         val_history=run.val_history,
+        likelihood=run.scorer.likelihood,
+        figure=run.figure_note,
+        scored_with=run.scored_with,
     )

@@ -33,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
+from flowspec.graph.verdict import with_article
 from flowspec.train.canvas import new_figure as _figure
 from flowspec.train.canvas import save_figure as _save
 
@@ -189,6 +190,37 @@ def _two_dimensional_input(model: nn.Module) -> None:
         )
 
 
+#: Importance samples per grid point of a density map of a lower-bound model.
+DENSITY_DRAWS = 64
+
+
+def _density_values(
+    model: FlowModel, points: torch.Tensor, chunk: int, k: int
+) -> tuple[torch.Tensor, str, str]:
+    """What a density map of ``model`` shows at ``points``, by its likelihood class, with
+    the map's heading and the colour bar's label: ``exp(log_prob)`` of an exact model (or
+    exact to a tolerance); for a lower-bound model the mean of ``k`` importance weights
+    ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016, arXiv:1509.00519);
+    for an estimate of log p(x), the exp of that estimate, named so. Noise is drawn on
+    generators seeded for the map (:func:`flowspec.train.state.seeded`)."""
+    from flowspec.spec.training import EVAL_SEED
+    from flowspec.train.state import seeded
+
+    likelihood = model.likelihood
+    with seeded(EVAL_SEED):
+        if likelihood == "lower bound":
+            rows = max(1, chunk // k)
+            log_p = torch.cat([model.iwbo(batch, k=k) for batch in points.split(rows)])
+            what = f"p(x), importance-sampling estimate ({k} draws per point)"
+            return log_p, what, "p(x), unbiased estimate"
+        log_p = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+    if likelihood == "exact":
+        return log_p, "density p(x)", "p(x)"
+    if likelihood == "exact to a tolerance":
+        return log_p, "density p(x), exact to a solver tolerance", "p(x)"
+    return log_p, f"exp of {with_article(likelihood)} of log p(x)", f"exp({likelihood} of log p(x))"
+
+
 @torch.no_grad()
 def plot_density(
     model: FlowModel,
@@ -198,10 +230,13 @@ def plot_density(
     resolution: int = 200,
     chunk: int = 8192,
     title: str | None = None,
+    k: int = DENSITY_DRAWS,
 ) -> Path:
-    """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
-    are not exact, ``log_prob`` is a one-sample lower bound, and the title says so."""
+    """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
+    ``bounds`` (the same for both axes) as a heatmap; returns the path. What is drawn, and
+    the title and colour bar, follow the model's likelihood class (see
+    :func:`_density_values`); score a model with its exact options first
+    (:func:`flowspec.train.evaluate.for_evaluation`)."""
     _two_dimensional_input(model)
     low, high = bounds
     if not low < high or resolution < 2:
@@ -215,7 +250,7 @@ def plot_density(
     was_training = model.training
     model.eval()
     try:
-        log_prob = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+        log_prob, heading, label = _density_values(model, points, chunk, k)
     finally:
         model.train(was_training)
     density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
@@ -228,33 +263,35 @@ def plot_density(
         cmap="viridis",
         interpolation="nearest",
     )
-    exact = bool(getattr(model, "exact", True))
-    figure.colorbar(
-        shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
-    )
+    figure.colorbar(shown, ax=axes, label=label)
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
-    heading = "density" if exact else "exp of a one-sample lower bound"
-    axes.set_title(f"{title}: {heading}" if title else heading)
+    axes.set_title(f"{title}\n{heading}" if title else heading)
     return _save(figure, path)
 
 
-def _column(rows: list[dict[str, float | None]], name: str) -> list[tuple[float, float]]:
-    """``(step, value)`` of every row that has a value in column ``name``."""
+def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[float, float]]:
+    """``(step, value)`` of every row that has a value in the numeric column ``name``."""
     return [
-        (step, value)
+        (float(step), float(value))
         for step, value in ((r.get("step"), r.get(name)) for r in rows)
         if step is not None and value is not None
     ]
 
 
 def plot_curve(
-    rows: list[dict[str, float | None]], path: str | os.PathLike[str], *, title: str | None = None
+    rows: list[dict[str, float | str | None]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
 ) -> Path:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
-    loss and validation NLL against the step, the best validation marked."""
+    loss and validation NLL against the step, the best validation marked; the legend says
+    what the validation figure is (the log's ``val_figure``: "-ELBO (an upper bound on the
+    NLL; ...)")."""
     train = _column(rows, "train_loss")
     val = _column(rows, "val_nll")
+    what = next((str(r["val_figure"]) for r in rows if r.get("val_figure")), "NLL")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
     figure = _figure(6.5, 4)
@@ -267,7 +304,7 @@ def plot_curve(
             color="tab:orange",
             marker="o",
             markersize=3,
-            label="validation NLL",
+            label=f"validation {what}",
         )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
@@ -278,7 +315,7 @@ def plot_curve(
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
     axes.set_xlabel("step")
     axes.set_ylabel("nats per example")
-    axes.legend()
+    axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
