@@ -337,6 +337,37 @@ def test_train_usage_and_data_errors(runner, tmp_path):
     assert result.exit_code == 1 and "no context values" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--lr", "30", "0 < lr <= 10"),
+        ("--lr", "nan", "0 < lr <= 10"),
+        ("--batch-size", "2000000", "1 <= batch_size <= 1048576"),
+        ("--steps", "0", "1 <= steps <= 1000000000"),
+        ("--epochs", "1000001", "1 <= epochs <= 1000000"),
+        ("--warmup", "-1", "warmup >= 0"),
+        ("--clip-grad", "0", "clip_grad > 0"),
+        ("--weight-decay", "2", "0 <= weight_decay <= 1"),
+        ("--seed", "4294967296", "0 <= seed <= 4294967295"),
+        ("--threads", "5000", "1 <= threads <= 1024"),
+        ("--val-every", "0", "val_every >= 1"),
+        ("--patience", "0", "patience >= 1"),
+        ("--time-limit", "-5", "time_limit > 0"),
+    ],
+)
+def test_a_setting_out_of_range_names_the_option_and_its_range(
+    runner, tmp_path, option, value, allowed
+):
+    """Every bounded setting: the message names the option, the value and the allowed
+    range (``--lr 30`` said only "Input should be less than or equal to 10")."""
+    spec = spec_file(tmp_path)
+    result = runner.invoke(app, ["train", str(spec), "-d", "moons", option, value])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in message and allowed in message, message
+    no_traceback(result)
+
+
 def test_unavailable_device_is_a_clear_error(runner, tmp_path, monkeypatch):
     import torch
 

@@ -108,6 +108,7 @@ def sweep(
 
     from flowspec.cli.train import default_checkpoint
     from flowspec.spec.loader import load_spec_text
+    from flowspec.spec.training import setting_problems
     from flowspec.train.plot import plot_sweep
     from flowspec.train.settings import load_config, merge_settings
     from flowspec.train.sweep import SweepError, combinations, parse_assignment, run_one
@@ -134,9 +135,10 @@ def sweep(
                 swept,
             )
         except ValidationError as error:
-            fail(
-                f"combination {_label(values)}: invalid training settings: {error.errors()[0]['msg']}"
+            problems = "; ".join(
+                f"{name or 'settings'}: {message}" for name, message in setting_problems(error)
             )
+            fail(f"combination {_label(values)}: invalid training settings: {problems}")
         if settings.data is None:
             fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
         checkpoint = folder / f"trial{index:03d}.safetensors"
