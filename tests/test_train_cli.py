@@ -561,6 +561,41 @@ def test_sample_conditional_per_context_value(runner, tmp_path):
     assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr
 
 
+def test_sample_density_of_a_conditional_model_draws_one_map_per_context_value(
+    runner, tmp_path, monkeypatch
+):
+    """It said "plot_density draws unconditional densities ... but input 'x' has shape
+    [2]"; now each label gets its map of p(x | label), on one colour scale."""
+    from flowspec.train import plot
+
+    drawn = []
+    real_map = plot._density_map
+
+    def recording_map(model, points, context, chunk):
+        density = real_map(model, points, context, chunk)
+        drawn.append((context, points, density))
+        return density
+
+    monkeypatch.setattr(plot, "_density_map", recording_map)
+    spec = spec_file(tmp_path, CONDITIONAL)
+    out = tmp_path / "c.safetensors"
+    train = ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]
+    assert runner.invoke(app, train).exit_code == 0
+    density = tmp_path / "d.png"
+    result = runner.invoke(app, ["sample", str(out), "-n", "5", "--density", str(density)])
+    assert result.exit_code == 0, result.output
+    assert density.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [float(context) for context, _, _ in drawn] == [0.0, 1.0]
+    model, _ = load_checkpoint(out)
+    for context, points, density_map in drawn:
+        label = context.expand(len(points), 1)
+        expected = model.log_prob(points[:50], label[:50]).exp().detach().numpy()
+        np.testing.assert_allclose(density_map[:50], expected, rtol=1e-5)
+    assert not np.allclose(drawn[0][2], drawn[1][2])
+    one = runner.invoke(app, ["sample", str(out), "-c", "label=1", "--density", str(density)])
+    assert one.exit_code == 0 and len(drawn) == 3 and float(drawn[2][0]) == 1.0
+
+
 def test_sample_plot_titles_say_how_many_per_context_value(runner, tmp_path, monkeypatch):
     import flowspec.train.plot as plot
 

@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from flowspec.emit.fast_path import FastPath
+from flowspec.emit.initialization import Initialization, UninitializedError
 
-__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
+__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError", "UninitializedError"]
 
 
 @dataclass
@@ -59,11 +60,12 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module
 
 
-class FlowModel(FastPath):
+class FlowModel(FastPath, Initialization):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
     stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    is True for the first only. Layers set from data (actnorm, standardize) are set by
+    :meth:`initialize` (see :mod:`flowspec.emit.initialization`)."""
 
     #: Set by the generated subclass.
     EXACT: ClassVar[bool]
@@ -83,6 +85,7 @@ class FlowModel(FastPath):
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
+        self._register_data_layers()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
@@ -110,12 +113,14 @@ class FlowModel(FastPath):
         an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return Trace(*self._inference(*inputs, **named))
 
     def _check_available(self) -> None:
@@ -133,6 +138,7 @@ class FlowModel(FastPath):
         (the variational-posterior use of planar and Sylvester flows, which need no
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         return self._generate_scored(n, **context)
 
     @staticmethod
@@ -151,6 +157,7 @@ class FlowModel(FastPath):
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         samples = self._generate(n, **context)
         if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
             self._warn_inexact_inverses()
@@ -191,6 +198,7 @@ class FlowModel(FastPath):
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        self._check_initialized(generating=True)
         return self._generate(n, latents=latents, **context)
 
     def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:

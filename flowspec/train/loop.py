@@ -120,8 +120,8 @@ def fit(
     """
     overrides = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     settings = merge_settings(settings, overrides)
-    run = _start_run(model, dataset, settings, files, resume, meta, distributed)
     report = log if log is not None else (tqdm.write if progress else None)
+    run = _start_run(model, dataset, settings, files, resume, meta, distributed, report)
     was_training = model.training
     bar = tqdm(
         total=run.total,
@@ -171,8 +171,11 @@ def _start_run(
     resume: bool,
     meta: dict[str, str] | None,
     distributed: Distributed | None,
+    report: Callable[[str], None] | None,
 ) -> TrainingRun:
-    """Check that the data fits the model and set up the run (resumed or fresh)."""
+    """Check that the data fits the model and set up the run (resumed or fresh); a fresh
+    run first sets the layers that take their numbers from data (standardize, actnorm)
+    from the whole training split, unless they are all set already."""
     dataset = drop_unused_context(model, dataset)
     problems = check_compatible(model, dataset)
     if problems:
@@ -194,10 +197,15 @@ def _start_run(
             f"the batch size ({batch}) must be at least the number of processes ({world})"
         )
     batches = BatchOrder(len(dataset.train), batch, settings.seed)
+    train = dataset.split("train").to(device=device, dtype=dtype)
+    if not resume and model.uninitialized():  # a resumed run keeps the checkpoint's
+        names = model.initialize(*train.inputs())
+        if report is not None:
+            report(f"set from the training split ({len(train)} examples): {', '.join(names)}")
     return TrainingRun(
         model=model,
         settings=settings,
-        train=dataset.split("train").to(device=device, dtype=dtype),
+        train=train,
         val=dataset.split("val").to(device=device, dtype=dtype),
         batches=batches,
         total=total_steps(settings, batches.per_epoch),

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-__all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
+__all__ = ["MAX_IMAGES", "plot_curve", "plot_density", "plot_samples", "plot_sweep"]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
@@ -169,19 +169,28 @@ def plot_samples(
     return _save(figure, path)
 
 
-def _two_dimensional_input(model: nn.Module) -> None:
-    """Raise ValueError unless the model has one continuous data input of shape [2]."""
+def _two_dimensional_input(model: nn.Module, conditional: bool) -> None:
+    """Raise ValueError unless the model has one continuous data input of shape [2], and
+    context values are given exactly when it has context inputs."""
     inputs = getattr(model, "DATA_INPUTS", ())
     checked = getattr(model, "checked", None)
     if len(inputs) != 1 or checked is None:
         raise ValueError("plot_density needs a compiled model with a single data input")
     spec = checked.graph.nodes[inputs[0]].input_spec
-    if list(spec.shape) != [2] or spec.levels is not None or getattr(model, "CONTEXT_INPUTS", ()):
+    if list(spec.shape) != [2] or spec.levels is not None:
         raise ValueError(
-            f"plot_density draws unconditional densities of continuous 2-D data, but input "
-            f"'{inputs[0]}' has shape {list(spec.shape)}"
+            f"a density map needs continuous 2-D data, but input '{inputs[0]}' has shape "
+            f"{list(spec.shape)}"
             + (f" and levels {spec.levels}" if spec.levels is not None else "")
         )
+    context_inputs = getattr(model, "CONTEXT_INPUTS", ())
+    if context_inputs and not conditional:
+        raise ValueError(
+            f"the model is conditional on '{context_inputs[0]}': give the context values to "
+            "draw (one map per value), e.g. contexts={'label=0': torch.tensor([0.0])}"
+        )
+    if conditional and not context_inputs:
+        raise ValueError("the model is unconditional: it takes no context values")
 
 
 @torch.no_grad()
@@ -193,11 +202,14 @@ def plot_density(
     resolution: int = 200,
     chunk: int = 8192,
     title: str | None = None,
+    contexts: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
-    are not exact, ``log_prob`` is a one-sample lower bound, and the title says so."""
-    _two_dimensional_input(model)
+    ``bounds`` (the same for both axes, in the data's units) as a heatmap; returns the path.
+    A conditional model gets one map per context value (``contexts``: a label and one
+    context row each), on one colour scale. For models that are not exact, ``log_prob``
+    is a one-sample lower bound, and the title says so."""
+    _two_dimensional_input(model, bool(contexts))
     low, high = bounds
     if not low < high or resolution < 2:
         raise ValueError(f"need bounds low < high and resolution >= 2, got {bounds}, {resolution}")
@@ -207,31 +219,56 @@ def plot_density(
     axis = torch.linspace(low, high, resolution, dtype=dtype, device=device)
     grid_y, grid_x = torch.meshgrid(axis, axis, indexing="ij")
     points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
+    maps = {}
     was_training = model.training
     model.eval()
     try:
-        log_prob = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+        for label, row in (contexts or {"": None}).items():
+            maps[label] = _density_map(model, points, row, chunk).reshape(resolution, -1)
     finally:
         model.train(was_training)
-    density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
-    figure = _figure(5.5, 5)
-    axes = figure.add_subplot()
-    shown = axes.imshow(
-        density.reshape(resolution, resolution).cpu().numpy(),
-        origin="lower",
-        extent=(low, high, low, high),
-        cmap="viridis",
-        interpolation="nearest",
-    )
     exact = bool(getattr(model, "exact", True))
-    figure.colorbar(
-        shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
-    )
-    axes.set_xlabel("x[0]")
-    axes.set_ylabel("x[1]")
     heading = "density" if exact else "exp of a one-sample lower bound"
-    axes.set_title(f"{title}: {heading}" if title else heading)
+    heading = f"{title}: {heading}" if title else heading
+    figure = _figure(1 + 4.5 * len(maps), 5)
+    top = max(float(density.max()) for density in maps.values()) or 1.0
+    panels = []
+    for index, (label, density) in enumerate(maps.items()):
+        axes = figure.add_subplot(1, len(maps), index + 1)
+        shown = axes.imshow(
+            density,
+            origin="lower",
+            extent=(low, high, low, high),
+            cmap="viridis",
+            interpolation="nearest",
+            vmin=0.0,
+            vmax=top,
+        )
+        axes.set_xlabel("x[0]")
+        axes.set_ylabel("x[1]")
+        axes.set_title(label if len(maps) > 1 else heading)
+        panels.append(axes)
+    figure.colorbar(
+        shown, ax=panels, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
+    )
+    if len(maps) > 1:
+        figure.suptitle(f"{heading}, one map per context value")
     return _save(figure, path)
+
+
+def _density_map(
+    model: nn.Module, points: torch.Tensor, context: torch.Tensor | None, chunk: int
+) -> np.ndarray:
+    """``exp(log_prob)`` at ``points``, given one ``context`` row (None: unconditional)."""
+    parts = []
+    for batch in points.split(chunk):
+        named = {}
+        if context is not None:
+            row = context.to(device=batch.device, dtype=batch.dtype)
+            named = {model.CONTEXT_INPUTS[0]: row.expand(len(batch), *row.shape)}
+        parts.append(model.log_prob(batch, **named))
+    density = torch.nan_to_num(torch.cat(parts).exp(), nan=0.0, posinf=0.0)
+    return density.cpu().numpy()
 
 
 def plot_curve(
