@@ -12,6 +12,9 @@ from oracles import assert_logdet_matches, make_node
 
 import flowspec
 from flowspec.emit.runtime import UninitializedError
+from flowspec.graph.bookkeeping import spec_bookkeeping
+from flowspec.render.graphviz import render
+from flowspec.train.checkpoint import load_checkpoint
 from flowspec.train.data import Dataset, Split
 from flowspec.train.loop import RunFiles, fit
 
@@ -69,6 +72,19 @@ def test_standardize_needs_continuous_values_with_a_feature_axis():
         )
     (diagnostic,) = [d for d in error.value.diagnostics if d.severity == "error"]
     assert diagnostic.code == "E410" and diagnostic.node == "pre" and diagnostic.location
+
+
+def test_standardize_is_listed_by_validate_and_drawn_by_render(tmp_path):
+    checked = flowspec.check(STANDARDIZED)
+    (row,) = [r for r in spec_bookkeeping(checked).rows if r.id == "pre"]
+    assert (row.kind, row.params, row.contribution) == (
+        "standardize",
+        0,
+        "-positions * sum(log std)",
+    )
+    assert row.category == "bijective" and row.likelihood == "exact"
+    drawing = render(checked.graph, tmp_path / "g.gv").written.read_text()
+    assert "standardize" in drawing
 
 
 # --- model.initialize ------------------------------------------------------------------------
@@ -203,6 +219,9 @@ def test_fit_sets_the_statistics_from_the_training_split_and_resume_keeps_them(t
     torch.testing.assert_close(model.nodes["pre"].mean, data.train.mean(0))
     torch.testing.assert_close(model.nodes["pre"].std, data.train.std(0, correction=0))
     assert any("set from the training split (600 examples): pre, norm" in m for m in messages)
+    saved, _ = load_checkpoint(files.best)  # the statistics are stored with the weights
+    torch.testing.assert_close(saved.nodes["pre"].std, data.train.std(0, correction=0))
+    torch.testing.assert_close(saved.log_prob(data.test), model.eval().log_prob(data.test))
     # a resumed run keeps the checkpoint's statistics, whatever data it is given now
     fresh = flowspec.compile(STANDARDIZED)
     fit(fresh, dataset(scale=3.0), steps=8, batch_size=64, files=files, resume=True, progress=False)

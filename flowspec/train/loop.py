@@ -1,8 +1,12 @@
 """Maximum-likelihood training of a compiled flow, with validation, early stopping,
 checkpoints, exact resumption and metrics logs; on one process or several (DDP).
 
-The loss is ``-log_prob(x).mean()`` in nats per example: the exact negative log-likelihood
-for exact models, else the negative of a one-sample lower bound. Each step takes the next
+The loss is ``-log_prob(x).mean()`` in nats per example of the data as given (its own
+units: any preprocessing is a node of the model, its log-det counted): the exact negative
+log-likelihood for exact models, else the negative of a one-sample lower bound. A fresh run
+first sets the layers that take their numbers from data (``standardize``'s statistics,
+actnorm's initialisation) from the whole training split with ``model.initialize``, unless
+they are all set already; a resumed run keeps the checkpoint's. Each step takes the next
 batch of a seeded permutation of the training split (epoch ``e`` uses the permutation
 seeded by ``(seed, e)``, so the data order is a function of the step alone), sets the
 learning rate from the schedule (linear warm-up, then constant, cosine or linear decay to
