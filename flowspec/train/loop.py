@@ -147,8 +147,8 @@ def fit(
                 if report is not None:
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
-                        f"step {step}: train loss {run.window.running:.4f}, "
-                        f"val nll {val_nll:.4f}{best}"
+                        f"step {step}: train loss {run.window.running:.4f} nats, "
+                        f"val NLL {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)

@@ -139,7 +139,10 @@ def plot_samples(
     side = math.isqrt(dims)
     note = None
     if dims == 2:
-        figure = _figure(5, 5)
+        # Equal axes in the data's units: the figure takes the shape of the data's range.
+        shown = reference if reference is not None else points
+        (left, right), (bottom, top) = _limits(shown[:, 0]), _limits(shown[:, 1])
+        figure = _figure(5, 1 + 4 * min(max((top - bottom) / (right - left), 0.5), 1.5))
         axes = figure.add_subplot()
         _scatter(axes, groups, reference, data_label, 0, 1)
         axes.set_aspect("equal", adjustable="box")

@@ -344,7 +344,10 @@ class TrainingRun:
             "callback": "on_step asked to stop",
         }[self.stop_reason]
         best = self.progress
-        return f"stopped at step {step}: {why} (best {best.best_val:.4f} at step {best.best_step})"
+        return (
+            f"stopped at step {step}: {why} (best {best.best_val:.4f} nats at step "
+            f"{best.best_step})"
+        )
 
     def interrupted(self) -> TrainingInterrupted:
         """The exception for Ctrl-C, after saving what can be saved: on one process the
