@@ -9,12 +9,14 @@ import math
 import pytest
 import torch
 from oracles import assert_logdet_matches, make_node
+from typer.testing import CliRunner
 
 import flowspec
+from flowspec.cli import app
 from flowspec.emit.runtime import UninitializedError
 from flowspec.graph.bookkeeping import spec_bookkeeping
 from flowspec.render.graphviz import render
-from flowspec.train.checkpoint import load_checkpoint
+from flowspec.train.checkpoint import load_checkpoint, save_checkpoint
 from flowspec.train.data import Dataset, Split
 from flowspec.train.loop import RunFiles, fit
 
@@ -231,3 +233,10 @@ def test_fit_sets_the_statistics_from_the_training_split_and_resume_keeps_them(t
     mine.initialize(data.val)
     fit(mine, data, steps=2, batch_size=64, progress=False)
     torch.testing.assert_close(mine.nodes["pre"].mean, data.val.mean(0))
+
+
+def test_eval_of_a_checkpoint_never_set_from_data_is_a_message(tmp_path):
+    path = save_checkpoint(tmp_path / "fresh.safetensors", flowspec.compile(STANDARDIZED))
+    result = CliRunner().invoke(app, ["eval", str(path), "--data", "moons"])
+    assert result.exit_code == 1 and "never set from data (pre, norm" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
