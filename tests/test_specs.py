@@ -98,8 +98,9 @@ def test_augmented_bounds_tighten_with_more_importance_samples():
 def test_gradients_reach_every_parameter(name):
     torch.manual_seed(0)
     model = flowspec.compile(spec_path(name))
-    randomize_(model, scale=0.05)
     data = load_dataset(DATA[name], n_train=64, n_test=10, seed=0)
+    model.initialize(data.train)
+    randomize_(model, scale=0.05)
     model.log_prob(data.train).mean().backward()
     missing = [
         n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0
