@@ -76,6 +76,8 @@ def test_train_section_errors_are_located_with_did_you_mean():
     assert unknown.path == ("train", "stesp")
     lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
     assert lines == [4, 6]
+    (lr,) = [d for d in error.value.diagnostics if d.path == ("train", "lr")]
+    assert lr.hint == "allowed: 0 < lr <= 10"  # the whole range, not only the bound missed
     for bad, code in (
         ("train: 3", "E902"),
         ("train: {steps: 3, epochs: 2}", "E903"),
