@@ -125,7 +125,10 @@ def test_the_literal_and_the_optimized_model_initialise_alike():
     x = raw_data(500)
     optimized.initialize(x)
     literal.initialize(x)
-    for (key, ours), theirs in zip(optimized.state_dict().items(), literal.state_dict().values()):
+    ours_and_theirs = zip(
+        optimized.state_dict().items(), literal.state_dict().values(), strict=True
+    )
+    for (key, ours), theirs in ours_and_theirs:
         torch.testing.assert_close(ours, theirs, msg=key)
     torch.testing.assert_close(optimized.log_prob(x), literal.log_prob(x))
 

@@ -17,6 +17,8 @@ fix the data's units, refuses every use, ``sample`` included.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
@@ -27,6 +29,20 @@ __all__ = ["Initialization", "UninitializedError"]
 
 class Initialization(nn.Module):
     """Mixin of :class:`~flowspec.emit.runtime.FlowModel`: its layers set from data."""
+
+    #: The nodes' layers by id (set by ``FlowModel.__init__``).
+    nodes: nn.ModuleDict
+
+    if TYPE_CHECKING:  # defined by FlowModel
+
+        def _check_inputs(
+            self,
+            inputs: tuple[torch.Tensor, ...],
+            named: dict[str, torch.Tensor],
+            expected: tuple[str, ...] | None = None,
+        ) -> int | None: ...
+
+        def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor: ...
 
     def _register_data_layers(self) -> None:
         """Note every layer set from data, at any depth, in inference order, by name

@@ -42,7 +42,7 @@ class Moments:
     """Per-feature count, mean and sum of squared deviations (float64) of batches
     ``[n, features, *positions]``, merged chunk by chunk."""
 
-    def __init__(self, features: int):
+    def __init__(self, features: int) -> None:
         self.count = 0
         self.mean = torch.zeros(features, dtype=torch.float64)
         self.squares = torch.zeros(features, dtype=torch.float64)
@@ -87,6 +87,7 @@ class DataInitialized(FlowLayer):
     GENERATES_UNSET: ClassVar[bool] = False
     #: What the layer sets, for messages.
     SETS: ClassVar[str] = "its statistics"
+    initialized: torch.Tensor
 
     def _init_data_state(self, features: int, data_init: bool = True) -> None:
         self.features = features

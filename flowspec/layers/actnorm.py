@@ -24,11 +24,14 @@ class ActNorm(DataInitialized):
     """
 
     GENERATES_UNSET = True
-    SETS = "its bias and scale (Glow's data-dependent initialisation; in training mode from its first batch)"
+    SETS = (
+        "its bias and scale (Glow's data-dependent initialisation; in training mode from "
+        "its first batch)"
+    )
 
     def __init__(
         self, features: int, rank: int, positions: int, eps: float = 1e-6, data_init: bool = True
-    ):
+    ) -> None:
         super().__init__()
         self._init_data_state(features, data_init)
         self.positions = positions
@@ -86,7 +89,9 @@ class ActNorm(DataInitialized):
         total = self.log_scale.sum()
         return (total if self.positions == 1 else total * self.positions).expand(x.shape[0])
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.unset_input(x)
         z = (x + self._per_feature(self.bias)) * self._per_feature(self.log_scale).exp()

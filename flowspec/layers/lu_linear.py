@@ -23,11 +23,19 @@ class LULinear(FlowLayer):
     """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``.
 
     Only free numbers are parameters: ``lower`` holds the ``D (D - 1) / 2`` entries below
-    the diagonal of ``L`` and ``upper`` those above the diagonal of ``U`` (in a fixed order), so
-    the layer has ``D^2 + D`` parameters with the bias (Glow's count), not ``2 D^2``.
+    the diagonal of ``L`` and ``upper`` those above the diagonal of ``U`` (in a fixed
+    order), so the layer has ``D^2 + D`` parameters with the bias (Glow's count), not
+    ``2 D^2``.
     """
 
-    def __init__(self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True):
+    permutation: torch.Tensor
+    sign_s: torch.Tensor
+    below: torch.Tensor
+    eye: torch.Tensor
+
+    def __init__(
+        self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True
+    ) -> None:
         super().__init__()
         self.features = features
         self.positions = positions
@@ -57,7 +65,9 @@ class LULinear(FlowLayer):
         lower, upper = self._factors()
         return self.permutation @ lower @ upper
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.einsum("ij,bj...->bi...", self.weight(), x)
         if self.bias is not None:
             z = z + self.bias.view(self.broadcast)

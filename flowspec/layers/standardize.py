@@ -16,8 +16,10 @@ class Standardize(DataInitialized):
     never learned. Unset, it refuses every use: its statistics define the data's units."""
 
     SETS = "the mean and std of the data's standardisation, which fix the units of log p(x)"
+    mean: torch.Tensor
+    std: torch.Tensor
 
-    def __init__(self, features: int, rank: int, positions: int):
+    def __init__(self, features: int, rank: int, positions: int) -> None:
         super().__init__()
         self._init_data_state(features)
         self.positions = positions
@@ -40,7 +42,9 @@ class Standardize(DataInitialized):
     def _per_feature(self, values: torch.Tensor) -> torch.Tensor:
         return values.view(self.broadcast)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.unset_input(x)
         z = (x - self._per_feature(self.mean)) / self._per_feature(self.std)

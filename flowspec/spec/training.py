@@ -166,7 +166,7 @@ def setting_problems(error: ValidationError) -> list[tuple[str | None, str]]:
     """Each problem of a :class:`TrainSettings` validation as ``(setting, message)``: the
     value, what is wrong with it and, for numbers, the allowed range (``setting`` is None
     for a problem of several settings together, such as both steps and epochs)."""
-    problems = []
+    problems: list[tuple[str | None, str]] = []
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else None
         bounds = allowed_range(name) if name is not None else None
