@@ -255,6 +255,22 @@ CODES: dict[str, Code] = {
             blocks="  step:\n    - {kind: affine_coupling}",
         ),
     ),
+    "E114": Code(
+        meaning="accept names a code that is not a warning",
+        text="`accept:` lists warnings the spec accepts on purpose, each with a reason; they are not printed, but what they imply still holds. Errors cannot be accepted (the spec would not work), and an unknown code accepts nothing.",
+        wrong=_spec(_prior("x"), train='accept:\n  E501: "the data are discrete"'),
+        right=_spec(
+            "  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"),
+            inputs=_UNIT,
+            train='accept:\n  W501: "bounded data on purpose: the figures are bounds"',
+        ),
+    ),
+    "W115": Code(
+        meaning="accept names a warning this spec does not raise",
+        text="An acceptance that no warning matches is left over from an earlier version of the spec; remove it, so that it cannot silence the warning when it comes back for another reason.",
+        wrong=_spec(_prior("x"), train='accept:\n  W501: "bounded data"'),
+        right=_TOY,
+    ),
     "E201": Code(
         meaning="a reference names nothing that has an output",
         text="A reference (in, context) names an input or a node output. The name does not exist, or names a distribution, which has no output.",
@@ -664,7 +680,7 @@ CODES: dict[str, Code] = {
     ),
     "W501": Code(
         meaning="a density on the whole real line for values that do not fill it",
-        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain. Map bounded values onto the whole real line first: logit of values in the open interval (0, 1) (declare bounds: open; with alpha, logit maps [0, 1] onto a bounded interval), log of values in (0, inf).",
+        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain: the model's total mass is below 1 and every report calls log_prob a lower bound. One warning per cause: every density fed from the same place (a Glow's factored-out priors after one logit with alpha) is named in it. Map bounded values to the real line first (logit without alpha for (0, 1), log for (0, inf)), or accept the bound with `accept: {W501: reason}`.",
         wrong=_spec("  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"), inputs=_UNIT),
         right=_spec(
             "  real: {kind: elementwise, fn: logit, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
@@ -919,7 +935,7 @@ CODES: dict[str, Code] = {
     ),
     "W752": Code(
         meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
-        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request; without it log_prob raises UnavailableError.",
+        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
         wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
         right=_spec(
             "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
@@ -1065,7 +1081,7 @@ CODES: dict[str, Code] = {
     ),
     "W800": Code(
         meaning="a density of the whole real line is asked to model bounded values",
-        text="A density of the whole real line fed values confined to an interval puts mass where no value can be, so its log-likelihood is lower than it could be. Map the values onto the whole real line before they are dropped (logit of values in the open interval (0, 1)).",
+        text="A conditional density of the whole real line (a slice's or VAE's decoder) fed values confined to an interval puts mass where no value can be: the model's total mass is below 1, and every report calls log_prob a lower bound (as W501 does for distributions). One warning per cause.",
         wrong=_spec(
             "  drop: {kind: slice, keep: 1, in: x}\n  real: {kind: elementwise, fn: logit, in: drop}\n"
             + _prior("real"),

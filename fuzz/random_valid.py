@@ -136,7 +136,7 @@ def check(text, seed):
     model.log_prob(torch.randn(256, 2, dtype=torch.float64))
     model.eval()
     out = []
-    if not model.exact:
+    if model.likelihood != "exact":
         return f"notexact {model.likelihood}"
     m = mass(model)
     heavy = "softplus" in text or "exp" in text

@@ -126,7 +126,7 @@ def test_validate_json(runner, moons):
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["warnings"] == []
     book = report["bookkeeping"]
-    assert book["data_dims"] == book["latent_dims"] == 2 and book["exact"] is True
+    assert book["data_dims"] == book["latent_dims"] == 2 and book["likelihood"] == "exact"
     assert [row["id"] for row in book["rows"]][-1] == "prior"
 
 

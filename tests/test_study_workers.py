@@ -142,6 +142,8 @@ def test_tune_searches_ranges_with_replicates_and_continues_its_study(tmp_path):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "mean ± sample standard deviation over 2 seeds" in result.stdout
+    # the figures are named by the class of what scored them, in the table and the CSVs
+    assert "val NLL" in result.stdout and "NLL: exact" in result.stdout
     more = CliRunner().invoke(app, [*command[:-1], "2"])  # the same study, a larger budget
     assert more.exit_code == 0, more.output
     found = trials(folder, "tune-tiny-moons")
@@ -152,6 +154,8 @@ def test_tune_searches_ranges_with_replicates_and_continues_its_study(tmp_path):
         assert trial.value == pytest.approx((runs[0]["val_nll"] + runs[1]["val_nll"]) / 2)
     per_run = list(csv.DictReader((folder / "replicates.csv").open()))
     assert len(per_run) == 4 and {r["seed"] for r in per_run} == {"0", "1"}
+    assert {(r["figure"], r["figure_is"]) for r in per_run} == {("NLL", "exact")}
+    assert {r["figure"] for r in csv.DictReader((folder / "results.csv").open())} == {"NLL"}
     other = CliRunner().invoke(app, [*command[:5], "30", *command[6:]])  # other steps
     assert other.exit_code == 1 and "steps: 20 there, 30 here" in other.stderr
 

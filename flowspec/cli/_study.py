@@ -30,6 +30,7 @@ from flowspec.cli.train import INTERRUPTED, default_checkpoint
 if TYPE_CHECKING:
     from optuna import Study
 
+    from flowspec.spec.training import setting_problems
     from flowspec.study.configs import Space
     from flowspec.study.results import Row
     from flowspec.study.storage import Plan
@@ -233,7 +234,11 @@ def run_study(options: StudyOptions) -> None:
             {"data": options.data, "steps": options.steps, "seed": options.seed},
         )
     except ValidationError as error:
-        fail(f"invalid training settings: {error.errors()[0]['msg']}")
+        problems = "; ".join(
+            f"--{name.replace('_', '-')}: {message}" if name else message
+            for name, message in setting_problems(error)
+        )
+        fail(f"invalid training settings: {problems}", code=2)
     if settings.data is None:
         fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
     try:
@@ -377,6 +382,7 @@ def _plus_minus(stat: tuple[float, float]) -> str:
 
 def _print_table(rows: list[Row], plan: Plan) -> None:
     from flowspec.study.figures import number
+    from flowspec.study.results import figure_name, figure_notes
 
     names = [axis.name for axis in plan.axes]
     discrete = any(row.bits is not None for row in rows)
@@ -385,11 +391,13 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
         if plan.seeds > 1
         else "one seed"
     )
+    what = figure_name(rows)
     table = Table(
-        title=f"NLL in nats per example of each run's best weights ({spread}); lower is better"
+        title=f"{what} in nats per example of each run's best weights ({spread}); lower is better"
     )
     columns = ["trial", *names, "parameters", "s/run", "best/last step", "converged"]
-    columns += ["val NLL", "test NLL", *(["test bits/dim"] if discrete else []), "state"]
+    columns += [f"val {what}", f"test {what}", *(["test bits/dim"] if discrete else [])]
+    columns += ["state"]
     for column in columns:
         table.add_column(column, justify="right")
     finished = [r for r in rows if r.finished and math.isfinite(r.val[0])]
@@ -419,3 +427,5 @@ def _print_table(rows: list[Row], plan: Plan) -> None:
         cells.append(row.state)
         table.add_row(*cells, style="bold green" if row is best else None)
     out().print(table)
+    for line in figure_notes(rows):
+        out().print(Text(line), soft_wrap=True)

@@ -21,7 +21,7 @@ from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
-from flowspec.core.properties import Likelihood
+from flowspec.core.properties import Cost, Costs, Likelihood
 
 if TYPE_CHECKING:
     from torch import nn
@@ -55,6 +55,19 @@ class DensitySpec(BaseModel):
         """What ``log_prob`` of this density is; the node using it takes the weaker of its
         own class and this one. Default: exact."""
         return Likelihood.EXACT
+
+    def tolerance(self) -> str | None:
+        """For a density exact to a tolerance: which one, in words. Default: None."""
+        return None
+
+    def costs(self) -> Costs:
+        """What scoring given values (inference) and drawing (generation) cost. Default:
+        one pass each."""
+        return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
+
+    def inference_remedy(self) -> str:
+        """When scoring given values is not available: what would make it so."""
+        return ""
 
     @abstractmethod
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:

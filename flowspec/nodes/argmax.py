@@ -51,6 +51,7 @@ class ArgmaxSpec(UsesDensities):
     contribution = "-log q(z | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

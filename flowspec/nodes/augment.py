@@ -52,6 +52,7 @@ class AugmentSpec(UsesDensities):
     contribution = "-log q(e | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -56,6 +56,7 @@ class RoundingSpec(UsesDensities):
     contribution = "-log q(u | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("dequantizer",)
     #: Divide z by the number of levels (variational dequantization maps into (0, 1)).
     rescale: ClassVar[bool] = False
 

@@ -60,6 +60,7 @@ class VAESpec(UsesDensities):
     contribution = "log p(x | z) - log q(z | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
     stochastic_inverse = True
 
     def infer(

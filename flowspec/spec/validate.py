@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationE
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
+from flowspec.spec.accept import check_acceptances
 from flowspec.spec.document import (
     RESERVED,
     BlockUse,
@@ -24,11 +25,20 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import ENERGIES, TrainSettings, is_python_target
+from flowspec.spec.training import ENERGIES, TrainSettings, allowed_range, is_python_target
 
 __all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
-TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "train", "inputs", "blocks", "nodes")
+TOP_LEVEL_FIELDS = (
+    "flowspec",
+    "name",
+    "description",
+    "train",
+    "accept",
+    "inputs",
+    "blocks",
+    "nodes",
+)
 #: Codes of unknown fields, missing fields and bad values: in nodes, and in train settings.
 NODE_CODES = ("E102", "E103", "E104")
 TRAIN_CODES = ("E900", "E903", "E901")
@@ -70,6 +80,8 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
         header = header.model_copy(
             update={"train": validate_train(data["train"], ("train",), reporter)}
         )
+    if header is not None and header.accept:
+        header = header.model_copy(update={"accept": check_acceptances(header.accept, reporter)})
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -560,6 +572,8 @@ def _report_pydantic(
                 missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full
             )
             return
+        if codes == TRAIN_CODES and allowed_range(field_name):
+            hint = f"allowed: {allowed_range(field_name)}"
         reporter.error(
             invalid,
             f"invalid value {_show(found)} for '{format_path(where or path)}': "

@@ -30,7 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from flowspec.study.results import Row
+from flowspec.study.results import Row, figure_name
 from flowspec.study.space import Axis, short
 from flowspec.train.canvas import new_figure
 
@@ -43,7 +43,12 @@ __all__ = [
     "value_labels",
 ]
 
-_UNITS = "validation NLL (nats per example)"
+
+def _units(rows: list[Row]) -> str:
+    """The y axis: the validation figure by what the runs' NLLs are ("NLL", "-ELBO")."""
+    return f"validation {figure_name(rows)} (nats per example)"
+
+
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 _BINS = 3  # groups a partner drawn from a range is cut into
 _SHORT_LABEL = 24  # longer legend labels put the legend under the panel
@@ -207,7 +212,7 @@ def _panel(axes_: Axes, axis: Axis, partner: Axis | None, rows: list[Row]) -> No
         axes_.set_xticks(
             sorted({float(v) for v in axis.choices}), [short(v) for v in sorted(axis.choices)]
         )
-    axes_.set_ylabel(_UNITS)
+    axes_.set_ylabel(_units(rows))
     axes_.grid(alpha=0.3)
     if partner or pruned:
         long = any(len(text) > _SHORT_LABEL for text in groups.values())
@@ -250,7 +255,8 @@ def parameter_figure(axes: list[Axis], rows: list[Row], title: str, seeds: int) 
             _letters_if_overlapping(figure, panel, axis)
     spread = f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed"
     figure.suptitle(
-        f"{title}: {_UNITS}, {spread}; one line per value of the parameter that interacts most",
+        f"{title}: {_units(rows)}, {spread}; one line per value of the parameter that "
+        "interacts most",
         fontsize="medium",
     )
     return figure
@@ -298,9 +304,9 @@ def cost_figure(rows: list[Row], title: str, seeds: int) -> Figure:
             )
         panel.set_xscale("log")
         panel.set_xlabel(name)
-        panel.set_ylabel(_UNITS)
+        panel.set_ylabel(_units(rows))
         panel.grid(alpha=0.3)
         panel.legend(fontsize="small")
     spread = f"mean ± standard deviation over {seeds} seeds" if seeds > 1 else "one seed"
-    figure.suptitle(f"{title}: {_UNITS} against size and time ({spread})", fontsize="medium")
+    figure.suptitle(f"{title}: {_units(rows)} against size and time ({spread})", fontsize="medium")
     return figure

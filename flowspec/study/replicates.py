@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flowspec.graph.verdict import figure
 from flowspec.spec.loader import load_spec_text
 from flowspec.study.configs import Space
 
@@ -29,7 +30,8 @@ __all__ = ["Outcome", "Replicate", "train_replicates"]
 @dataclass
 class Replicate:
     """One seed's run: NLLs in nats per example of its best weights (lowest validation
-    NLL), bits per dimension for discrete data, its steps, best step and seconds."""
+    NLL), bits per dimension for discrete data, its steps, best step and seconds, and what
+    its NLLs are (:func:`flowspec.graph.verdict.figure`)."""
 
     seed: int
     val_nll: float
@@ -40,6 +42,10 @@ class Replicate:
     seconds: float
     stop_reason: str
     checkpoint: str
+    #: What its NLLs are, by the class of what scored them: "NLL" or "-ELBO", and in words
+    #: ("an upper bound on the NLL; 1 draw per example, evaluation seed 0").
+    figure: str = "NLL"
+    figure_is: str = "exact"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +120,8 @@ def train_replicates(
                 seconds=result.seconds,
                 stop_reason="pruned" if pruned else result.stop_reason,
                 checkpoint=str(checkpoint),
+                figure=figure(result.likelihood).name,
+                figure_is=result.figure,
             )
         )
         if pruned:

@@ -30,7 +30,15 @@ from flowspec.study.storage import Plan, decode, interrupted
 if TYPE_CHECKING:
     from optuna import Study
 
-__all__ = ["Row", "mean_and_std", "replicates_csv", "results_csv", "study_rows"]
+__all__ = [
+    "Row",
+    "figure_name",
+    "figure_notes",
+    "mean_and_std",
+    "replicates_csv",
+    "results_csv",
+    "study_rows",
+]
 
 
 def mean_and_std(values: list[float]) -> tuple[float, float]:
@@ -86,6 +94,23 @@ class Row:
         return self.state == "complete"
 
 
+def figure_name(rows: list[Row]) -> str:
+    """What the runs' NLLs are called: "NLL", "-ELBO", or both joined when configurations
+    differ in class (a swept setting can change it)."""
+    names = sorted({r.get("figure", "NLL") for row in rows for r in row.replicates})
+    return " or ".join(names) or "NLL"
+
+
+def figure_notes(rows: list[Row]) -> list[str]:
+    """One line per kind of figure the runs give: its name and what it is."""
+    found = {
+        (r.get("figure", "NLL"), r.get("figure_is", "exact"))
+        for row in rows
+        for r in row.replicates
+    }
+    return [f"{name}: {meaning}" for name, meaning in sorted(found)]
+
+
 def study_rows(study: Study, plan: Plan) -> list[Row]:
     """The rows of every complete, pruned or failed trial of ``study``, by trial number
     (interrupted trials, queued again, are left out)."""
@@ -124,7 +149,8 @@ def _cell(value: Any) -> Any:
 def results_csv(rows: list[Row], plan: Plan) -> str:
     """One line per configuration: trial, state, each parameter, parameter count, mean
     seconds per run, best and last steps of each seed, converged seeds, mean and standard
-    deviation of the validation and test NLL (nats per example; bits/dim when discrete)."""
+    deviation of the validation and test NLL (nats per example; bits/dim when discrete) and
+    what they are (``figure``: "NLL", "-ELBO")."""
     names = [axis.name for axis in plan.axes]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -145,6 +171,7 @@ def results_csv(rows: list[Row], plan: Plan) -> str:
             "test_nll_std",
             "test_bits_per_dim_mean",
             "test_bits_per_dim_std",
+            "figure",
             "error",
         ]
     )
@@ -164,6 +191,7 @@ def results_csv(rows: list[Row], plan: Plan) -> str:
                 *row.val,
                 *row.test,
                 *bits,
+                figure_name([row]) if row.replicates else None,
                 row.error,
             ]
         )
@@ -173,7 +201,8 @@ def results_csv(rows: list[Row], plan: Plan) -> str:
 def replicates_csv(rows: list[Row], plan: Plan) -> str:
     """One line per run (configuration and seed): its NLLs, steps, seconds and checkpoint."""
     names = [axis.name for axis in plan.axes]
-    keys = ["seed", "val_nll", "test_nll", "bits_per_dim", "steps", "best_step", "seconds"]
+    keys = ["seed", "figure", "val_nll", "test_nll", "bits_per_dim", "steps", "best_step"]
+    keys += ["seconds", "figure_is"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["trial", *names, *keys, "stop_reason", "checkpoint"])

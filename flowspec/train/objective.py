@@ -19,8 +19,11 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from flowspec.emit.runtime import FlowModel
+from flowspec.graph.verdict import figure
 from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
+from flowspec.train.evaluate import figure_note, for_evaluation
 from flowspec.train.nll import evaluate_nll
 
 __all__ = ["BatchOrder", "MaximumLikelihood", "Objective"]
@@ -29,16 +32,19 @@ __all__ = ["BatchOrder", "MaximumLikelihood", "Objective"]
 class Objective(Protocol):
     """A run's loss and validation figure."""
 
-    #: What a validation computes, for logs ("NLL", "reverse KL - log Z").
+    #: What a validation computes, for logs ("NLL", "-ELBO", "reverse KL - log Z").
     figure: str
+    #: What that figure is ("exact", "an upper bound on the NLL; ..."), for metrics.
+    note: str
 
     def loss(self, network: nn.Module, step: int) -> tuple[torch.Tensor, int | None]:
         """The loss of 1-based ``step`` (a mean over its batch, in nats, with gradients)
         and the epoch it belongs to (None when there are no epochs)."""
         ...
 
-    def validation(self, network: nn.Module) -> float:
-        """The validation figure of the current weights, in nats (lower is better)."""
+    def validation(self, model: FlowModel, network: nn.Module) -> float:
+        """The validation figure of the current weights of ``model`` (``network`` is what
+        trains it: the model or its DDP wrapper), in nats (lower is better)."""
         ...
 
 
@@ -63,14 +69,22 @@ class BatchOrder:
 
 class MaximumLikelihood:
     """``-log_prob(x).mean()`` over each step's batch of the training split (each process
-    its share under DDP), and the NLL of the validation split."""
-
-    figure = "NLL"
+    its share under DDP), and the NLL of a split scored as ``flowspec eval`` scores it: by
+    ``model``'s copy with the exact options of its estimators (``scored_with`` lists them,
+    :func:`~flowspec.train.evaluate.for_evaluation`), on common random numbers."""
 
     def __init__(
-        self, train: Split, val: Split, batches: BatchOrder, distributed: Distributed | None
+        self,
+        model: FlowModel,
+        train: Split,
+        val: Split,
+        batches: BatchOrder,
+        distributed: Distributed | None,
     ) -> None:
         self.train, self.val, self.batches, self.distributed = train, val, batches, distributed
+        self.scorer, self.scored_with = for_evaluation(model)
+        self.figure = figure(self.scorer.likelihood).name
+        self.note = figure_note(self.scorer.likelihood)
 
     def loss(self, network: nn.Module, step: int) -> tuple[torch.Tensor, int | None]:
         epoch, index = self.batches.at(step)
@@ -78,5 +92,13 @@ class MaximumLikelihood:
             index = index[self.distributed.rank :: self.distributed.world]
         return -network(*self.train.inputs(index)).mean(), epoch
 
-    def validation(self, network: nn.Module) -> float:
-        return evaluate_nll(network, self.val, distributed=self.distributed)
+    def validation(self, model: FlowModel, network: nn.Module) -> float:
+        return self.score(model, network, self.val)
+
+    def score(self, model: FlowModel, network: nn.Module, split: Split) -> float:
+        """The mean ``-log_prob`` of ``model``'s current weights on ``split``, in nats per
+        example."""
+        if self.scorer is model:
+            return evaluate_nll(network, split, distributed=self.distributed)
+        self.scorer.load_state_dict(model.state_dict())
+        return evaluate_nll(self.scorer, split, distributed=self.distributed)

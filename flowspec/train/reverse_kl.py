@@ -42,6 +42,7 @@ from torch import nn
 from flowspec.diagnostics import Reporter
 from flowspec.emit.runtime import FlowModel
 from flowspec.graph.target import check_target, own_sample_likelihood
+from flowspec.layers._data_init import DataInitialized
 from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import CheckpointError, load_training_state
 from flowspec.train.loop import drive
@@ -123,6 +124,7 @@ class ReverseKL:
     of ``validation_draws`` draws (seeded by ``seed`` every time) per validation."""
 
     figure = "reverse KL - log Z"
+    note = "E_q[log q(x) - log p~(x)], up to the target's unknown log Z; common draws"
 
     def __init__(self, target: Target, batch_size: int, validation_draws: int, seed: int) -> None:
         self.target, self.batch_size = target, batch_size
@@ -135,9 +137,8 @@ class ReverseKL:
             return torch.full((), math.nan), None
         return (log_q - self.target.log_density(x)).mean(), None
 
-    def validation(self, network: nn.Module) -> float:
-        assert isinstance(network, FlowModel), "reverse-KL fitting runs on one process"
-        return score_draws(network, self.target, self.validation_draws, self.seed).loss.mean
+    def validation(self, model: FlowModel, network: nn.Module) -> float:
+        return score_draws(model, self.target, self.validation_draws, self.seed).loss.mean
 
 
 @torch.no_grad()
@@ -164,19 +165,16 @@ def score_draws(model: FlowModel, target: Target, n: int, seed: int) -> DrawScor
     return DrawScore(n, seed, Estimate(float(gap.mean()), stderr), ess / n)
 
 
-def start_without_data(model: nn.Module) -> list[str]:
-    """Mark every layer that waits to be set from its first batch of data (actnorm) as set,
-    at the values it has (the identity): reverse-KL fitting has no data to set it from,
-    and would otherwise set it from the model's own first draws. Returns their node ids."""
-    started = []
-    nodes = getattr(model, "nodes", {})
-    for name, node in nodes.items():
-        for module in node.modules():
-            if getattr(module, "is_initialized", True) is False:
-                module.initialized.fill_(True)
-                module.is_initialized = True
-                started.append(name)
-    return started
+def start_without_data(model: FlowModel) -> list[str]:
+    """Mark every layer that waits to be set from data (actnorm, standardize) as set, at
+    the values it has (the identity): reverse-KL fitting has no data to set it from, and
+    actnorm would otherwise set itself from the model's own first draws. Returns their
+    names (node ids)."""
+    names = model.uninitialized()
+    for module in model.modules():
+        if isinstance(module, DataInitialized):
+            module.mark_initialized(True)
+    return names
 
 
 def fit_target(

@@ -13,9 +13,14 @@ Each step takes its loss from the run's :class:`~flowspec.train.objective.Object
 NLL of the next batch of a seeded permutation of the training split, or the reverse KL on
 the model's own draws), sets the learning rate from the schedule, clips the gradient norm
 and steps the optimizer. A validation (the objective's validation figure) keeps the best
-weights (written to the best checkpoint), writes the
-last checkpoint with the full training state and counts validations without improvement
-for early stopping. Under DistributedDataParallel (:mod:`flowspec.train.distributed`) every
+weights (written to the best checkpoint), writes the last checkpoint with the full
+training state and counts validations without improvement for early stopping. A
+maximum-likelihood validation scores as ``flowspec eval`` does: with the exact options of
+estimated log-dets (:func:`flowspec.train.evaluate.for_evaluation`, a copy of the model
+that takes its weights at every validation) and on generators of its own, seeded the same
+way every time (:func:`flowspec.train.nll.score`): checkpoints of a stochastic model are
+compared on common random numbers, and the figures printed afterwards are the ones that
+selected them. Under DistributedDataParallel (:mod:`flowspec.train.distributed`) every
 process runs the same object on its share of each batch; only rank 0 has files.
 """
 
@@ -215,7 +220,7 @@ class TrainingRun:
         self.snapshot = rng_state()
         self.clock = self.progress.seconds - self.start
         self.val_every = settings.val_every or max(1, math.ceil(total / VALIDATIONS))
-        self._row: dict[str, float | None] = {}
+        self._row: dict[str, float | str | None] = {}
 
     # --- the loop's parts ------------------------------------------------------------
     def remaining_steps(self) -> range:
@@ -260,9 +265,10 @@ class TrainingRun:
         """The validation figure of ``step`` (the NLL, or the objective's); keeps the best
         weights, writes the checkpoints and sets :attr:`stop_reason` when patience or the
         time limit ends the run."""
-        val_nll = self.objective.validation(self.network)
+        val_nll = self.objective.validation(self.model, self.network)
         self.val_history.append((step, val_nll))
         self._row["val_nll"] = val_nll
+        self._row["val_figure"] = f"{self.objective.figure} ({self.objective.note})"
         progress = self.progress
         if val_nll < progress.best_val:
             progress.best_val, progress.best_step, progress.bad_validations = val_nll, step, 0
@@ -325,7 +331,10 @@ class TrainingRun:
             "callback": "a callback (on_step or on_validation) asked to stop",
         }[self.stop_reason]
         best = self.progress
-        return f"stopped at step {step}: {why} (best {best.best_val:.4f} at step {best.best_step})"
+        return (
+            f"stopped at step {step}: {why} (best {best.best_val:.4f} nats at step "
+            f"{best.best_step})"
+        )
 
     def interrupted(self) -> TrainingInterrupted:
         """The exception for Ctrl-C, after saving what can be saved: on one process the
