@@ -44,7 +44,7 @@ from flowspec.emit.runtime import FlowModel
 from flowspec.graph.target import check_target, own_sample_likelihood
 from flowspec.layers._data_init import DataInitialized
 from flowspec.spec.training import TrainSettings
-from flowspec.train.checkpoint import CheckpointError, load_training_state
+from flowspec.train.checkpoint import CheckpointError, read_meta
 from flowspec.train.loop import drive
 from flowspec.train.run import RunFiles, TrainingRun
 from flowspec.train.settings import merge_settings, total_steps
@@ -198,7 +198,7 @@ def fit_target(
     :class:`~flowspec.diagnostics.SpecError` when the model cannot be fitted to the target
     (E905-E907), :class:`~flowspec.train.target.TargetError` when the target returns what
     cannot be a log-density, and what :func:`~flowspec.train.loop.fit` raises."""
-    settings = merge_settings(settings, {"target": target.name})
+    settings = merge_settings(settings)
     if settings.epochs is not None:
         raise ValueError("epochs count passes over a training split; a target has none: give steps")
     reporter = Reporter(model.checked.loaded.source)
@@ -207,7 +207,7 @@ def fit_target(
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("the model has no trainable parameters; there is nothing to fit")
     if resume:
-        _check_same_target(files, settings)
+        _check_same_target(files, target)
     start_without_data(model)
     objective = ReverseKL(target, settings.batch_size, validation_draws, VALIDATION_SEED)
     run = TrainingRun(
@@ -217,7 +217,7 @@ def fit_target(
         total=total_steps(settings, 1),
         files=files,
         resume=resume,
-        meta=dict(meta or {}),
+        meta=dict(meta or {}) | {"target": target.name},
         distributed=None,
     )
     drive(run, f"fit {target.name}", progress, log, on_step, on_validation)
@@ -237,15 +237,14 @@ def fit_target(
     )
 
 
-def _check_same_target(files: RunFiles | None, settings: TrainSettings) -> None:
+def _check_same_target(files: RunFiles | None, target: Target) -> None:
     """A resumed run fits what its last checkpoint was fitting."""
     if files is None:
         raise ValueError("resuming needs the run's files (RunFiles) to find the last checkpoint")
-    saved = load_training_state(files.last).info.get("settings", {})
-    before = saved.get("target") if isinstance(saved, dict) else None
-    if before != settings.target:
+    before = read_meta(files.last).get("target")
+    if before != target.name:
         what = f"target {before}" if before else "data"
         raise CheckpointError(
-            f"checkpoint '{files.last}' was fitted to {what}, not target {settings.target}: "
+            f"checkpoint '{files.last}' was fitted to {what}, not target {target.name}: "
             "resume with the same target, or start a new run with another --output"
         )
