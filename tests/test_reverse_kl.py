@@ -190,6 +190,13 @@ def test_train_target_file_fits_reports_and_resumes(tmp_path):
     assert "for 250 steps" in " ".join(resumed.stdout.split())
     model, _ = load_checkpoint(tmp_path / "fit.safetensors")
     assert torch.allclose(-model.nodes["affine"].bias.detach(), MEAN, atol=0.15)
+    checkpoint, figure = str(tmp_path / "fit.safetensors"), str(tmp_path / "fit.png")
+    unnamed = CliRunner().invoke(app, ["sample", checkpoint, "--density", figure, "-n", "50"])
+    assert unnamed.exit_code == 0 and "never imports a file a checkpoint names" in unnamed.output
+    named = CliRunner().invoke(
+        app, ["sample", checkpoint, "--density", figure, "-n", "50", "--target", common[1]]
+    )
+    assert named.exit_code == 0, named.output
 
 
 def test_train_target_energy_reports_kl_and_ess(tmp_path):
@@ -198,6 +205,12 @@ def test_train_target_energy_reports_kl_and_ess(tmp_path):
     kl = next(line for line in result.stdout.splitlines() if line.startswith("KL(q || p):"))
     assert float(kl.split()[3]) > 0
     assert "log Z:" in result.stdout and "1401 x 1401 grid" in result.stdout
+    figure = tmp_path / "fit.png"
+    drawn = CliRunner().invoke(
+        app, ["sample", str(tmp_path / "fit.safetensors"), "--density", str(figure), "-n", "200"]
+    )
+    assert drawn.exit_code == 0, drawn.output
+    assert figure.stat().st_size > 10_000  # three panels: target, fitted density, samples
 
 
 BAD_TARGETS = {

@@ -6,22 +6,24 @@ reverse-KL fit (see :mod:`flowspec.train.reverse_kl`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from flowspec.cli._output import fail, out, print_diagnostics, user_errors
+from flowspec.cli._output import fail, note, out, print_diagnostics, user_errors
 
 if TYPE_CHECKING:
     import torch
 
     from flowspec.api import CheckedSpec
+    from flowspec.emit.runtime import FlowModel
     from flowspec.spec.training import TrainSettings
     from flowspec.train.reverse_kl import TargetFitResult
     from flowspec.train.run import RunFiles
     from flowspec.train.target import Target
 
-__all__ = ["load_target", "report_target_fit", "target_fit"]
+__all__ = ["bundled_target", "load_target", "report_target_fit", "target_figure", "target_fit"]
 
 
 def load_target(name: str) -> Target:
@@ -125,3 +127,31 @@ def _likelihood(label: str) -> str:
         "exact to a tolerance": "exact to a solver's tolerance",
         "unbiased estimate": "an unbiased estimate, so the figures above are unbiased too",
     }[label]
+
+
+def bundled_target(meta: dict[str, str]) -> str | None:
+    """The bundled energy a checkpoint was fitted to (its metadata), else None; a user's
+    function it names is not imported (a note says how to draw it)."""
+    from flowspec.spec.training import ENERGIES
+
+    fitted_to = meta.get("target")
+    if fitted_to is None or fitted_to in ENERGIES:
+        return fitted_to
+    note(
+        f"the checkpoint was fitted to {fitted_to}; flowspec never imports a file a "
+        f"checkpoint names: pass --target {fitted_to} to draw it beside the fit"
+    )
+    return None
+
+
+def target_figure(model: FlowModel, path: Path, name: str, draws: int, seed: int) -> Path:
+    """The target density, the model's density and ``draws`` samples side by side."""
+    from flowspec.train.target_plot import FitPanel, plot_target_fit
+
+    target = load_target(name)
+    with user_errors():
+        if model.CONTEXT_INPUTS or list(model.INPUT_SHAPES.get(model.DATA_INPUTS[0], [])) != [2]:
+            fail(f"--target draws 2-D unconditional models; {model.SPEC_NAME} is not one")
+        return plot_target_fit(
+            [FitPanel(name, model, target)], path, draws=min(draws, 5000), seed=seed
+        )
