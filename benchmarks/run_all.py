@@ -33,6 +33,7 @@ BENCHMARKS = (
     "bench_startup.py",
     "bench_digits_training.py",
     "bench_optimize.py",
+    "bench_energies.py",
 )
 
 

@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+from bundled import SPECS, TARGETS
 from typer.testing import CliRunner
 
 import flowspec
@@ -289,3 +290,18 @@ def test_maf_is_warned_about_and_iaf_is_not():
     assert [(d.code, d.node) for d in warned if d.code == "W908"] == [("W908", "affine")]
     iaf = maf.replace("direction: maf", "direction: iaf")
     assert "W908" not in [d.code for d in flowspec.check(iaf + "train: {target: U1}\n").warnings]
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_bundled_target_spec_validates_and_a_short_fit_lowers_its_kl(name):
+    checked = flowspec.check(SPECS / f"{name}.yaml")
+    assert checked.warnings == []
+    assert checked.graph.header.train.target == TARGETS[name]
+    torch.manual_seed(0)
+    model = checked.build_model()
+    target = resolve_target(TARGETS[name])
+    before = score_draws(model, target, 4096, seed=0).loss.mean
+    settings = TrainSettings(steps=100, batch_size=128, val_every=50)
+    result = fit_target(model, target, settings, progress=False, evaluation_draws=4096)
+    assert result.kl is not None and 0 < result.kl.mean
+    assert result.score.loss.mean < before - 0.5, (before, result.score.loss.mean)
