@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 import flowspec
 from flowspec.cli import app
 from flowspec.spec.training import TrainSettings
-from flowspec.train.checkpoint import load_checkpoint
+from flowspec.train.checkpoint import CheckpointError, load_checkpoint
 from flowspec.train.energies import BOX, ENERGIES
 from flowspec.train.reverse_kl import ReverseKL, fit_target, score_draws
+from flowspec.train.run import RunFiles
 from flowspec.train.target import Target, TargetError, log_normalizer, resolve_target
 
 # x = z * exp(-s) - b with z ~ N(0, I): q = N(-b, exp(-2 s)) per feature.
@@ -305,3 +306,33 @@ def test_bundled_target_spec_validates_and_a_short_fit_lowers_its_kl(name):
     result = fit_target(model, target, settings, progress=False, evaluation_draws=4096)
     assert result.kl is not None and 0 < result.kl.mean
     assert result.score.loss.mean < before - 0.5, (before, result.score.loss.mean)
+
+
+def test_a_resumed_fit_continues_exactly(tmp_path):
+    """Validation draws on generators of its own (common random numbers), so the training
+    stream, restored from the last checkpoint, gives the losses of an unbroken run."""
+    settings = TrainSettings(steps=40, batch_size=64, lr=0.02, val_every=10)
+
+    def run(name: str, stop: int, resume: bool) -> list[tuple[int, float]]:
+        torch.manual_seed(0)
+        model = flowspec.compile(SPECS / "planar_energy.yaml")
+        files = RunFiles.beside(tmp_path / f"{name}.safetensors")
+        result = fit_target(
+            model,
+            resolve_target("U2"),
+            settings,
+            files=files,
+            resume=resume,
+            progress=False,
+            on_step=lambda step, _: step == stop,
+            evaluation_draws=256,
+        )
+        return result.history
+
+    whole = run("whole", 40, resume=False)
+    run("cut", 20, resume=False)  # stopped after the validation of step 20
+    assert run("cut", 40, resume=True) == whole[20:]
+    with pytest.raises(CheckpointError, match="fitted to target U2, not target U3"):
+        model = flowspec.compile(SPECS / "planar_energy.yaml")
+        files = RunFiles.beside(tmp_path / "cut.safetensors")
+        fit_target(model, resolve_target("U3"), settings, files=files, resume=True)
