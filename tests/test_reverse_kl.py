@@ -255,6 +255,9 @@ def test_a_wrong_target_file_is_a_located_error(tmp_path, case):
 def test_a_missing_target_file_and_a_misspelt_energy_are_errors(tmp_path):
     missing = train(tmp_path, "--target", f"{tmp_path / 'nowhere.py'}:f")
     assert missing.exit_code == 1 and "nowhere.py: does not exist" in missing.output
+    epochs = train(tmp_path, "--target", "U1", "--epochs", "2")
+    assert epochs.exit_code == 1 and "give steps" in epochs.output
+    assert "Traceback" not in epochs.output
     misspelt = train(tmp_path, "--target", "U5")  # a bad option value, as --lr -1
     assert misspelt.exit_code == 2 and "U1, U2, U3, U4" in misspelt.output
     with pytest.raises(TargetError, match="did you mean"):

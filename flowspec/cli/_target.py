@@ -52,8 +52,6 @@ def target_fit(
     from flowspec.diagnostics import Reporter
     from flowspec.graph.target import check_target
     from flowspec.train.reverse_kl import fit_target
-    from flowspec.train.target import TargetError
-
     assert settings.target is not None, "a target run has a target"
     target = load_target(settings.target)
     reporter = Reporter(checked.loaded.source)
@@ -77,7 +75,7 @@ def target_fit(
                 progress=progress,
                 log=log,
             )
-        except TargetError as error:
+        except ValueError as error:  # a TargetError, or settings a target cannot use
             fail(str(error))
 
     return run
