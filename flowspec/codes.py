@@ -372,6 +372,12 @@ CODES: dict[str, Code] = {
         wrong="inputs:\n  x: {shape: [64]}\nnodes:\n  image: {kind: reshape, in: x, shape: [1, 8, 7]}",
         right="inputs:\n  x: {shape: [64]}\nnodes:\n  image: {kind: reshape, in: x, shape: [1, 8, 8]}",
     ),
+    "E461": Code(
+        meaning="a concat of discrete inputs with different numbers of levels",
+        text="A concat's output has one level set: joining 4-level and 2-level values would make it 0..3 throughout, so a discrete flow would move the 2-level values onto 2 and 3 and a categorical would give those values mass the data never takes. Model such inputs separately, or dequantize each and join the continuous values.",
+        wrong="inputs:\n  a: {shape: [4], levels: 4}\n  b: {shape: [2], levels: 2}\nnodes:\n  both: {kind: concat, in: [a, b]}",
+        right="inputs:\n  a: {shape: [4], levels: 4}\n  b: {shape: [2], levels: 2}\nnodes:\n  da: {kind: uniform_dequantization, in: a}\n  db: {kind: uniform_dequantization, in: b}\n  both: {kind: concat, in: [da, db]}",
+    ),
     "E466": Code(
         meaning="a slice that keeps every feature",
         text="A slice keeps the first 'keep' features and models the rest: keep must be smaller than the feature axis, or nothing is dropped.",
@@ -398,7 +404,7 @@ CODES: dict[str, Code] = {
     ),
     "W430": Code(
         meaning="a setting that has no effect given the node's other settings",
-        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...).",
+        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context.",
         wrong="  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}",
         right="  norm: {kind: actnorm, in: x, eps: 0.001}",
     ),
@@ -417,7 +423,7 @@ CODES: dict[str, Code] = {
     ),
     "W501": Code(
         meaning="a density on the whole real line for values that do not fill it",
-        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain. Map bounded values to the real line first (logit for (0, 1), log for (0, inf)).",
+        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm; sorted values, which fill a cone of 1/N! of the space; values with levels moved by integer flows, which a pmf over all integers does not fill), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain and the model is classed a lower bound. Map bounded values to the real line first (logit for (0, 1), log for (0, inf)), sorted ones with ordered_to_real right after the sort.",
         wrong="inputs:\n  x: {shape: [2], low: 0, high: 1}\nnodes:\n  flow: {kind: affine_coupling, in: x}\n"
         + _PRIOR,
         right="inputs:\n  x: {shape: [2], low: 0, high: 1}\nnodes:\n  real: {kind: elementwise, fn: logit, alpha: 0.01, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
@@ -429,6 +435,12 @@ CODES: dict[str, Code] = {
         text="An explicit `order` gives each feature its position in the autoregressive order, so it must hold 0 .. D-1 once each; a repeated or missing position would let a feature depend on itself and break invertibility.",
         wrong="  flow: {kind: autoregressive, in: x, conditioner: {kind: made, order: [0, 0, 1]}}",
         right="  flow: {kind: autoregressive, in: x, conditioner: {kind: made, order: [2, 0, 1]}}",
+    ),
+    "W603": Code(
+        meaning="a MADE hidden layer narrower than D - 1 (later features condition nothing)",
+        text="MADE gives its hidden units the degrees 1, 2, ..., D-1 in turn, and a unit of degree k sees the first k features in the order. A layer of fewer than D-1 units has no unit of the higher degrees, so the features after them reach no hidden unit: they never influence the parameters of later features (the Jacobian's zeros show it). Pyro warns likewise.",
+        wrong="inputs:\n  x: {shape: [32]}\nnodes:\n  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [4]}}",
+        right="inputs:\n  x: {shape: [32]}\nnodes:\n  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [64]}}",
     ),
     "E610": Code(
         meaning="the transformer does not accept values in the input's support",
@@ -509,6 +521,12 @@ CODES: dict[str, Code] = {
         text="As E700 for the heights: each bin rises by at least `min_bin_height` of the range, so bins * min_bin_height must stay below 1.",
         wrong="  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.05}",
         right="  transformer: {kind: rq_spline, bins: 20, min_bin_height: 0.001}",
+    ),
+    "E702": Code(
+        meaning="rq_spline with a single bin (the identity whatever its weights)",
+        text="A rational-quadratic spline's bins sit between knots; its end knots are fixed at (-B, -B) and (B, B) with derivative 1. With one bin there is no interior knot, so the spline is the identity and the conditioner's outputs change nothing.",
+        wrong="  transformer: {kind: rq_spline, bins: 1}",
+        right="  transformer: {kind: rq_spline, bins: 8}",
     ),
     "E710": Code(
         meaning="masked_conv: the kernel size must be odd (the centre tap is what the masks split)",
@@ -595,6 +613,12 @@ CODES: dict[str, Code] = {
         wrong="  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-300}}",
         right="  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-5, atol: 1.0e-5}}",
     ),
+    "E760": Code(
+        meaning="dropout in a network that must be one fixed function (a residual branch, a CNF's dynamics)",
+        text="While training, dropout draws another network on every call. A coupling's conditioner may do that (each draw is a valid flow), but a residual block needs one g with Lip(g) < 1 (dropout's 1/(1-p) scaling breaks the bound, and its fixed-point inverse and log-det series call g many times), and a CNF's solver integrates one vector field (a random one makes adaptive solvers shrink their steps until they stall).",
+        wrong="  block: {kind: residual, in: x, net: {kind: mlp, activation: elu, dropout: 0.5}}",
+        right="  block: {kind: residual, in: x, net: {kind: mlp, activation: elu}}",
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",
@@ -638,6 +662,12 @@ CODES: dict[str, Code] = {
         wrong="encoder: {kind: flow, layers: [{kind: affine_coupling}, {kind: elementwise, fn: exp}]}",
         right="encoder: {kind: flow, layers: [{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}]}",
     ),
+    "E807": Code(
+        meaning="a flow density that scores given values (a decoder) has a layer without an inference direction",
+        text="A decoder computes log p(x | z) of the data, which runs each layer of a flow density from the values to its Gaussian base. Sylvester layers, and planar layers without inverse, only run the other way: they serve in encoders and dequantizers, which score their own draws, but in a decoder log_prob would fail.",
+        wrong="  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: [{kind: planar}]}}",
+        right="  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: [{kind: planar, inverse: {method: bisection}}]}}",
+    ),
     "W800": Code(
         meaning="a density of the whole real line is asked to model bounded values",
         text="A density of the whole real line fed values confined to an interval puts mass where no value can be, so its log-likelihood is lower than it could be.",
@@ -661,6 +691,12 @@ CODES: dict[str, Code] = {
         text="Points [N, d] are sorted by one of their d coordinates.",
         wrong="inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 2}",
         right="inputs:\n  x: {shape: [4, 2]}\nnodes:\n  order: {kind: sort, in: x, by: 1}",
+    ),
+    "E813": Code(
+        meaning="ordered_to_real fed values that are not in a sort's layout",
+        text="ordered_to_real maps sorted values (each row ascending in the sorted coordinate) onto the whole space through the logs of the gaps between consecutive values; on values in any other order the gaps are negative. It reads the layout a sort node produces, so it comes right after the sort.",
+        wrong="  order: {kind: sort, in: x}\n  turned: {kind: reverse, in: order}\n  gaps: {kind: ordered_to_real, in: turned}",
+        right="  order: {kind: sort, in: x}\n  gaps: {kind: ordered_to_real, in: order}",
     ),
     "E814": Code(
         meaning="rounding or variational dequantization of values without levels",
@@ -710,6 +746,12 @@ CODES: dict[str, Code] = {
         text="The length of a run is given once: in optimizer steps or in passes over the training data (epochs), not both. A later layer of settings (a --config file, then the command line) replaces an earlier budget, so --epochs overrides steps: written in the spec.",
         wrong="train: {steps: 3000, epochs: 20}",
         right="train: {epochs: 20}",
+    ),
+    "W904": Code(
+        meaning="a warm-up as long as the run or longer (the learning rate never reaches lr)",
+        text="The learning rate rises linearly from 0 to lr over `warmup` steps; a run of fewer steps stops on the way up, at lr x steps / warmup, and the decay schedule never starts.",
+        wrong="train: {steps: 500, warmup: 5000}",
+        right="train: {steps: 500, warmup: 25}",
     ),
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

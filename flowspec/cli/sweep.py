@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 import flowspec
+from flowspec.cli._files import refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
 
@@ -141,6 +142,10 @@ def sweep(
             fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
         checkpoint = folder / f"trial{index:03d}.safetensors"
         jobs.append((values, text, settings.model_dump(), str(checkpoint)))
+    refuse_overwriting(
+        [folder / "sweep.csv", folder / "sweep.png", *(Path(job[3]) for job in jobs)],
+        {"spec": spec, "settings file": config, "data file": Path(settings.data)},
+    )
     folder.mkdir(parents=True, exist_ok=True)
     count = min(workers or os.cpu_count() or 1, len(jobs))
     note(

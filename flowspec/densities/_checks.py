@@ -16,7 +16,8 @@ def check_continuous_event(kind: str, event: PortInfo, check: NodeCheck, *field:
             f"the {kind} density covers the whole real line but the values it would model "
             f"lie in {event.support}, so it wastes mass outside the data's domain",
             *field,
-            hint="map the values to the real line first, e.g. {kind: elementwise, fn: logit}",
+            hint="map the node's input onto the real line first, e.g. {kind: elementwise, fn: "
+            "logit} for values in (0, 1)",
         )
     if event.support.discrete:
         check.error(

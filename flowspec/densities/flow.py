@@ -13,7 +13,7 @@ posterior (Rezende and Mohamed 2015, "Variational Inference with Normalizing Flo
 arXiv:1505.05770: planar layers, or couplings), a dequantizer (Flow++, Ho et al. 2019,
 arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its draws along
 generation, so layers without an inference direction (planar, Sylvester) serve there; a
-decoder scores given values, which needs every layer's inference direction.
+decoder scores given values, which needs every layer's inference direction (E807).
 
 Example::
 
@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.core.properties import Likelihood
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import did_you_mean
@@ -144,6 +144,31 @@ class FlowDensitySpec(GaussianSpec):
             )
             return False
         return True
+
+    def check_scoring(self, check: NodeCheck, *field: str | int) -> bool:
+        """The density of given values runs every layer from the values to the base (its
+        inference direction): a layer without one (Sylvester, planar without ``inverse``)
+        serves in proposals, which score their own draws, but not in a decoder (E807)."""
+        ok = True
+        for index, spec in enumerate((self.chain(None) or [])[: len(self.layers)]):
+            if spec.costs().inference is not Cost.UNAVAILABLE:
+                continue
+            ok = False
+            check.error(
+                "E807",
+                f"layer {index} ({spec.kind}) of the flow density has no inference direction "
+                "(values -> base), but this density scores given values, which runs every "
+                "layer that way: log_prob would fail",
+                *field,
+                "layers",
+                index,
+                hint="give it inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+                if "inverse" in type(spec).model_fields
+                else "use layers with both directions here (radial, couplings, planar with "
+                f"inverse: {{...}}); {spec.kind} layers serve in encoders and dequantizers, "
+                "which only score their own draws",
+            )
+        return ok
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
         chain = self.chain(None) or []

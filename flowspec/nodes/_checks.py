@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 
@@ -9,6 +11,8 @@ __all__ = [
     "check_feature_axis",
     "check_continuous",
     "check_real_valued",
+    "check_fills_integers",
+    "check_unused_settings",
     "learned_feature_map",
     "check_image",
 ]
@@ -54,16 +58,41 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
         )
     elif not x.support.is_real_line:
         check.unnormalized = True
+        if x.support.ordered:
+            hint = (
+                "map the sorted values onto the whole space right after the sort: "
+                "{kind: ordered_to_real} (the first value, then the logs of the gaps)"
+            )
+        elif x.support.partial:
+            hint = (
+                "map bounded values onto the whole real line before any learned layer, "
+                "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a "
+                "bounded interval) for (0, 1)"
+            )
+        else:
+            hint = "map it to the real line first, e.g. {kind: elementwise, fn: logit}"
         check.warning(
             "W501",
             f"the input lives in {x.support} but this density covers the whole real line, "
             "so log_prob will not be normalized over the data's domain",
             "in",
-            hint="map bounded values onto the whole real line before any learned layer, "
-            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
-            "interval) for (0, 1)"
-            if x.support.partial
-            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
+            hint=hint,
+        )
+
+
+def check_fills_integers(x: PortInfo, check: NodeCheck) -> None:
+    """W501's rule for a probability mass function over all integers: values with levels
+    moved by integer flows reach only part of them, so the pmf's mass on the data's domain
+    is below one (the model is at best a lower bound)."""
+    if x.support.integers and x.support.partial:
+        check.unnormalized = True
+        check.warning(
+            "W501",
+            f"the input lives in {x.support} but this pmf covers all integers, so its mass "
+            "on the data's values is below one",
+            "in",
+            hint="model values with levels by maps that keep them in 0..K-1 "
+            "({kind: discrete_flow}) and a pmf over the levels ({kind: categorical})",
         )
 
 
@@ -87,3 +116,24 @@ def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> 
         )
         return False
     return True
+
+
+def check_unused_settings(
+    settings: BaseModel,
+    names: tuple[str, ...],
+    because: str,
+    check: NodeCheck,
+    *field: str | int,
+    hint: str | None = None,
+) -> None:
+    """W430 for each of ``names`` given explicitly in ``settings`` (at ``field``), which
+    ``because`` says the other settings leave unused."""
+    for name in names:
+        if name in settings.model_fields_set:
+            check.warning(
+                "W430",
+                f"{name} is ignored: {because}",
+                *field,
+                name,
+                hint=hint or f"remove '{name}'",
+            )

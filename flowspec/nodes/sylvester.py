@@ -34,6 +34,7 @@ from pydantic import Field
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import flat_real_map
 from flowspec.nodes.planar import check_inference_direction
 
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
 
 __all__ = ["SylvesterSpec"]
+
+#: The settings only one variant reads, and that variant.
+_VARIANT_SETTINGS = {"columns": "orthogonal", "reflections": "householder", "reverse": "triangular"}
 
 
 class SylvesterSpec(NodeSpec):
@@ -71,6 +75,11 @@ class SylvesterSpec(NodeSpec):
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
 
     def check_static(self, check: NodeCheck) -> None:
+        for name, variant in _VARIANT_SETTINGS.items():
+            if self.variant != variant:
+                check_unused_settings(
+                    self, (name,), f"only variant: {variant} uses it (not {self.variant})", check
+                )
         check_inference_direction(
             self,
             False,
