@@ -295,6 +295,11 @@ nodes:
             "rtol",
         ),
         ("{kind: autoregressive, conditioner: {kind: made, hidden: [8], seed: 3}}", "seed"),
+        ("{kind: affine_coupling, net: {hidden: [], activation: tanh}}", "activation"),
+        (
+            "{kind: slice, keep: 2, decoder: {kind: flow, layers: [{kind: radial}], repeat: 0}}",
+            "layers",
+        ),
     ],
 )
 def test_a_setting_the_other_settings_ignore_is_a_warning(node: str, field: str) -> None:

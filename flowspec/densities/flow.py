@@ -38,6 +38,7 @@ from flowspec.core.properties import Cost, Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import did_you_mean
+from flowspec.nodes._checks import check_unused_settings
 
 __all__ = ["FlowDensitySpec"]
 
@@ -98,6 +99,15 @@ class FlowDensitySpec(GaussianSpec):
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_continuous_event(self.kind, event, check, *field):
             return False
+        if self.repeat == 0:
+            check_unused_settings(
+                self,
+                ("layers",),
+                "repeat: 0 applies them no times, so the density is its Gaussian base",
+                check,
+                *field,
+                hint="use {kind: gaussian}, or repeat: 1 or more",
+            )
         chain = self.chain(check, *field)
         if chain is None:
             return False

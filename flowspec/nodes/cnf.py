@@ -126,6 +126,7 @@ class CNFSpec(NodeSpec):
         return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.solver.method in FIXED_STEP and self.solver.step_size is None:
             check.error(
                 "E754",

@@ -130,6 +130,7 @@ class ResidualSpec(NodeSpec):
         return Costs(inference, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.lipschitz >= 1:
             check.error(
                 "E750",
