@@ -99,10 +99,7 @@ class Support:
     def __str__(self) -> str:
         if self.ordered:
             where = "on the real line" if self.interval().is_real_line else f"in {self.interval()}"
-            return (
-                f"sorted values {where} (each set in one of its N! orderings: a cone, not "
-                "the whole space)"
-            )
+            return f"sorted values {where} (one ordering of each set: a cone)"
         if self.integers and self.levels is None:
             if self.partial:
                 return "a part of the integers (values with levels moved by integer flows)"
