@@ -198,9 +198,14 @@ def own_samples(p: Prepared) -> Problems:
     with torch.no_grad():
         x, along = p.model.sample_and_log_prob(64, **p.context(64))
         scored = p.model.log_prob(x, **p.context(64))
-    limit = 1e-3 if p.iterative() else 1e-6
-    error = (along - scored).abs().max().item()
-    return [f"own samples: log-densities differ by {error:.2e}"] if not error <= limit * 10 else []
+    limit = 1e-2 if p.iterative() else 1e-5
+    differ = ((along - scored).abs() > limit).sum().item()
+    # A draw far in a heavy tail can pass a saturating map (sigmoid beyond |x| ~ 37 in
+    # float64), whose round trip then returns the clamp's preimage: one in 64 may differ.
+    if differ > 1:
+        error = (along - scored).abs().max().item()
+        return [f"own samples: {differ} of 64 log-densities differ, by up to {error:.2e}"]
+    return []
 
 
 def importance_mass(p: Prepared, n: int = 20_000) -> Problems:
