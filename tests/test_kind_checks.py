@@ -33,6 +33,13 @@ def located(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
     return found[0]
 
 
+def located_anywhere(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
+    """Like :func:`located`, for diagnostics outside nodes."""
+    found = [d for d in diagnostics if d.code == code]
+    assert len(found) == 1 and found[0].location is not None, [str(d) for d in diagnostics]
+    return found[0]
+
+
 def warnings_of(text: str) -> list[str]:
     return [w.code for w in flowspec.check(text).warnings]
 
@@ -370,13 +377,6 @@ def test_an_unknown_data_set_in_the_spec_is_located() -> None:
     text += "nodes:\n  prior: {kind: standard_normal, in: x}\n"
     error = located_anywhere(errors_of(text), "E901")
     assert error.path == ("train", "data") and error.location.line == 3
-
-
-def located_anywhere(diagnostics: list[Diagnostic], code: str) -> Diagnostic:
-    """Like :func:`located`, for diagnostics outside nodes."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1 and found[0].location is not None, [str(d) for d in diagnostics]
-    return found[0]
 
 
 def test_a_warmup_longer_than_the_run_is_said_at_validation_and_in_training() -> None:
