@@ -248,7 +248,7 @@ def generation_density(p: Prepared) -> Problems:
     with torch.no_grad():
         if not torch.allclose(p.model.inverse({"prior": z}), x, atol=1e-10):
             return [*problems, "generation is not a function of the base draws"]
-    for row, log_px in zip(z, along):
+    for row, log_px in zip(z, along, strict=True):
         jacobian = torch.autograd.functional.jacobian(
             lambda v: p.model.inverse({"prior": v.unsqueeze(0)}).squeeze(0), row
         )

@@ -3,7 +3,6 @@ exit codes 0/1/2/130, located diagnostics without tracebacks, and every verb's f
 
 import builtins
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -20,7 +19,18 @@ from flowspec.core.registry import node_kinds
 from flowspec.spec.schema import json_schema
 from flowspec.train.checkpoint import load_checkpoint
 
-VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
+VERBS = [
+    "validate",
+    "render",
+    "compile",
+    "schema",
+    "nodes",
+    "train",
+    "eval",
+    "sample",
+    "sweep",
+    "tune",
+]
 
 MOONS = """\
 flowspec: "1"
@@ -244,8 +254,9 @@ def test_compile_to_an_unwritable_path_is_a_one_line_error(runner, moons, tmp_pa
         ["render", "{spec}", "-o", "{folder}/spec.gv"],
         ["train", "{spec}", "--data", "moons", "--steps", "1", "-o", "{spec}"],
         ["sample", "{spec}", "-o", "{spec}"],
+        ["sweep", "{spec}", "--data", "moons", "--set", "body.repeat=1,2", "-o", "{folder}"],
     ],
-    ids=["compile", "compile-by-another-path", "render", "train", "sample"],
+    ids=["compile", "compile-by-another-path", "render", "train", "sample", "sweep"],
 )
 def test_no_command_writes_over_a_file_it_reads(runner, tmp_path, argv):
     """`flowspec compile keep.yaml -o keep.yaml` replaced the spec with generated Python
@@ -257,6 +268,8 @@ def test_no_command_writes_over_a_file_it_reads(runner, tmp_path, argv):
         spec = spec.rename(tmp_path / "spec.gv")
     if argv[0] == "sample":  # a checkpoint named like the array sample writes
         spec = spec.rename(tmp_path / "run.npy")
+    if argv[0] == "sweep":  # a spec named like the table a study writes
+        spec = spec.rename(tmp_path / "results.csv")
     before = spec.read_bytes()
     names = {"spec": spec, "folder": tmp_path, "folder_name": tmp_path.name}
     result = runner.invoke(app, [arg.format(**names) for arg in argv])

@@ -104,7 +104,7 @@ class Support:
             if self.partial:
                 return "a part of the integers (values with levels moved by integer flows)"
             return "integers"
-        if self.discrete:
+        if self.levels is not None:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:
             return "real"

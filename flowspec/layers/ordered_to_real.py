@@ -13,7 +13,7 @@ class OrderedToReal(FlowLayer):
     """Sorted ``[N]`` (or rows of ``[N, d]`` sorted by coordinate ``by``) -> the first value
     and the logs of the gaps; contribution ``-sum log gaps``."""
 
-    def __init__(self, by: int):
+    def __init__(self, by: int) -> None:
         super().__init__()
         self.by = by
 

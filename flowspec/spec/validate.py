@@ -7,9 +7,10 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
 
@@ -121,6 +122,7 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
             spec.broken.add(name)
             spec.loose |= referenced_names(node)
             continue
+        assert isinstance(node, NodeSpec | BlockUse)  # a nested use only comes from a block
         spec.nodes[name] = node
     if reads_unknown:
         # A dropped node may have read anything: no output is known to be unused.
@@ -642,7 +644,7 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
             members[tag or str(member.model_fields["kind"].default)] = member
     for step in info.metadata:
         if isinstance(step, BeforeValidator):  # e.g. a density field filling in its kind
-            data = step.func(data)
+            data = cast(Callable[[Any], Any], step.func)(data)
     if isinstance(choose, Discriminator) and callable(choose.discriminator):
         kind = choose.discriminator(data if isinstance(data, dict) else {})
     else:

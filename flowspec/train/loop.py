@@ -23,10 +23,17 @@ the validation split, and only rank 0 writes files; the last checkpoint holds ev
 process's random state, and Ctrl-C keeps the checkpoint of the last validation; see
 :mod:`flowspec.train.distributed`.
 
-Example::
+Example (see also :mod:`flowspec.train`)::
 
-    >>> settings = TrainSettings(steps=2000, lr=1e-3)                          # doctest: +SKIP
-    >>> result = fit(model, load_dataset("moons"), settings, files=RunFiles.beside("m.safetensors"))
+    >>> import flowspec
+    >>> from flowspec.spec.training import TrainSettings
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_train=256, n_val=64, n_test=64)
+    >>> settings = TrainSettings(steps=20, batch_size=64, lr=1e-3, val_every=10)
+    >>> result = fit(model, data, settings, progress=False)
+    >>> [step for step, _ in result.val_history], result.best_step in (10, 20)
+    ([10, 20], True)
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ class FitResult:
     process's run (after a resume: from the resumed step on), ``val_history`` the
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
-    ``time limit`` or ``callback`` (``on_step`` returned True).
+    ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
     """
 
     steps: int
@@ -106,6 +113,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, float], bool | None] | None = None,
+    on_validation: Callable[[int, float], bool | None] | None = None,
     distributed: Distributed | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``dataset`` with ``settings`` (see the module doc);
@@ -114,7 +122,9 @@ def fit(
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
     with ``distributed``, only rank 0 writes, every rank reads when resuming). ``resume``
     continues from ``files.last``. ``on_step(step, loss)`` is called after every step (and
-    its metrics row and validation); when it returns True, training stops there. Raises
+    its metrics row and validation), ``on_validation(step, val_nll)`` after every
+    validation (what a study's pruner reads); when either returns True, training stops
+    there (``stop_reason`` ``callback``, the best weights so far are scored). Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
     non-finite loss or gradient and :class:`TrainingInterrupted` on Ctrl-C (after writing
     the last checkpoint).
@@ -155,6 +165,8 @@ def fit(
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
+            if validated and on_validation is not None:
+                stop = on_validation(step, val_nll) or stop
             if stop and run.stop_reason == "steps" and step < run.total:
                 run.stop_reason = "callback"
             if run.stop_reason != "steps":
