@@ -19,8 +19,6 @@ __all__ = [
     "autograd_logdet",
     "assert_logdet_matches",
     "randomize_",
-    "random_exact_2d_spec",
-    "chain_spec",
     "grid_mass_2d",
 ]
 
@@ -93,91 +91,6 @@ def randomize_(module: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> to
         for p in module.parameters():
             p.add_(scale * torch.randn(p.shape, generator=generator, dtype=p.dtype))
     return module
-
-
-#: Parts of random exact 2-D specs: runs of nodes on a real 2-D stream, each leaving it real
-#: with gentle tails (so a grid on [-12, 12]^2 holds the mass): the recent transformer forms
-#: (zero-parameter maps in couplings and autoregressive layers, elementwise transformer:),
-#: dropout in conditioners, and fixed maps composed back onto the line.
-_NET = {"kind": "mlp", "hidden": [8], "dropout": 0.2}
-_TRANSFORMERS = [
-    {"kind": "affine"},
-    {"kind": "additive"},
-    {"kind": "rq_spline", "bins": 4, "bound": 3.0},
-    {"kind": "scale_shift", "scale": -1.5, "shift": 0.3},
-    {"kind": "leaky_relu", "negative_slope": 0.5},
-    {"kind": "naf", "hidden": 4},
-]
-_PARTS: list[list[dict[str, Any]]] = [
-    [{"kind": "affine_coupling", "net": _NET}],
-    [{"kind": "reverse"}],
-    [{"kind": "lu_linear"}],
-    [{"kind": "actnorm"}],
-    [{"kind": "elementwise", "fn": "sigmoid"}, {"kind": "elementwise", "fn": "logit"}],
-    [
-        {"kind": "elementwise", "fn": "tanh"},
-        {"kind": "elementwise", "fn": "scale_shift", "scale": 0.5, "shift": 0.5},
-        {"kind": "elementwise", "fn": "logit"},
-    ],
-    [
-        {"kind": "elementwise", "transformer": {"kind": "sigmoid"}},
-        {"kind": "elementwise", "transformer": {"kind": "logit"}},
-    ],
-]
-
-
-def random_exact_2d_spec(seed: int) -> str:
-    """A random valid spec on a 2-D real input whose log_prob claims to be exact: one to
-    three parts from a fixed list, couplings, autoregressive layers and elementwise nodes
-    over the transformers, inside a repeated block or not."""
-    import random
-
-    rng = random.Random(seed)
-    chain: list[dict[str, Any]] = []
-    for _ in range(rng.randint(1, 3)):
-        roll = rng.random()
-        if roll < 0.3:
-            chain.append(
-                {"kind": "coupling", "transformer": rng.choice(_TRANSFORMERS), "conditioner": _NET}
-            )
-        elif roll < 0.5:
-            chain.append(
-                {
-                    "kind": "autoregressive",
-                    "direction": rng.choice(["maf", "iaf"]),
-                    "transformer": rng.choice(_TRANSFORMERS),
-                    "conditioner": {
-                        "kind": "made",
-                        "hidden": [8],
-                        "order": rng.choice(["natural", "reversed"]),
-                    },
-                }
-            )
-        elif roll < 0.6:
-            chain.append({"kind": "elementwise", "transformer": rng.choice(_TRANSFORMERS)})
-        else:
-            chain.extend(rng.choice(_PARTS))
-    return chain_spec(chain, rng, f"random-{seed}")
-
-
-def chain_spec(chain: list[dict[str, Any]], rng: Any, name: str) -> str:
-    """A spec on a 2-D real input running ``chain`` (node specs without ``in``) into a
-    Gaussian prior, as a repeated block use or as separate nodes (``rng`` chooses)."""
-    import yaml
-
-    doc: dict[str, Any] = {"flowspec": "1", "name": name, "inputs": {"x": {"shape": [2]}}}
-    if rng.random() < 0.5:
-        doc["blocks"] = {"part": chain}
-        nodes = {"body": {"block": "part", "repeat": rng.randint(1, 2), "in": "x"}}
-        last = "body"
-    else:
-        nodes, last = {}, "x"
-        for index, node in enumerate(chain):
-            nodes[f"n{index}"] = {**node, "in": last}
-            last = f"n{index}"
-    nodes["prior"] = {"kind": rng.choice(["standard_normal", "diagonal_normal"]), "in": last}
-    doc["nodes"] = nodes
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def grid_mass_2d(log_prob, limit: float = 12.0, n: int = 400) -> float:

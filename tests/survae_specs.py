@@ -21,7 +21,8 @@ nodes:
   lo: {kind: elementwise, fn: log, in: ab}
   p1: {kind: standard_normal, in: lo}
   so: {kind: sort, in: points}
-  f2: {kind: flatten, in: so}
+  og: {kind: ordered_to_real, in: so}
+  f2: {kind: flatten, in: og}
   p2: {kind: standard_normal, in: f2}
   am: {kind: argmax, in: tokens, encoder: {net: {hidden: [8]}}}
   p3: {kind: standard_normal, in: am}

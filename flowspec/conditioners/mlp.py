@@ -23,6 +23,7 @@ from pydantic import Field
 
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.core.ports import PortInfo, numel
+from flowspec.nodes._checks import check_unused_settings
 
 if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
@@ -58,6 +59,16 @@ class MLPSpec(ConditionerSpec):
         "(Srivastava et al. 2014); 0 for none. Evaluation is deterministic.",
     )
     roles = frozenset({"coupling", "plain"})
+
+    def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        if not self.hidden:
+            check_unused_settings(
+                self,
+                ("activation", "dropout"),
+                "with hidden: [] the net is one linear layer, with no activation after it",
+                check,
+                *field,
+            )
 
     def check_coupling(
         self,

@@ -73,6 +73,12 @@ class DensitySpec(BaseModel):
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         """Report (under ``field``) why this density cannot model values like ``event``."""
 
+    def check_scoring(self, check: NodeCheck, *field: str | int) -> bool:
+        """For a density that scores given values (a decoder: ``log p(x | z)`` of the data,
+        not of its own draws), whether it can compute that density; report why not under
+        ``field``. Default: it can."""
+        return True
+
     @abstractmethod
     def param_count(self, event: PortInfo) -> int:
         """How many numbers parameterise the density of one event (the network's width)."""

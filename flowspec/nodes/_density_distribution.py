@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.densities.base import DensitySpec
+from flowspec.nodes._checks import check_fills_integers, check_unused_settings
 
 if TYPE_CHECKING:
     from flowspec.layers._density_distribution import DensityDistribution
@@ -24,11 +25,23 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):  # type: ignore[misc]  # N
     terminal = True
     accepts_context = True
 
+    def check_static(self, check: NodeCheck) -> None:
+        """Without a context the density's parameters are learned directly: a net is unused."""
+        if self.context is None:
+            check_unused_settings(
+                self,
+                ("net",),
+                f"without a context, the {self.kind} distribution learns its parameters directly",
+                check,
+                hint="remove 'net', or condition the distribution with 'context: <port>'",
+            )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         if not self.check_event(inputs[0], check, "in"):
             return None
+        check_fills_integers(inputs[0], check)
         return ()
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:

@@ -63,7 +63,10 @@ class AbsSpec(UsesDensities):
             if x.support.low <= 0.0 <= x.support.high
             else min(abs(x.support.low), abs(x.support.high))
         )
-        return (PortInfo(x.shape, Support(low, high)),)
+        # |x| of values that do not fill their interval (or of sorted sets) need not fill
+        # [low, high] either.
+        confined = Support(low, high, partial=x.support.partial, ordered=x.support.ordered)
+        return (PortInfo(x.shape, confined),)
 
     def modelled_by(self) -> str:
         return "a fair coin per sign" if self.sign == "fair" else f"signs ~ {self.sign.describe()}"

@@ -34,7 +34,12 @@ from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nodes._iterative import EXACT_DIMS, flat_real_map
+from flowspec.nodes._checks import check_unused_settings
+from flowspec.nodes._iterative import (
+    EXACT_DIMS,
+    check_deterministic_net,
+    flat_real_map,
+)
 
 if TYPE_CHECKING:
     from flowspec.layers.cnf import CNF
@@ -43,6 +48,9 @@ __all__ = ["CNFSpec", "ODESolver", "FIXED_STEP"]
 
 #: torchdiffeq's fixed-grid methods: they need a step size.
 FIXED_STEP = ("euler", "midpoint", "rk4", "explicit_adams", "implicit_adams")
+#: The fixed-step methods that use no tolerance (implicit_adams' corrector iterates to
+#: rtol and atol; these ignore them).
+TOLERANCE_FREE = ("euler", "midpoint", "rk4", "explicit_adams")
 #: Activations without a continuous derivative: adaptive solvers slow down at their kinks.
 NOT_SMOOTH = ("relu", "leaky_relu")
 
@@ -124,6 +132,7 @@ class CNFSpec(NodeSpec):
         return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.solver.method in FIXED_STEP and self.solver.step_size is None:
             check.error(
                 "E754",
@@ -157,6 +166,31 @@ class CNFSpec(NodeSpec):
                     name,
                     hint=f"use {name} >= {MIN_TOLERANCE:g} (the default is 1e-5)",
                 )
+        check_deterministic_net(
+            self.net,
+            "the vector field f",
+            "the ODE solver would integrate a field that changes on every evaluation (an "
+            "adaptive solver shrinks its steps until it stalls), and the trace integral "
+            "would not be the log-det of any one map",
+            check,
+        )
+        if self.solver.method not in FIXED_STEP:
+            check_unused_settings(
+                self.solver,
+                ("step_size",),
+                f"method {self.solver.method!r} chooses its own steps from rtol and atol",
+                check,
+                "solver",
+            )
+        elif self.solver.method in TOLERANCE_FREE:
+            check_unused_settings(
+                self.solver,
+                ("rtol", "atol"),
+                f"method {self.solver.method!r} takes fixed steps of step_size, with no "
+                "error control",
+                check,
+                "solver",
+            )
         activation = getattr(self.net, "activation", None)
         if activation in NOT_SMOOTH:
             check.warning(
@@ -191,4 +225,6 @@ class CNFSpec(NodeSpec):
         features = inputs[0].shape[0]
         net = self.net.build(features + 1, features, zero_init=True)
         s = self.solver
-        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, s.step_size, self.adjoint)
+        # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
+        step = s.step_size if s.method in FIXED_STEP else None
+        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint)

@@ -73,7 +73,7 @@ class _PermutationSpec(NodeSpec):
                 *(("seed",) if features > 1 else ("in",)),
                 hint=self._identity_hint(),
             )
-        return (x,)
+        return (x.with_shape(x.shape),)  # reordered: a sort's layout is gone
 
 
 class ReverseSpec(_PermutationSpec):

@@ -39,7 +39,13 @@ from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nodes._iterative import EXACT_DIMS, FixedPoint, flat_real_map
+from flowspec.nodes._checks import check_unused_settings
+from flowspec.nodes._iterative import (
+    EXACT_DIMS,
+    FixedPoint,
+    check_deterministic_net,
+    flat_real_map,
+)
 
 if TYPE_CHECKING:
     from flowspec.layers.residual import ResidualBlock
@@ -124,12 +130,32 @@ class ResidualSpec(NodeSpec):
         return Costs(inference, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.lipschitz >= 1:
             check.error(
                 "E750",
                 f"lipschitz must be below 1 for x + g(x) to be invertible, got {self.lipschitz}",
                 "lipschitz",
                 hint="use 0.9 or less (smaller: faster inverse and series, less expressive)",
+            )
+        check_deterministic_net(
+            self.net,
+            "the residual branch g",
+            "dropout's 1/(1-p) scaling of the kept units breaks the Lipschitz bound that "
+            "makes x + g(x) invertible, and the fixed-point inverse and the log-det series "
+            "need the same g on every call",
+            check,
+        )
+        if self.logdet == "exact":
+            check_unused_settings(
+                self,
+                ("terms", "roulette_p", "trace_samples"),
+                "logdet: exact computes the full Jacobian, with no series or probes",
+                check,
+            )
+        elif self.logdet == "series":
+            check_unused_settings(
+                self, ("roulette_p",), "logdet: series truncates at terms, with no roulette", check
             )
         if self.net.activation not in LIPSCHITZ_ACTIVATIONS:
             check.error(

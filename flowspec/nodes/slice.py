@@ -27,7 +27,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_feature_axis
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._densities import UsesDensities, check_decoder
 
 if TYPE_CHECKING:
     from flowspec.layers.slice import Slice
@@ -71,7 +71,7 @@ class SliceSpec(UsesDensities):
                 hint=f"choose keep between 1 and {features - 1}",
             )
             return None
-        if not self.decoder.check_event(self._dropped(x), check, "decoder"):
+        if not check_decoder(self.decoder, self._dropped(x), check, "decoder"):
             return None
         return (x.with_shape((self.keep, *x.shape[1:])),)
 

@@ -48,6 +48,7 @@ class _Resample(NodeSpec):
     reference = _REFERENCE
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def _output_shape(self, x: PortInfo, check: NodeCheck) -> tuple[int, int, int] | None:
         raise NotImplementedError

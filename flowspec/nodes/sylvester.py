@@ -34,12 +34,16 @@ from pydantic import Field
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import flat_real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
 
 __all__ = ["SylvesterSpec"]
+
+#: The settings only one variant reads, and that variant.
+_VARIANT_SETTINGS = {"columns": "orthogonal", "reflections": "householder", "reverse": "triangular"}
 
 
 class SylvesterSpec(NodeSpec):
@@ -75,6 +79,13 @@ class SylvesterSpec(NodeSpec):
             "where only sampling and the density of own samples are needed (a VAE encoder), "
             "or use planar with inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
         )
+
+    def check_static(self, check: NodeCheck) -> None:
+        for name, variant in _VARIANT_SETTINGS.items():
+            if self.variant != variant:
+                check_unused_settings(
+                    self, (name,), f"only variant: {variant} uses it (not {self.variant})", check
+                )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -31,7 +31,7 @@ from pydantic import Field
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import DensityChoice, kind_default
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._densities import UsesDensities, check_decoder
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class VAESpec(UsesDensities):
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         z = PortInfo((self.latent,), REAL)
-        ok = self.decoder.check_event(x, check, "decoder")
+        ok = check_decoder(self.decoder, x, check, "decoder")
         ok = check_dequantizer(self.encoder, z, check, "encoder") and ok
         return (z,) if ok else None
 

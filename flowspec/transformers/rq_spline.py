@@ -57,6 +57,16 @@ class RQSplineSpec(TransformerSpec):
         return 3 * self.bins - 1
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        if self.bins == 1:
+            check.error(
+                "E702",
+                "a spline of 1 bin is the identity whatever its weights: its only knots are "
+                "the fixed ends (-B, -B) and (B, B) with derivative 1, so the conditioner's "
+                "outputs change nothing",
+                *field,
+                "bins",
+                hint="use 2 bins or more (the usual 8), or an affine transformer",
+            )
         for name, code in (("min_bin_width", "E700"), ("min_bin_height", "E701")):
             smallest = getattr(self, name)
             if smallest * self.bins >= 1:
