@@ -5,7 +5,7 @@ A spec comes from one family, chosen by ``seed % len(FAMILIES)``; the family dec
 can be checked against an independent computation:
 
 - ``exact_2d``: a 2-D real input through couplings, autoregressive layers, elementwise maps,
-  permutations, LU, actnorm, planar (by root finding), radial, residual (exact log-det),
+  permutations, LU, actnorm, standardize, planar (by root finding), radial, residual (exact log-det),
   splits and concats, reshapes, abs, sort and ordered_to_real, slices, factored-out
   conditional bases: the grid mass (1 when exact, below 1 when a density gets values that do
   not fill its support), round trips, log-dets against autograd, the density of own samples.
@@ -207,7 +207,13 @@ def flat_layers(
         ]
     if roll == 3:
         return [
-            rng.choice([{"kind": "actnorm"}, {"kind": "lu_linear", "bias": rng.random() < 0.5}])
+            rng.choice(
+                [
+                    {"kind": "actnorm"},
+                    {"kind": "standardize"},
+                    {"kind": "lu_linear", "bias": rng.random() < 0.5},
+                ]
+            )
         ]
     if roll == 4:
         method = rng.choice(["bisection", "newton"])

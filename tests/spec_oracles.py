@@ -44,8 +44,7 @@ class Prepared:
         self.model = self.checked.build_model().to(DTYPE)
         randomize_(self.model, scale=0.15, seed=spec.seed)
         if not self.graph.unavailable_log_prob():
-            with torch.no_grad():
-                self.model.log_prob(self.data(256), **self.context(256))
+            self.model.initialize(self.data(256), **self.context(256))
         self.model.eval()
 
     @property

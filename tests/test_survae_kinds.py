@@ -172,7 +172,7 @@ def test_variational_dequantization_bound_below_exact_pmf_and_iwbo_tightens():
         + nodes,
         "  x: {shape: [1], levels: 4}",
     )
-    bound.log_prob(torch.zeros(2, 1, dtype=torch.float64))  # actnorm initialises
+    bound.initialize(torch.zeros(2, 1, dtype=torch.float64))  # actnorm's statistics
     exact = model(
         "  d: {kind: elementwise, fn: scale_shift, scale: 1.0, in: x}\n" + nodes,
         "  x: {shape: [1], low: 0.0, high: 1.0, bounds: open}",
