@@ -84,17 +84,10 @@ def element(r):
     if c == 11:
         return [{"kind": "actnorm"}]
     if c == 12:
-        return (
-            [
-                {"kind": "elementwise", "transformer": {"kind": r.choice(["sigmoid", "tanh"])}},
-                {"kind": "elementwise", "transformer": {"kind": "scale_shift", "scale": 1.0}},
-            ]
-            if False
-            else [
-                {"kind": "coupling", "transformer": {"kind": "sigmoid"}, "conditioner": net},
-                {"kind": "coupling", "transformer": {"kind": "logit"}, "conditioner": net},
-            ]
-        )
+        return [
+            {"kind": "coupling", "transformer": {"kind": "sigmoid"}, "conditioner": net},
+            {"kind": "coupling", "transformer": {"kind": "logit"}, "conditioner": net},
+        ]
     if c == 13:
         return [
             {"kind": "coupling", "transformer": {"kind": "exp"}, "conditioner": net},

@@ -25,7 +25,7 @@ from pydantic import Field
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:

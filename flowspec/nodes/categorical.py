@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from flowspec.densities.categorical import CategoricalSpec
-from flowspec.nodes._density_distribution import DensityDistributionSpec
+from flowspec.nodes._density_as_base import DensityDistributionSpec
 
 __all__ = ["CategoricalBaseSpec"]
 

@@ -29,7 +29,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
 from flowspec.nodes._checks import check_continuous
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 __all__ = ["MaxPoolSpec"]
 

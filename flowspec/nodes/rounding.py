@@ -27,7 +27,7 @@ from pydantic import Field
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 __all__ = ["RoundingSpec", "check_dequantizer"]
 

@@ -27,7 +27,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
 from flowspec.densities.choice import density_field
 from flowspec.nodes._checks import check_feature_axis
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 if TYPE_CHECKING:
     from flowspec.layers.slice import Slice

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._distribution import UnconditionalDistributionSpec
+from flowspec.nodes._unconditional_base import UnconditionalDistributionSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.standard_normal import StandardNormal

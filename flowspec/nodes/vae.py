@@ -31,7 +31,7 @@ from pydantic import Field
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.densities.choice import density_field
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 __all__ = ["VAESpec"]

@@ -1,4 +1,5 @@
-"""Terminal nodes that are a density part: the categorical and discretized-logistic bases.
+"""Base distributions that are a density part used as a terminal node: the categorical and
+discretized-logistic bases (their torch module: :mod:`flowspec.layers._density_as_base`).
 
 Such a node's fields are those of its density (``flowspec.densities``); with a ``context``
 port it is conditional, otherwise its parameters are learned directly.
@@ -13,7 +14,7 @@ from flowspec.core.ports import PortInfo
 from flowspec.densities.base import DensitySpec
 
 if TYPE_CHECKING:
-    from flowspec.layers._density_distribution import DensityDistribution
+    from flowspec.layers._density_as_base import DensityDistribution
 
 __all__ = ["DensityDistributionSpec"]
 
@@ -37,7 +38,7 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):
     def build(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> DensityDistribution:
-        from flowspec.layers._density_distribution import DensityDistribution
+        from flowspec.layers._density_as_base import DensityDistribution
 
         context_features = context.numel if context is not None else 0
         return DensityDistribution(DensitySpec.build(self, inputs[0], context_features))

@@ -1,6 +1,6 @@
-"""What kinds with density parts share: their likelihood class is the weakest of their own
-and their densities' (a decoder that is a flow of tolerance-exact layers makes an exact
-slice exact only to a tolerance)."""
+"""Node kinds whose fields hold density parts (decoder, encoder, dequantizer, sign): their
+likelihood class is the weakest of their own and their densities' (a decoder that is a flow
+of tolerance-exact layers makes an exact slice exact only to a tolerance)."""
 
 from __future__ import annotations
 
