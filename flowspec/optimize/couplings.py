@@ -15,16 +15,13 @@ from __future__ import annotations
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.optimize.program import Couple, Program
 
-__all__ = ["split_couplings", "CHECKERBOARD"]
-
-#: Masks whose partition is not a split of event axis 0 (left as plain calls).
-CHECKERBOARD = ("checkerboard", "checkerboard_flipped")
+__all__ = ["split_couplings"]
 
 
 def split_couplings(program: Program) -> None:
     for op in program.calls_of(CouplingBase):
         node = op.first
-        if node.spec.mask in CHECKERBOARD:  # pixels, not index sets along event axis 0
+        if node.spec.splits_pixels:  # pixels, not index sets along event axis 0
             continue
         mask = node.spec.mask_vector(node.input_info[0].shape[0])
         program.replace(

@@ -82,7 +82,7 @@ def _features(inputs: tuple[PortInfo, ...] | None) -> int | None:
 def _mask(spec: NodeSpec, text: str, inputs: tuple[PortInfo, ...] | None) -> str:
     """A coupling's mask with its pattern (1: passes through and conditions, 0: changes)."""
     features = _features(inputs)
-    if features is None or features > MAX_MASK or not hasattr(spec, "mask_vector"):
+    if features is None or features > MAX_MASK or getattr(spec, "splits_pixels", True):
         return text
     pattern = "".join(str(bit) for bit in spec.mask_vector(features))
     return pattern if isinstance(getattr(spec, "mask", None), list) else f"{text} = {pattern}"
