@@ -11,7 +11,8 @@ from pydantic import TypeAdapter
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
-from flowspec.densities.choice import density_field, density_kinds
+from flowspec.core.registry import density_kinds
+from flowspec.densities.choice import density_field
 from flowspec.diagnostics import Reporter, SpecError
 
 GAUSSIAN_DEFAULT = TypeAdapter(density_field("gaussian"))

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import flowspec
 from flowspec.cli import app
 from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
-from flowspec.densities.choice import density_kinds
+from flowspec.core.registry import density_kinds
 from flowspec.spec.training import BUNDLED_DATA
 
 ROOT = SPECS.parent

@@ -200,8 +200,6 @@ class CouplingBase(NodeSpec):
         count = conditioner.coupling_parameter_count(
             kept, changed, transformer.params_per_feature(), context_shape
         )
-        if count is None:
-            return super().parameter_count(inputs, context)
         return count + transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:

@@ -35,9 +35,7 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         return self.density_parameter_count(inputs[0], context.numel if context is not None else 0)
 
-    def build(
-        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
-    ) -> DensityDistribution:
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DensityDistribution:
         from flowspec.layers._density_as_base import DensityDistribution
 
         context_features = context.numel if context is not None else 0

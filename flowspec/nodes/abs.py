@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
@@ -45,6 +46,16 @@ class AbsSpec(UsesDensities):
     contribution = "log p(sign(x) | z)"
     bijective = False
     stochastic_inverse = True
+
+    has_parameters = True  # with a sign classifier
+    examples = (
+        Example({}, (PortInfo((3,)),), label="fair"),
+        Example(
+            {"sign": {"kind": "bernoulli", "net": {"hidden": [4]}}},
+            (PortInfo((2, 2)),),
+            label="classifier",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -25,8 +25,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
 from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
@@ -48,6 +49,11 @@ class ArgmaxSpec(UsesDensities):
     contribution = "-log q(z | x)"
     bijective = False
     stochastic_forward = True
+
+    has_parameters = True
+    examples = (
+        Example({"encoder": {"net": {"hidden": [4]}}}, (PortInfo((3,), Support(levels=4)),)),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

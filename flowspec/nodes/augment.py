@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import density_field
@@ -52,6 +53,9 @@ class AugmentSpec(UsesDensities):
     contribution = "-log q(e | x)"
     bijective = False
     stochastic_forward = True
+
+    has_parameters = True
+    examples = (Example({"extra": 2, "encoder": {"net": {"hidden": [4]}}}, (PortInfo((3,)),)),)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
@@ -52,6 +53,12 @@ class LULinearSpec(NodeSpec):
         "arXiv:1807.03039"
     )
     contribution = "positions * sum(log|s|)"
+
+    has_parameters = True
+    examples = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({"seed": 2, "bias": False}, (PortInfo((2, 2, 2)),), label="image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -25,8 +25,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
 from flowspec.nodes._checks import check_continuous
 from flowspec.nodes._uses_densities import UsesDensities
@@ -52,6 +53,16 @@ class MaxPoolSpec(UsesDensities):
     contribution = "-D_z log(size^2) + log p(log gaps | z) - sum log gaps"
     bijective = False
     stochastic_inverse = True
+
+    has_parameters = True
+    examples = (
+        Example({"decoder": {"net": {"hidden": [4]}}}, (PortInfo((1, 2, 2)),), label="real"),
+        Example(
+            {"decoder": {"kind": "gaussian", "net": {"hidden": [4]}, "min_scale": 0.01}},
+            (PortInfo((2, 2, 4), Support(0.0, 1.0)),),
+            label="bounded",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -24,6 +24,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
@@ -54,6 +55,25 @@ class RoundingSpec(UsesDensities):
     stochastic_forward = True
     #: Divide z by the number of levels (variational dequantization maps into (0, 1)).
     rescale: ClassVar[bool] = False
+
+    has_parameters = True
+    examples = (
+        Example({"dequantizer": {"net": {"hidden": [4]}}}, (PortInfo((3,), Support(levels=4)),)),
+        Example(
+            {
+                "dequantizer": {
+                    "kind": "flow",
+                    "net": {"hidden": [4]},
+                    "layers": [
+                        {"kind": "affine_coupling", "net": {"hidden": [4]}},
+                        {"kind": "reverse"},
+                    ],
+                }
+            },
+            (PortInfo((2,), Support(levels=3)),),
+            label="flow dequantizer",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

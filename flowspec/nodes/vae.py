@@ -28,8 +28,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import density_field
 from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
@@ -58,6 +59,22 @@ class VAESpec(UsesDensities):
     bijective = False
     stochastic_forward = True
     stochastic_inverse = True
+
+    has_parameters = True
+    examples = (
+        Example(
+            {
+                "latent": 2,
+                "encoder": {"net": {"hidden": [4]}},
+                "decoder": {"kind": "bernoulli", "net": {"hidden": [4]}},
+            },
+            (PortInfo((4,), Support(levels=2)),),
+            label="binary",
+        ),
+        Example(
+            {"latent": 2, "decoder": {"net": {"hidden": [4]}}}, (PortInfo((3,)),), label="real"
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
