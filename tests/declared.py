@@ -9,8 +9,10 @@ counts need no torch imports this module in a fresh interpreter.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +30,11 @@ __all__ = [
     "NodeCase",
     "cases",
     "conditioner_host",
+    "declarable",
     "docstring_examples",
+    "example_errors",
+    "example_specs",
+    "fragment_mappings",
     "node_cases",
     "parameter_count",
     "registry",
@@ -93,6 +99,10 @@ class NodeCase:
     settings: dict[str, Any]
     inputs: tuple[PortInfo, ...]
     context: PortInfo | None = None
+    #: The declared example this case runs.
+    origin: Case | None = None
+    #: For a part's example: the node hosting it (``elementwise``, ``coupling``, ``maf``, ...).
+    host: str = ""
 
     @property
     def kind(self) -> str:
@@ -143,30 +153,38 @@ def node_cases() -> list[NodeCase]:
     directions of an autoregressive one)."""
     found = [
         NodeCase(
-            f"{c.id}", {"kind": c.kind, **c.example.settings}, c.example.inputs, c.example.context
+            c.id, {"kind": c.kind, **c.example.settings}, c.example.inputs, c.example.context, c
         )
         for c in cases("node")
     ]
     for c in cases("transformer"):
         (support_port,) = c.example.inputs
+        transformer = {"kind": c.kind, **c.example.settings}
         for host, (settings, shape) in TRANSFORMER_HOSTS.items():
-            transformer = {"kind": c.kind, **c.example.settings}
             port = PortInfo(shape, support_port.support)
             found.append(
-                NodeCase(f"{c.id}-in-{host}", {**settings, "transformer": transformer}, (port,))
+                NodeCase(
+                    f"{c.id}-in-{host}",
+                    {**settings, "transformer": transformer},
+                    (port,),
+                    None,
+                    c,
+                    host,
+                )
             )
     for c in cases("conditioner"):
-        directions = ("maf", "iaf") if c.example.role == "autoregressive" else ("maf",)
+        directions = ("maf", "iaf") if c.example.role == "autoregressive" else ("coupling",)
         for direction in directions:
-            host = conditioner_host(c, direction)
-            if host is not None:
-                suffix = f"-{direction}" if c.example.role == "autoregressive" else ""
+            settings = conditioner_host(c, direction)
+            if settings is not None:
                 found.append(
                     NodeCase(
-                        f"{c.id}-in-{host['kind']}{suffix}",
-                        host,
+                        f"{c.id}-in-{direction}",
+                        settings,
                         c.example.inputs,
                         c.example.context,
+                        c,
+                        direction,
                     )
                 )
     return found
@@ -212,45 +230,86 @@ def coupling_parts(case: Case) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return kept, changed
 
 
-def spec_text(case: NodeCase) -> str:
-    """A whole spec running ``case``: its inputs declared as spec inputs, the node, and a
-    base distribution on each output that fits its values (categorical for levels,
-    discretized logistic for integers, standard normal otherwise)."""
-    node = case.spec()
-    inputs = {
-        name: _declared(info) for name, info in zip(input_names(len(case.inputs)), case.inputs)
-    }
-    if case.context is not None:
-        inputs["c"] = {"shape": list(case.context.shape), "context": True}
-    nodes: dict[str, Any] = {
-        "n": {"in": node.in_, **({"context": "c"} if node.context else {}), **case.settings}
-    }
-    outputs, reporter = run_node_checks(node, case.inputs, case.context)
-    assert outputs is not None, [d.format() for d in reporter.diagnostics]
-    ports = node.output_ports()
-    for port, info in zip(ports, outputs):
-        source = "n" if len(ports) == 1 else f"n.{port}"
-        nodes[f"base_{port}"] = {"kind": _base_for(info.support), "in": source}
-    document = {
-        "flowspec": "1",
-        "name": case.id.replace("[", "-").replace("]", ""),
-        "inputs": inputs,
-        "nodes": nodes,
-    }
+def spec_text(node_cases: list[NodeCase], name: str) -> str:
+    """One spec running every case side by side: each case's inputs declared as spec inputs
+    (``x<i>_<j>``, context ``c<i>``), its node ``n<i>``, and a base distribution on each
+    output that fits its values (categorical for levels, discretized logistic for
+    integers, standard normal otherwise)."""
+    inputs: dict[str, Any] = {}
+    nodes: dict[str, Any] = {}
+    for index, case in enumerate(node_cases):
+        node = case.spec()
+        names = [f"x{index}_{j}" for j in range(len(case.inputs))]
+        inputs.update({n: declared_input(info) for n, info in zip(names, case.inputs)})
+        wiring: dict[str, Any] = {"in": names[0] if len(names) == 1 else names}
+        if case.context is not None:
+            inputs[f"c{index}"] = {"shape": list(case.context.shape), "context": True}
+            wiring["context"] = f"c{index}"
+        nodes[f"n{index}"] = {**wiring, **case.settings}
+        outputs, reporter = run_node_checks(node, case.inputs, case.context)
+        assert outputs is not None, [d.format() for d in reporter.diagnostics]
+        ports = node.output_ports()
+        for port, info in zip(ports, outputs):
+            source = f"n{index}" if len(ports) == 1 else f"n{index}.{port}"
+            nodes[f"base{index}_{port}"] = {"kind": _base_for(info.support), "in": source}
+    document = {"flowspec": "1", "name": name, "inputs": inputs, "nodes": nodes}
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def _declared(info: PortInfo) -> dict[str, Any]:
+def example_specs(keep: Callable[[NodeSpec], bool]) -> dict[str, str]:
+    """The declared examples side by side, one spec per group: each node kind's first
+    example, each transformer's first in an elementwise node, each conditioner's first in
+    the layer it serves; only declarable cases whose node ``keep`` accepts."""
+    groups: dict[str, list[NodeCase]] = {"node_kinds": [], "transformers": [], "conditioners": []}
+    chosen: set[tuple[str, str]] = set()
+    for case in node_cases():
+        origin = case.origin
+        group = {"node": "node_kinds", "transformer": "transformers"}.get(
+            origin.category, "conditioners"
+        )
+        if origin.category == "transformer" and case.host != "elementwise":
+            continue
+        if (origin.category, origin.kind) in chosen or not declarable(case):
+            continue
+        if keep(case.spec()):
+            chosen.add((origin.category, origin.kind))
+            groups[group].append(case)
+    return {name: spec_text(members, name) for name, members in groups.items()}
+
+
+def declarable(case: NodeCase) -> bool:
+    """Whether a spec input can hold the case's inputs (levels, or an interval whose ends
+    are both open or both closed; not unbounded integers)."""
+    return all(
+        not info.support.integers
+        and not info.support.partial
+        and (info.support.levels is not None or _ends_agree(info.support))
+        for info in case.inputs
+    )
+
+
+def _ends_agree(support: Support) -> bool:
+    finite = [
+        closed
+        for end, closed in ((support.low, support.closed_low), (support.high, support.closed_high))
+        if math.isfinite(end)
+    ]
+    return len(set(finite)) <= 1
+
+
+def declared_input(info: PortInfo) -> dict[str, Any]:
     """A spec input whose values have ``info``'s shape and support."""
     support = info.support
     declared: dict[str, Any] = {"shape": list(info.shape)}
     if support.levels is not None:
         declared["levels"] = support.levels
-    elif not support.is_real_line:
-        assert not support.partial and not support.integers, f"{support} cannot be declared"
-        declared["low"], declared["high"] = support.low, support.high
-        if not (support.closed_low or support.closed_high):
-            declared["bounds"] = "open"
+        return declared
+    if math.isfinite(support.low):
+        declared["low"] = support.low
+    if math.isfinite(support.high):
+        declared["high"] = support.high
+    if not (support.closed_low or support.closed_high) and not support.is_real_line:
+        declared["bounds"] = "open"
     return declared
 
 

@@ -50,7 +50,7 @@ class MaskedConvSpec(ConditionerSpec):
     examples = (
         Example(
             {"hidden": 8, "layers": 3, "activation": "tanh"},
-            (PortInfo((1, 3, 3)),),
+            (PortInfo((1, 2, 3)),),
             role="autoregressive",
             label="gray",
         ),

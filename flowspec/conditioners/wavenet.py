@@ -46,7 +46,7 @@ class WaveNetSpec(ConditionerSpec):
     reference = "van den Oord et al. 2016, WaveNet, arXiv:1609.03499"
     examples = (
         Example(
-            {"hidden": 8, "layers": 3}, (PortInfo((2, 5)),), role="autoregressive", label="channels"
+            {"hidden": 8, "layers": 3}, (PortInfo((2, 4)),), role="autoregressive", label="channels"
         ),
         Example(
             {"hidden": 8, "layers": 2, "kernel": 3},

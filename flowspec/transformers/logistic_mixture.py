@@ -50,7 +50,7 @@ class LogisticMixtureSpec(BisectionTransformerSpec):
     summary = "logit of a logistic-mixture CDF, then affine; inverse by bisection"
     reference = "Ho et al. 2019, arXiv:1902.00275"
     examples = (
-        Example({"components": 3}, (PortInfo((3,)),)),
+        Example({"components": 3, "inverse": {"max_iter": 40}}, (PortInfo((3,)),)),
         Example({"components": 2, "affine": False}, (PortInfo((3,)),), label="no affine"),
     )
 
