@@ -469,8 +469,10 @@ def test_nodes_describes_every_part(runner, name):
     parts) is described with the node fields that take it and each of its settings."""
     result = runner.invoke(app, ["nodes", name], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    text = result.stdout
+    text = " ".join(result.stdout.split())
     assert "not a node kind" in text
+    assert PARTS[name].summary in text and PARTS[name].reference in text
+    text = result.stdout
     used = re.search(r"^used in\s+(.+)$", text, re.MULTILINE)
     assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), (
         text
