@@ -93,8 +93,9 @@ class NodeSpec(BaseModel):
     """Base of every node kind's spec.
 
     Subclasses declare ``kind: Literal["name"] = "name"`` plus their own fields, set the
-    class flags, and implement :meth:`infer` and :meth:`build`; checks of the settings
-    alone go in :meth:`check_static`.
+    class flags (``has_parameters`` always: it has no default) and ``examples``, and
+    implement :meth:`infer` and :meth:`build` (and :meth:`parameter_count` when they hold
+    parameters); checks of the settings alone go in :meth:`check_static`.
     """
 
     # No inf or NaN in any number field: such values only show up later as NaN losses.
