@@ -441,6 +441,13 @@ def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons,
     assert result.exit_code == 2
 
 
+def test_nodes_kind_lists_the_choices_of_an_enum_setting(runner):
+    """A coupling's named masks (an enum) are listed as the words a spec writes."""
+    result = runner.invoke(app, ["nodes", "coupling"], env={"COLUMNS": "250"})
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith(" mask ")]
+    assert '"half" | "alternate" | "checkerboard" | "checkerboard_flipped"' in row
+
+
 def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
     result = runner.invoke(app, ["nodes", "autoregressive"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
