@@ -1,8 +1,9 @@
 """The Python API: load, check, compile.
 
->>> import flowspec
->>> model = flowspec.compile("specs/realnvp_moons.yaml")    # doctest: +SKIP
->>> model.log_prob(x), model.sample(64), model.exact         # doctest: +SKIP
+>>> import flowspec, torch
+>>> model = flowspec.compile("specs/realnvp_moons.yaml")   # a path (here from the repository root)
+>>> model.log_prob(torch.zeros(5, 2)).shape, model.sample(64).shape, model.exact
+(torch.Size([5]), torch.Size([64, 2]), True)
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class CheckedSpec:
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""
         return {
-            node.id: node.spec.build(node.input_info, node.context_info)
+            node.id: node.node_spec.build(node.known_inputs, node.context_info)
             for node in self.graph.layers
         }
 
@@ -126,6 +127,7 @@ def _check(source: Source | LoadedSpec) -> CheckedSpec:
     spec = validate_document(loaded.data, reporter)
     if spec.header is None:
         reporter.raise_if_errors()
+    assert spec.header is not None, "a spec without a header has errors"
     graph = build_graph(spec, spec.header, loaded.source.file, reporter)
     run_passes(graph, reporter)
     reporter.raise_if_errors()

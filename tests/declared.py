@@ -240,7 +240,7 @@ def spec_text(node_cases: list[NodeCase], name: str) -> str:
     for index, case in enumerate(node_cases):
         node = case.spec()
         names = [f"x{index}_{j}" for j in range(len(case.inputs))]
-        inputs.update({n: declared_input(info) for n, info in zip(names, case.inputs)})
+        inputs.update({n: declared_input(info) for n, info in zip(names, case.inputs, strict=True)})
         wiring: dict[str, Any] = {"in": names[0] if len(names) == 1 else names}
         if case.context is not None:
             inputs[f"c{index}"] = {"shape": list(case.context.shape), "context": True}
@@ -249,7 +249,7 @@ def spec_text(node_cases: list[NodeCase], name: str) -> str:
         outputs, reporter = run_node_checks(node, case.inputs, case.context)
         assert outputs is not None, [d.format() for d in reporter.diagnostics]
         ports = node.output_ports()
-        for port, info in zip(ports, outputs):
+        for port, info in zip(ports, outputs, strict=True):
             source = f"n{index}" if len(ports) == 1 else f"n{index}.{port}"
             nodes[f"base{index}_{port}"] = {"kind": _base_for(info.support), "in": source}
     document = {"flowspec": "1", "name": name, "inputs": inputs, "nodes": nodes}

@@ -3,7 +3,6 @@ exit codes 0/1/2/130, located diagnostics without tracebacks, and every verb's f
 
 import builtins
 import json
-import math
 import re
 import shutil
 import subprocess

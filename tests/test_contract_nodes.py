@@ -104,7 +104,7 @@ def unflat(vector: torch.Tensor, infos: tuple[PortInfo, ...]) -> list[torch.Tens
     sizes = [info.numel for info in infos]
     return [
         part.reshape(vector.shape[0], *info.shape)
-        for part, info in zip(vector.split(sizes, dim=1), infos)
+        for part, info in zip(vector.split(sizes, dim=1), infos, strict=True)
     ]
 
 
@@ -163,7 +163,7 @@ def test_inference_keeps_the_declared_shapes_supports_and_dtype(case: NodeCase) 
         return
     outputs, contribution = built.forward()
     assert len(outputs) == len(built.outputs) == len(built.node.output_ports())
-    for value, info in zip(outputs, built.outputs):
+    for value, info in zip(outputs, built.outputs, strict=True):
         assert value.shape == (BATCH, *info.shape) and value.dtype == F64
         assert in_support(value, info.support), f"outputs leave {info.support}"
     assert contribution.shape == (BATCH,) and contribution.dtype == F64
@@ -197,7 +197,9 @@ def test_randomness_matches_the_flags_and_the_likelihood_class(case: NodeCase) -
         out_b, contribution_b = built.forward(seed=2)
         # An adaptive solver may step differently with another probe: equal to its tolerance.
         atol = tolerance(node) if node.costs().inference == Cost.ITERATIVE else 0.0
-        same_outputs = all(torch.allclose(a, b, atol=atol, rtol=0) for a, b in zip(out_a, out_b))
+        same_outputs = all(
+            torch.allclose(a, b, atol=atol, rtol=0) for a, b in zip(out_a, out_b, strict=True)
+        )
         assert same_outputs != node.stochastic_forward
         same_contribution = torch.equal(contribution_a, contribution_b)
         if likelihood in (Likelihood.EXACT, Likelihood.TOLERANCE):
@@ -207,7 +209,10 @@ def test_randomness_matches_the_flags_and_the_likelihood_class(case: NodeCase) -
     z = built.latents() if built.infers else real_latents(built)
     with torch.no_grad():
         first, second = built.inverse(z, seed=1), built.inverse(z, seed=2)
-    assert all(torch.equal(a, b) for a, b in zip(first, second)) != node.stochastic_inverse
+    assert (
+        all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+        != node.stochastic_inverse
+    )
 
 
 def real_latents(built: Built) -> list[torch.Tensor]:
@@ -227,12 +232,12 @@ def test_round_trips(case: NodeCase) -> None:
     with torch.no_grad():
         if not node.stochastic_inverse:
             z, _ = built.forward(seed=3)
-            for back, x in zip(built.inverse(z, seed=4), built.x):
+            for back, x in zip(built.inverse(z, seed=4), built.x, strict=True):
                 torch.testing.assert_close(back, x, atol=atol, rtol=0)
         if not node.stochastic_forward:
             z = built.latents()
             again, _ = built.forward(*built.inverse(z, seed=5), seed=6)
-            for value, expected in zip(again, z):
+            for value, expected in zip(again, z, strict=True):
                 torch.testing.assert_close(value, expected, atol=atol, rtol=atol)
 
 
@@ -249,7 +254,7 @@ def test_generation_lands_in_the_declared_input_supports(case: NodeCase) -> None
     z = built.latents() if built.infers else real_latents(built)
     with torch.no_grad():
         generated = built.inverse(z)
-    for value, info in zip(generated, case.inputs):
+    for value, info in zip(generated, case.inputs, strict=True):
         assert value.shape == (BATCH, *info.shape)
         if node.stochastic_inverse:  # a density part draws what the kind drops or adds
             assert torch.isfinite(value).all()
@@ -324,7 +329,7 @@ def test_context_reaches_the_module(case: NodeCase) -> None:
     built = build(case)
     given = outputs_and_contribution(built, built.context)
     other = outputs_and_contribution(built, torch.zeros_like(built.context))
-    assert not all(torch.allclose(a, b) for a, b in zip(given, other))
+    assert not all(torch.allclose(a, b) for a, b in zip(given, other, strict=True))
 
 
 @pytest.mark.parametrize(

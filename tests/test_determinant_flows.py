@@ -56,7 +56,9 @@ def test_planar_gradients_through_the_root_match_finite_differences():
     names = [name for name, _ in layer.named_parameters()]
 
     def loss(x, *values):
-        z, contribution = torch.func.functional_call(layer, dict(zip(names, values)), (x,))
+        z, contribution = torch.func.functional_call(
+            layer, dict(zip(names, values, strict=True)), (x,)
+        )
         return (z**2).sum(dim=1) + contribution
 
     values = [p.detach().clone().requires_grad_() for p in layer.parameters()]

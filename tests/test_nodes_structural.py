@@ -50,7 +50,7 @@ def test_split_round_trip_both_ways(dtype, shape, sizes):
         assert torch.all(contribution == 0)
         torch.testing.assert_close(layer.inverse(*parts), x)
         again, _ = layer(layer.inverse(*parts))
-        for a, b in zip(again, parts):
+        for a, b in zip(again, parts, strict=True):
             torch.testing.assert_close(a, b)
 
 
@@ -111,7 +111,7 @@ def test_concat_round_trip_both_ways(dtype, shapes):
         assert contribution.shape == (batch,) and torch.all(contribution == 0)
         back = layer.inverse(z)
         assert isinstance(back, tuple) and len(back) == len(shapes)
-        for a, b in zip(back, xs):
+        for a, b in zip(back, xs, strict=True):
             torch.testing.assert_close(a, b)
         torch.testing.assert_close(layer(*back)[0], z)
 

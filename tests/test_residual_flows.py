@@ -170,3 +170,12 @@ def test_resflow_density_with_exact_logdet_integrates_to_one():
     with torch.no_grad():
         density = torch.cat([model.log_prob(chunk).exp() for chunk in grid.split(10_000)])
     assert (density.sum() * (axis[1] - axis[0]) ** 2).item() == pytest.approx(1.0, abs=0.02)
+
+
+def test_module_apply_reaches_the_spectral_mlp():
+    """``nn.Module.apply(fn)`` visits every submodule; the residual net's own method of
+    that name took it over once (TypeError: missing 'weights')."""
+    layer = block()
+    seen = []
+    layer.apply(lambda module: seen.append(type(module).__name__))
+    assert "SpectralMLP" in seen and seen[-1] == type(layer).__name__

@@ -573,7 +573,7 @@ def test_optimizers_match_torch(kind, weight_decay):
             )
             ((x @ params[0] + params[1] - target) ** 2).sum().backward()
             opt.step()
-    for mine, torchs in zip(ours, theirs):
+    for mine, torchs in zip(ours, theirs, strict=True):
         assert torch.allclose(mine, torchs, atol=1e-12, rtol=1e-10)
     tensors, info = optimizer.state_dict()
     copy = Optimizer(

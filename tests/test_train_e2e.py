@@ -64,7 +64,7 @@ def test_realnvp_moons_trains_resumes_exactly_evaluates_and_samples(tmp_path, mo
         for r in read_metrics(whole.with_name("whole.metrics.jsonl"))
     ]
     assert rows == reference  # identical losses and validation NLLs after resuming
-    for ours, theirs in zip(read_weights(cut).values(), read_weights(whole).values()):
+    for ours, theirs in zip(read_weights(cut).values(), read_weights(whole).values(), strict=True):
         assert torch.equal(ours, theirs)
 
     report = json.loads(runner.invoke(app, ["eval", str(cut), "--json"]).stdout)

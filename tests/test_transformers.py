@@ -72,7 +72,7 @@ def test_spline_knots_are_softmax_shares_of_the_bins_axis_in_any_parameter_layou
         z, log_derivative = transformer(x, layout)
         (z.sum() + log_derivative.sum()).backward()
         grads.append((z, log_derivative, layout.grad))
-    for first, second in zip(*grads):
+    for first, second in zip(*grads, strict=True):
         torch.testing.assert_close(first, second, atol=1e-12, rtol=0)
 
     one_bin = build({**SPLINE, "bins": 1})

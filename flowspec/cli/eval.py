@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -77,7 +77,8 @@ def eval_(
     split, which = dataset.split("test"), "test split"
     if data is not None and Path(data).suffix:
         parts = [dataset.split(name) for name in SPLITS]
-        context = None if not dataset.context else torch.cat([p.context for p in parts])
+        contexts = [p.context for p in parts if p.context is not None]
+        context = torch.cat(contexts) if dataset.context else None
         split, which = Split(torch.cat([p.x for p in parts]), context), "all rows"
     torch.manual_seed(seed)
     scores = evaluate(model, split, discrete=dataset.levels is not None, k=k)

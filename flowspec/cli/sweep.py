@@ -8,7 +8,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -150,7 +150,7 @@ def sweep(
         results = [run_one(*job) for job in jobs]
     else:
         with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(run_one, *zip(*jobs)))
+            results = list(pool.map(run_one, *zip(*jobs, strict=True)))
     for trial in results:
         if trial.error is not None:
             note(f"combination {_label(trial.values)} failed: {trial.error}", "red")

@@ -11,7 +11,7 @@ import math
 import re
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -23,6 +23,7 @@ from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
+    from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
 __all__ = ["train", "default_checkpoint", "INTERRUPTED"]
@@ -75,8 +76,8 @@ def default_checkpoint(spec_name: str) -> Path:
     return Path("runs") / f"{safe}.safetensors"
 
 
-_Int = Optional[int]  # noqa: UP007 - typer reads the annotations
-_Float = Optional[float]  # noqa: UP007
+_Int = int | None
+_Float = float | None
 
 
 def train(
@@ -343,6 +344,7 @@ def train(
         model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
         fail(str(error))
+    assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     finished = False
     try:
@@ -377,7 +379,11 @@ def train(
 
 
 def _report(
-    result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
+    result: FitResult,
+    dataset: Dataset,
+    checked: flowspec.CheckedSpec,
+    files: RunFiles,
+    processes: int,
 ) -> None:
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 

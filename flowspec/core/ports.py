@@ -77,7 +77,7 @@ class Support:
     def __str__(self) -> str:
         if self.integers and self.levels is None:
             return "integers"
-        if self.discrete:
+        if self.levels is not None:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:
             return "real"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Annotated, Any, Union
@@ -33,15 +34,14 @@ __all__ = [
 NOT_INVERTIBLE: dict[str, str] = {
     "relu": "relu maps every negative value to 0, so it is not invertible; use "
     "{kind: elementwise, fn: leaky_relu} (strictly monotone) instead",
-    "abs": "abs is two-to-one, so it is not a bijection (an abs surjection is not in "
-    "flowspec yet); use {kind: elementwise, fn: leaky_relu}",
+    "abs": "abs is two-to-one, so it is not a bijection: {kind: abs} is the abs surjection "
+    "(it models the lost sign); or use {kind: elementwise, fn: leaky_relu}",
     "square": "x**2 is two-to-one, so it is not a bijection; use a strictly monotone map",
 }
 
 
 if TYPE_CHECKING:
     from flowspec.conditioners.base import ConditionerSpec
-    from flowspec.densities.base import DensitySpec
     from flowspec.transformers.base import TransformerSpec
 
 #: Modules that build a union over their package's kinds: importing them during discovery
@@ -56,10 +56,10 @@ def _import_package(name: str) -> None:
             importlib.import_module(f"{name}.{module.name}")
 
 
-def _by_kind(base: type, exclude: type | None = None) -> dict[str, type]:
+def _by_kind(base: type, exclude: type | None = None) -> dict[str, Any]:
     """Every subclass of ``base`` (but not of ``exclude``) with a ``kind`` default, by name,
     in a stable order."""
-    kinds = {}
+    kinds: dict[str, Any] = {}
     for cls in _subclasses(base):
         if exclude is not None and issubclass(cls, exclude):
             continue
@@ -69,7 +69,7 @@ def _by_kind(base: type, exclude: type | None = None) -> dict[str, type]:
     return dict(sorted(kinds.items()))
 
 
-def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) -> Any:
+def kind_union(kinds: Mapping[str, type[BaseModel]], default: str | None = None) -> Any:
     """The pydantic type of a field that takes any of ``kinds``, chosen by ``kind`` (a
     discriminated union, so errors and the JSON Schema name the kind). With ``default``,
     a value that leaves ``kind`` out is read as that kind (``{hidden: [8]}`` is an mlp),
@@ -89,9 +89,10 @@ def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) ->
     return Annotated[Union[tagged], Discriminator(tag)]  # noqa: UP007
 
 
-def _subclasses(base: type) -> list[type]:
-    found = []
-    for sub in base.__subclasses__():
+def _subclasses(base: type) -> list[Any]:
+    found: list[Any] = []
+    direct: list[Any] = base.__subclasses__()
+    for sub in direct:
         found.append(sub)
         found.extend(_subclasses(sub))
     return found
@@ -125,10 +126,12 @@ def conditioner_kinds() -> dict[str, type[ConditionerSpec]]:
 
 
 @cache
-def density_kinds() -> dict[str, type[DensitySpec]]:
-    """Every conditional density kind, by name. Node kinds that are a density used as a
-    base distribution (the ``categorical`` node) are node kinds, not densities."""
-    from flowspec.densities.base import DensitySpec
-
+def density_kinds() -> dict[str, type[BaseModel]]:
+    """Every conditional density kind (a ``DensitySpec``), by name. Node kinds that are a
+    density used as a base distribution (the ``categorical`` node) are node kinds, not
+    densities."""
     _import_package("flowspec.densities")
-    return _by_kind(DensitySpec, exclude=NodeSpec)
+    # Found through the package just imported, not a static import: the densities' base
+    # imports the conditioners' unions, which import this module.
+    base = importlib.import_module("flowspec.densities.base").DensitySpec
+    return _by_kind(base, exclude=NodeSpec)

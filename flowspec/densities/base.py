@@ -25,6 +25,8 @@ from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Likelihood
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from flowspec.layers.densities.base import Density
 
 __all__ = ["DensitySpec"]
@@ -81,7 +83,7 @@ class DensitySpec(BaseModel):
         return self._build(event, net)
 
     @abstractmethod
-    def _build(self, event: PortInfo, net) -> Density:
+    def _build(self, event: PortInfo, net: nn.Module | None) -> Density:
         """The torch module given its (possibly absent) network; import it lazily."""
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:

@@ -28,7 +28,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, ValidationError
 
@@ -40,13 +40,17 @@ from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import did_you_mean
 
+if TYPE_CHECKING:
+    from flowspec.layers.densities.flow import FlowDensity
+    from flowspec.layers.densities.gaussian import Gaussian
+
 __all__ = ["FlowDensitySpec"]
 
 
 class FlowDensitySpec(GaussianSpec):
     """A conditional Gaussian pushed through bijective layers (given the context)."""
 
-    kind: Literal["flow"] = "flow"
+    kind: Literal["flow"] = "flow"  # type: ignore[assignment]  # a variant kind
     layers: list[dict[str, Any]] = Field(
         min_length=1,
         description="Bijective node specs applied in order in inference (v -> e), without "
@@ -173,7 +177,7 @@ class FlowDensitySpec(GaussianSpec):
         layers = sum(spec.parameter_count((info,), context) for spec in chain)
         return super().density_parameter_count(event, context_features) + layers
 
-    def build(self, event: PortInfo, context_features: int):
+    def build(self, event: PortInfo, context_features: int) -> FlowDensity:
         """The layers (conditioned on the flat context) on top of the Gaussian base."""
         from flowspec.layers.densities.flow import FlowDensity
 
@@ -182,4 +186,4 @@ class FlowDensitySpec(GaussianSpec):
         context = PortInfo((context_features,)) if context_features else None
         info = PortInfo(event.shape, REAL)
         layers = [spec.build((info,), context) for spec in chain]
-        return FlowDensity(layers, super().build(event, context_features))
+        return FlowDensity(layers, cast("Gaussian", super().build(event, context_features)))

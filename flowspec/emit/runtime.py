@@ -16,12 +16,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from flowspec.emit.fast_path import FastPath
+
+if TYPE_CHECKING:
+    from flowspec.api import CheckedSpec
 
 __all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
 
@@ -56,7 +59,7 @@ class NodeDict(nn.ModuleDict):
     ``nodes[id]``; state-dict keys stay ``nodes.<id>.*``)."""
 
     def add_module(self, name: str, module: nn.Module | None) -> None:
-        self._modules[name] = module
+        self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
 class FlowModel(FastPath):
@@ -78,15 +81,17 @@ class FlowModel(FastPath):
     SPEC_NAME: ClassVar[str]
     #: Each distribution node's event shape: the latents :meth:`inverse` takes.
     LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
+    #: The checked spec the model was compiled from (set by :meth:`CheckedSpec.build_model`).
+    checked: CheckedSpec
 
-    def __init__(self, nodes: dict[str, nn.Module]):
+    def __init__(self, nodes: dict[str, nn.Module]) -> None:
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
-        self._iterative = tuple(
+        self._iterative: tuple[tuple[str, Any], ...] = tuple(
             (name, module)
             for name, node in self.nodes.items()
             for module in node.modules()
@@ -136,7 +141,7 @@ class FlowModel(FastPath):
         return self._generate_scored(n, **context)
 
     @staticmethod
-    def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
+    def _scored_inverse(layer: Any, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
         """A node's generation step and its contribution at the inputs it generated: the
         layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
         direction is iterative or missing), else ``inverse`` then ``forward``."""
@@ -250,7 +255,7 @@ class FlowModel(FastPath):
                 f"this model takes {len(expected)} inputs ({', '.join(expected)}), "
                 f"got {len(inputs)} by position"
             )
-        given = dict(zip(expected, inputs))
+        given = dict(zip(expected, inputs, strict=False))
         for name, value in named.items():
             if name not in expected:
                 raise TypeError(
@@ -261,9 +266,10 @@ class FlowModel(FastPath):
             given[name] = value
         batches = []  # a list: under torch.export batch sizes are symbolic, not hashable
         for name in expected:
-            value = given.get(name)
-            if not isinstance(value, torch.Tensor):
-                raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
+            found = given.get(name)
+            if not isinstance(found, torch.Tensor):
+                raise TypeError(f"input {name!r} must be a tensor, got {type(found).__name__}")
+            value = found
             event = self.INPUT_SHAPES[name]
             if (
                 value.dim() != len(event) + 1
@@ -288,6 +294,7 @@ class FlowModel(FastPath):
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
         batch = self._check_inputs(inputs, named)
+        assert batch is not None, "log_prob takes at least one data input"
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
         bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
@@ -296,13 +303,13 @@ class FlowModel(FastPath):
     def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("generated subclasses define _log_prob")
 
-    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
+    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor) -> tuple[Any, ...]:
         raise NotImplementedError("generated subclasses define _inference")
 
-    def _generate(
-        self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
-    ):
+    def _generate(self, n: int, **named: Any) -> Any:
+        """Generation: the context inputs (each after ``n`` in the generated signature) and
+        ``latents`` by name."""
         raise NotImplementedError("generated subclasses define _generate")
 
-    def _generate_scored(self, n: int, **context: torch.Tensor):
+    def _generate_scored(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
         raise NotImplementedError("generated subclasses define _generate_scored")

@@ -14,7 +14,7 @@ class of any node, naming the nodes that make it so).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +217,7 @@ _CLASS_SENTENCE = {
 }
 
 
-def likelihood_sentence(nodes: list[tuple[str, str]], unnormalized: list[str] = ()) -> str:
+def likelihood_sentence(nodes: list[tuple[str, str]], unnormalized: Sequence[str] = ()) -> str:
     """What ``log_prob`` is, from each node's (id, likelihood label): the weakest class,
     the nodes of that class, then the other inexact nodes with theirs. ``unnormalized``
     nodes (W501) make it at best a lower bound: the model's mass is below 1."""
@@ -343,7 +343,7 @@ def graph_bookkeeping(
             sampled=node.spec.stochastic_forward,
             modelled_by=node.spec.modelled_by(),
         )
-        for node, row in zip(nodes, rows)
+        for node, row in zip(nodes, rows, strict=True)
         if node.spec is not None and not node.spec.terminal and not node.spec.bijective
     ]
     return Bookkeeping(

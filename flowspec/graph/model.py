@@ -76,6 +76,31 @@ class GraphNode:
         return self.spec is None
 
     @property
+    def node_spec(self) -> NodeSpec:
+        """The spec of a node that is not an input."""
+        assert self.spec is not None, f"'{self.id}' is an input, not a node"
+        return self.spec
+
+    @property
+    def input_refs(self) -> list[PortRef]:
+        """Where the node's inputs come from, every reference resolved (after the checks)."""
+        refs = [ref for ref in self.inputs if ref is not None]
+        assert len(refs) == len(self.inputs), f"'{self.id}' has an unresolved input"
+        return refs
+
+    @property
+    def known_outputs(self) -> tuple[PortInfo, ...]:
+        """What flows out of the node (or input), once the shape pass has inferred it."""
+        assert self.output_info is not None, f"'{self.id}' has no inferred outputs"
+        return self.output_info
+
+    @property
+    def known_inputs(self) -> tuple[PortInfo, ...]:
+        """What flows into the node, once the shape pass has inferred it."""
+        assert self.input_info is not None, f"'{self.id}' has no inferred inputs"
+        return self.input_info
+
+    @property
     def is_context_input(self) -> bool:
         return self.input_spec is not None and self.input_spec.context
 

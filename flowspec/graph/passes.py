@@ -208,7 +208,8 @@ def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> No
         if node.spec.context is not None and node.context is None:
             continue  # the context reference is broken and already reported
         infos = [_port_info(graph, ref) for ref in node.inputs]
-        if not node.inputs or any(info is None for info in infos):
+        known = [info for info in infos if info is not None]
+        if not node.inputs or len(known) != len(infos):
             continue
         context_info = None
         if node.context is not None:
@@ -217,7 +218,7 @@ def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> No
                 continue
         if len(infos) != len(node.spec.input_ports()):
             continue
-        node.input_info = tuple(infos)
+        node.input_info = tuple(known)
         node.context_info = context_info
         check = NodeCheck(reporter, node.id, node.path)
         node.output_info = node.spec.infer(node.input_info, context_info, check)
@@ -238,8 +239,9 @@ def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, 
     layers = [n for n in graph.nodes.values() if not n.is_input]
     needs = Digraph(n.id for n in layers)
     for node in layers:
-        for port in node.output_ports if not node.spec.terminal else ():
+        for port in node.output_ports if not node.node_spec.terminal else ():
             consumer = graph.consumer(PortRef(node.id, port))
+            assert consumer is not None, "every output is consumed once (checked before)"
             needs.add_edge(consumer.id, node.id)
         if node.context is not None and not graph.nodes[node.context.node].is_input:
             producer_of_value = graph.consumer(node.context)

@@ -24,7 +24,7 @@ class Planar(FlowLayer):
     """Generation ``x = z + u tanh(w.z + b)``; inference by root finding when ``method``
     is set (``"bisection"`` or ``"newton"``), else unavailable."""
 
-    def __init__(self, features: int, method: str | None, tol: float, max_iter: int):
+    def __init__(self, features: int, method: str | None, tol: float, max_iter: int) -> None:
         super().__init__()
         self.method, self.tol, self.max_iter = method, tol, max_iter
         self.w = nn.Parameter(torch.randn(features) / features**0.5)

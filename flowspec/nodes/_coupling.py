@@ -180,6 +180,7 @@ class CouplingBase(NodeSpec):
         # transformer takes them.
         x = inputs[0]
         support = union_support([x.support, self.parts()[0].output_support(x.support)])
+        assert support is not None, "values are continuous here (E410 otherwise)"
         return (PortInfo(x.shape, support),)
 
     def _shapes(

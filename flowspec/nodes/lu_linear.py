@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -55,7 +55,7 @@ class LULinearSpec(NodeSpec):
     contribution = "positions * sum(log|s|)"
 
     has_parameters = True
-    examples = (
+    examples: ClassVar[tuple[Example, ...]] = (
         Example({}, (PortInfo((3,)),), label="flat"),
         Example({"seed": 2, "bias": False}, (PortInfo((2, 2, 2)),), label="image"),
     )

@@ -19,14 +19,14 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PositiveInt
 
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support, numel
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_feature_axis
 from flowspec.nodes._uses_densities import UsesDensities
 
@@ -44,7 +44,7 @@ class SliceSpec(UsesDensities):
         description="How many leading features (channels for [C, H, W]) along the feature "
         "axis pass on; must be smaller than the size of that axis."
     )
-    decoder: density_field("gaussian") = Field(
+    decoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Density p(x_drop | z) of the dropped features given the kept ones; any "

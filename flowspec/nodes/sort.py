@@ -22,7 +22,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -30,6 +30,9 @@ from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_continuous
+
+if TYPE_CHECKING:
+    from flowspec.layers.sort import Sort
 
 __all__ = ["SortSpec"]
 
@@ -81,7 +84,7 @@ class SortSpec(NodeSpec):
     def modelled_by(self) -> str:
         return "the order: a uniform permutation"
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sort:
         from flowspec.layers.sort import Sort
 
         n = inputs[0].shape[0]

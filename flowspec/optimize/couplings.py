@@ -21,9 +21,11 @@ __all__ = ["split_couplings"]
 def split_couplings(program: Program) -> None:
     for op in program.calls_of(CouplingBase):
         node = op.first
-        if node.spec.splits_pixels:  # pixels, not index sets along event axis 0
+        spec = node.spec
+        assert isinstance(spec, CouplingBase)
+        if spec.splits_pixels:  # pixels, not index sets along event axis 0
             continue
-        mask = node.spec.mask_vector(node.input_info[0].shape[0])
+        mask = spec.mask_vector(node.known_inputs[0].shape[0])
         program.replace(
             op,
             Couple(

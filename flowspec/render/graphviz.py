@@ -100,7 +100,7 @@ def _label(box: Box) -> str:
     else:
         rows.append(kind)
     if node.spec is not None:
-        per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
+        per_node = [dict(settings(n.node_spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
             rows += [

@@ -82,7 +82,9 @@ def _features(inputs: tuple[PortInfo, ...] | None) -> int | None:
 def _mask(spec: NodeSpec, text: str, inputs: tuple[PortInfo, ...] | None) -> str:
     """A coupling's mask with its pattern (1: passes through and conditions, 0: changes)."""
     features = _features(inputs)
-    if features is None or features > MAX_MASK or getattr(spec, "splits_pixels", True):
+    if features is None or features > MAX_MASK or not hasattr(spec, "mask_vector"):
+        return text
+    if getattr(spec, "splits_pixels", False):  # pixels, not a pattern along event axis 0
         return text
     pattern = "".join(str(bit) for bit in spec.mask_vector(features))
     return pattern if isinstance(getattr(spec, "mask", None), list) else f"{text} = {pattern}"
@@ -93,7 +95,7 @@ def _keep(spec: NodeSpec, text: str, inputs: tuple[PortInfo, ...] | None) -> str
     features = _features(inputs)
     if features is None:
         return text
-    keep = spec.keep
+    keep = spec.describe()["keep"]
     return f"{keep} of {features}, drops {features - keep}"
 
 

@@ -7,8 +7,9 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
 
@@ -120,6 +121,7 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
             spec.broken.add(name)
             spec.loose |= referenced_names(node)
             continue
+        assert isinstance(node, NodeSpec | BlockUse)  # a nested use only comes from a block
         spec.nodes[name] = node
     if reads_unknown:
         # A dropped node may have read anything: no output is known to be unused.
@@ -616,7 +618,7 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
             members[tag or str(member.model_fields["kind"].default)] = member
     for step in info.metadata:
         if isinstance(step, BeforeValidator):  # e.g. a density field filling in its kind
-            data = step.func(data)
+            data = cast(Callable[[Any], Any], step.func)(data)
     if isinstance(choose, Discriminator) and callable(choose.discriminator):
         kind = choose.discriminator(data if isinstance(data, dict) else {})
     else:

@@ -23,10 +23,17 @@ the validation split, and only rank 0 writes files; the last checkpoint holds ev
 process's random state, and Ctrl-C keeps the checkpoint of the last validation; see
 :mod:`flowspec.train.distributed`.
 
-Example::
+Example (see also :mod:`flowspec.train`)::
 
-    >>> settings = TrainSettings(steps=2000, lr=1e-3)                          # doctest: +SKIP
-    >>> result = fit(model, load_dataset("moons"), settings, files=RunFiles.beside("m.safetensors"))
+    >>> import flowspec
+    >>> from flowspec.spec.training import TrainSettings
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_train=256, n_val=64, n_test=64)
+    >>> settings = TrainSettings(steps=20, batch_size=64, lr=1e-3, val_every=10)
+    >>> result = fit(model, data, settings, progress=False)
+    >>> [step for step, _ in result.val_history], result.best_step in (10, 20)
+    ([10, 20], True)
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class MetricsLog:
 
     def __init__(
         self, csv_path: Path, jsonl_path: Path, tensorboard: Path | None, resume_step: int | None
-    ):
+    ) -> None:
         self.csv_path, self.jsonl_path = csv_path, jsonl_path
         kept = self._kept_rows(resume_step)
         csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,8 @@ class MetricsLog:
     def _kept_rows(self, resume_step: int | None) -> list[dict[str, Any]]:
         if resume_step is None or not self.jsonl_path.is_file():
             return []
-        return [row for row in read_metrics(self.jsonl_path) if row["step"] <= resume_step]
+        rows = read_metrics(self.jsonl_path)
+        return [row for row in rows if row["step"] is not None and row["step"] <= resume_step]
 
     def log(self, **row: Any) -> None:
         """Write one row; missing columns are empty."""
@@ -78,7 +79,7 @@ class MetricsLog:
         if tensorboard and self._board is not None:
             for key in ("lr", "train_loss", "val_nll"):
                 if clean.get(key) is not None:
-                    self._board.add_scalar(key, clean[key], int(clean["step"]))
+                    self._board.add_scalar(key, clean[key], int(row["step"]))
 
     def close(self) -> None:
         self._csv.close()
@@ -87,7 +88,7 @@ class MetricsLog:
             self._board.close()
 
 
-def _summary_writer(folder: Path):
+def _summary_writer(folder: Path) -> Any:
     """A TensorBoard writer, or None when tensorboard is not installed."""
     try:
         from torch.utils.tensorboard import SummaryWriter

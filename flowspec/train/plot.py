@@ -6,8 +6,18 @@ alike. The file format follows the path's suffix (``.png``, ``.pdf``, ``.svg``, 
 
 Example::
 
-    >>> plot_samples(model.sample(2000), "samples.png", data=data.test)   # doctest: +SKIP
-    >>> plot_density(model, "density.png")                                # doctest: +SKIP
+    >>> import flowspec, tempfile
+    >>> from pathlib import Path
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_test=500)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pictures = [
+    ...         plot_samples(model.sample(500), Path(folder) / "samples.png", data=data.test),
+    ...         plot_density(model, Path(folder) / "density.svg", resolution=50),
+    ...     ]
+    ...     [(p.suffix, p.stat().st_size > 1000) for p in pictures]
+    [('.png', True), ('.svg', True)]
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,13 +34,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
+
 __all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
 _MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square images
-_SAMPLE_STYLE = {"s": 3, "alpha": 0.6, "linewidths": 0}
-_DATA_STYLE = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
+_SAMPLE_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.6, "linewidths": 0}
+_DATA_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
@@ -82,7 +96,7 @@ def _scatter(
     reference = data if data is not None else everything
     if data is not None:
         axes.scatter(data[:, i], data[:, j], label=data_label, **_DATA_STYLE)
-    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups)):
+    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups), strict=False):
         axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_SAMPLE_STYLE)
     axes.set_xlim(*_limits(reference[:, i]))
     axes.set_ylim(*_limits(reference[:, j]))
@@ -90,7 +104,8 @@ def _scatter(
     axes.set_ylabel(f"x[{j}]")
     legend = axes.legend(loc="upper right", markerscale=4, fontsize="small")
     for handle in legend.legend_handles:
-        handle.set_alpha(1.0)
+        if handle is not None:
+            handle.set_alpha(1.0)
 
 
 def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: int) -> None:
@@ -156,8 +171,8 @@ def plot_samples(
         axes = figure.add_subplot()
         edges = np.linspace(*_limits(points if reference is None else reference), 61)
         if reference is not None:
-            axes.hist(reference[:, 0], bins=edges, density=True, color="0.7", label="data")
-        axes.hist(points[:, 0], bins=edges, density=True, histtype="step", label="samples")
+            axes.hist(reference[:, 0], bins=edges.tolist(), density=True, color="0.7", label="data")
+        axes.hist(points[:, 0], bins=edges.tolist(), density=True, histtype="step", label="samples")
         axes.legend()
     else:
         figure = _figure(5, 5)
@@ -171,12 +186,13 @@ def plot_samples(
 
 def _two_dimensional_input(model: nn.Module) -> None:
     """Raise ValueError unless the model has one continuous data input of shape [2]."""
-    inputs = getattr(model, "DATA_INPUTS", ())
+    inputs: tuple[str, ...] = getattr(model, "DATA_INPUTS", ())
+    conditional = bool(getattr(model, "CONTEXT_INPUTS", ()))
     checked = getattr(model, "checked", None)
     if len(inputs) != 1 or checked is None:
         raise ValueError("plot_density needs a compiled model with a single data input")
     spec = checked.graph.nodes[inputs[0]].input_spec
-    if list(spec.shape) != [2] or spec.levels is not None or getattr(model, "CONTEXT_INPUTS", ()):
+    if list(spec.shape) != [2] or spec.levels is not None or conditional:
         raise ValueError(
             f"plot_density draws unconditional densities of continuous 2-D data, but input "
             f"'{inputs[0]}' has shape {list(spec.shape)}"
@@ -186,7 +202,7 @@ def _two_dimensional_input(model: nn.Module) -> None:
 
 @torch.no_grad()
 def plot_density(
-    model: nn.Module,
+    model: FlowModel,
     path: str | os.PathLike[str],
     *,
     bounds: tuple[float, float] = (-4.0, 4.0),
@@ -234,21 +250,36 @@ def plot_density(
     return _save(figure, path)
 
 
+def _column(rows: list[dict[str, float | None]], name: str) -> list[tuple[float, float]]:
+    """``(step, value)`` of every row that has a value in column ``name``."""
+    return [
+        (step, value)
+        for step, value in ((r.get("step"), r.get(name)) for r in rows)
+        if step is not None and value is not None
+    ]
+
+
 def plot_curve(
     rows: list[dict[str, float | None]], path: str | os.PathLike[str], *, title: str | None = None
 ) -> Path:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
     loss and validation NLL against the step, the best validation marked."""
-    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
-    val = [(r["step"], r["val_nll"]) for r in rows if r.get("val_nll") is not None]
+    train = _column(rows, "train_loss")
+    val = _column(rows, "val_nll")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
     figure = _figure(6.5, 4)
     axes = figure.add_subplot()
     if train:
-        axes.plot(*zip(*train), color="tab:blue", alpha=0.7, label="train loss")
+        axes.plot(*zip(*train, strict=True), color="tab:blue", alpha=0.7, label="train loss")
     if val:
-        axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
+        axes.plot(
+            *zip(*val, strict=True),
+            color="tab:orange",
+            marker="o",
+            markersize=3,
+            label="validation NLL",
+        )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
             [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
@@ -290,7 +321,9 @@ def plot_sweep(
             ]
             if not points:
                 continue
-            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
+            axes.scatter(
+                *zip(*points, strict=True), marker=marker, color=colour, label=f"{name} NLL"
+            )
             means = [
                 np.mean([v for i, v in points if i == index])
                 for index in range(len(labels))

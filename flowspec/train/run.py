@@ -24,7 +24,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -46,6 +46,9 @@ from flowspec.train.optim import Optimizer
 from flowspec.train.settings import learning_rate
 from flowspec.train.state import by_rank, restore_rng, rng_state
 
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
+
 __all__ = [
     "BatchOrder",
     "Progress",
@@ -65,7 +68,7 @@ _SMOOTHING = 0.98  # of the running loss shown on the progress bar
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite at ``step`` (1-based)."""
 
-    def __init__(self, step: int, what: str, value: float, last_good: str | None = None):
+    def __init__(self, step: int, what: str, value: float, last_good: str | None = None) -> None:
         self.step = step
         self.value = value
         where = f"; the last good checkpoint is {last_good}" if last_good else ""
@@ -79,7 +82,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training; the last checkpoint (``checkpoint``, if any) holds step
     ``step``: the step interrupted after on one process, the last validation's under DDP."""
 
-    def __init__(self, step: int, checkpoint: Path | None):
+    def __init__(self, step: int, checkpoint: Path | None) -> None:
         self.step, self.checkpoint = step, checkpoint
         where = f"; {checkpoint} holds step {step}" if checkpoint else f" after step {step}"
         super().__init__(f"interrupted{where}")
@@ -114,7 +117,7 @@ class BatchOrder:
     """Batch indices by position: epoch ``e`` is the permutation seeded by ``(seed, e)``,
     cut into full batches (the last partial batch is dropped)."""
 
-    def __init__(self, n: int, batch_size: int, seed: int):
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
         self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
         self.per_epoch = n // self.batch_size
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -184,7 +187,7 @@ class TrainingRun:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: FlowModel,
         settings: TrainSettings,
         train: Split,
         val: Split,
@@ -194,7 +197,7 @@ class TrainingRun:
         resume: bool,
         meta: dict[str, str],
         distributed: Distributed | None,
-    ):
+    ) -> None:
         self.model, self.settings = model, settings
         self.train, self.val, self.batches, self.total = train, val, batches, total
         self.distributed, self.meta = distributed, meta
@@ -367,7 +370,7 @@ def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def resume_from(
-    model: nn.Module,
+    model: FlowModel,
     optimizer: Optimizer,
     files: RunFiles | None,
     distributed: Distributed | None,

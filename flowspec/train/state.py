@@ -13,9 +13,16 @@ with ``restore_rng(tensors, rank)``.
 
 Example::
 
-    >>> saved = rng_state()                   # doctest: +SKIP
-    >>> restore_rng(saved)                    # doctest: +SKIP
-    >>> restore_rng(by_rank([saved, other]), rank=1)  # doctest: +SKIP
+    >>> import torch
+    >>> saved = rng_state()
+    >>> first = torch.rand(3)
+    >>> restore_rng(saved)
+    >>> torch.equal(torch.rand(3), first)
+    True
+    >>> other = rng_state()
+    >>> restore_rng(by_rank([saved, other]), rank=1)   # process 1 restores its own
+    >>> torch.equal(torch.rand(3), first)
+    False
 """
 
 from __future__ import annotations

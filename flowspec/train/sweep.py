@@ -145,11 +145,15 @@ def combinations(data: dict, axes: list[Axis]) -> list[tuple[dict[str, Any], str
     result = []
     for values in itertools.product(*(axis.values for axis in axes)):
         spec = data
-        for axis, value in zip(axes, values):
+        for axis, value in zip(axes, values, strict=True):
             spec = apply_values(spec, axis, value)
-        label = ", ".join(f"{name}={_short(value)}" for name, value in zip(names, values))
+        label = ", ".join(
+            f"{name}={_short(value)}" for name, value in zip(names, values, strict=True)
+        )
         spec = {**spec, "name": f"{data.get('name', 'model')} [{label}]"}
-        result.append((dict(zip(names, values)), yaml.safe_dump(spec, sort_keys=False)))
+        result.append(
+            (dict(zip(names, values, strict=True)), yaml.safe_dump(spec, sort_keys=False))
+        )
     return result
 
 

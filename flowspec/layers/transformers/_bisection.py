@@ -41,7 +41,9 @@ def bisect(
 class BisectionTransformer(Transformer):
     """A transformer inverted by bisection, reporting the error its last inverse reached."""
 
-    def __init__(self, tolerance: float, iterations: int):
+    last_inverse_error: torch.Tensor
+
+    def __init__(self, tolerance: float, iterations: int) -> None:
         super().__init__()
         self.inverse_tolerance = tolerance
         self.iterations = iterations

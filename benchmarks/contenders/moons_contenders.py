@@ -13,13 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from _contender import Builder, Contender
-from peer_nets import ContextFreeMLP, zero_last_linear
+from harness.contender import Builder, Contender
 from torch import nn
+
+from contenders.peer_nets import ContextFreeMLP, zero_last_linear
 
 __all__ = ["CONTENDERS", "SPEC", "LAYERS", "HIDDEN"]
 
-SPEC = Path(__file__).resolve().parent.parent / "specs" / "realnvp_moons.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "realnvp_moons.yaml"
 LAYERS = 8
 HIDDEN = (64, 64)
 
@@ -39,7 +40,7 @@ def flowspec_model() -> Contender:
 
 
 def handwritten_model() -> Contender:
-    from handwritten_realnvp import HandwrittenRealNVP
+    from baselines.handwritten_realnvp import HandwrittenRealNVP
 
     model = HandwrittenRealNVP(LAYERS)
     return Contender(
@@ -47,7 +48,7 @@ def handwritten_model() -> Contender:
         model,
         model.log_prob,
         model.sample,
-        "benchmarks/handwritten_realnvp.py: the same density as the spec, the best way by "
+        "benchmarks/baselines/handwritten_realnvp.py: the same density as the spec, the best way by "
         "hand: the halves stay separate tensors and swap roles (no flip, no merge).",
     )
 
@@ -90,7 +91,7 @@ def nflows_model() -> Contender:
         flow.sample,
         "nflows AffineCouplingTransform + ReversePermutation; scale sigmoid(a + 2) + 1e-3 "
         "(at most ~1, and 0.88 at a = 0, so not the identity at init); plain MLP conditioner "
-        "(nflows' own MLP takes no context argument; benchmarks/peer_nets.py wraps one); "
+        "(nflows' own MLP takes no context argument; benchmarks/contenders/peer_nets.py wraps one); "
         "outputs merged by index assignment.",
     )
 

@@ -3,22 +3,25 @@
 the one-off compilation time. Prints a markdown section. Target: compiled log_prob at
 least 1.3x faster than eager.
 
-    python benchmarks/bench_torch_compile.py [--quick]
+    python benchmarks/suites/bench_torch_compile.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import torch
-from _table import markdown_table
-from _timing import interleaved_medians
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
+from harness.timing import interleaved_medians
 
 import flowspec
 
-SPEC = Path(__file__).resolve().parent.parent / "specs" / "realnvp_moons.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "realnvp_moons.yaml"
 TARGET_SPEEDUP = 1.3
 BATCH = 512
 

@@ -2,19 +2,23 @@
 zuko, nflows and normflows: train-step time, log_prob and sample throughput, peak memory and
 test bits/dim after a fixed number of steps. Prints a markdown section.
 
-    python benchmarks/bench_digits.py            # full: 1000 steps (about 3 minutes on 2 cores)
-    python benchmarks/bench_digits.py --quick    # smoke run: 30 steps, few repeats
+    python benchmarks/suites/bench_digits.py            # full: 1000 steps (about 3 minutes on 2 cores)
+    python benchmarks/suites/bench_digits.py --quick    # smoke run: 30 steps, few repeats
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
+from pathlib import Path
 
 import torch
-from _contender import Contender
-from _suite import Workload, run_workload, workload_markdown
-from digits_contenders import CONTENDERS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from contenders.digits_contenders import CONTENDERS
+from harness.contender import Contender
+from harness.suite import Workload, run_workload, workload_markdown
 
 __all__ = ["digits_workload", "test_bits_per_dim", "test_bits_per_image"]
 

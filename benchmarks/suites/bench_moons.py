@@ -2,18 +2,22 @@
 train-step time, log_prob and sample throughput, peak memory and test NLL after a fixed
 number of steps. Prints a markdown section.
 
-    python benchmarks/bench_moons.py            # full: 2000 steps (under 2 minutes on 2 cores)
-    python benchmarks/bench_moons.py --quick    # smoke run: 60 steps, few repeats
+    python benchmarks/suites/bench_moons.py            # full: 2000 steps (under 2 minutes on 2 cores)
+    python benchmarks/suites/bench_moons.py --quick    # smoke run: 60 steps, few repeats
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import torch
-from _contender import Contender
-from _suite import Workload, run_workload, workload_markdown
-from moons_contenders import CONTENDERS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from contenders.moons_contenders import CONTENDERS
+from harness.contender import Contender
+from harness.suite import Workload, run_workload, workload_markdown
 
 __all__ = ["moons_workload", "test_nll"]
 

@@ -2,16 +2,16 @@
 hand-written torch (RealNVP moons, digits) and against its own literal graph (every
 bundled spec). Prints a markdown section.
 
-    python benchmarks/bench_optimize.py            # full (about 5 minutes on 2 cores)
-    python benchmarks/bench_optimize.py --quick    # smoke run
+    python benchmarks/suites/bench_optimize.py            # full (about 5 minutes on 2 cores)
+    python benchmarks/suites/bench_optimize.py --quick    # smoke run
 
-Each row times three things, interleaved in rounds with medians (benchmarks/_timing.py),
+Each row times three things, interleaved in rounds with medians (benchmarks/harness/timing.py),
 one thread: an Adam train step on a fixed batch, ``log_prob`` under ``no_grad`` and
 ``sample``, all at batch 512. Every model is built after ``torch.manual_seed(0)`` and
 initialised by one ``log_prob`` before timing (actnorm's data-dependent init). The
 hand-written comparison also times ``log_prob`` and ``sample`` at batch 64, where Python
 overhead rather than arithmetic dominates, and counts the instructions of every call
-under valgrind's callgrind (benchmarks/_instructions.py): on this shared machine wall-clock
+under valgrind's callgrind (benchmarks/harness/instructions.py): on this shared machine wall-clock
 ratios move by 10-30% between runs, instruction counts repeat.
 """
 
@@ -24,10 +24,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import torch
-from _table import markdown_table
-from _timing import interleaved_medians
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
+from harness.timing import interleaved_medians
+
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from bundled import DATA, SPECS  # noqa: E402 - every bundled spec and its data set
 
@@ -153,7 +155,7 @@ def callgrind_worker(name: str, calls: int) -> None:
     hand-written and the optimized model ``calls`` times in its own counted region, after
     two warm-up calls (Adam's state, the allocator's caches). Callgrind runs 50-100 times
     slower than native: the literal model is left to the timing."""
-    from _instructions import run_marked
+    from harness.instructions import run_marked
 
     fns = {}
     for contender, timed in _against(name, literal=False).items():
@@ -165,7 +167,7 @@ def callgrind_worker(name: str, calls: int) -> None:
 
 
 def _instruction_counts(name: str, quick: bool) -> dict[str, dict[str, float]] | None:
-    from _instructions import count_instructions
+    from harness.instructions import count_instructions
 
     print(f"[optimize] {name}: instruction counts under callgrind", file=sys.stderr, flush=True)
     calls = 1 if quick else 2
@@ -289,12 +291,12 @@ def main() -> None:
         "thread; each time the median of interleaved rounds (train step: an Adam step on a "
         "fixed batch; log_prob and sample under no_grad). In brackets: relative to the "
         "hand-written model. The instruction counts are the same calls of the hand-written "
-        "and optimized models under valgrind's callgrind (benchmarks/_instructions.py), the mean of 2 calls after 2 warm-up calls: "
+        "and optimized models under valgrind's callgrind (benchmarks/harness/instructions.py), the mean of 2 calls after 2 warm-up calls: "
         "they do not move with the machine's load, so they settle ratios the times leave "
         "within noise. 'optimized' is flowspec.compile(spec) (the default), 'literal' is "
         "flowspec.compile(spec, optimize=False). The hand-written RealNVP keeps the two halves "
         "as separate tensors that swap roles (no flip, no merge); the hand-written digits "
-        "model is benchmarks/handwritten_digits.py.",
+        "model is benchmarks/baselines/handwritten_digits.py.",
         "",
         *timed,
         "",

@@ -3,8 +3,8 @@ flow in flowspec against normflows' residual flow (same architecture and budget)
 time, log_prob and sample throughput and test NLL side by side; then the bias and spread of
 the log-det estimators (truncated series, Russian roulette, Hutchinson) against exact values.
 
-    python benchmarks/bench_families2.py            # full (under 8 minutes on 2 cores)
-    python benchmarks/bench_families2.py --quick    # smoke run
+    python benchmarks/suites/bench_families2.py            # full (under 8 minutes on 2 cores)
+    python benchmarks/suites/bench_families2.py --quick    # smoke run
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import sys
 from pathlib import Path
 
 import torch
-from _contender import Contender
-from _suite import Workload, run_workload
-from _table import markdown_table
 
-SPECS = Path(__file__).resolve().parent.parent / "specs"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.contender import Contender
+from harness.suite import Workload, run_workload
+from harness.table import markdown_table
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 HIDDEN = (64, 64)
 BLOCKS = 4
 

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from _contender import Builder, Contender, count_parameters
-from _memory import MEMORY_NOTE, MemoryFigures, probe_memory
-from _table import markdown_table
-from _timing import interleaved_medians
-from _training import TrainResult, train_lockstep
+
+from harness.contender import Builder, Contender, count_parameters
+from harness.memory import MEMORY_NOTE, MemoryFigures, probe_memory
+from harness.table import markdown_table
+from harness.timing import interleaved_medians
+from harness.training import TrainResult, train_lockstep
 
 __all__ = ["Workload", "Outcome", "run_workload", "verdict", "workload_markdown"]
 

@@ -10,8 +10,8 @@ hand-written :class:`handwritten_digits.Preprocessing` (the same map). Scores ar
 ELBOs in bits per dimension (upper bounds on the NLL of the pmf), on the test split, for the
 weights with the best validation score, averaged over 5 dequantization draws.
 
-    python benchmarks/bench_digits_training.py              # 150 s of CPU time each (~8 min)
-    python benchmarks/bench_digits_training.py --quick      # smoke run: 10 s each
+    python benchmarks/suites/bench_digits_training.py              # 150 s of CPU time each (~8 min)
+    python benchmarks/suites/bench_digits_training.py --quick      # smoke run: 10 s each
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from bench_digits import NOISE_SEEDS
-from handwritten_digits import Preprocessing
 
-SPECS = Path(__file__).resolve().parent.parent / "specs"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from baselines.handwritten_digits import Preprocessing
+
+from suites.bench_digits import NOISE_SEEDS
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 FLOWSPEC_SPECS = ("digits_dequant.yaml", "digits_maf.yaml", "vardeq_digits.yaml", "nsf_digits.yaml")
 VAL_EVERY, PATIENCE, BATCH, LR = 25, 12, 256, 1e-3
 

@@ -2,9 +2,9 @@
 lockstep, timed interleaved) on 2-D moons and on the 8x8 digits: train-step time, sample
 time, log_prob time and the test score. Prints a markdown section per workload.
 
-    python benchmarks/bench_families1.py                    # both sections (about 12 minutes)
-    python benchmarks/bench_families1.py --section digits   # digits only (5-7 minutes)
-    python benchmarks/bench_families1.py --quick            # smoke run: few steps and repeats
+    python benchmarks/suites/bench_families1.py                    # both sections (about 12 minutes)
+    python benchmarks/suites/bench_families1.py --section digits   # digits only (5-7 minutes)
+    python benchmarks/suites/bench_families1.py --quick            # smoke run: few steps and repeats
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 import torch
-from _suite import Outcome, Workload, run_workload, verdict
-from _table import markdown_table
-from bench_digits import test_bits_per_dim, test_bits_per_image
-from bench_moons import test_nll
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.suite import Outcome, Workload, run_workload, verdict
+from harness.table import markdown_table
+
+from suites.bench_digits import test_bits_per_dim, test_bits_per_image
+from suites.bench_moons import test_nll
 
 __all__ = ["moons_workloads", "digits_workloads"]
 
@@ -26,7 +30,7 @@ REFERENCE = "flowspec"
 
 def moons_workloads(quick: bool, steps: int | None = None) -> list[Workload]:
     """The MAF and NSF workloads: 10,000 training and 2,000 test points of 'moons'."""
-    from families1_contenders import MAF_CONTENDERS, NSF_CONTENDERS
+    from contenders.families1_contenders import MAF_CONTENDERS, NSF_CONTENDERS
 
     from flowspec.train.data import load_dataset
 
@@ -60,7 +64,7 @@ def digits_workloads(quick: bool, steps: int | None = None) -> list[Workload]:
     """MAF and NSF on flowspec's 'digits' split (1500 training, 297 test images), the split
     and dequantization noise seeds of bench_digits.py; samples timed in batches of 64 (each
     is 64 sequential passes per layer)."""
-    from families1_digits_contenders import (
+    from contenders.families1_digits_contenders import (
         MAF_CONTENDERS,
         MAF_HIDDEN,
         NSF_CONTENDERS,

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from _contender import Builder, Contender
-from peer_nets import ContextFreeMLP, zero_last_linear
+from harness.contender import Builder, Contender
+
+from contenders.peer_nets import ContextFreeMLP, zero_last_linear
 
 __all__ = [
     "MAF_CONTENDERS",
@@ -22,7 +23,7 @@ __all__ = [
     "nflows_autoregressive",
 ]
 
-SPECS = Path(__file__).resolve().parent.parent / "specs"
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 MAF_LAYERS, NSF_LAYERS = 5, 4
 HIDDEN = (64, 64)
 BINS, BOUND = 8, 5.0

@@ -2,17 +2,21 @@
 against normflows' Glow with the same architecture: train-step time, log_prob and sample
 throughput, and test bits/dim after a fixed number of steps. Prints a markdown section.
 
-    python benchmarks/bench_glow.py            # full: 300 steps (about 5 minutes on 2 cores)
-    python benchmarks/bench_glow.py --quick    # smoke run: 10 steps, few repeats
+    python benchmarks/suites/bench_glow.py            # full: 300 steps (about 5 minutes on 2 cores)
+    python benchmarks/suites/bench_glow.py --quick    # smoke run: 10 steps, few repeats
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from _suite import Workload, run_workload, workload_markdown
-from bench_digits import test_bits_per_dim
-from glow_contenders import CONTENDERS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from contenders.glow_contenders import CONTENDERS
+from harness.suite import Workload, run_workload, workload_markdown
+
+from suites.bench_digits import test_bits_per_dim
 
 __all__ = ["glow_workload"]
 

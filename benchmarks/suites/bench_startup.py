@@ -7,8 +7,8 @@ target: validate within 0.3 s of the baseline (flowspec needs the YAML and pydan
 anyway; everything above it is flowspec's own start-up, which must not include torch,
 numpy or scikit-learn). Prints a markdown section.
 
-    python benchmarks/bench_startup.py            # 15 rounds
-    python benchmarks/bench_startup.py --quick    # 3 rounds
+    python benchmarks/suites/bench_startup.py            # 15 rounds
+    python benchmarks/suites/bench_startup.py --quick    # 3 rounds
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from _table import markdown_table
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
 
 __all__ = ["COMMANDS", "TARGET_SECONDS", "wall_time"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = "specs/realnvp_moons.yaml"
 #: How much slower than the baseline ``flowspec validate`` may start.
 TARGET_SECONDS = 0.3

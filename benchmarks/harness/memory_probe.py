@@ -1,6 +1,6 @@
-"""Peak resident memory of one contender, measured in this fresh process (run by _memory.py).
+"""Peak resident memory of one contender, measured in this fresh process (run by memory.py).
 
-    python benchmarks/memory_probe.py {moons,digits} NAME [--batch 512] [--steps 20]
+    python benchmarks/harness/memory_probe.py {moons,digits} NAME [--batch 512] [--steps 20]
 
 Prints one JSON line, sizes in KiB: ``rss_built`` (resident after importing the library,
 building the model and two warm-up training steps, which create the Adam state),
@@ -18,9 +18,13 @@ import argparse
 import ctypes
 import json
 import re
+import sys
 import warnings
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
 
 __all__ = ["resident_kib", "reset_peak"]
 
@@ -62,9 +66,9 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     if args.bench == "moons":
-        from moons_contenders import CONTENDERS
+        from contenders.moons_contenders import CONTENDERS
     else:
-        from digits_contenders import CONTENDERS
+        from contenders.digits_contenders import CONTENDERS
     contender = CONTENDERS[args.name]()
     batch = _batch(args.bench, args.batch)
     optimizer = torch.optim.Adam(contender.module.parameters(), lr=1e-3)

@@ -15,8 +15,8 @@ each also with Python's cyclic garbage collector switched off, which separates t
 compiler's own growth from that of the collector's full passes over the whole heap.
 A cProfile of the largest explicit spec lists the hot spots.
 
-    python benchmarks/bench_compiler.py            # full: 10, 100, 1,000, 3,000, 10,000 nodes
-    python benchmarks/bench_compiler.py --quick    # smoke run: 10 and 100 nodes
+    python benchmarks/suites/bench_compiler.py            # full: 10, 100, 1,000, 3,000, 10,000 nodes
+    python benchmarks/suites/bench_compiler.py --quick    # smoke run: 10 and 100 nodes
 """
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
 
 import torch
-from _table import markdown_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
 
 import flowspec
 
@@ -180,7 +184,7 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
     """The growth exponent between neighbouring sizes from the second smallest up (the
     smallest is dominated by fixed costs), and the 1,000-node target."""
     lines = []
-    pairs = list(zip(sizes[1:-1], sizes[2:])) or list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(pairwise(sizes[1:])) or list(pairwise(sizes))
     phases = {
         "check": "check",
         "check_without_gc": "check with gc off",
@@ -192,7 +196,9 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
             exponents = [
                 _exponent(results[(variant, a)], results[(variant, b)], phase) for a, b in pairs
             ]
-            steps = ", ".join(f"{e:.2f} ({a:,} -> {b:,})" for e, (a, b) in zip(exponents, pairs))
+            steps = ", ".join(
+                f"{e:.2f} ({a:,} -> {b:,})" for e, (a, b) in zip(exponents, pairs, strict=True)
+            )
             verdict = "linear" if exponents[-1] < SUPERLINEAR else "SUPERLINEAR"
             lines.append(f"- {variant}, {label}: growth exponent {steps}: {verdict}.")
         if (variant, 1000) in results:

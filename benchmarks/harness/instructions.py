@@ -90,7 +90,7 @@ def count_instructions(worker: list[str], timeout: float = 3600.0) -> dict[str, 
                 f"something else called cmath.phase"
             )
         counts = {}
-        for name, dump in zip(report["order"], dumps):
+        for name, dump in zip(report["order"], dumps, strict=True):
             total = int(_TOTALS.search(dump.read_text()).group(1))
             counts[name] = total / report["calls"]
     if not any(counts.values()):

@@ -17,12 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from _contender import Builder, Contender
-from handwritten_digits import Preprocessing
+from baselines.handwritten_digits import Preprocessing
+from harness.contender import Builder, Contender
 
 __all__ = ["CONTENDERS", "SHIPPED", "same_architecture_spec"]
 
-SHIPPED = Path(__file__).resolve().parent.parent / "specs" / "glow_digits.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "specs" / "glow_digits.yaml"
 HIDDEN = 32
 STEPS = 2
 SHAPE = (1, 8, 8)
@@ -55,7 +55,7 @@ def flowspec_model() -> Contender:
         model.log_prob,
         model.sample,
         "specs/glow_digits.yaml with `conditioner: {kind: conv, channels: 32}`, invconv1x1 "
-        "without bias and diagonal_normal bases (benchmarks/glow_contenders.py), via "
+        "without bias and diagonal_normal bases (benchmarks/contenders/glow_contenders.py), via "
         "flowspec.compile.",
     )
 
@@ -108,7 +108,7 @@ def normflows_model() -> Contender:
         "AffineCouplingBlock with its ConvNet2d 3x3/1x1/3x3, zero-initialised, scale_map "
         "'sigmoid' as normflows' Glow default) and Squeeze per level, Merge (channel split) "
         "between levels, DiagGaussian bases; sample() also computes log q, which normflows "
-        "always does. Dequantization and logit: benchmarks/handwritten_digits.py.",
+        "always does. Dequantization and logit: benchmarks/baselines/handwritten_digits.py.",
     )
 
 

@@ -18,14 +18,20 @@ import math
 from pathlib import Path
 
 import torch
-from _contender import Builder, Contender
-from handwritten_digits import FEATURES, HandwrittenDigits, Preprocessing, permutation_order
-from peer_nets import ContextFreeMLP, zero_last_linear
+from baselines.handwritten_digits import (
+    FEATURES,
+    HandwrittenDigits,
+    Preprocessing,
+    permutation_order,
+)
+from harness.contender import Builder, Contender
 from torch import nn
+
+from contenders.peer_nets import ContextFreeMLP, zero_last_linear
 
 __all__ = ["CONTENDERS", "SPEC", "STEPS", "HIDDEN", "behind_preprocessing"]
 
-SPEC = Path(__file__).resolve().parent.parent / "specs" / "digits_dequant.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "digits_dequant.yaml"
 STEPS = 6
 HIDDEN = (256, 256)
 KEEP = FEATURES // 2
@@ -49,7 +55,7 @@ def behind_preprocessing(peer: Contender) -> Contender:
         peer.module,
         log_prob,
         lambda n: pre.inverse(peer.sample(n)),
-        peer.note + " Dequantization and logit: benchmarks/handwritten_digits.py.",
+        peer.note + " Dequantization and logit: benchmarks/baselines/handwritten_digits.py.",
     )
 
 
@@ -73,7 +79,7 @@ def handwritten_model() -> Contender:
         model,
         model.log_prob,
         model.sample,
-        "benchmarks/handwritten_digits.py: the same maths as the spec (checked equal to "
+        "benchmarks/baselines/handwritten_digits.py: the same maths as the spec (checked equal to "
         "flowspec's log_prob to 3e-5 nats with shared weights and noise).",
     )
 

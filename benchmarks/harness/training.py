@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
-from _contender import Contender
-from _timing import rotated
+
+from harness.contender import Contender
+from harness.timing import rotated
 
 __all__ = ["TrainResult", "train_lockstep"]
 

@@ -4,7 +4,7 @@ autoregressive transforms), with the same number of layers, MADE sizes, bins and
 
 Both families are fully autoregressive, as zuko's MAF and NSF are by default: density in
 one pass of each MADE, sampling in 64 sequential passes. The peers have no uniform
-dequantization and alpha-logit layers, so they get benchmarks/handwritten_digits.py's
+dequantization and alpha-logit layers, so they get benchmarks/baselines/handwritten_digits.py's
 ``Preprocessing`` in front (the same noise draw as flowspec's under the same seed), as in
 bench_digits.py. Every MADE's output layer starts at zero, so zuko and flowspec start as
 the identity on the logit scale (nflows' MAF scale map gives sigmoid(2) + 1e-3 at zero).
@@ -12,10 +12,15 @@ the identity on the logit scale (nflows' MAF scale map gives sigmoid(2) + 1e-3 a
 
 from __future__ import annotations
 
-from _contender import Builder, Contender
-from digits_contenders import behind_preprocessing
-from families1_contenders import flowspec_contender, nflows_autoregressive, zuko_contender
-from handwritten_digits import ALPHA, FEATURES, LEVELS
+from baselines.handwritten_digits import ALPHA, FEATURES, LEVELS
+from harness.contender import Builder, Contender
+
+from contenders.digits_contenders import behind_preprocessing
+from contenders.families1_contenders import (
+    flowspec_contender,
+    nflows_autoregressive,
+    zuko_contender,
+)
 
 __all__ = [
     "MAF_CONTENDERS",
@@ -63,7 +68,7 @@ nodes:
 def flowspec_maf() -> Contender:
     return flowspec_contender(
         digits_spec(MAF_TRANSFORMER, MAF_HIDDEN),
-        "spec in benchmarks/families1_digits_contenders.py: uniform_dequantization, logit "
+        "spec in benchmarks/contenders/families1_digits_contenders.py: uniform_dequantization, logit "
         f"(alpha 0.05), 5 x [autoregressive maf, affine (log-scale 3 tanh(s/3)), MADE {MAF_SIZES} "
         "in natural order, reverse]; sampling by 64 fixed-point sweeps per layer.",
     )

@@ -14,7 +14,7 @@ __all__ = ["MEMORY_NOTE", "MemoryFigures", "probe_memory"]
 PROBE = Path(__file__).resolve().parent / "memory_probe.py"
 
 MEMORY_NOTE = (
-    "Memory: benchmarks/memory_probe.py, one fresh process per contender (so one library's "
+    "Memory: benchmarks/harness/memory_probe.py, one fresh process per contender (so one library's "
     "allocations cannot hide another's), batch as above, 1 thread, glibc's mmap threshold "
     "fixed at 64 KiB so freed tensors leave the resident set. 'train-step peak' is how far "
     "the kernel's resident high-water mark (VmHWM, reset through /proc/self/clear_refs after "
