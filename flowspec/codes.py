@@ -9,7 +9,8 @@ Ranges: E0xx loading and structure, E1xx fields, E2xx graph, E4xx bijective kind
 distributions and surjections, E6xx couplings and autoregressive layers (E600-E649), images
 (E650-E699), elementwise transformers and their conditioners (E700-E749), determinant,
 residual and continuous-time flows (E750-E799); E8xx SurVAE and discrete nodes; E900-E949
-training settings; E950-E999 optimization passes. Warnings take a W and the same ranges.
+training settings (E940-E949 the --set and --search paths of studies); E950-E999
+optimization passes. Warnings take a W and the same ranges.
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ _L17 = "  x: {shape: [4], levels: 17}"
 _AUG = (
     "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: flow, layers: [LAYERS]}}\n"
     + _prior("pad")
+)
+
+#: A spec with a repeated block and a net, for the study examples (E940, E941).
+_STUDY_SPEC = _spec(
+    "  flow: {block: step, repeat: 2, in: x}\n" + _prior("flow"),
+    blocks="  step:\n    - {kind: affine_coupling, net: {hidden: [16]}}\n    - {kind: reverse}",
 )
 
 CODES: dict[str, Code] = {
@@ -1171,6 +1178,23 @@ CODES: dict[str, Code] = {
         text="The length of a run is given once: in optimizer steps or in passes over the training data (epochs), not both. A later layer of settings (a --config file, then the command line) replaces an earlier budget, so --epochs overrides steps: written in the spec.",
         wrong=_spec(_prior("x"), train="train: {steps: 3000, epochs: 20}"),
         right=_spec(_prior("x"), train="train: {epochs: 20}"),
+    ),
+    # --- studies: --set and --search (E940-E949) -----------------------------------------
+    "E940": Code(
+        meaning="a --set or --search path of a study matches nothing in the spec",
+        text="flowspec sweep and flowspec tune vary fields of the spec named by dotted paths: a node id (body.repeat), a block name (step.net.hidden), train (train.lr), a field set wherever it is (net.hidden) or a training setting (lr). A path that names nothing would vary nothing and every trial would train the same model, so it is refused before any trial starts, located at the nearest place in the spec, with the closest name.",
+        wrong="$ flowspec sweep spec.yaml -d moons --set net.hiden=[32],[64]",
+        right="$ flowspec sweep spec.yaml -d moons --set net.hidden=[32],[64] --dry-run",
+        runner="command",
+        files=(("spec.yaml", _STUDY_SPEC),),
+    ),
+    "E941": Code(
+        meaning="the training seed given as a study parameter (seeds are replicates: --seeds)",
+        text="A seed is not a setting to choose but a draw to average over: the configuration that wins on one seed may lose on another. flowspec sweep and tune train every configuration with --seeds K seeds and report the mean and standard deviation of its NLLs, so the seed is never a parameter of the study.",
+        wrong="$ flowspec sweep spec.yaml -d moons --set flow.repeat=2,4 --set train.seed=0,1",
+        right="$ flowspec sweep spec.yaml -d moons --set flow.repeat=2,4 --seeds 2 --dry-run",
+        runner="command",
+        files=(("spec.yaml", _STUDY_SPEC),),
     ),
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

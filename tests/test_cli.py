@@ -19,7 +19,18 @@ from flowspec.core.registry import node_kinds
 from flowspec.spec.schema import json_schema
 from flowspec.train.checkpoint import load_checkpoint
 
-VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
+VERBS = [
+    "validate",
+    "render",
+    "compile",
+    "schema",
+    "nodes",
+    "train",
+    "eval",
+    "sample",
+    "sweep",
+    "tune",
+]
 
 MOONS = """\
 flowspec: "1"

@@ -326,7 +326,26 @@ def test_time_limit_or_on_step_stop_training(moons):
         log=messages.append,
     )
     assert stopped.stop_reason == "callback" and stopped.steps == 7
-    assert messages[-1].startswith("stopped at step 7: on_step asked to stop")
+    assert messages[-1].startswith("stopped at step 7: a callback (on_step or on_validation)")
+
+
+def test_on_validation_sees_every_validation_and_can_stop(moons):
+    seen: list[tuple[int, float]] = []
+
+    def prune_at_third(step: int, val_nll: float) -> bool:
+        seen.append((step, val_nll))
+        return len(seen) == 3
+
+    result = fit(
+        flowspec.compile(MOONS_SPEC),
+        moons,
+        TrainSettings(steps=50, val_every=5),
+        on_validation=prune_at_third,
+        progress=False,
+    )
+    assert [step for step, _ in seen] == [5, 10, 15]
+    assert seen == result.val_history  # the NLLs the loop validated, as it validated them
+    assert result.stop_reason == "callback" and result.steps == 15
 
 
 def test_epochs_set_the_number_of_steps(small_digits):

@@ -82,7 +82,7 @@ class FitResult:
     process's run (after a resume: from the resumed step on), ``val_history`` the
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
-    ``time limit`` or ``callback`` (``on_step`` returned True).
+    ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
     """
 
     steps: int
@@ -112,6 +112,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, float], bool | None] | None = None,
+    on_validation: Callable[[int, float], bool | None] | None = None,
     distributed: Distributed | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``dataset`` with ``settings`` (see the module doc);
@@ -120,7 +121,9 @@ def fit(
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
     with ``distributed``, only rank 0 writes, every rank reads when resuming). ``resume``
     continues from ``files.last``. ``on_step(step, loss)`` is called after every step (and
-    its metrics row and validation); when it returns True, training stops there. Raises
+    its metrics row and validation), ``on_validation(step, val_nll)`` after every
+    validation (what a study's pruner reads); when either returns True, training stops
+    there (``stop_reason`` ``callback``, the best weights so far are scored). Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
     non-finite loss or gradient and :class:`TrainingInterrupted` on Ctrl-C (after writing
     the last checkpoint).
@@ -155,6 +158,8 @@ def fit(
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
+            if validated and on_validation is not None:
+                stop = on_validation(step, val_nll) or stop
             if stop and run.stop_reason == "steps" and step < run.total:
                 run.stop_reason = "callback"
             if run.stop_reason != "steps":

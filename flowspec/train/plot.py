@@ -30,14 +30,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
+
+from flowspec.train.canvas import new_figure as _figure
+from flowspec.train.canvas import save_figure as _save
 
 if TYPE_CHECKING:
     from flowspec.emit.runtime import FlowModel
 
-__all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
+__all__ = ["MAX_IMAGES", "plot_curve", "plot_density", "plot_samples"]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
@@ -45,19 +47,6 @@ _MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square im
 _SAMPLE_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.6, "linewidths": 0}
 _DATA_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
-
-
-def _figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, bbox_inches="tight")
-    return target
 
 
 def _flat(values: torch.Tensor) -> np.ndarray:
@@ -293,49 +282,4 @@ def plot_curve(
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
-    return _save(figure, path)
-
-
-def plot_sweep(
-    parameters: list[str],
-    rows: list[dict],
-    path: str | os.PathLike[str],
-    *,
-    title: str | None = None,
-) -> Path:
-    """Validation and test NLL of every trial of a sweep against each parameter, one panel
-    per parameter; ``rows`` hold each parameter's value (any YAML value, shown as text) and
-    ``val_nll`` and ``test_nll``. Lines join the mean over the other parameters."""
-    figure = _figure(4.2 * len(parameters), 3.8)
-    for panel, parameter in enumerate(parameters):
-        axes = figure.add_subplot(1, len(parameters), panel + 1)
-        labels = list(dict.fromkeys(str(row[parameter]) for row in rows))
-        for key, marker, colour, name in (
-            ("val_nll", "o", "tab:orange", "validation"),
-            ("test_nll", "x", "tab:blue", "test"),
-        ):
-            points = [
-                (labels.index(str(r[parameter])), r[key])
-                for r in rows
-                if r[key] is not None and math.isfinite(r[key])
-            ]
-            if not points:
-                continue
-            axes.scatter(
-                *zip(*points, strict=True), marker=marker, color=colour, label=f"{name} NLL"
-            )
-            means = [
-                np.mean([v for i, v in points if i == index])
-                for index in range(len(labels))
-                if any(i == index for i, _ in points)
-            ]
-            axes.plot(range(len(means)), means, color=colour, alpha=0.5)
-        axes.set_xticks(range(len(labels)), labels)
-        axes.set_xlabel(parameter)
-        axes.set_ylabel("nats per example")
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
-    if title or len(parameters) > 1:
-        note = "lines: mean over the other parameters" if len(parameters) > 1 else ""
-        figure.suptitle(f"{title} ({note})" if title and note else title or note)
     return _save(figure, path)

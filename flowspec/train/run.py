@@ -344,7 +344,7 @@ class TrainingRun:
         why = {
             "patience": f"no better validation NLL for {self.settings.patience} validations",
             "time limit": f"past the time limit of {self.settings.time_limit} s",
-            "callback": "on_step asked to stop",
+            "callback": "a callback (on_step or on_validation) asked to stop",
         }[self.stop_reason]
         best = self.progress
         return f"stopped at step {step}: {why} (best {best.best_val:.4f} at step {best.best_step})"
