@@ -1,7 +1,10 @@
-"""Independent checks that node kinds are tested against (DESIGN.md, 'Oracles')."""
+"""Independent checks that node kinds are tested against: autograd Jacobians in float64,
+grid integrals of densities, random valid specs."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import torch
@@ -13,6 +16,10 @@ from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 
 __all__ = [
+    "values_in",
+    "in_support",
+    "mass_computable",
+    "total_mass",
     "make_node",
     "infer_node",
     "run_checks",
@@ -21,6 +28,82 @@ __all__ = [
     "randomize_",
     "grid_mass_2d",
 ]
+
+
+def values_in(
+    info: PortInfo, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """``batch`` values of ``info``'s shape drawn inside its support: integers for discrete
+    supports, values strictly inside an interval (and exactly at each closed end, which
+    the support says may occur), normal draws on the real line."""
+    shape = (batch, *info.shape)
+    support = info.support
+    if support.levels is not None:
+        return torch.randint(0, support.levels, shape, generator=generator).to(dtype)
+    if support.integers:
+        return torch.randint(-4, 5, shape, generator=generator).to(dtype)
+    normal = torch.randn(shape, generator=generator, dtype=dtype)
+    low, high = support.low, support.high
+    if math.isinf(low) and math.isinf(high):
+        return 2 * normal
+    if math.isinf(high):
+        values = low + torch.exp(normal)
+    elif math.isinf(low):
+        values = high - torch.exp(normal)
+    else:
+        values = low + (high - low) * (
+            0.02 + 0.96 * torch.rand(shape, generator=generator, dtype=dtype)
+        )
+    flat = values.view(batch, -1)
+    if support.closed_low:
+        flat[0, 0] = low
+    if support.closed_high:
+        flat[-1, -1] = high
+    return values
+
+
+def in_support(values: torch.Tensor, support: Support) -> bool:
+    """Whether every value lies in ``support``, minding its open and closed ends (a value
+    at an open end, or an infinite one, is outside)."""
+    if not bool(torch.isfinite(values).all()):
+        return False
+    if support.discrete:
+        integral = bool((values == values.round()).all())
+        if support.levels is None:
+            return integral
+        return integral and bool(((values >= 0) & (values <= support.levels - 1)).all())
+    above = values >= support.low if support.closed_low else values > support.low
+    below = values <= support.high if support.closed_high else values < support.high
+    return bool((above & below).all())
+
+
+def mass_computable(info: PortInfo) -> bool:
+    """Whether :func:`total_mass` can sum a density over ``info``'s values: a finite discrete
+    event of at most 4096 values, one unbounded integer, or one or two reals."""
+    support = info.support
+    if support.levels is not None:
+        return support.levels**info.numel <= 4096
+    return info.numel == 1 if support.integers else info.numel <= 2
+
+
+def total_mass(log_prob, info: PortInfo, draws: torch.Tensor) -> float:
+    """The total mass of ``exp(log_prob)`` over the values of ``info`` (flat rows in, one
+    log-density per row out): the sum over every value of a finite discrete event, over
+    ``-200 .. 200`` for one unbounded integer, or the midpoint rule on a grid reaching
+    half again past the farthest of ``draws`` (samples of the density) for one or two
+    reals."""
+    support = info.support
+    if support.levels is not None:
+        values = itertools.product(range(support.levels), repeat=info.numel)
+        return log_prob(torch.tensor(list(values), dtype=torch.float64)).exp().sum().item()
+    if support.integers:
+        return log_prob(torch.arange(-200, 201, dtype=torch.float64)[:, None]).exp().sum().item()
+    limit = max(12.0, 1.5 * draws.abs().max().item())
+    if info.numel == 2:
+        return grid_mass_2d(log_prob, limit=limit, n=600)
+    step = 2 * limit / 40000
+    grid = torch.linspace(-limit + step / 2, limit - step / 2, 40000, dtype=torch.float64)
+    return log_prob(grid[:, None]).exp().sum().item() * step
 
 
 def make_node(

@@ -483,6 +483,13 @@ def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons,
     assert result.exit_code == 2
 
 
+def test_nodes_kind_lists_the_choices_of_an_enum_setting(runner):
+    """A coupling's named masks (an enum) are listed as the words a spec writes."""
+    result = runner.invoke(app, ["nodes", "coupling"], env={"COLUMNS": "250"})
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith(" mask ")]
+    assert '"half" | "alternate" | "checkerboard" | "checkerboard_flipped"' in row
+
+
 def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
     result = runner.invoke(app, ["nodes", "autoregressive"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -511,8 +518,10 @@ def test_nodes_describes_every_part(runner, name):
     parts) is described with the node fields that take it and each of its settings."""
     result = runner.invoke(app, ["nodes", name], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    text = result.stdout
+    text = " ".join(result.stdout.split())
     assert "not a node kind" in text
+    assert PARTS[name].summary in text and PARTS[name].reference in text
+    text = result.stdout
     used = re.search(r"^used in\s+(.+)$", text, re.MULTILINE)
     assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), (
         text

@@ -1,5 +1,5 @@
 """Every bundled spec validates, renders, compiles to valid source, trains, and satisfies
-the likelihood oracles of DESIGN.md (densities integrate to one, bounds tighten, gradients
+the likelihood oracles of ``tests/oracles.py`` (densities integrate to one, bounds tighten, gradients
 reach every parameter, save/load and train/eval agree)."""
 
 import math

@@ -22,6 +22,7 @@ from pydantic import Field, NonNegativeInt
 
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.mlp import MAX_WIDTH, Activation, dense_parameter_count
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_unused_settings
@@ -50,6 +51,41 @@ class MADESpec(ConditionerSpec):
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of a random order.")
     roles = frozenset({"autoregressive"})
+    summary = "masked MLP: feature i's parameters see the features before it in the order"
+    reference = "Germain et al. 2015, MADE, arXiv:1502.03509"
+    examples = (
+        Example(
+            {"hidden": [16, 16], "activation": "tanh"},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="natural",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": "reversed"},
+            (PortInfo((4,)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="reversed",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": "random", "seed": 3},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="random",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": [2, 0, 4, 1, 3]},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="explicit",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh"},
+            (PortInfo((1, 2, 2)),),
+            role="autoregressive",
+            label="image",
+        ),
+    )
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
         if self.order != "random":
@@ -100,6 +136,9 @@ class MADESpec(ConditionerSpec):
             random.Random(self.seed).shuffle(ranks)
             return ranks
         return list(self.order)
+
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        return self.ranks(PortInfo(shape).numel)
 
     def for_repetition(self, repetition: int) -> MADESpec:
         if self.order != "random" or repetition == 0:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, ValidationError
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -61,6 +62,26 @@ class FlowDensitySpec(GaussianSpec):
     reference = (
         "Winkler et al. 2019, Learning Likelihoods with Conditional Normalizing Flows, "
         "arXiv:1912.00042"
+    )
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [4]},
+                "layers": [
+                    {"kind": "affine_coupling", "net": {"hidden": [4]}},
+                    {"kind": "reverse"},
+                ],
+                "repeat": 2,
+            },
+            (PortInfo((2,)),),
+            PortInfo((2,)),
+            label="couplings",
+        ),
+        Example(
+            {"layers": [{"kind": "planar", "inverse": {"method": "newton", "tol": 1.0e-12}}]},
+            (PortInfo((2,)),),
+            label="planar",
+        ),
     )
 
     def chain(self, check: NodeCheck | None, *field: str | int) -> list[NodeSpec] | None:

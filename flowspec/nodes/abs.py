@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 if TYPE_CHECKING:
     from flowspec.layers.abs import Abs
@@ -48,6 +49,16 @@ class AbsSpec(UsesDensities):
     contribution = "log p(sign(x) | z)"
     bijective = False
     stochastic_inverse = True
+
+    has_parameters = True  # with a sign classifier
+    examples = (
+        Example({}, (PortInfo((3,)),), label="fair"),
+        Example(
+            {"sign": {"kind": "bernoulli", "net": {"hidden": [4]}}},
+            (PortInfo((2, 2)),),
+            label="classifier",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -15,7 +15,8 @@ solver steps, at the price of a second solve in the backward pass).
 ``trace``: ``exact`` (D backward passes per function evaluation: ``log_prob`` is exact up
 to the solver's tolerance) or ``hutchinson`` (``e^T (df/dy) e`` with one Gaussian ``e`` per
 solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the tolerance).
-Both directions iterate (an ODE solve), so the kind is listed in ``NOT_FULLGRAPH``.
+Both directions iterate (an ODE solve), so ``torch.compile`` cannot capture the kind as one
+graph (``not_fullgraph``).
 
 Example::
 
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -112,6 +114,29 @@ class CNFSpec(NodeSpec):
     )
     summary = "FFJORD continuous flow dy/dt = f(t, y), log-det by the trace integral"
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
+
+    has_parameters = True
+    not_fullgraph = "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps"
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [8], "activation": "tanh"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            label="exact",
+        ),
+        Example(
+            {
+                "net": {"hidden": [4], "activation": "tanh"},
+                "time": 0.5,
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            label="hutchinson",
+        ),
+    )
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[CNFSpec, str] | None:
         """The exact trace (to the solver's tolerance) for small D."""

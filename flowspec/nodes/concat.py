@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
@@ -67,6 +68,11 @@ class ConcatSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
     has_parameters = False
+
+    examples = (
+        Example({}, (PortInfo((2,)), PortInfo((3,))), label="flat"),
+        Example({}, (PortInfo((1, 2, 2)), PortInfo((2, 2, 2)), PortInfo((1, 2, 2))), label="image"),
+    )
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes._discrete_coupling import DiscreteCouplingSpec
@@ -36,6 +37,14 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
     kind: Literal["integer_discrete_flow"] = "integer_discrete_flow"
     summary = "integer discrete flow: z_b = x_b + round(t(x_a)), zero volume"
     reference = "Hoogeboom et al. 2019, Integer Discrete Flows, arXiv:1905.07376"
+
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [8]}}, (PortInfo((4,), Support(levels=5)),), label="levels"),
+        Example(
+            {"net": {"hidden": [8]}}, (PortInfo((3,), Support(integers=True)),), label="integers"
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
-from flowspec.nodes._densities import UsesDensities, check_decoder
+from flowspec.nodes._uses_densities import UsesDensities, check_decoder
 
 if TYPE_CHECKING:
     from flowspec.layers.max_pool import MaxPool
@@ -56,6 +57,16 @@ class MaxPoolSpec(UsesDensities):
     contribution = "-D_z log(size^2) + log p(log gaps | z) - sum log gaps"
     bijective = False
     stochastic_inverse = True
+
+    has_parameters = True
+    examples = (
+        Example({"decoder": {"net": {"hidden": [4]}}}, (PortInfo((1, 2, 2)),), label="real"),
+        Example(
+            {"decoder": {"kind": "gaussian", "net": {"hidden": [4]}, "min_scale": 0.01}},
+            (PortInfo((2, 2, 4), Support(0.0, 1.0)),),
+            label="bounded",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

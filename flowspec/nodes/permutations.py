@@ -9,7 +9,8 @@ contribution is zero. It acts on event axis 0 (features of ``[D]``, channels of
 
 Example::
 
-    {kind: shuffle, seed: 3}
+    - {kind: reverse}
+    - {kind: shuffle, seed: 3}
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
@@ -85,6 +87,11 @@ class ReverseSpec(_PermutationSpec):
         "Dinh et al. 2014, NICE: Non-linear Independent Components Estimation, arXiv:1410.8516"
     )
 
+    examples = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({}, (PortInfo((2, 2, 2)),), label="image"),
+    )
+
     def order(self, features: int) -> list[int]:
         return list(range(features - 1, -1, -1))
 
@@ -116,6 +123,8 @@ class ShuffleSpec(_PermutationSpec):
         "Kingma and Dhariwal 2018, Glow: Generative Flow with Invertible 1x1 Convolutions, "
         "arXiv:1807.03039"
     )
+
+    examples = (Example({"seed": 3}, (PortInfo((5,)),)),)
 
     def order(self, features: int) -> list[int]:
         return shuffle_order(features, self.seed)

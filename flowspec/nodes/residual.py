@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, PositiveFloat
 
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -105,6 +106,29 @@ class ResidualSpec(NodeSpec):
     reference = (
         "Behrmann et al. 2019, Invertible Residual Networks, arXiv:1811.00995; Chen et al. "
         "2019, Residual Flows, arXiv:1906.02735"
+    )
+
+    has_parameters = True
+    not_fullgraph = (
+        "the Russian-roulette estimator draws its number of terms at run time and the "
+        "inverse iterates to a tolerance (data-dependent loops)"
+    )
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [8]},
+                "logdet": "exact",
+                "inverse": {"tol": 1.0e-12, "max_iter": 500},
+            },
+            (PortInfo((2,)),),
+            label="exact",
+        ),
+        Example({"net": {"hidden": [8]}}, (PortInfo((2,)),), label="roulette"),
+        Example(
+            {"net": {"hidden": [8]}, "logdet": "series", "terms": 4},
+            (PortInfo((2,)),),
+            label="series",
+        ),
     )
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[ResidualSpec, str] | None:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_continuous
@@ -55,6 +56,12 @@ class SortSpec(NodeSpec):
     bijective = False
     stochastic_inverse = True
     has_parameters = False
+
+    has_parameters = False
+    examples = (
+        Example({}, (PortInfo((3, 2)),), label="points"),
+        Example({}, (PortInfo((4,)),), label="set"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
@@ -69,6 +70,20 @@ class SylvesterSpec(NodeSpec):
     )
     summary = "Sylvester flow x = z + QR tanh(R~Q^T z + b); closed form in generation"
     reference = "van den Berg et al. 2018, Sylvester Normalizing Flows, arXiv:1803.05649"
+
+    has_parameters = True
+    not_fullgraph = (
+        "no inference direction, so there is no log_prob to compile; generation "
+        "(sample_and_log_prob) is one pass and compiles whole (tests/test_determinant_flows.py)"
+    )
+    examples = (
+        Example({"variant": "orthogonal", "columns": 2}, (PortInfo((3,)),), label="orthogonal"),
+        Example(
+            {"variant": "householder", "reflections": 2}, (PortInfo((3,)),), label="householder"
+        ),
+        Example({"variant": "triangular"}, (PortInfo((3,)),), label="triangular"),
+        Example({"variant": "triangular", "reverse": True}, (PortInfo((3,)),), label="reversed"),
+    )
 
     def costs(self) -> Costs:
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)

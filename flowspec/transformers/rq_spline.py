@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ class RQSplineSpec(TransformerSpec):
     )
     summary = "monotone rational-quadratic spline on [-B, B], identity outside"
     reference = "Durkan et al. 2019, arXiv:1906.04032"
+    examples = (Example({"bins": 4, "bound": 3.0}, (PortInfo((3,)),)),)
 
     def params_per_feature(self) -> int:
         return 3 * self.bins - 1

@@ -1,5 +1,5 @@
-"""What kinds with density parts share: their likelihood class and direction costs follow
-from their own and their densities'.
+"""Node kinds whose fields hold density parts (decoder, encoder, dequantizer, sign): their
+likelihood class and direction costs follow from their own and their densities'.
 
 A density part is either **scored** (a slice's or VAE's decoder, an abs node's sign: its
 ``log_prob`` of given values is part of the node's inference, its draws of the node's

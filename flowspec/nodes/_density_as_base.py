@@ -1,4 +1,5 @@
-"""Terminal nodes that are a density part: the categorical and discretized-logistic bases.
+"""Base distributions that are a density part used as a terminal node: the categorical and
+discretized-logistic bases (their torch module: :mod:`flowspec.layers._density_as_base`).
 
 Such a node's fields are those of its density (``flowspec.densities``); with a ``context``
 port it is conditional, otherwise its parameters are learned directly.
@@ -14,7 +15,7 @@ from flowspec.densities.base import DensitySpec
 from flowspec.nodes._checks import check_fills_integers, check_unused_settings
 
 if TYPE_CHECKING:
-    from flowspec.layers._density_distribution import DensityDistribution
+    from flowspec.layers._density_as_base import DensityDistribution
 
 __all__ = ["DensityDistributionSpec"]
 
@@ -51,7 +52,7 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):  # type: ignore[misc]  # N
     def build(  # type: ignore[override]
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> DensityDistribution:
-        from flowspec.layers._density_distribution import DensityDistribution
+        from flowspec.layers._density_as_base import DensityDistribution
 
         context_features = context.numel if context is not None else 0
         return DensityDistribution(DensitySpec.build(self, inputs[0], context_features))
