@@ -1,6 +1,6 @@
 """What ``flowspec train --target`` adds to ``flowspec train``: loading the target (the one
 place a user's Python code runs, and only when the command line names it), checking that
-the spec can be fitted to it (located diagnostics, E905-E907, W908), and the report of a
+the spec can be fitted to it (located diagnostics, E911-E913, W914), and the report of a
 reverse-KL fit (see :mod:`flowspec.train.reverse_kl`)."""
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def target_fit(
     from flowspec.diagnostics import Reporter
     from flowspec.graph.target import check_target
     from flowspec.train.reverse_kl import fit_target
+
     assert settings.target is not None, "a target run has a target"
     target = load_target(settings.target)
     reporter = Reporter(checked.loaded.source)

@@ -6,12 +6,12 @@ density of each draw as it draws it (``sample_and_log_prob``). So, reported as l
 diagnostics (by ``flowspec validate`` for a spec whose ``train:`` names a ``target``, and
 by ``flowspec train --target``):
 
-- E905: a bundled energy is a density on 2-D points, so the data input must be ``[2]``;
-- E906: the model must be a density of one unconditional, continuous data input;
-- E907: a node whose density of the model's own samples is a lower bound or a biased
+- E911: a bundled energy is a density on 2-D points, so the data input must be ``[2]``;
+- E912: the model must be a density of one unconditional, continuous data input;
+- E913: a node whose density of the model's own samples is a lower bound or a biased
   estimate (augment, dequantization, a VAE, a truncated series): the reverse KL would be
   mis-estimated by an amount that training could exploit;
-- W908: a node that makes drawing and scoring a batch cost D passes (MAF) or an iteration;
+- W914: a node that makes drawing and scoring a batch cost D passes (MAF) or an iteration;
   training draws and scores a batch every step.
 
 Torch-free, like the rest of the spec layer.
@@ -38,7 +38,7 @@ _COST_HINTS = {
 
 
 def check_target(graph: FlowGraph, target: str, reporter: Reporter) -> None:
-    """Report (E905-E907, W908) what keeps ``graph`` from being fitted to ``target`` (a
+    """Report (E911-E913, W914) what keeps ``graph`` from being fitted to ``target`` (a
     bundled energy name, or a Python function whose event shape is not known here)."""
     if not _check_inputs(graph, target, reporter):
         return
@@ -47,7 +47,7 @@ def check_target(graph: FlowGraph, target: str, reporter: Reporter) -> None:
         likelihood = spec.scored_sample_likelihood()
         if likelihood in (Likelihood.BOUND, Likelihood.BIASED):
             reporter.error(
-                "E907",
+                "E913",
                 f"{spec.kind} gives a {likelihood.label} of the density of the model's own "
                 "samples, not the density: the reverse KL to the target would be "
                 "mis-estimated, and training would exploit the gap",
@@ -60,7 +60,7 @@ def check_target(graph: FlowGraph, target: str, reporter: Reporter) -> None:
         cost = spec.scored_sample_cost()
         if cost in _COST_HINTS:
             reporter.warning(
-                "W908",
+                "W914",
                 f"drawing from {spec.kind} and scoring the draws costs {cost.label}, and "
                 "reverse-KL fitting draws and scores a batch at every step",
                 node.path,
@@ -79,13 +79,13 @@ def own_sample_likelihood(graph: FlowGraph) -> Likelihood:
 
 
 def _check_inputs(graph: FlowGraph, target: str, reporter: Reporter) -> bool:
-    """E905 and E906; True when the inputs can be the target's variable."""
+    """E911 and E912; True when the inputs can be the target's variable."""
     ok = True
     inputs = [graph.nodes[name] for name in graph.data_inputs]
     for name in graph.context_inputs:
         context = graph.nodes[name]
         reporter.error(
-            "E906",
+            "E912",
             f"input '{name}' is a context, but the target is one unconditional density: "
             "reverse-KL fitting draws from the model without a context",
             context.path,
@@ -95,7 +95,7 @@ def _check_inputs(graph: FlowGraph, target: str, reporter: Reporter) -> bool:
         ok = False
     for extra in inputs[1:]:
         reporter.error(
-            "E906",
+            "E912",
             f"the target is a density of one variable, but the spec has data inputs "
             f"{', '.join(node.id for node in inputs)}",
             extra.path,
@@ -107,7 +107,7 @@ def _check_inputs(graph: FlowGraph, target: str, reporter: Reporter) -> bool:
         assert node.input_spec is not None, "a data input has its spec"
         if node.input_spec.levels is not None:
             reporter.error(
-                "E906",
+                "E912",
                 f"input '{node.id}' is discrete (levels: {node.input_spec.levels}), but "
                 "reverse-KL gradients flow through the model's draws, which discrete "
                 "values block",
@@ -121,7 +121,7 @@ def _check_inputs(graph: FlowGraph, target: str, reporter: Reporter) -> bool:
         shape = first.input_spec.shape
         if shape != ENERGY_SHAPE:
             reporter.error(
-                "E905",
+                "E911",
                 f"energy {target} is a density on 2-D points (event shape {ENERGY_SHAPE}), "
                 f"but input '{first.id}' has shape {shape}",
                 first.path + ("shape",),

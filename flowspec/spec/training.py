@@ -9,7 +9,7 @@ diagnostics (E900-E949) with a did-you-mean hint, like node fields.
 density to fit by reverse KL (``flowspec train --target``): a bundled energy of Rezende and
 Mohamed (2015), ``U1`` to ``U4``. A Python function (``FILE.py:FUNCTION``) runs user code,
 so it is accepted on the command line only: in a spec or a ``--config`` file it is an error
-(E904), and flowspec never imports a file a spec names.
+(E910), and flowspec never imports a file a spec names.
 
 Example::
 
@@ -47,6 +47,7 @@ from pydantic import (
 
 __all__ = [
     "BUNDLED_DATA",
+    "DATA_FILE_SUFFIXES",
     "DEFAULT_STEPS",
     "ENERGIES",
     "EVAL_SEED",
@@ -80,6 +81,9 @@ BUNDLED_DATA = (
 )
 """The names of the bundled data sets (``flowspec.train.data.DATASETS``, which needs numpy),
 for help texts and the schema."""
+
+DATA_FILE_SUFFIXES = (".npy", ".npz", ".csv", ".pt")
+"""The data files ``flowspec train`` reads (``flowspec.train.files``)."""
 
 ENERGIES = ("U1", "U2", "U3", "U4")
 """The bundled 2-D energies of Rezende and Mohamed (2015), Table 1
@@ -177,6 +181,18 @@ class TrainSettings(BaseModel):
         raise ValueError(
             f"expected a bundled energy ({', '.join(ENERGIES)}) or, on the command line, a "
             "Python function FILE.py:FUNCTION"
+        )
+
+    def warmup_shortfall(self, total: int) -> str | None:
+        """What the learning rate does instead of reaching ``lr`` when the warm-up does not
+        end before the last of ``total`` steps (a sentence), or None."""
+        if self.warmup < total:
+            return None
+        peak = self.lr * total / self.warmup
+        return (
+            f"warmup: {self.warmup} is not shorter than the run's {total} steps: the learning "
+            f"rate only rises, to {peak:.3g} at the last step (lr is {self.lr:g}), and the "
+            f"{self.schedule} schedule never starts"
         )
 
     @model_validator(mode="after")

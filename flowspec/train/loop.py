@@ -45,6 +45,7 @@ Example (see also :mod:`flowspec.train`)::
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -166,6 +167,12 @@ def drive(
     objective. ``description`` labels the progress bar; see :func:`fit` for the rest."""
     model = run.model
     report = _reporter(progress, log)
+    shortfall = run.settings.warmup_shortfall(run.total)
+    if shortfall is not None:
+        if report is not None:
+            report(f"warning: {shortfall}")
+        else:
+            warnings.warn(shortfall, stacklevel=3)
     was_training = model.training
     bar = tqdm(
         total=run.total,

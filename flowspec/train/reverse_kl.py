@@ -196,7 +196,7 @@ def fit_target(
     budget, optimizer and validation of ``settings`` (``batch_size`` draws per step),
     writing ``files`` as :func:`flowspec.train.loop.fit` does. Raises
     :class:`~flowspec.diagnostics.SpecError` when the model cannot be fitted to the target
-    (E905-E907), :class:`~flowspec.train.target.TargetError` when the target returns what
+    (E911-E913), :class:`~flowspec.train.target.TargetError` when the target returns what
     cannot be a log-density, and what :func:`~flowspec.train.loop.fit` raises."""
     settings = merge_settings(settings)
     if settings.epochs is not None:

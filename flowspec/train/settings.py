@@ -3,7 +3,7 @@ command-line options, merged in that order of precedence (later wins), and the d
 
 A ``--config`` file holds the fields of :class:`~flowspec.spec.training.TrainSettings` at
 its top level (or under ``train:``), and is read and checked like a spec: safe YAML,
-located errors with did-you-mean hints (E900-E904). Giving ``steps`` at a later level drops
+located errors with did-you-mean hints (E900-E903, E910). Giving ``steps`` at a later level drops
 an earlier ``epochs`` and the other way round, and so do ``data`` and ``target`` (what to
 fit).
 
