@@ -205,6 +205,8 @@ def sample(
         [output, npy, density, curve],
         {"checkpoint": checkpoint, "metrics log": metrics_beside(checkpoint)},
     )
+    if target is not None and density is None:
+        raise typer.BadParameter("--target draws beside --density FILE: give both")
     model, meta = open_checkpoint(checkpoint)
     dataset = training_data(model, meta, None, checkpoint)
     contexts = _contexts(model, context, dataset)
