@@ -105,7 +105,9 @@ class SourceMap:
     """Where each value (and each mapping key) of a loaded spec sits in its file.
 
     Positions are 1-based ``(line, col)``, keyed by spec path: mapping keys and sequence
-    indices from the root, e.g. ``("nodes", "body", "net", "hidden", 1)``.
+    indices from the root, e.g. ``("nodes", "body", "net", "hidden", 1)``. Each value and
+    key also has the position just past its end (``value_ends``, ``key_ends``), so an
+    editor can mark the whole token.
     """
 
     file: str
@@ -113,6 +115,12 @@ class SourceMap:
         default_factory=dict, repr=False, compare=False
     )
     keys: Mapping[SpecPath, tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    value_ends: Mapping[SpecPath, tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    key_ends: Mapping[SpecPath, tuple[int, int]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -158,9 +166,9 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            event = self.peek_event()
             target = super().compose_node(parent, index)
-            return _AliasNode(None, target, mark, mark)
+            return _AliasNode(None, target, event.start_mark, event.end_mark)
         return super().compose_node(parent, index)
 
 
@@ -176,6 +184,8 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.values: dict[SpecPath, tuple[int, int]] = {}
         self.keys: dict[SpecPath, tuple[int, int]] = {}
+        self.value_ends: dict[SpecPath, tuple[int, int]] = {}
+        self.key_ends: dict[SpecPath, tuple[int, int]] = {}
         self._count = 0
         self._active: set[int] = set()  # collections being built: an alias to one recurses
         self._expanding: _AliasNode | None = None  # outermost alias being expanded
@@ -206,6 +216,7 @@ class _Builder:
             self.error("E007", f"spec is nested more than {MAX_DEPTH} levels deep", path, node)
             raise _Abort
         self.values[path] = _position(node.start_mark)
+        self.value_ends[path] = _position(node.end_mark)
         return self._value(node, path)
 
     def _value(self, node: yaml.Node, path: SpecPath) -> Any:
@@ -288,6 +299,7 @@ class _Builder:
             first[key] = key_node
             key_path = (*path, key)
             self.keys[key_path] = _position(key_node.start_mark)
+            self.key_ends[key_path] = _position(key_node.end_mark)
             result[key] = self.build(value_node, key_path)
         return result
 
@@ -382,7 +394,8 @@ def load_spec_text(text: str, file: str = "<string>") -> LoadedSpec:
         builder.error("E005", f"the top level of a spec must be a mapping, found {found}", (), root)
     if builder.diagnostics:
         raise SpecError(builder.diagnostics)
-    return LoadedSpec(data, SourceMap(file, builder.values, builder.keys), text)
+    source = SourceMap(file, builder.values, builder.keys, builder.value_ends, builder.key_ends)
+    return LoadedSpec(data, source, text)
 
 
 def load_spec_file(path: str | os.PathLike[str]) -> LoadedSpec:
