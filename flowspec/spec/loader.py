@@ -17,9 +17,9 @@ constructor runs. This protects against:
 
 Every value and key position is recorded in a :class:`SourceMap`, so later passes can point
 their diagnostics at ``file:line:col`` (and an editor underline the whole token). The tree
-is composed by libyaml where it gives the same one (no aliases, no tabs, tags or ``?``,
-nesting bounded; see :func:`_libyaml_tree`), else by PyYAML's Python composer. Error codes: E001 unreadable file, E002 forbidden tag
-or invalid tagged value, E003 YAML syntax, E004 empty spec, E005 top level not a mapping,
+is composed by libyaml where it gives the same tree and marks (see :func:`_libyaml_tree`),
+else by PyYAML's Python composer. Error codes: E001 unreadable file, E002 forbidden tag or
+invalid tagged value, E003 YAML syntax, E004 empty spec, E005 top level not a mapping,
 E006 duplicate key, E007 recursive, exploding or too deeply nested data, E008 bad key.
 """
 
@@ -190,57 +190,90 @@ class _Loader(yaml.SafeLoader):
 #: limit (20,000 levels passed, 100,000 overflowed the stack on an 8 MiB one).
 MAX_FAST_DEPTH = 5_000
 
-
 #: Characters libyaml reads differently: tabs between tokens and ``?`` in plain scalars,
 #: which PyYAML rejects (E003) and libyaml accepts, and tags (rare in specs).
 _PYTHON_ONLY = "\t?!"
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
-class _Shared(Exception):
-    """A libyaml tree holds one node in two places: the text has aliases."""
+class _Differs(Exception):
+    """The libyaml tree would not be the Python composer's: compose with Python."""
 
 
 def _libyaml_tree(text: str) -> yaml.Node | None | bool:
     """The node tree of ``text`` composed by libyaml (ten times faster than PyYAML's
-    Python composer: a 1,000-node spec loads in about 15 ms instead of 135), or False when
-    the Python composer must do it: without libyaml, for text that could nest deeper than
-    :data:`MAX_FAST_DEPTH`, for text with aliases (libyaml hands back the anchored node
-    itself, where the Python composer keeps each alias occurrence and its position) and
-    for text libyaml rejects (the Python composer's messages are the ones reported), and
-    for text with :data:`_PYTHON_ONLY` characters. The trees agree but for the position
-    of an empty value (``in: }``: libyaml's is that of the next token, PyYAML's the blank
-    after the colon) and the end of a block collection at the end of a text without a
-    final line break."""
-    if not getattr(yaml, "__with_libyaml__", False) or any(c in text for c in _PYTHON_ONLY):
+    Python composer: a 1,000-node spec loads in about 15 ms instead of 135), or False
+    when the Python composer must do it because libyaml's tree or its marks would differ
+    (:func:`_match_python`): without libyaml, for text with :data:`_PYTHON_ONLY`
+    characters or a byte order mark after the start (libyaml counts it as a column), for
+    text that could nest deeper than :data:`MAX_FAST_DEPTH`, and for text libyaml rejects
+    (the Python composer's messages are the ones reported) or cannot encode (a lone
+    surrogate)."""
+    if not getattr(yaml, "__with_libyaml__", False) or "\ufeff" in text[1:]:
+        return False
+    if any(c in text for c in _PYTHON_ONLY):
         return False
     widest = max(map(len, text.splitlines()), default=0)
     if sum(map(text.count, "[{-?")) + widest >= MAX_FAST_DEPTH:
         return False
-    loader = _LibyamlLoader(text)
+    try:
+        loader = _LibyamlLoader(text)
+    except UnicodeEncodeError:
+        return False
     try:
         root = loader.get_single_node()
-        if root is not None and "*" in text:  # no alias without an asterisk
-            _check_unshared(root)
-    except (yaml.YAMLError, _Shared):
+        if root is not None:
+            _match_python(root, text)
+    except (yaml.YAMLError, _Differs):
         return False
     finally:
         loader.dispose()
     return root
 
 
-def _check_unshared(root: yaml.Node) -> None:
-    """Raise :class:`_Shared` when a node occurs twice (or inside itself) in the tree."""
+def _match_python(root: yaml.Node, text: str) -> None:
+    """Give libyaml's tree the Python composer's end marks, or raise :class:`_Differs`.
+
+    The trees differ where a node occurs twice (the text has aliases: libyaml hands back
+    the anchored node itself, the Python composer keeps each occurrence and its
+    position), where an empty plain value sits in a flow collection (``{in: }``:
+    libyaml's mark is that of the next token, PyYAML's the end of the ``:``), and where
+    nesting passes :data:`MAX_DEPTH` (the Python composer may exhaust Python's recursion
+    limit first and report that). A block collection ending with a text that has no final
+    line break ends, for libyaml, at the start of a line past the text; for PyYAML, at
+    the end of the text: those end marks are moved there."""
+    end = None if text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")) else _text_end(text)
     seen: set[int] = set()
-    pending = [root]
+    pending: list[tuple[yaml.Node, int]] = [(root, 0)]
     while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            raise _Shared
+        node, depth = pending.pop()
+        if id(node) in seen or depth > MAX_DEPTH:
+            raise _Differs
         seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            pending += node.value
-        elif isinstance(node, yaml.MappingNode):
-            pending += [part for pair in node.value for part in pair]
+        if end is not None and node.end_mark.line > end.line:
+            node.end_mark = end
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        children = (
+            node.value
+            if isinstance(node, yaml.SequenceNode)
+            else [part for pair in node.value for part in pair]
+        )
+        if node.flow_style and any(_empty_plain(child) for child in children):
+            raise _Differs
+        pending += [(child, depth + 1) for child in children]
+
+
+def _empty_plain(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style
+
+
+def _text_end(text: str) -> yaml.Mark:
+    """Where PyYAML's reader is at the end of ``text`` (a leading byte order mark takes
+    no column)."""
+    breaks = list(_LINE_BREAK.finditer(text))
+    start = breaks[-1].end() if breaks else int(text.startswith("\ufeff"))
+    return yaml.Mark("<string>", len(text), len(breaks), len(text) - start, None, None)
 
 
 if getattr(yaml, "__with_libyaml__", False):
