@@ -96,6 +96,8 @@ def test_every_mistake_of_validate_is_published_where_validate_puts_it(client, p
         expected = flowspec.check(flowspec.load(text if "\n" in text else text + "\n")).warnings
     except SpecError as error:
         expected = error.diagnostics
+    if not text.strip():
+        expected = []  # a blank YAML file may be any YAML file: no 'spec is empty' (E004)
     _, published = opened(client, text)
     assert sorted((d["code"], d["range"]["start"]["line"]) for d in published) == sorted(
         (d.code, d.location.line - 1 if d.location else 0) for d in expected
@@ -106,6 +108,17 @@ def test_every_mistake_of_validate_is_published_where_validate_puts_it(client, p
         assert (end["line"], end["character"]) > (start["line"], start["character"])
         if diagnostic["code"] != "E004":  # an empty spec has no token to point at
             assert lines[start["line"]][start["character"] :].strip(), "a range on blank text"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["services:\n  web: {image: nginx}\n", "- a\n- b\n", "", "key: [unclosed\n"],
+)
+def test_yaml_files_that_are_not_specs_get_no_diagnostics_nor_completion(client, text):
+    uri, published = opened(client, text)
+    assert published == []
+    assert client.at("textDocument/completion", uri, 0, 0)["items"] == []
+    assert client.at("textDocument/hover", uri, 0, 1) is None
 
 
 def test_the_range_of_a_value_mistake_covers_its_key_and_value(client):

@@ -24,6 +24,8 @@ __all__ = ["Position", "Span", "Token", "Analysis", "analyse", "value_at"]
 
 Position = tuple[int, int]
 _WORD = re.compile(r"\S+")
+#: Top-level keys that make a YAML file a spec.
+_SECTIONS = ("flowspec", "inputs", "nodes", "blocks")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,15 @@ class Analysis:
 
     def __post_init__(self) -> None:
         self.lines = self.text.split("\n")
+
+    @property
+    def is_spec(self) -> bool:
+        """Whether the text is a flowspec spec (or on its way to one): it has one of a
+        spec's top-level keys, or does not load but names one. Editors start the server
+        for every YAML file; the others get no diagnostics, hover or completion."""
+        if self.loaded is not None:
+            return isinstance(self.data, dict) and any(key in self.data for key in _SECTIONS)
+        return any(f"{key}:" in self.text for key in _SECTIONS)
 
     @property
     def graph(self) -> FlowGraph | None:

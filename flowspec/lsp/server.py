@@ -90,9 +90,11 @@ class FlowspecServer(LanguageServer):
         self,
         params: types.HoverParams | types.DefinitionParams,
         feature: Callable[[Analysis, Position], Answer],
-    ) -> tuple[Answer, _Positions]:
+    ) -> tuple[Answer | None, _Positions]:
         """What ``feature`` answers at the request's position, and the positions used."""
         analysis, positions = self.analysis(params.text_document.uri)
+        if not analysis.is_spec:
+            return None, positions
         return feature(analysis, positions.from_client(params.position)), positions
 
     def publish(self, uri: str) -> None:
@@ -103,7 +105,9 @@ class FlowspecServer(LanguageServer):
             types.PublishDiagnosticsParams(
                 uri=uri,
                 version=document.version,
-                diagnostics=[lsp_diagnostic(analysis, d, positions) for d in analysis.diagnostics],
+                diagnostics=[lsp_diagnostic(analysis, d, positions) for d in analysis.diagnostics]
+                if analysis.is_spec
+                else [],
             )
         )
 
@@ -176,6 +180,9 @@ def make_server() -> FlowspecServer:
     )
     def on_completion(ls: FlowspecServer, params: types.CompletionParams) -> types.CompletionList:
         document = ls.workspace.get_text_document(params.text_document.uri)
+        known = ls.analyses.get(params.text_document.uri)  # as of the last check: enough
+        if not (known or ls.analysis(document.uri)[0]).is_spec:
+            return types.CompletionList(is_incomplete=False, items=[])
         positions = _Positions(document, document.source)
         found = complete(document.source, positions.from_client(params.position))
         edit_range = positions.range(found.span)
@@ -214,8 +221,8 @@ def make_server() -> FlowspecServer:
         wanted = Span(
             positions.from_client(params.range.start), positions.from_client(params.range.end)
         )
-        actions = []
-        for diagnostic in analysis.diagnostics:
+        actions: list[types.CodeAction] = []
+        for diagnostic in analysis.diagnostics if analysis.is_spec else []:
             span = analysis.diagnostic_span(diagnostic)
             if span.end < wanted.start or wanted.end < span.start:
                 continue
