@@ -224,6 +224,15 @@ def test_completion_of_fields_gives_types_and_defaults_and_skips_those_written(c
     assert dropout["textEdit"]["newText"] == "dropout: "
 
 
+def test_completion_at_the_top_level_offers_the_header_and_the_sections(client):
+    text = 'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [2]}\nb\nnodes:\n  p: {kind: nor}\n'
+    uri, _ = opened(client, text)
+    result = client.at("textDocument/completion", uri, *position(text, "b\n", 1))
+    assert labels(result) == {"description", "train", "blocks"}  # the others are written
+    details = {item["label"]: item["detail"] for item in result["items"]}
+    assert details["blocks"] == "mapping = {}" and details["train"] == "mapping | null = null"
+
+
 def test_completion_of_fields_in_block_style_where_the_yaml_is_unfinished(client):
     text = MULTISCALE.replace("    keep: 1\n", "    ke\n")
     uri, _ = opened(client, text)

@@ -31,7 +31,7 @@ __all__ = ["Item", "Completion", "complete", "MARKER"]
 
 #: What stands in for the word at the cursor while the text is loaded.
 MARKER = "flowspec_cursor_marker_"
-_WORD_CHARS = re.compile(r"[A-Za-z0-9_.]*")
+_WORD_CHARS = re.compile(r"[A-Za-z0-9_.]")
 _CLOSING = {"{": "}", "[": "]"}
 
 ItemKind = Literal["kind", "field", "reference", "block", "value"]
@@ -58,10 +58,11 @@ class Completion:
 
 def _word(line: str, column: int) -> tuple[int, int]:
     """Where the word around ``column`` starts and ends (letters, digits, ``_`` and ``.``)."""
-    start = column
+    start, end = column, column
     while start > 0 and _WORD_CHARS.fullmatch(line[start - 1]):
         start -= 1
-    end = column + len(_WORD_CHARS.match(line, column).group())  # type: ignore[union-attr]
+    while end < len(line) and _WORD_CHARS.fullmatch(line[end]):
+        end += 1
     return start, end
 
 

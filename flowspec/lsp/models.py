@@ -8,12 +8,11 @@ so a completion offers exactly the kinds and fields that validation accepts ther
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from flowspec.cli._fields import field_rows
+from flowspec.cli._fields import FieldRow, field_rows
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import SpecPath
@@ -22,17 +21,7 @@ from flowspec.spec.document import SECTIONS, BlockUse, Header, InputSpec, Nested
 from flowspec.spec.training import TrainSettings
 from flowspec.spec.validate import kind_members, submodel
 
-__all__ = ["FieldHelp", "entry_path", "model_at", "fields_of", "kinds_for", "choices_for"]
-
-
-@dataclass(frozen=True)
-class FieldHelp:
-    """A field as a user writes it: YAML name, type, default and description."""
-
-    name: str
-    type: str
-    default: str
-    description: str
+__all__ = ["entry_path", "model_at", "fields_of", "kinds_for", "choices_for"]
 
 
 def entry_path(path: SpecPath) -> SpecPath | None:
@@ -70,27 +59,21 @@ def model_at(data: Any, path: SpecPath) -> type[BaseModel] | None:
     return submodel(model, path[len(entry) :], value_at(data, entry))
 
 
-def _help(model: type[BaseModel], skip: tuple[str, ...]) -> list[FieldHelp]:
-    return [
-        FieldHelp(row.name, row.type, row.default, row.description)
-        for row in field_rows(model, skip=skip, nested=False)
-    ]
-
-
-def fields_of(data: Any, path: SpecPath) -> list[FieldHelp]:
+def fields_of(data: Any, path: SpecPath) -> list[FieldRow]:
     """The fields the mapping at ``path`` may have (those a kind takes; for a node entry
     without a kind yet, ``kind`` and ``block``)."""
     if path == ():
-        header = [h for h in _help(Header, ()) if h.name != "train"]
-        train = FieldHelp("train", "mapping", "null", str(Header.model_fields["train"].description))
-        sections = [FieldHelp(name, "mapping", "required", text) for name, text in SECTIONS.items()]
-        return [*header, train, *sections]
+        sections = [  # document_model: a spec without blocks has none
+            FieldRow(name, "mapping", "{}" if name == "blocks" else "required", text)
+            for name, text in SECTIONS.items()
+        ]
+        return [*field_rows(Header, nested=False), *sections]
     model = model_at(data, path)
     in_block = path[0] == "blocks"
     if model is None and entry_path(path) == path:
         return [
-            FieldHelp("kind", "str", "required", "The node kind (`flowspec nodes` lists them)."),
-            FieldHelp("block", "str", "required", str(BlockUse.model_fields["block"].description)),
+            FieldRow("kind", "str", "required", "The node kind (`flowspec nodes` lists them)."),
+            FieldRow("block", "str", "required", str(BlockUse.model_fields["block"].description)),
         ]
     if model is None:
         return []
@@ -99,7 +82,7 @@ def fields_of(data: Any, path: SpecPath) -> list[FieldHelp]:
         skip += ["in_", "context"]  # a block's nodes are wired by the block use (E109, E113)
     elif issubclass(model, NodeSpec) and not model.accepts_context:
         skip.append("context")
-    return _help(model, tuple(skip))
+    return field_rows(model, skip=tuple(skip), nested=False)
 
 
 def _field(model: type[BaseModel], name: str) -> Any:
