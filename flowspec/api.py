@@ -2,8 +2,8 @@
 
 >>> import flowspec, torch
 >>> model = flowspec.compile("specs/realnvp_moons.yaml")   # a path (here from the repository root)
->>> model.log_prob(torch.zeros(5, 2)).shape, model.sample(64).shape, model.exact
-(torch.Size([5]), torch.Size([64, 2]), True)
+>>> model.log_prob(torch.zeros(5, 2)).shape, model.sample(64).shape, model.likelihood
+(torch.Size([5]), torch.Size([64, 2]), 'exact')
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import gc
 import linecache
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from flowspec.diagnostics import Diagnostic, Reporter, SpecError
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
+from flowspec.spec.accept import split_accepted
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
 from flowspec.spec.validate import SpecModel, validate_document
 
@@ -46,11 +47,13 @@ Source = str | Path
 
 @dataclass
 class CheckedSpec:
-    """A spec that passed every check: its graph, its source and its warnings."""
+    """A spec that passed every check: its graph, its source, its warnings and the
+    warnings it accepts (``accept:``, not printed; reasons in ``graph.accepted``)."""
 
     graph: FlowGraph
     loaded: LoadedSpec
     warnings: list[Diagnostic]
+    accepted: list[Diagnostic] = field(default_factory=list)
 
     def program(self, optimize: bool = True) -> Program | None:
         """The optimized program of the graph (:mod:`flowspec.optimize`), or None for the
@@ -128,11 +131,14 @@ def _without_cyclic_gc() -> Iterator[None]:
 class Diagnosis:
     """Everything the checks of a loaded spec produced, errors or not: the typed spec, its
     graph as far as the checks got (None when the header is invalid; nodes past an error
-    lack their shapes) and every diagnostic, errors and warnings."""
+    lack their shapes) and every diagnostic, errors and warnings; without errors, the
+    warnings the spec accepts (``accept:``) are set apart in ``accepted``, as
+    :func:`check` reports them."""
 
     spec: SpecModel
     graph: FlowGraph | None
     diagnostics: list[Diagnostic]
+    accepted: list[Diagnostic] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -149,7 +155,11 @@ def diagnose(loaded: LoadedSpec) -> Diagnosis:
             return Diagnosis(spec, None, reporter.diagnostics)
         graph = build_graph(spec, spec.header, loaded.source.file, reporter)
         run_passes(graph, reporter)
-        return Diagnosis(spec, graph, reporter.diagnostics)
+        if reporter.has_errors:
+            return Diagnosis(spec, graph, reporter.diagnostics)
+        graph.accepted = dict(spec.header.accept)
+        shown, accepted = split_accepted(reporter.warnings, graph.accepted, reporter)
+        return Diagnosis(spec, graph, shown, accepted)
 
 
 def check(source: Source | LoadedSpec) -> CheckedSpec:
@@ -160,13 +170,12 @@ def check(source: Source | LoadedSpec) -> CheckedSpec:
     if diagnosis.errors:
         raise SpecError(diagnosis.diagnostics)
     assert diagnosis.graph is not None, "a spec without a header has errors"
-    warnings = [d for d in diagnosis.diagnostics if d.severity == "warning"]
-    return CheckedSpec(diagnosis.graph, loaded, warnings)
+    return CheckedSpec(diagnosis.graph, loaded, diagnosis.diagnostics, diagnosis.accepted)
 
 
 def compile(source: Source | LoadedSpec, optimize: bool = True) -> FlowModel:  # noqa: A001 - the verb users expect
     """Compile a spec (a path or YAML text) into a torch module with ``log_prob``,
-    ``sample``, ``trace``, ``iwbo`` and ``exact``. ``optimize=False`` runs the literal
+    ``sample``, ``trace``, ``iwbo``, ``likelihood`` and ``verdict``. ``optimize=False`` runs the literal
     graph (same density, same ``state_dict`` keys)."""
     return check(source).build_model(optimize)
 

@@ -9,7 +9,8 @@ Ranges: E0xx loading and structure, E1xx fields, E2xx graph, E4xx bijective kind
 distributions and surjections, E6xx couplings and autoregressive layers (E600-E649), images
 (E650-E699), elementwise transformers and their conditioners (E700-E749), determinant,
 residual and continuous-time flows (E750-E799); E8xx SurVAE and discrete nodes; E900-E949
-training settings; E950-E999 optimization passes. Warnings take a W and the same ranges.
+training settings (E940-E949 the --set and --search paths of studies); E950-E999
+optimization passes. Warnings take a W and the same ranges.
 """
 
 from __future__ import annotations
@@ -77,9 +78,17 @@ _X784 = "  x: {shape: [784]}"
 _B4 = "  x: {shape: [4], levels: 2}"
 _L5 = "  x: {shape: [4], levels: 5}"
 _L17 = "  x: {shape: [4], levels: 17}"
+_LEVELS_4_2 = "  a: {shape: [4], levels: 4}\n  flags: {shape: [2], levels: 2}"
+_X32 = "  x: {shape: [32]}"
 _AUG = (
     "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: flow, layers: [LAYERS]}}\n"
     + _prior("pad")
+)
+
+#: A spec with a repeated block and a net, for the study examples (E940, E941).
+_STUDY_SPEC = _spec(
+    "  flow: {block: step, repeat: 2, in: x}\n" + _prior("flow"),
+    blocks="  step:\n    - {kind: affine_coupling, net: {hidden: [16]}}\n    - {kind: reverse}",
 )
 
 CODES: dict[str, Code] = {
@@ -247,6 +256,22 @@ CODES: dict[str, Code] = {
             inputs=_XY,
             blocks="  step:\n    - {kind: affine_coupling}",
         ),
+    ),
+    "E114": Code(
+        meaning="accept names a code that is not a warning",
+        text="`accept:` lists warnings the spec accepts on purpose, each with a reason; they are not printed, but what they imply still holds. Errors cannot be accepted (the spec would not work), and an unknown code accepts nothing.",
+        wrong=_spec(_prior("x"), train='accept:\n  E501: "the data are discrete"'),
+        right=_spec(
+            "  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"),
+            inputs=_UNIT,
+            train='accept:\n  W501: "bounded data on purpose: the figures are bounds"',
+        ),
+    ),
+    "W115": Code(
+        meaning="accept names a warning this spec does not raise",
+        text="An acceptance that no warning matches is left over from an earlier version of the spec; remove it, so that it cannot silence the warning when it comes back for another reason.",
+        wrong=_spec(_prior("x"), train='accept:\n  W501: "bounded data"'),
+        right=_TOY,
     ),
     "E201": Code(
         meaning="a reference names nothing that has an output",
@@ -597,6 +622,21 @@ CODES: dict[str, Code] = {
             "  image: {kind: reshape, in: x, shape: [1, 8, 8]}\n" + _prior("image"), inputs=_X64
         ),
     ),
+    "E461": Code(
+        meaning="a concat of discrete inputs with different numbers of levels",
+        text="A concat's output has one level set: joining 4-level and 2-level values would make it 0..3 throughout, so a discrete flow would move the 2-level values onto 2 and 3 and a categorical would give those values mass the data never takes. Model such inputs separately, or dequantize each and join the continuous values.",
+        wrong=_spec(
+            "  both: {kind: concat, in: [a, flags]}\n  prior: {kind: categorical, in: both}",
+            inputs=_LEVELS_4_2,
+        ),
+        right=_spec(
+            "  da: {kind: uniform_dequantization, in: a}\n"
+            "  db: {kind: uniform_dequantization, in: flags}\n"
+            "  both: {kind: concat, in: [da, db]}\n"
+            "  real: {kind: elementwise, fn: logit, in: both}\n" + _prior("real"),
+            inputs=_LEVELS_4_2,
+        ),
+    ),
     "E466": Code(
         meaning="a slice that keeps every feature",
         text="A slice keeps the first 'keep' features and models the rest: keep must be smaller than the feature axis, or nothing is dropped.",
@@ -630,7 +670,7 @@ CODES: dict[str, Code] = {
     ),
     "W430": Code(
         meaning="a setting that has no effect given the node's other settings",
-        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...).",
+        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
         wrong=_spec(
             "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n" + _prior("norm")
         ),
@@ -657,7 +697,7 @@ CODES: dict[str, Code] = {
     ),
     "W501": Code(
         meaning="a density on the whole real line for values that do not fill it",
-        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain. Map bounded values onto the whole real line first: logit of values in the open interval (0, 1) (declare bounds: open; with alpha, logit maps [0, 1] onto a bounded interval), log of values in (0, inf).",
+        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm; sorted values, which fill a cone of 1/N! of the space; values with levels moved by integer flows, which a pmf over all integers does not fill), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain: the model's total mass is below 1 and every report calls log_prob a lower bound. One warning per cause: every density fed from the same place (a Glow's factored-out priors after one logit with alpha) is named in it. Map bounded values to the real line first (logit without alpha for (0, 1), log for (0, inf)), sorted ones with ordered_to_real right after the sort, or accept the bound with `accept: {W501: reason}`.",
         wrong=_spec("  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"), inputs=_UNIT),
         right=_spec(
             "  real: {kind: elementwise, fn: logit, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
@@ -678,6 +718,20 @@ CODES: dict[str, Code] = {
             "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, order: [2, 0, 1]}}\n"
             + _prior("flow"),
             inputs=_X3,
+        ),
+    ),
+    "W603": Code(
+        meaning="a MADE hidden layer narrower than D - 1 (later features condition nothing)",
+        text="MADE gives its hidden units the degrees 1, 2, ..., D-1 in turn, and a unit of degree k sees the first k features in the order. A layer of fewer than D-1 units has no unit of the higher degrees, so the features after them reach no hidden unit: they never influence the parameters of later features (the Jacobian's zeros show it). Pyro warns likewise.",
+        wrong=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [4]}}\n"
+            + _prior("flow"),
+            inputs=_X32,
+        ),
+        right=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [64]}}\n"
+            + _prior("flow"),
+            inputs=_X32,
         ),
     ),
     "E610": Code(
@@ -834,6 +888,18 @@ CODES: dict[str, Code] = {
             + _prior("flow")
         ),
     ),
+    "E702": Code(
+        meaning="rq_spline with a single bin (the identity whatever its weights)",
+        text="A rational-quadratic spline's bins sit between knots; its end knots are fixed at (-B, -B) and (B, B) with derivative 1. With one bin there is no interior knot, so the spline is the identity and the conditioner's outputs change nothing.",
+        wrong=_spec(
+            "  flow: {kind: coupling, in: x, transformer: {kind: rq_spline, bins: 1}}\n"
+            + _prior("flow")
+        ),
+        right=_spec(
+            "  flow: {kind: coupling, in: x, transformer: {kind: rq_spline, bins: 8}}\n"
+            + _prior("flow")
+        ),
+    ),
     "E710": Code(
         meaning="masked_conv: the kernel size must be odd (the centre tap is what the masks split)",
         text="PixelCNN's masks cut each kernel at its centre tap; an even kernel has no centre, so the autoregressive order could not be kept.",
@@ -912,7 +978,7 @@ CODES: dict[str, Code] = {
     ),
     "W752": Code(
         meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
-        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request; without it log_prob raises UnavailableError.",
+        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
         wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
         right=_spec(
             "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
@@ -985,6 +1051,18 @@ CODES: dict[str, Code] = {
             "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-5, atol: 1.0e-5}}\n" + _prior("flow")
         ),
     ),
+    "E760": Code(
+        meaning="dropout in a network that must be one fixed function (a residual branch, a CNF's dynamics)",
+        text="While training, dropout draws another network on every call. A coupling's conditioner may do that (each draw is a valid flow), but a residual block needs one g with Lip(g) < 1 (dropout's 1/(1-p) scaling breaks the bound, and its fixed-point inverse and log-det series call g many times), and a CNF's solver integrates one vector field (a random one makes adaptive solvers shrink their steps until they stall).",
+        wrong=_spec(
+            "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu, dropout: 0.5}}\n"
+            + _prior("block")
+        ),
+        right=_spec(
+            "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu}}\n"
+            + _prior("block")
+        ),
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",
@@ -1031,6 +1109,8 @@ CODES: dict[str, Code] = {
             "  idf: {kind: integer_discrete_flow, in: x}\n  prior: {kind: discretized_logistic, in: idf}",
             inputs=_L17,
         ),
+        # values with levels moved by integer flows do not fill the integers (W501)
+        inherent=("W501",),
     ),
     "E804": Code(
         meaning="a flow density's layer is unknown, invalid, wired, or not a bijection",
@@ -1056,9 +1136,24 @@ CODES: dict[str, Code] = {
             )
         ),
     ),
+    "E807": Code(
+        meaning="a flow density that scores given values (a decoder) has a layer without an inference direction",
+        text="A decoder computes log p(x | z) of the data, which runs each layer of a flow density from the values to its Gaussian base. Sylvester layers, and planar layers without inverse, only run the other way: they serve in encoders and dequantizers, which score their own draws, but in a decoder log_prob would fail.",
+        wrong=_spec(
+            "  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: [{kind: sylvester}]}}\n"
+            + _prior("drop"),
+            inputs=_X4,
+        ),
+        right=_spec(
+            "  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: "
+            "[{kind: planar, inverse: {method: bisection}}]}}\n" + _prior("drop"),
+            inputs=_X4,
+        ),
+        inherent=("W752",),
+    ),
     "W800": Code(
         meaning="a density of the whole real line is asked to model bounded values",
-        text="A density of the whole real line fed values confined to an interval puts mass where no value can be, so its log-likelihood is lower than it could be. Map the values onto the whole real line before they are dropped (logit of values in the open interval (0, 1)).",
+        text="A conditional density of the whole real line (a slice's or VAE's decoder) fed values confined to an interval puts mass where no value can be: the model's total mass is below 1, and every report calls log_prob a lower bound (as W501 does for distributions). One warning per cause.",
         wrong=_spec(
             "  drop: {kind: slice, keep: 1, in: x}\n  real: {kind: elementwise, fn: logit, in: drop}\n"
             + _prior("real"),
@@ -1087,7 +1182,9 @@ CODES: dict[str, Code] = {
             "  order: {kind: sort, in: x}\n" + _prior("order"), inputs="  x: {shape: [2, 2, 2]}"
         ),
         right=_spec(
-            "  order: {kind: sort, in: x}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
+            "  order: {kind: sort, in: x}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs="  x: {shape: [4, 2]}",
         ),
     ),
     "E812": Code(
@@ -1097,7 +1194,23 @@ CODES: dict[str, Code] = {
             "  order: {kind: sort, in: x, by: 2}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
         ),
         right=_spec(
-            "  order: {kind: sort, in: x, by: 1}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
+            "  order: {kind: sort, in: x, by: 1}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs="  x: {shape: [4, 2]}",
+        ),
+    ),
+    "E813": Code(
+        meaning="ordered_to_real fed values that are not in a sort's layout",
+        text="ordered_to_real maps sorted values (each row ascending in the sorted coordinate) onto the whole space through the logs of the gaps between consecutive values; on values in any other order the gaps are negative. It reads the layout a sort node produces, so it comes right after the sort.",
+        wrong=_spec(
+            "  order: {kind: sort, in: x}\n  turned: {kind: reverse, in: order}\n"
+            "  gaps: {kind: ordered_to_real, in: turned}\n" + _prior("gaps"),
+            inputs=_X4,
+        ),
+        right=_spec(
+            "  order: {kind: sort, in: x}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs=_X4,
         ),
     ),
     "E814": Code(
@@ -1146,6 +1259,8 @@ CODES: dict[str, Code] = {
             "  f: {kind: integer_discrete_flow, in: x}\n  prior: {kind: discretized_logistic, in: f}",
             inputs=_L17,
         ),
+        # values with levels moved by integer flows do not fill the integers (W501)
+        inherent=("W501",),
     ),
     # --- training settings (E900-E949) ---------------------------------------------------
     "E900": Code(
@@ -1171,6 +1286,29 @@ CODES: dict[str, Code] = {
         text="The length of a run is given once: in optimizer steps or in passes over the training data (epochs), not both. A later layer of settings (a --config file, then the command line) replaces an earlier budget, so --epochs overrides steps: written in the spec.",
         wrong=_spec(_prior("x"), train="train: {steps: 3000, epochs: 20}"),
         right=_spec(_prior("x"), train="train: {epochs: 20}"),
+    ),
+    # --- studies: --set and --search (E940-E949) -----------------------------------------
+    "E940": Code(
+        meaning="a --set or --search path of a study matches nothing in the spec",
+        text="flowspec sweep and flowspec tune vary fields of the spec named by dotted paths: a node id (body.repeat), a block name (step.net.hidden), train (train.lr), a field set wherever it is (net.hidden) or a training setting (lr). A path that names nothing would vary nothing and every trial would train the same model, so it is refused before any trial starts, located at the nearest place in the spec, with the closest name.",
+        wrong="$ flowspec sweep spec.yaml -d moons --set net.hiden=[32],[64]",
+        right="$ flowspec sweep spec.yaml -d moons --set net.hidden=[32],[64] --dry-run",
+        runner="command",
+        files=(("spec.yaml", _STUDY_SPEC),),
+    ),
+    "E941": Code(
+        meaning="the training seed given as a study parameter (seeds are replicates: --seeds)",
+        text="A seed is not a setting to choose but a draw to average over: the configuration that wins on one seed may lose on another. flowspec sweep and tune train every configuration with --seeds K seeds and report the mean and standard deviation of its NLLs, so the seed is never a parameter of the study.",
+        wrong="$ flowspec sweep spec.yaml -d moons --set flow.repeat=2,4 --set train.seed=0,1",
+        right="$ flowspec sweep spec.yaml -d moons --set flow.repeat=2,4 --seeds 2 --dry-run",
+        runner="command",
+        files=(("spec.yaml", _STUDY_SPEC),),
+    ),
+    "W904": Code(
+        meaning="a warm-up as long as the run or longer (the learning rate never reaches lr)",
+        text="The learning rate rises linearly from 0 to lr over `warmup` steps; a run of fewer steps stops on the way up, at lr x steps / warmup, and the decay schedule never starts.",
+        wrong=_spec(_prior("x"), train="train: {steps: 500, warmup: 5000}"),
+        right=_spec(_prior("x"), train="train: {steps: 500, warmup: 25}"),
     ),
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

@@ -24,7 +24,7 @@ from flowspec.graph.bookkeeping import spec_bookkeeping
 from flowspec.lsp.analysis import analyse
 from flowspec.lsp.client import LspClient
 from flowspec.lsp.server import DEBOUNCE_SECONDS
-from flowspec.spec.validate import kind_members
+from flowspec.spec.validate import TOP_LEVEL_FIELDS, kind_members
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -87,6 +87,17 @@ def test_a_typo_in_a_bundled_spec_is_reported_on_its_token(client):
 
 def test_a_valid_bundled_spec_has_no_diagnostics(client):
     assert opened(client, REALNVP)[1] == []
+
+
+def test_accepted_warnings_are_not_published_and_stale_acceptances_are(client):
+    text = (SPECS / "digits_maf.yaml").read_text()
+    assert opened(client, text)[1] == []  # its W501 is accepted, as validate prints it
+    stale = text.replace("accept:\n", "accept:\n  W752: sampling only\n", 1)
+    _, (found,) = opened(client, stale)
+    assert found["code"] == "W115"
+    assert covered(stale, found["range"]).startswith("W752")
+    _, raised = opened(client, text.replace("  W501:", "  # W501:", 1).replace("accept:\n", ""))
+    assert [d["code"] for d in raised] == ["W501"]
 
 
 @pytest.mark.parametrize("path", sorted(BAD_SPECS.glob("*.yaml")), ids=lambda p: p.stem)
@@ -228,7 +239,8 @@ def test_completion_at_the_top_level_offers_the_header_and_the_sections(client):
     text = 'flowspec: "1"\nname: t\ninputs:\n  x: {shape: [2]}\nb\nnodes:\n  p: {kind: nor}\n'
     uri, _ = opened(client, text)
     result = client.at("textDocument/completion", uri, *position(text, "b\n", 1))
-    assert labels(result) == {"description", "train", "blocks"}  # the others are written
+    written = {"flowspec", "name", "inputs", "nodes"}
+    assert labels(result) == set(TOP_LEVEL_FIELDS) - written  # what validation accepts there
     details = {item["label"]: item["detail"] for item in result["items"]}
     assert details["blocks"] == "mapping = {}" and details["train"] == "mapping | null = null"
 

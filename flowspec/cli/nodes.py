@@ -16,6 +16,7 @@ from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.cli._parts import describe_part, part_kinds, parts_footer
 from flowspec.core.node import Category, NodeSpec
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import did_you_mean
 
@@ -76,8 +77,10 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
         members = [(name, cls) for name, cls in kinds.items() if cls.category() is category]
         for index, (name, cls) in enumerate(members):
             term = Text(cls.contribution)
-            if not cls.exact():
-                term.append(" (bound)", style="magenta")
+            likelihood = _default_likelihood(cls)
+            if likelihood is not None and likelihood is not Likelihood.EXACT:
+                tag = "bound" if likelihood is Likelihood.BOUND else likelihood.label
+                term.append(f" ({tag})", style="magenta")
             table.add_row(
                 Text(category.value if index == 0 else "", style="bold"),
                 Text(name, style="cyan"),
@@ -87,6 +90,15 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
         if members:
             table.add_section()
     return table
+
+
+def _default_likelihood(cls: type[NodeSpec]) -> Likelihood | None:
+    """A kind's likelihood class with its default settings (None when it depends on a
+    required setting)."""
+    try:
+        return _with_defaults(cls).likelihood()
+    except AttributeError:
+        return Likelihood.BOUND if cls.stochastic_forward else None
 
 
 def _with_defaults(cls: type[NodeSpec], **settings: Any) -> NodeSpec:
@@ -162,16 +174,22 @@ def describe_kind(cls: type[NodeSpec], console: Console | None = None) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    defaults = _with_defaults(cls)  # likelihood class and costs may depend on settings
     inference, generation = _direction_costs(cls)
-    exact = defaults.likelihood().label
-    if not cls.exact():
-        exact = "a one-sample bound term (log_prob becomes an ELBO)"
+    likelihood = _default_likelihood(cls)
+    said = likelihood.label if likelihood is not None else "set by the node's settings"
+    if likelihood is Likelihood.BOUND:
+        said = "a one-sample bound term (log_prob becomes an ELBO)"
+    log_prob = f"{likelihood.label if likelihood else said} (default settings)"
+    if inference.startswith(Cost.UNAVAILABLE.label):
+        log_prob = (
+            "not available for data (default settings); the density of its own samples "
+            f"is {likelihood.label if likelihood else said}"
+        )
     for label, value in (
         ("reference", cls.reference or "-"),
         ("category", cls.category().value),
-        ("log p(x) term", f"{cls.contribution}  ({exact})"),
-        ("log_prob is", f"{defaults.likelihood().label} (default settings)"),
+        ("log p(x) term", f"{cls.contribution}  ({said})"),
+        ("log_prob is", log_prob),
         ("log_prob cost", inference),
         ("sample cost", generation),
         ("bijective", _map_flag(cls, cls.bijective)),

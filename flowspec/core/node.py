@@ -20,13 +20,14 @@ distribution layer (a terminal node) implements::
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowspec.core.ports import PortInfo
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import Reporter, SpecPath
 
@@ -37,6 +38,7 @@ __all__ = [
     "Category",
     "NodeSpec",
     "NodeCheck",
+    "Unnormalized",
     "Cost",
     "Costs",
     "Likelihood",
@@ -67,6 +69,21 @@ class Category(str, Enum):
     DISTRIBUTION = "distribution"
 
 
+@dataclass(frozen=True)
+class Unnormalized:
+    """A density of the whole real line fed values that do not fill it: it puts mass where
+    no value can be, so the model's total mass is below 1 and ``log_prob`` is at best a
+    lower bound. ``code`` is W501 for a distribution node, W800 for a conditional density
+    (a decoder); the compiler warns once per ``support.origin`` (one cause)."""
+
+    code: str
+    support: Support
+    #: Where in the node the density is (``("in",)``, ``("decoder",)``).
+    fields: tuple[str | int, ...]
+    #: The density in words ("this density", "the gaussian density").
+    density: str
+
+
 @dataclass
 class NodeCheck:
     """What a node's checks use to report problems: bound to one node and its path."""
@@ -76,9 +93,10 @@ class NodeCheck:
     path: SpecPath
     #: How many errors were reported through this check.
     errors: int = 0
-    #: Set when the node's density receives values that do not fill its support (W501):
-    #: the model's mass is then below 1 (``GraphNode.unnormalized``).
-    unnormalized: bool = False
+    #: The node's densities that receive values not filling their support (W501, W800):
+    #: the model's mass is then below 1 (``GraphNode.unnormalized``). The shape pass
+    #: reports them, one warning per cause.
+    unnormalized: list[Unnormalized] = field(default_factory=list)
 
     def error(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
         self.errors += 1
@@ -87,13 +105,21 @@ class NodeCheck:
     def warning(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
         self.reporter.warning(code, message, self.path + fields, node=self.node, hint=hint)
 
+    def unnormalized_input(
+        self, code: str, support: Support, *fields: str | int, density: str
+    ) -> None:
+        """Record that a density of the whole real line (at ``fields``) gets values in
+        ``support``, which do not fill it (reported by the shape pass, once per cause)."""
+        self.unnormalized.append(Unnormalized(code, support, fields, density))
+
 
 class NodeSpec(BaseModel):
     """Base of every node kind's spec.
 
     Subclasses declare ``kind: Literal["name"] = "name"`` plus their own fields, set the
-    class flags, and implement :meth:`infer` and :meth:`build`; checks of the settings
-    alone go in :meth:`check_static`.
+    class flags (``has_parameters`` always: it has no default) and ``examples``, and
+    implement :meth:`infer` and :meth:`build` (and :meth:`parameter_count` when they hold
+    parameters); checks of the settings alone go in :meth:`check_static`.
     """
 
     # No inf or NaN in any number field: such values only show up later as NaN losses.
@@ -133,9 +159,17 @@ class NodeSpec(BaseModel):
     #: The contribution is always zero (the node moves values without changing volume);
     #: generated ``log_prob`` code leaves it out of the sum.
     volume_preserving: ClassVar[bool] = False
-    #: False for kinds whose module holds no learned parameters (their count is 0 without
-    #: building anything); kinds with parameters override :meth:`parameter_count`.
-    has_parameters: ClassVar[bool] = True
+    #: Whether the kind's module can hold learned parameters. Every kind states it (there
+    #: is no default): kinds with parameters count them in :meth:`parameter_count`, the
+    #: others count 0 there without building anything.
+    has_parameters: ClassVar[bool]
+    #: Why ``torch.compile(model.log_prob, fullgraph=True)`` cannot capture this kind as
+    #: one graph (it iterates a data-dependent number of times, or has no log_prob);
+    #: empty when it can. Models with such kinds run eagerly and do not export.
+    not_fullgraph: ClassVar[str] = ""
+    #: Small valid uses of the kind (settings and inputs), which the contract tests run
+    #: it on (:mod:`flowspec.core.example`).
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     @classmethod
     def kind_name(cls) -> str:
@@ -151,11 +185,6 @@ class NodeSpec(BaseModel):
             return Category.SURJECTIVE
         return Category.BIJECTIVE
 
-    @classmethod
-    def exact(cls) -> bool:
-        """Whether the contribution is exact (False: it is a one-sample bound)."""
-        return not cls.stochastic_forward
-
     def preserves_volume(self) -> bool:
         """Whether this node's contribution is always zero with these settings (the class
         flag, or, for kinds built from parts, what the parts say)."""
@@ -167,11 +196,22 @@ class NodeSpec(BaseModel):
         iterate to a tolerance or estimate a log-det override it."""
         return Likelihood.BOUND if self.stochastic_forward else Likelihood.EXACT
 
+    def tolerance(self) -> str | None:
+        """For a node exact to a tolerance: which tolerance, in words ("dopri5, rtol 1e-05,
+        atol 1e-05"), as reports print it. Default: None (nothing to say)."""
+        return None
+
     def costs(self) -> Costs:
         """How each direction is computed: inference (``log_prob``) and generation
         (``sample``). Default: one pass each. Autoregressive, iterative and one-way kinds
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
+
+    def inference_remedy(self) -> str:
+        """For a node whose inference direction is not available (``costs().inference``
+        is ``UNAVAILABLE``): what would give it one, or where the kind still serves, in
+        this kind's own terms (the hint of W752 and of ``UnavailableError``)."""
+        return "see 'flowspec nodes " + self.kind + "'"
 
     def modelled_by(self) -> str | None:
         """For kinds that drop, add or propose dimensions: which density models them (shown
@@ -217,16 +257,13 @@ class NodeSpec(BaseModel):
         """How many learned parameters :meth:`build` creates, for inputs checked by
         :meth:`infer`; the bookkeeping table shows it without building anything.
 
-        Kinds with parameters override it with their formula, so that checking a spec
-        stays torch-free; the default builds the module on the meta device (no memory,
-        but torch is imported) and counts."""
-        if not self.has_parameters:
-            return 0
-        import torch
-
-        with torch.device("meta"):
-            module = self.build(inputs, context)
-        return sum(p.numel() for p in module.parameters())
+        Kinds with parameters override it with their formula (in plain Python: checking a
+        spec never imports torch); the default is the count of kinds without any."""
+        if self.has_parameters:
+            raise NotImplementedError(
+                f"node kind '{self.kind}' has parameters but no parameter_count formula"
+            )
+        return 0
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[NodeSpec, str] | None:
         """For scoring a trained model: this node with its exact or lowest-variance option

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flowspec.diagnostics import Locator
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+from flowspec.graph.verdict import verdict
 from flowspec.optimize.program import Program
 
 __all__ = ["emit_source", "emit_class", "header", "class_name", "source_class_name"]
@@ -212,11 +213,11 @@ def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list
     lines = [
         f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
-        f"    EXACT = {graph.exact!r}",
         f"    LIKELIHOOD = {graph.likelihood.label!r}",
+        f"    VERDICT = {verdict(graph).sentence!r}",
         f"    LOG_PROB_COST = {graph.costs.inference.label!r}",
         f"    SAMPLE_COST = {graph.costs.generation.label!r}",
-        f"    LOG_PROB_UNAVAILABLE = {tuple(graph.unavailable_log_prob())!r}",
+        f"    LOG_PROB_UNAVAILABLE = {graph.unavailable_log_prob()!r}",
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",

@@ -22,11 +22,19 @@ import torch
 from torch import nn
 
 from flowspec.emit.fast_path import FastPath
+from flowspec.emit.initialization import Initialization, UninitializedError
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
 
-__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
+__all__ = [
+    "FlowModel",
+    "InexactInverseWarning",
+    "NodeDict",
+    "Trace",
+    "UnavailableError",
+    "UninitializedError",
+]
 
 
 @dataclass
@@ -52,6 +60,12 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class InexactInverseWarning(RuntimeWarning):
+    """An inverse computed by iteration missed its declared tolerance: the samples are
+    inexact (``inverse.max_iter`` or ``inverse.tol`` should change). The test suite turns
+    it into an error, so that no bundled setting or test spec misses its tolerance."""
+
+
 class NodeDict(nn.ModuleDict):
     """The model's layers by node id. Ids are checked identifiers, yet may be the names of
     ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
@@ -62,19 +76,22 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
-class FlowModel(FastPath):
+class FlowModel(FastPath, Initialization):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
-    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints).
+    Layers set from data (actnorm, standardize) are set by :meth:`initialize` (see
+    :mod:`flowspec.emit.initialization`)."""
 
     #: Set by the generated subclass.
-    EXACT: ClassVar[bool]
     LIKELIHOOD: ClassVar[str]
+    VERDICT: ClassVar[str]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
-    #: Nodes without an inference direction: ``log_prob`` of data is not available.
-    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
+    #: Nodes without an inference direction (``log_prob`` of data is not available), each
+    #: with what would give it one.
+    LOG_PROB_UNAVAILABLE: ClassVar[dict[str, str]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
@@ -88,6 +105,7 @@ class FlowModel(FastPath):
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
+        self._register_data_layers()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
@@ -99,13 +117,14 @@ class FlowModel(FastPath):
         )
 
     @property
-    def exact(self) -> bool:
-        return self.EXACT
-
-    @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
+
+    @property
+    def verdict(self) -> str:
+        """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
+        return self.VERDICT
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -115,22 +134,27 @@ class FlowModel(FastPath):
         an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return Trace(*self._inference(*inputs, **named))
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
+            remedies = "; ".join(
+                f"{node!r}: {remedy}" for node, remedy in self.LOG_PROB_UNAVAILABLE.items()
+            )
             raise UnavailableError(
                 "log_prob of given data is not available: node(s) "
                 + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
-                + " have no inference direction (data -> latent) in this spec; give them an "
-                "'inverse' setting (see 'flowspec nodes KIND'), or use "
-                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+                + " have no inference direction (data -> latent) in this spec; "
+                "sample_and_log_prob(n) gives the log-density of the model's own samples. "
+                + remedies
             )
 
     def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
@@ -138,6 +162,7 @@ class FlowModel(FastPath):
         (the variational-posterior use of planar and Sylvester flows, which need no
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         return self._generate_scored(n, **context)
 
     @staticmethod
@@ -156,6 +181,7 @@ class FlowModel(FastPath):
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         samples = self._generate(n, **context)
         if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
             self._warn_inexact_inverses()
@@ -196,6 +222,7 @@ class FlowModel(FastPath):
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        self._check_initialized(generating=True)
         return self._generate(n, latents=latents, **context)
 
     def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:
@@ -229,7 +256,7 @@ class FlowModel(FastPath):
                     f"node '{name}': the inverse by iteration reached an error of "
                     f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
                     "these samples are inexact (raise inverse.max_iter or inverse.tol)",
-                    RuntimeWarning,
+                    InexactInverseWarning,
                     stacklevel=3,
                 )
 
@@ -288,11 +315,19 @@ class FlowModel(FastPath):
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
-        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
+        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
+        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
+        if self.LIKELIHOOD != "lower bound":
+            raise ValueError(
+                "iwbo needs a model whose log_prob is a lower bound; this one's is "
+                f"{self.LIKELIHOOD!r}, and the log-mean-exp of its draws is no bound: "
+                "average log_prob over draws instead"
+            )
         batch = self._check_inputs(inputs, named)
         assert batch is not None, "log_prob takes at least one data input"
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]

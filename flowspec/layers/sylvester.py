@@ -72,4 +72,4 @@ class Sylvester(FlowLayer):
         return self.inverse_and_contribution(z)[0]
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> NoReturn:
-        raise no_inference("sylvester")
+        raise no_inference("sylvester", "Sylvester flows have no inverse in flowspec")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 
@@ -9,6 +11,8 @@ __all__ = [
     "check_feature_axis",
     "check_continuous",
     "check_real_valued",
+    "check_fills_integers",
+    "check_unused_settings",
     "learned_feature_map",
     "check_image",
 ]
@@ -43,8 +47,9 @@ def check_continuous(x: PortInfo, kind: str, check: NodeCheck) -> bool:
 
 def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
     """A density on the whole real line fed with bounded or discrete values gives a
-    log_prob that is not a normalized density of the data; say so, and mark the node
-    unnormalized (the model is then at best a lower bound)."""
+    log_prob that is not a normalized density of the data: discrete values are an error
+    (E501), values that do not fill the line mark the node unnormalized (W501, reported by
+    the shape pass once per cause; the model is then at best a lower bound)."""
     if x.support.discrete:
         check.error(
             "E501",
@@ -53,18 +58,15 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             hint="add {kind: uniform_dequantization} after the input",
         )
     elif not x.support.is_real_line:
-        check.unnormalized = True
-        check.warning(
-            "W501",
-            f"the input lives in {x.support} but this density covers the whole real line, "
-            "so log_prob will not be normalized over the data's domain",
-            "in",
-            hint="map bounded values onto the whole real line before any learned layer, "
-            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
-            "interval) for (0, 1)"
-            if x.support.partial
-            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
-        )
+        check.unnormalized_input("W501", x.support, "in", density="this density")
+
+
+def check_fills_integers(x: PortInfo, check: NodeCheck) -> None:
+    """W501's rule for a probability mass function over all integers: values with levels
+    moved by integer flows reach only part of them, so the pmf's mass on the data's values
+    is below one (the model is at best a lower bound)."""
+    if x.support.integers and x.support.partial:
+        check.unnormalized_input("W501", x.support, "in", density="this pmf")
 
 
 def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:
@@ -87,3 +89,24 @@ def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> 
         )
         return False
     return True
+
+
+def check_unused_settings(
+    settings: BaseModel,
+    names: tuple[str, ...],
+    because: str,
+    check: NodeCheck,
+    *field: str | int,
+    hint: str | None = None,
+) -> None:
+    """W430 for each of ``names`` given explicitly in ``settings`` (at ``field``), which
+    ``because`` says the other settings leave unused."""
+    for name in names:
+        if name in settings.model_fields_set:
+            check.warning(
+                "W430",
+                f"{name} is ignored: {because}",
+                *field,
+                name,
+                hint=hint or f"remove '{name}'",
+            )

@@ -20,10 +20,11 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
@@ -53,6 +54,12 @@ class LULinearSpec(NodeSpec):
     )
     contribution = "positions * sum(log|s|)"
 
+    has_parameters = True
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({"seed": 2, "bias": False}, (PortInfo((2, 2, 2)),), label="image"),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
@@ -62,9 +69,10 @@ class LULinearSpec(NodeSpec):
         return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        """L and U are stored as full D x D matrices (masked), plus log|s| and the bias."""
+        """The free entries of L (below its unit diagonal) and U (above its diagonal),
+        ``D (D - 1)`` together, plus ``log|s|`` and the bias: ``D^2 + D`` with the bias."""
         features = inputs[0].shape[0]
-        return 2 * features * features + features * (2 if self.bias else 1)
+        return features * (features - 1) + features * (2 if self.bias else 1)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
         from flowspec.layers.lu_linear import LULinear

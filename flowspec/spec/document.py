@@ -156,6 +156,12 @@ class Header(BaseModel):
         description="How `flowspec train` fits the model (optimizer, schedule, budget, "
         "validation, device); every field optional, command-line options override it.",
     )
+    accept: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Warnings this spec accepts, by code, each with the reason "
+        '(W501: "RealNVP\'s logit with alpha"): not printed, but what they imply still '
+        "holds (a bound stays a bound) and `flowspec validate` lists them.",
+    )
 
 
 class _Document(Header):

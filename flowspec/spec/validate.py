@@ -10,6 +10,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
@@ -17,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationE
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
+from flowspec.spec.accept import check_acceptances
 from flowspec.spec.document import (
     RESERVED,
     BlockUse,
@@ -25,7 +27,7 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import TrainSettings
+from flowspec.spec.training import BUNDLED_DATA, DATA_FILE_SUFFIXES, TrainSettings, allowed_range
 
 __all__ = [
     "SpecModel",
@@ -37,7 +39,16 @@ __all__ = [
     "TOP_LEVEL_FIELDS",
 ]
 
-TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "train", "inputs", "blocks", "nodes")
+TOP_LEVEL_FIELDS = (
+    "flowspec",
+    "name",
+    "description",
+    "train",
+    "accept",
+    "inputs",
+    "blocks",
+    "nodes",
+)
 #: Codes of unknown fields, missing fields and bad values: in nodes, and in train settings.
 NODE_CODES = ("E102", "E103", "E104")
 TRAIN_CODES = ("E900", "E903", "E901")
@@ -79,6 +90,8 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
         header = header.model_copy(
             update={"train": validate_train(data["train"], ("train",), reporter)}
         )
+    if header is not None and header.accept:
+        header = header.model_copy(update={"accept": check_acceptances(header.accept, reporter)})
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -399,7 +412,32 @@ def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettin
             hint="e.g. train: {steps: 2000, lr: 1.0e-3}",
         )
         return None
-    return _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    settings = _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    if settings is not None:
+        _check_training_data(settings, path, reporter)
+        if settings.steps is not None and settings.warmup_shortfall(settings.steps):
+            reporter.warning(
+                "W904",
+                settings.warmup_shortfall(settings.steps),
+                path + ("warmup",),
+                hint=f"use a warmup of a few percent of the steps, e.g. {settings.steps // 20}",
+            )
+    return settings
+
+
+def _check_training_data(settings: TrainSettings, path: SpecPath, reporter: Reporter) -> None:
+    """``data`` names a bundled data set or a data file (E901): anything else is only found
+    out when training starts, without a location."""
+    data = settings.data
+    if data is None or data in BUNDLED_DATA or PurePath(data).suffix.lower() in DATA_FILE_SUFFIXES:
+        return
+    reporter.error(
+        "E901",
+        f"invalid value '{data}' for 'data': neither a bundled data set nor a data file "
+        f"({', '.join(DATA_FILE_SUFFIXES)})",
+        path + ("data",),
+        hint=did_you_mean(data, BUNDLED_DATA) or f"bundled data sets: {', '.join(BUNDLED_DATA)}",
+    )
 
 
 def _glued(key: object) -> bool:
@@ -558,6 +596,8 @@ def _report_pydantic(
                 missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full
             )
             return
+        if codes == TRAIN_CODES and allowed_range(field_name):
+            hint = f"allowed: {allowed_range(field_name)}"
         reporter.error(
             invalid,
             f"invalid value {_show(found)} for '{format_path(where or path)}': "
