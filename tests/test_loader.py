@@ -490,6 +490,8 @@ def test_libyaml_and_python_composers_agree_on_every_spec(path, monkeypatch) -> 
         "a:\n  b: 1\n# done",
         "\ufeffa:\n  b: 1",
         "a:\r\n  b: [1]  ",
+        "a: !!python/object/apply:os.system ['true']\n",  # tags never reach libyaml
+        "%TAG !p! tag:yaml.org,2002:python/\n---\na: !p!object/apply:os.system ['true']\n",
         "a: \udc80\n",  # a lone surrogate (from an editor's JSON): libyaml cannot encode it
         "a: " + "[" * 500 + "]" * 500 + "\n",  # the Python composer may run out of stack
         "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n",
