@@ -1,5 +1,8 @@
 """The generated code: log_prob and trace agree, zero contributions are really zero,
-intermediates are released, and seeded kinds differ across a block's repetitions."""
+intermediates are released, seeded kinds differ across a block's repetitions, and the
+state_dicts are those earlier checkpoints hold."""
+
+import hashlib
 
 import pytest
 import torch
@@ -10,6 +13,36 @@ import flowspec
 from flowspec.core.ports import Support
 from flowspec.core.registry import node_kinds
 from flowspec.train.data import load_dataset
+
+#: Every bundled spec's state_dict (keys, shapes and dtypes, one line each, in order) as
+#: the code before the one-path runtime wrote it (commit 31b43c8; its optimized and literal
+#: models agreed): the first 16 hex digits of its sha256, and the number of tensors.
+#: Checkpoints written then load into the models built now.
+EARLIER_STATE_DICTS = {
+    "abs_eight_gaussians": ("58746acdf1b4ca05", 54),
+    "argmax_categorical": ("bb0775c7ff5dc639", 48),
+    "conditional_moons": ("4e541306e665beae", 28),
+    "digits_dequant": ("a0471025fdc036a2", 66),
+    "digits_maf": ("1c8743ca5152fc63", 35),
+    "discrete_flow_toy": ("a282ba6a8813b658", 13),
+    "ffjord_moons": ("0422c56ff7337b00", 6),
+    "glow_digits": ("fbca6d85f23a2463", 72),
+    "iaf_moons": ("69233c4705367efa", 30),
+    "idf_digits": ("dbb398e662ee0751", 33),
+    "maf_moons": ("69233c4705367efa", 30),
+    "maxpool_digits": ("4992c9de0d50ce46", 48),
+    "nice_moons": ("1c948f210ce89fe6", 38),
+    "nsf_digits": ("981a952868c5644a", 78),
+    "nsf_moons": ("439f31944b2d9a75", 24),
+    "ports_checkerboard": ("ee4ff66a07ad0dea", 50),
+    "realnvp_moons": ("800bf34499469f50", 48),
+    "resflow_moons": ("fc7cc223848ba645", 60),
+    "slice_multiscale": ("fc98ef84c034a0d7", 73),
+    "sort_point_sets": ("e38d161e66d53199", 44),
+    "vae_flow_digits": ("ddd08dff83d6fc2a", 16),
+    "vardeq_digits": ("bef50975d5d1f05d", 56),
+    "vflow_moons": ("c5cdd8e910bab50f", 96),
+}
 
 ZERO_VOLUME_CASES = {
     "additive_coupling": ({"kind": "additive_coupling"}, [(4,)]),
@@ -62,7 +95,7 @@ def test_log_prob_and_trace_agree(name):
 
 def test_generated_log_prob_releases_intermediates():
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source(optimize=False)
-    log_prob = source[source.index("def _log_prob") : source.index("def _inference")]
+    log_prob = source[source.index("def _log_prob") : source.index("def _generate")]
     assert log_prob.count("del ") == 16  # each of the 16 intermediates, after its last use
     assert "body_0_1, _ = " in log_prob  # a reversal adds nothing to the sum
 
@@ -94,3 +127,15 @@ nodes:
     model = checked.build_model()
     orders = {tuple(model.nodes[f"body_{r}_0"].index.tolist()) for r in range(3)}
     assert len(orders) == 3
+
+
+@pytest.mark.parametrize("name", sorted(EARLIER_STATE_DICTS))
+def test_state_dicts_are_those_earlier_checkpoints_hold(name):
+    checked = flowspec.check(SPECS / f"{name}.yaml")
+    for optimize in (True, False):
+        state = checked.build_model(optimize).state_dict()
+        lines = "\n".join(
+            f"{key} {tuple(value.shape)} {value.dtype}" for key, value in state.items()
+        )
+        digest = hashlib.sha256(lines.encode()).hexdigest()[:16]
+        assert (digest, len(state)) == EARLIER_STATE_DICTS[name], lines

@@ -1,12 +1,13 @@
 """The base class of every generated flow module.
 
-Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
-latents, the running total only, or with every node's contribution; both are written
-from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse``,
-``sample_and_log_prob`` and ``iwbo``. ``_generate_scored`` runs generation and adds each
-node's contribution at the values it generates, which is how flows without an inference
-direction (planar, Sylvester) still give the exact log-density of their own samples.
+Generated code supplies one straight-line method per direction: ``_log_prob`` (data ->
+latents, the running total) and ``_generate`` (latents -> data), and the graph as a table
+(``GRAPH``, ``GENERATION_ORDER``). This base class turns them into the public API:
+``log_prob``, ``sample``, ``inverse`` and ``iwbo`` run the generated code; ``trace`` (every
+node's contribution and value) and ``sample_and_log_prob`` run the table node by node
+(:mod:`flowspec.emit.interpreter`). ``sample_and_log_prob`` adds each node's contribution
+at the values it generates, which is how flows without an inference direction (planar,
+Sylvester) still give the exact log-density of their own samples.
 ``sample`` warns, naming the node, when an inverse computed by iteration missed its
 tolerance (layers that iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
@@ -21,7 +22,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from flowspec.emit.fast_path import FastPath
+from flowspec.emit.folds import Folds
+from flowspec.emit.interpreter import run_inference, run_scored_generation
 
 __all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
 
@@ -59,7 +61,7 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module
 
 
-class FlowModel(FastPath):
+class FlowModel(Folds):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
     stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
@@ -78,10 +80,15 @@ class FlowModel(FastPath):
     SPEC_NAME: ClassVar[str]
     #: Each distribution node's event shape: the latents :meth:`inverse` takes.
     LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
+    #: Every node in inference order: ``(node, inputs, context, outputs)``, values named as
+    #: the spec names them (``node``, ``node.port``, inputs by name); a distribution has no
+    #: outputs.
+    GRAPH: ClassVar[tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...]], ...]]
+    GENERATION_ORDER: ClassVar[tuple[str, ...]]
 
     def __init__(self, nodes: dict[str, nn.Module]):
         super().__init__()
-        self.nodes = NodeDict(nodes)
+        self.nodes = NodeDict(nodes)  # a submodule: state-dict keys are nodes.<id>.*
         self._register_index_tables()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
@@ -92,6 +99,13 @@ class FlowModel(FastPath):
             for module in node.modules()
             if isinstance(getattr(module, "last_inverse_error", None), torch.Tensor)
         )
+
+    @property
+    def nodes(self) -> NodeDict:
+        """The layers by node id. Read from ``_modules``, where nn.Module keeps submodules:
+        an attribute read would find them only after a failed lookup (on CPython 3.11 that
+        builds an AttributeError, as costly as a tensor op), once per generated call."""
+        return self._modules["nodes"]
 
     @property
     def exact(self) -> bool:
@@ -113,10 +127,12 @@ class FlowModel(FastPath):
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
-        """The latents and every node's contribution for an input."""
+        """The latents, every node's contribution and every value for an input: the graph
+        run node by node, each node's layer called as a module."""
         self._check_inputs(inputs, named)
         self._check_available()
-        return Trace(*self._inference(*inputs, **named))
+        values = {**dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs)), **named}
+        return Trace(*run_inference(self, values))
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
@@ -133,7 +149,7 @@ class FlowModel(FastPath):
         (the variational-posterior use of planar and Sylvester flows, which need no
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
-        return self._generate_scored(n, **context)
+        return run_scored_generation(self, n, context)
 
     @staticmethod
     def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
@@ -296,13 +312,7 @@ class FlowModel(FastPath):
     def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("generated subclasses define _log_prob")
 
-    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
-        raise NotImplementedError("generated subclasses define _inference")
-
     def _generate(
         self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
     ):
         raise NotImplementedError("generated subclasses define _generate")
-
-    def _generate_scored(self, n: int, **context: torch.Tensor):
-        raise NotImplementedError("generated subclasses define _generate_scored")
