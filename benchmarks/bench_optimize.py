@@ -4,6 +4,7 @@ bundled spec). Prints a markdown section.
 
     python benchmarks/bench_optimize.py            # full (about 5 minutes on 2 cores)
     python benchmarks/bench_optimize.py --quick    # smoke run
+    python benchmarks/bench_optimize.py --reference ../old  # also count another tree's model
 
 Each row times three things, interleaved in rounds with medians (benchmarks/_timing.py),
 one thread: an Adam train step on a fixed batch, ``log_prob`` under ``no_grad`` and
@@ -29,7 +30,7 @@ from _timing import interleaved_medians
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from bundled import DATA, SPECS  # noqa: E402 - every bundled spec and its data set
+from bundled import DATA, SPECS
 
 #: The specs timed optimized against literal (one-pass families; the iterative ones, whose
 #: time is the solver's, would take the run past its budget).
@@ -164,18 +165,32 @@ def callgrind_worker(name: str, calls: int) -> None:
     run_marked(fns, calls)
 
 
-def _instruction_counts(name: str, quick: bool) -> dict[str, dict[str, float]] | None:
+def _instruction_counts(
+    name: str, quick: bool, reference: str | None = None
+) -> dict[str, dict[str, float]] | None:
+    """Instructions per call of the hand-written and the optimized model; with a
+    ``reference`` source tree, also of that tree's optimized model ("reference"), counted
+    by a second worker that imports flowspec from it (the hand-written counts of the two
+    workers agree, which the table shows)."""
     from _instructions import count_instructions
 
     print(f"[optimize] {name}: instruction counts under callgrind", file=sys.stderr, flush=True)
     calls = 1 if quick else 2
-    counts = count_instructions([__file__, "--callgrind-worker", name, "--calls", str(calls)])
+    worker = [__file__, "--callgrind-worker", name, "--calls", str(calls)]
+    counts = count_instructions(worker)
     if counts is None:
         return None
     figures: dict[str, dict[str, float]] = {}
     for key, count in counts.items():
         contender, what = key.split("/")
         figures.setdefault(contender, {})[what] = count
+    if reference is not None:
+        print(f"[optimize] {name}: the same in {reference}", file=sys.stderr, flush=True)
+        theirs = count_instructions(worker, pythonpath=reference)
+        for key, count in (theirs or {}).items():
+            contender, what = key.split("/")
+            label = "reference" if contender == "optimized" else "hand-written (reference run)"
+            figures.setdefault(label, {})[what] = count
     return figures
 
 
@@ -203,8 +218,9 @@ def against_handwritten(quick: bool) -> list[str]:
 
 
 def instruction_table(counting: dict[str, Future]) -> list[str]:
-    """The instruction counts the callgrind workers return, relative to hand-written."""
-    rows = []
+    """The instruction counts the callgrind workers return, relative to hand-written, and
+    the optimized model's against the reference tree's when one was counted."""
+    rows, against = [], []
     for name, future in counting.items():
         counts = future.result()
         if counts is None:
@@ -218,14 +234,28 @@ def instruction_table(counting: dict[str, Future]) -> list[str]:
                     *(f"{figure[w] / 1e6:.2f} M ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
                 ]
             )
+        if "reference" in counts:
+            ours, theirs = counts["optimized"], counts["reference"]
+            against.append([name, *(f"{ours[w] / theirs[w]:.3f}x" for w, _ in MEASURES)])
     if not rows:
         return ["(instruction counts not taken: no valgrind, or a Python without symbols)"]
     header = ["spec", "model", *(label for _, label in MEASURES)]
-    return [
+    lines = [
         "Instructions per call under callgrind (millions; repeatable whatever the load):",
         "",
         markdown_table(header, rows),
     ]
+    if against:
+        lines += [
+            "",
+            (
+                "Optimized model of this tree / optimized model of the reference tree "
+                "(--reference), instructions per call:"
+            ),
+            "",
+            markdown_table(["spec", *(label for _, label in MEASURES)], against),
+        ]
+    return lines
 
 
 def optimized_vs_literal(quick: bool) -> list[str]:
@@ -263,6 +293,12 @@ def main() -> None:
         action="store_true",
         help="skip the instruction counts under callgrind (they run alongside the timing)",
     )
+    parser.add_argument(
+        "--reference",
+        metavar="TREE",
+        help="also count the optimized models of another flowspec source tree (an older "
+        "commit checked out with git worktree) under callgrind, in the same run",
+    )
     parser.add_argument("--callgrind-worker", metavar="SPEC", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -276,7 +312,10 @@ def main() -> None:
     counting = (
         {}
         if args.no_instructions
-        else {name: pool.submit(_instruction_counts, name, args.quick) for name in HANDWRITTEN}
+        else {
+            name: pool.submit(_instruction_counts, name, args.quick, args.reference)
+            for name in HANDWRITTEN
+        }
     )
     timed = against_handwritten(args.quick)
     per_spec = optimized_vs_literal(args.quick)
