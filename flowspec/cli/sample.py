@@ -8,7 +8,7 @@ start fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,12 @@ from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._files import atomic_write_bytes, check_suffix
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, user_errors
+
+if TYPE_CHECKING:
+    import torch
+
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.train.data import Dataset
 
 __all__ = ["sample", "metrics_beside"]
 
@@ -64,7 +70,7 @@ def metrics_beside(checkpoint: Path) -> Path:
     return RunFiles.beside(checkpoint.with_name(name)).metrics_jsonl
 
 
-def _save_array(path: Path, samples) -> None:
+def _save_array(path: Path, samples: torch.Tensor) -> None:
     import numpy as np
     import torch
 
@@ -78,7 +84,7 @@ def _save_array(path: Path, samples) -> None:
     atomic_write_bytes(path, lambda file: np.save(file, samples.numpy()))
 
 
-_Path = Optional[Path]  # noqa: UP007 - typer reads the annotations
+_Path = Path | None
 
 
 def sample(
@@ -150,7 +156,9 @@ def sample(
             "--density",
             metavar="FILE",
             callback=_check_plot,
-            help="Also draw the density as a heat map (unconditional 2-D models).",
+            help="Also draw the density as a heat map (2-D data; conditional models: one map "
+            "per --context value), with the exact options of estimators, titled by what it "
+            "shows.",
             show_default=False,
         ),
     ] = None,
@@ -194,7 +202,7 @@ def sample(
                     f"the model samples several data inputs ({', '.join(drawn)}); "
                     "'flowspec sample' writes models with a single data input"
                 )
-            groups[label] = drawn
+            groups[f"samples | {label}" if row is not None else "samples"] = drawn
     samples = torch.cat(list(groups.values()))
     written = []
     with user_errors():
@@ -208,7 +216,7 @@ def sample(
             _save_array(npy, samples)
             written.append(npy)
         if density is not None:
-            written.append(_density(model, density, dataset))
+            written.append(_density(model, density, dataset, contexts))
         if curve is not None:
             written.append(_curve(checkpoint, curve, model.SPEC_NAME))
     shape = list(samples.shape)
@@ -217,8 +225,9 @@ def sample(
         typer.echo(f"wrote {path}{what}")
 
 
-def _contexts(model, given: list[str] | None, dataset) -> dict:
-    """Sample groups: label -> one context row (None for unconditional models)."""
+def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None) -> dict:
+    """Context values to draw at: label (``label=1``) -> one context row; for an
+    unconditional model one group whose row is None."""
     import torch
 
     from flowspec.train.sampling import parse_context
@@ -226,7 +235,7 @@ def _contexts(model, given: list[str] | None, dataset) -> dict:
     if not model.CONTEXT_INPUTS:
         if given:
             fail("the model is unconditional: it takes no --context")
-        return {"samples": None}
+        return {"": None}
     name = model.CONTEXT_INPUTS[0]
     shape = tuple(model.INPUT_SHAPES[name])
     if not given:
@@ -246,13 +255,19 @@ def _contexts(model, given: list[str] | None, dataset) -> dict:
             fail(f"--context {text}: the model's context input is '{name}', not '{named.strip()}'")
         values = values if equals else text
         try:
-            groups[f"samples | {name}={values}"] = parse_context(values, shape)
+            groups[f"{name}={values}"] = parse_context(values, shape)
         except ValueError as error:
             fail(str(error))
     return groups
 
 
-def _plot(groups, output: Path, model, dataset, temperature: float) -> None:
+def _plot(
+    groups: dict[str, torch.Tensor],
+    output: Path,
+    model: FlowModel,
+    dataset: Dataset | None,
+    temperature: float,
+) -> None:
     from flowspec.train.plot import plot_samples
 
     first = next(iter(groups.values()))
@@ -267,16 +282,25 @@ def _plot(groups, output: Path, model, dataset, temperature: float) -> None:
     plot_samples(groups, output, data=reference, title=title, data_label=label)
 
 
-def _density(model, path: Path, dataset) -> Path:
+def _density(model: FlowModel, path: Path, dataset: Dataset | None, contexts: dict) -> Path:
+    """The density map over the test data's range (in the data's units; a square window
+    holding both axes' ranges), one map per context value for conditional models; scored
+    as ``flowspec eval`` scores (the exact options of estimated log-dets), titled by the
+    class of what is drawn."""
+    from flowspec.train.evaluate import for_evaluation
     from flowspec.train.plot import plot_density
+
+    model, _ = for_evaluation(model)
 
     bounds = (-4.0, 4.0)
     if dataset is not None and dataset.shape == (2,):
-        reach = float(dataset.test.abs().max()) * 1.15
-        bounds = (-reach, reach)
+        low, high = float(dataset.test.min()), float(dataset.test.max())
+        pad = 0.1 * (high - low)
+        bounds = (low - pad, high + pad)
     name = f"{model.SPEC_NAME} on {dataset.name}" if dataset is not None else model.SPEC_NAME
+    given = {label: row for label, row in contexts.items() if row is not None}
     try:
-        return plot_density(model, path, bounds=bounds, title=name)
+        return plot_density(model, path, bounds=bounds, title=name, contexts=given or None)
     except ValueError as error:
         fail(str(error))
 

@@ -11,7 +11,7 @@ import math
 import re
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
@@ -23,6 +23,9 @@ from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
 __all__ = ["train", "default_checkpoint", "INTERRUPTED"]
@@ -63,20 +66,14 @@ class Device(str, Enum):
     mps = "mps"
 
 
-def _positive(value: float | None) -> float | None:
-    if value is not None and not (value > 0 and math.isfinite(value)):
-        raise typer.BadParameter(f"must be a positive number, got {value}")
-    return value
-
-
 def default_checkpoint(spec_name: str) -> Path:
     """``runs/<spec name>.safetensors``, the name made safe for a file system."""
     safe = re.sub(r"[^\w.-]+", "_", spec_name).strip("._") or "model"
     return Path("runs") / f"{safe}.safetensors"
 
 
-_Int = Optional[int]  # noqa: UP007 - typer reads the annotations
-_Float = Optional[float]  # noqa: UP007
+_Int = int | None
+_Float = float | None
 
 
 def train(
@@ -98,14 +95,13 @@ def train(
     ] = None,
     steps: Annotated[
         _Int,
-        typer.Option("--steps", metavar="N", min=1, help="Optimizer steps.", show_default=False),
+        typer.Option("--steps", metavar="N", help="Optimizer steps.", show_default=False),
     ] = None,
     epochs: Annotated[
         _Int,
         typer.Option(
             "--epochs",
             metavar="N",
-            min=1,
             help="Passes over the training split (instead of --steps).",
             show_default=False,
         ),
@@ -125,7 +121,6 @@ def train(
             "--batch-size",
             "-b",
             metavar="N",
-            min=1,
             help="Examples per step (all processes together). [default: 256]",
             show_default=False,
         ),
@@ -134,7 +129,6 @@ def train(
         _Float,
         typer.Option(
             "--lr",
-            callback=_positive,
             help="Peak learning rate. [default: 0.001]",
             show_default=False,
         ),
@@ -156,7 +150,6 @@ def train(
         typer.Option(
             "--warmup",
             metavar="N",
-            min=0,
             help="Steps of linear warm-up. [default: 0]",
             show_default=False,
         ),
@@ -165,7 +158,6 @@ def train(
         _Float,
         typer.Option(
             "--clip-grad",
-            callback=_positive,
             help="Largest gradient norm. [default: 10]",
             show_default=False,
         ),
@@ -175,8 +167,6 @@ def train(
         typer.Option(
             "--weight-decay",
             metavar="W",
-            min=0.0,
-            max=1.0,
             help="Weight decay (L2 for adam and sgd, decoupled for adamw). [default: 0]",
             show_default=False,
         ),
@@ -186,7 +176,6 @@ def train(
         typer.Option(
             "--seed",
             metavar="N",
-            min=0,
             help="Seed of the weights, data splits and batch order. [default: 0]",
             show_default=False,
         ),
@@ -196,7 +185,6 @@ def train(
         typer.Option(
             "--threads",
             metavar="N",
-            min=1,
             help="CPU threads; 1 is fastest for small models on a shared machine. [default: 1]",
             show_default=False,
         ),
@@ -210,7 +198,6 @@ def train(
         typer.Option(
             "--val-every",
             metavar="N",
-            min=1,
             help="Steps between validations. [default: 40 per run]",
             show_default=False,
         ),
@@ -220,7 +207,6 @@ def train(
         typer.Option(
             "--patience",
             metavar="N",
-            min=1,
             help="Validations without improvement before stopping early. [default: 10]",
             show_default=False,
         ),
@@ -229,7 +215,6 @@ def train(
         _Float,
         typer.Option(
             "--time-limit",
-            callback=_positive,
             metavar="SECONDS",
             help="Stop after this much training time (the best weights are kept).",
             show_default=False,
@@ -316,7 +301,7 @@ def train(
     try:
         settings = merge_settings(checked.graph.header.train, file_settings, options)
     except ValidationError as error:
-        fail(f"invalid training settings: {error.errors()[0]['msg']}")
+        _bad_settings(error)
     try:
         torch_device = resolve_device(settings.device)
     except DeviceUnavailable as error:
@@ -335,14 +320,15 @@ def train(
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
-            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
-            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
-            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+            "cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); "
+            + "; ".join(f"{node}: {remedy}" for node, remedy in missing.items())
         )
     try:
         model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
         fail(str(error))
+    assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     finished = False
     try:
@@ -376,9 +362,33 @@ def train(
         _report(result, dataset, checked, files, distributed.world if distributed else 1)
 
 
+def _bad_settings(error: ValidationError) -> NoReturn:
+    """A usage error naming each wrong setting's option, its value and its allowed range:
+    only options can be wrong here (the spec's train section and --config files are
+    checked with located diagnostics when they are read)."""
+    from flowspec.spec.training import setting_problems
+
+    problems = [(_flag(name), message) for name, message in setting_problems(error)]
+    if len(problems) == 1:
+        flag, message = problems[0]
+        raise typer.BadParameter(message, param_hint=f"'{flag}'" if flag else None)
+    raise typer.BadParameter("; ".join(f"{flag or 'settings'}: {text}" for flag, text in problems))
+
+
+def _flag(setting: str | None) -> str | None:
+    """The option of a training setting (``batch_size`` -> ``--batch-size``)."""
+    return None if setting is None else f"--{setting.replace('_', '-')}"
+
+
 def _report(
-    result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
+    result: FitResult,
+    dataset: Dataset,
+    checked: flowspec.CheckedSpec,
+    files: RunFiles,
+    processes: int,
 ) -> None:
+    from flowspec.graph.verdict import figure, verdict
+
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
     def nll(value: float) -> str:
@@ -391,23 +401,22 @@ def _report(
     stop = {"steps": "", "patience": " (stopped early)"}.get(
         result.stop_reason, f" ({result.stop_reason})"
     )
+    name = figure(result.likelihood).name
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
-        f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",
-        f"train NLL: {nll(result.train_nll)}",
-        f"val NLL:   {nll(result.val_nll)}",
-        f"test NLL:  {nll(result.test_nll)}",
+        f"{on} in {result.seconds:.1f} s; best validation {name} at step {result.best_step}",
+        f"train {name}: {nll(result.train_nll)}",
+        f"val {name}:   {nll(result.val_nll)}",
+        f"test {name}:  {nll(result.test_nll)}",
+        f"the {name} figures above are {result.figure}"
+        + (f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""),
     ]
+    said = verdict(checked.graph)
+    lines += [said.sentence]
     console = out()
-    for line in lines:
+    for line in lines[:-1]:
         console.print(Text(line), soft_wrap=True)
-    from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
-
-    bound = bound_nodes(checked.graph)
-    sentence = graph_likelihood_sentence(checked.graph)
-    if bound or checked.graph.unnormalized:
-        sentence += "; the NLLs above are upper bounds"
-    style = "green" if checked.graph.exact else "yellow"
-    console.print(Text(sentence, style=style), soft_wrap=True)
+    style = "green" if said.label == "exact" else "yellow"
+    console.print(Text(lines[-1], style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)

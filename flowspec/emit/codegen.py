@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from flowspec.diagnostics import Locator
 from flowspec.emit.straight_line import INDENT, emit_generate, emit_log_prob
 from flowspec.graph.model import FlowGraph, PortRef
+from flowspec.graph.verdict import verdict
 from flowspec.optimize.program import Program
 
 __all__ = ["class_name", "emit_class", "emit_source", "header", "source_class_name"]
@@ -51,11 +52,11 @@ def _graph_table(graph: FlowGraph) -> list[str]:
 
     rows = []
     for node in graph.layers:
-        inputs = tuple(shown(ref) for ref in node.inputs)
+        inputs = tuple(shown(ref) for ref in node.input_refs)
         context = shown(node.context) if node.context is not None else None
         outputs = (
             ()
-            if node.spec.terminal
+            if node.node_spec.terminal
             else tuple(shown(PortRef(node.id, p)) for p in node.output_ports)
         )
         rows.append(f"        {(node.id, inputs, context, outputs)!r},")
@@ -78,20 +79,22 @@ def emit_class(program: Program, locator: Locator | None, name: str) -> list[str
     model's facts, its graph, and one straight-line method per direction
     (:mod:`flowspec.emit.straight_line`)."""
     graph = program.graph
-    shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
+    shapes = {n.id: tuple(n.known_outputs[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
-    latent_shapes = {n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal}
+    latent_shapes = {
+        n.id: tuple(n.known_inputs[0].shape) for n in graph.layers if n.node_spec.terminal
+    }
     tables: dict[str, list[int]] = {}
     log_prob = emit_log_prob(program, locator, tables)
     generate = emit_generate(program, locator, tables)
     lines = [
         f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
-        f"    EXACT = {graph.exact!r}",
         f"    LIKELIHOOD = {graph.likelihood.label!r}",
+        f"    VERDICT = {verdict(graph).sentence!r}",
         f"    LOG_PROB_COST = {graph.costs.inference.label!r}",
         f"    SAMPLE_COST = {graph.costs.generation.label!r}",
-        f"    LOG_PROB_UNAVAILABLE = {tuple(graph.unavailable_log_prob())!r}",
+        f"    LOG_PROB_UNAVAILABLE = {graph.unavailable_log_prob()!r}",
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",

@@ -70,7 +70,7 @@ class ExportError(Exception):
 class LogProbProgram(nn.Module):
     """``forward(x) = model.log_prob(x)``: the module traced for the log_prob program."""
 
-    def __init__(self, model: FlowModel):
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 
@@ -82,7 +82,7 @@ class SampleProgram(nn.Module):
     """``forward(count) = model.sample(count.shape[0])``: only the first dimension of
     ``count`` is read, so the number of draws can stay symbolic in the exported program."""
 
-    def __init__(self, model: FlowModel):
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 
@@ -222,6 +222,13 @@ def _frozen_initialisation(model: FlowModel) -> Iterator[None]:
         for path, module in layer.named_modules()
         if getattr(module, "is_initialized", True) is False
     ]
+    units = [name for name, module in layers if not getattr(module, "GENERATES_UNSET", True)]
+    if units:
+        raise ExportError(
+            f"node(s) {', '.join(units)} have no statistics yet (standardize: the data's "
+            "mean and std, which fix the units of log p(x)); export a trained checkpoint "
+            "(--weights) or call model.initialize(x) on the training data first"
+        )
     if layers:
         warnings.warn(
             "exporting layers not yet initialised from data "

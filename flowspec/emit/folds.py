@@ -8,12 +8,18 @@ and are applied as one.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 from torch import nn
 
-__all__ = ["Folds"]
+__all__ = ["AffineLayer", "Folds"]
+
+
+class AffineLayer(Protocol):
+    """A layer that is an affine map of its input (elementwise linear maps, actnorm)."""
+
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor | float, ...]: ...
 
 
 class Folds(nn.Module):
@@ -32,34 +38,45 @@ class Folds(nn.Module):
         return torch.cat(parts, dim=1)
 
     @staticmethod
-    def _affine_chain(x: torch.Tensor, *layers: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    def _affine_chain(x: torch.Tensor, *layers: AffineLayer) -> tuple[torch.Tensor, torch.Tensor]:
         """Adjacent affine maps ``z = s_k (... (s_1 x + t_1) ...) + t_k`` as one
         ``z = S x + T``, composed on their (small) parameters; the summed contribution."""
         scale, shift, log_det = _compose(x, layers, initialise=True)
         return x * scale + shift, log_det * x.new_ones(x.shape[0])
 
     @staticmethod
-    def _affine_chain_inverse(z: torch.Tensor, *layers: nn.Module) -> torch.Tensor:
+    def _affine_chain_inverse(z: torch.Tensor, *layers: AffineLayer) -> torch.Tensor:
         """The inverse of :meth:`_affine_chain`: ``x = (z - T) / S``."""
         scale, shift, _ = _compose(z, layers, initialise=False)
         return (z - shift) / scale
 
 
 def _compose(
-    x: torch.Tensor, layers: tuple[nn.Module, ...], initialise: bool
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(S, T, log|det| per sample)`` of the affine maps applied in order. In inference
-    (``initialise``), a layer still waiting for its data-dependent initialisation (actnorm
-    before its first batch) first runs once on its own input: the maps before it applied to
-    ``x``, as the literal code would have given it."""
-    composed: tuple | None = None
-    for layer in layers:
-        if initialise and not getattr(layer, "is_initialized", True):
-            layer(x if composed is None else x * composed[0] + composed[1])
-        s, t, d = layer.affine(x)
-        if composed is None:
-            composed = s, t, d
-        else:
-            scale, shift, log_det = composed
-            composed = s * scale, s * shift + t, log_det + d
-    return composed
+    x: torch.Tensor, layers: tuple[AffineLayer, ...], initialise: bool
+) -> tuple[torch.Tensor | float, ...]:
+    """``(S, T, log|det| per sample)`` of the affine maps applied in order (Python floats
+    where every map is fixed). In inference (``initialise``), a layer not yet set from data
+    (actnorm) first runs once as a module on its own input, the maps before it applied to
+    ``x``, as the literal code would have given it: it sets itself from that batch in
+    training mode, or records it for ``FlowModel.initialize``."""
+    scale, shift, log_det = _affine_of(layers[0], x, x, initialise)
+    for layer in layers[1:]:
+        s, t, d = _affine_of(layer, x, (scale, shift), initialise)
+        scale, shift, log_det = s * scale, s * shift + t, log_det + d
+    return scale, shift, log_det
+
+
+def _affine_of(
+    layer: AffineLayer,
+    x: torch.Tensor,
+    before: torch.Tensor | tuple[torch.Tensor | float, ...],
+    initialise: bool,
+) -> tuple[torch.Tensor | float, ...]:
+    """``layer``'s affine map, run first on its input (``before``: that input, or the
+    composed map of the layers before it) when it waits to be set from data."""
+    if initialise and not getattr(layer, "is_initialized", True):
+        assert isinstance(layer, nn.Module), "a layer set from data is a module"
+        if isinstance(before, tuple):
+            before = x * before[0] + before[1]
+        layer(before)
+    return layer.affine(x)

@@ -28,19 +28,20 @@ def run_inference(
     latents, values)``, ``values`` completed with every node's outputs."""
     contributions: dict[str, torch.Tensor] = {}
     latents: dict[str, torch.Tensor] = {}
-    logp = None
+    logp: torch.Tensor | None = None
     for node, inputs, context, outputs in model.GRAPH:
-        layer = model.nodes[node]
+        layer: Any = model.nodes[node]
         given = [values[name] for name in inputs]
         named = {} if context is None else {"context": values[context]}
         if outputs:
             result, contribution = layer(*given, **named)
-            values.update(zip(outputs, result if len(outputs) > 1 else (result,)))
+            values.update(zip(outputs, result if len(outputs) > 1 else (result,), strict=True))
         else:
             latents[node] = given[0]
             contribution = layer(*given, **named)
         contributions[node] = contribution
         logp = contribution if logp is None else logp + contribution
+    assert logp is not None, "a model has at least one distribution"
     return logp, contributions, latents, values
 
 
@@ -51,20 +52,21 @@ def run_scored_generation(
     generated (its layer's ``inverse_and_contribution`` when it has one)."""
     wiring = {node: (inputs, ctx, outputs) for node, inputs, ctx, outputs in model.GRAPH}
     values: dict[str, torch.Tensor] = dict(context)
-    logp = None
+    logp: torch.Tensor | None = None
     for node in model.GENERATION_ORDER:
         inputs, ctx, outputs = wiring[node]
-        layer = model.nodes[node]
+        layer: Any = model.nodes[node]
         named = {} if ctx is None else {"context": values[ctx]}
         if outputs:
             result, contribution = model._scored_inverse(
                 layer, *(values[name] for name in outputs), **named
             )
-            values.update(zip(inputs, result if len(inputs) > 1 else (result,)))
+            values.update(zip(inputs, result if len(inputs) > 1 else (result,), strict=True))
         else:
             latent = layer.sample(n, **named)
             values[inputs[0]] = latent
             contribution = layer(latent, **named)
         logp = contribution if logp is None else logp + contribution
+    assert logp is not None, "a model has at least one distribution"
     data = {name: values[name] for name in model.DATA_INPUTS}
     return (data[model.DATA_INPUTS[0]] if len(data) == 1 else data), logp

@@ -17,15 +17,26 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from flowspec.emit.folds import Folds
+from flowspec.emit.initialization import Initialization, UninitializedError
 from flowspec.emit.interpreter import run_inference, run_scored_generation
 
-__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
+if TYPE_CHECKING:
+    from flowspec.api import CheckedSpec
+
+__all__ = [
+    "FlowModel",
+    "InexactInverseWarning",
+    "NodeDict",
+    "Trace",
+    "UnavailableError",
+    "UninitializedError",
+]
 
 
 @dataclass
@@ -51,6 +62,12 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class InexactInverseWarning(RuntimeWarning):
+    """An inverse computed by iteration missed its declared tolerance: the samples are
+    inexact (``inverse.max_iter`` or ``inverse.tol`` should change). The test suite turns
+    it into an error, so that no bundled setting or test spec misses its tolerance."""
+
+
 class NodeDict(nn.ModuleDict):
     """The model's layers by node id. Ids are checked identifiers, yet may be the names of
     ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
@@ -58,22 +75,25 @@ class NodeDict(nn.ModuleDict):
     ``nodes[id]``; state-dict keys stay ``nodes.<id>.*``)."""
 
     def add_module(self, name: str, module: nn.Module | None) -> None:
-        self._modules[name] = module
+        self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
-class FlowModel(Folds):
+class FlowModel(Folds, Initialization):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
-    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints).
+    Layers set from data (actnorm, standardize) are set by :meth:`initialize` (see
+    :mod:`flowspec.emit.initialization`)."""
 
     #: Set by the generated subclass.
-    EXACT: ClassVar[bool]
     LIKELIHOOD: ClassVar[str]
+    VERDICT: ClassVar[str]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
-    #: Nodes without an inference direction: ``log_prob`` of data is not available.
-    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
+    #: Nodes without an inference direction (``log_prob`` of data is not available), each
+    #: with what would give it one.
+    LOG_PROB_UNAVAILABLE: ClassVar[dict[str, str]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
@@ -85,15 +105,21 @@ class FlowModel(Folds):
     #: outputs.
     GRAPH: ClassVar[tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...]], ...]]
     GENERATION_ORDER: ClassVar[tuple[str, ...]]
+    if TYPE_CHECKING:  # not in a standalone module, which has no flowspec to name it
+        #: The checked spec the model was compiled from (set by
+        #: :meth:`CheckedSpec.build_model`).
+        checked: CheckedSpec
 
-    def __init__(self, nodes: dict[str, nn.Module]):
+    def __init__(self, nodes: dict[str, nn.Module]) -> None:
         super().__init__()
-        self.nodes = NodeDict(nodes)  # a submodule: state-dict keys are nodes.<id>.*
+        # A submodule (state-dict keys nodes.<id>.*), read back by the ``nodes`` property.
+        self._modules["nodes"] = NodeDict(nodes)
         self._register_index_tables()
+        self._register_data_layers()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
-        self._iterative = tuple(
+        self._iterative: tuple[tuple[str, Any], ...] = tuple(
             (name, module)
             for name, node in self.nodes.items()
             for module in node.modules()
@@ -105,16 +131,18 @@ class FlowModel(Folds):
         """The layers by node id. Read from ``_modules``, where nn.Module keeps submodules:
         an attribute read would find them only after a failed lookup (on CPython 3.11 that
         builds an AttributeError, as costly as a tensor op), once per generated call."""
-        return self._modules["nodes"]
-
-    @property
-    def exact(self) -> bool:
-        return self.EXACT
+        nodes: NodeDict = self._modules["nodes"]  # type: ignore[assignment]  # set in __init__
+        return nodes
 
     @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
+
+    @property
+    def verdict(self) -> str:
+        """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
+        return self.VERDICT
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -124,6 +152,7 @@ class FlowModel(Folds):
         an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
@@ -131,17 +160,24 @@ class FlowModel(Folds):
         run node by node, each node's layer called as a module."""
         self._check_inputs(inputs, named)
         self._check_available()
-        values = {**dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs)), **named}
+        self._check_initialized()
+        values = {
+            **dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs, strict=False)),
+            **named,
+        }
         return Trace(*run_inference(self, values))
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
+            remedies = "; ".join(
+                f"{node!r}: {remedy}" for node, remedy in self.LOG_PROB_UNAVAILABLE.items()
+            )
             raise UnavailableError(
                 "log_prob of given data is not available: node(s) "
                 + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
-                + " have no inference direction (data -> latent) in this spec; give them an "
-                "'inverse' setting (see 'flowspec nodes KIND'), or use "
-                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+                + " have no inference direction (data -> latent) in this spec; "
+                "sample_and_log_prob(n) gives the log-density of the model's own samples. "
+                + remedies
             )
 
     def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
@@ -149,10 +185,11 @@ class FlowModel(Folds):
         (the variational-posterior use of planar and Sylvester flows, which need no
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         return run_scored_generation(self, n, context)
 
     @staticmethod
-    def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
+    def _scored_inverse(layer: Any, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
         """A node's generation step and its contribution at the inputs it generated: the
         layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
         direction is iterative or missing), else ``inverse`` then ``forward``."""
@@ -167,6 +204,7 @@ class FlowModel(Folds):
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         samples = self._generate(n, **context)
         if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
             self._warn_inexact_inverses()
@@ -207,6 +245,7 @@ class FlowModel(Folds):
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        self._check_initialized(generating=True)
         return self._generate(n, latents=latents, **context)
 
     def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:
@@ -240,7 +279,7 @@ class FlowModel(Folds):
                     f"node '{name}': the inverse by iteration reached an error of "
                     f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
                     "these samples are inexact (raise inverse.max_iter or inverse.tol)",
-                    RuntimeWarning,
+                    InexactInverseWarning,
                     stacklevel=3,
                 )
 
@@ -266,7 +305,7 @@ class FlowModel(Folds):
                 f"this model takes {len(expected)} inputs ({', '.join(expected)}), "
                 f"got {len(inputs)} by position"
             )
-        given = dict(zip(expected, inputs))
+        given = dict(zip(expected, inputs, strict=False))
         for name, value in named.items():
             if name not in expected:
                 raise TypeError(
@@ -277,9 +316,10 @@ class FlowModel(Folds):
             given[name] = value
         batches = []  # a list: under torch.export batch sizes are symbolic, not hashable
         for name in expected:
-            value = given.get(name)
-            if not isinstance(value, torch.Tensor):
-                raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
+            found = given.get(name)
+            if not isinstance(found, torch.Tensor):
+                raise TypeError(f"input {name!r} must be a tensor, got {type(found).__name__}")
+            value = found
             event = self.INPUT_SHAPES[name]
             if (
                 value.dim() != len(event) + 1
@@ -298,12 +338,21 @@ class FlowModel(Folds):
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
-        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
+        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
+        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
+        if self.LIKELIHOOD != "lower bound":
+            raise ValueError(
+                "iwbo needs a model whose log_prob is a lower bound; this one's is "
+                f"{self.LIKELIHOOD!r}, and the log-mean-exp of its draws is no bound: "
+                "average log_prob over draws instead"
+            )
         batch = self._check_inputs(inputs, named)
+        assert batch is not None, "log_prob takes at least one data input"
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
         bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
@@ -312,7 +361,7 @@ class FlowModel(Folds):
     def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("generated subclasses define _log_prob")
 
-    def _generate(
-        self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
-    ):
+    def _generate(self, n: int, **named: Any) -> Any:
+        """Generation: the context inputs (each after ``n`` in the generated signature) and
+        ``latents`` by name."""
         raise NotImplementedError("generated subclasses define _generate")

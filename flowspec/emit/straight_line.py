@@ -113,7 +113,7 @@ class _Body:
 
     def features(self, ref: PortRef) -> int | None:
         node = self.graph.nodes[ref.node]
-        shape = node.output_info[node.output_ports.index(ref.port)].shape
+        shape = node.known_outputs[node.output_ports.index(ref.port)].shape
         return shape[0] if shape else None
 
     def bind(self, ref: PortRef, var: str) -> None:
@@ -216,7 +216,7 @@ class _Body:
             if name not in keep:
                 free[index].append(name)
         lines = []
-        for (line, _), names in zip(self.statements, free):
+        for (line, _), names in zip(self.statements, free, strict=True):
             lines.append(line)
             if names:
                 lines.append(f"{INDENT}del {', '.join(sorted(names))}")
@@ -253,12 +253,12 @@ class _Sum:
     """The running ``logp`` of the inference method. Volume-preserving nodes (contribution
     always zero) are left out of it."""
 
-    def __init__(self, body: _Body):
+    def __init__(self, body: _Body) -> None:
         self.body = body
         self.started = False
 
     def sink(self, node: GraphNode) -> str:
-        return "_" if node.spec.preserves_volume() else "contribution"
+        return "_" if node.node_spec.preserves_volume() else "contribution"
 
     def add(self, sink: str) -> None:
         if sink == "_":
@@ -284,23 +284,23 @@ def emit_log_prob(
             inverse = _inverse_order(op.order)
             moved = [
                 Piece(p.var, tuple(inverse[q] for q in p.positions))
-                for p in body.values[node.inputs[0]]
+                for p in body.values[node.input_refs[0]]
             ]
             out = PortRef(node.id, node.output_ports[0])
             body.values[out] = moved
-            body.renamed[out] = [*body.renamed.get(node.inputs[0], []), node]
+            body.renamed[out] = [*body.renamed.get(node.input_refs[0], []), node]
         elif isinstance(op, Regroup) and op.splits:
-            pieces = body.values[node.inputs[0]]
-            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes)):
+            pieces = body.values[node.input_refs[0]]
+            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 ref = PortRef(node.id, port)
                 body.values[ref] = body.restrict(pieces, low, high, value_name(graph, ref))
         elif isinstance(op, Regroup):
             joined = []
-            for ref, (low, _) in zip(node.inputs, _ranges(op.sizes)):
+            for ref, (low, _) in zip(node.input_refs, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[ref], low)
             body.values[PortRef(node.id, node.output_ports[0])] = joined
         elif isinstance(op, Couple):
-            ref = node.inputs[0]
+            ref = node.input_refs[0]
             if ref in body.renamed:
                 folded = ", ".join(f"{n.id} ({n.kind})" for n in body.renamed[ref])
                 body.note(f"its index sets fold in: {folded}")
@@ -310,10 +310,10 @@ def emit_log_prob(
             z, sink = body.name(f"{node.id}__z"), total.sink(node)
             body.emit(f"{z}, {sink} = {_layer(node)}.couple({a}, {b}{context})", [a, b, *reads])
             total.add(sink)
-            out = [Piece(a, tuple(op.keep)), Piece(z, tuple(op.change))]
-            body.values[PortRef(node.id, node.output_ports[0])] = out
+            parts = [Piece(a, tuple(op.keep)), Piece(z, tuple(op.change))]
+            body.values[PortRef(node.id, node.output_ports[0])] = parts
         elif isinstance(op, AffineChain):
-            x = body.whole(node.inputs[0])
+            x = body.whole(node.input_refs[0])
             out = PortRef(op.last.id, op.last.output_ports[0])
             var = body.name(value_name(graph, out))
             layers = ", ".join(_layer(n) for n in op.nodes)
@@ -321,10 +321,10 @@ def emit_log_prob(
             total.add("contribution")
             body.bind(out, var)
         else:
-            args = [body.whole(ref) for ref in node.inputs]
+            args = [body.whole(ref) for ref in node.input_refs]
             context, reads = body.context(node)
             call = f"{_layer(node)}({', '.join(args)}{context})"
-            if node.spec.terminal:
+            if node.node_spec.terminal:
                 body.emit(f"contribution = {call}", args + reads)
                 total.add("contribution")
                 continue
@@ -333,10 +333,15 @@ def emit_log_prob(
             sink = total.sink(node)
             body.emit(f"{targets}, {sink} = {call}", args + reads)
             total.add(sink)
-            for port, var in zip(node.output_ports, outputs):
+            for port, var in zip(node.output_ports, outputs, strict=True):
                 body.bind(PortRef(node.id, port), var)
     inputs = set(graph.data_inputs) | set(graph.context_inputs)
     return [*body.released(inputs | {"contribution"}), f"{INDENT}return logp"]
+
+
+def _output(op: Op) -> PortRef:
+    """The value an operation of nodes with one output ends in."""
+    return PortRef(op.last.id, op.last.output_ports[0])
 
 
 def emit_generate(
@@ -356,55 +361,57 @@ def emit_generate(
         done.add(id(op))
         body.comment(op)
         node = op.first
-        out = PortRef(op.last.id, op.last.output_ports[0]) if not op.last.spec.terminal else None
         if isinstance(op, Permute):
-            back = [Piece(p.var, tuple(op.order[q] for q in p.positions)) for p in body.values[out]]
-            body.values[node.inputs[0]] = back
+            back = [
+                Piece(p.var, tuple(op.order[q] for q in p.positions))
+                for p in body.values[_output(op)]
+            ]
+            body.values[node.input_refs[0]] = back
         elif isinstance(op, Regroup) and op.splits:
             joined = []
-            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes)):
+            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[PortRef(node.id, port)], low)
-            body.values[node.inputs[0]] = joined
+            body.values[node.input_refs[0]] = joined
         elif isinstance(op, Regroup):
-            pieces = body.values[out]
-            for ref, (low, high) in zip(node.inputs, _ranges(op.sizes)):
+            pieces = body.values[_output(op)]
+            for ref, (low, high) in zip(node.input_refs, _ranges(op.sizes), strict=True):
                 body.values[ref] = body.restrict(pieces, low, high, value_name(graph, ref))
         elif isinstance(op, Couple):
-            a = body.select(out, op.keep, f"{node.id}__a")
-            z_b = body.select(out, op.change, f"{node.id}__z")
+            a = body.select(_output(op), op.keep, f"{node.id}__a")
+            z_b = body.select(_output(op), op.change, f"{node.id}__z")
             context, reads = body.context(node)
             b = body.name(f"{node.id}__b")
             body.emit(f"{b} = {_layer(node)}.uncouple({a}, {z_b}{context})", [a, z_b, *reads])
-            body.values[node.inputs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
+            body.values[node.input_refs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
         elif isinstance(op, AffineChain):
-            z = body.whole(out)
-            var = body.name(value_name(graph, node.inputs[0]))
+            z = body.whole(_output(op))
+            var = body.name(value_name(graph, node.input_refs[0]))
             layers = ", ".join(_layer(n) for n in op.nodes)
             body.emit(f"{var} = self._affine_chain_inverse({z}, {layers})", [z])
-            body.bind(node.inputs[0], var)
-        elif node.spec.terminal:
+            body.bind(node.input_refs[0], var)
+        elif node.node_spec.terminal:
             context, reads = body.context(node)
-            var = body.name(value_name(graph, node.inputs[0]))
+            var = body.name(value_name(graph, node.input_refs[0]))
             body.emit(
                 f"{var} = latents[{node.id!r}] if {node.id!r} in latents "
                 f"else {_layer(node)}.sample(n{context})",
                 reads,
             )
-            body.bind(node.inputs[0], var)
+            body.bind(node.input_refs[0], var)
         else:
             outputs = [body.whole(PortRef(node.id, port)) for port in node.output_ports]
             context, reads = body.context(node)
-            inputs = [body.name(value_name(graph, ref)) for ref in node.inputs]
+            inputs = [body.name(value_name(graph, ref)) for ref in node.input_refs]
             targets = inputs[0] if len(inputs) == 1 else f"({', '.join(inputs)})"
             body.emit(
                 f"{targets} = {_layer(node)}.inverse({', '.join(outputs)}{context})",
                 outputs + reads,
             )
-            for ref, var in zip(node.inputs, inputs):
+            for ref, var in zip(node.input_refs, inputs, strict=True):
                 body.bind(ref, var)
     data = [body.whole(PortRef(name, "value")) for name in graph.data_inputs]
     lines = body.released(set(graph.context_inputs) | set(data))
     if len(data) == 1:
         return [*lines, f"{INDENT}return {data[0]}"]
-    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data))
+    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data, strict=True))
     return [*lines, f"{INDENT}return {{{items}}}"]

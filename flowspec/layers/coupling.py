@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -26,7 +28,7 @@ class CouplingLayer(FlowLayer):
         parts: MaskedSplit | CheckerboardSplit,
         conditioner: nn.Module,
         transformer: Transformer,
-    ):
+    ) -> None:
         super().__init__()
         self.parts = parts
         self.conditioner = conditioner
@@ -39,7 +41,7 @@ class CouplingLayer(FlowLayer):
         # Submodules are read from ``_modules``, where ``self.conditioner`` finds them only
         # after a failed lookup: on CPython 3.11 that builds an AttributeError, which costs
         # as much as a tensor op on small models.
-        modules = self._modules
+        modules: dict[str, Any] = self._modules
         transformer = modules["transformer"]
         params = modules["conditioner"](a, context) if transformer.takes_params else None
         z_b, log_derivative = transformer(b, params)
@@ -49,20 +51,22 @@ class CouplingLayer(FlowLayer):
         self, a: torch.Tensor, z_b: torch.Tensor, context: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Generation on the parts: ``x_b``."""
-        modules = self._modules
+        modules: dict[str, Any] = self._modules
         transformer = modules["transformer"]
         params = modules["conditioner"](a, context) if transformer.takes_params else None
-        return transformer.inverse(z_b, params)
+        result: torch.Tensor = transformer.inverse(z_b, params)
+        return result
 
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        parts = self._modules["parts"]
+        parts: Any = self._modules["parts"]
         a, b = parts.split(x)
         z_b, contribution = self.couple(a, b, context)
         return parts.merge(a, z_b), contribution
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        parts = self._modules["parts"]
+        parts: Any = self._modules["parts"]
         a, z_b = parts.split(z)
-        return parts.merge(a, self.uncouple(a, z_b, context))
+        merged: torch.Tensor = parts.merge(a, self.uncouple(a, z_b, context))
+        return merged

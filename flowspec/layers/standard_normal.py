@@ -16,7 +16,9 @@ __all__ = ["StandardNormal"]
 class StandardNormal(DistributionLayer):
     """N(0, I) over the event; the ``anchor`` buffer gives samples their device and dtype."""
 
-    def __init__(self, shape: tuple[int, ...]):
+    anchor: torch.Tensor
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.register_buffer("anchor", torch.zeros(()), persistent=False)
@@ -31,8 +33,9 @@ class StandardNormal(DistributionLayer):
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         # Buffers are read from _buffers: ``self.anchor`` finds them only after a failed
         # lookup (on CPython 3.11 that builds an AttributeError, as costly as a tensor op).
-        return torch.add(self._buffers["log_normalizer"], (z * z).sum(self.event_dims), alpha=-0.5)
+        normalizer: torch.Tensor = self._buffers["log_normalizer"]  # type: ignore[assignment]  # registered
+        return torch.add(normalizer, (z * z).sum(self.event_dims), alpha=-0.5)
 
     def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
-        anchor = self._buffers["anchor"]
+        anchor: torch.Tensor = self._buffers["anchor"]  # type: ignore[assignment]  # registered
         return torch.randn(n, *self.shape, device=anchor.device, dtype=anchor.dtype)

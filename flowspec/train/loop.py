@@ -1,8 +1,12 @@
 """Maximum-likelihood training of a compiled flow, with validation, early stopping,
 checkpoints, exact resumption and metrics logs; on one process or several (DDP).
 
-The loss is ``-log_prob(x).mean()`` in nats per example: the exact negative log-likelihood
-for exact models, else the negative of a one-sample lower bound. Each step takes the next
+The loss is ``-log_prob(x).mean()`` in nats per example of the data as given (its own
+units: any preprocessing is a node of the model, its log-det counted): the exact negative
+log-likelihood for exact models, else what the model's likelihood class says (the negative
+of a one-sample lower bound, an estimate). A fresh run first sets the layers that take their numbers from data (``standardize``'s statistics,
+actnorm's initialisation) from the whole training split with ``model.initialize``, unless
+they are all set already; a resumed run keeps the checkpoint's. Each step takes the next
 batch of a seeded permutation of the training split (epoch ``e`` uses the permutation
 seeded by ``(seed, e)``, so the data order is a function of the step alone), sets the
 learning rate from the schedule (linear warm-up, then constant, cosine or linear decay to
@@ -12,7 +16,9 @@ Every ``val_every`` steps the validation NLL is computed; the best weights so fa
 (and written to the best checkpoint), the last checkpoint is written with the full training
 state (optimizer, random generators, data position, early-stopping counters), and training
 stops early after ``patience`` validations without improvement. At the end the best
-weights are loaded back and evaluated on the test split. Both checkpoints are written
+weights are loaded back and evaluated on every split. Validation and these figures are
+scored as ``flowspec eval`` scores (exact options of estimators, common random numbers:
+:mod:`flowspec.train.run`, :mod:`flowspec.train.nll`), so they agree with it. Both checkpoints are written
 atomically. Resuming from the last checkpoint continues exactly: at a fixed seed, the
 losses after resuming equal those of an uninterrupted run. A NaN or infinite loss or
 gradient stops training with a message naming the step and the last good checkpoint.
@@ -23,10 +29,17 @@ the validation split, and only rank 0 writes files; the last checkpoint holds ev
 process's random state, and Ctrl-C keeps the checkpoint of the last validation; see
 :mod:`flowspec.train.distributed`.
 
-Example::
+Example (see also :mod:`flowspec.train`)::
 
-    >>> settings = TrainSettings(steps=2000, lr=1e-3)                          # doctest: +SKIP
-    >>> result = fit(model, load_dataset("moons"), settings, files=RunFiles.beside("m.safetensors"))
+    >>> import flowspec
+    >>> from flowspec.spec.training import TrainSettings
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_train=256, n_val=64, n_test=64)
+    >>> settings = TrainSettings(steps=20, batch_size=64, lr=1e-3, val_every=10)
+    >>> result = fit(model, data, settings, progress=False)
+    >>> [step for step, _ in result.val_history], result.best_step in (10, 20)
+    ([10, 20], True)
 """
 
 from __future__ import annotations
@@ -68,14 +81,16 @@ class FitResult:
     """What a run of :func:`fit` achieved.
 
     ``train_nll``, ``val_nll`` and ``test_nll`` are mean ``-log_prob`` in nats per example
-    of the best weights (lowest validation NLL) over the full splits, in eval mode.
-    ``bits_per_dim`` is ``test_nll / (D ln 2)`` for discrete data (``D`` values per example)
-    and None for continuous data. With a dequantized (stochastic) model these are upper
-    bounds in expectation. ``history`` holds the training loss of every step of this
+    of the best weights (lowest validation NLL) over the full splits, in eval mode, scored
+    with the exact options of estimators (``scored_with`` lists them) on seeded
+    generators. ``likelihood`` is the class of what scored them and ``figure`` says what
+    they are ("exact", "an upper bound on the NLL; 1 draw per example, evaluation seed 0":
+    :func:`flowspec.train.evaluate.figure_note`). ``bits_per_dim`` is ``test_nll / (D ln
+    2)`` for discrete data (``D`` values per example) and None for continuous data. ``history`` holds the training loss of every step of this
     process's run (after a resume: from the resumed step on), ``val_history`` the
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
-    ``time limit`` or ``callback`` (``on_step`` returned True).
+    ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
     """
 
     steps: int
@@ -88,6 +103,9 @@ class FitResult:
     stop_reason: str = "steps"
     history: list[tuple[int, float]] = field(default_factory=list)
     val_history: list[tuple[int, float]] = field(default_factory=list)
+    likelihood: str = "exact"
+    figure: str = "exact"
+    scored_with: list[str] = field(default_factory=list)
 
 
 def fit(
@@ -105,6 +123,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, float], bool | None] | None = None,
+    on_validation: Callable[[int, float], bool | None] | None = None,
     distributed: Distributed | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``dataset`` with ``settings`` (see the module doc);
@@ -113,15 +132,17 @@ def fit(
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
     with ``distributed``, only rank 0 writes, every rank reads when resuming). ``resume``
     continues from ``files.last``. ``on_step(step, loss)`` is called after every step (and
-    its metrics row and validation); when it returns True, training stops there. Raises
+    its metrics row and validation), ``on_validation(step, val_nll)`` after every
+    validation (what a study's pruner reads); when either returns True, training stops
+    there (``stop_reason`` ``callback``, the best weights so far are scored). Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
     non-finite loss or gradient and :class:`TrainingInterrupted` on Ctrl-C (after writing
     the last checkpoint).
     """
     overrides = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     settings = merge_settings(settings, overrides)
-    run = _start_run(model, dataset, settings, files, resume, meta, distributed)
     report = log if log is not None else (tqdm.write if progress else None)
+    run = _start_run(model, dataset, settings, files, resume, meta, distributed, report)
     was_training = model.training
     bar = tqdm(
         total=run.total,
@@ -143,11 +164,13 @@ def fit(
                 if report is not None:
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
-                        f"step {step}: train loss {run.window.running:.4f}, "
-                        f"val nll {val_nll:.4f}{best}"
+                        f"step {step}: train loss {run.window.running:.4f} nats, "
+                        f"val {run.figure_name} {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
+            if validated and on_validation is not None:
+                stop = on_validation(step, val_nll) or stop
             if stop and run.stop_reason == "steps" and step < run.total:
                 run.stop_reason = "callback"
             if run.stop_reason != "steps":
@@ -171,8 +194,11 @@ def _start_run(
     resume: bool,
     meta: dict[str, str] | None,
     distributed: Distributed | None,
+    report: Callable[[str], None] | None,
 ) -> TrainingRun:
-    """Check that the data fits the model and set up the run (resumed or fresh)."""
+    """Check that the data fits the model and set up the run (resumed or fresh); a fresh
+    run first sets the layers that take their numbers from data (standardize, actnorm)
+    from the whole training split, unless they are all set already."""
     dataset = drop_unused_context(model, dataset)
     problems = check_compatible(model, dataset)
     if problems:
@@ -194,10 +220,15 @@ def _start_run(
             f"the batch size ({batch}) must be at least the number of processes ({world})"
         )
     batches = BatchOrder(len(dataset.train), batch, settings.seed)
+    train = dataset.split("train").to(device=device, dtype=dtype)
+    if not resume and model.uninitialized():  # a resumed run keeps the checkpoint's
+        names = model.initialize(*train.inputs())
+        if report is not None:
+            report(f"set from the training split ({len(train)} examples): {', '.join(names)}")
     return TrainingRun(
         model=model,
         settings=settings,
-        train=dataset.split("train").to(device=device, dtype=dtype),
+        train=train,
         val=dataset.split("val").to(device=device, dtype=dtype),
         batches=batches,
         total=total_steps(settings, batches.per_epoch),
@@ -215,12 +246,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
     dtype, device = model_dtype_device(model)
     dataset = drop_unused_context(model, dataset)
     train_nll, val_nll, test_nll = (
-        evaluate_nll(
-            run.network,
-            dataset.split(which).to(device=device, dtype=dtype),
-            distributed=run.distributed,
-        )
-        for which in SPLITS
+        run.score(dataset.split(which).to(device=device, dtype=dtype)) for which in SPLITS
     )
     bits = (
         test_nll / (math.prod(dataset.shape) * math.log(2.0))
@@ -238,4 +264,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         stop_reason=run.stop_reason,
         history=run.history,
         val_history=run.val_history,
+        likelihood=run.scorer.likelihood,
+        figure=run.figure_note,
+        scored_with=run.scored_with,
     )

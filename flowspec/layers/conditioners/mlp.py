@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -33,10 +36,10 @@ class MLP(Layer, nn.Sequential):
         activation: str = "relu",
         zero_init: bool = True,
         dropout: float = 0.0,
-    ):
+    ) -> None:
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             layers += [nn.Linear(fan_in, fan_out), getattr(nn, ACTIVATIONS[activation])()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
@@ -54,7 +57,7 @@ class FlatConditioner(Layer):
     The network sees the flattened kept part and the context side by side; its outputs are
     laid out parameter-major, so each parameter's slice is contiguous."""
 
-    def __init__(self, net: nn.Module, shape: list[int], params: int):
+    def __init__(self, net: nn.Module, shape: list[int], params: int) -> None:
         super().__init__()
         self.net = net
         self.shape = tuple(shape)
@@ -68,5 +71,6 @@ class FlatConditioner(Layer):
             h = torch.cat([h, context], dim=1)
         # ``_modules`` is where ``self.net`` finds the network after a failed lookup (on
         # CPython 3.11 that builds an AttributeError, as costly as a tensor op).
-        out = self._modules["net"](h).view(a.shape[0], self.params, *self.shape)
+        net = cast(nn.Module, self._modules["net"])
+        out = net(h).view(a.shape[0], self.params, *self.shape)
         return out.transpose(1, 2) if len(self.shape) == 1 else out.movedim(1, -1)

@@ -14,7 +14,7 @@ class AffineTransformer(LinearTransformer):
     Dinh et al. 2016, arXiv:1605.08803, with a soft bound on the log-scale); params
     ``(s_raw, t)``."""
 
-    def __init__(self, scale_bound: float):
+    def __init__(self, scale_bound: float) -> None:
         super().__init__()
         self.scale_bound = scale_bound
         # B as a 0-dim float64 tensor (not saved): an op with a Python number first wraps
@@ -26,7 +26,7 @@ class AffineTransformer(LinearTransformer):
     def _log_scale(self, raw: torch.Tensor) -> torch.Tensor:
         # Read from _buffers: ``self.bound`` finds it only after a failed lookup (on
         # CPython 3.11 that builds an AttributeError, as costly as a tensor op).
-        bound = self._buffers["bound"]
+        bound: torch.Tensor = self._buffers["bound"]  # type: ignore[assignment]  # registered
         return bound * torch.tanh(raw / bound)
 
     def scale_shift(self, params: torch.Tensor) -> tuple[torch.Tensor, ...]:
