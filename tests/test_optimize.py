@@ -335,13 +335,28 @@ def test_couplings_follow_reassigned_parts():
     _close(optimized.double().log_prob(x.double()), literal.double().log_prob(x.double()))
 
 
+#: A checkerboard coupling with a conv conditioner, between image parts.
+IMAGE_PARTS = """
+flowspec: "1"
+name: image-parts
+inputs:
+  x: {shape: [4, 2, 2]}
+  c: {shape: [2], context: true}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, context: c, conditioner: {kind: conv, channels: 4}}
+  back: {kind: squeeze, in: board}
+  chan: {kind: coupling, mask: channel_flipped, in: back, conditioner: {kind: resnet, channels: 4, blocks: 1}}
+  mix: {kind: invconv1x1, in: chan}
+  prior: {kind: standard_normal, in: mix}
+"""
+
+
 def test_checkerboard_couplings_run_whole_and_match_the_literal_model():
     """Couplings the passes leave whole (checkerboard masks) are called as modules;
     log_prob and samples match the literal model in float64 and a hook on the conditioner
     fires."""
-    from test_torch_compile import INLINE  # a checkerboard coupling with a conv conditioner
-
-    checked = flowspec.check(INLINE["image_parts"])
+    checked = flowspec.check(IMAGE_PARTS)
     assert "nodes['board'](fine, context=c)" in checked.source()
     optimized = checked.build_model().double()
     literal = checked.build_model(optimize=False).double()
