@@ -129,8 +129,8 @@ def _ms(seconds: float) -> str:
 
 #: The specs with a hand-written twin, and how to build it.
 HANDWRITTEN = {
-    "realnvp_moons": ("handwritten_realnvp", "HandwrittenRealNVP", 8),
-    "digits_dequant": ("handwritten_digits", "HandwrittenDigits", 6),
+    "realnvp_moons": ("baselines.handwritten_realnvp", "HandwrittenRealNVP", 8),
+    "digits_dequant": ("baselines.handwritten_digits", "HandwrittenDigits", 6),
 }
 
 
