@@ -43,6 +43,8 @@ def values_in(
     if support.integers:
         return torch.randint(-4, 5, shape, generator=generator).to(dtype)
     normal = torch.randn(shape, generator=generator, dtype=dtype)
+    if support.sorted_by is not None:  # the layout a sort leaves: ascending in one coordinate
+        return sorted_rows(2 * normal, support.sorted_by)
     low, high = support.low, support.high
     if math.isinf(low) and math.isinf(high):
         return 2 * normal
@@ -60,6 +62,15 @@ def values_in(
     if support.closed_high:
         flat[-1, -1] = high
     return values
+
+
+def sorted_rows(values: torch.Tensor, by: int) -> torch.Tensor:
+    """Each example's set ``[N]`` sorted ascending, or its points ``[N, d]`` ordered by
+    coordinate ``by``."""
+    if values.dim() == 2:
+        return values.sort(dim=1).values
+    order = values[..., by].argsort(dim=1)
+    return values.gather(1, order.unsqueeze(-1).expand_as(values))
 
 
 def in_support(values: torch.Tensor, support: Support) -> bool:

@@ -5,6 +5,8 @@ against what the built module does, in float64 on a batch of three."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +17,7 @@ from oracles import in_support, mass_computable, randomize_, total_mass, values_
 from flowspec.core.node import Category, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Likelihood
+from flowspec.layers._data_init import DataInitialized, Recorded
 
 BATCH = 3
 CASES = node_cases()
@@ -81,11 +84,21 @@ def build(case: NodeCase, seed: int = 0) -> Built:
     context = values_in(case.context, BATCH, generator) if case.context is not None else None
     built = Built(case, node, layer, outputs, x, context)
     if not node.terminal and built.infers:
-        with torch.no_grad():  # data-dependent initialisation (actnorm) happens here
-            built.forward()
+        set_from_data(layer, built.forward)
     randomize_(layer, scale=0.3, seed=seed)
     layer.eval()
     return built
+
+
+def set_from_data(layer: torch.nn.Module, forward: Callable[[], object]) -> None:
+    """Set the layers that take their numbers from data (actnorm, standardize) from the
+    example's inputs, as ``FlowModel.initialize`` does: record one pass, then set."""
+    for module in layer.modules():
+        if isinstance(module, DataInitialized) and not module.is_initialized:
+            module.record()
+            with torch.no_grad(), contextlib.suppress(Recorded):
+                forward()
+            module.finish()
 
 
 def tolerance(node: NodeSpec) -> float:

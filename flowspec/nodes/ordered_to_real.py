@@ -32,8 +32,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 
 if TYPE_CHECKING:
     from flowspec.layers.ordered_to_real import OrderedToReal
@@ -52,6 +53,10 @@ class OrderedToRealSpec(NodeSpec):
     )
     contribution = "-sum log(x_i - x_(i-1))"
     has_parameters = False
+    examples = (
+        Example({}, (PortInfo((3, 2), Support(sorted_by=0)),), label="points"),
+        Example({}, (PortInfo((4,), Support(sorted_by=0)),), label="set"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
