@@ -55,19 +55,21 @@ class CheckedSpec:
     warnings: list[Diagnostic]
     accepted: list[Diagnostic] = field(default_factory=list)
 
-    def program(self, optimize: bool = True) -> Program | None:
-        """The optimized program of the graph (:mod:`flowspec.optimize`), or None for the
-        literal graph."""
-        from flowspec.optimize import optimize as run_optimizer  # only for emitting
+    def program(self, optimize: bool = True) -> Program:
+        """What the generated code runs: the graph after the optimizing passes
+        (:mod:`flowspec.optimize`), or with ``optimize=False`` the literal graph, every
+        node's layer called once."""
+        from flowspec.optimize import literal_program  # only for emitting
+        from flowspec.optimize import optimize as run_optimizer
 
-        return run_optimizer(self.graph) if optimize else None
+        return run_optimizer(self.graph) if optimize else literal_program(self.graph)
 
     def source(self, optimize: bool = True) -> str:
         """The generated PyTorch source of this spec's model (``optimize=False``: the
         literal graph, one call per node)."""
         from flowspec.emit.codegen import emit_source  # checking alone needs no emitter
 
-        return emit_source(self.graph, self.loaded.source, self.loaded.text, self.program(optimize))
+        return emit_source(self.program(optimize), self.loaded.source, self.loaded.text)
 
     def standalone_source(self, optimize: bool = True) -> str:
         """A torch-only module: the layers' source, the generated model, ``build_model()``.
@@ -79,7 +81,7 @@ class CheckedSpec:
 
         with torch.device("meta"):
             nodes = self.build_nodes()
-        return emit_standalone(self.graph, nodes, self.loaded.source, self.program(optimize))
+        return emit_standalone(self.program(optimize), nodes, self.loaded.source)
 
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""

@@ -1,7 +1,8 @@
 """The optimizing passes (flowspec/optimize/) leave the density unchanged: optimized and
 literal models of many random specs agree on log_prob, trace, samples and gradients; each
-pass rewrites what it should; hooks, data-dependent initialisation and checkpoints see the
-literal model."""
+pass rewrites what it should; the one emitted path calls every layer it runs as a module
+(hooks fire), initialises actnorm on its own batch, and loads the literal model's
+checkpoints."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bundled import DATA, SPECS
 from oracles import randomize_
 
 import flowspec
-from flowspec.optimize import PASSES, optimize
+from flowspec.optimize import optimize
 from flowspec.optimize.program import AffineChain, Call, Couple, Permute, Regroup
 from flowspec.train.data import load_dataset
 
@@ -144,7 +145,6 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> None:
 def test_optimized_and_literal_models_agree(seed):
     text, features, context = random_spec(seed)
     literal, optimized, x, named = _pair(text, 16, features, context)
-    assert not optimized._use_literal()  # the optimized code is what runs below
     _close(optimized.log_prob(x, **named), literal.log_prob(x, **named))
     got, want = optimized.trace(x, **named), literal.trace(x, **named)
     assert got.contributions.keys() == want.contributions.keys()
@@ -181,18 +181,37 @@ def _ops(name: str):
     return optimize(flowspec.check(SPECS / f"{name}.yaml").graph).ops
 
 
+def _method(source: str, name: str) -> str:
+    """The text of one generated method."""
+    start = source.index(f"    def {name}(")
+    end = source.find("\n    def ", start + 1)
+    return source[start : end if end > 0 else source.index("\n\n\n", start)]
+
+
 def test_realnvp_becomes_the_hand_written_loop():
     """Reversals only rename positions: the couplings swap halves, no flip, no merge."""
     ops = _ops("realnvp_moons")
     assert [type(op) for op in ops] == [Couple, Permute] * 8 + [Call]
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
-    log_prob = source[source.index("def _log_prob") : source.index("def _literal_log_prob")]
+    log_prob = _method(source, "_log_prob")
     assert log_prob.count(".couple(") == 8
     assert "flip" not in log_prob and "nodes['body_0_1']" not in log_prob
     assert log_prob.count("self._join(") == 1  # joined once, for the prior
     assert "reverse folded" in log_prob and "realnvp_moons.yaml':12:7" in log_prob
     assert "its index sets fold in: body_0_1 (reverse)" in log_prob
-    assert "nodes['prior'].forward(" in log_prob  # called directly
+    assert "nodes['prior'](body_7_1)" in log_prob  # called as a module
+    generate = _method(source, "_generate")
+    assert generate.count(".uncouple(") == 8 and "flip" not in generate
+
+
+def test_one_method_per_direction():
+    """The emitted class holds the graph as a table and one method per direction: no
+    second (literal) copy of the graph, no switch between copies at run time."""
+    source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
+    methods = [line.strip() for line in source.splitlines() if line.startswith("    def ")]
+    assert [m.split("(")[0] for m in methods] == ["def _log_prob", "def _generate"]
+    assert "GRAPH = (" in source and "GENERATION_ORDER = (" in source
+    assert "direct=" not in source and "literal" not in source
 
 
 def test_split_and_concat_are_regrouped():
@@ -225,105 +244,70 @@ def test_adjacent_affine_maps_are_composed_and_actnorm_initialises_first():
     literal, optimized = checked.build_model(optimize=False), checked.build_model()
     optimized.load_state_dict(literal.state_dict())
     x = torch.randn(32, 3) * 3 + 1
-    assert optimized._use_literal()  # actnorm waits for its first batch
+    assert not optimized.nodes["norm"].is_initialized
     _close(optimized.log_prob(x), literal.log_prob(x))  # both initialise on x
-    assert not optimized._use_literal()
-    _close(optimized.log_prob(x), literal.log_prob(x))
+    assert optimized.nodes["norm"].is_initialized
+    _close(optimized.state_dict()["nodes.norm.bias"], literal.state_dict()["nodes.norm.bias"])
+    _close(optimized.log_prob(x * 2), literal.log_prob(x * 2))
     assert "composed into one affine map: s1 (elementwise), norm (actnorm), s2" in checked.source()
 
 
-def test_hooks_run_the_literal_code():
-    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
+@pytest.mark.parametrize("optimize", [True, False])
+def test_hooks_fire_on_every_module_the_emitted_code_runs(optimize):
+    """log_prob and sample call every layer they run as a module: hooks on a coupling's
+    conditioner, its network's layers and the prior fire once per call. A folded node (a
+    reversal; a coupling run on its two parts) is not called as a module in the optimized
+    log_prob; trace, and the literal model, call every node's layer."""
+    model = flowspec.compile(SPECS / "realnvp_moons.yaml", optimize=optimize)
     x = torch.randn(8, 2)
     expected = model.log_prob(x)
-    seen = []
-    handle = model.nodes["body_0_1"].register_forward_hook(lambda m, i, o: seen.append(o[0]))
+    coupling = model.nodes["body_3_0"]
+    modules = {
+        "coupling": coupling,
+        "conditioner": coupling.conditioner,
+        "transformer": coupling.transformer,
+        "linear": coupling.conditioner.net[0],
+        "prior": model.nodes["prior"],
+        "reverse": model.nodes["body_3_1"],
+    }
+    seen: list[str] = []
+    handles = [
+        module.register_forward_hook(lambda m, i, o, name=name: seen.append(name))
+        for name, module in modules.items()
+    ]
+    every = sorted(modules)
     try:
-        assert model._use_literal()
         torch.testing.assert_close(model.log_prob(x), expected)
-        assert len(seen) == 1
+        folded = ["conditioner", "linear", "prior", "transformer"]
+        assert sorted(seen) == (folded if optimize else every)
+        seen.clear()
+        model.sample(4)  # generation calls the conditioner; the transformer's inverse
+        assert sorted(seen) == ["conditioner", "linear"]
+        seen.clear()
+        model.trace(x)
+        assert sorted(seen) == every
     finally:
-        handle.remove()
-    assert not model._use_literal()
+        for handle in handles:
+            handle.remove()
 
 
-@pytest.mark.parametrize("part", ["conditioner", "transformer"])
-def test_hooks_on_a_coupling_part_run_the_literal_code(part):
-    """The optimized code calls a coupling's conditioner and transformer directly: a hook
-    on either (registered after the hook-free state was cached) sends log_prob and sample
-    through the literal calls, and removing it brings the optimized code back."""
-    from flowspec.core.layer import hook_epoch
-
-    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
-    x = torch.randn(8, 2)
-    expected = model.log_prob(x)
-    assert model._hook_free_at == hook_epoch()  # cached: the next calls scan nothing
-    seen = []
-    module = getattr(model.nodes["body_3_0"], part)
-    handle = module.register_forward_hook(lambda m, i, o: seen.append(m))
-    try:
-        assert model._use_literal() and model._hooks_registered()
-        torch.testing.assert_close(model.log_prob(x), expected)
-        assert len(seen) == 1
-        model.sample(4)
-        assert len(seen) == (2 if part == "conditioner" else 1)  # generation calls inverse
-    finally:
-        handle.remove()
-    assert not model._use_literal()
-    model.log_prob(x)
-    assert len(seen) == (2 if part == "conditioner" else 1)
-
-
-@pytest.mark.parametrize("transformer", ["affine", "additive"])
-@pytest.mark.parametrize("shape", [[3], [2, 2, 2]])
-def test_parameters_by_parts_match_the_seam(transformer, shape):
-    """What a directly called coupling passes (the conditioner's ``parts``, the
-    transformer's ``forward_parts``/``inverse_parts``) is the seam's last-axis layout
-    taken apart: the same values, bit for bit."""
-    from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
-    from flowspec.layers.transformers.additive import AdditiveTransformer
-    from flowspec.layers.transformers.affine import AffineTransformer
-
-    torch.manual_seed(0)
-    layer = AffineTransformer(2.0) if transformer == "affine" else AdditiveTransformer()
-    params = 2 if transformer == "affine" else 1
-    features = 1
-    for size in shape:
-        features *= size
-    conditioner = FlatConditioner(MLP(4, [8], params * features, zero_init=False), shape, params)
-    a, x = torch.randn(5, 4), torch.randn(5, *shape)
-    whole, parts = conditioner(a), conditioner.parts(a)
-    assert len(parts) == params and all(p.shape == x.shape for p in parts)
-    assert torch.equal(torch.stack(parts, -1), whole)
-    for got, want in zip(layer.forward_parts(x, parts), layer(x, whole), strict=True):
-        assert torch.equal(got, want)
-    assert torch.equal(layer.inverse_parts(x, parts), layer.inverse(x, whole))
-
-
-def test_hook_epoch_moves_when_a_layer_gets_a_hook():
-    from flowspec.core.layer import hook_epoch
-
-    model = flowspec.compile(SPECS / "realnvp_moons.yaml")
-    before = hook_epoch()
-    handle = model.nodes["body_0_0"].transformer.register_forward_pre_hook(lambda m, i: None)
-    handle.remove()
-    assert hook_epoch() == before + 1
-
-
-def test_couplings_call_their_parts_directly():
-    """The direct-call pass marks split couplings: the emitted code says so."""
-    ops = _ops("realnvp_moons")
-    assert all(op.direct for op in ops if isinstance(op, (Couple, Call)))
-    program = optimize(flowspec.check(SPECS / "realnvp_moons.yaml").graph, passes=PASSES[:-1])
-    assert not any(op.direct for op in program.ops if isinstance(op, (Couple, Call)))
-    source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
-    assert source.count(".couple(") == 8 and source.count(", direct=True)") == 16
-    assert "conditioner and transformer called directly (no nn.Module.__call__)" in source
-    assert "def _literal_generate(" in source
+def test_a_hook_can_change_what_a_conditioner_returns():
+    """A forward hook that returns a value replaces the module's output in the emitted
+    code too (here: the conditioner's parameters halved), as against the literal model."""
+    checked = flowspec.check(SPECS / "realnvp_moons.yaml")
+    optimized, literal = checked.build_model().double(), checked.build_model(optimize=False)
+    randomize_(optimized, scale=0.3)
+    literal = literal.double()
+    literal.load_state_dict(optimized.state_dict())
+    x = torch.randn(16, 2, dtype=torch.float64)
+    for model in (optimized, literal):
+        model.nodes["body_2_0"].conditioner.register_forward_hook(lambda m, i, o: 0.5 * o)
+    _close(optimized.log_prob(x), literal.log_prob(x))
+    assert not torch.allclose(optimized.log_prob(x), checked.build_model().double().log_prob(x))
 
 
 class _Halved(torch.nn.Module):
-    """A conditioner without ``parts``: another's parameters, halved."""
+    """A conditioner replacing another: its parameters, halved."""
 
     def __init__(self, inner: torch.nn.Module):
         super().__init__()
@@ -333,10 +317,9 @@ class _Halved(torch.nn.Module):
         return 0.5 * self.inner(a, context)
 
 
-def test_direct_couplings_follow_reassigned_parts():
-    """Directly called couplings read their parts from ``_modules``: a conditioner
-    reassigned after compilation, with or without ``parts``, is the one that runs, in
-    the model, a deep copy and its float64 conversion (the literal model is the oracle)."""
+def test_couplings_follow_reassigned_parts():
+    """A conditioner reassigned after compilation is the one that runs, in the model, a
+    deep copy and its float64 conversion (the literal model is the oracle)."""
     import copy
 
     checked = flowspec.check(SPECS / "realnvp_moons.yaml")
@@ -347,7 +330,6 @@ def test_direct_couplings_follow_reassigned_parts():
         layers = model.nodes
         layers["body_2_0"].conditioner = _Halved(layers["body_2_0"].conditioner)
         layers["body_5_0"].conditioner = copy.deepcopy(layers["body_4_0"].conditioner)
-    assert not optimized.nodes["body_2_0"].by_parts and optimized.nodes["body_5_0"].by_parts
     x = torch.randn(16, 2)
     for model in (optimized, copy.deepcopy(optimized)):
         _close(model.log_prob(x), literal.log_prob(x))
@@ -375,15 +357,12 @@ nodes:
 """
 
 
-def test_checkerboard_couplings_call_their_parts_directly():
-    """Couplings left whole (checkerboard masks) call their conditioner and transformer
-    as methods too; log_prob, samples and a hook on a conditioner match the literal model."""
+def test_checkerboard_couplings_run_whole_and_match_the_literal_model():
+    """Couplings the passes leave whole (checkerboard masks) are called as modules;
+    log_prob and samples match the literal model in float64 and a hook on the conditioner
+    fires."""
     checked = flowspec.check(IMAGE_PARTS)
-    source = checked.source()
-    assert (
-        "nodes['board'].forward(v__1, context=c, direct=True)" in source
-        and source.count(", direct=True)") == 4
-    )
+    assert "nodes['board'](fine, context=c)" in checked.source()
     optimized = checked.build_model().double()
     literal = checked.build_model(optimize=False).double()
     randomize_(optimized, scale=0.3)
@@ -420,12 +399,13 @@ def test_checkpoints_do_not_depend_on_optimization():
 
 def test_optimized_log_prob_releases_intermediates():
     source = flowspec.check(SPECS / "realnvp_moons.yaml").source()
-    log_prob = source[source.index("def _log_prob") : source.index("def _literal_log_prob")]
+    log_prob = _method(source, "_log_prob")
     assigned = {
         line.split("=")[0].split(",")[0].strip()
         for line in log_prob.splitlines()
-        if line.strip().startswith("v__")
+        if line.strip().startswith("body_")
     }
+    assert len(assigned) == 11  # the parts of x, each coupling's output and the prior's input
     deleted = {
         name.strip()
         for line in log_prob.splitlines()
@@ -444,8 +424,8 @@ def test_compile_no_optimize_emits_the_literal_graph():
     literal = CliRunner().invoke(app, ["compile", spec, "--no-optimize"])
     optimized = CliRunner().invoke(app, ["compile", spec])
     assert literal.exit_code == 0 and optimized.exit_code == 0
-    assert "optimized:" not in literal.stdout and "nodes['body_0_1'](body_0_0)" in literal.stdout
-    assert "optimized: reverse folded" in optimized.stdout
+    assert "folded" not in literal.stdout and "nodes['body_0_1'](body_0_0)" in literal.stdout
+    assert "reverse folded" in optimized.stdout
 
 
 def test_drawings_show_the_spec_not_the_optimized_graph():
@@ -489,7 +469,6 @@ def test_bundled_specs_give_the_same_log_prob_optimized(name):
     literal.initialize(x)
     randomize_(literal, scale=0.05)
     optimized.load_state_dict(literal.state_dict())
-    assert not optimized._use_literal()
     torch.manual_seed(3)
     expected = literal.log_prob(x)
     torch.manual_seed(3)

@@ -43,7 +43,9 @@ with torch.no_grad():
     log_prob = model.log_prob(*batch["data"], **batch["context"])
     torch.manual_seed(321)
     samples = model.sample(64, **batch["context"])
-torch.save({"log_prob": log_prob, "samples": samples}, sys.argv[4])
+    torch.manual_seed(123)
+    traced = model.trace(*batch["data"], **batch["context"]).contributions
+torch.save({"log_prob": log_prob, "samples": samples, "traced": traced}, sys.argv[4])
 """
 
 
@@ -111,13 +113,67 @@ def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
         expected = model.log_prob(*batch["data"], **batch["context"])
         torch.manual_seed(321)
         samples = model.sample(64, **batch["context"])
+        torch.manual_seed(123)
+        traced = model.trace(*batch["data"], **batch["context"]).contributions
     torch.testing.assert_close(out["log_prob"], expected, atol=1e-6, rtol=0)
     # A base on the real line under a bounded map (W501) draws values it cannot invert:
     # both modules give NaN there, and must agree on where.
     torch.testing.assert_close(out["samples"], samples, atol=1e-6, rtol=0, equal_nan=True)
+    torch.testing.assert_close(out["traced"], traced, atol=1e-6, rtol=0)
 
 
 def test_standalone_source_names_no_flowspec_import():
     source = flowspec.check(SPECS / "vflow_moons.yaml").standalone_source()
     assert "import flowspec" not in source and "from flowspec" not in source
     assert "pydantic" not in source
+
+
+#: Three bundled specs and every kind's declared examples (tests/declared.py).
+HINTED = {
+    "realnvp_moons": SPECS / "realnvp_moons.yaml",
+    "glow_digits": SPECS / "glow_digits.yaml",
+    "vflow_moons": SPECS / "vflow_moons.yaml",
+    **EXAMPLES,
+}
+
+
+@pytest.mark.parametrize("source", HINTED.values(), ids=HINTED.keys())
+def test_standalone_module_imports_what_its_annotations_name(source, tmp_path):
+    """Every class of a standalone module, and every function and method in it, has
+    annotations that ``typing.get_type_hints`` resolves in the module (``Any``,
+    ``ClassVar``, the layers' own classes); ``build_model()`` passes every layer's
+    constructor arguments by name."""
+    import ast
+    import importlib.util
+    import inspect
+    import typing
+
+    path = tmp_path / "hinted_model.py"
+    path.write_text(flowspec.check(source).standalone_source())
+    spec = importlib.util.spec_from_file_location("hinted_model", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["hinted_model"] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        defined = [
+            value
+            for value in vars(module).values()
+            if getattr(value, "__module__", None) == "hinted_model"
+        ]
+        classes = [value for value in defined if inspect.isclass(value)]
+        functions = [value for value in defined if inspect.isfunction(value)]
+        functions += [
+            member for cls in classes for member in vars(cls).values() if inspect.isfunction(member)
+        ]
+        assert len(classes) > 10 and len(functions) > 50
+        for value in classes + functions:
+            typing.get_type_hints(value)
+    finally:
+        del sys.modules["hinted_model"]
+    tree = ast.parse(path.read_text())
+    build = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build_model")
+    calls = [n for n in ast.walk(build) if isinstance(n, ast.Call)]
+    model_call = calls[0]  # the model class, given the dict of layers
+    layer_calls = calls[1:]
+    assert len(model_call.args) == 1 and any(call.keywords for call in layer_calls)
+    assert all(not call.args for call in layer_calls)

@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["run_marked", "count_instructions", "available"]
+__all__ = ["available", "count_instructions", "run_marked"]
 
 _MARK = "starmap_next"
 _DUMP = "cmath_phase"
@@ -60,9 +60,13 @@ def run_marked(fns: Mapping[str, Callable[[], object]], calls: int) -> None:
     print(json.dumps({"order": list(fns), "calls": calls}), flush=True)
 
 
-def count_instructions(worker: list[str], timeout: float = 3600.0) -> dict[str, float] | None:
+def count_instructions(
+    worker: list[str], timeout: float = 3600.0, pythonpath: str | None = None
+) -> dict[str, float] | None:
     """Run ``python *worker`` under callgrind; instructions per call of each function the
-    worker passed to :func:`run_marked`, or None if callgrind is missing or counted nothing."""
+    worker passed to :func:`run_marked`, or None if callgrind is missing or counted nothing.
+    ``pythonpath`` puts another source tree first on the worker's import path (an older
+    commit of flowspec, checked out apart, to count it in the same run)."""
     if not available():
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +82,11 @@ def count_instructions(worker: list[str], timeout: float = 3600.0) -> dict[str, 
             *worker,
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+        if pythonpath is not None:
+            env["PYTHONPATH"] = os.pathsep.join([pythonpath, env.get("PYTHONPATH", "")])
+        done = subprocess.run(
+            command, check=False, capture_output=True, text=True, timeout=timeout, env=env
+        )
         if done.returncode != 0:
             print(done.stderr[-2000:], file=sys.stderr)
             return None

@@ -4,6 +4,7 @@ bundled spec). Prints a markdown section.
 
     python benchmarks/suites/bench_optimize.py            # full (about 5 minutes on 2 cores)
     python benchmarks/suites/bench_optimize.py --quick    # smoke run
+    python benchmarks/suites/bench_optimize.py --reference ../old  # also count another tree's model
 
 Each row times three things, interleaved in rounds with medians (benchmarks/harness/timing.py),
 one thread: an Adam train step on a fixed batch, ``log_prob`` under ``no_grad`` and
@@ -31,7 +32,7 @@ from harness.timing import interleaved_medians
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from bundled import DATA, SPECS  # noqa: E402 - every bundled spec and its data set
+from bundled import DATA, SPECS
 
 #: The specs timed optimized against literal (one-pass families; the iterative ones, whose
 #: time is the solver's, would take the run past its budget).
@@ -128,8 +129,8 @@ def _ms(seconds: float) -> str:
 
 #: The specs with a hand-written twin, and how to build it.
 HANDWRITTEN = {
-    "realnvp_moons": ("handwritten_realnvp", "HandwrittenRealNVP", 8),
-    "digits_dequant": ("handwritten_digits", "HandwrittenDigits", 6),
+    "realnvp_moons": ("baselines.handwritten_realnvp", "HandwrittenRealNVP", 8),
+    "digits_dequant": ("baselines.handwritten_digits", "HandwrittenDigits", 6),
 }
 
 
@@ -166,19 +167,39 @@ def callgrind_worker(name: str, calls: int) -> None:
     run_marked(fns, calls)
 
 
-def _instruction_counts(name: str, quick: bool) -> dict[str, dict[str, float]] | None:
+def _instruction_counts(
+    name: str, quick: bool, reference: str | None = None
+) -> dict[str, dict[str, float]] | None:
+    """Instructions per call of the hand-written and the optimized model; with a
+    ``reference`` source tree, also of that tree's optimized model ("reference"), counted
+    by a second worker that imports flowspec from it (the hand-written counts of the two
+    workers agree, which the table shows)."""
     from harness.instructions import count_instructions
 
     print(f"[optimize] {name}: instruction counts under callgrind", file=sys.stderr, flush=True)
     calls = 1 if quick else 2
-    counts = count_instructions([__file__, "--callgrind-worker", name, "--calls", str(calls)])
+    worker = [__file__, "--callgrind-worker", name, "--calls", str(calls)]
+    counts = count_instructions(worker)
     if counts is None:
         return None
     figures: dict[str, dict[str, float]] = {}
+    _file_counts(figures, counts, {})
+    if reference is not None:
+        print(f"[optimize] {name}: the same in {reference}", file=sys.stderr, flush=True)
+        theirs = count_instructions(worker, pythonpath=reference) or {}
+        labels = {"optimized": "reference", "hand-written": "hand-written (reference run)"}
+        _file_counts(figures, theirs, labels)
+    return figures
+
+
+def _file_counts(
+    figures: dict[str, dict[str, float]], counts: dict[str, float], labels: dict[str, str]
+) -> None:
+    """Counts keyed ``contender/measure`` into ``figures[label][measure]``, each contender
+    under its label in ``labels`` (or its own name)."""
     for key, count in counts.items():
         contender, what = key.split("/")
-        figures.setdefault(contender, {})[what] = count
-    return figures
+        figures.setdefault(labels.get(contender, contender), {})[what] = count
 
 
 def against_handwritten(quick: bool) -> list[str]:
@@ -205,8 +226,9 @@ def against_handwritten(quick: bool) -> list[str]:
 
 
 def instruction_table(counting: dict[str, Future]) -> list[str]:
-    """The instruction counts the callgrind workers return, relative to hand-written."""
-    rows = []
+    """The instruction counts the callgrind workers return, relative to hand-written, and
+    the optimized model's against the reference tree's when one was counted."""
+    rows, against = [], []
     for name, future in counting.items():
         counts = future.result()
         if counts is None:
@@ -220,14 +242,28 @@ def instruction_table(counting: dict[str, Future]) -> list[str]:
                     *(f"{figure[w] / 1e6:.2f} M ({figure[w] / base[w]:.3f}x)" for w, _ in MEASURES),
                 ]
             )
+        if "reference" in counts:
+            ours, theirs = counts["optimized"], counts["reference"]
+            against.append([name, *(f"{ours[w] / theirs[w]:.3f}x" for w, _ in MEASURES)])
     if not rows:
         return ["(instruction counts not taken: no valgrind, or a Python without symbols)"]
     header = ["spec", "model", *(label for _, label in MEASURES)]
-    return [
+    lines = [
         "Instructions per call under callgrind (millions; repeatable whatever the load):",
         "",
         markdown_table(header, rows),
     ]
+    if against:
+        lines += [
+            "",
+            (
+                "Optimized model of this tree / optimized model of the reference tree "
+                "(--reference), instructions per call:"
+            ),
+            "",
+            markdown_table(["spec", *(label for _, label in MEASURES)], against),
+        ]
+    return lines
 
 
 def optimized_vs_literal(quick: bool) -> list[str]:
@@ -265,6 +301,12 @@ def main() -> None:
         action="store_true",
         help="skip the instruction counts under callgrind (they run alongside the timing)",
     )
+    parser.add_argument(
+        "--reference",
+        metavar="TREE",
+        help="also count the optimized models of another flowspec source tree (an older "
+        "commit checked out with git worktree) under callgrind, in the same run",
+    )
     parser.add_argument("--callgrind-worker", metavar="SPEC", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -278,7 +320,10 @@ def main() -> None:
     counting = (
         {}
         if args.no_instructions
-        else {name: pool.submit(_instruction_counts, name, args.quick) for name in HANDWRITTEN}
+        else {
+            name: pool.submit(_instruction_counts, name, args.quick, args.reference)
+            for name in HANDWRITTEN
+        }
     )
     timed = against_handwritten(args.quick)
     per_spec = optimized_vs_literal(args.quick)

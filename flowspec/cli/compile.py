@@ -68,9 +68,10 @@ def compile_(
         bool,
         typer.Option(
             "--no-optimize",
-            help="Emit the literal graph, one call per node, without the optimizing passes "
-            "(folded permutations, splits and couplings, composed affine maps, direct "
-            "calls). Same density and the same state_dict keys either way.",
+            help="Emit the literal graph: every node's layer called once, as the spec "
+            "writes it (so hooks on any node fire), without the optimizing passes (folded "
+            "permutations, splits and couplings, composed affine maps). Same density and "
+            "the same state_dict keys either way.",
         ),
     ] = False,
     weights: Annotated[

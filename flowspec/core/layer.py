@@ -16,28 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["Layer", "FlowLayer", "DistributionLayer", "hook_epoch"]
-
-#: How many hooks any :class:`Layer` has had registered (see :func:`hook_epoch`).
-_HOOKS_REGISTERED = [0]
-
-
-def hook_epoch() -> int:
-    """A number that changes whenever a forward or backward hook is registered on any
-    :class:`Layer`. Optimized generated code skips ``nn.Module.__call__`` of layers; it
-    rescans their hook dictionaries only when this number moved since the last scan found
-    none (a hook is only ever removed after one was registered, so while a scan finds
-    hooks it scans on every call)."""
-    return _HOOKS_REGISTERED[0]
-
-
-def _counting(register: Any) -> Any:
-    @functools.wraps(register)
-    def counted(self: nn.Module, *args: Any, **kw: Any) -> Any:
-        _HOOKS_REGISTERED[0] += 1
-        return register(self, *args, **kw)
-
-    return counted
+__all__ = ["Layer", "FlowLayer", "DistributionLayer"]
 
 
 class Layer(nn.Module):
@@ -60,12 +39,6 @@ class Layer(nn.Module):
             object.__setattr__(self, "rebuild_args", (args, kw))
 
         cls.__init__ = recording_init  # type: ignore[method-assign,assignment]  # wraps, same signature
-
-    register_forward_pre_hook = _counting(nn.Module.register_forward_pre_hook)
-    register_forward_hook = _counting(nn.Module.register_forward_hook)
-    register_full_backward_pre_hook = _counting(nn.Module.register_full_backward_pre_hook)
-    register_full_backward_hook = _counting(nn.Module.register_full_backward_hook)
-    register_backward_hook = _counting(nn.Module.register_backward_hook)
 
 
 class FlowLayer(Layer):

@@ -5,9 +5,9 @@ from data (actnorm's bias and scale, standardize's mean and std).
 each pass stops at the layer being set (it records the values that reach it, chunk by
 chunk, and raises :class:`~flowspec.layers._data_init.Recorded`), the layer is set from
 their exact per-feature moments, and the next pass sees it set. So every layer is set from
-what it receives in the trained model, however large ``x`` is. It runs the literal
-per-node code (the optimized ``_log_prob`` gives way while a layer is unset), in eval mode,
-without gradients.
+what it receives in the trained model, however large ``x`` is. It runs the model's
+one ``_log_prob`` (a composed affine chain runs a layer that is unset on its own input
+first, :mod:`flowspec.emit.folds`), in eval mode, without gradients.
 
 Before it, a model says so instead of guessing (:meth:`Initialization._check_initialized`):
 ``log_prob`` in eval mode raises :class:`UninitializedError` naming the nodes; in training
@@ -30,10 +30,10 @@ __all__ = ["Initialization", "UninitializedError"]
 class Initialization(nn.Module):
     """Mixin of :class:`~flowspec.emit.runtime.FlowModel`: its layers set from data."""
 
-    #: The nodes' layers by id (set by ``FlowModel.__init__``).
-    nodes: nn.ModuleDict
-
     if TYPE_CHECKING:  # defined by FlowModel
+
+        @property
+        def nodes(self) -> nn.ModuleDict: ...
 
         def _check_inputs(
             self,

@@ -1,12 +1,13 @@
 """The base class of every generated flow module.
 
-Generated code supplies straight-line methods: ``_log_prob`` and ``_inference`` (data ->
-latents, the running total only, or with every node's contribution; both are written
-from the same node list) and ``_generate`` (latents -> data). This base class turns them
-into the public API: ``log_prob``, ``trace``, ``sample``, ``inverse``,
-``sample_and_log_prob`` and ``iwbo``. ``_generate_scored`` runs generation and adds each
-node's contribution at the values it generates, which is how flows without an inference
-direction (planar, Sylvester) still give the exact log-density of their own samples.
+Generated code supplies one straight-line method per direction: ``_log_prob`` (data ->
+latents, the running total) and ``_generate`` (latents -> data), and the graph as a table
+(``GRAPH``, ``GENERATION_ORDER``). This base class turns them into the public API:
+``log_prob``, ``sample``, ``inverse`` and ``iwbo`` run the generated code; ``trace`` (every
+node's contribution and value) and ``sample_and_log_prob`` run the table node by node
+(:mod:`flowspec.emit.interpreter`). ``sample_and_log_prob`` adds each node's contribution
+at the values it generates, which is how flows without an inference direction (planar,
+Sylvester) still give the exact log-density of their own samples.
 ``sample`` warns, naming the node, when an inverse computed by iteration missed its
 tolerance (layers that iterate keep ``last_inverse_error`` and ``inverse_tolerance``).
 """
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import nn
 
-from flowspec.emit.fast_path import FastPath
+from flowspec.emit.folds import Folds
 from flowspec.emit.initialization import Initialization, UninitializedError
+from flowspec.emit.interpreter import run_inference, run_scored_generation
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
@@ -76,7 +78,7 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
-class FlowModel(FastPath, Initialization):
+class FlowModel(Folds, Initialization):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
     stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
@@ -98,12 +100,20 @@ class FlowModel(FastPath, Initialization):
     SPEC_NAME: ClassVar[str]
     #: Each distribution node's event shape: the latents :meth:`inverse` takes.
     LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
-    #: The checked spec the model was compiled from (set by :meth:`CheckedSpec.build_model`).
-    checked: CheckedSpec
+    #: Every node in inference order: ``(node, inputs, context, outputs)``, values named as
+    #: the spec names them (``node``, ``node.port``, inputs by name); a distribution has no
+    #: outputs.
+    GRAPH: ClassVar[tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...]], ...]]
+    GENERATION_ORDER: ClassVar[tuple[str, ...]]
+    if TYPE_CHECKING:  # not in a standalone module, which has no flowspec to name it
+        #: The checked spec the model was compiled from (set by
+        #: :meth:`CheckedSpec.build_model`).
+        checked: CheckedSpec
 
     def __init__(self, nodes: dict[str, nn.Module]) -> None:
         super().__init__()
-        self.nodes = NodeDict(nodes)
+        # A submodule (state-dict keys nodes.<id>.*), read back by the ``nodes`` property.
+        self._modules["nodes"] = NodeDict(nodes)
         self._register_index_tables()
         self._register_data_layers()
         # The modules that iterate their inverse, found once: sample() checks them on
@@ -115,6 +125,14 @@ class FlowModel(FastPath, Initialization):
             for module in node.modules()
             if isinstance(getattr(module, "last_inverse_error", None), torch.Tensor)
         )
+
+    @property
+    def nodes(self) -> NodeDict:
+        """The layers by node id. Read from ``_modules``, where nn.Module keeps submodules:
+        an attribute read would find them only after a failed lookup (on CPython 3.11 that
+        builds an AttributeError, as costly as a tensor op), once per generated call."""
+        nodes: NodeDict = self._modules["nodes"]  # type: ignore[assignment]  # set in __init__
+        return nodes
 
     @property
     def likelihood(self) -> str:
@@ -138,11 +156,16 @@ class FlowModel(FastPath, Initialization):
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
-        """The latents and every node's contribution for an input."""
+        """The latents, every node's contribution and every value for an input: the graph
+        run node by node, each node's layer called as a module."""
         self._check_inputs(inputs, named)
         self._check_available()
         self._check_initialized()
-        return Trace(*self._inference(*inputs, **named))
+        values = {
+            **dict(zip(self.DATA_INPUTS + self.CONTEXT_INPUTS, inputs, strict=False)),
+            **named,
+        }
+        return Trace(*run_inference(self, values))
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
@@ -163,7 +186,7 @@ class FlowModel(FastPath, Initialization):
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
         self._check_initialized(generating=True)
-        return self._generate_scored(n, **context)
+        return run_scored_generation(self, n, context)
 
     @staticmethod
     def _scored_inverse(layer: Any, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
@@ -339,13 +362,7 @@ class FlowModel(FastPath, Initialization):
     def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("generated subclasses define _log_prob")
 
-    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor) -> tuple[Any, ...]:
-        raise NotImplementedError("generated subclasses define _inference")
-
     def _generate(self, n: int, **named: Any) -> Any:
         """Generation: the context inputs (each after ``n`` in the generated signature) and
         ``latents`` by name."""
         raise NotImplementedError("generated subclasses define _generate")
-
-    def _generate_scored(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
-        raise NotImplementedError("generated subclasses define _generate_scored")

@@ -30,7 +30,6 @@ from flowspec.core.layer import Layer
 from flowspec.diagnostics import Locator
 from flowspec.emit.codegen import class_name, emit_class, header
 from flowspec.emit.runtime import FlowModel, Trace
-from flowspec.graph.model import FlowGraph
 from flowspec.optimize.program import Program
 
 __all__ = ["StandaloneError", "emit_standalone"]
@@ -119,30 +118,13 @@ class _Collector:
 
 
 def _loaded_names(tree: ast.AST) -> set[str]:
-    """Names read in the code, leaving out annotations (never evaluated here)."""
-    names: set[str] = set()
-
-    class Visitor(ast.NodeVisitor):
-        def visit_Name(self, node: ast.Name) -> None:
-            if isinstance(node.ctx, ast.Load):
-                names.add(node.id)
-
-        def visit_arg(self, node: ast.arg) -> None:
-            return  # skip the annotation
-
-        def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-            if node.value is not None:
-                self.visit(node.value)
-
-        def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-            for decorator in node.decorator_list:
-                self.visit(decorator)
-            self.visit(node.args)
-            for statement in node.body:
-                self.visit(statement)
-
-    Visitor().visit(tree)
-    return names
+    """Names read in the code, annotations included: ``typing.get_type_hints`` evaluates
+    them in the emitted file's namespace."""
+    return {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
 
 
 def _import_module(alias: str, module: types.ModuleType) -> str:
@@ -192,13 +174,22 @@ def _literal_or_none(value: Any) -> str | None:
 
 
 def _constructor(module: nn.Module, collector: _Collector) -> str:
-    """Source that rebuilds ``module`` from its recorded constructor arguments."""
+    """Source that rebuilds ``module`` from its recorded constructor arguments, each
+    passed by name (as the layer's ``__init__`` calls them)."""
     if not isinstance(module, Layer):
         raise StandaloneError(f"{type(module).__qualname__} does not record its arguments")
     collector.add(type(module))
     args, kwargs = module.rebuild_args
-    parts = [_argument(a, collector) for a in args]
-    parts += [f"{key}={_argument(v, collector)}" for key, v in kwargs.items()]
+    bound = inspect.signature(type(module)).bind(*args, **kwargs)
+    parts = []
+    for name, value in bound.arguments.items():
+        kind = bound.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            parts += [_argument(v, collector) for v in value]
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            parts += [f"{key}={_argument(v, collector)}" for key, v in value.items()]
+        else:
+            parts.append(f"{name}={_argument(value, collector)}")
     return f"{type(module).__name__}({', '.join(parts)})"
 
 
@@ -215,12 +206,11 @@ def _argument(value: Any, collector: _Collector) -> str:
 
 
 def emit_standalone(
-    graph: FlowGraph,
-    nodes: dict[str, nn.Module],
-    locator: Locator | None = None,
-    program: Program | None = None,
+    program: Program, nodes: dict[str, nn.Module], locator: Locator | None = None
 ) -> str:
-    """A torch-only Python file defining the model of ``graph`` and ``build_model()``."""
+    """A torch-only Python file defining the model running ``program`` and
+    ``build_model()``."""
+    graph = program.graph
     collector = _Collector()
     collector.add(FlowModel)
     collector.add(Trace)
@@ -239,7 +229,7 @@ def emit_standalone(
     ]
     for source in collector.definitions.values():
         lines += ["", source]
-    lines += ["", *emit_class(graph, locator, name, program), "", ""]
+    lines += ["", *emit_class(program, locator, name), "", ""]
     lines += [
         f"def build_model() -> {name}:",
         '    """A fresh instance of this model, untrained and in float32: load trained weights',

@@ -22,9 +22,20 @@ class StandardNormal(DistributionLayer):
         super().__init__()
         self.shape = tuple(shape)
         self.register_buffer("anchor", torch.zeros(()), persistent=False)
+        self.event_dims = tuple(range(1, len(self.shape) + 1))
+        # log of the normaliser's inverse as a 0-dim float64 tensor (not saved): one op
+        # adds it to the scaled sum of squares, where Python numbers would each be wrapped
+        # in a tensor first (each costing about an op's dispatch on small models); float64
+        # keeps it exact after .double() and computes in the input's dtype otherwise.
+        log_normalizer = torch.tensor(-LOG_SQRT_2PI * math.prod(self.shape), dtype=torch.float64)
+        self.register_buffer("log_normalizer", log_normalizer, persistent=False)
 
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return -0.5 * z.pow(2).flatten(1).sum(1) - LOG_SQRT_2PI * math.prod(self.shape)
+        # Buffers are read from _buffers: ``self.anchor`` finds them only after a failed
+        # lookup (on CPython 3.11 that builds an AttributeError, as costly as a tensor op).
+        normalizer: torch.Tensor = self._buffers["log_normalizer"]  # type: ignore[assignment]  # registered
+        return torch.add(normalizer, (z * z).sum(self.event_dims), alpha=-0.5)
 
     def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.randn(n, *self.shape, device=self.anchor.device, dtype=self.anchor.dtype)
+        anchor: torch.Tensor = self._buffers["anchor"]  # type: ignore[assignment]  # registered
+        return torch.randn(n, *self.shape, device=anchor.device, dtype=anchor.dtype)

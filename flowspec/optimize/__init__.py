@@ -1,6 +1,6 @@
 """The optimizing stage: rewrites of the checked graph that leave the density unchanged,
 run between the checks (:mod:`flowspec.graph.passes`) and code generation
-(:mod:`flowspec.emit.optimized`). One file per pass; :mod:`.driver` runs them."""
+(:mod:`flowspec.emit.straight_line`). One file per pass; :mod:`.driver` runs them."""
 
 from flowspec.optimize.driver import PASSES, literal_program, optimize
 from flowspec.optimize.program import Program

@@ -3,10 +3,10 @@ scale_shift`` or a linear transformer, ``affine`` or ``additive``, learned per f
 ``actnorm``) into one ``z = S x + T``.
 
 A chain of k such maps costs 2k passes over the data forward (and as many backward);
-composed on their parameters (a scalar, or one value per channel or feature) it costs two. Exact up to
-rounding. Actnorm's data-dependent initialisation must see its own input batch, so the
-emitted code runs the literal per-node code until every actnorm is initialised
-(:meth:`flowspec.emit.fast_path.FastPath._use_literal`).
+composed on their parameters (a scalar, or one value per channel or feature) it costs two.
+Exact up to rounding. Actnorm's data-dependent initialisation sees its own input batch: the
+composed map runs an actnorm that has not seen data once on its input first
+(:func:`flowspec.emit.folds._compose`).
 """
 
 from __future__ import annotations

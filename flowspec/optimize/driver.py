@@ -7,7 +7,6 @@ from collections.abc import Callable
 from flowspec.graph.model import FlowGraph
 from flowspec.optimize.affine import compose_affine_chains
 from flowspec.optimize.couplings import split_couplings
-from flowspec.optimize.direct_calls import call_directly
 from flowspec.optimize.permutations import fold_permutations
 from flowspec.optimize.program import Call, Program
 from flowspec.optimize.splits import fold_splits
@@ -20,7 +19,6 @@ PASSES: tuple[Callable[[Program], None], ...] = (
     fold_splits,
     split_couplings,
     compose_affine_chains,
-    call_directly,
 )
 
 

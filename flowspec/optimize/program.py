@@ -1,5 +1,5 @@
 """The optimized program: the checked graph's nodes grouped into operations, in inference
-order, each saying how the emitter writes it (:mod:`flowspec.emit.optimized`).
+order, each saying how the emitter writes it (:mod:`flowspec.emit.straight_line`).
 
 A pass rewrites some :class:`Call` operations into cheaper ones; the density never changes.
 The graph itself is left alone: drawings, bookkeeping and the literal code still see the
@@ -34,12 +34,7 @@ class Op:
 
 @dataclass
 class Call(Op):
-    """One node called as its layer says; ``direct`` skips ``nn.Module.__call__``."""
-
-    direct: bool = False
-    #: A coupling's conditioner and transformer called as methods too, as
-    #: ``CouplingLayer.forward(..., direct=True)`` does (checkerboard couplings).
-    parts_direct: bool = False
+    """One node's layer called as it is (through ``nn.Module.__call__``)."""
 
 
 @dataclass
@@ -65,9 +60,6 @@ class Couple(Op):
 
     keep: list[int] = field(default_factory=list)
     change: list[int] = field(default_factory=list)
-    #: The conditioner's and transformer's ``forward`` called as methods (no
-    #: ``nn.Module.__call__``), as ``CouplingLayer.couple(..., direct=True)`` does.
-    direct: bool = False
 
 
 @dataclass

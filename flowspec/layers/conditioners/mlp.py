@@ -63,28 +63,14 @@ class FlatConditioner(Layer):
         self.shape = tuple(shape)
         self.params = params
 
-    def _flat(self, a: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-        """The network's output ``(batch, params * prod(shape))``, parameter-major."""
+    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         # Flat inputs and outputs skip the no-op flatten and the general movedim: on small
         # models every op's dispatch shows in the profile.
         h = a if a.dim() == 2 else a.flatten(1)
         if context is not None:
             h = torch.cat([h, context], dim=1)
-        # ``_modules`` is what ``self.net`` reads after nn.Module.__getattr__ has missed
-        # the instance dict (building and dropping an AttributeError message each call).
-        return cast(nn.Module, self._modules["net"])(h)
-
-    def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)
+        # ``_modules`` is where ``self.net`` finds the network after a failed lookup (on
+        # CPython 3.11 that builds an AttributeError, as costly as a tensor op).
+        net = cast(nn.Module, self._modules["net"])
+        out = net(h).view(a.shape[0], self.params, *self.shape)
         return out.transpose(1, 2) if len(self.shape) == 1 else out.movedim(1, -1)
-
-    def parts(
-        self, a: torch.Tensor, context: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, ...]:
-        """The parameters as separate tensors ``(batch, *shape)``, one per parameter: what
-        :meth:`forward` puts on its last axis, without the view ops (one ``chunk`` for a
-        flat shape, as a hand-written coupling takes its scale and shift)."""
-        out = self._flat(a, context)
-        if len(self.shape) == 1:
-            return out.chunk(self.params, dim=1)
-        return out.view(a.shape[0], self.params, *self.shape).unbind(1)

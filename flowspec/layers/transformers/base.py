@@ -5,12 +5,9 @@ elementwise: ``params`` has shape ``x.shape + (P,)`` (the parameters of each fea
 last axis) and ``log_derivative`` has the shape of ``x`` (``log |dz_i/dx_i|``; the layer
 using the transformer sums the entries it transforms). ``inverse(z, params) -> x`` runs
 generation. A transformer with no parameters per feature (the fixed monotone maps) is
-called with ``params=None``. Transformers whose formulas read each parameter on its own may
-also offer ``forward_parts(x, params)`` and ``inverse_parts(z, params)`` taking them as a
-tuple of P tensors of the shape of ``x``: a coupling called directly by optimized code passes
-them so from a conditioner with ``parts`` (no view ops to put them on a last axis and take
-them off again). Both are written with static shapes (``torch.where`` and clamping, no boolean
-indexing or data-dependent branches) so that ``torch.compile(fullgraph=True)`` captures them.
+called with ``params=None``. Both are written with static shapes (``torch.where`` and
+clamping, no boolean indexing or data-dependent branches) so that
+``torch.compile(fullgraph=True)`` captures them.
 """
 
 from __future__ import annotations
@@ -45,8 +42,9 @@ class Transformer(Layer):
 
 
 class LinearTransformer(Transformer):
-    """A transformer that is ``z = a x + b`` in ``x``: optimized code composes adjacent
-    ones on their parameters (:mod:`flowspec.optimize.affine`)."""
+    """A transformer that is ``z = a x + b`` in ``x``: :meth:`scale_shift` gives ``a`` and
+    ``b``, from which the affine pass (:mod:`flowspec.optimize.affine`) composes adjacent
+    maps."""
 
     @abstractmethod
     def scale_shift(self, params: Any) -> tuple[torch.Tensor | float, ...]:
