@@ -34,6 +34,7 @@ BENCHMARKS = (
     "bench_lsp.py",
     "bench_digits_training.py",
     "bench_optimize.py",
+    "bench_energies.py",
 )
 
 

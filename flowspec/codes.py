@@ -1265,7 +1265,7 @@ CODES: dict[str, Code] = {
     # --- training settings (E900-E949) ---------------------------------------------------
     "E900": Code(
         meaning="unknown field in the training settings (a spec's train: section or --config file)",
-        text="The training settings (a spec's train: section, or a --config file) have a fixed set of fields: data, optimizer, lr, schedule, warmup, batch_size, steps, epochs, clip_grad, weight_decay, seed, threads, device, val_every, patience, time_limit. A misspelt one would otherwise be ignored silently and training would run with the default.",
+        text="The training settings (a spec's train: section, or a --config file) have a fixed set of fields: data, target, optimizer, lr, schedule, warmup, batch_size, steps, epochs, clip_grad, weight_decay, seed, threads, device, val_every, patience, time_limit. A misspelt one would otherwise be ignored silently and training would run with the default.",
         wrong=_spec(_prior("x"), train="train:\n  stesp: 3000"),
         right=_spec(_prior("x"), train="train:\n  steps: 3000"),
     ),
@@ -1282,10 +1282,55 @@ CODES: dict[str, Code] = {
         right=_spec(_prior("x"), train="train: {steps: 3000}"),
     ),
     "E903": Code(
-        meaning="training settings that contradict each other (steps and epochs both given)",
-        text="The length of a run is given once: in optimizer steps or in passes over the training data (epochs), not both. A later layer of settings (a --config file, then the command line) replaces an earlier budget, so --epochs overrides steps: written in the spec.",
+        meaning="training settings that contradict each other (steps and epochs, or data and target, both given)",
+        text="The length of a run is given once: in optimizer steps or in passes over the training data (epochs), not both; and a run fits one thing: data by maximum likelihood, or a target density by reverse KL, not both. A later layer of settings (a --config file, then the command line) replaces an earlier one's choice, so --epochs overrides steps: written in the spec, and --data overrides target:.",
         wrong=_spec(_prior("x"), train="train: {steps: 3000, epochs: 20}"),
         right=_spec(_prior("x"), train="train: {epochs: 20}"),
+    ),
+    "E910": Code(
+        meaning="a spec or settings file names a Python function as its training target (user code runs only from the command line)",
+        text="flowspec train --target fits a flow by reverse KL to an unnormalized log-density: a bundled energy (U1-U4, Rezende & Mohamed 2015) or a Python function FILE.py:FUNCTION. Importing that file runs its code, so flowspec does it only when the function is named on the command line, never because a spec or a --config file (which may come from anyone) names it.",
+        wrong=_spec(_prior("x"), train="train: {target: energy.py:log_density, steps: 3000}"),
+        right=_spec(_prior("x"), train="train: {target: U1, steps: 3000}"),
+    ),
+    "E911": Code(
+        meaning="a bundled 2-D energy as the training target of a spec whose data input is not of shape [2]",
+        text="The bundled energies U1-U4 (Rezende & Mohamed 2015, Table 1) are densities on points of the plane. Reverse-KL fitting evaluates the energy at the model's draws, so the spec's data input must be x: {shape: [2]}.",
+        wrong=_spec(_prior("x"), inputs=_X3, train="train: {target: U1}"),
+        right=_spec(_prior("x"), train="train: {target: U1}"),
+    ),
+    "E912": Code(
+        meaning="a training target for a model that is not a density of one unconditional, continuous data input",
+        text="A target is one unnormalized density of one variable, and the reverse-KL gradient flows through the model's draws: the model must have one data input, continuous (no levels), and no context input (it is drawn from without one).",
+        wrong=_spec(
+            "  prior: {kind: categorical, in: x}",
+            inputs="  x: {shape: [2], levels: 5}",
+            train="train: {target: U1}",
+        ),
+        right=_spec(_prior("x"), train="train: {target: U1}"),
+    ),
+    "E913": Code(
+        meaning="a training target for a model with a node whose density of own samples is a bound or a biased estimate",
+        text="Reverse KL is E_q[log q(x) - log p~(x)] over the model's own draws, so it needs log q of each draw. A node that adds noise in inference (augment, dequantization, a VAE) gives only a bound on it, and a truncated series a biased estimate: the figure would be wrong by an amount that training could make larger, so the model is refused.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: gaussian}}\n" + _prior("vae"),
+            train="train: {target: U1}",
+        ),
+        right=_spec(
+            "  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"), train="train: {target: U1}"
+        ),
+    ),
+    "W914": Code(
+        meaning="a training target for a model whose draws and their density cost D passes or an iteration at some node",
+        text="Reverse-KL fitting draws a batch from the model and scores it at every step (sample_and_log_prob). A MAF layer draws feature by feature (D passes) and an iterative inverse pays its solver each time, with a gradient through the draws only as exact as the solver's. It works, slowly; an IAF (direction: iaf) draws and scores its draws in one pass.",
+        wrong=_spec(
+            "  flow: {kind: autoregressive, in: x, direction: maf}\n" + _prior("flow"),
+            train="train: {target: U1}",
+        ),
+        right=_spec(
+            "  flow: {kind: autoregressive, in: x, direction: iaf}\n" + _prior("flow"),
+            train="train: {target: U1}",
+        ),
     ),
     # --- studies: --set and --search (E940-E949) -----------------------------------------
     "E940": Code(

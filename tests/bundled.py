@@ -32,6 +32,10 @@ DATA = {
 #: tests that feed DATA's specs data alone leave them out (tests/test_conditional_flows.py).
 CONDITIONAL = {"conditional_moons": "moons"}
 
+#: Specs fitted to an unnormalized target by reverse KL (their train: target), not to data
+#: (tests/test_reverse_kl.py).
+TARGETS = {"planar_energy": "U1"}
+
 #: Specs whose generation unrolls into thousands of operations when traced (digits_maf's
 #: sampling: 5 MAF layers x 64 sequential MADE passes): torch.compile and torch.export take
 #: minutes on them, so those tests use the smaller specs of the same kinds (maf_moons).

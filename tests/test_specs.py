@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from bundled import CONDITIONAL, DATA, SPECS
+from bundled import CONDITIONAL, DATA, SPECS, TARGETS
 from oracles import randomize_
 
 import flowspec
@@ -23,8 +23,10 @@ def spec_path(name: str) -> Path:
     return SPECS / f"{name}.yaml"
 
 
-def test_every_bundled_spec_has_a_data_set():
-    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted({**DATA, **CONDITIONAL})
+def test_every_bundled_spec_has_a_data_set_or_a_target():
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(
+        {**DATA, **CONDITIONAL, **TARGETS}
+    )
 
 
 #: Warnings a bundled spec accepts on purpose. digits_maf uses RealNVP's logit with

@@ -16,6 +16,7 @@ from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._files import atomic_write_bytes, check_suffix, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, user_errors
+from flowspec.cli._target import bundled_target, target_figure
 
 if TYPE_CHECKING:
     import torch
@@ -172,6 +173,18 @@ def sample(
             show_default=False,
         ),
     ] = None,
+    target: Annotated[
+        str | None,  # noqa: UP007
+        typer.Option(
+            "--target",
+            metavar="NAME|FILE.py:FUNCTION",
+            help="With --density: draw the target density, the model's density and its "
+            "samples side by side (a reverse-KL fit). Default: the bundled energy the "
+            "checkpoint was fitted to. Naming a file runs its code; a file a checkpoint "
+            "names is never imported unless named here.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws.")] = 0,
 ) -> None:
     """Draw samples from a trained checkpoint into a plot and/or an array.
@@ -192,6 +205,8 @@ def sample(
         [output, npy, density, curve],
         {"checkpoint": checkpoint, "metrics log": metrics_beside(checkpoint)},
     )
+    if target is not None and density is None:
+        raise typer.BadParameter("--target draws beside --density FILE: give both")
     model, meta = open_checkpoint(checkpoint)
     dataset = training_data(model, meta, None, checkpoint)
     contexts = _contexts(model, context, dataset)
@@ -219,7 +234,10 @@ def sample(
         if npy is not None:
             _save_array(npy, samples)
             written.append(npy)
-        if density is not None:
+        fitted_to = target or bundled_target(meta)
+        if density is not None and fitted_to is not None:
+            written.append(target_figure(model, density, fitted_to, n, seed))
+        elif density is not None:
             written.append(_density(model, density, dataset, contexts))
         if curve is not None:
             written.append(_curve(checkpoint, curve, model.SPEC_NAME))

@@ -1,5 +1,7 @@
-"""``flowspec train``: fit a spec to a bundled data set or a data file, with validation,
-early stopping, best and last checkpoints, metrics logs and ``--resume``.
+"""``flowspec train``: fit a spec to a bundled data set or a data file by maximum
+likelihood, or to an unnormalized target density by reverse KL (``--target``, see
+:mod:`flowspec.cli._target`), with validation, early stopping, best and last checkpoints,
+metrics logs and ``--resume``.
 
 torch, numpy, scikit-learn and ``flowspec.train`` are imported only when this verb runs,
 so the other verbs (and ``--help``) start fast.
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -20,7 +24,8 @@ import flowspec
 from flowspec.cli._files import prepare_output, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
-from flowspec.spec.training import BUNDLED_DATA
+from flowspec.cli._target import report_target_fit, target_fit
+from flowspec.spec.training import BUNDLED_DATA, ENERGIES
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -39,7 +44,14 @@ EPILOG = examples(
     "flowspec train my_flow.yaml --data mydata.npz --epochs 50 --lr 3e-4 -o runs/mine.safetensors",
     "flowspec train my_flow.yaml --data moons --config fast.yaml --resume",
     "torchrun --nproc_per_node 2 -m flowspec train specs/realnvp_moons.yaml --data moons",
-    after="Settings come from the spec's `train:` section, then `--config FILE`, then these "
+    "flowspec train specs/planar_energy.yaml --target U3 --steps 3000",
+    "flowspec train my_flow.yaml --target my_posterior.py:log_density",
+    after="With `--target`, the flow is fitted by reverse KL to an unnormalized "
+    "log-density instead of data: a bundled energy of Rezende & Mohamed (2015), or "
+    "`FILE.py:FUNCTION`, a function of a batch `x` (shape `[n, *event]`) returning `log p~(x)` "
+    "(shape `[n]`). Naming a file imports it, which runs its code: this is the one place "
+    "flowspec runs your code, only when you name it here (never because a spec or a "
+    "checkpoint names it). Settings come from the spec's `train:` section, then `--config FILE`, then these "
     "options (later wins). Writes the best checkpoint (lowest validation NLL) to the output "
     "path, the last one with the full training state to `NAME.last.safetensors` (what "
     "`--resume` continues from), and metrics to `NAME.metrics.csv` and `.jsonl` (and "
@@ -81,6 +93,18 @@ def train(
         Path,
         typer.Argument(metavar="SPEC", help="The YAML spec file to train.", show_default=False),
     ],
+    target: Annotated[
+        str | None,  # noqa: UP007
+        typer.Option(
+            "--target",
+            metavar="NAME|FILE.py:FUNCTION",
+            help=f"Fit by reverse KL to an unnormalized log-density instead of data: a "
+            f"bundled 2-D energy of Rezende & Mohamed 2015 ({', '.join(ENERGIES)}), or a Python "
+            "function of a batch returning log p~. Naming a file runs its code (imported "
+            "now; never from a spec). Default: `target:` in the train settings.",
+            show_default=False,
+        ),
+    ] = None,
     data: Annotated[
         str | None,  # noqa: UP007
         typer.Option(
@@ -251,23 +275,26 @@ def train(
         bool, typer.Option("--no-progress", help="Do not show the progress bar.")
     ] = False,
 ) -> None:
-    """Train a spec by maximum likelihood and save its best checkpoint.
+    """Train a spec by maximum likelihood (or reverse KL, `--target`) and save its best
+    checkpoint.
 
     Validates every `--val-every` steps, keeps the weights with the lowest validation NLL,
     stops early after `--patience` validations without improvement, then prints the train,
     validation and test NLL of the best weights in nats per example (and bits per
-    dimension for discrete data) and whether they are exact or bounds. Exit 1 when the
-    spec, the settings or the data are wrong (shape, levels, range, context), when a
-    device is unavailable, or when training diverges (the message names the step and the
-    last good checkpoint).
+    dimension for discrete data) and whether they are exact or bounds. With `--target`:
+    the reverse KL up to the target's unknown constant (nats), the KL itself where the
+    constant is known (the bundled energies) and the effective sample size, on fresh
+    draws. Exit 1 when the spec, the settings, the data or the target are wrong (shape,
+    levels, range, context; a target file, function or result), when a device is
+    unavailable, or when training diverges (the message names the step and the last good
+    checkpoint).
     """
     import torch
     from pydantic import ValidationError
 
-    from flowspec.train.checkpoint import CheckpointError
     from flowspec.train.distributed import from_environment
     from flowspec.train.files import DataError
-    from flowspec.train.loop import RunFiles, TrainingDiverged, TrainingInterrupted, fit
+    from flowspec.train.loop import RunFiles, fit
     from flowspec.train.prepare import prepare
     from flowspec.train.settings import (
         DeviceUnavailable,
@@ -293,6 +320,7 @@ def train(
         "patience": patience,
         "time_limit": time_limit,
         "data": data,
+        "target": target,
     }
     with user_errors():
         checked = flowspec.check(spec)
@@ -325,6 +353,23 @@ def train(
             fail(f"cannot write the checkpoint '{path}': it is a folder")
     if resume and not files.last.is_file():
         fail(f"nothing to resume: '{files.last}' does not exist (train without --resume first)")
+    if settings.target is not None:
+        if distributed is not None:
+            distributed.close(wait=False)
+            fail("reverse-KL fitting (--target) runs in one process: run it without torchrun")
+        fit_to_target = target_fit(
+            checked,
+            settings,
+            torch_device,
+            files,
+            resume,
+            progress=not no_progress,
+            log=None if not no_progress else note,
+        )
+        with _training_errors(main=True):
+            target_result = fit_to_target()
+        report_target_fit(target_result, checked, files)
+        return
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
@@ -340,18 +385,35 @@ def train(
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     finished = False
     try:
-        result = fit(
-            model,
-            dataset,
-            settings,
-            files=files,
-            resume=resume,
-            meta=meta,
-            progress=main and not no_progress,
-            distributed=distributed,
-            log=(None if not no_progress else note) if main else (lambda _: None),
-        )
+        with _training_errors(main):
+            result = fit(
+                model,
+                dataset,
+                settings,
+                files=files,
+                resume=resume,
+                meta=meta,
+                progress=main and not no_progress,
+                distributed=distributed,
+                log=(None if not no_progress else note) if main else (lambda _: None),
+            )
         finished = True
+    finally:
+        if distributed is not None:
+            distributed.close(wait=finished)
+    if main:
+        _report(result, dataset, checked, files, distributed.world if distributed else 1)
+
+
+@contextmanager
+def _training_errors(main: bool) -> Iterator[None]:
+    """Ctrl-C (exit 130, saying what the last checkpoint holds), divergence and checkpoint
+    problems (exit 1) as messages; ``main`` is whether this process prints."""
+    from flowspec.train.checkpoint import CheckpointError
+    from flowspec.train.loop import TrainingDiverged, TrainingInterrupted
+
+    try:
+        yield
     except TrainingInterrupted as error:
         if main and error.checkpoint is not None:
             note(
@@ -363,11 +425,6 @@ def train(
         raise typer.Exit(INTERRUPTED) from None
     except (TrainingDiverged, CheckpointError) as error:
         fail(str(error))
-    finally:
-        if distributed is not None:
-            distributed.close(wait=finished)
-    if main:
-        _report(result, dataset, checked, files, distributed.world if distributed else 1)
 
 
 def _bad_settings(error: ValidationError) -> NoReturn:

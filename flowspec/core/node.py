@@ -207,6 +207,22 @@ class NodeSpec(BaseModel):
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
 
+    def scored_sample_cost(self) -> Cost:
+        """What ``sample_and_log_prob`` (the density of the model's own samples, what
+        reverse-KL fitting runs) pays at this node: its generation, then its contribution
+        at the values it generated. Default: the dearer of the two directions (the runtime
+        inverts, then runs inference on the result). Kinds whose layer scores its own
+        generation (``inverse_and_contribution``: planar, Sylvester, IAF) override it."""
+        costs = self.costs()
+        return max(costs.inference, costs.generation)
+
+    def scored_sample_likelihood(self) -> Likelihood:
+        """What this node's contribution to ``sample_and_log_prob`` is (the model takes the
+        weakest). Default: :meth:`likelihood`, the runtime scoring a draw by inference;
+        kinds whose layer scores its own closed-form generation (planar, whose inference
+        is by root finding) override it."""
+        return self.likelihood()
+
     def inference_remedy(self) -> str:
         """For a node whose inference direction is not available (``costs().inference``
         is ``UNAVAILABLE``): what would give it one, or where the kind still serves, in

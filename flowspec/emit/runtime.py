@@ -192,7 +192,8 @@ class FlowModel(Folds, Initialization):
     def _scored_inverse(layer: Any, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
         """A node's generation step and its contribution at the inputs it generated: the
         layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
-        direction is iterative or missing), else ``inverse`` then ``forward``."""
+        direction is iterative or missing, and IAF, whose inference takes D sweeps), else
+        ``inverse`` then ``forward``."""
         scored = getattr(layer, "inverse_and_contribution", None)
         if scored is not None:
             return scored(*outputs, **context)

@@ -1,4 +1,5 @@
-"""Compiler passes over the wired graph: port usage, cycles, shapes, generation order.
+"""Compiler passes over the wired graph: port usage, cycles, shapes, generation order, and
+whether the model can be fitted to the ``target`` its ``train:`` section names.
 
 Each pass reports into the same :class:`~flowspec.diagnostics.Reporter`, so a spec's
 mistakes are all shown at once. Checks of a node's settings alone (``NodeSpec.check_static``)
@@ -18,6 +19,7 @@ from flowspec.core.properties import Cost
 from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+from flowspec.graph.target import check_target
 
 __all__ = ["run_passes"]
 
@@ -38,6 +40,9 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     _report_unavailable_inference(graph, reporter)
     if not reporter.has_errors:
         _order_generation(graph, reporter, position)
+    train = graph.header.train
+    if not reporter.has_errors and train is not None and train.target is not None:
+        check_target(graph, train.target, reporter)
 
 
 def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool = True) -> None:

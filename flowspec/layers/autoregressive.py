@@ -47,6 +47,21 @@ class AutoregressiveLayer(FlowLayer):
             x = self.transformer.inverse(z, self._params(x, context))
         return x
 
+    def inverse_and_contribution(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generation and the contribution ``sum log tau'(x_i; theta_i)`` at the generated
+        ``x``: IAF takes ``theta`` from ``z`` once and uses it both ways (one pass, where
+        inverting and then running inference would take D sweeps); MAF runs its D sweeps,
+        then scores ``x`` in one pass (Kingma et al. 2016, Sec. 4)."""
+        if self.maf:
+            x = self.inverse(z, context)
+            return x, self(x, context)[1]
+        params = self._params(z, context)
+        x = self.transformer.inverse(z, params)
+        _, log_derivative = self.transformer(x, params)
+        return x, log_derivative.flatten(1).sum(1)
+
     def _params(self, h: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor | None:
         """The transformer's parameters from ``h``, or None for a fixed map."""
         return self.conditioner(h, context) if self.transformer.takes_params else None

@@ -93,6 +93,14 @@ class AutoregressiveSpec(NodeSpec):
             return Costs(Cost.ONE_PASS, max(Cost.D_PASSES, inverse))
         return Costs(Cost.D_PASSES, max(Cost.ONE_PASS, inverse))
 
+    def scored_sample_cost(self) -> Cost:
+        # IAF's layer scores its draws with the parameters it drew them with (one pass);
+        # MAF's draws take its D sweeps whatever scores them.
+        costs = self.costs()
+        if self.direction == "iaf":
+            return costs.generation
+        return max(costs.inference, costs.generation)
+
     def check_static(self, check: NodeCheck) -> None:
         self.transformer.check_conditioned(check, ("conditioner",), "transformer")
         self.conditioner.check_static(check, "conditioner")

@@ -82,6 +82,14 @@ class PlanarSpec(NodeSpec):
         inference = Cost.ITERATIVE if self.inverse is not None else Cost.UNAVAILABLE
         return Costs(inference, Cost.ONE_PASS)
 
+    def scored_sample_cost(self) -> Cost:
+        # The layer scores its own generation (inverse_and_contribution): no inference.
+        return self.costs().generation
+
+    def scored_sample_likelihood(self) -> Likelihood:
+        # Generation and its log-det are closed-form; only inference finds roots.
+        return Likelihood.EXACT
+
     def tolerance(self) -> str | None:
         if self.inverse is None:
             return None

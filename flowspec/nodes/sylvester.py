@@ -88,6 +88,10 @@ class SylvesterSpec(NodeSpec):
     def costs(self) -> Costs:
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
 
+    def scored_sample_cost(self) -> Cost:
+        # The layer scores its own generation (inverse_and_contribution): no inference.
+        return self.costs().generation
+
     def inference_remedy(self) -> str:
         return (
             "Sylvester flows have no inverse in flowspec (no setting gives one): use them "

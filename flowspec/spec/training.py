@@ -5,6 +5,12 @@ command line overrides it field by field (``--lr 3e-4``), and ``--config FILE`` 
 same fields from a separate YAML file. Unknown fields and bad values are located
 diagnostics (E900-E949) with a did-you-mean hint, like node fields.
 
+``data`` names what to fit by maximum likelihood; ``target`` instead names an unnormalized
+density to fit by reverse KL (``flowspec train --target``): a bundled energy of Rezende and
+Mohamed (2015), ``U1`` to ``U4``. A Python function (``FILE.py:FUNCTION``) runs user code,
+so it is accepted on the command line only: in a spec or a ``--config`` file it is an error
+(E910), and flowspec never imports a file a spec names.
+
 Example::
 
     train:
@@ -30,15 +36,24 @@ from __future__ import annotations
 from typing import Literal
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "BUNDLED_DATA",
     "DATA_FILE_SUFFIXES",
     "DEFAULT_STEPS",
+    "ENERGIES",
     "EVAL_SEED",
     "TrainSettings",
     "allowed_range",
+    "is_python_target",
     "setting_problems",
 ]
 
@@ -70,6 +85,17 @@ for help texts and the schema."""
 DATA_FILE_SUFFIXES = (".npy", ".npz", ".csv", ".pt")
 """The data files ``flowspec train`` reads (``flowspec.train.files``)."""
 
+ENERGIES = ("U1", "U2", "U3", "U4")
+"""The bundled 2-D energies of Rezende and Mohamed (2015), Table 1
+(``flowspec.train.energies``, which needs torch), for help texts and checks."""
+
+
+def is_python_target(target: str) -> bool:
+    """Whether a target names a Python function (``FILE.py:FUNCTION``) rather than a
+    bundled energy."""
+    path, colon, function = target.rpartition(":")
+    return bool(colon) and path.endswith(".py") and function.isidentifier()
+
 
 class TrainSettings(BaseModel):
     """How ``flowspec train`` fits a spec: optimizer, schedule, budget, validation, hardware."""
@@ -80,6 +106,12 @@ class TrainSettings(BaseModel):
         default=None,
         description=f"A bundled data set ({', '.join(BUNDLED_DATA)}) or a data file "
         "(.npy, .npz, .csv, .pt); --data overrides it.",
+    )
+    target: str | None = Field(
+        default=None,
+        description=f"Fit by reverse KL to an unnormalized density instead of data: a bundled "
+        f"energy of Rezende & Mohamed 2015 ({', '.join(ENERGIES)}); a Python function "
+        "FILE.py:FUNCTION is accepted on the command line only (--target), never in a spec.",
     )
     optimizer: Literal["adam", "adamw", "sgd"] = Field(
         default="adam", description="adam, adamw (decoupled weight decay) or sgd (momentum 0.9)."
@@ -141,6 +173,16 @@ class TrainSettings(BaseModel):
         "weights are kept.",
     )
 
+    @field_validator("target")
+    @classmethod
+    def _known_target(cls, target: str | None) -> str | None:
+        if target is None or target in ENERGIES or is_python_target(target):
+            return target
+        raise ValueError(
+            f"expected a bundled energy ({', '.join(ENERGIES)}) or, on the command line, a "
+            "Python function FILE.py:FUNCTION"
+        )
+
     def warmup_shortfall(self, total: int) -> str | None:
         """What the learning rate does instead of reaching ``lr`` when the warm-up does not
         end before the last of ``total`` steps (a sentence), or None."""
@@ -154,9 +196,11 @@ class TrainSettings(BaseModel):
         )
 
     @model_validator(mode="after")
-    def _one_budget(self) -> TrainSettings:
+    def _no_contradictions(self) -> TrainSettings:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give steps or epochs, not both")
+        if self.data is not None and self.target is not None:
+            raise ValueError("give data (maximum likelihood) or target (reverse KL), not both")
         return self
 
 

@@ -27,7 +27,14 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import BUNDLED_DATA, DATA_FILE_SUFFIXES, TrainSettings, allowed_range
+from flowspec.spec.training import (
+    BUNDLED_DATA,
+    DATA_FILE_SUFFIXES,
+    ENERGIES,
+    TrainSettings,
+    allowed_range,
+    is_python_target,
+)
 
 __all__ = [
     "SpecModel",
@@ -413,6 +420,16 @@ def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettin
         )
         return None
     settings = _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    if settings is not None and settings.target is not None and is_python_target(settings.target):
+        reporter.error(
+            "E910",
+            f"target '{settings.target}' names a Python function: flowspec runs user code only "
+            "when it is named on the command line, never from a spec or a settings file",
+            path + ("target",),
+            hint=f"pass it as flowspec train SPEC --target {settings.target}, or name a "
+            f"bundled energy here ({', '.join(ENERGIES)})",
+        )
+        return None
     if settings is not None:
         _check_training_data(settings, path, reporter)
         if settings.steps is not None and settings.warmup_shortfall(settings.steps):

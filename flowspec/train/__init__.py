@@ -10,7 +10,9 @@ stopping and exact resumption, checkpoints, evaluation, sampling and plots.
 (50, 'steps', True)
 
 ``fit(..., files=RunFiles.beside("runs/moons.safetensors"))`` also writes the best and last
-checkpoints and the metrics logs (:class:`RunFiles`).
+checkpoints and the metrics logs (:class:`RunFiles`). ``fit_target(model,
+resolve_target("U1"), settings)`` fits by reverse KL to an unnormalized density instead
+(:mod:`flowspec.train.reverse_kl`).
 """
 
 from flowspec.spec.training import TrainSettings
@@ -27,6 +29,8 @@ from flowspec.train.loop import (
     fit,
 )
 from flowspec.train.plot import plot_density, plot_samples
+from flowspec.train.reverse_kl import TargetFitResult, fit_target
+from flowspec.train.target import Target, TargetError, log_normalizer, resolve_target
 
 __all__ = [
     "DATASETS",
@@ -37,17 +41,23 @@ __all__ = [
     "FitResult",
     "RunFiles",
     "Split",
+    "Target",
+    "TargetError",
+    "TargetFitResult",
     "TrainSettings",
     "TrainingDiverged",
     "TrainingInterrupted",
     "check_compatible",
     "evaluate_nll",
     "fit",
+    "fit_target",
     "load_checkpoint",
     "load_data_file",
     "load_dataset",
+    "log_normalizer",
     "plot_density",
     "plot_samples",
     "resolve_data",
+    "resolve_target",
     "save_checkpoint",
 ]

@@ -48,6 +48,7 @@ __all__ = [
     "load_checkpoint",
     "load_training_state",
     "load_weights",
+    "read_meta",
     "read_weights",
     "save_checkpoint",
     "SavedRun",
@@ -247,8 +248,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[FlowModel, dict[str, 
         model.to(dtype)
     load_weights(model, weights, f"the weights in checkpoint '{path}' ({versions})")
     model.eval()
-    user_meta = {k[len(_META) :]: v for k, v in metadata.items() if k.startswith(_META)}
-    return model, user_meta
+    return model, _user_meta(metadata)
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The user metadata given to :func:`save_checkpoint` (e.g. the data set or target a
+    run fitted), without building the model."""
+    return _user_meta(_read(Path(path))[1])
+
+
+def _user_meta(metadata: dict[str, str]) -> dict[str, str]:
+    return {k[len(_META) :]: v for k, v in metadata.items() if k.startswith(_META)}
 
 
 class SavedRun(NamedTuple):

@@ -57,8 +57,8 @@ from flowspec.train.compat import check_compatible, drop_unused_context
 from flowspec.train.data import SPLITS, Dataset
 from flowspec.train.distributed import Distributed
 from flowspec.train.nll import evaluate_nll, model_dtype_device
+from flowspec.train.objective import BatchOrder, MaximumLikelihood
 from flowspec.train.run import (
-    BatchOrder,
     RunFiles,
     TrainingDiverged,
     TrainingInterrupted,
@@ -71,6 +71,7 @@ __all__ = [
     "RunFiles",
     "TrainingDiverged",
     "TrainingInterrupted",
+    "drive",
     "evaluate_nll",
     "fit",
     "learning_rate",
@@ -142,19 +143,41 @@ def fit(
     """
     overrides = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     settings = merge_settings(settings, overrides)
-    report = log if log is not None else (tqdm.write if progress else None)
+    report = _reporter(progress, log)
     run = _start_run(model, dataset, settings, files, resume, meta, distributed, report)
-    shortfall = settings.warmup_shortfall(run.total)
+    drive(run, f"train {dataset.name}", progress, log, on_step, on_validation)
+    return _finish(run, dataset)
+
+
+def _reporter(progress: bool, log: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Where lines of progress go: ``log``, else above the progress bar, else nowhere."""
+    return log if log is not None else (tqdm.write if progress else None)
+
+
+def drive(
+    run: TrainingRun,
+    description: str,
+    progress: bool,
+    log: Callable[[str], None] | None,
+    on_step: Callable[[int, float], bool | None] | None,
+    on_validation: Callable[[int, float], bool | None] | None,
+) -> None:
+    """Run the steps of ``run`` that remain, validating when due, until its last step or
+    a stop rule (patience, time limit, a callback returning True); whatever its
+    objective. ``description`` labels the progress bar; see :func:`fit` for the rest."""
+    model = run.model
+    report = _reporter(progress, log)
+    shortfall = run.settings.warmup_shortfall(run.total)
     if shortfall is not None:
         if report is not None:
             report(f"warning: {shortfall}")
         else:
-            warnings.warn(shortfall, stacklevel=2)
+            warnings.warn(shortfall, stacklevel=3)
     was_training = model.training
     bar = tqdm(
         total=run.total,
         initial=run.progress.step,
-        desc=f"train {dataset.name}",
+        desc=description,
         unit="step",
         disable=not progress,
     )
@@ -172,7 +195,7 @@ def fit(
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
                         f"step {step}: train loss {run.window.running:.4f} nats, "
-                        f"val {run.figure_name} {val_nll:.4f} nats{best}"
+                        f"val {run.objective.figure} {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
@@ -190,7 +213,6 @@ def fit(
         bar.close()
         run.close()
         model.train(was_training)
-    return _finish(run, dataset)
 
 
 def _start_run(
@@ -232,12 +254,13 @@ def _start_run(
         names = model.initialize(*train.inputs())
         if report is not None:
             report(f"set from the training split ({len(train)} examples): {', '.join(names)}")
+    objective = MaximumLikelihood(
+        model, train, dataset.split("val").to(device=device, dtype=dtype), batches, distributed
+    )
     return TrainingRun(
         model=model,
         settings=settings,
-        train=train,
-        val=dataset.split("val").to(device=device, dtype=dtype),
-        batches=batches,
+        objective=objective,
         total=total_steps(settings, batches.per_epoch),
         files=files,
         resume=resume,
@@ -252,8 +275,11 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
     model.load_state_dict(run.best_weights)
     dtype, device = model_dtype_device(model)
     dataset = drop_unused_context(model, dataset)
+    objective = run.objective
+    assert isinstance(objective, MaximumLikelihood), "fit trains by maximum likelihood"
     train_nll, val_nll, test_nll = (
-        run.score(dataset.split(which).to(device=device, dtype=dtype)) for which in SPLITS
+        objective.score(model, run.network, dataset.split(which).to(device=device, dtype=dtype))
+        for which in SPLITS
     )
     bits = (
         test_nll / (math.prod(dataset.shape) * math.log(2.0))
@@ -271,7 +297,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         stop_reason=run.stop_reason,
         history=run.history,
         val_history=run.val_history,
-        likelihood=run.scorer.likelihood,
-        figure=run.figure_note,
-        scored_with=run.scored_with,
+        likelihood=objective.scorer.likelihood,
+        figure=objective.note,
+        scored_with=objective.scored_with,
     )

@@ -1,4 +1,4 @@
-"""One training run as an object: its data order, optimizer, progress, checkpoints and
+"""One training run as an object: its objective, optimizer, progress, checkpoints and
 stop rule, one method per part of a step. :func:`flowspec.train.loop.fit` builds a
 :class:`TrainingRun` and drives it::
 
@@ -9,12 +9,13 @@ stop rule, one method per part of a step. :func:`flowspec.train.loop.fit` builds
             run.validate(step, out_of_time)
         ...
 
-Each step takes the next batch of a seeded permutation of the training split (epoch ``e``
-uses the permutation seeded by ``(seed, e)``, so the data order is a function of the step
-alone), sets the learning rate from the schedule, clips the gradient norm and steps the
-optimizer. A validation keeps the best weights (written to the best checkpoint), writes the
-last checkpoint with the full training state and counts validations without improvement
-for early stopping. Validation scores as ``flowspec eval`` does: with the exact options of
+Each step takes its loss from the run's :class:`~flowspec.train.objective.Objective` (the
+NLL of the next batch of a seeded permutation of the training split, or the reverse KL on
+the model's own draws), sets the learning rate from the schedule, clips the gradient norm
+and steps the optimizer. A validation (the objective's validation figure) keeps the best
+weights (written to the best checkpoint), writes the last checkpoint with the full
+training state and counts validations without improvement for early stopping. A
+maximum-likelihood validation scores as ``flowspec eval`` does: with the exact options of
 estimated log-dets (:func:`flowspec.train.evaluate.for_evaluation`, a copy of the model
 that takes its weights at every validation) and on generators of its own, seeded the same
 way every time (:func:`flowspec.train.nll.score`): checkpoints of a stochastic model are
@@ -34,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from flowspec.graph.verdict import figure
 from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import (
     CheckpointError,
@@ -44,20 +44,17 @@ from flowspec.train.checkpoint import (
     read_weights,
     save_checkpoint,
 )
-from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
-from flowspec.train.evaluate import figure_note, for_evaluation
 from flowspec.train.metrics import MetricsLog
-from flowspec.train.nll import evaluate_nll
 from flowspec.train.optim import Optimizer
 from flowspec.train.settings import learning_rate
 from flowspec.train.state import by_rank, restore_rng, rng_state
 
 if TYPE_CHECKING:
     from flowspec.emit.runtime import FlowModel
+    from flowspec.train.objective import Objective
 
 __all__ = [
-    "BatchOrder",
     "Progress",
     "RunFiles",
     "TrainingDiverged",
@@ -120,25 +117,6 @@ class RunFiles:
         )
 
 
-class BatchOrder:
-    """Batch indices by position: epoch ``e`` is the permutation seeded by ``(seed, e)``,
-    cut into full batches (the last partial batch is dropped)."""
-
-    def __init__(self, n: int, batch_size: int, seed: int) -> None:
-        self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
-        self.per_epoch = n // self.batch_size
-        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
-
-    def at(self, step: int) -> tuple[int, torch.Tensor]:
-        """The epoch and the indices of 1-based ``step``."""
-        epoch, position = divmod(step - 1, self.per_epoch)
-        if epoch != self._epoch:
-            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._epoch, self._order = epoch, torch.randperm(self.n, generator=generator)
-        start = position * self.batch_size
-        return epoch, self._order[start : start + self.batch_size]
-
-
 @dataclass
 class Progress:
     """The training state besides weights and optimizer, saved as JSON in checkpoints."""
@@ -188,17 +166,16 @@ class TrainingRun:
     """The state of one run of :func:`flowspec.train.loop.fit` and its parts of a step.
 
     ``model`` is trained in place; ``network`` is what computes the loss (the model, or
-    its DistributedDataParallel wrapper, made after a resume has loaded the weights). ``files`` is None where nothing is written (no
-    files asked for, or a process other than rank 0).
+    its DistributedDataParallel wrapper, made after a resume has loaded the weights); the
+    ``objective`` gives each step's loss and each validation's figure. ``files`` is None
+    where nothing is written (no files asked for, or a process other than rank 0).
     """
 
     def __init__(
         self,
         model: FlowModel,
         settings: TrainSettings,
-        train: Split,
-        val: Split,
-        batches: BatchOrder,
+        objective: Objective,
         total: int,
         files: RunFiles | None,
         resume: bool,
@@ -206,7 +183,7 @@ class TrainingRun:
         distributed: Distributed | None,
     ) -> None:
         self.model, self.settings = model, settings
-        self.train, self.val, self.batches, self.total = train, val, batches, total
+        self.objective, self.total = objective, total
         self.distributed, self.meta = distributed, meta
         self.world = distributed.world if distributed is not None else 1
         self.parameters = [p for p in model.parameters() if p.requires_grad]
@@ -222,13 +199,6 @@ class TrainingRun:
         else:
             torch.manual_seed(settings.seed + (distributed.rank if distributed else 0))
         self.network = distributed.wrap(model) if distributed is not None else model
-        #: What validation and the final figures score: the model, or its copy with the
-        #: exact options of its estimators (``scored_with`` says which).
-        self.scorer, self.scored_with = for_evaluation(model)
-        #: What the validation NLLs are, by the scorer's class ("an upper bound on the
-        #: NLL; 1 draw per example, evaluation seed 0"), for logs and summaries.
-        self.figure_note = figure_note(self.scorer.likelihood)
-        self.figure_name = figure(self.scorer.likelihood).name
         self.files = files if distributed is None or distributed.main else None
         self.metrics = None
         if self.files is not None:
@@ -250,7 +220,7 @@ class TrainingRun:
         self.snapshot = rng_state()
         self.clock = self.progress.seconds - self.start
         self.val_every = settings.val_every or max(1, math.ceil(total / VALIDATIONS))
-        self._row: dict[str, float | str] = {}
+        self._row: dict[str, float | str | None] = {}
 
     # --- the loop's parts ------------------------------------------------------------
     def remaining_steps(self) -> range:
@@ -261,14 +231,11 @@ class TrainingRun:
         return time.perf_counter() + self.clock
 
     def train_step(self, step: int) -> tuple[float, bool]:
-        """One optimizer step on the batch of ``step``: the loss (averaged over processes)
-        and whether the run is past its time limit (on any process)."""
-        epoch, index = self.batches.at(step)
-        if self.distributed is not None:
-            index = index[self.distributed.rank :: self.world]
+        """One optimizer step on the objective's loss of ``step``: the loss (averaged over
+        processes) and whether the run is past its time limit (on any process)."""
         lr = learning_rate(self.settings, step, self.total)
         self.optimizer.lr = lr
-        loss = -self.network(*self.train.inputs(index)).mean()
+        loss, epoch = self.objective.loss(self.network, step)
         value = float(loss.detach())
         limit = self.settings.time_limit
         out_of_time = limit is not None and time.perf_counter() - self.start > limit
@@ -295,12 +262,13 @@ class TrainingRun:
         return step % self.val_every == 0 or step == self.total or out_of_time
 
     def validate(self, step: int, out_of_time: bool) -> float:
-        """The validation NLL of ``step``; keeps the best weights, writes the checkpoints
-        and sets :attr:`stop_reason` when patience or the time limit ends the run."""
-        val_nll = self.score(self.val)
+        """The validation figure of ``step`` (the NLL, or the objective's); keeps the best
+        weights, writes the checkpoints and sets :attr:`stop_reason` when patience or the
+        time limit ends the run."""
+        val_nll = self.objective.validation(self.model, self.network)
         self.val_history.append((step, val_nll))
         self._row["val_nll"] = val_nll
-        self._row["val_figure"] = f"{self.figure_name} ({self.figure_note})"
+        self._row["val_figure"] = f"{self.objective.figure} ({self.objective.note})"
         progress = self.progress
         if val_nll < progress.best_val:
             progress.best_val, progress.best_step, progress.bad_validations = val_nll, step, 0
@@ -321,14 +289,6 @@ class TrainingRun:
         if out_of_time and step < self.total:
             self.stop_reason = "time limit"
         return val_nll
-
-    def score(self, split: Split) -> float:
-        """The mean ``-log_prob`` of the current weights on ``split`` (nats per example),
-        scored as ``flowspec eval`` scores: exact options, common random numbers."""
-        if self.scorer is self.model:
-            return evaluate_nll(self.network, split, distributed=self.distributed)
-        self.scorer.load_state_dict(self.model.state_dict())
-        return evaluate_nll(self.scorer, split, distributed=self.distributed)
 
     def log_metrics(self, step: int, validated: bool) -> None:
         """A metrics row at validations and every :data:`LOG_EVERY` steps."""
@@ -365,8 +325,8 @@ class TrainingRun:
 
     def stop_message(self, step: int) -> str:
         why = {
-            "patience": f"no better validation {self.figure_name} for {self.settings.patience} "
-            "validations",
+            "patience": f"no better validation {self.objective.figure} for "
+            f"{self.settings.patience} validations",
             "time limit": f"past the time limit of {self.settings.time_limit} s",
             "callback": "a callback (on_step or on_validation) asked to stop",
         }[self.stop_reason]

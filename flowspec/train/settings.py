@@ -3,8 +3,9 @@ command-line options, merged in that order of precedence (later wins), and the d
 
 A ``--config`` file holds the fields of :class:`~flowspec.spec.training.TrainSettings` at
 its top level (or under ``train:``), and is read and checked like a spec: safe YAML,
-located errors with did-you-mean hints (E900-E903). Giving ``steps`` at a later level drops
-an earlier ``epochs`` and the other way round.
+located errors with did-you-mean hints (E900-E903, E910). Giving ``steps`` at a later level drops
+an earlier ``epochs`` and the other way round, and so do ``data`` and ``target`` (what to
+fit).
 
 Example::
 
@@ -38,7 +39,9 @@ __all__ = [
     "total_steps",
 ]
 
-_BUDGET = ("steps", "epochs")
+#: Settings of which a later level replaces an earlier one's whole group: the budget, and
+#: what to fit (data by maximum likelihood, a target by reverse KL).
+_EXCLUSIVE = (("steps", "epochs"), ("data", "target"))
 
 
 class DeviceUnavailable(RuntimeError):
@@ -71,9 +74,10 @@ def merge_settings(*layers: dict[str, Any] | TrainSettings | None) -> TrainSetti
             if isinstance(layer, TrainSettings)
             else {k: v for k, v in layer.items() if v is not None}
         )
-        if any(key in given for key in _BUDGET):
-            for key in _BUDGET:
-                merged.pop(key, None)
+        for group in _EXCLUSIVE:
+            if any(key in given for key in group):
+                for key in group:
+                    merged.pop(key, None)
         merged |= given
     return TrainSettings.model_validate(merged)
 
