@@ -25,6 +25,9 @@ from flowspec.spec.training import BUNDLED_DATA
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.spec.training import TrainSettings
+    from flowspec.train.board import RunView
     from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
@@ -43,7 +46,9 @@ EPILOG = examples(
     "options (later wins). Writes the best checkpoint (lowest validation NLL) to the output "
     "path, the last one with the full training state to `NAME.last.safetensors` (what "
     "`--resume` continues from), and metrics to `NAME.metrics.csv` and `.jsonl` (and "
-    "TensorBoard events to `NAME.tensorboard/` when tensorboard is installed). Ctrl-C saves "
+    "TensorBoard events to `NAME.tensorboard/` when tensorboard is installed: at each "
+    "validation samples, the 2-D density map, each node's term of log p(x), latent "
+    "histograms and the drawing; the settings with the final figures). Ctrl-C saves "
     "the last checkpoint and exits with status 130.",
 )
 
@@ -338,6 +343,7 @@ def train(
         fail(str(error))
     assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
+    view = _run_view(files, model, dataset, settings) if main else None
     finished = False
     try:
         result = fit(
@@ -350,8 +356,11 @@ def train(
             progress=main and not no_progress,
             distributed=distributed,
             log=(None if not no_progress else note) if main else (lambda _: None),
+            on_validation=view,
         )
         finished = True
+        if view is not None:
+            view.finish(result)
     except TrainingInterrupted as error:
         if main and error.checkpoint is not None:
             note(
@@ -368,6 +377,20 @@ def train(
             distributed.close(wait=finished)
     if main:
         _report(result, dataset, checked, files, distributed.world if distributed else 1)
+
+
+def _run_view(
+    files: RunFiles, model: FlowModel, dataset: Dataset, settings: TrainSettings
+) -> RunView | None:
+    """The TensorBoard view of the run, when events are written and tensorboard is
+    installed."""
+    import importlib.util
+
+    if files.tensorboard is None or importlib.util.find_spec("tensorboard") is None:
+        return None
+    from flowspec.train.board import RunView
+
+    return RunView(files.tensorboard, model, dataset, settings)
 
 
 def _bad_settings(error: ValidationError) -> NoReturn:

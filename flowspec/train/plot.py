@@ -40,7 +40,14 @@ from flowspec.train.canvas import save_figure as _save
 if TYPE_CHECKING:
     from flowspec.emit.runtime import FlowModel
 
-__all__ = ["MAX_IMAGES", "plot_curve", "plot_density", "plot_samples"]
+__all__ = [
+    "MAX_IMAGES",
+    "density_figure",
+    "plot_curve",
+    "plot_density",
+    "plot_samples",
+    "samples_figure",
+]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
@@ -121,8 +128,20 @@ def plot_samples(
     title: str | None = None,
     data_label: str = "data",
 ) -> Path:
-    """Draw samples ``[n, *event]`` to ``path`` and return the path; ``samples`` may be a
-    dict of labelled groups (e.g. one per context value), drawn in different colours.
+    """Draw samples ``[n, *event]`` to ``path`` (:func:`samples_figure`) and return the
+    path."""
+    return _save(samples_figure(samples, data=data, title=title, data_label=data_label), path)
+
+
+def samples_figure(
+    samples: torch.Tensor | dict[str, torch.Tensor],
+    *,
+    data: torch.Tensor | None = None,
+    title: str | None = None,
+    data_label: str = "data",
+) -> Figure:
+    """The figure of samples ``[n, *event]``; ``samples`` may be a dict of labelled groups
+    (e.g. one per context value), drawn in different colours.
 
     2-D events: a scatter over the faint ``data`` if given, with a legend (``data_label``
     names the data); 3-D: the three pairwise projections; ``s*s`` values with ``s >= 4``
@@ -174,7 +193,7 @@ def plot_samples(
     heading = ", ".join(part for part in (title, note) if part)
     if heading:
         figure.suptitle(heading)
-    return _save(figure, path)
+    return figure
 
 
 def _two_dimensional_input(model: nn.Module, conditional: bool) -> None:
@@ -245,10 +264,15 @@ def _density_values(
     return log_p, f"exp of {with_article(likelihood)} of log p(x)", f"exp({likelihood} of log p(x))"
 
 
+def plot_density(model: FlowModel, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Draw the density of a 2-D model to ``path`` (:func:`density_figure`, which takes
+    the keyword ``options``); returns the path."""
+    return _save(density_figure(model, **options), path)
+
+
 @torch.no_grad()
-def plot_density(
+def density_figure(
     model: FlowModel,
-    path: str | os.PathLike[str],
     *,
     bounds: tuple[float, float] = (-4.0, 4.0),
     resolution: int = 200,
@@ -256,11 +280,11 @@ def plot_density(
     title: str | None = None,
     k: int = DENSITY_DRAWS,
     contexts: dict[str, torch.Tensor] | None = None,
-) -> Path:
-    """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes, in the data's units) as a heatmap; returns the
-    path. What is drawn, and the title and colour bar, follow the model's likelihood class
-    (see :func:`_density_values`); score a model with its exact options first
+) -> Figure:
+    """The density of a 2-D model on a ``resolution x resolution`` grid over ``bounds``
+    (the same for both axes, in the data's units) as a heatmap. What is drawn, and the
+    title and colour bar, follow the model's likelihood class (see
+    :func:`_density_values`); score a model with its exact options first
     (:func:`flowspec.train.evaluate.for_evaluation`). A conditional model gets one map per
     context value (``contexts``: a label and one context row each), on one colour scale."""
     _two_dimensional_input(model, bool(contexts))
@@ -306,7 +330,7 @@ def plot_density(
     figure.colorbar(shown, ax=panels, label=label)
     if len(maps) > 1:
         figure.suptitle(f"{heading}, one map per context value")
-    return _save(figure, path)
+    return figure
 
 
 def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[float, float]]:
