@@ -1,9 +1,13 @@
 """What the sample plots show, read from matplotlib's figure objects (not pixels): the data
 beside the samples, never under them, on the same ranges; image grids of the data and the
 samples side by side, and one labelled row per context value; the data pushed to latent
-space beside the base distribution's draws (``flowspec sample --latent``)."""
+space beside the base distribution's draws (``flowspec sample --latent``); drawings count
+every node's and block use's parameters."""
+
+import re
 
 import numpy as np
+import pytest
 import torch
 from bundled import SPECS
 from oracles import randomize_
@@ -11,6 +15,7 @@ from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
+from flowspec.render.graphviz import to_dot
 from flowspec.train.checkpoint import save_checkpoint
 from flowspec.train.data import load_dataset
 from flowspec.train.latent import latent_figure
@@ -86,3 +91,27 @@ def test_latent_plot_shows_the_data_pushed_forward_beside_base_draws(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", ["vflow_moons", "glow_digits"])
+def test_drawings_count_each_nodes_and_each_block_uses_parameters(name):
+    """Boxes, block-use clusters (nested ones inside their parents') and the title count
+    the parameters the compiled modules hold."""
+    checked = flowspec.check(SPECS / f"{name}.yaml")
+    model = flowspec.compile(SPECS / f"{name}.yaml")
+    held = {
+        node: sum(p.numel() for p in module.parameters()) for node, module in model.nodes.items()
+    }
+    source = to_dot(checked.graph, expand=True).source
+    for node in checked.graph.layers:
+        line = next(l for l in source.splitlines() if l.strip().startswith(f"{node.id} [label="))
+        shown = re.search(r"([\d,]+) parameters?<", line)
+        assert (int(shown.group(1).replace(",", "")) if shown else 0) == held[node.id]
+    for use in {n.use for n in checked.graph.layers if n.use}:
+        inside = [n.id for n in checked.graph.layers if any(s.group == use for s in n.scopes)]
+        label = re.search(rf"label=<{use}: block \w+(?: × \d+)? · ([\d,]+) parameters>", source)
+        assert int(label.group(1).replace(",", "")) == sum(held[n] for n in inside)
+    total = re.search(r"log_prob is [a-z ]+ · ([\d,]+) parameters>", source)
+    assert int(total.group(1).replace(",", "")) == sum(held.values())
+    folded = to_dot(checked.graph).source
+    assert re.search(r"parameters each, [\d,]+ in all<", folded)

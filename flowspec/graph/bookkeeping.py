@@ -248,13 +248,8 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
     )
 
 
-def _declared_parameters(node: GraphNode) -> int:
-    assert node.spec is not None and node.input_info is not None
-    return node.spec.parameter_count(node.input_info, node.context_info)
-
-
 def graph_bookkeeping(
-    graph: FlowGraph, params: Callable[[GraphNode], int] = _declared_parameters
+    graph: FlowGraph, params: Callable[[GraphNode], int] = GraphNode.parameter_count
 ) -> Bookkeeping:
     """The bookkeeping of a checked graph; parameter counts from each kind's
     ``parameter_count`` unless ``params`` gives them."""

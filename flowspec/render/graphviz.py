@@ -102,6 +102,8 @@ def _label(box: Box, shading: Shading | None = None) -> str:
         rows.append(f"{kind} → {html_text(_span([_shape(n, ports[0]) for n in nodes]))}")
     else:
         rows.append(kind)
+    if node.spec is not None and node.spec.has_parameters and node.input_info is not None:
+        rows.append(_SMALL.format(html_text(_parameters(box))))
     if node.spec is not None:
         per_node = [dict(settings(n.node_spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
@@ -114,6 +116,37 @@ def _label(box: Box, shading: Shading | None = None) -> str:
         if shading is not None:
             rows.append(f"<B>{html_text(shading.text([n.id for n in nodes]))}</B>")
     return "<" + BREAK.join(rows) + ">"
+
+
+def _count(count: int) -> str:
+    return f"{count:,} parameter{'' if count == 1 else 's'}"
+
+
+def _parameters(box: Box) -> str:
+    """A box's learned parameters: its node's, or each repetition's when folded."""
+    counts = [node.parameter_count() for node in box.nodes]
+    if len(counts) == 1:
+        return _count(counts[0])
+    if len(set(counts)) == 1:
+        return f"{_count(counts[0])} each, {sum(counts):,} in all"
+    return f"{_count(sum(counts))} in all"
+
+
+def _total(nodes: list[GraphNode]) -> int | None:
+    """The nodes' parameters, or None when the shape pass left some inputs unknown."""
+    if any(node.input_info is None for node in nodes):
+        return None
+    return sum(node.parameter_count() for node in nodes)
+
+
+def _cluster_nodes(cluster: Cluster) -> list[GraphNode]:
+    """Every node of a block use, all repetitions and nested uses included."""
+    return [
+        node
+        for row in cluster.rows
+        for item in row
+        for node in (_cluster_nodes(item) if isinstance(item, Cluster) else item.nodes)
+    ]
 
 
 def _tooltip(box: Box) -> str:
@@ -144,7 +177,9 @@ def _add_box(graph: graphviz.Digraph, box: Box, shading: Shading | None) -> None
 
 def _title(graph: FlowGraph) -> str:
     said = verdict(graph)
+    total = _total(graph.layers)
     what = f"log_prob is {with_article(said.label)}"
+    what += f" · {_count(total)}" if total is not None else ""
     if not said.log_prob_available:
         what = "log_prob of data: not available (sample_and_log_prob: " + said.label + ")"
     return f"<<B>{html_text(graph.header.name)}</B><BR/>{html_text(what)}>"
@@ -252,8 +287,10 @@ def _cluster(
     times = f" × {cluster.repeat}" if cluster.repeat > 1 else ""
     name = f"cluster_{cluster.group if PLAIN.fullmatch(cluster.group) else f'_{index}'}"
     uses = _span(cluster.groups)
+    count = _total(_cluster_nodes(cluster))
+    learned = f" · {_count(count)}" if count else ""
     with dot.subgraph(name=name) as use:
-        _style_frame(use, f"{uses}: block {cluster.block}{times}", "rounded", "12")
+        _style_frame(use, f"{uses}: block {cluster.block}{times}{learned}", "rounded", "12")
         if len(cluster.rows) == 1:
             _add_items(use, cluster.rows[0], names, shading)
             return
