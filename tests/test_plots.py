@@ -115,3 +115,27 @@ def test_drawings_count_each_nodes_and_each_block_uses_parameters(name):
     assert int(total.group(1).replace(",", "")) == sum(held.values())
     folded = to_dot(checked.graph).source
     assert re.search(r"parameters each, [\d,]+ in all<", folded)
+
+
+@pytest.mark.parametrize(
+    ("name", "host", "field", "kinds"),
+    [
+        ("vae_flow_digits", "vae", "encoder", ["affine_coupling", "reverse"]),
+        ("vardeq_digits", "dequant", "dequantizer", ["affine_coupling", "reverse"]),
+    ],
+)
+def test_a_flow_density_is_drawn_as_nodes_beside_its_host(name, host, field, kinds):
+    source = to_dot(flowspec.check(SPECS / f"{name}.yaml").graph).source
+    lines = source.splitlines()
+    prefix = f"{host}__{field}"
+    assert f"subgraph cluster_{prefix} {{" in source
+    drawn = [f"{prefix}__base", *(f"{prefix}__{i}" for i in range(len(kinds)))]
+    for box, kind in zip(drawn, ["gaussian base", *kinds], strict=True):
+        line = next(l for l in lines if l.strip().startswith(f"{box} [label="))
+        assert f"<I>{kind}</I>" in line
+    chain = [*drawn, host]
+    for source_box, target in zip(chain, chain[1:], strict=False):
+        assert any(l.strip().startswith(f"{source_box} -> {target}") for l in lines)
+    label = next(l for l in lines if l.strip().startswith(f"{host} [label="))
+    label = label.split("tooltip=")[0]
+    assert "&#x27;kind&#x27;" not in label and f"{field}: flow of 2 layers" in label

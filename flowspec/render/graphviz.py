@@ -30,6 +30,7 @@ from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
 from flowspec.graph.verdict import verdict, with_article
 from flowspec.render.formats import FORMATS
+from flowspec.render.nested import add_nested_flows
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
 from flowspec.render.shading import UNITS, Shading
@@ -173,6 +174,8 @@ def _add_box(graph: graphviz.Digraph, box: Box, shading: Shading | None) -> None
         style="rounded,filled,dashed" if node.is_context_input else "rounded,filled",
         tooltip=_tooltip(box),
     )
+    if node.spec is not None:
+        add_nested_flows(graph, box.name, node.spec)
 
 
 def _title(graph: FlowGraph) -> str:
