@@ -19,7 +19,7 @@ from flowspec.render.graphviz import to_dot
 from flowspec.train.checkpoint import save_checkpoint
 from flowspec.train.data import load_dataset
 from flowspec.train.latent import latent_figure
-from flowspec.train.plot import samples_figure
+from flowspec.train.plot import curve_figure, samples_figure
 
 
 def _points(axes):
@@ -139,3 +139,23 @@ def test_a_flow_density_is_drawn_as_nodes_beside_its_host(name, host, field, kin
     label = next(l for l in lines if l.strip().startswith(f"{host} [label="))
     label = label.split("tooltip=")[0]
     assert "&#x27;kind&#x27;" not in label and f"{field}: flow of 2 layers" in label
+
+
+def test_curves_use_the_summarys_units():
+    """A discrete model's curve is in bits/dim, as train's summary reports it; a continuous
+    one's in nats per example."""
+    rows = [
+        {"step": 10.0, "train_loss": 90.0, "val_nll": None, "val_figure": None},
+        {"step": 20.0, "train_loss": 80.0, "val_nll": 85.0, "val_figure": "-ELBO (a bound)"},
+    ]
+    axes = curve_figure(rows, dims=64).axes[0]
+    train, val = (line.get_ydata() for line in axes.get_lines())
+    np.testing.assert_allclose(train, np.array([90.0, 80.0]) / (64 * np.log(2)))
+    np.testing.assert_allclose(val, [85.0 / (64 * np.log(2))])
+    assert axes.get_ylabel() == "bits/dim (nats / (D ln 2), D = 64)"
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert f"best {85.0 / (64 * np.log(2)):.4f} bits/dim (step 20)" in labels
+    assert "validation -ELBO (a bound)" in labels
+    nats = curve_figure(rows).axes[0]
+    assert nats.get_ylabel() == "nats per example"
+    np.testing.assert_allclose(nats.get_lines()[0].get_ydata(), [90.0, 80.0])

@@ -25,6 +25,10 @@ __all__ = ["by_node_lines", "by_node_json", "shading"]
 
 
 def _signed(terms: NodeTerms, mean: float, stderr: float | None) -> str:
+    """``+0.1234 ± 0.0012 nats  +0.0890 ± 0.0009 bits/dim``; a term equal for every
+    example (a linear map's log-det) says so rather than printing ``± 0.0000``."""
+    if stderr == 0:
+        return f"{mean:+.4f} nats  {terms.bits(mean):+.4f} bits/dim (equal for every example)"
     spread = f" ± {stderr:.4f}" if stderr is not None else ""
     bits = f" ± {terms.bits(stderr):.4f}" if stderr is not None else ""
     return f"{mean:+.4f}{spread} nats  {terms.bits(mean):+.4f}{bits} bits/dim"

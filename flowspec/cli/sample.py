@@ -236,7 +236,7 @@ def sample(
         if density is not None:
             written.append(_density(model, density, dataset, contexts))
         if curve is not None:
-            written.append(_curve(checkpoint, curve, model.SPEC_NAME))
+            written.append(_curve(checkpoint, curve, model))
         if latent is not None:
             written += _latent(model, latent, dataset, checkpoint)
     shape = list(samples.shape)
@@ -342,14 +342,23 @@ def _density(model: FlowModel, path: Path, dataset: Dataset | None, contexts: di
         fail(str(error))
 
 
-def _curve(checkpoint: Path, path: Path, name: str) -> Path:
+def _curve(checkpoint: Path, path: Path, model: FlowModel) -> Path:
+    """The training curve in the units ``train`` reported: bits/dim for discrete data."""
+    import math
+
     from flowspec.train.metrics import read_metrics
     from flowspec.train.plot import plot_curve
+
+    name = model.SPEC_NAME
+    data = model.DATA_INPUTS[0]
+    spec = model.checked.graph.nodes[data].input_spec
+    discrete = spec is not None and spec.levels is not None
+    dims = math.prod(model.INPUT_SHAPES[data]) if discrete else None
 
     log = metrics_beside(checkpoint)
     if not log.is_file():
         fail(f"no metrics log '{log}' beside the checkpoint (written by 'flowspec train')")
     try:
-        return plot_curve(read_metrics(log), path, title=f"{name}: training curve")
+        return plot_curve(read_metrics(log), path, title=f"{name}: training curve", dims=dims)
     except ValueError as error:
         fail(f"'{log}': {error}")

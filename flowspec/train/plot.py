@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_IMAGES",
+    "curve_figure",
     "density_figure",
     "plot_curve",
     "plot_density",
@@ -405,17 +406,29 @@ def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[
 
 
 def plot_curve(
+    rows: list[dict[str, float | str | None]], path: str | os.PathLike[str], **options: Any
+) -> Path:
+    """Draw the training curve of a metrics log to ``path`` (:func:`curve_figure`, which
+    takes the keyword ``options``); returns the path."""
+    return _save(curve_figure(rows, **options), path)
+
+
+def curve_figure(
     rows: list[dict[str, float | str | None]],
-    path: str | os.PathLike[str],
     *,
     title: str | None = None,
-) -> Path:
+    dims: int | None = None,
+) -> Figure:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
     loss and validation NLL against the step, the best validation marked; the legend says
     what the validation figure is (the log's ``val_figure``: "-ELBO (an upper bound on the
-    NLL; ...)")."""
-    train = _column(rows, "train_loss")
-    val = _column(rows, "val_nll")
+    NLL; ...)"). In nats per example, or with ``dims`` (discrete data of ``dims`` values per
+    example) in bits per dimension, the units ``flowspec train`` reports it in."""
+    scale, units = 1.0, "nats per example"
+    if dims is not None:
+        scale, units = 1.0 / (dims * math.log(2.0)), f"bits/dim (nats / (D ln 2), D = {dims})"
+    train = [(step, value * scale) for step, value in _column(rows, "train_loss")]
+    val = [(step, value * scale) for step, value in _column(rows, "val_nll")]
     what = next((str(r["val_figure"]) for r in rows if r.get("val_figure")), "NLL")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
@@ -433,15 +446,19 @@ def plot_curve(
         )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
-            [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
+            [step],
+            [best],
+            color="tab:red",
+            zorder=3,
+            label=f"best {best:.4f} {units.split(' ')[0]} (step {step:g})",
         )
     values = [v for _, v in train + val]
     low, high = np.percentile(values, [0, 95])
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
     axes.set_xlabel("step")
-    axes.set_ylabel("nats per example")
+    axes.set_ylabel(units)
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
-    return _save(figure, path)
+    return figure
