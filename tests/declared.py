@@ -234,13 +234,20 @@ def spec_text(node_cases: list[NodeCase], name: str) -> str:
     """One spec running every case side by side: each case's inputs declared as spec inputs
     (``x<i>_<j>``, context ``c<i>``), its node ``n<i>``, and a base distribution on each
     output that fits its values (categorical for levels, discretized logistic for
-    integers, standard normal otherwise)."""
+    integers, standard normal otherwise). Sorted inputs (the layout a ``sort`` leaves) are
+    declared unsorted and sorted by a ``sort`` node ``s<i>_<j>``."""
     inputs: dict[str, Any] = {}
     nodes: dict[str, Any] = {}
     for index, case in enumerate(node_cases):
         node = case.spec()
-        names = [f"x{index}_{j}" for j in range(len(case.inputs))]
-        inputs.update({n: declared_input(info) for n, info in zip(names, case.inputs, strict=True)})
+        names = []
+        for j, info in enumerate(case.inputs):
+            name = f"x{index}_{j}"
+            inputs[name] = declared_input(info)
+            if info.support.sorted_by is not None:
+                nodes[f"s{index}_{j}"] = {"kind": "sort", "by": info.support.sorted_by, "in": name}
+                name = f"s{index}_{j}"
+            names.append(name)
         wiring: dict[str, Any] = {"in": names[0] if len(names) == 1 else names}
         if case.context is not None:
             inputs[f"c{index}"] = {"shape": list(case.context.shape), "context": True}
@@ -298,8 +305,9 @@ def _ends_agree(support: Support) -> bool:
 
 
 def declared_input(info: PortInfo) -> dict[str, Any]:
-    """A spec input whose values have ``info``'s shape and support."""
-    support = info.support
+    """A spec input whose values have ``info``'s shape and support (for sorted values, the
+    values before the sort)."""
+    support = info.support.interval()
     declared: dict[str, Any] = {"shape": list(info.shape)}
     if support.levels is not None:
         declared["levels"] = support.levels

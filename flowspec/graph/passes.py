@@ -267,6 +267,8 @@ def _report_unnormalized(graph: FlowGraph, reporter: Reporter) -> None:
             where += f" (from node '{origin}')"
         if support.ordered:
             where = "are sorted: one ordering of each set, a cone holding 1/N! of the space"
+        elif support.integers and support.partial:
+            where = "are only a part of them (values with levels moved by integer flows)"
         elif support.partial:
             where = "do not fill it" + (
                 f": node '{origin}' bounds them and learned layers only move them"
