@@ -71,7 +71,7 @@ def test_glow_scale_draws_its_steps_inside_it() -> None:
         assert nodes[f"{scale}_0_0"] == [f"cluster_{scale}"]  # the squeeze
         for position in range(3):  # actnorm, 1x1 convolution, coupling: once for both steps
             assert nodes[f"{scale}_0_1_0_{position}"] == [f"cluster_{scale}/cluster_{scale}_0_1"]
-    assert "label=<scale1_0_1: block step × 2>" in source
+    assert re.search(r"label=<scale1_0_1: block step × 2 · [\d,]+ parameters>", source)
     assert all(len(places) == 1 for places in nodes.values())
     drawn = {name for name in nodes if name != "_legend"}
     assert len(drawn) == len(graph.nodes) - 2 * 3  # each step box stands for 2 repetitions
@@ -84,10 +84,12 @@ def test_two_levels_of_nesting_fold_into_nested_clusters() -> None:
     assert subgraphs["cluster_body_0_0"] == ["cluster_body"]
     assert subgraphs["cluster_body_0_0_0_1"] == ["cluster_body", "cluster_body_0_0"]
     assert not any(re.search(r"__\d+$", name) for name in subgraphs)  # folded: no repetitions
-    assert "label=<body: block level × 2>" in source
+    assert re.search(r"label=<body: block level × 2 · [\d,]+ parameters>", source)
     # the stage uses of both level repetitions are one cluster, likewise the step uses
-    assert "label=<body_0_0 … body_1_0: block stage × 2>" in source
-    assert "label=<body_0_0_0_1 … body_1_0_1_1: block step × 2>" in source
+    assert re.search(r"label=<body_0_0 … body_1_0: block stage × 2 · [\d,]+ parameters>", source)
+    assert re.search(
+        r"label=<body_0_0_0_1 … body_1_0_1_1: block step × 2 · [\d,]+ parameters>", source
+    )
     inner = "cluster_body/cluster_body_0_0/cluster_body_0_0_0_1"
     assert nodes == {
         "x": [""],

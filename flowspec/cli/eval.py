@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
+from flowspec.cli._by_node import by_node_json, by_node_lines
 from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
@@ -24,6 +25,7 @@ EPILOG = examples(
     "flowspec eval runs/realnvp-moons.safetensors",
     "flowspec eval runs/digits-dequant.safetensors --k 128",
     "flowspec eval runs/mine.safetensors --data held_out.npz --json",
+    "flowspec eval runs/vflow-moons.safetensors --by-node   # where the bits go",
     after="Without --data, the test split of the data set the checkpoint was trained on "
     "(regenerated with the same seed). With a data file, every row of it.",
 )
@@ -70,6 +72,14 @@ def eval_(
         int,
         typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws."),
     ] = EVAL_SEED,
+    by_node: Annotated[
+        bool,
+        typer.Option(
+            "--by-node",
+            help="Also each node's mean term of log p(x) (nats and bits/dim, with standard "
+            "errors, summing to the total), and for bounds each stochastic node's -log q.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: its NLL on the test split or a data file.
@@ -88,6 +98,7 @@ def eval_(
     """
     import torch
 
+    from flowspec.train.by_node import by_node as node_terms
     from flowspec.train.data import SPLITS, Split
     from flowspec.train.evaluate import evaluate, for_evaluation
 
@@ -105,6 +116,7 @@ def eval_(
     scores = evaluate(
         scored, split, discrete=dataset.levels is not None, k=k, draws=draws, seed=seed
     )
+    terms = node_terms(scored, split, draws=draws, seed=seed) if by_node else None
     if as_json:
         typer.echo(
             json.dumps(
@@ -117,13 +129,17 @@ def eval_(
                     "evaluated_with": changed,
                     "units": "nats per example",
                     **scores.__dict__,
+                    **({"by_node": by_node_json(terms)} if terms is not None else {}),
                 },
                 indent=2,
             )
         )
         return
     console = out()
-    for line in _lines(model, scored, changed, scores, dataset.name, which):
+    lines = _lines(model, scored, changed, scores, dataset.name, which)
+    if terms is not None:
+        lines += by_node_lines(terms, which, scores.iwbo_nll)
+    for line in lines:
         console.print(Text(line), soft_wrap=True)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 import flowspec
+from flowspec.cli._by_node import shading
 from flowspec.cli._files import check_suffix, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import note, user_errors
@@ -19,6 +20,7 @@ EPILOG = examples(
     "flowspec render specs/realnvp_moons.yaml -o arch.svg",
     "flowspec render specs/realnvp_moons.yaml -o arch.gv    # DOT source, no Graphviz needed",
     "flowspec render specs/realnvp_moons.yaml -o all.svg --unroll   # every repetition",
+    "flowspec render specs/realnvp_moons.yaml -o bits.svg --weights runs/realnvp-moons.safetensors",
 )
 
 
@@ -48,11 +50,25 @@ def render(
             help="Draw every repetition of a block use (default: its chain once, marked × N).",
         ),
     ] = False,
+    weights: Annotated[
+        Path | None,  # noqa: UP007 - typer reads the annotation
+        typer.Option(
+            "--weights",
+            metavar="CHECKPOINT",
+            help="Fill each node by its mean term of log p(x) on the test split the "
+            "checkpoint was trained on (legend in nats and bits/dim), as eval --by-node "
+            "prints it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Draw a spec's graph with Graphviz.
 
     One box per node coloured by category, with its settings and output shapes; a block
     used with repeat: N is one cluster with its chain drawn once and marked × N.
+
+    With --weights, each node is filled by its mean term of log p(x) under the checkpoint
+    (blue raises the likelihood, red lowers it) and shows it in nats and bits/dim.
 
     Without Graphviz's 'dot' program the DOT source is written instead (.gv next to the
     requested file) with a note on how to install Graphviz; the exit status is still 0.
@@ -60,10 +76,11 @@ def render(
     from flowspec.render.graphviz import render as draw
 
     # Without Graphviz the DOT source goes to the same stem with .gv.
-    refuse_overwriting([output, output.with_suffix(".gv")], {"spec": spec})
+    refuse_overwriting([output, output.with_suffix(".gv")], {"spec": spec, "weights": weights})
     with user_errors():
         checked = flowspec.check(spec)
-        result = draw(checked.graph, output, expand=unroll)
+        shaded = shading(weights, checked.graph) if weights is not None else None
+        result = draw(checked.graph, output, expand=unroll, shading=shaded)
     typer.echo(f"wrote {result.written}")
     if result.fallback and result.message:
         note(result.message, "yellow")

@@ -35,6 +35,7 @@ EPILOG = examples(
     "flowspec sample runs/realnvp-moons.safetensors -o s.png --density density.png --curve curve.png",
     "flowspec sample runs/realnvp-moons.safetensors -n 500 -o samples.npy --seed 1 --temperature 0.8",
     "flowspec sample runs/cond-moons.safetensors --context 0 --context 1 -o by_label.png",
+    "flowspec sample runs/realnvp-moons.safetensors --latent latent.png",
     after="Temperature T scales the standard deviation of the base distributions' draws "
     "(each standard-normal draw eps becomes T * eps, as in Glow); T < 1 gives more typical, "
     "less diverse samples.",
@@ -113,7 +114,7 @@ def sample(
             "-o",
             metavar="FILE",
             callback=_check_output,
-            help="A plot (.png, .pdf, .svg; drawn over the test split of the data the model was "
+            help="A plot (.png, .pdf, .svg; drawn beside the test split of the data the model was "
             "trained on, with a legend) or, ending in .npy, the array of samples only.",
             show_default=False,
         ),
@@ -185,6 +186,18 @@ def sample(
             show_default=False,
         ),
     ] = None,
+    latent: Annotated[
+        _Path,
+        typer.Option(
+            "--latent",
+            metavar="FILE",
+            callback=_check_plot,
+            help="Also plot the test data pushed to latent space beside draws of the base "
+            "distribution (one file per distribution node when there are several: "
+            "FILE's stem, then the node).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws.")] = 0,
 ) -> None:
     """Draw samples from a trained checkpoint into a plot and/or an array.
@@ -197,12 +210,13 @@ def sample(
 
     from flowspec.train.sampling import temperature as at_temperature
 
-    if output is None and npy is None and density is None and curve is None:
+    if output is None and npy is None and density is None and curve is None and latent is None:
         raise typer.BadParameter(
-            "give an output: -o FILE (.png, .pdf, .svg, .npy), --npy, --density or --curve"
+            "give an output: -o FILE (.png, .pdf, .svg, .npy), --npy, --density, --curve "
+            "or --latent"
         )
     refuse_overwriting(
-        [output, npy, density, curve],
+        [output, npy, density, curve, latent],
         {"checkpoint": checkpoint, "metrics log": metrics_beside(checkpoint)},
     )
     if target is not None and density is None:
@@ -240,11 +254,30 @@ def sample(
         elif density is not None:
             written.append(_density(model, density, dataset, contexts))
         if curve is not None:
-            written.append(_curve(checkpoint, curve, model.SPEC_NAME))
+            written.append(_curve(checkpoint, curve, model))
+        if latent is not None:
+            written += _latent(model, latent, dataset, checkpoint)
     shape = list(samples.shape)
     for path in written:
         what = f" ({shape[0]} samples of shape {shape[1:]})" if path in (output, npy) else ""
         typer.echo(f"wrote {path}{what}")
+
+
+def _latent(model: FlowModel, path: Path, dataset: Dataset | None, checkpoint: Path) -> list[Path]:
+    """The test data at each distribution node beside that node's draws."""
+    from flowspec.train.canvas import save_figure
+    from flowspec.train.latent import latent_figure
+
+    if dataset is None:
+        fail(f"checkpoint '{checkpoint}' names no data set to push to latent space")
+    names = list(model.LATENT_SHAPES)
+    written = []
+    for name in names:
+        target = path if len(names) == 1 else path.with_name(f"{path.stem}.{name}{path.suffix}")
+        title = f"{model.SPEC_NAME}: {dataset.name} (test split) in latent space"
+        drawn = latent_figure(model, dataset.split("test"), name, title=title)
+        written.append(save_figure(drawn, target))
+    return written
 
 
 def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None) -> dict:
@@ -327,14 +360,23 @@ def _density(model: FlowModel, path: Path, dataset: Dataset | None, contexts: di
         fail(str(error))
 
 
-def _curve(checkpoint: Path, path: Path, name: str) -> Path:
+def _curve(checkpoint: Path, path: Path, model: FlowModel) -> Path:
+    """The training curve in the units ``train`` reported: bits/dim for discrete data."""
+    import math
+
     from flowspec.train.metrics import read_metrics
     from flowspec.train.plot import plot_curve
+
+    name = model.SPEC_NAME
+    data = model.DATA_INPUTS[0]
+    spec = model.checked.graph.nodes[data].input_spec
+    discrete = spec is not None and spec.levels is not None
+    dims = math.prod(model.INPUT_SHAPES[data]) if discrete else None
 
     log = metrics_beside(checkpoint)
     if not log.is_file():
         fail(f"no metrics log '{log}' beside the checkpoint (written by 'flowspec train')")
     try:
-        return plot_curve(read_metrics(log), path, title=f"{name}: training curve")
+        return plot_curve(read_metrics(log), path, title=f"{name}: training curve", dims=dims)
     except ValueError as error:
         fail(f"'{log}': {error}")

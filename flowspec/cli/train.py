@@ -30,6 +30,9 @@ from flowspec.spec.training import BUNDLED_DATA, ENERGIES
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.spec.training import TrainSettings
+    from flowspec.train.board import RunView
     from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
@@ -55,7 +58,9 @@ EPILOG = examples(
     "options (later wins). Writes the best checkpoint (lowest validation NLL) to the output "
     "path, the last one with the full training state to `NAME.last.safetensors` (what "
     "`--resume` continues from), and metrics to `NAME.metrics.csv` and `.jsonl` (and "
-    "TensorBoard events to `NAME.tensorboard/` when tensorboard is installed). Ctrl-C saves "
+    "with `--tensorboard`, TensorBoard events to `NAME.tensorboard/`: at each "
+    "validation samples, the 2-D density map, each node's term of log p(x), latent "
+    "histograms and the drawing; the settings with the final figures). Ctrl-C saves "
     "the last checkpoint and exits with status 130.",
 )
 
@@ -263,12 +268,13 @@ def train(
             "where it stopped (same spec, same settings).",
         ),
     ] = False,
-    no_tensorboard: Annotated[
+    tensorboard: Annotated[
         bool,
         typer.Option(
-            "--no-tensorboard",
-            help="Do not write TensorBoard events (by "
-            "default they are written when tensorboard is installed).",
+            "--tensorboard/--no-tensorboard",
+            help="Write TensorBoard events (needs tensorboard installed: the tensorboard "
+            "extra). Off by default: the per-validation view (each node's term, latent "
+            "histograms, pictures) costs about 0.15 s per validation, 2.5 s with pictures.",
         ),
     ] = False,
     no_progress: Annotated[
@@ -337,7 +343,7 @@ def train(
     torch.set_num_threads(settings.threads)
     distributed = from_environment(torch_device)
     main = distributed is None or distributed.main
-    files = RunFiles.beside(path, tensorboard=not no_tensorboard)
+    files = RunFiles.beside(path, tensorboard=tensorboard)
     refuse_overwriting(
         [files.best, files.last, files.metrics_csv, files.metrics_jsonl],
         {
@@ -383,6 +389,7 @@ def train(
         fail(str(error))
     assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
+    view = _run_view(files, model, dataset, settings) if main else None
     finished = False
     try:
         with _training_errors(main):
@@ -396,7 +403,10 @@ def train(
                 progress=main and not no_progress,
                 distributed=distributed,
                 log=(None if not no_progress else note) if main else (lambda _: None),
+                on_validation=view,
             )
+            if view is not None:
+                view.finish(result)
         finished = True
     finally:
         if distributed is not None:
@@ -425,6 +435,20 @@ def _training_errors(main: bool) -> Iterator[None]:
         raise typer.Exit(INTERRUPTED) from None
     except (TrainingDiverged, CheckpointError) as error:
         fail(str(error))
+
+
+def _run_view(
+    files: RunFiles, model: FlowModel, dataset: Dataset, settings: TrainSettings
+) -> RunView | None:
+    """The TensorBoard view of the run, when events are written and tensorboard is
+    installed."""
+    import importlib.util
+
+    if files.tensorboard is None or importlib.util.find_spec("tensorboard") is None:
+        return None
+    from flowspec.train.board import RunView
+
+    return RunView(files.tensorboard, model, dataset, settings)
 
 
 def _bad_settings(error: ValidationError) -> NoReturn:

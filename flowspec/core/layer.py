@@ -49,6 +49,19 @@ class FlowLayer(Layer):
     forward: Callable[..., Any]
     inverse: Callable[..., Any]
 
+    #: Set on a stochastic node's layer to keep, in :attr:`proposal_term`, the ``-log q``
+    #: term of its next inference passes (``flowspec eval --by-node``; off otherwise).
+    keep_proposal_term: bool = False
+    #: The ``-log q(z | x)`` part of the last contribution, shape ``(batch,)``: what a
+    #: bound pays for its draw (the rest is log-densities and log-dets).
+    proposal_term: torch.Tensor | None = None
+
+    def _proposal(self, neg_log_q: torch.Tensor) -> torch.Tensor:
+        """``neg_log_q``, this node's ``-log q`` term, kept when :attr:`keep_proposal_term`."""
+        if self.keep_proposal_term:
+            self.proposal_term = neg_log_q
+        return neg_log_q
+
 
 class DistributionLayer(Layer):
     """A terminal node's module: ``forward`` is ``log p(z)``, ``sample`` draws ``z``."""

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Row",
     "node_row",
-    "declared_parameters",
     "DimChange",
     "Bookkeeping",
     "bookkeeping",
@@ -208,13 +207,9 @@ def _dims(infos: tuple[PortInfo, ...] | None) -> int:
     return sum(info.numel for info in infos or ())
 
 
-def declared_parameters(node: GraphNode) -> int:
-    """A node's parameter count as its kind declares it (no module is built)."""
-    assert node.spec is not None and node.input_info is not None
-    return node.spec.parameter_count(node.input_info, node.context_info)
-
-
-def node_row(node: GraphNode, params: Callable[[GraphNode], int] = declared_parameters) -> Row:
+def node_row(
+    node: GraphNode, params: Callable[[GraphNode], int] = GraphNode.parameter_count
+) -> Row:
     """One node's row (a spec input's too); its shapes as far as the shape pass got."""
     if node.spec is None:
         outputs = node.output_info or ()
@@ -258,7 +253,7 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
 
 
 def graph_bookkeeping(
-    graph: FlowGraph, params: Callable[[GraphNode], int] = declared_parameters
+    graph: FlowGraph, params: Callable[[GraphNode], int] = GraphNode.parameter_count
 ) -> Bookkeeping:
     """The bookkeeping of a checked graph; parameter counts from each kind's
     ``parameter_count`` unless ``params`` gives them."""

@@ -112,6 +112,13 @@ class GraphNode:
     def kind(self) -> str:
         return "input" if self.spec is None else self.spec.kind
 
+    def parameter_count(self) -> int:
+        """The learned parameters the node's module will have (its kind's formula, no
+        torch), once the shape pass has inferred its inputs; 0 for inputs."""
+        if self.spec is None:
+            return 0
+        return self.spec.parameter_count(self.known_inputs, self.context_info)
+
 
 @dataclass
 class FlowGraph:

@@ -30,7 +30,7 @@ class Argmax(FlowLayer):
         below = chosen - F.softplus(chosen - v)
         z = torch.where(one_hot.bool(), v, below)
         log_det = (F.logsigmoid(chosen - v) * (1 - one_hot)).flatten(1).sum(1)
-        return z.flatten(1), -(log_q - log_det)
+        return z.flatten(1), self._proposal(log_det - log_q)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return z.reshape(z.shape[0], -1, self.levels).argmax(-1).to(z.dtype)

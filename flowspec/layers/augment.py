@@ -24,7 +24,7 @@ class Augment(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         e, log_q = self.encoder.sample_and_log_prob(x)
-        return torch.cat([x, e], dim=1), -log_q
+        return torch.cat([x, e], dim=1), self._proposal(-log_q)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return z[:, : self.features]

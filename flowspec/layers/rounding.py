@@ -33,7 +33,7 @@ class Rounding(FlowLayer):
         # As in uniform dequantization: keep x + u strictly inside the cell in any dtype.
         margin = max(1e-6, 4 * self.levels * torch.finfo(x.dtype).eps)
         u = torch.sigmoid(v).clamp(margin, 1.0 - margin)
-        return (x + u) / self.scale, -log_q - self.log_scale
+        return (x + u) / self.scale, self._proposal(-log_q) - self.log_scale
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return torch.floor(z * self.scale).clamp(0, self.levels - 1)

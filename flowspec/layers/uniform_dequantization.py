@@ -28,6 +28,8 @@ class UniformDequantization(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         margin = max(NOISE_MARGIN, 4 * self.levels * torch.finfo(x.dtype).eps)
         u = torch.rand_like(x).clamp(margin, 1.0 - margin)
+        if self.keep_proposal_term:  # q(u | x) = 1 on the unit cell: its -log q term is zero
+            self._proposal(x.new_zeros(x.shape[0]))
         return (x + u) / self.levels, x.new_full((x.shape[0],), self.log_det)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:

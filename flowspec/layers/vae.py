@@ -22,7 +22,7 @@ class VAE(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         z, log_q = self.encoder.sample_and_log_prob(x.flatten(1))
-        return z, self.decoder.log_prob(x, z) - log_q
+        return z, self.decoder.log_prob(x, z) + self._proposal(-log_q)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder.sample(z)

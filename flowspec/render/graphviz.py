@@ -30,8 +30,10 @@ from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
 from flowspec.graph.verdict import verdict, with_article
 from flowspec.render.formats import FORMATS
+from flowspec.render.nested import add_nested_flows
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
+from flowspec.render.shading import UNITS, Shading
 from flowspec.render.text import BREAK, attribute, html_text, shorten, two_lines
 
 __all__ = ["RenderResult", "FORMATS", "PALETTE", "to_dot", "render"]
@@ -83,9 +85,10 @@ def _span(values: list[str]) -> str:
     return values[0] if len(set(values)) == 1 else f"{values[0]} … {values[-1]}"
 
 
-def _label(box: Box) -> str:
+def _label(box: Box, shading: Shading | None = None) -> str:
     """Id (first and last when folded), kind with what comes out, then the settings; a
-    node with several outputs lists them one per line."""
+    node with several outputs lists them one per line; with ``shading``, the node's term
+    of log p(x)."""
     node, nodes = box.first, box.nodes
     ids = [shorten(n.id) for n in nodes]
     kind = f"<I>{html_text('context input' if node.is_context_input else node.kind)}</I>"
@@ -100,6 +103,8 @@ def _label(box: Box) -> str:
         rows.append(f"{kind} → {html_text(_span([_shape(n, ports[0]) for n in nodes]))}")
     else:
         rows.append(kind)
+    if node.spec is not None and node.spec.has_parameters and node.input_info is not None:
+        rows.append(_SMALL.format(html_text(_parameters(box))))
     if node.spec is not None:
         per_node = [dict(settings(n.node_spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
@@ -109,7 +114,40 @@ def _label(box: Box) -> str:
             ]
         if len(ports) > 1:
             rows += [html_text(f"{p}: {_span([_shape(n, p) for n in nodes])}") for p in ports]
+        if shading is not None:
+            rows.append(f"<B>{html_text(shading.text([n.id for n in nodes]))}</B>")
     return "<" + BREAK.join(rows) + ">"
+
+
+def _count(count: int) -> str:
+    return f"{count:,} parameter{'' if count == 1 else 's'}"
+
+
+def _parameters(box: Box) -> str:
+    """A box's learned parameters: its node's, or each repetition's when folded."""
+    counts = [node.parameter_count() for node in box.nodes]
+    if len(counts) == 1:
+        return _count(counts[0])
+    if len(set(counts)) == 1:
+        return f"{_count(counts[0])} each, {sum(counts):,} in all"
+    return f"{_count(sum(counts))} in all"
+
+
+def _total(nodes: list[GraphNode]) -> int | None:
+    """The nodes' parameters, or None when the shape pass left some inputs unknown."""
+    if any(node.input_info is None for node in nodes):
+        return None
+    return sum(node.parameter_count() for node in nodes)
+
+
+def _cluster_nodes(cluster: Cluster) -> list[GraphNode]:
+    """Every node of a block use, all repetitions and nested uses included."""
+    return [
+        node
+        for row in cluster.rows
+        for item in row
+        for node in (_cluster_nodes(item) if isinstance(item, Cluster) else item.nodes)
+    ]
 
 
 def _tooltip(box: Box) -> str:
@@ -124,20 +162,27 @@ def _tooltip(box: Box) -> str:
     return attribute("\n".join(lines))
 
 
-def _add_box(graph: graphviz.Digraph, box: Box) -> None:
+def _add_box(graph: graphviz.Digraph, box: Box, shading: Shading | None) -> None:
     node = box.first
+    fill = PALETTE[_category(node)]
+    if shading is not None and not node.is_input:
+        fill = shading.fill([n.id for n in box.nodes])
     graph.node(
         box.name,
-        _label(box),
-        fillcolor=PALETTE[_category(node)],
+        _label(box, shading),
+        fillcolor=fill,
         style="rounded,filled,dashed" if node.is_context_input else "rounded,filled",
         tooltip=_tooltip(box),
     )
+    if node.spec is not None:
+        add_nested_flows(graph, box.name, node.spec)
 
 
 def _title(graph: FlowGraph) -> str:
     said = verdict(graph)
+    total = _total(graph.layers)
     what = f"log_prob is {with_article(said.label)}"
+    what += f" · {_count(total)}" if total is not None else ""
     if not said.log_prob_available:
         what = "log_prob of data: not available (sample_and_log_prob: " + said.label + ")"
     return f"<<B>{html_text(graph.header.name)}</B><BR/>{html_text(what)}>"
@@ -148,15 +193,33 @@ def _has_mask(box: Box) -> bool:
     return spec is not None and "mask" in dict(settings(spec, box.first.input_info))
 
 
-def _legend(drawing: Plan) -> graphviz.Digraph:
-    """Only the categories and edge styles the drawing uses."""
+def _scale_cells(shading: Shading) -> tuple[str, int, list[str]]:
+    """The colour scale's swatches (nats, and bits/dim below), and what they mean."""
+    cells = "".join(
+        f'<TD BGCOLOR="{colour}">{html_text(f"{value:+.3g} nats")}<BR/>'
+        f"{_SMALL.format(html_text(f'{shading.bits(value):+.3g} bits/dim'))}</TD>"
+        for value, colour in shading.ticks()
+    )
+    notes = [
+        f"fill: {UNITS}, D = {shading.dims}",
+        "blue raises the likelihood, red lowers it; a folded box sums its repetitions",
+    ]
+    return cells, len(shading.ticks()), notes
+
+
+def _legend(drawing: Plan, shading: Shading | None = None) -> graphviz.Digraph:
+    """Only the categories and edge styles the drawing uses; with ``shading``, its colour
+    scale in units instead of the categories."""
     present = {_category(box.first) for box in drawing.boxes.values()}
     cells = "".join(
         f'<TD BGCOLOR="{colour}">{html_text(name)}</TD>'
         for name, colour in PALETTE.items()
         if name in present
     )
-    notes = []
+    width = len(present)
+    notes: list[str] = []
+    if shading is not None:
+        cells, width, notes = _scale_cells(shading)
     if any(box.first.is_context_input for box in drawing.boxes.values()):
         notes.append("dashed box: context input")
     if any(wire.context for wire in drawing.wires):
@@ -166,7 +229,7 @@ def _legend(drawing: Plan) -> graphviz.Digraph:
     if any(_has_mask(box) for box in drawing.boxes.values()):
         notes.append("mask: 1 kept (conditions), 0 transformed")
     rows = f"<TR>{cells}</TR>" + "".join(
-        f'<TR><TD COLSPAN="{len(present)}" BORDER="0">{_SMALL.format(html_text(note))}</TD></TR>'
+        f'<TR><TD COLSPAN="{width}" BORDER="0">{_SMALL.format(html_text(note))}</TD></TR>'
         for note in notes
     )
     table = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
@@ -202,34 +265,50 @@ def _style_frame(frame: graphviz.Digraph, text: str, style: str, size: str) -> N
     )
 
 
-def _add_items(graph: graphviz.Digraph, items: list[Box | Cluster], names: Iterator[int]) -> None:
+def _add_items(
+    graph: graphviz.Digraph,
+    items: list[Box | Cluster],
+    names: Iterator[int],
+    shading: Shading | None,
+) -> None:
     for item in items:
         if isinstance(item, Cluster):
-            _cluster(graph, next(names), item, names)
+            _cluster(graph, next(names), item, names, shading)
         else:
-            _add_box(graph, item)
+            _add_box(graph, item, shading)
 
 
-def _cluster(dot: graphviz.Digraph, index: int, cluster: Cluster, names: Iterator[int]) -> None:
+def _cluster(
+    dot: graphviz.Digraph,
+    index: int,
+    cluster: Cluster,
+    names: Iterator[int],
+    shading: Shading | None,
+) -> None:
     """A block use as a cluster, with the uses nested in it as clusters inside it;
     ``names`` numbers the clusters whose use ids are not plain DOT names."""
     times = f" × {cluster.repeat}" if cluster.repeat > 1 else ""
     name = f"cluster_{cluster.group if PLAIN.fullmatch(cluster.group) else f'_{index}'}"
     uses = _span(cluster.groups)
+    count = _total(_cluster_nodes(cluster))
+    learned = f" · {_count(count)}" if count else ""
     with dot.subgraph(name=name) as use:
-        _style_frame(use, f"{uses}: block {cluster.block}{times}", "rounded", "12")
+        _style_frame(use, f"{uses}: block {cluster.block}{times}{learned}", "rounded", "12")
         if len(cluster.rows) == 1:
-            _add_items(use, cluster.rows[0], names)
+            _add_items(use, cluster.rows[0], names, shading)
             return
         for repetition, items in enumerate(cluster.rows):
             with use.subgraph(name=f"{name}__{repetition}") as rep:
                 _style_frame(rep, f"repetition {repetition}", "dashed", "10")
-                _add_items(rep, items, names)
+                _add_items(rep, items, names, shading)
 
 
-def to_dot(graph: FlowGraph, expand: bool = False) -> graphviz.Digraph:
+def to_dot(
+    graph: FlowGraph, expand: bool = False, shading: Shading | None = None
+) -> graphviz.Digraph:
     """The Graphviz drawing of ``graph`` (call ``.source`` for DOT text); block uses are
-    drawn once with ``× N`` unless ``expand``."""
+    drawn once with ``× N`` unless ``expand``; with ``shading``, nodes are filled by their
+    term of log p(x) (:mod:`flowspec.render.shading`)."""
     drawing = plan(graph, expand)
     dot = graphviz.Digraph(name="flowspec")
     dot.attr(
@@ -244,23 +323,26 @@ def to_dot(graph: FlowGraph, expand: bool = False) -> graphviz.Digraph:
     dot.attr("node", shape="box", fontname="Helvetica", fontsize="11", margin="0.08,0.04")
     dot.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
     for box in drawing.loose:
-        _add_box(dot, box)
+        _add_box(dot, box, shading)
     names = itertools.count()
     for cluster in drawing.clusters:
-        _cluster(dot, next(names), cluster, names)
+        _cluster(dot, next(names), cluster, names, shading)
     for wire in drawing.wires:
         label = _edge_label(drawing, wire)
         attrs = {"style": "dashed"} if wire.context else {}
         if label is not None:
             attrs["label"] = f"<{html_text(label)}>"
         dot.edge(wire.source, wire.target, **attrs)
-    dot.subgraph(_legend(drawing))
+    dot.subgraph(_legend(drawing, shading))
     return dot
 
 
-def render(graph: FlowGraph, output: str | Path, expand: bool = False) -> RenderResult:
+def render(
+    graph: FlowGraph, output: str | Path, expand: bool = False, shading: Shading | None = None
+) -> RenderResult:
     """Draw ``graph`` to ``output`` (.svg, .png, .pdf, or .gv/.dot for DOT source); block
-    uses are drawn once with ``× N`` unless ``expand``.
+    uses are drawn once with ``× N`` unless ``expand``; ``shading`` fills nodes by their
+    term of log p(x).
 
     When Graphviz's ``dot`` program is missing, the DOT source is written next to
     ``output`` (same stem, ``.gv``) and the result says how to install Graphviz.
@@ -271,7 +353,7 @@ def render(graph: FlowGraph, output: str | Path, expand: bool = False) -> Render
         raise ValueError(
             f"cannot draw to '{output}': the suffix must be one of {', '.join(FORMATS)}"
         )
-    dot = to_dot(graph, expand)
+    dot = to_dot(graph, expand, shading)
     output.parent.mkdir(parents=True, exist_ok=True)
     fmt = FORMATS[suffix]
     if fmt is None:

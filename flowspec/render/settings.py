@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from flowspec.core.node import NodeSpec
 from flowspec.core.ports import PortInfo
 
-__all__ = ["settings", "value_text", "MAX_ITEMS"]
+__all__ = ["settings", "value_text", "is_flow_density", "MAX_ITEMS"]
 
 #: List entries shown before the rest is elided (the length is given instead).
 MAX_ITEMS = 8
@@ -61,8 +61,23 @@ def _shown(model: BaseModel, name: str) -> bool:
     )
 
 
+def is_flow_density(value: Any) -> bool:
+    """Whether ``value`` is a ``flow`` density part (its layers are drawn as nodes; known
+    by its fields, since drawing imports no density module)."""
+    return (
+        isinstance(value, BaseModel)
+        and getattr(value, "kind", None) == "flow"
+        and isinstance(getattr(value, "layers", None), list)
+        and callable(getattr(value, "chain", None))
+    )
+
+
 def _model_text(model: BaseModel) -> str:
-    """A nested model (a network, a decoder) in a few words: ``mlp [64, 64] relu``."""
+    """A nested model (a network, a decoder) in a few words: ``mlp [64, 64] relu``; a
+    flow density by its size (its layers are drawn as nodes, :mod:`flowspec.render.nested`)."""
+    if is_flow_density(model):
+        layers, repeat = getattr(model, "layers"), getattr(model, "repeat")  # noqa: B009
+        return f"flow of {len(layers)} layers × {repeat}, drawn beside"
     words = []
     for name in type(model).model_fields:
         value = getattr(model, name)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from torch import nn
 
 from flowspec.graph.verdict import with_article
@@ -40,13 +40,23 @@ from flowspec.train.canvas import save_figure as _save
 if TYPE_CHECKING:
     from flowspec.emit.runtime import FlowModel
 
-__all__ = ["MAX_IMAGES", "plot_curve", "plot_density", "plot_samples"]
+__all__ = [
+    "MAX_IMAGES",
+    "curve_figure",
+    "density_figure",
+    "plot_curve",
+    "plot_density",
+    "plot_samples",
+    "samples_figure",
+]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
 _MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square images
-_SAMPLE_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.6, "linewidths": 0}
-_DATA_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
+_POINT_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.6, "linewidths": 0}
+_DATA_COLOUR = "0.35"
+#: Images per labelled row when samples come in groups (one row per context value).
+_ROW_IMAGES = 8
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
@@ -75,42 +85,94 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
 def _scatter(
     axes: Axes,
     groups: dict[str, np.ndarray],
-    data: np.ndarray | None,
-    data_label: str,
+    colours: tuple[str, ...],
+    reference: np.ndarray,
     i: int,
     j: int,
+    variable: str = "x",
 ) -> None:
-    """Each group of samples in its colour over faint data, on dimensions ``i`` and ``j``,
-    with a legend."""
-    everything = np.concatenate(list(groups.values()))
-    reference = data if data is not None else everything
-    if data is not None:
-        axes.scatter(data[:, i], data[:, j], label=data_label, **_DATA_STYLE)
-    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups), strict=False):
-        axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_SAMPLE_STYLE)
+    """Each group in its colour on dimensions ``i`` and ``j`` (of ``variable``), over
+    ``reference``'s range, with a legend."""
+    for (label, points), colour in zip(groups.items(), colours, strict=False):
+        axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_POINT_STYLE)
     axes.set_xlim(*_limits(reference[:, i]))
     axes.set_ylim(*_limits(reference[:, j]))
-    axes.set_xlabel(f"x[{i}]")
-    axes.set_ylabel(f"x[{j}]")
-    legend = axes.legend(loc="upper right", markerscale=4, fontsize="small")
-    for handle in legend.legend_handles:
-        if handle is not None:
-            handle.set_alpha(1.0)
+    axes.set_xlabel(f"{variable}[{i}]")
+    axes.set_ylabel(f"{variable}[{j}]")
+    axes.legend(loc="upper right", markerscale=3, fontsize="small")
 
 
-def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: int) -> None:
-    """The first samples as a grid of grayscale ``side x side`` images."""
-    count = min(len(samples), MAX_IMAGES)
-    columns = math.ceil(math.sqrt(count))
+def _side_by_side(
+    figure: Figure,
+    groups: dict[str, np.ndarray],
+    data: np.ndarray | None,
+    data_label: str,
+    pairs: list[tuple[int, int]],
+    variable: str = "x",
+) -> list[Axes]:
+    """The data's panels beside (one pair of dimensions) or above (several) the samples',
+    on the same ranges, so neither hides the other; the panels, data first."""
+    reference = data if data is not None else np.concatenate(list(groups.values()))
+    rows: list[tuple[dict[str, np.ndarray], tuple[str, ...]]] = []
+    if data is not None:
+        rows.append(({data_label: data}, (_DATA_COLOUR,)))
+    rows.append((groups, _COLOURS * len(groups)))
+    shape = (1, len(rows)) if len(pairs) == 1 else (len(rows), len(pairs))
+    panels = []
+    for row, (shown, colours) in enumerate(rows):
+        for column, (i, j) in enumerate(pairs):
+            axes = figure.add_subplot(*shape, row * len(pairs) + column + 1)
+            _scatter(axes, shown, colours, reference, i, j, variable)
+            panels.append(axes)
+    return panels
+
+
+def _images(
+    figure: Figure | SubFigure,
+    values: np.ndarray,
+    scale: tuple[float, float],
+    side: int,
+    columns: int,
+) -> None:
+    """The first values as a grid of grayscale ``side x side`` images, ``columns`` wide."""
+    count = min(len(values), MAX_IMAGES)
     rows = math.ceil(count / columns)
-    scale = data if data is not None else samples[:count]
-    finite = scale[np.isfinite(scale)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     for index in range(count):
         axes = figure.add_subplot(rows, columns, index + 1)
-        image = samples[index].reshape(side, side)
-        axes.imshow(image, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
+        axes.imshow(
+            values[index].reshape(side, side),
+            cmap="gray",
+            vmin=scale[0],
+            vmax=scale[1],
+            interpolation="nearest",
+        )
         axes.set_axis_off()
+
+
+def _image_grids(
+    groups: dict[str, np.ndarray], data: np.ndarray | None, data_label: str, side: int
+) -> Figure:
+    """The data's images beside the samples' (one group), or one labelled row of images per
+    group under the data's row (several groups: one per context value); one grey scale."""
+    scale_from = data if data is not None else np.concatenate(list(groups.values()))
+    finite = scale_from[np.isfinite(scale_from)]
+    scale = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    parts = ([(data_label, data)] if data is not None else []) + list(groups.items())
+    if len(groups) == 1:
+        figure = _figure(5 * len(parts), 5.4)
+        panels = figure.subfigures(1, len(parts), squeeze=False)[0]
+        for panel, (label, values) in zip(panels, parts, strict=True):
+            count = min(len(values), MAX_IMAGES)
+            _images(panel, values, scale, side, math.ceil(math.sqrt(count)))
+            panel.suptitle(label)
+        return figure
+    figure = _figure(_ROW_IMAGES * 0.9, 1.1 * len(parts) + 0.5)
+    for panel, (label, values) in zip(
+        figure.subfigures(len(parts), 1, squeeze=False)[:, 0], parts, strict=True
+    ):
+        _images(panel, values[:_ROW_IMAGES], scale, side, _ROW_IMAGES)
+        panel.suptitle(label, fontsize="small")
+    return figure
 
 
 def plot_samples(
@@ -121,14 +183,30 @@ def plot_samples(
     title: str | None = None,
     data_label: str = "data",
 ) -> Path:
-    """Draw samples ``[n, *event]`` to ``path`` and return the path; ``samples`` may be a
-    dict of labelled groups (e.g. one per context value), drawn in different colours.
+    """Draw samples ``[n, *event]`` to ``path`` (:func:`samples_figure`) and return the
+    path."""
+    return _save(samples_figure(samples, data=data, title=title, data_label=data_label), path)
 
-    2-D events: a scatter over the faint ``data`` if given, with a legend (``data_label``
-    names the data); 3-D: the three pairwise projections; ``s*s`` values with ``s >= 4``
-    (e.g. 8x8 digits, or 1x8x8 images): a grid of the first 64 samples as grayscale
-    images (scaled to ``data``'s range if given); 1-D: a histogram; any other size: a
-    scatter of the first two dimensions.
+
+def samples_figure(
+    samples: torch.Tensor | dict[str, torch.Tensor],
+    *,
+    data: torch.Tensor | None = None,
+    title: str | None = None,
+    data_label: str = "data",
+    variable: str = "x",
+) -> Figure:
+    """The figure of samples ``[n, *event]``; ``samples`` may be a dict of labelled groups
+    (e.g. one per context value), drawn in different colours; axes are named after
+    ``variable`` (``x[0]``; ``z[0]`` in latent space).
+
+    The ``data`` (named by ``data_label``), when given, is drawn beside the samples on the
+    same ranges, never under them. 2-D events: a scatter of the data beside one of the
+    samples, with legends; 3-D: the three pairwise projections, the data's row above the
+    samples'; ``s*s`` values with ``s >= 4`` (e.g. 8x8 digits, or 1x8x8 images): grids of
+    the first 64 data and sample images side by side (one labelled row per group when there
+    are several), on the data's grey scale; 1-D: a histogram of the samples' outline over
+    the data's; any other size: the first two dimensions, as for 2-D.
     """
     groups = {
         k: _flat(v)
@@ -142,39 +220,43 @@ def plot_samples(
         )
     dims = points.shape[1]
     side = math.isqrt(dims)
+    panels = 1 if reference is None else 2
     note = None
     if dims == 2:
-        # Equal axes in the data's units: the figure takes the shape of the data's range.
+        # Equal axes in the data's units: each panel takes the shape of the data's range.
         shown = reference if reference is not None else points
         (left, right), (bottom, top) = _limits(shown[:, 0]), _limits(shown[:, 1])
-        figure = _figure(5, 1 + 4 * min(max((top - bottom) / (right - left), 0.5), 1.5))
-        axes = figure.add_subplot()
-        _scatter(axes, groups, reference, data_label, 0, 1)
-        axes.set_aspect("equal", adjustable="box")
+        height = 1 + 4 * min(max((top - bottom) / (right - left), 0.5), 1.5)
+        figure = _figure(0.5 + 4.5 * panels, height)
+        for axes in _side_by_side(figure, groups, reference, data_label, [(0, 1)], variable):
+            axes.set_aspect("equal", adjustable="box")
     elif dims == 3:
-        figure = _figure(13, 4.5)
-        for panel, (i, j) in enumerate([(0, 1), (0, 2), (1, 2)]):
-            _scatter(figure.add_subplot(1, 3, panel + 1), groups, reference, data_label, i, j)
+        figure = _figure(13, 4.5 * panels)
+        _side_by_side(figure, groups, reference, data_label, [(0, 1), (0, 2), (1, 2)], variable)
     elif side * side == dims and side >= _MIN_IMAGE_SIDE:
-        figure = _figure(6, 6)
-        _images(figure, points, reference, side)
-        note = f"first {min(len(points), MAX_IMAGES)} samples as {side}x{side} images"
+        figure = _image_grids(groups, reference, data_label, side)
+        first = min(max(len(g) for g in groups.values()), MAX_IMAGES)
+        note = f"first {first} samples as {side}x{side} images"
+        if len(groups) > 1:
+            note = f"first {_ROW_IMAGES} samples per row as {side}x{side} images"
     elif dims == 1:
         figure = _figure(6, 4)
         axes = figure.add_subplot()
         edges = np.linspace(*_limits(points if reference is None else reference), 61)
         if reference is not None:
-            axes.hist(reference[:, 0], bins=edges.tolist(), density=True, color="0.7", label="data")
+            axes.hist(
+                reference[:, 0], bins=edges.tolist(), density=True, color="0.7", label=data_label
+            )
         axes.hist(points[:, 0], bins=edges.tolist(), density=True, histtype="step", label="samples")
         axes.legend()
     else:
-        figure = _figure(5, 5)
-        _scatter(figure.add_subplot(), groups, reference, data_label, 0, 1)
+        figure = _figure(0.5 + 4.5 * panels, 5)
+        _side_by_side(figure, groups, reference, data_label, [(0, 1)], variable)
         note = f"first 2 of {dims} dimensions"
     heading = ", ".join(part for part in (title, note) if part)
     if heading:
         figure.suptitle(heading)
-    return _save(figure, path)
+    return figure
 
 
 def _two_dimensional_input(model: nn.Module, conditional: bool) -> None:
@@ -245,10 +327,15 @@ def _density_values(
     return log_p, f"exp of {with_article(likelihood)} of log p(x)", f"exp({likelihood} of log p(x))"
 
 
+def plot_density(model: FlowModel, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Draw the density of a 2-D model to ``path`` (:func:`density_figure`, which takes
+    the keyword ``options``); returns the path."""
+    return _save(density_figure(model, **options), path)
+
+
 @torch.no_grad()
-def plot_density(
+def density_figure(
     model: FlowModel,
-    path: str | os.PathLike[str],
     *,
     bounds: tuple[float, float] = (-4.0, 4.0),
     resolution: int = 200,
@@ -256,11 +343,11 @@ def plot_density(
     title: str | None = None,
     k: int = DENSITY_DRAWS,
     contexts: dict[str, torch.Tensor] | None = None,
-) -> Path:
-    """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes, in the data's units) as a heatmap; returns the
-    path. What is drawn, and the title and colour bar, follow the model's likelihood class
-    (see :func:`_density_values`); score a model with its exact options first
+) -> Figure:
+    """The density of a 2-D model on a ``resolution x resolution`` grid over ``bounds``
+    (the same for both axes, in the data's units) as a heatmap. What is drawn, and the
+    title and colour bar, follow the model's likelihood class (see
+    :func:`_density_values`); score a model with its exact options first
     (:func:`flowspec.train.evaluate.for_evaluation`). A conditional model gets one map per
     context value (``contexts``: a label and one context row each), on one colour scale."""
     _two_dimensional_input(model, bool(contexts))
@@ -306,7 +393,7 @@ def plot_density(
     figure.colorbar(shown, ax=panels, label=label)
     if len(maps) > 1:
         figure.suptitle(f"{heading}, one map per context value")
-    return _save(figure, path)
+    return figure
 
 
 def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[float, float]]:
@@ -319,17 +406,29 @@ def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[
 
 
 def plot_curve(
+    rows: list[dict[str, float | str | None]], path: str | os.PathLike[str], **options: Any
+) -> Path:
+    """Draw the training curve of a metrics log to ``path`` (:func:`curve_figure`, which
+    takes the keyword ``options``); returns the path."""
+    return _save(curve_figure(rows, **options), path)
+
+
+def curve_figure(
     rows: list[dict[str, float | str | None]],
-    path: str | os.PathLike[str],
     *,
     title: str | None = None,
-) -> Path:
+    dims: int | None = None,
+) -> Figure:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
     loss and validation NLL against the step, the best validation marked; the legend says
     what the validation figure is (the log's ``val_figure``: "-ELBO (an upper bound on the
-    NLL; ...)")."""
-    train = _column(rows, "train_loss")
-    val = _column(rows, "val_nll")
+    NLL; ...)"). In nats per example, or with ``dims`` (discrete data of ``dims`` values per
+    example) in bits per dimension, the units ``flowspec train`` reports it in."""
+    scale, units = 1.0, "nats per example"
+    if dims is not None:
+        scale, units = 1.0 / (dims * math.log(2.0)), f"bits/dim (nats / (D ln 2), D = {dims})"
+    train = [(step, value * scale) for step, value in _column(rows, "train_loss")]
+    val = [(step, value * scale) for step, value in _column(rows, "val_nll")]
     what = next((str(r["val_figure"]) for r in rows if r.get("val_figure")), "NLL")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
@@ -347,15 +446,19 @@ def plot_curve(
         )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
-            [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
+            [step],
+            [best],
+            color="tab:red",
+            zorder=3,
+            label=f"best {best:.4f} {units.split(' ')[0]} (step {step:g})",
         )
     values = [v for _, v in train + val]
     low, high = np.percentile(values, [0, 95])
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
     axes.set_xlabel("step")
-    axes.set_ylabel("nats per example")
+    axes.set_ylabel(units)
     axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
-    return _save(figure, path)
+    return figure
