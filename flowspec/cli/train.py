@@ -398,9 +398,18 @@ def _report(
         f"val NLL:   {nll(result.val_nll)}",
         f"test NLL:  {nll(result.test_nll)}",
     ]
+    baseline = result.baseline
+    if baseline is not None:
+        gap = baseline.nll - result.test_nll
+        lines.append(
+            f"baseline:  {nll(baseline.nll)}, the test NLL of a {baseline.describe()}; "
+            f"the model is {abs(gap):.4f} nats {'below' if gap > 0 else 'above'} it"
+        )
     console = out()
     for line in lines:
         console.print(Text(line), soft_wrap=True)
+    for warning in result.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
     from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
 
     bound = bound_nodes(checked.graph)
@@ -410,4 +419,4 @@ def _report(
     style = "green" if checked.graph.exact else "yellow"
     console.print(Text(sentence, style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
-    console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)
+    console.print(Text(f"metrics: {files.metrics_csv}; summary: {files.summary}"), soft_wrap=True)

@@ -23,13 +23,9 @@ import torch
 from flowspec.emit.runtime import FlowModel
 from flowspec.train.data import Split
 from flowspec.train.loop import evaluate_nll
+from flowspec.train.nll import bits_per_dim
 
 __all__ = ["Evaluation", "evaluate", "bits_per_dim", "for_evaluation"]
-
-
-def bits_per_dim(nll: float, dims: int) -> float:
-    """An NLL in nats per example as bits per dimension."""
-    return nll / (dims * math.log(2.0))
 
 
 @dataclass(frozen=True)

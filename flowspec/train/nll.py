@@ -10,13 +10,20 @@ Example::
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
 
-__all__ = ["evaluate_nll", "model_dtype_device"]
+__all__ = ["bits_per_dim", "evaluate_nll", "model_dtype_device"]
+
+
+def bits_per_dim(nll: float, dims: int) -> float:
+    """An NLL in nats per example as bits per dimension, for ``dims`` values per example."""
+    return nll / (dims * math.log(2.0))
 
 
 def model_dtype_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
