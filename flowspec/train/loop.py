@@ -253,7 +253,9 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         history=run.history,
         val_history=run.val_history,
         baseline=baseline,
-        warnings=run_warnings(test_nll, baseline, steps, best_step, bound=not model.exact),
+        warnings=run_warnings(
+            test_nll, baseline, steps, best_step, bound=model.likelihood == "lower bound"
+        ),
         likelihood=model.likelihood,
     )
     if run.files is not None:
