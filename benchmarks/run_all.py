@@ -33,6 +33,8 @@ BENCHMARKS = (
     "bench_startup.py",
     "bench_digits_training.py",
     "bench_optimize.py",
+    "bench_vae.py",
+    "bench_specs.py",
 )
 NOTES_MARKER = "<!-- notes -->"
 
