@@ -3,6 +3,7 @@ the likelihood oracles of DESIGN.md (densities integrate to one, bounds tighten,
 reach every parameter, save/load and train/eval agree)."""
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import flowspec
 from flowspec.render.graphviz import render
 from flowspec.train.data import load_dataset
 from flowspec.train.loop import evaluate_nll, fit
+from flowspec.train.prepare import prepare
+from flowspec.train.settings import merge_settings
 
 EXACT_2D = ["realnvp_moons", "nice_moons", "ports_checkerboard", "nsf_moons"]
 
@@ -27,12 +30,57 @@ def test_every_bundled_spec_has_a_data_set():
     assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted({**DATA, **CONDITIONAL})
 
 
+#: The header lines every bundled spec carries (benchmarks/bench_specs.py writes the
+#: measured ones): its data set, its budget, the baseline and the figure it reaches.
+HEADER = re.compile(
+    r"^# data: (?P<data>\w+)\n"
+    r"# budget: (?P<steps>\d+) steps(, stopped early at step \d+)?, \d+ CPU s \(.+\)\n"
+    r"# baseline: (?P<baseline>-?\d+\.\d{4}) (?P<units>nats|bits/dim), test NLL of "
+    r"(full-covariance Gaussian|per-dimension categoricals) fitted on the training split\n"
+    r"# reaches: (?P<result>-?\d+\.\d{4}) (?P=units), test (NLL|-ELBO) \(.+\)\n"
+    r"# flowspec train specs/(?P<file>\w+)\.yaml\n",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("name", sorted({**DATA, **CONDITIONAL}))
+def test_every_spec_header_states_its_data_budget_baseline_and_result(name):
+    text = spec_path(name).read_text()
+    header = HEADER.search(text)
+    assert header is not None, f"{name}.yaml lacks the data/budget/baseline/reaches header"
+    assert header.start() < text.index("\nflowspec:") and header["file"] == name
+    train = flowspec.check(text).graph.header.train
+    assert header["data"] == train.data == {**DATA, **CONDITIONAL}[name]
+    assert int(header["steps"]) == train.steps
+    discrete = any("levels" in i for i in flowspec.load(text).data["inputs"].values())
+    assert header["units"] == ("bits/dim" if discrete else "nats")
+    assert float(header["result"]) < float(header["baseline"])
+
+
 #: Warnings a bundled spec gives on purpose. digits_maf uses RealNVP's logit with
 #: alpha = 0.05, which maps (0, 1) onto a bounded interval, so the Gaussian base also
 #: covers values no data reaches: log_prob is sub-normalized there (still a lower bound of
 #: the discrete likelihood), and W501 says so. glow_digits does the same before its two
 #: bases (the factored-out half's and the last scale's); digits_dequant uses the plain logit.
 EXPECTED_WARNINGS = {"digits_maf": ["W501"], "glow_digits": ["W501", "W501"]}
+
+
+#: Bundled specs that beat their baseline clearly at a tenth of their header's budget, one
+#: per likelihood class (exact, unbiased estimate, a bound on a pmf): trained at their
+#: train: settings for this many steps. benchmarks/bench_specs.py checks every spec at its
+#: full budget.
+QUICK_LEARNERS = {"realnvp_moons": 150, "resflow_moons": 150, "argmax_categorical": 150}
+
+
+@pytest.mark.parametrize("name", sorted(QUICK_LEARNERS))
+def test_bundled_spec_beats_its_baseline_at_a_reduced_budget(name):
+    checked = flowspec.check(spec_path(name))
+    steps = QUICK_LEARNERS[name]
+    settings = merge_settings(checked.graph.header.train, {"steps": steps, "val_every": 25})
+    model, data = prepare(checked, settings)
+    result = fit(model, data, settings, progress=False)
+    assert result.baseline.beaten_by(result.test_nll), (result.test_nll, result.baseline)
+    assert not any("baseline" in warning for warning in result.warnings)
 
 
 @pytest.mark.parametrize("name", sorted(DATA))
