@@ -4,8 +4,8 @@
     python benchmarks/run_all.py --quick     # smoke run, written to stdout only
 
 The file gets the date, the machine, the package versions, the commands and each
-benchmark's markdown section. Anything below the line ``<!-- notes -->`` in an existing
-RESULTS.md is kept, so hand-written observations survive a rerun.
+benchmark's markdown section, and nothing else: it is rewritten whole on every full run.
+Hand-written observations go in benchmarks/NOTES.md.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import machine_markdown
+from harness.machine import machine_markdown
 
-__all__ = ["BENCHMARKS", "NOTES_MARKER", "run_benchmark"]
+__all__ = ["BENCHMARKS", "run_benchmark"]
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
@@ -36,7 +36,6 @@ BENCHMARKS = (
     "bench_vae.py",
     "bench_specs.py",
 )
-NOTES_MARKER = "<!-- notes -->"
 
 
 def _load_average() -> str:
@@ -48,7 +47,7 @@ def _load_average() -> str:
 
 def run_benchmark(script: str, quick: bool) -> tuple[str, float]:
     """The markdown a benchmark script prints, and its wall time in seconds."""
-    command = [sys.executable, str(HERE / script), *(["--quick"] if quick else [])]
+    command = [sys.executable, str(HERE / "suites" / script), *(["--quick"] if quick else [])]
     env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=env, check=True)
@@ -69,7 +68,7 @@ def main() -> None:
         text, seconds = run_benchmark(script, args.quick)
         sections.append(text)
         timings.append(
-            f"`python benchmarks/{script}{' --quick' if args.quick else ''}` ({seconds:.0f} s)"
+            f"`python benchmarks/suites/{script}{' --quick' if args.quick else ''}` ({seconds:.0f} s)"
         )
     document = "\n\n".join(
         [
@@ -89,10 +88,7 @@ def main() -> None:
     if args.quick:
         print(document)
         return
-    notes = ""
-    if args.output.exists() and NOTES_MARKER in args.output.read_text():
-        notes = args.output.read_text().split(NOTES_MARKER, 1)[1]
-    args.output.write_text(document + "\n\n" + NOTES_MARKER + (notes or "\n"))
+    args.output.write_text(document + "\n")
     print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -47,7 +47,7 @@ def main() -> None:
     with torch.no_grad():
         nll = -model.log_prob(data).mean().item()
         samples = model.sample(2000)
-    print(f"final nll {nll:.3f} nats ({'exact' if model.exact else 'bound'})")
+    print(f"final nll {nll:.3f} nats ({model.likelihood})")
 
     plt.figure(figsize=(4, 4))
     plt.scatter(*data[:2000].T, s=2, alpha=0.3, label="data")

@@ -36,7 +36,7 @@ nodes:
 def main() -> None:
     model = flowspec.compile(GOOD)
     x = torch.randn(8, 4)
-    print("log_prob:", model.log_prob(x).shape, "exact:", model.exact)
+    print("log_prob:", model.log_prob(x).shape, "is", model.likelihood)
     try:
         flowspec.check(BROKEN)
     except flowspec.SpecError as error:

@@ -18,7 +18,7 @@ SPEC = Path(__file__).parent.parent / "specs" / "vflow_moons.yaml"
 def main() -> None:
     torch.manual_seed(0)
     model = flowspec.compile(SPEC)
-    print(f"{model.SPEC_NAME}: log_prob is {'exact' if model.exact else 'a lower bound'}")
+    print(f"{model.SPEC_NAME}: {model.verdict}")
 
     x = torch.randn(4, 2)
     trace = model.trace(x)

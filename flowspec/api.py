@@ -1,8 +1,9 @@
 """The Python API: load, check, compile.
 
->>> import flowspec
->>> model = flowspec.compile("specs/realnvp_moons.yaml")    # doctest: +SKIP
->>> model.log_prob(x), model.sample(64), model.exact         # doctest: +SKIP
+>>> import flowspec, torch
+>>> model = flowspec.compile("specs/realnvp_moons.yaml")   # a path (here from the repository root)
+>>> model.log_prob(torch.zeros(5, 2)).shape, model.sample(64).shape, model.likelihood
+(torch.Size([5]), torch.Size([64, 2]), 'exact')
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import gc
 import linecache
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from flowspec.diagnostics import Diagnostic, Reporter
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
+from flowspec.spec.accept import split_accepted
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
 from flowspec.spec.validate import validate_document
 
@@ -36,11 +38,13 @@ Source = str | Path
 
 @dataclass
 class CheckedSpec:
-    """A spec that passed every check: its graph, its source and its warnings."""
+    """A spec that passed every check: its graph, its source, its warnings and the
+    warnings it accepts (``accept:``, not printed; reasons in ``graph.accepted``)."""
 
     graph: FlowGraph
     loaded: LoadedSpec
     warnings: list[Diagnostic]
+    accepted: list[Diagnostic] = field(default_factory=list)
 
     def program(self, optimize: bool = True) -> Program | None:
         """The optimized program of the graph (:mod:`flowspec.optimize`), or None for the
@@ -71,7 +75,7 @@ class CheckedSpec:
     def build_nodes(self) -> dict[str, nn.Module]:
         """A fresh torch module for every node, in inference order."""
         return {
-            node.id: node.spec.build(node.input_info, node.context_info)
+            node.id: node.node_spec.build(node.known_inputs, node.context_info)
             for node in self.graph.layers
         }
 
@@ -126,15 +130,18 @@ def _check(source: Source | LoadedSpec) -> CheckedSpec:
     spec = validate_document(loaded.data, reporter)
     if spec.header is None:
         reporter.raise_if_errors()
+    assert spec.header is not None, "a spec without a header has errors"
     graph = build_graph(spec, spec.header, loaded.source.file, reporter)
     run_passes(graph, reporter)
     reporter.raise_if_errors()
-    return CheckedSpec(graph, loaded, reporter.warnings)
+    graph.accepted = dict(spec.header.accept)
+    shown, accepted = split_accepted(reporter.warnings, graph.accepted, reporter)
+    return CheckedSpec(graph, loaded, shown, accepted)
 
 
 def compile(source: Source | LoadedSpec, optimize: bool = True) -> FlowModel:  # noqa: A001 - the verb users expect
     """Compile a spec (a path or YAML text) into a torch module with ``log_prob``,
-    ``sample``, ``trace``, ``iwbo`` and ``exact``. ``optimize=False`` runs the literal
+    ``sample``, ``trace``, ``iwbo``, ``likelihood`` and ``verdict``. ``optimize=False`` runs the literal
     graph (same density, same ``state_dict`` keys)."""
     return check(source).build_model(optimize)
 

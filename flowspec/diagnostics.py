@@ -91,7 +91,7 @@ def _position(diagnostic: Diagnostic) -> tuple[str, int, int]:
 class SpecError(Exception):
     """Raised when a spec has at least one error; carries every diagnostic found."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=_position)
         super().__init__(self.format())
 

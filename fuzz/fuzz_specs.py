@@ -8,7 +8,6 @@ hangs, diagnostics without file:line:col.
 from __future__ import annotations
 
 import copy
-import json
 import random
 import re
 import signal
@@ -256,7 +255,6 @@ def judge(res, hang, args, text):
     if res.exit_code not in (0, 1, 2):
         problems.append(f"exit {res.exit_code}")
     if res.exit_code == 1:
-        errs = [l for l in out.splitlines() if "error" in l.lower()]
         if "error[" in out and not LOC.search(out):
             problems.append("diagnostic without location")
     if "pwned" in out:

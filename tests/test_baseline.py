@@ -155,6 +155,7 @@ def test_train_and_eval_print_the_baseline_in_the_units_of_the_figures(tmp_path)
     assert "warning: the best validation NLL is at the last step (3)" in trained.stdout
     assert "tiny.summary.json" in trained.stdout
     evaluated = CliRunner().invoke(app, ["eval", str(checkpoint)])
-    assert f"baseline: {baseline.nll:.4f} nats, the NLL of a full-covariance" in evaluated.stdout
+    figure = f"{baseline.nll:.4f} ± {baseline.standard_error:.4f} nats"
+    assert f"baseline: {figure}, the NLL of a full-covariance" in evaluated.stdout
     report = json.loads(CliRunner().invoke(app, ["eval", str(checkpoint), "--json"]).stdout)
     assert report["baseline"]["nll"] == pytest.approx(baseline.nll)

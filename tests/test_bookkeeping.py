@@ -96,9 +96,9 @@ def test_plain_flow_keeps_every_dim_and_is_exact():
     assert book.data_dims == book.latent_dims == 4
     assert book.dropped == [] and book.added == []
     assert all(row.dims_in == row.dims_out for row in book.rows if row.category == "bijective")
-    assert book.exact and book.bound_nodes == []
-    assert book.exactness == "log_prob is the exact log-likelihood"
-    assert book.summary()[-1] == book.exactness
+    assert book.likelihood == "exact"
+    assert book.verdict == "log_prob is the exact log-likelihood"
+    assert book.summary()[-1] == book.verdict
 
 
 def test_slice_drops_dims_that_its_decoder_models():
@@ -110,7 +110,7 @@ def test_slice_drops_dims_that_its_decoder_models():
     text = change.describe()
     assert "down" in text and "drops 4" in text and node_kinds()["slice"].contribution in text
     assert text in book.summary()
-    assert book.exact  # the slice's term is an exact density, not a bound
+    assert book.likelihood == "exact"  # the slice's term is an exact density, not a bound
 
 
 def test_augment_adds_dims_and_makes_a_bound():
@@ -122,10 +122,10 @@ def test_augment_adds_dims_and_makes_a_bound():
         "adds 3" in change.describe() and node_kinds()["augment"].contribution in change.describe()
     )
     assert book.dropped == []
-    assert not book.exact and book.bound_nodes == ["up"]
-    assert book.exactness == "log_prob is a lower bound (ELBO): stochastic nodes: up"
+    assert book.likelihood == "lower bound"
+    assert book.verdict == "log_prob is a lower bound (ELBO): stochastic nodes: up"
     up = next(row for row in book.rows if row.id == "up")
-    assert not up.exact and (up.dims_in, up.dims_out) == (2, 5)
+    assert up.likelihood == "lower bound" and (up.dims_in, up.dims_out) == (2, 5)
 
 
 def test_dims_add_up_over_several_distributions_and_context_is_not_data():
@@ -146,8 +146,8 @@ def test_to_dict_is_json_and_the_table_renders():
     data = json.loads(json.dumps(book.to_dict()))
     assert [row["id"] for row in data["rows"]] == [row.id for row in book.rows]
     assert data["rows"][1]["outputs"] == [[5]]
-    assert data["added"][0]["node"] == "up" and data["exact"] is False
-    assert data["exactness"] == book.exactness
+    assert data["added"][0]["node"] == "up" and data["likelihood"] == "lower bound"
+    assert data["verdict"] == book.verdict
     console = Console(width=160, record=True, file=io.StringIO())
     console.print(render_table(book))
     text = console.export_text()

@@ -3,7 +3,6 @@ exit codes 0/1/2/130, located diagnostics without tracebacks, and every verb's f
 
 import builtins
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -20,7 +19,18 @@ from flowspec.core.registry import node_kinds
 from flowspec.spec.schema import json_schema
 from flowspec.train.checkpoint import load_checkpoint
 
-VERBS = ["validate", "render", "compile", "schema", "nodes", "train", "eval", "sample", "sweep"]
+VERBS = [
+    "validate",
+    "render",
+    "compile",
+    "schema",
+    "nodes",
+    "train",
+    "eval",
+    "sample",
+    "sweep",
+    "tune",
+]
 
 MOONS = """\
 flowspec: "1"
@@ -116,7 +126,7 @@ def test_validate_json(runner, moons):
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["warnings"] == []
     book = report["bookkeeping"]
-    assert book["data_dims"] == book["latent_dims"] == 2 and book["exact"] is True
+    assert book["data_dims"] == book["latent_dims"] == 2 and book["likelihood"] == "exact"
     assert [row["id"] for row in book["rows"]][-1] == "prior"
 
 

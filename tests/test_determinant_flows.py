@@ -56,7 +56,9 @@ def test_planar_gradients_through_the_root_match_finite_differences():
     names = [name for name, _ in layer.named_parameters()]
 
     def loss(x, *values):
-        z, contribution = torch.func.functional_call(layer, dict(zip(names, values)), (x,))
+        z, contribution = torch.func.functional_call(
+            layer, dict(zip(names, values, strict=True)), (x,)
+        )
         return (z**2).sum(dim=1) + contribution
 
     values = [p.detach().clone().requires_grad_() for p in layer.parameters()]
@@ -160,7 +162,7 @@ def test_missing_inference_direction_is_reported_and_log_prob_raises():
     codes = [(d.code, d.node, d.location.line) for d in checked.warnings]
     assert codes == [("W752", "p1", 7), ("W752", "s1", 8), ("W752", "p2", 9)]
     model = checked.build_model()
-    assert model.LOG_PROB_UNAVAILABLE == ("p1", "s1", "p2")
+    assert tuple(model.LOG_PROB_UNAVAILABLE) == ("p1", "s1", "p2")
     with pytest.raises(UnavailableError, match="'p1', 's1', 'p2'.*sample_and_log_prob"):
         model.log_prob(torch.randn(4, 2))
     with pytest.raises(RuntimeError, match="no inference direction"):

@@ -91,7 +91,7 @@ def test_two_processes_train_like_one_and_rank_zero_writes(tmp_path):
         read_metrics(single.with_name("m.metrics.csv")),
     )
     assert [r["step"] for r in together] == [r["step"] for r in apart] == [10, 20, 30]
-    for mine, theirs in zip(together, apart):  # each process takes half of every batch
+    for mine, theirs in zip(together, apart, strict=True):  # each process takes half of every batch
         assert mine["train_loss"] == pytest.approx(theirs["train_loss"], abs=1e-5)
         assert mine["val_nll"] == pytest.approx(theirs["val_nll"], abs=1e-5)
     assert together[-1]["val_nll"] < together[0]["val_nll"]  # training progresses
@@ -122,7 +122,7 @@ def test_two_processes_resume_exactly_and_stop_together(tmp_path):
         read_metrics(tmp_path / "b.metrics.csv"),
     )
     assert [r["step"] for r in whole] == [r["step"] for r in resumed] == [5, 10, 15, 20]
-    for mine, theirs in zip(resumed, whole):
+    for mine, theirs in zip(resumed, whole, strict=True):
         assert mine["train_loss"] == pytest.approx(theirs["train_loss"], abs=1e-6)
         assert mine["val_nll"] == pytest.approx(theirs["val_nll"], abs=1e-6)
 

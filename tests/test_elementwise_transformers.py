@@ -160,7 +160,7 @@ def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
     )
     assert out_fn == out_t
     x = inputs_in(support, 5, 3)
-    for a, b in zip(by_fn(x), by_transformer(x)):
+    for a, b in zip(by_fn(x), by_transformer(x), strict=True):
         assert torch.equal(a, b)
 
 

@@ -138,7 +138,7 @@ def test_conv_conditioners_take_a_flat_or_image_context(conditioner, context):
     round_trip(layer, x, context=c)
     expected = torch.stack(
         [
-            autograd_logdet(lambda v: layer(v, context=c[i : i + 1])[0], x[i : i + 1])[0]
+            autograd_logdet(lambda v, i=i: layer(v, context=c[i : i + 1])[0], x[i : i + 1])[0]
             for i in range(3)
         ]
     )

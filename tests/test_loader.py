@@ -245,7 +245,7 @@ def test_recursive_alias_is_e007(text: str, line: int, col: int) -> None:
 
 def test_billion_laughs_is_e007_without_expanding() -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     start = time.process_time()
     diagnostic = only_error("\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ from oracles import assert_logdet_matches, autograd_logdet, infer_node, make_nod
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
+from flowspec.core.properties import Likelihood
 from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 
@@ -50,7 +51,7 @@ def test_split_round_trip_both_ways(dtype, shape, sizes):
         assert torch.all(contribution == 0)
         torch.testing.assert_close(layer.inverse(*parts), x)
         again, _ = layer(layer.inverse(*parts))
-        for a, b in zip(again, parts):
+        for a, b in zip(again, parts, strict=True):
             torch.testing.assert_close(a, b)
 
 
@@ -111,7 +112,7 @@ def test_concat_round_trip_both_ways(dtype, shapes):
         assert contribution.shape == (batch,) and torch.all(contribution == 0)
         back = layer.inverse(z)
         assert isinstance(back, tuple) and len(back) == len(shapes)
-        for a, b in zip(back, xs):
+        for a, b in zip(back, xs, strict=True):
             torch.testing.assert_close(a, b)
         torch.testing.assert_close(layer(*back)[0], z)
 
@@ -243,7 +244,8 @@ def test_structural_kinds_are_parameter_free_and_pass_gradients():
     ]
     for spec, shapes in cases:
         node, layer, _ = make_node(spec, *shapes)
-        assert node.bijective and node.exact() and node.contribution == "0"
+        assert node.bijective and node.likelihood() is Likelihood.EXACT
+        assert node.contribution == "0"
         assert list(layer.parameters()) == []
         xs = [torch.randn(3, *s, dtype=torch.float64, requires_grad=True) for s in shapes]
         out, contribution = layer(*xs)

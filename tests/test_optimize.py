@@ -295,7 +295,7 @@ def test_parameters_by_parts_match_the_seam(transformer, shape):
     whole, parts = conditioner(a), conditioner.parts(a)
     assert len(parts) == params and all(p.shape == x.shape for p in parts)
     assert torch.equal(torch.stack(parts, -1), whole)
-    for got, want in zip(layer.forward_parts(x, parts), layer(x, whole)):
+    for got, want in zip(layer.forward_parts(x, parts), layer(x, whole), strict=True):
         assert torch.equal(got, want)
     assert torch.equal(layer.inverse_parts(x, parts), layer.inverse(x, whole))
 

@@ -6,6 +6,8 @@ and fast: specs are only checked."""
 from __future__ import annotations
 
 import re
+import shlex
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,19 @@ def test_error_example_prints_what_the_readme_shows(tmp_path: Path, monkeypatch)
     result = CliRunner().invoke(app, ["validate", "bad.yaml"])
     assert result.exit_code == 1
     assert result.stderr == shown
+
+
+def test_study_errors_print_what_the_readme_shows(monkeypatch) -> None:
+    studies = section("## Studies: sweep and tune")
+    block = re.search(r"```\n( *\$ flowspec sweep .*?\n) *```", studies, re.DOTALL)
+    examples = re.split(r"^\$ ", textwrap.dedent(block.group(1)), flags=re.MULTILINE)[1:]
+    assert len(examples) == 2
+    monkeypatch.chdir(ROOT)
+    for example in examples:
+        command, _, shown = example.partition("\n")
+        result = CliRunner().invoke(app, shlex.split(command)[1:])
+        assert result.exit_code == 1
+        assert result.stderr == shown
 
 
 def test_spec_catalogue_lists_every_spec_with_its_likelihood_class() -> None:

@@ -310,8 +310,8 @@ def test_legend_shows_only_the_categories_present(simple: FlowGraph, rich: FlowG
     assert "dashed edge: context" in rich_legend
 
 
-def test_title_names_the_spec_and_exactness(simple: FlowGraph, rich: FlowGraph) -> None:
-    assert simple.exact and not rich.exact
+def test_title_names_the_spec_and_its_likelihood_class(simple: FlowGraph, rich: FlowGraph) -> None:
+    assert simple.likelihood.label == "exact" and rich.likelihood.label == "lower bound"
     simple_title = to_dot(simple).source.splitlines()[1]
     assert "realnvp-moons" in simple_title and "log_prob is exact" in simple_title
     assert "lower bound" in to_dot(rich).source.splitlines()[1]

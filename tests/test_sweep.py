@@ -1,17 +1,20 @@
-"""``flowspec sweep``: --set parsing, where values land in the spec, and a small study."""
+"""A study's search space: --set/--search parsing, where values land in the spec, and
+every configuration checked before any trial with errors located in the user's spec file
+(torch-free and fast)."""
 
 from __future__ import annotations
 
-import csv
+import builtins
 
 import pytest
 import yaml
-from train_specs import TINY_MOONS
 from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
-from flowspec.train.sweep import SweepError, apply_values, combinations, parse_assignment
+from flowspec.diagnostics import SpecError
+from flowspec.study.configs import Space
+from flowspec.study.space import SpaceError, parse_search, parse_set
 
 BLOCKS = """\
 flowspec: "1"
@@ -29,88 +32,140 @@ nodes:
 """
 
 
-def test_parse_assignment_splits_values_outside_brackets():
-    axis = parse_assignment("net.hidden=[32],[64, 64],[]")
-    assert axis.path == ("net", "hidden") and axis.values == ([32], [64, 64], [])
-    assert parse_assignment("train.lr=1e-3,3e-3").values == (0.001, 0.003)
-    for bad in ("net.hidden", "=3", "a..b=1", "body.repeat=4,", "x=[1"):
-        with pytest.raises(SweepError):
-            parse_assignment(bad)
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "blocks.yaml"
+    path.write_text(BLOCKS)
+    return flowspec.load(path)
 
 
-def test_values_land_on_nodes_blocks_fields_and_train_settings():
-    data = yaml.safe_load(BLOCKS)
-    everywhere = apply_values(data, parse_assignment("net.hidden=[4]"), [4])
+def space(loaded, *sets: str, searches: tuple[str, ...] = ()) -> Space:
+    return Space.of(loaded, [parse_set(s) for s in sets] + [parse_search(s) for s in searches])
+
+
+def test_set_splits_values_outside_brackets_and_search_reads_ranges():
+    axis = parse_set("net.hidden=[32],[64, 64],[]")
+    assert axis.path == ("net", "hidden") and axis.choices == ([32], [64, 64], [])
+    assert parse_set("train.lr=1e-3,3e-3").choices == (0.001, 0.003)
+    lr = parse_search("lr=log:1e-4:1e-2")
+    assert (lr.kind, lr.low, lr.high, lr.log, lr.integer) == ("log", 1e-4, 1e-2, True, False)
+    repeat = parse_search("body.repeat=int:2:16")
+    assert repeat.representatives() == (2, 16) and repeat.integer
+    assert parse_search("step.net.activation=relu,tanh").choices == ("relu", "tanh")
+    for bad in ("net.hidden", "=3", "a..b=1", "body.repeat=4,", "x=[1", "x=1,1"):
+        with pytest.raises(SpaceError):
+            parse_set(bad)
+    for bad in ("lr=log:0:1", "lr=log:1e-2", "n=int:2.5:4", "lr=float:3:1", "lr=float:0:inf"):
+        with pytest.raises(SpaceError):
+            parse_search(bad)
+
+
+def test_values_land_on_nodes_blocks_fields_and_train_settings(spec):
+    everywhere = space(spec, "net.hidden=[4]").data({"net.hidden": [4]})
     assert everywhere["nodes"]["first"]["net"]["hidden"] == [4]
     assert everywhere["blocks"]["step"][0]["net"]["hidden"] == [4]
-    one_node = apply_values(data, parse_assignment("first.net.hidden=[4]"), [4])
+    one_node = space(spec, "first.net.hidden=[4]").data({"first.net.hidden": [4]})
     assert one_node["nodes"]["first"]["net"]["hidden"] == [4]
     assert one_node["blocks"]["step"][0]["net"]["hidden"] == [16]
-    block = apply_values(data, parse_assignment("step.net.hidden=[4]"), [4])
-    assert block["blocks"]["step"][0]["net"]["hidden"] == [4] and block["nodes"]["first"]["net"][
-        "hidden"
-    ] == [8]
-    repeat = apply_values(data, parse_assignment("body.repeat=3"), 3)
-    assert repeat["nodes"]["body"]["repeat"] == 3 and data["nodes"]["body"]["repeat"] == 2
-    assert apply_values(data, parse_assignment("train.lr=0.1"), 0.1)["train"] == {"lr": 0.1}
-    with pytest.raises(SweepError, match="no node id, block or node field 'width'"):
-        apply_values(data, parse_assignment("width=3"), 3)
+    block = space(spec, "step.net.hidden=[4]").data({"step.net.hidden": [4]})
+    assert block["blocks"]["step"][0]["net"]["hidden"] == [4]
+    assert block["nodes"]["first"]["net"]["hidden"] == [8]
+    repeat = space(spec, "body.repeat=3").data({"body.repeat": 3})
+    assert repeat["nodes"]["body"]["repeat"] == 3 and spec.data["nodes"]["body"]["repeat"] == 2
+    added = space(spec, "step.net.activation=tanh")  # a field the spec leaves out: added
+    assert added.data({"step.net.activation": "tanh"})["blocks"]["step"][0]["net"] == {
+        "hidden": [16],
+        "activation": "tanh",
+    }
+    for path in ("train.lr", "lr"):  # a bare training setting lands in train
+        lr = space(spec, f"{path}=0.1")
+        assert lr.data({path: 0.1})["train"] == {"lr": 0.1}
+        assert lr.training({path: 0.1}) == {"lr": 0.1}
 
 
-def test_combinations_are_checked_specs():
-    data = yaml.safe_load(BLOCKS)
-    trials = combinations(
-        data, [parse_assignment("net.hidden=[4],[8]"), parse_assignment("body.repeat=1,3")]
-    )
-    assert [values for values, _ in trials] == [
+def test_grid_and_corners_and_the_trial_spec_text(spec):
+    grid = space(spec, "net.hidden=[4],[8]", "body.repeat=1,3")
+    assert grid.grid() == [
         {"net.hidden": [4], "body.repeat": 1},
         {"net.hidden": [4], "body.repeat": 3},
         {"net.hidden": [8], "body.repeat": 1},
         {"net.hidden": [8], "body.repeat": 3},
     ]
-    sizes = [sum(p.numel() for p in flowspec.compile(text).parameters()) for _, text in trials]
+    sizes = [
+        sum(p.numel() for p in flowspec.compile(grid.spec_text(values)).parameters())
+        for values in grid.grid()
+    ]
     assert sizes[0] < sizes[1] and sizes[0] < sizes[2] < sizes[3]
-    assert "net.hidden=[4], body.repeat=1" in yaml.safe_load(trials[0][1])["name"]
+    search = space(spec, "net.hidden=[4],[8]", searches=("lr=log:1e-4:1e-2",))
+    assert search.corners() == [
+        {"net.hidden": [4], "lr": 1e-4},
+        {"net.hidden": [8], "lr": 1e-4},
+        {"net.hidden": [4], "lr": 1e-2},
+    ]
+    assert yaml.safe_load(search.spec_text({"net.hidden": [8], "lr": 1e-2}))["train"] == {
+        "lr": 1e-2
+    }
 
 
-def test_sweep_trains_every_combination_and_writes_table_and_figure(tmp_path):
-    spec = tmp_path / "s.yaml"
-    spec.write_text(TINY_MOONS)
-    result = CliRunner().invoke(
-        app,
-        [
-            "sweep",
-            str(spec),
-            "-d",
-            "moons",
-            "--steps",
-            "20",
-            "--workers",
-            "1",
-            "-o",
-            str(tmp_path / "out"),
-            "--set",
-            "net.hidden=[16]",
-            "--set",
-            "train.lr=0.001,0.01",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader((tmp_path / "out" / "sweep.csv").open()))
-    assert [(r["net.hidden"], r["train.lr"]) for r in rows] == [("[16]", "0.001"), ("[16]", "0.01")]
-    assert all(float(r["val_nll"]) > 0 for r in rows)
-    nll = {(r["net.hidden"], r["train.lr"]): float(r["test_nll"]) for r in rows}
-    assert nll[("[16]", "0.01")] < nll[("[16]", "0.001")]  # 20 steps: the larger rate learns more
-    assert (tmp_path / "out" / "sweep.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "out" / "trial001.safetensors").is_file()
-    assert "val NLL" in result.stdout
+def errors(loaded, *sets: str, searches: tuple[str, ...] = ()) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        checked = space(loaded, *sets, searches=searches)
+        checked.check(checked.grid())
+    return [d.format() for d in caught.value.diagnostics]
 
 
-def test_sweep_errors_are_reported(tmp_path):
-    spec = tmp_path / "s.yaml"
-    spec.write_text(TINY_MOONS)
-    runner = CliRunner()
-    result = runner.invoke(app, ["sweep", str(spec), "-d", "moons", "--set", "width=3"])
-    assert result.exit_code == 1 and "no node id, block or node field 'width'" in result.stderr
-    result = runner.invoke(app, ["sweep", str(spec), "-d", "moons", "--set", "body.repeat=0"])
-    assert result.exit_code == 1 and "body.repeat=0" in result.stderr and "E1" in result.stderr
+def test_a_bad_path_is_located_in_the_users_spec_with_a_hint(spec):
+    file = spec.source.file
+    (typo,) = errors(spec, "net.hiden=[32]")
+    assert typo.startswith(f"{file}:10:41: error[E940]: --set net.hiden")  # first's net:
+    assert "did you mean 'hidden'?" in typo
+    (unknown,) = errors(spec, "widht=3")
+    assert unknown.startswith(f"{file}:9:1: error[E940]") and "'widht'" in unknown  # nodes:
+    (block_use,) = errors(spec, "body.net.hidden=[3]")
+    assert block_use.startswith(f"{file}:11:3: error[E940]") and "set step.net.hidden" in block_use
+    (setting,) = errors(spec, searches=("train.lrr=log:1e-4:1e-2",))
+    assert "error[E940]: --search train.lrr" in setting and "did you mean 'lr'?" in setting
+    (seed,) = errors(spec, "train.seed=0,1")
+    assert "error[E941]" in seed and "--seeds" in seed
+    both = errors(spec, "net.hiden=[3]", "widht=3")  # every bad path at once
+    assert len(both) == 2
+
+
+def test_a_bad_value_is_located_where_the_field_is_in_the_users_file(spec):
+    """Not in a generated spec: the line and column of ``repeat: 2`` in the 12-line file."""
+    assert len(BLOCKS.splitlines()) == 12
+    file = spec.source.file
+    (repeat,) = errors(spec, "body.repeat=0,2", "net.hidden=[4],[8]")  # once, not per combination
+    assert repeat.startswith(f"{file}:11:23: error[E104]: node 'body'")
+    assert repeat.count("(with --set body.repeat=0)") == 1
+    (activation,) = errors(spec, searches=("step.net.activation=tanh,bogus",))
+    assert activation.startswith(f"{file}:7:31: error[E104]")  # the net: that gets the field
+    assert "(with --search step.net.activation=bogus)" in activation
+    (rate,) = errors(spec, searches=("lr=log:1e-3:20",))  # a range's end is checked too
+    assert "error[E901]" in rate and "lr=20.0" in rate
+
+
+def test_the_commands_refuse_a_bad_space_before_any_trial(tmp_path, monkeypatch):
+    path = tmp_path / "blocks.yaml"
+    path.write_text(BLOCKS)
+    runner, folder = CliRunner(), tmp_path / "out"
+    base = ["-d", "moons", "-o", str(folder)]
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "net.hiden=[4]"])
+    assert result.exit_code == 1 and f"{path}:10:41: error[E940]" in result.stderr
+    assert "Traceback" not in result.output and not folder.exists()  # nothing started
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "body.repeat=0,1"])
+    assert result.exit_code == 1 and f"{path}:11:23: error[E104]" in result.stderr
+    result = runner.invoke(app, ["tune", str(path), *base, "--search", "lr=log:1e-3"])
+    assert result.exit_code == 2 and "KIND:LOW:HIGH" in result.stderr
+    result = runner.invoke(app, ["sweep", str(path), *base])
+    assert result.exit_code == 2 and "nothing to vary" in result.stderr
+    real_import = builtins.__import__
+
+    def without_optuna(name, *args, **kwargs):
+        if name == "optuna" or name.startswith("optuna."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_optuna)
+    result = runner.invoke(app, ["sweep", str(path), *base, "--set", "body.repeat=1,2"])
+    assert result.exit_code == 1 and "pip install 'flowspec[studies]'" in result.stderr

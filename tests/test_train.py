@@ -326,7 +326,26 @@ def test_time_limit_or_on_step_stop_training(moons):
         log=messages.append,
     )
     assert stopped.stop_reason == "callback" and stopped.steps == 7
-    assert messages[-1].startswith("stopped at step 7: on_step asked to stop")
+    assert messages[-1].startswith("stopped at step 7: a callback (on_step or on_validation)")
+
+
+def test_on_validation_sees_every_validation_and_can_stop(moons):
+    seen: list[tuple[int, float]] = []
+
+    def prune_at_third(step: int, val_nll: float) -> bool:
+        seen.append((step, val_nll))
+        return len(seen) == 3
+
+    result = fit(
+        flowspec.compile(MOONS_SPEC),
+        moons,
+        TrainSettings(steps=50, val_every=5),
+        on_validation=prune_at_third,
+        progress=False,
+    )
+    assert [step for step, _ in seen] == [5, 10, 15]
+    assert seen == result.val_history  # the NLLs the loop validated, as it validated them
+    assert result.stop_reason == "callback" and result.steps == 15
 
 
 def test_epochs_set_the_number_of_steps(small_digits):
@@ -478,14 +497,53 @@ def test_evaluate_gives_bits_per_dim_and_an_iwbo_tighter_than_the_elbo(small_dig
     torch.manual_seed(0)
     model = flowspec.compile(DIGITS_SPEC.replace("LEVELS", "17"))
     fit(model, small_digits, TrainSettings(steps=30, batch_size=64, lr=3e-3), progress=False)
-    torch.manual_seed(1)
     scores = evaluate(model, small_digits.split("test"), discrete=True, k=32)
-    assert not scores.exact and scores.k == 32
+    assert (scores.likelihood, scores.figure, scores.k) == ("lower bound", "-ELBO", 32)
     assert scores.bits_per_dim == pytest.approx(scores.nll / (64 * math.log(2)))
     assert scores.iwbo_nll < scores.nll  # log mean exp >= mean log (Jensen), averaged over 64 rows
     assert scores.iwbo_bits_per_dim == pytest.approx(scores.iwbo_nll / (64 * math.log(2)))
+    assert scores.stderr is not None and 0 < scores.stderr < scores.nll
     exact = evaluate(flowspec.compile(MOONS_SPEC), Split(torch.randn(20, 2)), discrete=False, k=8)
-    assert exact.exact and exact.iwbo_nll is None and exact.bits_per_dim is None
+    assert (exact.likelihood, exact.figure) == ("exact", "NLL")
+    assert exact.iwbo_nll is None and exact.bits_per_dim is None
+
+
+def test_scores_of_a_stochastic_model_use_common_random_numbers(small_digits):
+    """The same weights scored twice give the same -ELBO (the evaluation's own seeded
+    generators), whatever the training's generator did before, and leave it where it was:
+    validation does not move the training's random stream."""
+    model = flowspec.compile(DIGITS_SPEC.replace("LEVELS", "17"))
+    test = small_digits.split("test")
+    torch.manual_seed(3)
+    state = torch.get_rng_state()
+    first = evaluate_nll(model, test)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.rand(7)  # the training's stream moves on
+    assert evaluate_nll(model, test) == first
+    assert evaluate_nll(model, test, seed=1) != first  # another draw of the noise
+
+
+def test_the_best_validation_figure_is_the_one_the_summary_and_eval_print(small_digits, tmp_path):
+    """A dequantized model: the log said 'val nll 97.1925 (best)' and the summary 97.4839
+    for the same checkpoint, and eval re-scored train's test figure differently. Now the
+    validation that selected the checkpoint, FitResult and flowspec eval agree exactly."""
+    torch.manual_seed(0)
+    model = flowspec.compile(DIGITS_SPEC.replace("LEVELS", "17"))
+    messages: list[str] = []
+    settings = TrainSettings(steps=30, batch_size=64, lr=3e-3, val_every=10)
+    files = RunFiles.beside(tmp_path / "digits.safetensors")
+    result = fit(model, small_digits, settings, files=files, progress=False, log=messages.append)
+    assert result.likelihood == "lower bound"
+    assert result.figure == "an upper bound on the NLL; 1 draw per example, evaluation seed 0"
+    best = dict(result.val_history)[result.best_step]
+    assert result.val_nll == best
+    assert any(f"val -ELBO {best:.4f} nats (best)" in m for m in messages)
+    scores = evaluate(load_checkpoint(files.best)[0], small_digits.split("test"), discrete=True)
+    assert scores.nll == result.test_nll
+    rows = read_metrics(files.metrics_jsonl)
+    assert {r["val_figure"] for r in rows if r["val_nll"] is not None} == {
+        f"-ELBO ({result.figure})"
+    }
 
 
 def test_temperature_scales_the_base_draws(trained, moons):
@@ -573,7 +631,7 @@ def test_optimizers_match_torch(kind, weight_decay):
             )
             ((x @ params[0] + params[1] - target) ** 2).sum().backward()
             opt.step()
-    for mine, torchs in zip(ours, theirs):
+    for mine, torchs in zip(ours, theirs, strict=True):
         assert torch.allclose(mine, torchs, atol=1e-12, rtol=1e-10)
     tensors, info = optimizer.state_dict()
     copy = Optimizer(

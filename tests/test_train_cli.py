@@ -419,11 +419,13 @@ def test_eval_scores_the_test_split(runner, trained):
     result = runner.invoke(app, ["eval", str(trained[1]), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["n"] == 2000 and report["exact"] and report["iwbo_nll"] is None
+    assert report["n"] == 2000 and report["likelihood"] == "exact"
+    assert report["figure"] == "NLL" and report["iwbo_nll"] is None
     _, meta = load_checkpoint(trained[1])
     text = runner.invoke(app, ["eval", str(trained[1])])
-    assert f"NLL: {report['nll']:.4f} nats" in text.stdout and "test split" in text.stdout
-    assert "log_prob is exact\n" in text.stdout
+    assert f"NLL: {report['nll']:.4f} ± {report['stderr']:.4f} nats (exact)" in text.stdout
+    assert "test split" in text.stdout
+    assert "log_prob is the exact log-likelihood\n" in text.stdout
 
 
 def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
@@ -437,10 +439,13 @@ def test_eval_of_a_bound_model_gives_the_iwbo_and_reads_files(runner, tmp_path):
     )
     result = runner.invoke(app, ["eval", str(out), "--k", "8", "--json"])
     report = json.loads(result.stdout)
-    assert not report["exact"] and report["k"] == 8 and report["iwbo_nll"] < report["nll"]
+    assert report["likelihood"] == "lower bound" and report["figure"] == "-ELBO"
+    assert report["k"] == 8 and report["iwbo_nll"] < report["nll"]
     assert report["iwbo_bits_per_dim"] < report["bits_per_dim"]
     text = runner.invoke(app, ["eval", str(out), "--k", "8"]).stdout
-    assert "log_prob is a lower bound\n" in text and "NLL bound (-IWBO, k=8)" in text
+    assert "log_prob is a lower bound (ELBO): stochastic nodes: deq" in text
+    assert f"-ELBO: {report['nll']:.4f} ± " in text and "-IWBO, k=8: " in text
+    assert "an upper bound on the NLL; 1 draw per example, evaluation seed 0" in text
     np.save(tmp_path / "held.npy", np.zeros((30, 64)))
     result = runner.invoke(app, ["eval", str(out), "--data", str(tmp_path / "held.npy"), "--json"])
     assert result.exit_code == 0, result.output

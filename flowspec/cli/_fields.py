@@ -87,7 +87,7 @@ def _value(value: Any) -> str:
 
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        return _value(field.default_factory())
+        return _value(field.get_default(call_default_factory=True))
     if field.default is PydanticUndefined:
         return "required"
     return _value(field.default)
@@ -113,7 +113,7 @@ def field_rows(
         nested = _settings_model(field.annotation)
         if nested is None and field.default_factory is not None:
             # A field choosing among kinds: expand the kind it takes when left out.
-            nested = _settings_model(type(field.default_factory()))
+            nested = _settings_model(type(field.get_default(call_default_factory=True)))
         expand = nested is not None and depth < MAX_DEPTH
         default = _default(field)
         rows.append(
@@ -124,6 +124,6 @@ def field_rows(
                 " ".join((field.description or "").split()),
             )
         )
-        if expand:
+        if expand and nested is not None:
             rows += field_rows(nested, prefix=f"{key}.", depth=depth + 1)
     return rows

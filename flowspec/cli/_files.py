@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, overload
 
 import typer
 
@@ -52,6 +52,10 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, lambda file: file.write(text.encode("utf-8")))
 
 
+@overload
+def check_suffix(path: Path, allowed: tuple[str, ...]) -> Path: ...
+@overload
+def check_suffix(path: None, allowed: tuple[str, ...]) -> None: ...
 def check_suffix(path: Path | None, allowed: tuple[str, ...]) -> Path | None:
     """``path`` unchanged when its suffix is allowed (case-insensitive), else a usage error
     (exit 2) listing the allowed suffixes."""

@@ -16,7 +16,9 @@ from rich.text import Text
 
 from flowspec.cli._fields import field_rows
 from flowspec.cli._output import out
+from flowspec.conditioners.base import ConditionerSpec
 from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
+from flowspec.transformers.base import TransformerSpec
 
 __all__ = ["part_kinds", "describe_part", "parts_footer"]
 
@@ -71,9 +73,9 @@ def describe_part(name: str) -> None:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     rows = [("reference", getattr(cls, "reference", "") or "-"), ("used in", _taken_by(cls) or "-")]
-    if what == "transformer":
+    if issubclass(cls, TransformerSpec):
         rows.append(("inverse", cls.inverse_cost.label))
-    if what == "conditioner":
+    if issubclass(cls, ConditionerSpec):
         rows.append(("roles", ", ".join(sorted(cls.roles))))
     for label, value in rows:
         facts.add_row(label, Text(value))

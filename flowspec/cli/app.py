@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 import flowspec
 from flowspec.cli import compile as compile_
 from flowspec.cli import eval as eval_
-from flowspec.cli import explain, nodes, render, sample, schema, sweep, train, validate
+from flowspec.cli import explain, nodes, render, sample, schema, sweep, train, tune, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -23,6 +23,7 @@ EPILOG = examples(
     "flowspec eval runs/realnvp-moons.safetensors",
     "flowspec sample runs/realnvp-moons.safetensors -n 2000 -o samples.png",
     "flowspec sweep specs/realnvp_moons.yaml -d moons --set net.hidden=[32],[64] --set body.repeat=4,8",
+    "flowspec tune specs/realnvp_moons.yaml -d moons --search lr=log:1e-4:1e-2 --search body.repeat=int:2:12",
     "flowspec schema -o schemas/flowspec.schema.json",
     "flowspec explain E209",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
@@ -50,7 +51,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool | None,  # noqa: UP007 - typer reads the annotation
+        bool | None,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
@@ -73,6 +74,7 @@ for name, command, epilog in (
     ("eval", eval_.eval_, eval_.EPILOG),
     ("sample", sample.sample, sample.EPILOG),
     ("sweep", sweep.sweep, sweep.EPILOG),
+    ("tune", tune.tune, tune.EPILOG),
     ("explain", explain.explain, explain.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)

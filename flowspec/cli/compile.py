@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -106,10 +106,11 @@ def compile_(
         source = checked.standalone_source(optimize) if standalone else checked.source(optimize)
         if output is not None:
             atomic_write_text(output, source)
-    from flowspec.graph.bookkeeping import graph_likelihood_sentence
+    from flowspec.graph.verdict import verdict
 
-    sentence = graph_likelihood_sentence(checked.graph)
-    style = "green" if checked.graph.exact else "yellow"
+    said = verdict(checked.graph)
+    sentence = said.sentence
+    style = "green" if said.label == "exact" else "yellow"
     if output is None:
         typer.echo(source, nl=False)
         note(sentence, style)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -12,6 +12,12 @@ from rich.text import Text
 from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
+from flowspec.spec.training import EVAL_SEED
+
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.train.baseline import Baseline
+    from flowspec.train.evaluate import Evaluation
 
 __all__ = ["eval_"]
 
@@ -46,23 +52,41 @@ def eval_(
     k: Annotated[
         int,
         typer.Option(
-            "--k", min=1, help="Samples of the importance-weighted bound (bound models only)."
+            "--k",
+            min=1,
+            help="Samples of the importance-weighted bound (models whose log_prob is a lower "
+            "bound only).",
         ),
     ] = 64,
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws",
+            min=1,
+            help="Draws of the stochastic nodes averaged per example (stochastic models "
+            "only); 1 gives the figures 'flowspec train' printed.",
+        ),
+    ] = 1,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws.")
-    ] = 0,
+        int,
+        typer.Option("--seed", min=0, help="Seed of the stochastic nodes' draws."),
+    ] = EVAL_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: its NLL on the test split or a data file.
 
-    NLL in nats per example, bits per dimension for discrete data and, for models whose
-    log_prob is a bound, the importance-weighted bound with k samples (tighter, closer to
-    the true NLL); next to it the NLL of the same examples under a trivial baseline fitted
-    on the data set's training split (a full-covariance Gaussian, or independent
-    per-dimension categoricals for discrete data). Estimated log-dets are scored with their exact or
-    low-variance option where one exists (residual: logdet exact, CNF: trace exact, for
-    small D; more probes otherwise), and the output says which.
+    Estimated log-dets are scored with their exact or low-variance option where one exists
+    (residual: logdet exact, CNF: trace exact, for small D; more probes otherwise), and the
+    output says which. Then, by the likelihood class of what is scored: the exact NLL (or
+    exact to the solver's tolerance, which is named); the mean of an unbiased estimate; for
+    models whose log_prob is a lower bound, the negative ELBO and the tighter negative
+    importance-weighted bound with k samples (both upper bounds on the NLL). In nats per
+    example, bits per dimension for discrete data, each with its standard error over the
+    examples. Stochastic figures use --draws draws per example on generators seeded by
+    --seed: with the defaults, the figures 'flowspec train' printed.
+    Next to them, the NLL of the same examples under a trivial baseline fitted on the data
+    set's training split (a full-covariance Gaussian, or independent per-dimension
+    categoricals for discrete data), in the same units.
 
     Exit 1 when the checkpoint or the data cannot be read or do not fit.
     """
@@ -73,17 +97,19 @@ def eval_(
     from flowspec.train.evaluate import evaluate, for_evaluation
 
     model, meta = open_checkpoint(checkpoint)
-    model, changed = for_evaluation(model)
+    scored, changed = for_evaluation(model)
     dataset = training_data(model, meta, data, checkpoint)
     if dataset is None:
         fail(f"checkpoint '{checkpoint}' names no data set: give --data NAME or FILE")
     split, which = dataset.split("test"), "test split"
     if data is not None and Path(data).suffix:
         parts = [dataset.split(name) for name in SPLITS]
-        context = None if not dataset.context else torch.cat([p.context for p in parts])
+        contexts = [p.context for p in parts if p.context is not None]
+        context = torch.cat(contexts) if dataset.context else None
         split, which = Split(torch.cat([p.x for p in parts]), context), "all rows"
-    torch.manual_seed(seed)
-    scores = evaluate(model, split, discrete=dataset.levels is not None, k=k)
+    scores = evaluate(
+        scored, split, discrete=dataset.levels is not None, k=k, draws=draws, seed=seed
+    )
     baseline = fit_baseline(dataset, split.x)
     if as_json:
         typer.echo(
@@ -93,7 +119,9 @@ def eval_(
                     "data": dataset.name,
                     "split": which,
                     "likelihood": model.likelihood,
+                    "verdict": model.verdict,
                     "evaluated_with": changed,
+                    "units": "nats per example",
                     **scores.__dict__,
                     "baseline": baseline.to_json(),
                 },
@@ -101,27 +129,54 @@ def eval_(
             )
         )
         return
-    lines = [f"{model.SPEC_NAME} on {dataset.name} ({which}, {scores.n} examples)"]
-    if changed:
-        lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
-    likelihood = model.likelihood  # "exact", "lower bound", "unbiased estimate", ...
-    article = "" if likelihood.startswith("exact") else "an " if likelihood[0] in "aeiou" else "a "
-    lines.append(f"log_prob is {article}{likelihood}")
-    kind = "NLL" if scores.exact else "NLL bound (-ELBO, one sample)"
-    lines.append(f"{kind}: {scores.nll:.4f} nats" + _bits(scores.bits_per_dim))
-    if scores.iwbo_nll is not None:
-        lines.append(
-            f"NLL bound (-IWBO, k={scores.k}): {scores.iwbo_nll:.4f} nats"
-            + _bits(scores.iwbo_bits_per_dim)
-        )
-    lines.append(
-        f"baseline: {baseline.nll:.4f} nats" + _bits(baseline.bits_per_dim) + ", the NLL of a "
-        f"{baseline.describe()}"
-    )
     console = out()
-    for line in lines:
+    for line in _lines(model, scored, changed, scores, baseline, dataset.name, which):
         console.print(Text(line), soft_wrap=True)
 
 
-def _bits(value: float | None) -> str:
-    return f" ({value:.4f} bits/dim)" if value is not None else ""
+def _lines(
+    model: FlowModel,
+    scored: FlowModel,
+    changed: list[str],
+    scores: Evaluation,
+    baseline: Baseline,
+    data: str,
+    which: str,
+) -> list[str]:
+    """The report: what was scored, what log_prob is, then each figure named by the class
+    of what computed it, and the baseline's NLL of the same examples."""
+    from flowspec.graph.verdict import verdict
+    from flowspec.train.evaluate import figure_note
+
+    lines = [f"{model.SPEC_NAME} on {data} ({which}, {scores.n} examples)", model.verdict]
+    if changed:
+        said = verdict(scored.checked.graph)
+        lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
+        lines.append(f"the scored model's {said.sentence}")
+    note = figure_note(scores.likelihood, scores.draws, scores.seed)
+    lines.append(
+        f"{scores.figure}: {_figure(scores.nll, scores.stderr, scores.bits_per_dim)} ({note})"
+    )
+    if scores.iwbo_nll is not None:
+        lines.append(
+            f"-IWBO, k={scores.k}: {_figure(scores.iwbo_nll, None, scores.iwbo_bits_per_dim)} "
+            f"(an upper bound on the NLL, tighter as k grows; k draws per example, evaluation "
+            f"seed {scores.seed})"
+        )
+    lines.append(
+        f"baseline: {_figure(baseline.nll, baseline.standard_error, baseline.bits_per_dim)}, "
+        f"the NLL of a {baseline.describe()}"
+    )
+    if scores.stderr is not None:
+        lines.append(f"±: one standard error of the mean over the {scores.n} examples")
+    return lines
+
+
+def _figure(value: float, stderr: float | None, bits: float | None) -> str:
+    spread = f" ± {stderr:.4f}" if stderr is not None else ""
+    text = f"{value:.4f}{spread} nats"
+    if bits is not None:
+        ratio = bits / value if value else 0.0
+        spread_bits = f" ± {stderr * ratio:.4f}" if stderr is not None else ""
+        text += f" ({bits:.4f}{spread_bits} bits/dim)"
+    return text

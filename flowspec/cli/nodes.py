@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -15,6 +15,7 @@ from flowspec.cli._help import examples
 from flowspec.cli._output import fail, out
 from flowspec.cli._parts import describe_part, part_kinds, parts_footer
 from flowspec.core.node import Category, NodeSpec
+from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import did_you_mean
 
@@ -75,8 +76,10 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
         members = [(name, cls) for name, cls in kinds.items() if cls.category() is category]
         for index, (name, cls) in enumerate(members):
             term = Text(cls.contribution)
-            if not cls.exact():
-                term.append(" (bound)", style="magenta")
+            likelihood = _default_likelihood(cls)
+            if likelihood is not None and likelihood is not Likelihood.EXACT:
+                tag = "bound" if likelihood is Likelihood.BOUND else likelihood.label
+                term.append(f" ({tag})", style="magenta")
             table.add_row(
                 Text(category.value if index == 0 else "", style="bold"),
                 Text(name, style="cyan"),
@@ -88,10 +91,24 @@ def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
     return table
 
 
+def _default_likelihood(cls: type[NodeSpec]) -> Likelihood | None:
+    """A kind's likelihood class with its default settings (None when it depends on a
+    required setting)."""
+    try:
+        return _with_defaults(cls).likelihood()
+    except AttributeError:
+        return Likelihood.BOUND if cls.stochastic_forward else None
+
+
+def _with_defaults(cls: type[NodeSpec], **settings: Any) -> NodeSpec:
+    """The kind with its default settings (required ones left unset), unvalidated."""
+    return cls.model_construct(kind=cls.kind_name(), **settings)
+
+
 def _ports(cls: type[NodeSpec], method: str) -> str:
     if getattr(cls, method) is not getattr(NodeSpec, method):
         return "set by the node's settings"
-    ports = getattr(cls.model_construct(), method)()
+    ports = getattr(_with_defaults(cls), method)()
     return ", ".join(ports) if ports else "none"
 
 
@@ -99,14 +116,14 @@ def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
     """The cost of log_prob and of sample with the default settings, and the settings
     (transformer, direction) that change them."""
     try:
-        default = cls.model_construct().costs()
+        default = _with_defaults(cls).costs()
     except AttributeError:  # the costs depend on a required setting
         return ("set by the node's settings",) * 2
     texts = [default.inference.label, default.generation.label]
     changed: dict[tuple[int, str], list[str]] = {}
     for setting, value in _alternatives(cls):
         try:
-            costs = cls.model_construct(**{setting: value}).costs()
+            costs = _with_defaults(cls, **{setting: value}).costs()
         except AttributeError:  # these costs also read a required setting
             continue
         for index, cost in enumerate((costs.inference, costs.generation)):
@@ -116,20 +133,20 @@ def _direction_costs(cls: type[NodeSpec]) -> tuple[str, str]:
     extra: list[list[str]] = [[], []]
     for (index, label), names in sorted(changed.items()):
         extra[index].append(f"{label} {', '.join(names)}")
-    texts = ["; ".join([text, *more]) for text, more in zip(texts, extra)]
+    texts = ["; ".join([text, *more]) for text, more in zip(texts, extra, strict=True)]
     return texts[0], texts[1]
 
 
-def _alternatives(cls: type[NodeSpec]) -> list[tuple[str, object]]:
+def _alternatives(cls: type[NodeSpec]) -> list[tuple[str, Any]]:
     """Settings that may change a kind's direction costs: its transformer, and every
     setting chosen from a fixed list of words (direction, logdet, trace, ...)."""
     from typing import Literal, get_args, get_origin
 
     from flowspec.core.registry import transformer_kinds
 
-    found: list[tuple[str, object]] = []
+    found: list[tuple[str, Any]] = []
     if "transformer" in cls.model_fields:
-        found += [("transformer", t()) for t in transformer_kinds().values()]
+        found += [("transformer", t(kind=name)) for name, t in transformer_kinds().items()]
     for name, info in cls.model_fields.items():
         if name != "kind" and get_origin(info.annotation) is Literal:
             found += [(name, value) for value in get_args(info.annotation)]
@@ -154,16 +171,22 @@ def _describe(cls: type[NodeSpec]) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    defaults = cls.model_construct()  # likelihood class and costs may depend on settings
     inference, generation = _direction_costs(cls)
-    exact = defaults.likelihood().label
-    if not cls.exact():
-        exact = "a one-sample bound term (log_prob becomes an ELBO)"
+    likelihood = _default_likelihood(cls)
+    said = likelihood.label if likelihood is not None else "set by the node's settings"
+    if likelihood is Likelihood.BOUND:
+        said = "a one-sample bound term (log_prob becomes an ELBO)"
+    log_prob = f"{likelihood.label if likelihood else said} (default settings)"
+    if inference.startswith(Cost.UNAVAILABLE.label):
+        log_prob = (
+            "not available for data (default settings); the density of its own samples "
+            f"is {likelihood.label if likelihood else said}"
+        )
     for label, value in (
         ("reference", cls.reference or "-"),
         ("category", cls.category().value),
-        ("log p(x) term", f"{cls.contribution}  ({exact})"),
-        ("log_prob is", f"{defaults.likelihood().label} (default settings)"),
+        ("log p(x) term", f"{cls.contribution}  ({said})"),
+        ("log_prob is", log_prob),
         ("log_prob cost", inference),
         ("sample cost", generation),
         ("bijective", _map_flag(cls, cls.bijective)),

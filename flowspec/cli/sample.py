@@ -8,7 +8,7 @@ start fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,12 @@ from flowspec.cli._checkpoint import open_checkpoint, training_data
 from flowspec.cli._files import atomic_write_bytes, check_suffix
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, user_errors
+
+if TYPE_CHECKING:
+    import torch
+
+    from flowspec.emit.runtime import FlowModel
+    from flowspec.train.data import Dataset
 
 __all__ = ["sample", "metrics_beside"]
 
@@ -64,7 +70,7 @@ def metrics_beside(checkpoint: Path) -> Path:
     return RunFiles.beside(checkpoint.with_name(name)).metrics_jsonl
 
 
-def _save_array(path: Path, samples) -> None:
+def _save_array(path: Path, samples: torch.Tensor) -> None:
     import numpy as np
     import torch
 
@@ -78,7 +84,7 @@ def _save_array(path: Path, samples) -> None:
     atomic_write_bytes(path, lambda file: np.save(file, samples.numpy()))
 
 
-_Path = Optional[Path]  # noqa: UP007 - typer reads the annotations
+_Path = Path | None
 
 
 def sample(
@@ -150,7 +156,8 @@ def sample(
             "--density",
             metavar="FILE",
             callback=_check_plot,
-            help="Also draw the density as a heat map (unconditional 2-D models).",
+            help="Also draw the density as a heat map (unconditional 2-D models), with "
+            "the exact options of estimators, titled by what it shows.",
             show_default=False,
         ),
     ] = None,
@@ -217,7 +224,7 @@ def sample(
         typer.echo(f"wrote {path}{what}")
 
 
-def _contexts(model, given: list[str] | None, dataset) -> dict:
+def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None) -> dict:
     """Sample groups: label -> one context row (None for unconditional models)."""
     import torch
 
@@ -252,7 +259,13 @@ def _contexts(model, given: list[str] | None, dataset) -> dict:
     return groups
 
 
-def _plot(groups, output: Path, model, dataset, temperature: float) -> None:
+def _plot(
+    groups: dict[str, torch.Tensor],
+    output: Path,
+    model: FlowModel,
+    dataset: Dataset | None,
+    temperature: float,
+) -> None:
     from flowspec.train.plot import plot_samples
 
     first = next(iter(groups.values()))
@@ -267,8 +280,13 @@ def _plot(groups, output: Path, model, dataset, temperature: float) -> None:
     plot_samples(groups, output, data=reference, title=title, data_label=label)
 
 
-def _density(model, path: Path, dataset) -> Path:
+def _density(model: FlowModel, path: Path, dataset: Dataset | None) -> Path:
+    """The density map, scored as ``flowspec eval`` scores: with the exact options of
+    estimated log-dets, titled by the class of what is drawn."""
+    from flowspec.train.evaluate import for_evaluation
     from flowspec.train.plot import plot_density
+
+    model, _ = for_evaluation(model)
 
     bounds = (-4.0, 4.0)
     if dataset is not None and dataset.shape == (2,):

@@ -11,7 +11,7 @@ import math
 import re
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -23,6 +23,7 @@ from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
+    from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
 __all__ = ["train", "default_checkpoint", "INTERRUPTED"]
@@ -75,8 +76,8 @@ def default_checkpoint(spec_name: str) -> Path:
     return Path("runs") / f"{safe}.safetensors"
 
 
-_Int = Optional[int]  # noqa: UP007 - typer reads the annotations
-_Float = Optional[float]  # noqa: UP007
+_Int = int | None
+_Float = float | None
 
 
 def train(
@@ -335,14 +336,15 @@ def train(
     missing = checked.graph.unavailable_log_prob()
     if missing:
         fail(
-            f"cannot train by maximum likelihood: log_prob of data is unavailable, since "
-            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); give "
-            "planar nodes inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+            "cannot train by maximum likelihood: log_prob of data is unavailable, since "
+            f"{', '.join(repr(n) for n in missing)} have no inference direction (W752); "
+            + "; ".join(f"{node}: {remedy}" for node, remedy in missing.items())
         )
     try:
         model, dataset = prepare(checked, settings, torch_device)
     except DataError as error:
         fail(str(error))
+    assert settings.data is not None, "prepare() refuses settings without data"
     meta = {"data": settings.data, "settings": settings.model_dump_json()}
     finished = False
     try:
@@ -377,8 +379,14 @@ def train(
 
 
 def _report(
-    result: FitResult, dataset, checked: flowspec.CheckedSpec, files: RunFiles, processes: int
+    result: FitResult,
+    dataset: Dataset,
+    checked: flowspec.CheckedSpec,
+    files: RunFiles,
+    processes: int,
 ) -> None:
+    from flowspec.graph.verdict import figure, verdict
+
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
     def nll(value: float) -> str:
@@ -391,12 +399,15 @@ def _report(
     stop = {"steps": "", "patience": " (stopped early)"}.get(
         result.stop_reason, f" ({result.stop_reason})"
     )
+    name = figure(result.likelihood).name
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
-        f"{on} in {result.seconds:.1f} s; best validation NLL at step {result.best_step}",
-        f"train NLL: {nll(result.train_nll)}",
-        f"val NLL:   {nll(result.val_nll)}",
-        f"test NLL:  {nll(result.test_nll)}",
+        f"{on} in {result.seconds:.1f} s; best validation {name} at step {result.best_step}",
+        f"train {name}: {nll(result.train_nll)}",
+        f"val {name}:   {nll(result.val_nll)}",
+        f"test {name}:  {nll(result.test_nll)}",
+        f"the {name} figures above are {result.figure}"
+        + (f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""),
     ]
     baseline = result.baseline
     if baseline is not None:
@@ -405,18 +416,14 @@ def _report(
             f"baseline:  {nll(baseline.nll)}, the test NLL of a {baseline.describe()}; "
             f"the model is {abs(gap):.4f} nats {'below' if gap > 0 else 'above'} it"
         )
+    said = verdict(checked.graph)
+    lines += [said.sentence]
     console = out()
-    for line in lines:
+    for line in lines[:-1]:
         console.print(Text(line), soft_wrap=True)
     for warning in result.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
-    from flowspec.graph.bookkeeping import bound_nodes, graph_likelihood_sentence
-
-    bound = bound_nodes(checked.graph)
-    sentence = graph_likelihood_sentence(checked.graph)
-    if bound or checked.graph.unnormalized:
-        sentence += "; the NLLs above are upper bounds"
-    style = "green" if checked.graph.exact else "yellow"
-    console.print(Text(sentence, style=style), soft_wrap=True)
+    style = "green" if said.label == "exact" else "yellow"
+    console.print(Text(lines[-1], style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}; summary: {files.summary}"), soft_wrap=True)

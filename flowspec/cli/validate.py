@@ -61,8 +61,21 @@ def validate(
     console.print(render_table(book))
     for line in book.summary()[:-1]:
         console.print(Text(line), soft_wrap=True)
-    style = "bold green" if book.exact else "bold yellow"  # the last line: what log_prob is
-    console.print(Text(book.exactness, style=style), soft_wrap=True)
+    for line in accepted_lines(checked):
+        console.print(Text(line), soft_wrap=True)
+    exact = book.likelihood == "exact" and book.log_prob_cost != "not available"
+    style = "bold green" if exact else "bold yellow"  # the last line: what log_prob is
+    console.print(Text(book.verdict, style=style), soft_wrap=True)
+
+
+def accepted_lines(checked: flowspec.CheckedSpec) -> list[str]:
+    """One line per warning the spec accepts, with the spec's reason (not printed as
+    warnings, but still part of the verdict)."""
+    return [
+        f"accepted {w.code}" + (f" (node '{w.node}')" if w.node else "") + ": "
+        f"{checked.graph.accepted[w.code]}"
+        for w in checked.accepted
+    ]
 
 
 def _validate_json(spec: Path) -> None:
@@ -84,6 +97,10 @@ def _validate_json(spec: Path) -> None:
         "ok": True,
         "spec": str(spec),
         "warnings": [diagnostic_dict(d) for d in checked.warnings],
+        "accepted": [
+            diagnostic_dict(d) | {"reason": checked.graph.accepted[d.code]}
+            for d in checked.accepted
+        ],
         "bookkeeping": spec_bookkeeping(checked).to_dict(),
     }
     typer.echo(json.dumps(report, indent=2))

@@ -69,7 +69,8 @@ class ConditionerSpec(BaseModel):
                 "E406",
                 f"context for a {self.kind} conditioner must be flat [C], got {context}",
                 "context",
-                hint="flatten the context input, or give it a flat shape",
+                hint="declare the context input flat ([C], the values of an image in a row): a "
+                "context is given, not transformed, so no node can flatten it",
             )
             return False
         return True

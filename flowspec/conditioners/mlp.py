@@ -16,6 +16,7 @@ log-likelihood is exact for the flow it samples; ``model.eval()`` turns it off.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
@@ -38,7 +39,7 @@ Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
 
 def dense_parameter_count(sizes: list[int]) -> int:
     """The weights and biases of fully connected layers of these widths (input first)."""
-    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(sizes))
 
 
 class MLPSpec(ConditionerSpec):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -58,7 +59,7 @@ class Layer(nn.Module):
             # ones it passed to super().__init__.
             object.__setattr__(self, "rebuild_args", (args, kw))
 
-        cls.__init__ = recording_init
+        cls.__init__ = recording_init  # type: ignore[method-assign,assignment]  # wraps, same signature
 
     register_forward_pre_hook = _counting(nn.Module.register_forward_pre_hook)
     register_forward_hook = _counting(nn.Module.register_forward_hook)
@@ -68,13 +69,12 @@ class Layer(nn.Module):
 
 
 class FlowLayer(Layer):
-    """A non-terminal node's module: ``forward`` runs inference, ``inverse`` generation."""
+    """A non-terminal node's module: ``forward(*inputs, context=None)`` runs inference and
+    returns ``(outputs, contribution)``, ``inverse(*outputs, context=None)`` generation.
+    Each kind takes its own number of inputs, so both are declared with any signature."""
 
-    @abstractmethod
-    def forward(self, *inputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
-
-    @abstractmethod
-    def inverse(self, *outputs: torch.Tensor, context: torch.Tensor | None = None) -> Any: ...
+    forward: Callable[..., Any]
+    inverse: Callable[..., Any]
 
 
 class DistributionLayer(Layer):

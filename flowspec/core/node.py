@@ -20,13 +20,13 @@ distribution layer (a terminal node) implements::
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import Reporter, SpecPath
 
@@ -37,6 +37,7 @@ __all__ = [
     "Category",
     "NodeSpec",
     "NodeCheck",
+    "Unnormalized",
     "Cost",
     "Costs",
     "Likelihood",
@@ -67,6 +68,21 @@ class Category(str, Enum):
     DISTRIBUTION = "distribution"
 
 
+@dataclass(frozen=True)
+class Unnormalized:
+    """A density of the whole real line fed values that do not fill it: it puts mass where
+    no value can be, so the model's total mass is below 1 and ``log_prob`` is at best a
+    lower bound. ``code`` is W501 for a distribution node, W800 for a conditional density
+    (a decoder); the compiler warns once per ``support.origin`` (one cause)."""
+
+    code: str
+    support: Support
+    #: Where in the node the density is (``("in",)``, ``("decoder",)``).
+    fields: tuple[str | int, ...]
+    #: The density in words ("this density", "the gaussian density").
+    density: str
+
+
 @dataclass
 class NodeCheck:
     """What a node's checks use to report problems: bound to one node and its path."""
@@ -76,9 +92,10 @@ class NodeCheck:
     path: SpecPath
     #: How many errors were reported through this check.
     errors: int = 0
-    #: Set when the node's density receives values that do not fill its support (W501):
-    #: the model's mass is then below 1 (``GraphNode.unnormalized``).
-    unnormalized: bool = False
+    #: The node's densities that receive values not filling their support (W501, W800):
+    #: the model's mass is then below 1 (``GraphNode.unnormalized``). The shape pass
+    #: reports them, one warning per cause.
+    unnormalized: list[Unnormalized] = field(default_factory=list)
 
     def error(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
         self.errors += 1
@@ -86,6 +103,13 @@ class NodeCheck:
 
     def warning(self, code: str, message: str, *fields: str | int, hint: str | None = None) -> None:
         self.reporter.warning(code, message, self.path + fields, node=self.node, hint=hint)
+
+    def unnormalized_input(
+        self, code: str, support: Support, *fields: str | int, density: str
+    ) -> None:
+        """Record that a density of the whole real line (at ``fields``) gets values in
+        ``support``, which do not fill it (reported by the shape pass, once per cause)."""
+        self.unnormalized.append(Unnormalized(code, support, fields, density))
 
 
 class NodeSpec(BaseModel):
@@ -151,11 +175,6 @@ class NodeSpec(BaseModel):
             return Category.SURJECTIVE
         return Category.BIJECTIVE
 
-    @classmethod
-    def exact(cls) -> bool:
-        """Whether the contribution is exact (False: it is a one-sample bound)."""
-        return not cls.stochastic_forward
-
     def preserves_volume(self) -> bool:
         """Whether this node's contribution is always zero with these settings (the class
         flag, or, for kinds built from parts, what the parts say)."""
@@ -167,11 +186,22 @@ class NodeSpec(BaseModel):
         iterate to a tolerance or estimate a log-det override it."""
         return Likelihood.BOUND if self.stochastic_forward else Likelihood.EXACT
 
+    def tolerance(self) -> str | None:
+        """For a node exact to a tolerance: which tolerance, in words ("dopri5, rtol 1e-05,
+        atol 1e-05"), as reports print it. Default: None (nothing to say)."""
+        return None
+
     def costs(self) -> Costs:
         """How each direction is computed: inference (``log_prob``) and generation
         (``sample``). Default: one pass each. Autoregressive, iterative and one-way kinds
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
+
+    def inference_remedy(self) -> str:
+        """For a node whose inference direction is not available (``costs().inference``
+        is ``UNAVAILABLE``): what would give it one, or where the kind still serves, in
+        this kind's own terms (the hint of W752 and of ``UnavailableError``)."""
+        return "see 'flowspec nodes " + self.kind + "'"
 
     def modelled_by(self) -> str | None:
         """For kinds that drop, add or propose dimensions: which density models them (shown

@@ -8,7 +8,7 @@ model values confined to ``(0, 1)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Support", "PortInfo", "REAL", "numel"]
 
@@ -23,7 +23,11 @@ class Support:
     ``partial`` marks values confined somewhere inside the interval without the compiler
     knowing where: bounded data moved by a learned map (a coupling, actnorm), or joined
     with unbounded data by a concat. Such values do not fill the whole real line, which is
-    what a density on the real line needs to be normalized over the data's domain."""
+    what a density on the real line needs to be normalized over the data's domain.
+
+    ``origin`` names the input or node where values with this support came off the whole
+    real line (set by the compiler's shape pass; not part of equality): every density fed
+    from one origin shares one cause, and is warned about once (W501, W800)."""
 
     low: float = -math.inf
     high: float = math.inf
@@ -32,6 +36,7 @@ class Support:
     closed_low: bool = False
     closed_high: bool = False
     partial: bool = False
+    origin: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # An infinite end is never included.
@@ -72,12 +77,12 @@ class Support:
         """Where a learned bijection of the real line sends these values: anywhere on the
         line, but still not filling it unless they did (a bijection maps a part of the
         line onto a part)."""
-        return REAL if self.is_real_line else Support(partial=True)
+        return REAL if self.is_real_line else Support(partial=True, origin=self.origin)
 
     def __str__(self) -> str:
         if self.integers and self.levels is None:
             return "integers"
-        if self.discrete:
+        if self.levels is not None:
             return f"{{0..{self.levels - 1}}}"
         if self.is_real_line:
             return "real"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Annotated, Any, Union
@@ -24,8 +25,8 @@ __all__ = ["node_kinds", "conditioner_kinds", "transformer_kinds", "kind_union",
 NOT_INVERTIBLE: dict[str, str] = {
     "relu": "relu maps every negative value to 0, so it is not invertible; use "
     "{kind: elementwise, fn: leaky_relu} (strictly monotone) instead",
-    "abs": "abs is two-to-one, so it is not a bijection (an abs surjection is not in "
-    "flowspec yet); use {kind: elementwise, fn: leaky_relu}",
+    "abs": "abs is two-to-one, so it is not a bijection: {kind: abs} is the abs surjection "
+    "(it models the lost sign); or use {kind: elementwise, fn: leaky_relu}",
     "square": "x**2 is two-to-one, so it is not a bijection; use a strictly monotone map",
 }
 
@@ -46,9 +47,9 @@ def _import_package(name: str) -> None:
             importlib.import_module(f"{name}.{module.name}")
 
 
-def _by_kind(base: type) -> dict[str, type]:
+def _by_kind(base: type) -> dict[str, Any]:
     """Every subclass of ``base`` with a ``kind`` default, by name, in a stable order."""
-    kinds = {}
+    kinds: dict[str, Any] = {}
     for cls in _subclasses(base):
         name = cls.model_fields["kind"].default
         if isinstance(name, str) and name:
@@ -56,7 +57,7 @@ def _by_kind(base: type) -> dict[str, type]:
     return dict(sorted(kinds.items()))
 
 
-def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) -> Any:
+def kind_union(kinds: Mapping[str, type[BaseModel]], default: str | None = None) -> Any:
     """The pydantic type of a field that takes any of ``kinds``, chosen by ``kind`` (a
     discriminated union, so errors and the JSON Schema name the kind). With ``default``,
     a value that leaves ``kind`` out is read as that kind (``{hidden: [8]}`` is an mlp),
@@ -76,9 +77,10 @@ def kind_union(kinds: dict[str, type[BaseModel]], default: str | None = None) ->
     return Annotated[Union[tagged], Discriminator(tag)]  # noqa: UP007
 
 
-def _subclasses(base: type) -> list[type]:
-    found = []
-    for sub in base.__subclasses__():
+def _subclasses(base: type) -> list[Any]:
+    found: list[Any] = []
+    direct: list[Any] = base.__subclasses__()
+    for sub in direct:
         found.append(sub)
         found.extend(_subclasses(sub))
     return found

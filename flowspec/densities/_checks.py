@@ -9,15 +9,11 @@ __all__ = ["check_continuous_event", "check_discrete_event"]
 
 
 def check_continuous_event(kind: str, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
-    """A density of real values cannot give probabilities to discrete ones (E800)."""
+    """A density of real values cannot give probabilities to discrete ones (E800); fed
+    values that do not fill the real line, it wastes mass outside them and marks its node
+    unnormalized (W800, reported by the shape pass once per cause: a lower bound)."""
     if not event.support.discrete and not event.support.is_real_line:
-        check.warning(
-            "W800",
-            f"the {kind} density covers the whole real line but the values it would model "
-            f"lie in {event.support}, so it wastes mass outside the data's domain",
-            *field,
-            hint="map the values to the real line first, e.g. {kind: elementwise, fn: logit}",
-        )
+        check.unnormalized_input("W800", event.support, *field, density=f"the {kind} density")
     if event.support.discrete:
         check.error(
             "E800",

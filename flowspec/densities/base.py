@@ -21,9 +21,11 @@ from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
-from flowspec.core.properties import Likelihood
+from flowspec.core.properties import Cost, Costs, Likelihood
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from flowspec.layers.densities.base import Density
 
 __all__ = ["DensitySpec"]
@@ -54,6 +56,19 @@ class DensitySpec(BaseModel):
         own class and this one. Default: exact."""
         return Likelihood.EXACT
 
+    def tolerance(self) -> str | None:
+        """For a density exact to a tolerance: which one, in words. Default: None."""
+        return None
+
+    def costs(self) -> Costs:
+        """What scoring given values (inference) and drawing (generation) cost. Default:
+        one pass each."""
+        return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
+
+    def inference_remedy(self) -> str:
+        """When scoring given values is not available: what would make it so."""
+        return ""
+
     @abstractmethod
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         """Report (under ``field``) why this density cannot model values like ``event``."""
@@ -82,7 +97,7 @@ class DensitySpec(BaseModel):
         return self._build(event, net)
 
     @abstractmethod
-    def _build(self, event: PortInfo, net) -> Density:
+    def _build(self, event: PortInfo, net: nn.Module | None) -> Density:
         """The torch module given its (possibly absent) network; import it lazily."""
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:

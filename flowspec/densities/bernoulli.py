@@ -11,12 +11,17 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from flowspec.layers.densities.bernoulli import Bernoulli
 
 __all__ = ["BernoulliSpec"]
 
@@ -35,7 +40,7 @@ class BernoulliSpec(DensitySpec):
     def param_count(self, event: PortInfo) -> int:
         return event.numel
 
-    def _build(self, event: PortInfo, net):
+    def _build(self, event: PortInfo, net: nn.Module | None) -> Bernoulli:
         from flowspec.layers.densities.bernoulli import Bernoulli
 
         return Bernoulli(event.shape, net)

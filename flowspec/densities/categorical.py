@@ -11,12 +11,17 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from flowspec.layers.densities.categorical import Categorical
 
 __all__ = ["CategoricalSpec"]
 
@@ -47,7 +52,7 @@ class CategoricalSpec(DensitySpec):
         assert event.support.levels is not None
         return event.numel * event.support.levels
 
-    def _build(self, event: PortInfo, net):
+    def _build(self, event: PortInfo, net: nn.Module | None) -> Categorical:
         from flowspec.layers.densities.categorical import Categorical
 
         assert event.support.levels is not None

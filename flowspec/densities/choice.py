@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field
 from flowspec.core.node import NodeSpec
 from flowspec.densities.base import DensitySpec
 
-__all__ = ["DensityChoice", "density_field", "density_kinds"]
+__all__ = ["DensityChoice", "density_kinds", "kind_default"]
 
 
 def density_kinds() -> dict[str, type[DensitySpec]]:
@@ -36,18 +36,21 @@ def density_kinds() -> dict[str, type[DensitySpec]]:
     return dict(sorted(found.items()))
 
 
-DensityChoice: Any = Annotated[
-    Union[tuple(density_kinds().values())], Field(discriminator="kind")  # noqa: UP007
-]
+def _density_union() -> Any:
+    return Annotated[Union[tuple(density_kinds().values())], Field(discriminator="kind")]  # noqa: UP007
 
 
-def density_field(default_kind: str) -> Any:
-    """The type of a density field whose ``kind`` may be left out: ``{net: ...}`` then
-    means ``{kind: default_kind, net: ...}`` (so ``decoder: {net: ...}`` stays a Gaussian)."""
+DensityChoice = _density_union()
+
+
+def kind_default(default_kind: str) -> BeforeValidator:
+    """For a density field, ``Annotated[DensityChoice, kind_default("gaussian")]``, whose
+    ``kind`` may be left out: ``{net: ...}`` then means ``{kind: default_kind, net: ...}``
+    (so ``decoder: {net: ...}`` stays a Gaussian)."""
 
     def fill_kind(value: Any) -> Any:
         if isinstance(value, dict) and "kind" not in value:
             return {"kind": default_kind, **value}
         return value
 
-    return Annotated[DensityChoice, BeforeValidator(fill_kind)]
+    return BeforeValidator(fill_kind)

@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -21,6 +21,11 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from flowspec.layers.densities.discretized_logistic import DiscretizedLogistic
 
 __all__ = ["DiscretizedLogisticSpec"]
 
@@ -40,7 +45,7 @@ class DiscretizedLogisticSpec(DensitySpec):
     def param_count(self, event: PortInfo) -> int:
         return 3 * self.mixtures * event.numel
 
-    def _build(self, event: PortInfo, net):
+    def _build(self, event: PortInfo, net: nn.Module | None) -> DiscretizedLogistic:
         from flowspec.layers.densities.discretized_logistic import DiscretizedLogistic
 
         return DiscretizedLogistic(event.shape, self.mixtures, event.support.levels, net)

@@ -28,16 +28,20 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, ValidationError
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.core.properties import Likelihood
+from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
-from flowspec.diagnostics import did_you_mean
+from flowspec.diagnostics import Reporter, did_you_mean
+
+if TYPE_CHECKING:
+    from flowspec.layers.densities.flow import FlowDensity
+    from flowspec.layers.densities.gaussian import Gaussian
 
 __all__ = ["FlowDensitySpec"]
 
@@ -45,7 +49,7 @@ __all__ = ["FlowDensitySpec"]
 class FlowDensitySpec(GaussianSpec):
     """A conditional Gaussian pushed through bijective layers (given the context)."""
 
-    kind: Literal["flow"] = "flow"
+    kind: Literal["flow"] = "flow"  # type: ignore[assignment]  # a variant kind
     layers: list[dict[str, Any]] = Field(
         min_length=1,
         description="Bijective node specs applied in order in inference (v -> e), without "
@@ -95,6 +99,25 @@ class FlowDensitySpec(GaussianSpec):
         """The weakest class of its layers (an iterative layer makes it exact to a tolerance)."""
         return max([Likelihood.EXACT, *(spec.likelihood() for spec in self.chain(None) or [])])
 
+    def tolerance(self) -> str | None:
+        return next((t for spec in self.chain(None) or [] if (t := spec.tolerance())), None)
+
+    def costs(self) -> Costs:
+        """Its layers' dearest: scoring runs their inference, drawing their generation."""
+        costs = [spec.costs() for spec in self.chain(None) or []]
+        return Costs(
+            max((c.inference for c in costs), default=Cost.ONE_PASS),
+            max((c.generation for c in costs), default=Cost.ONE_PASS),
+        )
+
+    def inference_remedy(self) -> str:
+        for index, spec in enumerate(self.chain(None) or []):
+            if spec.costs().inference is Cost.UNAVAILABLE:
+                return (
+                    f"its layer {index % len(self.layers)} ({spec.kind}): {spec.inference_remedy()}"
+                )
+        return ""
+
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_continuous_event(self.kind, event, check, *field):
             return False
@@ -105,9 +128,13 @@ class FlowDensitySpec(GaussianSpec):
         leaves = 0  # the layer that last took the values off the real line
         for index, spec in enumerate(chain):
             where = check.path + (*field, "layers", index % len(self.layers))
-            inner = NodeCheck(check.reporter, check.node, where)
+            # Each layer entry is reported once, not once per repetition.
+            reporter = check.reporter if index < len(self.layers) else Reporter()
+            inner = NodeCheck(reporter, check.node, where)
             spec.check_static(inner)
             outputs = None if inner.errors else spec.infer((info,), None, inner)
+            if inner.errors and reporter is not check.reporter:  # a repetition's own error
+                check.reporter.diagnostics.extend(reporter.diagnostics)
             if outputs is None or len(outputs) != 1 or outputs[0].shape != event.shape:
                 if not inner.errors:
                     check.error(
@@ -152,7 +179,9 @@ class FlowDensitySpec(GaussianSpec):
         layers = sum(spec.parameter_count((info,), context) for spec in chain)
         return super().density_parameter_count(event, context_features) + layers
 
-    def build(self, event: PortInfo, context_features: int, *, zero_init: bool = True):
+    def build(
+        self, event: PortInfo, context_features: int, *, zero_init: bool = True
+    ) -> FlowDensity:
         """The layers (conditioned on the flat context) on top of the Gaussian base (whose
         network's last layer starts at zero with ``zero_init``; the layers start at the
         identity either way)."""
@@ -163,4 +192,5 @@ class FlowDensitySpec(GaussianSpec):
         context = PortInfo((context_features,)) if context_features else None
         info = PortInfo(event.shape, REAL)
         layers = [spec.build((info,), context) for spec in chain]
-        return FlowDensity(layers, super().build(event, context_features, zero_init=zero_init))
+        base = super().build(event, context_features, zero_init=zero_init)
+        return FlowDensity(layers, cast("Gaussian", base))

@@ -12,7 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,11 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.base import DensitySpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from flowspec.layers.densities.gaussian import Gaussian
 
 __all__ = ["GaussianSpec"]
 
@@ -44,7 +49,7 @@ class GaussianSpec(DensitySpec):
     def param_count(self, event: PortInfo) -> int:
         return 2 * event.numel
 
-    def _build(self, event: PortInfo, net):
+    def _build(self, event: PortInfo, net: nn.Module | None) -> Gaussian:
         from flowspec.layers.densities.gaussian import Gaussian
 
         return Gaussian(event.shape, net, self.min_scale)

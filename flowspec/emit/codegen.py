@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flowspec.diagnostics import Locator
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
+from flowspec.graph.verdict import verdict
 from flowspec.optimize.program import Program
 
 __all__ = ["emit_source", "emit_class", "header", "class_name", "source_class_name"]
@@ -53,7 +54,7 @@ class _Names:
         return [self.value(PortRef(node.id, port)) for port in node.output_ports]
 
     def inputs(self, node: GraphNode) -> list[str]:
-        return [self.value(ref) for ref in node.inputs]
+        return [self.value(ref) for ref in node.input_refs]
 
     def context(self, node: GraphNode) -> str:
         return f", context={self.value(node.context)}" if node.context is not None else ""
@@ -110,12 +111,12 @@ def _inference_lines(
     released = _release_after([_reads(names, n, names.inputs(n)) for n in layers], inputs)
     lines: list[str] = []
     started = False
-    for node, free in zip(layers, released):
+    for node, free in zip(layers, released, strict=True):
         lines.append(_comment(node, locator))
         args = ", ".join(names.inputs(node)) + names.context(node)
-        skipped = node.spec.preserves_volume() and not traced
+        skipped = node.node_spec.preserves_volume() and not traced
         sink = f"contributions[{node.id!r}]" if traced else ("_" if skipped else "contribution")
-        if node.spec.terminal:
+        if node.node_spec.terminal:
             if traced:
                 lines.append(f"{_INDENT}latents[{node.id!r}] = {names.inputs(node)[0]}")
             lines.append(f"{_INDENT}{sink} = {_call(node)}({args})")
@@ -127,7 +128,7 @@ def _inference_lines(
             if traced:
                 lines += [
                     f"{_INDENT}values[{_shown(node, port)!r}] = {value}"
-                    for port, value in zip(node.output_ports, names.outputs(node))
+                    for port, value in zip(node.output_ports, names.outputs(node), strict=True)
                 ]
         if not skipped:
             lines.append(f"{_INDENT}logp = logp + {sink}" if started else f"{_INDENT}logp = {sink}")
@@ -203,18 +204,20 @@ def _with_optimized(literal: list[str], program: Program, locator: Locator | Non
 
 def _literal_class(graph: FlowGraph, locator: Locator | None, name: str) -> list[str]:
     names = _Names(graph)
-    shapes = {n.id: tuple(n.output_info[0].shape) for n in graph.nodes.values() if n.is_input}
+    shapes = {n.id: tuple(n.known_outputs[0].shape) for n in graph.nodes.values() if n.is_input}
     data, context = graph.data_inputs, graph.context_inputs
-    latent_shapes = {n.id: tuple(n.input_info[0].shape) for n in graph.layers if n.spec.terminal}
+    latent_shapes = {
+        n.id: tuple(n.known_inputs[0].shape) for n in graph.layers if n.node_spec.terminal
+    }
     signature = ", ".join(["self", *data, *context])
     lines = [
         f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
-        f"    EXACT = {graph.exact!r}",
         f"    LIKELIHOOD = {graph.likelihood.label!r}",
+        f"    VERDICT = {verdict(graph).sentence!r}",
         f"    LOG_PROB_COST = {graph.costs.inference.label!r}",
         f"    SAMPLE_COST = {graph.costs.generation.label!r}",
-        f"    LOG_PROB_UNAVAILABLE = {tuple(graph.unavailable_log_prob())!r}",
+        f"    LOG_PROB_UNAVAILABLE = {graph.unavailable_log_prob()!r}",
         f"    DATA_INPUTS = {tuple(data)!r}",
         f"    CONTEXT_INPUTS = {tuple(context)!r}",
         f"    INPUT_SHAPES = {shapes!r}",
@@ -257,12 +260,12 @@ def _generation_lines(
         f"{_INDENT}latents = {{}} if latents is None else latents",
     ]
     order = [graph.nodes[node_id] for node_id in graph.generation_order]
-    reads = [_reads(names, n, [] if n.spec.terminal else names.outputs(n)) for n in order]
+    reads = [_reads(names, n, [] if n.node_spec.terminal else names.outputs(n)) for n in order]
     released = _release_after(reads, set(graph.data_inputs) | set(context))
     started = False
-    for node, free in zip(order, released):
+    for node, free in zip(order, released, strict=True):
         lines.append(_comment(node, locator))
-        if node.spec.terminal:
+        if node.node_spec.terminal:
             latent = names.inputs(node)[0]
             lines.append(
                 f"{_INDENT}{latent} = latents[{node.id!r}] if {node.id!r} in "
@@ -274,7 +277,7 @@ def _generation_lines(
                 )
         else:
             targets = ", ".join(names.inputs(node))
-            if len(node.inputs) > 1:
+            if len(node.input_refs) > 1:
                 targets = f"({targets})"
             args = ", ".join(names.outputs(node)) + names.context(node)
             if scored:

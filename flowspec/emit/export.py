@@ -70,7 +70,7 @@ class ExportError(Exception):
 class LogProbProgram(nn.Module):
     """``forward(x) = model.log_prob(x)``: the module traced for the log_prob program."""
 
-    def __init__(self, model: FlowModel):
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 
@@ -82,7 +82,7 @@ class SampleProgram(nn.Module):
     """``forward(count) = model.sample(count.shape[0])``: only the first dimension of
     ``count`` is read, so the number of draws can stay symbolic in the exported program."""
 
-    def __init__(self, model: FlowModel):
+    def __init__(self, model: FlowModel) -> None:
         super().__init__()
         self.model = model
 

@@ -15,7 +15,7 @@ into the optimized and the literal model alike.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 from torch import nn
@@ -26,11 +26,19 @@ from flowspec.core.layer import Layer, hook_epoch
 __all__ = ["FastPath"]
 
 
+class AffineLayer(Protocol):
+    """A layer that is an affine map of its input (elementwise linear maps, actnorm)."""
+
+    def affine(self, x: torch.Tensor) -> tuple[torch.Tensor | float, ...]: ...
+
+
 class FastPath(nn.Module):
     """Mixin of :class:`~flowspec.emit.runtime.FlowModel` for optimized code."""
 
     #: Set by an optimized generated subclass: buffer name -> index list.
     INDEX_TABLES: ClassVar[dict[str, list[int]]] = {}
+    #: The nodes' layers by id (set by ``FlowModel.__init__``).
+    nodes: nn.ModuleDict
 
     def _register_index_tables(self) -> None:
         """Register the index tables, and note which modules the checks of
@@ -88,23 +96,22 @@ class FastPath(nn.Module):
         return torch.cat(parts, dim=1)
 
     @staticmethod
-    def _affine_chain(x: torch.Tensor, *layers: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    def _affine_chain(x: torch.Tensor, *layers: AffineLayer) -> tuple[torch.Tensor, torch.Tensor]:
         """Adjacent affine maps ``z = s_k (... (s_1 x + t_1) ...) + t_k`` as one
         ``z = S x + T``, composed on their (small) parameters; the summed contribution."""
         scale, shift, log_det = _compose(x, layers)
         return x * scale + shift, log_det * x.new_ones(x.shape[0])
 
     @staticmethod
-    def _affine_chain_inverse(z: torch.Tensor, *layers: nn.Module) -> torch.Tensor:
+    def _affine_chain_inverse(z: torch.Tensor, *layers: AffineLayer) -> torch.Tensor:
         """The inverse of :meth:`_affine_chain`: ``x = (z - T) / S``."""
         scale, shift, _ = _compose(z, layers)
         return (z - shift) / scale
 
 
-def _compose(
-    x: torch.Tensor, layers: tuple[nn.Module, ...]
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(S, T, log|det| per sample)`` of the affine maps applied in order."""
+def _compose(x: torch.Tensor, layers: tuple[AffineLayer, ...]) -> tuple[torch.Tensor | float, ...]:
+    """``(S, T, log|det| per sample)`` of the affine maps applied in order (Python floats
+    where every map is fixed)."""
     scale, shift, log_det = layers[0].affine(x)
     for layer in layers[1:]:
         s, t, d = layer.affine(x)

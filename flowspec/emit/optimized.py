@@ -12,6 +12,7 @@ data that the literal code would not have moved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flowspec.diagnostics import Locator
@@ -48,7 +49,7 @@ class OptimizedBody:
 
     # -- statements and names ---------------------------------------------------------
 
-    def emit(self, line: str, reads: list[str] = ()) -> None:
+    def emit(self, line: str, reads: Sequence[str] = ()) -> None:
         self.statements.append((f"{_INDENT}{line}", list(reads)))
 
     def comment(self, op: Op) -> None:
@@ -85,7 +86,7 @@ class OptimizedBody:
 
     def features(self, ref: PortRef) -> int | None:
         node = self.graph.nodes[ref.node]
-        shape = node.output_info[node.output_ports.index(ref.port)].shape
+        shape = node.known_outputs[node.output_ports.index(ref.port)].shape
         return shape[0] if shape else None
 
     def bind(self, ref: PortRef, var: str) -> None:
@@ -195,7 +196,7 @@ class OptimizedBody:
 
         free = _release_after([reads for _, reads in self.statements], keep)
         lines = []
-        for (line, _), names in zip(self.statements, free):
+        for (line, _), names in zip(self.statements, free, strict=True):
             lines.append(line)
             if names:
                 lines.append(f"{_INDENT}del {', '.join(names)}")
@@ -230,7 +231,7 @@ def _inverse_order(order: list[int]) -> list[int]:
 class _Sum:
     """The running ``logp`` of the inference method."""
 
-    def __init__(self, body: OptimizedBody):
+    def __init__(self, body: OptimizedBody) -> None:
         self.body = body
         self.started = False
 
@@ -241,7 +242,7 @@ class _Sum:
 
 
 def _sink(node: GraphNode) -> str:
-    return "_" if node.spec.preserves_volume() else "contribution"
+    return "_" if node.node_spec.preserves_volume() else "contribution"
 
 
 def emit_log_prob(
@@ -260,22 +261,22 @@ def emit_log_prob(
             inverse = _inverse_order(op.order)
             moved = [
                 Piece(p.var, tuple(inverse[q] for q in p.positions))
-                for p in body.values[node.inputs[0]]
+                for p in body.values[node.input_refs[0]]
             ]
             out = PortRef(node.id, node.output_ports[0])
             body.values[out] = moved
-            body.renamed[out] = [*body.renamed.get(node.inputs[0], []), node]
+            body.renamed[out] = [*body.renamed.get(node.input_refs[0], []), node]
         elif isinstance(op, Regroup) and op.splits:
-            pieces = body.values[node.inputs[0]]
-            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes)):
+            pieces = body.values[node.input_refs[0]]
+            for port, (low, high) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 body.values[PortRef(node.id, port)] = body.restrict(pieces, low, high)
         elif isinstance(op, Regroup):
             joined = []
-            for ref, (low, _) in zip(node.inputs, _ranges(op.sizes)):
+            for ref, (low, _) in zip(node.input_refs, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[ref], low)
             body.values[PortRef(node.id, node.output_ports[0])] = joined
         elif isinstance(op, Couple):
-            ref = node.inputs[0]
+            ref = node.input_refs[0]
             if ref in body.renamed:
                 folded = ", ".join(f"{n.id} ({n.kind})" for n in body.renamed[ref])
                 body.statements.append((f"{_INDENT}#   its index sets fold in: {folded}", []))
@@ -289,10 +290,12 @@ def emit_log_prob(
             )
             if sink != "_":
                 total.add(sink)
-            out = [Piece(a, tuple(op.keep)), Piece(changed, tuple(op.change))]
-            body.values[PortRef(node.id, node.output_ports[0])] = out
+            body.values[PortRef(node.id, node.output_ports[0])] = [
+                Piece(a, tuple(op.keep)),
+                Piece(changed, tuple(op.change)),
+            ]
         elif isinstance(op, AffineChain):
-            x = body.whole(op.first.inputs[0])
+            x = body.whole(op.first.input_refs[0])
             out = PortRef(op.last.id, op.last.output_ports[0])
             var = body.fresh()
             layers = ", ".join(f"nodes[{n.id!r}]" for n in op.nodes)
@@ -300,6 +303,7 @@ def emit_log_prob(
             total.add("contribution")
             body.bind(out, var)
         else:
+            assert isinstance(op, Call)
             _emit_call(body, total, op)
     lines = body.released(set(graph.data_inputs) | set(graph.context_inputs))
     return [*lines, f"{_INDENT}return logp"]
@@ -307,10 +311,10 @@ def emit_log_prob(
 
 def _emit_call(body: OptimizedBody, total: _Sum, op: Call) -> None:
     node = op.first
-    args = [body.whole(ref) for ref in node.inputs]
+    args = [body.whole(ref) for ref in node.input_refs]
     context, reads = body.context(node)
     call = f"{_call(node, 'forward', op.direct)}({', '.join(args)}{context}{_parts_direct(op)})"
-    if node.spec.terminal:
+    if node.node_spec.terminal:
         body.emit(f"contribution = {call}", args + reads)
         total.add("contribution")
         return
@@ -320,8 +324,13 @@ def _emit_call(body: OptimizedBody, total: _Sum, op: Call) -> None:
     body.emit(f"{targets}, {sink} = {call}", args + reads)
     if sink != "_":
         total.add(sink)
-    for port, var in zip(node.output_ports, outputs):
+    for port, var in zip(node.output_ports, outputs, strict=True):
         body.bind(PortRef(node.id, port), var)
+
+
+def _output(op: Op) -> PortRef:
+    """The value an operation of nodes with one output ends in."""
+    return PortRef(op.last.id, op.last.output_ports[0])
 
 
 def emit_generate(
@@ -341,20 +350,21 @@ def emit_generate(
         done.add(id(op))
         body.comment(op)
         node = op.first
-        out = PortRef(op.last.id, op.last.output_ports[0]) if not op.last.spec.terminal else None
         if isinstance(op, Permute):
+            out = _output(op)
             back = [Piece(p.var, tuple(op.order[q] for q in p.positions)) for p in body.values[out]]
-            body.values[node.inputs[0]] = back
+            body.values[node.input_refs[0]] = back
         elif isinstance(op, Regroup) and op.splits:
             joined = []
-            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes)):
+            for port, (low, _) in zip(node.output_ports, _ranges(op.sizes), strict=True):
                 joined += body.shift(body.values[PortRef(node.id, port)], low)
-            body.values[node.inputs[0]] = joined
+            body.values[node.input_refs[0]] = joined
         elif isinstance(op, Regroup):
-            pieces = body.values[out]
-            for ref, (low, high) in zip(node.inputs, _ranges(op.sizes)):
+            pieces = body.values[_output(op)]
+            for ref, (low, high) in zip(node.input_refs, _ranges(op.sizes), strict=True):
                 body.values[ref] = body.restrict(pieces, low, high)
         elif isinstance(op, Couple):
+            out = _output(op)
             a, z_b = body.select(out, op.keep), body.select(out, op.change)
             context, reads = body.context(node)
             b = body.fresh()
@@ -362,14 +372,14 @@ def emit_generate(
             body.emit(
                 f"{b} = nodes[{node.id!r}].uncouple({a}, {z_b}{context}{direct})", [a, z_b, *reads]
             )
-            body.values[node.inputs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
+            body.values[node.input_refs[0]] = [Piece(a, tuple(op.keep)), Piece(b, tuple(op.change))]
         elif isinstance(op, AffineChain):
-            z = body.whole(out)
+            z = body.whole(_output(op))
             var = body.fresh()
             layers = ", ".join(f"nodes[{n.id!r}]" for n in op.nodes)
             body.emit(f"{var} = self._affine_chain_inverse({z}, {layers})", [z])
-            body.bind(op.first.inputs[0], var)
-        elif node.spec.terminal:
+            body.bind(op.first.input_refs[0], var)
+        elif node.node_spec.terminal:
             context, reads = body.context(node)
             var = body.fresh()
             body.emit(
@@ -377,22 +387,22 @@ def emit_generate(
                 f"else nodes[{node.id!r}].sample(n{context})",
                 reads,
             )
-            body.bind(node.inputs[0], var)
+            body.bind(node.input_refs[0], var)
         else:
             outputs = [body.whole(PortRef(node.id, port)) for port in node.output_ports]
             context, reads = body.context(node)
-            inputs = [body.fresh() for _ in node.inputs]
+            inputs = [body.fresh() for _ in node.input_refs]
             targets = inputs[0] if len(inputs) == 1 else f"({', '.join(inputs)})"
             body.emit(
                 f"{targets} = nodes[{node.id!r}].inverse({', '.join(outputs)}{context}{_parts_direct(op)})",
                 outputs + reads,
             )
-            for ref, var in zip(node.inputs, inputs):
+            for ref, var in zip(node.input_refs, inputs, strict=True):
                 body.bind(ref, var)
     data = [body.whole(PortRef(name, "value")) for name in graph.data_inputs]
     keep = set(graph.context_inputs)
     lines = body.released(keep | set(data))
     if len(data) == 1:
         return [*lines, f"{_INDENT}return {data[0]}"]
-    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data))
+    items = ", ".join(f"{name!r}: {var}" for name, var in zip(graph.data_inputs, data, strict=True))
     return [*lines, f"{_INDENT}return {{{items}}}"]

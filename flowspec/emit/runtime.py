@@ -16,14 +16,17 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
 from flowspec.emit.fast_path import FastPath
 
-__all__ = ["FlowModel", "NodeDict", "Trace", "UnavailableError"]
+if TYPE_CHECKING:
+    from flowspec.api import CheckedSpec
+
+__all__ = ["FlowModel", "InexactInverseWarning", "NodeDict", "Trace", "UnavailableError"]
 
 
 @dataclass
@@ -49,6 +52,12 @@ class UnavailableError(RuntimeError):
     """``log_prob`` of given data needs an inference direction some node does not have."""
 
 
+class InexactInverseWarning(RuntimeWarning):
+    """An inverse computed by iteration missed its declared tolerance: the samples are
+    inexact (``inverse.max_iter`` or ``inverse.tol`` should change). The test suite turns
+    it into an error, so that no bundled setting or test spec misses its tolerance."""
+
+
 class NodeDict(nn.ModuleDict):
     """The model's layers by node id. Ids are checked identifiers, yet may be the names of
     ``nn.Module`` attributes (a split's ``half``, ``to``, ``keys``): they are kept as items
@@ -56,37 +65,40 @@ class NodeDict(nn.ModuleDict):
     ``nodes[id]``; state-dict keys stay ``nodes.<id>.*``)."""
 
     def add_module(self, name: str, module: nn.Module | None) -> None:
-        self._modules[name] = module
+        self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
 class FlowModel(FastPath):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
-    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``exact``
-    is True for the first only."""
+    stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints)."""
 
     #: Set by the generated subclass.
-    EXACT: ClassVar[bool]
     LIKELIHOOD: ClassVar[str]
+    VERDICT: ClassVar[str]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
-    #: Nodes without an inference direction: ``log_prob`` of data is not available.
-    LOG_PROB_UNAVAILABLE: ClassVar[tuple[str, ...]]
+    #: Nodes without an inference direction (``log_prob`` of data is not available), each
+    #: with what would give it one.
+    LOG_PROB_UNAVAILABLE: ClassVar[dict[str, str]]
     DATA_INPUTS: ClassVar[tuple[str, ...]]
     CONTEXT_INPUTS: ClassVar[tuple[str, ...]]
     INPUT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
     SPEC_NAME: ClassVar[str]
     #: Each distribution node's event shape: the latents :meth:`inverse` takes.
     LATENT_SHAPES: ClassVar[dict[str, tuple[int, ...]]]
+    #: The checked spec the model was compiled from (set by :meth:`CheckedSpec.build_model`).
+    checked: CheckedSpec
 
-    def __init__(self, nodes: dict[str, nn.Module]):
+    def __init__(self, nodes: dict[str, nn.Module]) -> None:
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
-        self._iterative = tuple(
+        self._iterative: tuple[tuple[str, Any], ...] = tuple(
             (name, module)
             for name, node in self.nodes.items()
             for module in node.modules()
@@ -94,13 +106,14 @@ class FlowModel(FastPath):
         )
 
     @property
-    def exact(self) -> bool:
-        return self.EXACT
-
-    @property
     def likelihood(self) -> str:
         """What ``log_prob`` computes (the weakest class of any node)."""
         return self.LIKELIHOOD
+
+    @property
+    def verdict(self) -> str:
+        """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
+        return self.VERDICT
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -120,12 +133,15 @@ class FlowModel(FastPath):
 
     def _check_available(self) -> None:
         if self.LOG_PROB_UNAVAILABLE:
+            remedies = "; ".join(
+                f"{node!r}: {remedy}" for node, remedy in self.LOG_PROB_UNAVAILABLE.items()
+            )
             raise UnavailableError(
                 "log_prob of given data is not available: node(s) "
                 + ", ".join(repr(node) for node in self.LOG_PROB_UNAVAILABLE)
-                + " have no inference direction (data -> latent) in this spec; give them an "
-                "'inverse' setting (see 'flowspec nodes KIND'), or use "
-                "sample_and_log_prob(n) for the exact log-density of the model's own samples"
+                + " have no inference direction (data -> latent) in this spec; "
+                "sample_and_log_prob(n) gives the log-density of the model's own samples. "
+                + remedies
             )
 
     def sample_and_log_prob(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
@@ -136,7 +152,7 @@ class FlowModel(FastPath):
         return self._generate_scored(n, **context)
 
     @staticmethod
-    def _scored_inverse(layer: nn.Module, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
+    def _scored_inverse(layer: Any, *outputs: torch.Tensor, **context: torch.Tensor) -> Any:
         """A node's generation step and its contribution at the inputs it generated: the
         layer's own ``inverse_and_contribution`` when it has one (kinds whose inference
         direction is iterative or missing), else ``inverse`` then ``forward``."""
@@ -224,7 +240,7 @@ class FlowModel(FastPath):
                     f"node '{name}': the inverse by iteration reached an error of "
                     f"{error.item():.3g}, above its tolerance {module.inverse_tolerance:g}; "
                     "these samples are inexact (raise inverse.max_iter or inverse.tol)",
-                    RuntimeWarning,
+                    InexactInverseWarning,
                     stacklevel=3,
                 )
 
@@ -250,7 +266,7 @@ class FlowModel(FastPath):
                 f"this model takes {len(expected)} inputs ({', '.join(expected)}), "
                 f"got {len(inputs)} by position"
             )
-        given = dict(zip(expected, inputs))
+        given = dict(zip(expected, inputs, strict=False))
         for name, value in named.items():
             if name not in expected:
                 raise TypeError(
@@ -261,9 +277,10 @@ class FlowModel(FastPath):
             given[name] = value
         batches = []  # a list: under torch.export batch sizes are symbolic, not hashable
         for name in expected:
-            value = given.get(name)
-            if not isinstance(value, torch.Tensor):
-                raise TypeError(f"input {name!r} must be a tensor, got {type(value).__name__}")
+            found = given.get(name)
+            if not isinstance(found, torch.Tensor):
+                raise TypeError(f"input {name!r} must be a tensor, got {type(found).__name__}")
+            value = found
             event = self.INPUT_SHAPES[name]
             if (
                 value.dim() != len(event) + 1
@@ -282,12 +299,21 @@ class FlowModel(FastPath):
 
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
-        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models."""
+        arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
+        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
+        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
         if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
             return self.log_prob(*inputs, **named)
+        if self.LIKELIHOOD != "lower bound":
+            raise ValueError(
+                "iwbo needs a model whose log_prob is a lower bound; this one's is "
+                f"{self.LIKELIHOOD!r}, and the log-mean-exp of its draws is no bound: "
+                "average log_prob over draws instead"
+            )
         batch = self._check_inputs(inputs, named)
+        assert batch is not None, "log_prob takes at least one data input"
         repeated = [x.repeat(k, *([1] * (x.dim() - 1))) for x in inputs]
         repeated_named = {key: x.repeat(k, *([1] * (x.dim() - 1))) for key, x in named.items()}
         bounds = self.log_prob(*repeated, **repeated_named).view(k, batch)
@@ -296,13 +322,13 @@ class FlowModel(FastPath):
     def _log_prob(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("generated subclasses define _log_prob")
 
-    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor):
+    def _inference(self, *inputs: torch.Tensor, **named: torch.Tensor) -> tuple[Any, ...]:
         raise NotImplementedError("generated subclasses define _inference")
 
-    def _generate(
-        self, n: int, latents: dict[str, torch.Tensor] | None = None, **context: torch.Tensor
-    ):
+    def _generate(self, n: int, **named: Any) -> Any:
+        """Generation: the context inputs (each after ``n`` in the generated signature) and
+        ``latents`` by name."""
         raise NotImplementedError("generated subclasses define _generate")
 
-    def _generate_scored(self, n: int, **context: torch.Tensor):
+    def _generate_scored(self, n: int, **context: torch.Tensor) -> tuple[Any, torch.Tensor]:
         raise NotImplementedError("generated subclasses define _generate_scored")

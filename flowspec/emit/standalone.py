@@ -42,6 +42,7 @@ ALLOWED_IMPORTS = (
     "math",
     "abc",
     "functools",
+    "itertools",
     "dataclasses",
     "typing",
     "collections",
@@ -64,8 +65,9 @@ class _Collector:
     _seen: dict[str, object] = field(default_factory=dict)
     _bindings: dict[str, str] = field(default_factory=dict)
 
-    def add(self, obj: object) -> None:
-        name = obj.__name__  # type: ignore[attr-defined]
+    def add(self, obj: Any) -> None:
+        """Include a class or function ``obj`` and what it references."""
+        name = obj.__name__
         if name in self._seen:
             if self._seen[name] is not obj:
                 raise StandaloneError(f"two different definitions are both named {name!r}")
@@ -174,8 +176,9 @@ def _literal_or_none(value: Any) -> str | None:
             return "float('inf')" if value > 0 else "-float('inf')"
         return repr(value)
     if isinstance(value, (list, tuple)):
-        items = [_literal_or_none(v) for v in value]
-        if any(item is None for item in items):
+        found = [_literal_or_none(v) for v in value]
+        items = [item for item in found if item is not None]
+        if len(items) != len(found):
             return None
         if isinstance(value, tuple):
             return f"({', '.join(items)}{',' if len(items) == 1 else ''})"

@@ -8,8 +8,8 @@ them), one with more out than in adds some (its contribution scores them). Nothi
 knows node kinds by name: the table is derived from the graph and the node flags alone.
 
 Under the summary: what ``log_prob`` and ``sample`` cost (naming the nodes that make either
-take D passes, iterate or be unavailable) and what ``log_prob`` is (the weakest likelihood
-class of any node, naming the nodes that make it so).
+take D passes, iterate or be unavailable) and what ``log_prob`` is: the verdict of
+:mod:`flowspec.graph.verdict`, which every other output prints too.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from flowspec.core.node import Category
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Likelihood
 from flowspec.graph.model import FlowGraph, GraphNode
+from flowspec.graph.verdict import verdict
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
@@ -38,10 +39,6 @@ __all__ = [
     "bookkeeping",
     "spec_bookkeeping",
     "graph_bookkeeping",
-    "bound_nodes",
-    "exactness_sentence",
-    "likelihood_sentence",
-    "graph_likelihood_sentence",
     "cost_sentences",
     "render_table",
 ]
@@ -66,8 +63,6 @@ class Row:
     params: int
     #: The node's term of ``log p(x)`` ("" for spec inputs).
     contribution: str
-    #: False when the contribution is a one-sample bound term rather than exact.
-    exact: bool
     context: tuple[int, ...] | None = None
     #: The node's likelihood class label (``Likelihood.label``).
     likelihood: str = Likelihood.EXACT.label
@@ -76,7 +71,7 @@ class Row:
     sample_cost: str = Cost.ONE_PASS.label
     #: The block use this node was expanded from.
     group: str | None = None
-    #: Its density gets values that do not fill its support (W501): mass below 1.
+    #: Its density gets values that do not fill its support (W501, W800): mass below 1.
     unnormalized: bool = False
 
     @property
@@ -132,24 +127,12 @@ class Bookkeeping:
     #: Non-bijective nodes that keep their dims (abs, sort, dequantizers).
     kept: list[DimChange] = field(default_factory=list)
     total_params: int = 0
-    exact: bool = True
     #: The model's likelihood class label, and its direction costs' labels.
     likelihood: str = Likelihood.EXACT.label
     log_prob_cost: str = Cost.ONE_PASS.label
     sample_cost: str = Cost.ONE_PASS.label
-
-    @property
-    def bound_nodes(self) -> list[str]:
-        """The nodes whose contribution is a one-sample bound term."""
-        return [row.id for row in self.rows if not row.exact]
-
-    @property
-    def exactness(self) -> str:
-        """One sentence: what ``log_prob`` is, and because of which nodes."""
-        return likelihood_sentence(
-            [(r.id, r.likelihood) for r in self.rows if not r.is_input],
-            [r.id for r in self.rows if r.unnormalized],
-        )
+    #: One sentence: what ``log_prob`` is, and because of which nodes (the verdict).
+    verdict: str = ""
 
     @property
     def costs(self) -> list[str]:
@@ -168,7 +151,7 @@ class Bookkeeping:
         lines += [change.describe() for change in self.dropped + self.added + self.kept]
         lines.append(f"parameters: {self.total_params:,}")
         lines += self.costs
-        lines.append(self.exactness)
+        lines.append(self.verdict)
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,53 +173,12 @@ class Bookkeeping:
             "added": [asdict(c) | {"text": c.describe()} for c in self.added],
             "kept": [asdict(c) | {"text": c.describe()} for c in self.kept],
             "total_params": self.total_params,
-            "exact": self.exact,
             "likelihood": self.likelihood,
             "log_prob_cost": self.log_prob_cost,
             "sample_cost": self.sample_cost,
-            "bound_nodes": self.bound_nodes,
-            "exactness": self.exactness,
+            "verdict": self.verdict,
             "costs": self.costs,
         }
-
-
-def exactness_sentence(bound_nodes: list[str]) -> str:
-    """``log_prob is the exact log-likelihood``, or which nodes make it a lower bound."""
-    return likelihood_sentence([(node, Likelihood.BOUND.label) for node in bound_nodes])
-
-
-_CLASS_SENTENCE = {
-    Likelihood.EXACT: "log_prob is the exact log-likelihood",
-    Likelihood.TOLERANCE: "log_prob is the exact log-likelihood up to a solver tolerance: "
-    "iterative nodes: ",
-    Likelihood.ESTIMATE: "log_prob is an unbiased stochastic estimate (neither exact nor a "
-    "bound): estimating nodes: ",
-    Likelihood.BOUND: "log_prob is a lower bound (ELBO): stochastic nodes: ",
-    Likelihood.BIASED: "log_prob is a biased estimate (a truncated series; neither exact, "
-    "unbiased nor a bound): nodes: ",
-}
-
-
-def likelihood_sentence(nodes: list[tuple[str, str]], unnormalized: list[str] = ()) -> str:
-    """What ``log_prob`` is, from each node's (id, likelihood label): the weakest class,
-    the nodes of that class, then the other inexact nodes with theirs. ``unnormalized``
-    nodes (W501) make it at best a lower bound: the model's mass is below 1."""
-    by_label = {c.label: c for c in Likelihood}
-    classes = [(node, by_label[label]) for node, label in nodes]
-    weakest = max((c for _, c in classes), default=Likelihood.EXACT)
-    mass = (
-        f"the density of {', '.join(unnormalized)} gets values that do not fill its support "
-        "(W501), so the model's total mass is below 1"
-    )
-    if unnormalized and weakest < Likelihood.BOUND:
-        return f"log_prob is a lower bound: {mass}"
-    if weakest is Likelihood.EXACT:
-        return _CLASS_SENTENCE[weakest]
-    sentence = _CLASS_SENTENCE[weakest] + ", ".join(n for n, c in classes if c is weakest)
-    others = [f"{n} ({c.label})" for n, c in classes if Likelihood.EXACT < c < weakest]
-    if unnormalized:
-        others.append(mass)
-    return sentence + (f"; also {', '.join(others)}" if others else "")
 
 
 def cost_sentences(log_prob: list[tuple[str, str]], sample: list[tuple[str, str]]) -> list[str]:
@@ -254,19 +196,6 @@ def cost_sentences(log_prob: list[tuple[str, str]], sample: list[tuple[str, str]
             line += "the model's own samples)"
         lines.append(line + (f"; because of {', '.join(slow)}" if slow else ""))
     return lines
-
-
-def graph_likelihood_sentence(graph: FlowGraph) -> str:
-    """What ``log_prob`` of a checked graph is, naming the nodes that make it so."""
-    return likelihood_sentence(
-        [(n.id, n.spec.likelihood().label) for n in graph.layers if n.spec is not None],
-        graph.unnormalized,
-    )
-
-
-def bound_nodes(graph: FlowGraph) -> list[str]:
-    """The nodes of a checked graph whose contribution is a one-sample bound term."""
-    return [node.id for node in graph.layers if node.spec is not None and not node.spec.exact()]
 
 
 def _shapes(infos: tuple[PortInfo, ...] | None) -> tuple[tuple[int, ...], ...]:
@@ -290,7 +219,6 @@ def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
             dims_out=_dims(outputs),
             params=0,
             contribution="",
-            exact=True,
         )
     return Row(
         id=node.id,
@@ -302,11 +230,10 @@ def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
         dims_out=_dims(node.output_info),
         params=params(node),
         contribution=node.spec.contribution,
-        exact=node.spec.exact(),
         context=node.context_info.shape if node.context_info is not None else None,
         group=node.group,
         likelihood=node.spec.likelihood().label,
-        unnormalized=node.unnormalized,
+        unnormalized=bool(node.unnormalized),
         log_prob_cost=node.spec.costs().inference.label,
         sample_cost=node.spec.costs().generation.label,
     )
@@ -343,7 +270,7 @@ def graph_bookkeeping(
             sampled=node.spec.stochastic_forward,
             modelled_by=node.spec.modelled_by(),
         )
-        for node, row in zip(nodes, rows)
+        for node, row in zip(nodes, rows, strict=True)
         if node.spec is not None and not node.spec.terminal and not node.spec.bijective
     ]
     return Bookkeeping(
@@ -356,10 +283,10 @@ def graph_bookkeeping(
         added=[c for c in changes if c.dims > 0],
         kept=[c for c in changes if c.dims == 0],
         total_params=sum(row.params for row in rows),
-        exact=graph.exact,
         likelihood=graph.likelihood.label,
         log_prob_cost=graph.costs.inference.label,
         sample_cost=graph.costs.generation.label,
+        verdict=verdict(graph).sentence,
     )
 
 
@@ -411,6 +338,8 @@ def render_table(b: Bookkeeping) -> Table:
         if row.contribution and row.likelihood != Likelihood.EXACT.label:
             tag = "bound" if row.likelihood == Likelihood.BOUND.label else row.likelihood
             term.append(f" ({tag})", style="bold magenta")
+        if row.unnormalized:
+            term.append(" (mass below 1)", style="bold magenta")
         table.add_row(
             Text(row.id),
             Text(row.kind),

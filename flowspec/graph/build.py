@@ -46,7 +46,7 @@ def input_port_info(spec: InputSpec) -> PortInfo:
 
 
 class _Builder:
-    def __init__(self, spec: SpecModel, reporter: Reporter):
+    def __init__(self, spec: SpecModel, reporter: Reporter) -> None:
         self.spec = spec
         self.reporter = reporter
         self.nodes: dict[str, GraphNode] = {}
@@ -156,6 +156,7 @@ class _Builder:
             node.inputs = [last] if last else []
             self.nodes[node_id] = node
             last = PortRef(node_id, spec.output_ports()[0])
+        assert last is not None, "a block holds at least one node (E103 otherwise)"
         self.block_outputs[name] = last.node
         self.use_nodes[name] = ids
 
@@ -192,8 +193,8 @@ class _Builder:
             self.nodes[self.use_nodes[name][0]].inputs = self._refs(use.in_, path, name)
         context = self._context(use.context, ("nodes", name, "context"), name)
         members = [self.nodes[node_id] for node_id in self.use_nodes[name]]
-        if use.context is not None and not any(n.spec.accepts_context for n in members):
-            kinds = ", ".join(dict.fromkeys(n.spec.kind for n in members))
+        if use.context is not None and not any(n.node_spec.accepts_context for n in members):
+            kinds = ", ".join(dict.fromkeys(n.node_spec.kind for n in members))
             self.reporter.error(
                 "E213",
                 f"block '{use.block}' has no node that takes a context ({kinds}), so the "
@@ -205,7 +206,7 @@ class _Builder:
             )
             self.loose.add(use.context.split(".")[0])  # said once, here
         for node in members:
-            if node.spec.accepts_context:
+            if node.node_spec.accepts_context:
                 node.context = context
 
     def _check_arity(self, node: GraphNode, spec: NodeSpec) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flowspec.core.node import NodeSpec
+from flowspec.core.node import NodeSpec, Unnormalized
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import SpecPath
@@ -66,14 +66,39 @@ class GraphNode:
     input_info: tuple[PortInfo, ...] | None = None
     context_info: PortInfo | None = None
     output_info: tuple[PortInfo, ...] | None = None
-    #: True when the node's density receives values that do not fill its support (W501):
+    #: The node's densities that receive values not filling their support (W501, W800):
     #: the model's total mass is then below 1, so log_prob is a lower bound on the
     #: log-likelihood of the normalized model, never the exact one.
-    unnormalized: bool = False
+    unnormalized: list[Unnormalized] = field(default_factory=list)
 
     @property
     def is_input(self) -> bool:
         return self.spec is None
+
+    @property
+    def node_spec(self) -> NodeSpec:
+        """The spec of a node that is not an input."""
+        assert self.spec is not None, f"'{self.id}' is an input, not a node"
+        return self.spec
+
+    @property
+    def input_refs(self) -> list[PortRef]:
+        """Where the node's inputs come from, every reference resolved (after the checks)."""
+        refs = [ref for ref in self.inputs if ref is not None]
+        assert len(refs) == len(self.inputs), f"'{self.id}' has an unresolved input"
+        return refs
+
+    @property
+    def known_outputs(self) -> tuple[PortInfo, ...]:
+        """What flows out of the node (or input), once the shape pass has inferred it."""
+        assert self.output_info is not None, f"'{self.id}' has no inferred outputs"
+        return self.output_info
+
+    @property
+    def known_inputs(self) -> tuple[PortInfo, ...]:
+        """What flows into the node, once the shape pass has inferred it."""
+        assert self.input_info is not None, f"'{self.id}' has no inferred inputs"
+        return self.input_info
 
     @property
     def is_context_input(self) -> bool:
@@ -90,7 +115,8 @@ class GraphNode:
 
 @dataclass
 class FlowGraph:
-    """The expanded, wired graph and, once the passes ran, its orders and exactness."""
+    """The expanded, wired graph and, once the passes ran, its orders and port infos
+    (what ``log_prob`` is: :func:`flowspec.graph.verdict.verdict`)."""
 
     header: Header
     file: str
@@ -106,6 +132,9 @@ class FlowGraph:
     complete: bool = True
     inference_order: list[str] = field(default_factory=list)
     generation_order: list[str] = field(default_factory=list)
+    #: The warnings the spec accepts (``accept:``), by code: the reason given. They are
+    #: not printed, but what they imply still holds (:mod:`flowspec.graph.verdict`).
+    accepted: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_inputs(self) -> list[str]:
@@ -126,8 +155,8 @@ class FlowGraph:
 
     @property
     def likelihood(self) -> Likelihood:
-        """What ``log_prob`` is: the weakest class of any node (DESIGN.md), and at best a
-        lower bound when a density gets values that do not fill its support (W501)."""
+        """What ``log_prob`` is: the weakest class of any node, and at best a lower bound
+        when a density gets values that do not fill its support (W501, W800)."""
         classes = [n.spec.likelihood() for n in self.layers if n.spec is not None]
         if self.unnormalized:
             classes.append(Likelihood.BOUND)
@@ -135,7 +164,7 @@ class FlowGraph:
 
     @property
     def unnormalized(self) -> list[str]:
-        """The nodes whose density gets values that do not fill its support (W501)."""
+        """The nodes whose density gets values that do not fill its support (W501, W800)."""
         return [n.id for n in self.layers if n.unnormalized]
 
     @property
@@ -148,19 +177,15 @@ class FlowGraph:
             max((c.generation for c in costs), default=Cost.ONE_PASS),
         )
 
-    @property
-    def exact(self) -> bool:
-        """True when log_prob is the exact log-likelihood (class ``EXACT``)."""
-        return self.likelihood is Likelihood.EXACT
-
-    def unavailable_log_prob(self) -> list[str]:
+    def unavailable_log_prob(self) -> dict[str, str]:
         """The nodes whose inference direction is not available, so ``log_prob`` of data
-        cannot be computed (``sample`` and the density of the model's own samples can)."""
-        return [
-            n.id
+        cannot be computed (``sample`` and the density of the model's own samples can),
+        each with what would give it one (its kind's words)."""
+        return {
+            n.id: n.spec.inference_remedy()
             for n in self.layers
             if n.spec is not None and n.spec.costs().inference is Cost.UNAVAILABLE
-        ]
+        }
 
     def to_networkx(self) -> networkx.MultiDiGraph:
         """The checked graph as a networkx multigraph, for your own analysis (paths,

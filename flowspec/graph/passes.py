@@ -10,9 +10,11 @@ pass calls in inference order for the nodes whose settings are valid.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
-from flowspec.core.node import NodeCheck
+from flowspec.core.node import NodeCheck, Unnormalized
 from flowspec.core.ports import PortInfo
+from flowspec.core.properties import Cost
 from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
@@ -32,6 +34,8 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     position = {name: index for index, name in enumerate(graph.nodes)}
     graph.inference_order = topological_order(graph.edges, key=position.__getitem__)
     _infer_shapes(graph, reporter, invalid)
+    _report_unnormalized(graph, reporter)
+    _report_unavailable_inference(graph, reporter)
     if not reporter.has_errors:
         _order_generation(graph, reporter, position)
 
@@ -203,12 +207,15 @@ def _check_settings(graph: FlowGraph, reporter: Reporter) -> set[str]:
 def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> None:
     for name in graph.inference_order:
         node = graph.nodes[name]
+        if node.is_input and node.output_info is not None:
+            node.output_info = tuple(_traced(info, (), name) for info in node.output_info)
         if node.is_input or node.spec is None or name in invalid:
             continue
         if node.spec.context is not None and node.context is None:
             continue  # the context reference is broken and already reported
         infos = [_port_info(graph, ref) for ref in node.inputs]
-        if not node.inputs or any(info is None for info in infos):
+        known = [info for info in infos if info is not None]
+        if not node.inputs or len(known) != len(infos):
             continue
         context_info = None
         if node.context is not None:
@@ -217,11 +224,93 @@ def _infer_shapes(graph: FlowGraph, reporter: Reporter, invalid: set[str]) -> No
                 continue
         if len(infos) != len(node.spec.input_ports()):
             continue
-        node.input_info = tuple(infos)
+        node.input_info = tuple(known)
         node.context_info = context_info
         check = NodeCheck(reporter, node.id, node.path)
-        node.output_info = node.spec.infer(node.input_info, context_info, check)
+        outputs = node.spec.infer(node.input_info, context_info, check)
+        if outputs is not None:
+            outputs = tuple(_traced(info, node.input_info, name) for info in outputs)
+        node.output_info = outputs
         node.unnormalized = check.unnormalized
+
+
+def _traced(info: PortInfo, inputs: tuple[PortInfo, ...], name: str) -> PortInfo:
+    """``info`` with the origin of its support: where its values came off the whole real
+    line. Values moved by a learned map (``partial``) or passed on unchanged keep the
+    origin of the input they come from; a node (or input) that sets a new interval, or
+    levels, is the origin itself."""
+    support = info.support
+    if support.is_real_line or support.origin is not None:
+        return info
+    for source in inputs:
+        if source.support.origin is not None and (support.partial or support == source.support):
+            return PortInfo(info.shape, replace(support, origin=source.support.origin))
+    return PortInfo(info.shape, replace(support, origin=name))
+
+
+def _report_unnormalized(graph: FlowGraph, reporter: Reporter) -> None:
+    """One warning per cause (W501 for distributions, W800 for conditional densities): the
+    densities of the whole real line that get values from one origin, at the first of
+    them, naming the origin and the others (a Glow's factored-out priors share one)."""
+    causes: dict[tuple[str, str | None], list[tuple[GraphNode, Unnormalized]]] = {}
+    for node in graph.layers:
+        for found in node.unnormalized:
+            causes.setdefault((found.code, found.support.origin), []).append((node, found))
+    for (code, origin), group in causes.items():
+        node, first = group[0]
+        where = f"lie in {first.support}"
+        if origin is not None and graph.nodes[origin].is_input:
+            where += f" (as input '{origin}' declares)"
+        elif origin is not None:
+            where += f" (from node '{origin}')"
+        if first.support.partial:
+            where = "do not fill it" + (
+                f": node '{origin}' bounds them and learned layers only move them"
+                if origin is not None and not graph.nodes[origin].is_input
+                else ": bounded values moved by learned layers"
+            )
+        others = sorted({other.id for other, _ in group[1:]} - {node.id})
+        also = f"; the same values reach the densities of {', '.join(others)}" if others else ""
+        reporter.warning(
+            code,
+            f"{first.density} covers the whole real line but its values {where}, so it "
+            "puts mass where no value can be: log_prob is not normalized over the data's "
+            f"domain (a lower bound){also}",
+            node.path + first.fields,
+            node=node.id,
+            hint=_UNNORMALIZED_HINT + f"; or accept the bound with accept: {{{code}: <reason>}}"
+            if first.support.partial
+            else "map the values to the real line first, e.g. {kind: elementwise, fn: logit} "
+            "for (0, 1) or {kind: elementwise, fn: log} for (0, inf)",
+        )
+
+
+_UNNORMALIZED_HINT = (
+    "map bounded values onto the whole real line before any learned layer, e.g. "
+    "{kind: elementwise, fn: logit} (without alpha, which maps onto a bounded interval) for "
+    "(0, 1)"
+)
+
+
+def _report_unavailable_inference(graph: FlowGraph, reporter: Reporter) -> None:
+    """W752 for every node (every block element, once) whose inference direction is not
+    available, so that ``log_prob`` of data is not: with the kind's own remedy."""
+    seen: set[SpecPath] = set()
+    for node in graph.layers:
+        if node.spec is None or node.path in seen or node.input_info is None:
+            continue
+        if node.spec.costs().inference is not Cost.UNAVAILABLE:
+            continue
+        seen.add(node.path)
+        reporter.warning(
+            "W752",
+            f"{node.spec.kind} has no inference direction (data -> latent) here, so "
+            "log_prob of given data is unavailable; sample and sample_and_log_prob (the "
+            "exact density of the model's own samples) work",
+            node.path,
+            node=str(node.path[1]) if node.group is not None else node.id,
+            hint=node.spec.inference_remedy(),
+        )
 
 
 def _port_info(graph: FlowGraph, ref: PortRef | None) -> PortInfo | None:
@@ -238,8 +327,9 @@ def _order_generation(graph: FlowGraph, reporter: Reporter, position: dict[str, 
     layers = [n for n in graph.nodes.values() if not n.is_input]
     needs = Digraph(n.id for n in layers)
     for node in layers:
-        for port in node.output_ports if not node.spec.terminal else ():
+        for port in node.output_ports if not node.node_spec.terminal else ():
             consumer = graph.consumer(PortRef(node.id, port))
+            assert consumer is not None, "every output is consumed once (checked before)"
             needs.add_edge(consumer.id, node.id)
         if node.context is not None and not graph.nodes[node.context.node].is_input:
             producer_of_value = graph.consumer(node.context)

@@ -19,7 +19,11 @@ class MaskedSplit(Layer):
     and the transformed part ``b`` and merges them back. A mask keeping a leading block
     ('half', 'channel') uses slicing; other masks index with buffers."""
 
-    def __init__(self, mask: list[int]):
+    keep_index: torch.Tensor
+    change_index: torch.Tensor
+    merge_index: torch.Tensor
+
+    def __init__(self, mask: list[int]) -> None:
         super().__init__()
         keep = [i for i, m in enumerate(mask) if m]
         change = [i for i, m in enumerate(mask) if not m]
@@ -52,7 +56,9 @@ class CheckerboardSplit(Layer):
     whole; ``merge`` keeps ``a`` where the mask is 1 and the transformer's output elsewhere,
     and ``total`` sums the log-derivative only where values were transformed."""
 
-    def __init__(self, shape: list[int], flipped: bool = False):
+    keep: torch.Tensor
+
+    def __init__(self, shape: list[int], flipped: bool = False) -> None:
         super().__init__()
         channels, height, width = shape
         self.flipped = flipped

@@ -13,7 +13,7 @@ __all__ = ["DensityDistribution"]
 class DensityDistribution(DistributionLayer):
     """``log p(z | context)`` and draws from a :class:`Density`."""
 
-    def __init__(self, density: Density):
+    def __init__(self, density: Density) -> None:
         super().__init__()
         self.density = density
 

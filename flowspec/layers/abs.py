@@ -15,7 +15,7 @@ __all__ = ["Abs"]
 class Abs(FlowLayer):
     """``z = |x|``, contribution ``log p(s | z)`` (a fair coin when ``classifier`` is None)."""
 
-    def __init__(self, event_numel: int, classifier: Density | None = None):
+    def __init__(self, event_numel: int, classifier: Density | None = None) -> None:
         super().__init__()
         self.fair_log_prob = -event_numel * math.log(2.0)
         self.classifier = classifier

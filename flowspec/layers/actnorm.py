@@ -23,9 +23,11 @@ class ActNorm(FlowLayer):
     ``torch.compile``, since the initialisation writes to the parameters.
     """
 
+    initialized: torch.Tensor
+
     def __init__(
         self, features: int, rank: int, positions: int, eps: float = 1e-6, data_init: bool = True
-    ):
+    ) -> None:
         super().__init__()
         self.features = features
         self.positions = positions
@@ -88,7 +90,9 @@ class ActNorm(FlowLayer):
         total = self.log_scale.sum()
         return (total if self.positions == 1 else total * self.positions).expand(x.shape[0])
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.initialize_(x)
         z = (x + self._per_feature(self.bias)) * self._per_feature(self.log_scale).exp()

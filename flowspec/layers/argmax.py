@@ -14,7 +14,7 @@ __all__ = ["Argmax"]
 class Argmax(FlowLayer):
     """``[D]`` categories in ``0..K-1`` -> ``[D * K]`` scores with that argmax per row."""
 
-    def __init__(self, levels: int, encoder: Density):
+    def __init__(self, levels: int, encoder: Density) -> None:
         super().__init__()
         self.levels = levels
         self.encoder = encoder

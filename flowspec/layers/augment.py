@@ -15,7 +15,7 @@ class Augment(FlowLayer):
     """Appends noise drawn from the encoder given the input, scored by ``-log q``;
     the inverse drops it."""
 
-    def __init__(self, features: int, encoder: Density):
+    def __init__(self, features: int, encoder: Density) -> None:
         super().__init__()
         self.features = features
         self.encoder = encoder

@@ -19,7 +19,9 @@ class AutoregressiveLayer(FlowLayer):
     sweeps give the exact answer whatever the order.
     """
 
-    def __init__(self, conditioner: nn.Module, transformer: Transformer, maf: bool, passes: int):
+    def __init__(
+        self, conditioner: nn.Module, transformer: Transformer, maf: bool, passes: int
+    ) -> None:
         super().__init__()
         self.conditioner = conditioner
         self.transformer = transformer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torchdiffeq
 from torch import nn
@@ -16,7 +18,7 @@ class Dynamics(Layer):
     """``f(t, y) = net([t, y])``; with a state ``(y, a)`` it also returns ``tr(df/dy)``
     (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set per solve)."""
 
-    def __init__(self, net: nn.Module, trace: str):
+    def __init__(self, net: nn.Module, trace: str) -> None:
         super().__init__()
         self.net = net
         self.trace = trace
@@ -26,7 +28,9 @@ class Dynamics(Layer):
     def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([t.to(y).expand(y.shape[0], 1), y], dim=1))
 
-    def forward(self, t: torch.Tensor, state):
+    def forward(
+        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if isinstance(state, torch.Tensor):
             return self.velocity(t, state)
         y = state[0]
@@ -37,8 +41,10 @@ class Dynamics(Layer):
                 jac = batch_jacobian(dy, y, self.create_graph)
                 divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
             else:
-                (row,) = torch.autograd.grad(dy, y, self.noise, create_graph=self.create_graph)
-                divergence = (row * self.noise).sum(dim=1)
+                noise = self.noise
+                assert noise is not None  # drawn by CNF.forward for the hutchinson trace
+                (row,) = torch.autograd.grad(dy, y, noise, create_graph=self.create_graph)
+                divergence = (row * noise).sum(dim=1)
         if not self.create_graph:
             dy, divergence = dy.detach(), divergence.detach()
         return dy, divergence
@@ -57,14 +63,22 @@ class CNF(FlowLayer):
         atol: float,
         step_size: float | None,
         adjoint: bool,
-    ):
+    ) -> None:
         super().__init__()
         self.dynamics = Dynamics(net, trace)
         self.time = time
         self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
         self.adjoint = adjoint
 
-    def _solve(self, state, start: float, end: float, like: torch.Tensor):
+    def _solve(
+        self,
+        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        start: float,
+        end: float,
+        like: torch.Tensor,
+    ) -> Any:
+        """torchdiffeq's solution at ``start`` and ``end``: a tensor, or a tuple of them
+        for a tuple ``state``."""
         times = torch.tensor([start, end], dtype=like.dtype, device=like.device)
         options = {"step_size": self.step_size} if self.step_size is not None else None
         settings = dict(rtol=self.rtol, atol=self.atol, method=self.method, options=options)

@@ -13,7 +13,7 @@ __all__ = ["Concat"]
 class Concat(FlowLayer):
     """Joins its inputs along tensor dim 1 (and splits them back); zero contribution."""
 
-    def __init__(self, sizes: list[int]):
+    def __init__(self, sizes: list[int]) -> None:
         super().__init__()
         self.sizes = list(sizes)
 

@@ -14,7 +14,7 @@ __all__ = ["ConditionalNormal"]
 class ConditionalNormal(DistributionLayer):
     """A base distribution N(mu(c), diag sigma(c)^2) given the context tensor ``c``."""
 
-    def __init__(self, density: Density):
+    def __init__(self, density: Density) -> None:
         super().__init__()
         self.density = density
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -25,13 +27,13 @@ class CouplingLayer(FlowLayer):
         parts: MaskedSplit | CheckerboardSplit,
         conditioner: nn.Module,
         transformer: Transformer,
-    ):
+    ) -> None:
         super().__init__()
         self.parts = parts
         self.conditioner = conditioner
         self.transformer = transformer
 
-    def __setattr__(self, name: str, value: object) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if name in self.DIRECT:
             # Called directly, a conditioner with ``parts`` hands a transformer with
@@ -83,7 +85,7 @@ class CouplingLayer(FlowLayer):
             return transformer.inverse(z_b, params)
         return self.transformer.inverse(z_b, self._params(a, context))
 
-    def _direct_modules(self) -> tuple[nn.Module, nn.Module, nn.Module]:
+    def _direct_modules(self) -> tuple[Any, Any, Any]:
         """The conditioner, transformer and partition, read from ``_modules``: an attribute
         read goes through ``nn.Module.__getattr__`` only after missing the instance dict,
         which builds and drops an AttributeError message each time (profile: a few
@@ -103,7 +105,7 @@ class CouplingLayer(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``direct`` as in :meth:`couple` (optimized code passes it for the couplings it
         does not split itself: checkerboard masks)."""
-        parts = self._modules["parts"] if direct else self.parts
+        parts: Any = self._modules["parts"] if direct else self.parts
         a, b = parts.split(x)
         z_b, contribution = self.couple(a, b, context, direct)
         return parts.merge(a, z_b), contribution
@@ -111,6 +113,6 @@ class CouplingLayer(FlowLayer):
     def inverse(
         self, z: torch.Tensor, context: torch.Tensor | None = None, direct: bool = False
     ) -> torch.Tensor:
-        parts = self._modules["parts"] if direct else self.parts
+        parts: Any = self._modules["parts"] if direct else self.parts
         a, z_b = parts.split(z)
         return parts.merge(a, self.uncouple(a, z_b, context, direct))

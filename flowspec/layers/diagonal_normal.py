@@ -15,7 +15,7 @@ __all__ = ["DiagonalNormal"]
 class DiagonalNormal(DistributionLayer):
     """N(loc, diag exp(log_scale)^2) over the event, both parameters learned."""
 
-    def __init__(self, shape: tuple[int, ...]):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.loc = nn.Parameter(torch.zeros(self.shape))

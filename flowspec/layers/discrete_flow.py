@@ -24,9 +24,13 @@ def straight_through(
 class DiscreteFlow(FlowLayer):
     """``z_b = (mu + sigma x_b) mod K`` given the one-hot kept part; zero contribution."""
 
+    shifts: torch.Tensor
+    scales: torch.Tensor
+    inverses: torch.Tensor
+
     def __init__(
         self, keep: int, levels: int, scales: list[int], temperature: float, net: nn.Module
-    ):
+    ) -> None:
         super().__init__()
         self.keep = keep
         self.levels = levels
@@ -48,7 +52,9 @@ class DiscreteFlow(FlowLayer):
         inverse = self.inverses[scale_logits.argmax(-1)].to(a.dtype)
         return shift, scale, inverse
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = x[:, : self.keep], x[:, self.keep :]
         shift, scale, _ = self._params(a, b.shape[1])
         z = torch.remainder(shift + scale * b, self.levels)

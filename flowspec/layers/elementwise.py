@@ -5,11 +5,13 @@ feature."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import nn
 
 from flowspec.core.layer import FlowLayer
-from flowspec.layers.transformers.base import Transformer
+from flowspec.layers.transformers.base import LinearTransformer, Transformer
 
 __all__ = ["Elementwise"]
 
@@ -21,14 +23,16 @@ class Elementwise(FlowLayer):
     feature, shared by every sample (zuko's unconditional transforms), starting at zero,
     which every transformer's parameterisation maps to (or near) the identity."""
 
-    def __init__(self, transformer: Transformer, shape: list[int] | None = None, params: int = 0):
+    def __init__(
+        self, transformer: Transformer, shape: list[int] | None = None, params: int = 0
+    ) -> None:
         super().__init__()
         self.transformer = transformer
         self.params = nn.Parameter(torch.zeros(*(shape or []), params)) if params else None
         self.register_load_state_dict_pre_hook(Elementwise._move_own_parameters)
 
     @staticmethod
-    def _move_own_parameters(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    def _move_own_parameters(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
         """Checkpoints written before the maps became transformers kept a learnable
         scale_shift's ``log_scale`` and ``shift`` on this module: move them to the
         transformer, which holds them now."""
@@ -53,7 +57,7 @@ class Elementwise(FlowLayer):
         """``(scale, shift, log|det| per sample)`` of ``z = scale * x + shift`` for inputs
         shaped like ``x`` (Python floats when fixed), for a linear transformer (``LinearTransformer``) only: what
         optimized code composes adjacent affine maps from."""
-        scale, shift, log_scale = self.transformer.scale_shift(self.params)
+        scale, shift, log_scale = cast(LinearTransformer, self.transformer).scale_shift(self.params)
         if isinstance(log_scale, float):
             return scale, shift, log_scale * x[0].numel()
         return scale, shift, log_scale.expand(x.shape[1:]).sum()

@@ -13,7 +13,7 @@ __all__ = ["IntegerDiscreteFlow"]
 class IntegerDiscreteFlow(FlowLayer):
     """``z_b = x_b + round(t(scale * x_a))``, rounding passed straight-through."""
 
-    def __init__(self, keep: int, scale: float, net: nn.Module):
+    def __init__(self, keep: int, scale: float, net: nn.Module) -> None:
         super().__init__()
         self.keep = keep
         self.scale = scale
@@ -23,7 +23,9 @@ class IntegerDiscreteFlow(FlowLayer):
         t = self.net(a * self.scale) / self.scale
         return t + (torch.round(t) - t).detach()
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = x[:, : self.keep], x[:, self.keep :]
         return torch.cat([a, b + self._shift(a)], dim=1), x.new_zeros(x.shape[0])
 

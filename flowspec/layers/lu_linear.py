@@ -22,7 +22,14 @@ def random_orthogonal(features: int, seed: int) -> torch.Tensor:
 class LULinear(FlowLayer):
     """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``."""
 
-    def __init__(self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True):
+    permutation: torch.Tensor
+    sign_s: torch.Tensor
+    lower_mask: torch.Tensor
+    eye: torch.Tensor
+
+    def __init__(
+        self, features: int, rank: int, positions: int, seed: int = 0, bias: bool = True
+    ) -> None:
         super().__init__()
         self.features = features
         self.positions = positions
@@ -51,7 +58,9 @@ class LULinear(FlowLayer):
         lower, upper = self._factors()
         return self.permutation @ lower @ upper
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         z = torch.einsum("ij,bj...->bi...", self.weight(), x)
         if self.bias is not None:
             z = z + self.bias.view(self.broadcast)

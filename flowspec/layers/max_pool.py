@@ -15,7 +15,7 @@ __all__ = ["MaxPool"]
 class MaxPool(FlowLayer):
     """Window maxima of ``[C, H, W]``; the decoder models the log-gaps of the other values."""
 
-    def __init__(self, size: int, decoder: Density):
+    def __init__(self, size: int, decoder: Density) -> None:
         super().__init__()
         self.size = size
         self.window = size * size

@@ -25,13 +25,18 @@ class Reverse(FlowLayer):
 class Permutation(FlowLayer):
     """``z[:, i] = x[:, order[i]]`` along tensor dim 1 (event axis 0); zero contribution."""
 
-    def __init__(self, order: list[int], persistent: bool = True):
+    index: torch.Tensor
+    inverse_index: torch.Tensor
+
+    def __init__(self, order: list[int], persistent: bool = True) -> None:
         super().__init__()
         index = torch.tensor(order, dtype=torch.long)
         self.register_buffer("index", index, persistent=persistent)
         self.register_buffer("inverse_index", torch.argsort(index), persistent=persistent)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
+    def forward(
+        self, x: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return x.index_select(1, self.index), x.new_zeros(x.shape[0])
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:

@@ -14,11 +14,11 @@ from flowspec.layers._solvers import increasing_root
 __all__ = ["Planar", "no_inference"]
 
 
-def no_inference(kind: str) -> RuntimeError:
+def no_inference(kind: str, remedy: str) -> RuntimeError:
     """The error a generation-only layer raises when asked for inference."""
     return RuntimeError(
-        f"this {kind} layer has no inference direction (data -> latent): give its spec an "
-        "'inverse' setting, or use sample_and_log_prob for the density of own samples"
+        f"this {kind} layer has no inference direction (data -> latent): {remedy}; "
+        "sample_and_log_prob gives the density of the model's own samples"
     )
 
 
@@ -26,7 +26,7 @@ class Planar(FlowLayer):
     """Generation ``x = z + u tanh(w.z + b)``; inference by root finding when ``method``
     is set (``"bisection"`` or ``"newton"``), else unavailable."""
 
-    def __init__(self, features: int, method: str | None, tol: float, max_iter: int):
+    def __init__(self, features: int, method: str | None, tol: float, max_iter: int) -> None:
         super().__init__()
         self.method, self.tol, self.max_iter = method, tol, max_iter
         w = torch.randn(features) / features**0.5
@@ -63,7 +63,7 @@ class Planar(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.method is None:
-            raise no_inference("planar")
+            raise no_inference("planar", "give its spec an 'inverse' setting")
         u = self.u()
         wu = self.w @ u
         target = x @ self.w

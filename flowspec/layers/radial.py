@@ -15,7 +15,7 @@ class Radial(FlowLayer):
     """Generation ``x = z0 + (z - z0) (alpha + beta + r) / (alpha + r)``; inference solves
     the radius in closed form."""
 
-    def __init__(self, features: int):
+    def __init__(self, features: int) -> None:
         super().__init__()
         self.features = features
         self.z0 = nn.Parameter(torch.randn(features) / features**0.5)

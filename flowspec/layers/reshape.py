@@ -13,7 +13,7 @@ __all__ = ["Reshape"]
 class Reshape(FlowLayer):
     """Reshapes each sample's event from ``in_shape`` to ``out_shape``; zero contribution."""
 
-    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+    def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
         super().__init__()
         self.in_shape = tuple(in_shape)
         self.out_shape = tuple(out_shape)

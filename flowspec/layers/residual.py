@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Any, cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -38,13 +41,13 @@ class _SpectralNorm(torch.autograd.Function):
         return u @ weight @ v
 
     @staticmethod
-    def setup_context(ctx, inputs, output) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
         weight, u, v, steps = inputs
         ctx.save_for_backward(weight.detach(), u, v)
         ctx.steps = steps
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:
         weight, u, v = ctx.saved_tensors
         grad_weight = grad * torch.outer(u, v)
         power_iteration_(weight, u, v, ctx.steps)
@@ -72,41 +75,45 @@ class SpectralMLP(Layer):
         activation: str,
         lipschitz: float,
         power_iterations: int,
-    ):
+    ) -> None:
         super().__init__()
         sizes = [features, *hidden, features]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        linears = [nn.Linear(a, b) for a, b in pairwise(sizes)]
+        self.linears = nn.ModuleList(linears)
         with torch.no_grad():  # g starts near zero, the block near the identity; not at
-            self.linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
-            self.linears[-1].bias.zero_()
+            linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
+            linears[-1].bias.zero_()
         self.activation = activation
         self.lipschitz = lipschitz
         self.power_iterations = power_iterations
-        for index, linear in enumerate(self.linears):
+        for index, linear in enumerate(linears):
             out_features, in_features = linear.weight.shape
             self.register_buffer(f"u{index}", F.normalize(torch.randn(out_features), dim=0))
             self.register_buffer(f"v{index}", F.normalize(torch.randn(in_features), dim=0))
         self.refresh()
 
+    def _linears(self) -> list[nn.Linear]:
+        return [cast(nn.Linear, linear) for linear in self.linears]
+
     def refresh(self, steps: int = 50) -> None:
         """Run the power iteration ``steps`` times for the current weights (done at
         construction; call it after changing weights by hand)."""
-        for index, linear in enumerate(self.linears):
+        for index, linear in enumerate(self._linears()):
             u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
             if linear.weight.device.type != "meta":
                 power_iteration_(linear.weight, u, v, steps)
 
     def weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Each layer's normalised weight and its bias."""
-        result = []
-        for index, linear in enumerate(self.linears):
+        result: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for index, linear in enumerate(self._linears()):
             u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
             sigma = _SpectralNorm.apply(linear.weight, u, v, self.power_iterations)
             scale = torch.clamp(self.lipschitz / sigma.clamp_min(1e-12), max=1.0)
             result.append((linear.weight * scale, linear.bias))
         return result
 
-    def apply(
+    def with_weights(
         self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
     ) -> torch.Tensor:
         """``g(x)`` with the given (normalised) weights."""
@@ -117,7 +124,7 @@ class SpectralMLP(Layer):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.apply(x, self.weights())
+        return self.with_weights(x, self.weights())
 
 
 def hutchinson_powers(
@@ -146,7 +153,7 @@ class ResidualBlock(FlowLayer):
         trace_samples: int,
         tol: float,
         max_iter: int,
-    ):
+    ) -> None:
         super().__init__()
         self.net = net
         self.logdet = logdet
@@ -160,7 +167,7 @@ class ResidualBlock(FlowLayer):
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             x_in = x if x.requires_grad else x.detach().requires_grad_()
-            gx = self.net.apply(x_in, weights)
+            gx = self.net.with_weights(x_in, weights)
             if self.logdet == "exact":
                 jac = batch_jacobian(gx, x_in, create_graph)
                 eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
@@ -210,4 +217,6 @@ class ResidualBlock(FlowLayer):
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         weights = self.net.weights()
-        return fixed_point(lambda x: z - self.net.apply(x, weights), z, self.tol, self.max_iter)
+        return fixed_point(
+            lambda x: z - self.net.with_weights(x, weights), z, self.tol, self.max_iter
+        )

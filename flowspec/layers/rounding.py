@@ -17,7 +17,7 @@ class Rounding(FlowLayer):
     """``z = (x + u) / scale`` with ``u = sigmoid(v)``, ``v ~ q(v | x)``; inverse
     ``floor(scale z)``. ``scale`` is K when ``rescale`` (into (0, 1)), else 1."""
 
-    def __init__(self, levels: int, rescale: bool, dequantizer: Density):
+    def __init__(self, levels: int, rescale: bool, dequantizer: Density) -> None:
         super().__init__()
         self.levels = levels
         self.scale = float(levels) if rescale else 1.0

@@ -15,7 +15,7 @@ class Slice(FlowLayer):
     """Keeps the first ``keep`` features; the decoder scores (and in generation draws)
     the rest given them."""
 
-    def __init__(self, keep: int, decoder: Density):
+    def __init__(self, keep: int, decoder: Density) -> None:
         super().__init__()
         self.keep = keep
         self.decoder = decoder

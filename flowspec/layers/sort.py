@@ -12,7 +12,7 @@ __all__ = ["Sort"]
 class Sort(FlowLayer):
     """Sorts rows by coordinate ``by``; contribution ``log(1/N!)``; inverse shuffles."""
 
-    def __init__(self, by: int, log_prob: float):
+    def __init__(self, by: int, log_prob: float) -> None:
         super().__init__()
         self.by = by
         self.log_prob = log_prob

@@ -13,7 +13,7 @@ __all__ = ["Split"]
 class Split(FlowLayer):
     """Splits tensor dim 1 into parts of the given sizes; zero contribution."""
 
-    def __init__(self, sizes: list[int]):
+    def __init__(self, sizes: list[int]) -> None:
         super().__init__()
         self.sizes = list(sizes)
 

@@ -30,7 +30,7 @@ def depth_to_space(z: torch.Tensor, factor: int) -> torch.Tensor:
 class Squeeze(FlowLayer):
     """Space-to-depth in inference (depth-to-space when ``inverted``); zero contribution."""
 
-    def __init__(self, factor: int = 2, inverted: bool = False):
+    def __init__(self, factor: int = 2, inverted: bool = False) -> None:
         super().__init__()
         self.factor = factor
         self.inverted = inverted

@@ -16,7 +16,9 @@ __all__ = ["StandardNormal"]
 class StandardNormal(DistributionLayer):
     """N(0, I) over the event; the ``anchor`` buffer gives samples their device and dtype."""
 
-    def __init__(self, shape: tuple[int, ...]):
+    anchor: torch.Tensor
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.register_buffer("anchor", torch.zeros(()), persistent=False)

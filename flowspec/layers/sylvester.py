@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import torch
 from torch import nn
 
@@ -14,7 +16,11 @@ __all__ = ["Sylvester"]
 class Sylvester(FlowLayer):
     """Generation ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` from ``variant``."""
 
-    def __init__(self, features: int, variant: str, columns: int, reflections: int, reverse: bool):
+    q_fixed: torch.Tensor
+
+    def __init__(
+        self, features: int, variant: str, columns: int, reflections: int, reverse: bool
+    ) -> None:
         super().__init__()
         self.variant = variant
         m = columns
@@ -65,5 +71,5 @@ class Sylvester(FlowLayer):
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z)[0]
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None):
-        raise no_inference("sylvester")
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> NoReturn:
+        raise no_inference("sylvester", "Sylvester flows have no inverse in flowspec")

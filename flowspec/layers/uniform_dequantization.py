@@ -18,7 +18,7 @@ NOISE_MARGIN = 1e-6
 class UniformDequantization(FlowLayer):
     """``z = (x + u) / K`` with ``u ~ U(0, 1)``; the inverse floors ``z * K``."""
 
-    def __init__(self, levels: int, event_numel: int):
+    def __init__(self, levels: int, event_numel: int) -> None:
         super().__init__()
         self.levels = levels
         self.log_det = -event_numel * math.log(levels)

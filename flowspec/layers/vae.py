@@ -13,7 +13,7 @@ __all__ = ["VAE"]
 class VAE(FlowLayer):
     """``z ~ q(z | x)``, contribution ``log p(x | z) - log q(z | x)``; inverse ``x ~ p(x | z)``."""
 
-    def __init__(self, encoder: Density, decoder: Density):
+    def __init__(self, encoder: Density, decoder: Density) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder

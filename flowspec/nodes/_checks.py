@@ -43,8 +43,9 @@ def check_continuous(x: PortInfo, kind: str, check: NodeCheck) -> bool:
 
 def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
     """A density on the whole real line fed with bounded or discrete values gives a
-    log_prob that is not a normalized density of the data; say so, and mark the node
-    unnormalized (the model is then at best a lower bound)."""
+    log_prob that is not a normalized density of the data: discrete values are an error
+    (E501), values that do not fill the line mark the node unnormalized (W501, reported by
+    the shape pass once per cause; the model is then at best a lower bound)."""
     if x.support.discrete:
         check.error(
             "E501",
@@ -53,18 +54,7 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
             hint="add {kind: uniform_dequantization} after the input",
         )
     elif not x.support.is_real_line:
-        check.unnormalized = True
-        check.warning(
-            "W501",
-            f"the input lives in {x.support} but this density covers the whole real line, "
-            "so log_prob will not be normalized over the data's domain",
-            "in",
-            hint="map bounded values onto the whole real line before any learned layer, "
-            "e.g. {kind: elementwise, fn: logit} (without alpha, which maps onto a bounded "
-            "interval) for (0, 1)"
-            if x.support.partial
-            else "map it to the real line first, e.g. {kind: elementwise, fn: logit}",
-        )
+        check.unnormalized_input("W501", x.support, "in", density="this density")
 
 
 def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:

@@ -79,6 +79,7 @@ class CouplingBase(NodeSpec):
             return [1 - (i % 2) for i in range(features)]
         if self.mask == "channel_flipped":
             return [0] * (features - features // 2) + [1] * (features // 2)
+        assert isinstance(self.mask, list), "checkerboard masks are image partitions"
         return list(self.mask)
 
     #: Where the transformer and conditioner settings sit in this kind's YAML.
@@ -189,6 +190,7 @@ class CouplingBase(NodeSpec):
         # transformer takes them.
         x = inputs[0]
         support = union_support([x.support, self.parts()[0].output_support(x.support)])
+        assert support is not None, "values are continuous here (E410 otherwise)"
         return (PortInfo(x.shape, support),)
 
     def _shapes(

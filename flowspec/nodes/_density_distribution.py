@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["DensityDistributionSpec"]
 
 
-class DensityDistributionSpec(NodeSpec, DensitySpec):
+class DensityDistributionSpec(NodeSpec, DensitySpec):  # type: ignore[misc]  # NodeSpec.describe wins
     """A base distribution given by the density part of the same kind."""
 
     terminal = True
@@ -34,7 +34,8 @@ class DensityDistributionSpec(NodeSpec, DensitySpec):
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         return self.density_parameter_count(inputs[0], context.numel if context is not None else 0)
 
-    def build(
+    # A node's build (ports in), not the density's (an event and a width), which it wraps.
+    def build(  # type: ignore[override]
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None
     ) -> DensityDistribution:
         from flowspec.layers._density_distribution import DensityDistribution

@@ -18,15 +18,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
 from flowspec.nodes._densities import UsesDensities
+
+if TYPE_CHECKING:
+    from flowspec.layers.abs import Abs
 
 __all__ = ["AbsSpec"]
 
@@ -35,7 +38,7 @@ class AbsSpec(UsesDensities):
     """z = |x| elementwise; the signs get a fair coin or a classifier p(s | z)."""
 
     kind: Literal["abs"] = "abs"
-    sign: Literal["fair"] | density_field("bernoulli") = Field(
+    sign: Literal["fair"] | Annotated[DensityChoice, kind_default("bernoulli")] = Field(
         default="fair",
         description="How the signs are modelled given |x|: 'fair' (each sign +/- with "
         "probability 1/2) or a density over {0, 1} per element, e.g. {kind: bernoulli}.",
@@ -69,7 +72,7 @@ class AbsSpec(UsesDensities):
         x = inputs[0]
         return 0 if self.sign == "fair" else self.sign.density_parameter_count(_signs(x), x.numel)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Abs:
         from flowspec.layers.abs import Abs
 
         x = inputs[0]

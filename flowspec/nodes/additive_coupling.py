@@ -33,7 +33,7 @@ class AdditiveCouplingSpec(CouplingBase):
     """Additive coupling layer (NICE): shifts the transformed features given the rest."""
 
     kind: Literal["additive_coupling"] = "additive_coupling"
-    net: CouplingConditionerChoice = Field(  # type: ignore[valid-type]
+    net: CouplingConditionerChoice = Field(
         default_factory=MLPSpec, description="Conditioner network."
     )
     summary = "NICE additive coupling: z_b = x_b + t(x_a), volume preserving"

@@ -33,7 +33,7 @@ class AffineCouplingSpec(CouplingBase):
     """Affine coupling layer (RealNVP): scales and shifts half the features given the rest."""
 
     kind: Literal["affine_coupling"] = "affine_coupling"
-    net: CouplingConditionerChoice = Field(  # type: ignore[valid-type]
+    net: CouplingConditionerChoice = Field(
         default_factory=MLPSpec, description="Conditioner network."
     )
     scale_bound: LogScaleBound = Field(

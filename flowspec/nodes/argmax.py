@@ -21,15 +21,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
+
+if TYPE_CHECKING:
+    from flowspec.layers.argmax import Argmax
 
 __all__ = ["ArgmaxSpec"]
 
@@ -38,7 +41,7 @@ class ArgmaxSpec(UsesDensities):
     """Categorical [D] with K levels -> real [D * K] whose row-wise argmax is the data."""
 
     kind: Literal["argmax"] = "argmax"
-    encoder: density_field("gaussian") = Field(
+    encoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Density of the unthresholded scores v given the one-hot data.",
@@ -48,6 +51,7 @@ class ArgmaxSpec(UsesDensities):
     contribution = "-log q(z | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -76,7 +80,7 @@ class ArgmaxSpec(UsesDensities):
         scores = PortInfo((x.numel * x.support.levels,), REAL)
         return self.encoder.density_parameter_count(scores, scores.numel)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Argmax:
         from flowspec.layers.argmax import Argmax
 
         x = inputs[0]

@@ -18,13 +18,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
@@ -41,7 +41,7 @@ class AugmentSpec(UsesDensities):
     extra: int = Field(
         gt=0, le=MAX_AXIS, description="How many noise features to append to the input."
     )
-    encoder: density_field("gaussian") = Field(
+    encoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Density q(e | x) the added features are drawn from, given the input; "
@@ -52,6 +52,7 @@ class AugmentSpec(UsesDensities):
     contribution = "-log q(e | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

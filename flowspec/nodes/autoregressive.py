@@ -54,10 +54,10 @@ class AutoregressiveSpec(NodeSpec):
         description="maf: parameters from the data side (fast density, D-pass sampling); "
         "iaf: from the latent side (fast sampling, D-pass density).",
     )
-    transformer: TransformerChoice = Field(  # type: ignore[valid-type]
+    transformer: TransformerChoice = Field(
         default_factory=AffineSpec, description="The elementwise map applied to each feature."
     )
-    conditioner: AutoregressiveConditionerChoice = Field(  # type: ignore[valid-type]
+    conditioner: AutoregressiveConditionerChoice = Field(
         default_factory=MADESpec,
         description="The network computing each feature's parameters from the preceding ones.",
     )

@@ -20,7 +20,7 @@ from flowspec.nodes._density_distribution import DensityDistributionSpec
 __all__ = ["CategoricalBaseSpec"]
 
 
-class CategoricalBaseSpec(DensityDistributionSpec, CategoricalSpec):
+class CategoricalBaseSpec(DensityDistributionSpec, CategoricalSpec):  # type: ignore[misc]  # NodeSpec.describe wins
     """Independent categorical over the K levels of each element (learned logits)."""
 
     kind: Literal["categorical"] = "categorical"

@@ -114,6 +114,12 @@ class CNFSpec(NodeSpec):
     def likelihood(self) -> Likelihood:
         return Likelihood.TOLERANCE if self.trace == "exact" else Likelihood.ESTIMATE
 
+    def tolerance(self) -> str:
+        s = self.solver
+        if s.method in FIXED_STEP:
+            return f"{s.method} steps of {s.step_size:g}, no error control"
+        return f"{s.method}, rtol {s.rtol:g}, atol {s.atol:g}"
+
     def costs(self) -> Costs:
         return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
 

@@ -32,12 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["ConditionalNormalSpec"]
 
 
-class ConditionalNormalSpec(NodeSpec, GaussianSpec):
+class ConditionalNormalSpec(NodeSpec, GaussianSpec):  # type: ignore[misc]  # NodeSpec.describe wins
     """Normal N(mu(c), diag sigma(c)^2) of the input given a context port c of any shape
     (flattened for the net); its fields (net, min_scale) are those of every conditional
     Gaussian in flowspec."""
 
-    kind: Literal["conditional_normal"] = "conditional_normal"
+    kind: Literal["conditional_normal"] = "conditional_normal"  # type: ignore[assignment]
     summary = "conditional normal base distribution N(mu(c), diag sigma(c)^2)"
     reference = "Kingma and Dhariwal 2018, Glow, arXiv:1807.03039"
     contribution = "log N(z; mu(c), diag sigma(c)^2)"
@@ -64,7 +64,10 @@ class ConditionalNormalSpec(NodeSpec, GaussianSpec):
         assert context is not None
         return self.density_parameter_count(inputs[0], context.numel)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ConditionalNormal:
+    # A node's build (ports in), not the Gaussian density's (an event and a width).
+    def build(  # type: ignore[override]
+        self, inputs: tuple[PortInfo, ...], context: PortInfo | None
+    ) -> ConditionalNormal:
         from flowspec.layers.conditional_normal import ConditionalNormal
 
         assert context is not None

@@ -36,10 +36,10 @@ class CouplingSpec(CouplingBase):
     """A coupling layer with a chosen transformer and conditioner."""
 
     kind: Literal["coupling"] = "coupling"
-    transformer: TransformerChoice = Field(  # type: ignore[valid-type]
+    transformer: TransformerChoice = Field(
         default_factory=AffineSpec, description="The elementwise map of the changed features."
     )
-    conditioner: CouplingConditionerChoice = Field(  # type: ignore[valid-type]
+    conditioner: CouplingConditionerChoice = Field(
         default_factory=MLPSpec,
         description="The network computing the changed features' parameters from the kept ones.",
     )

@@ -20,13 +20,16 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._discrete_coupling import DiscreteCouplingSpec
+
+if TYPE_CHECKING:
+    from flowspec.layers.discrete_flow import DiscreteFlow
 
 __all__ = ["DiscreteFlowSpec", "units"]
 
@@ -67,7 +70,7 @@ class DiscreteFlowSpec(DiscreteCouplingSpec):
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         return self.net.parameter_count(*self._widths(inputs[0]))
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> DiscreteFlow:
         from flowspec.layers.discrete_flow import DiscreteFlow
 
         x = inputs[0]

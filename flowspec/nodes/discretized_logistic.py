@@ -20,7 +20,7 @@ from flowspec.nodes._density_distribution import DensityDistributionSpec
 __all__ = ["DiscretizedLogisticBaseSpec"]
 
 
-class DiscretizedLogisticBaseSpec(DensityDistributionSpec, DiscretizedLogisticSpec):
+class DiscretizedLogisticBaseSpec(DensityDistributionSpec, DiscretizedLogisticSpec):  # type: ignore[misc]  # NodeSpec.describe wins
     """A mixture of discretized logistics per element (learned, or from a context)."""
 
     kind: Literal["discretized_logistic"] = "discretized_logistic"

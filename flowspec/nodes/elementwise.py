@@ -87,7 +87,7 @@ class ElementwiseSpec(NodeSpec):
         description="A fixed map: one of " + ", ".join(FUNCTIONS) + " (or give transformer).",
         json_schema_extra={"enum": list(FUNCTIONS)},
     )
-    transformer: TransformerChoice | None = Field(  # type: ignore[valid-type]
+    transformer: TransformerChoice | None = Field(
         default=None,
         description="Instead of fn: any transformer, its parameters learned freely per feature "
         "(no conditioner), starting at the identity where the transformer allows, e.g. "
@@ -125,6 +125,7 @@ class ElementwiseSpec(NodeSpec):
         the node's settings for it (``fn`` must be valid: see :meth:`check_static`)."""
         if self.transformer is not None:
             return self.transformer
+        assert self.fn is not None, "check_static requires fn or transformer"
         cls = FUNCTIONS[self.fn]
         return cls(**{name: getattr(self, name) for name in cls.model_fields if name != "kind"})
 
@@ -158,6 +159,7 @@ class ElementwiseSpec(NodeSpec):
         return Costs(Cost.ONE_PASS, max(Cost.ONE_PASS, inverse))
 
     def _check_fn(self, check: NodeCheck) -> bool:
+        assert self.fn is not None, "check_static requires fn or transformer"
         if self.fn in FUNCTIONS:
             return True
         name = self.fn.strip().lower()

@@ -14,11 +14,14 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes._discrete_coupling import DiscreteCouplingSpec
+
+if TYPE_CHECKING:
+    from flowspec.layers.integer_discrete_flow import IntegerDiscreteFlow
 
 __all__ = ["IntegerDiscreteFlowSpec"]
 
@@ -41,7 +44,7 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         return self.net.parameter_count(*self.halves(inputs[0]))
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> IntegerDiscreteFlow:
         from flowspec.layers.integer_discrete_flow import IntegerDiscreteFlow
 
         x = inputs[0]

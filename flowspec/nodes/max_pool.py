@@ -21,15 +21,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
 from flowspec.nodes._densities import UsesDensities
+
+if TYPE_CHECKING:
+    from flowspec.layers.max_pool import MaxPool
 
 __all__ = ["MaxPoolSpec"]
 
@@ -41,7 +44,7 @@ class MaxPoolSpec(UsesDensities):
     size: int = Field(
         default=2, ge=2, le=16, description="Window side (H and W must divide by it)."
     )
-    decoder: density_field("gaussian") = Field(
+    decoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         description="Density of the log-gaps log(max - x_j) of the non-maximal values of "
         "every window, given the flattened pooled image.",
@@ -84,7 +87,7 @@ class MaxPoolSpec(UsesDensities):
         x = inputs[0]
         return self.decoder.density_parameter_count(self._gaps(x), x.numel // self.size**2)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> MaxPool:
         from flowspec.layers.max_pool import MaxPool
 
         x = inputs[0]

@@ -14,7 +14,9 @@ exact log-density of its own samples. Inference (``log_prob`` of given data) has
 form: it reduces to the scalar equation ``a + u.w tanh(a + b) = w.x`` for ``a = w.z``,
 increasing in ``a`` and bracketed by ``|a - w.x| <= |u.w|``, solved by bisection or
 safeguarded Newton when the spec asks for it with ``inverse``. Without ``inverse``, the
-compiler reports ``log_prob`` of data as unavailable (W752) and ``log_prob`` raises.
+compiler reports ``log_prob`` of data as unavailable (W752, where the model needs it: not in
+a VAE encoder or a dequantizer, which run their layers generatively) and ``log_prob``
+raises.
 
 Example::
 
@@ -35,20 +37,7 @@ from flowspec.nodes._iterative import RootFinding, flat_real_map
 if TYPE_CHECKING:
     from flowspec.layers.planar import Planar
 
-__all__ = ["PlanarSpec", "check_inference_direction"]
-
-
-def check_inference_direction(node: NodeSpec, available: bool, check: NodeCheck, hint: str) -> None:
-    """Say (W752) that ``log_prob`` of data is unavailable when a generation-direction
-    kind has no inverse: sampling and the density of the model's own samples still work."""
-    if not available:
-        check.warning(
-            "W752",
-            f"{node.kind} has no inference direction (data -> latent) here, so log_prob of "
-            "given data is unavailable; sample and sample_and_log_prob (the exact density of "
-            "the model's own samples) work",
-            hint=hint,
-        )
+__all__ = ["PlanarSpec"]
 
 
 class PlanarSpec(NodeSpec):
@@ -73,13 +62,15 @@ class PlanarSpec(NodeSpec):
         inference = Cost.ITERATIVE if self.inverse is not None else Cost.UNAVAILABLE
         return Costs(inference, Cost.ONE_PASS)
 
-    def check_static(self, check: NodeCheck) -> None:
-        check_inference_direction(
-            self,
-            self.inverse is not None,
-            check,
+    def tolerance(self) -> str | None:
+        if self.inverse is None:
+            return None
+        return f"{self.inverse.method} root finding to {self.inverse.tol:g}"
+
+    def inference_remedy(self) -> str:
+        return (
             "add inverse: {method: bisection, tol: 1.0e-6, max_iter: 100} to compute it by "
-            "root finding",
+            "root finding"
         )
 
     def infer(

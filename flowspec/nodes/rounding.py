@@ -20,19 +20,23 @@ Example::
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo, Support
-from flowspec.densities.choice import density_field
+from flowspec.densities.base import DensitySpec
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._densities import UsesDensities
+
+if TYPE_CHECKING:
+    from flowspec.layers.rounding import Rounding
 
 __all__ = ["RoundingSpec", "check_dequantizer"]
 
 
-def check_dequantizer(density, event: PortInfo, check: NodeCheck, field: str) -> bool:
+def check_dequantizer(density: DensitySpec, event: PortInfo, check: NodeCheck, field: str) -> bool:
     """A proposal density draws real values (every real-valued density kind draws them
     reparameterised, so the bound trains through the draw)."""
     return density.check_event(PortInfo(event.shape, REAL), check, field)
@@ -42,7 +46,7 @@ class RoundingSpec(UsesDensities):
     """Inference z = x + u, u ~ q(u | x) on (0, 1)^D; generation x = floor(z)."""
 
     kind: Literal["rounding"] = "rounding"
-    dequantizer: density_field("gaussian") = Field(
+    dequantizer: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Density of v = logit(u) given the integers (u = sigmoid(v) in (0, 1)).",
@@ -52,6 +56,7 @@ class RoundingSpec(UsesDensities):
     contribution = "-log q(u | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("dequantizer",)
     #: Divide z by the number of levels (variational dequantization maps into (0, 1)).
     rescale: ClassVar[bool] = False
 
@@ -79,7 +84,7 @@ class RoundingSpec(UsesDensities):
         x = inputs[0]
         return self.dequantizer.density_parameter_count(PortInfo(x.shape, REAL), x.numel)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Rounding:
         from flowspec.layers.rounding import Rounding
 
         x = inputs[0]

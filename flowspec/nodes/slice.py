@@ -19,13 +19,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PositiveInt
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, numel
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_feature_axis
 from flowspec.nodes._densities import UsesDensities
 
@@ -43,7 +43,7 @@ class SliceSpec(UsesDensities):
         description="How many leading features (channels for [C, H, W]) along the feature "
         "axis pass on; must be smaller than the size of that axis."
     )
-    decoder: density_field("gaussian") = Field(
+    decoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Density p(x_drop | z) of the dropped features given the kept ones; any "

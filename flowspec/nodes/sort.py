@@ -22,13 +22,16 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_continuous
+
+if TYPE_CHECKING:
+    from flowspec.layers.sort import Sort
 
 __all__ = ["SortSpec"]
 
@@ -74,7 +77,7 @@ class SortSpec(NodeSpec):
     def modelled_by(self) -> str:
         return "the order: a uniform permutation"
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sort:
         from flowspec.layers.sort import Sort
 
         n = inputs[0].shape[0]

@@ -17,7 +17,7 @@ identity, or the reversal permutation with ``reverse: true``, ``M = D``).
 
 Like the planar flow (and for the same use, variational posteriors) the closed-form
 direction is generation; there is no closed-form inverse and no scalar reduction of it, so
-``log_prob`` of given data is unavailable (W752) while ``sample`` and
+``log_prob`` of given data is unavailable (W752, where the model needs it) while ``sample`` and
 ``sample_and_log_prob`` (the exact density of the model's own samples) are one pass.
 
 Example::
@@ -35,7 +35,6 @@ from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._iterative import flat_real_map
-from flowspec.nodes.planar import check_inference_direction
 
 if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
@@ -70,13 +69,11 @@ class SylvesterSpec(NodeSpec):
     def costs(self) -> Costs:
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
 
-    def check_static(self, check: NodeCheck) -> None:
-        check_inference_direction(
-            self,
-            False,
-            check,
-            "use it where only sampling and the density of own samples "
-            "are needed (a variational posterior), or use planar with inverse: {...}",
+    def inference_remedy(self) -> str:
+        return (
+            "Sylvester flows have no inverse in flowspec (no setting gives one): use them "
+            "where only sampling and the density of own samples are needed (a VAE encoder), "
+            "or use planar with inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
         )
 
     def infer(

@@ -32,15 +32,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import REAL, PortInfo
-from flowspec.densities.choice import density_field
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
+
+if TYPE_CHECKING:
+    from flowspec.layers.vae import VAE
 
 __all__ = ["VAESpec"]
 
@@ -50,12 +53,12 @@ class VAESpec(UsesDensities):
 
     kind: Literal["vae"] = "vae"
     latent: int = Field(gt=0, le=MAX_AXIS, description="Number of latent dimensions.")
-    encoder: density_field("gaussian") = Field(
+    encoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Posterior q(z | x) over the latents given the flattened data.",
     )
-    decoder: density_field("gaussian") = Field(
+    decoder: Annotated[DensityChoice, kind_default("gaussian")] = Field(
         default_factory=lambda: {"kind": "gaussian"},
         validate_default=True,
         description="Likelihood p(x | z) of the data given the latents.",
@@ -65,6 +68,7 @@ class VAESpec(UsesDensities):
     contribution = "log p(x | z) - log q(z | x)"
     bijective = False
     stochastic_forward = True
+    proposals = ("encoder",)
     stochastic_inverse = True
 
     def infer(
@@ -86,7 +90,7 @@ class VAESpec(UsesDensities):
             z, x.numel
         ) + self.decoder.density_parameter_count(x, self.latent)
 
-    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None):
+    def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> VAE:
         from flowspec.layers.vae import VAE
 
         x = inputs[0]

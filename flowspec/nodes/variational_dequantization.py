@@ -25,7 +25,7 @@ __all__ = ["VariationalDequantizationSpec"]
 class VariationalDequantizationSpec(RoundingSpec):
     """Flow++ dequantization of integers 0..K-1 into (0, 1): z = (x + u) / K, u ~ q(u | x)."""
 
-    kind: Literal["variational_dequantization"] = "variational_dequantization"
+    kind: Literal["variational_dequantization"] = "variational_dequantization"  # type: ignore[assignment]  # a variant kind
     summary = "variational dequantization: z = (x + u) / K, u ~ q(u | x)"
     reference = "Ho et al. 2019, Flow++, arXiv:1902.00275"
     contribution = "-D log K - log q(u | x)"

@@ -24,9 +24,11 @@ CHECKERBOARD = ("checkerboard", "checkerboard_flipped")
 def split_couplings(program: Program) -> None:
     for op in program.calls_of(CouplingBase):
         node = op.first
-        if node.spec.mask in CHECKERBOARD:  # pixels, not index sets along event axis 0
+        spec = node.spec
+        assert isinstance(spec, CouplingBase)
+        if spec.mask in CHECKERBOARD:  # pixels, not index sets along event axis 0
             continue
-        mask = node.spec.mask_vector(node.input_info[0].shape[0])
+        mask = spec.mask_vector(node.known_inputs[0].shape[0])
         program.replace(
             op,
             Couple(

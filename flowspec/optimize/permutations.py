@@ -20,13 +20,15 @@ __all__ = ["fold_permutations"]
 def fold_permutations(program: Program) -> None:
     for op in program.calls_of(ReverseSpec, ShuffleSpec):
         node = op.first
-        features = node.input_info[0].shape[0]
+        spec = node.spec
+        assert isinstance(spec, ReverseSpec | ShuffleSpec)
+        features = node.known_inputs[0].shape[0]
         program.replace(
             op,
             Permute(
                 [node],
                 note=f"{node.kind} folded: no data moves; later nodes read its features "
                 "by their new positions",
-                order=node.spec.order(features),
+                order=spec.order(features),
             ),
         )

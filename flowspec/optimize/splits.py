@@ -19,10 +19,10 @@ def fold_splits(program: Program) -> None:
     for op in program.calls_of(SplitSpec, ConcatSpec):
         node = op.first
         splits = isinstance(node.spec, SplitSpec)
-        if splits:
+        if isinstance(node.spec, SplitSpec):
             sizes = list(node.spec.sizes)
         else:
-            sizes = [info.shape[0] for info in node.input_info]
+            sizes = [info.shape[0] for info in node.known_inputs]
         program.replace(
             op,
             Regroup(

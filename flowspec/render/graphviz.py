@@ -28,6 +28,7 @@ import graphviz
 
 from flowspec.core.node import Category
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
+from flowspec.graph.verdict import verdict, with_article
 from flowspec.render.formats import FORMATS
 from flowspec.render.plan import PLAIN, Box, Cluster, Plan, Wire, plan
 from flowspec.render.settings import settings
@@ -100,7 +101,7 @@ def _label(box: Box) -> str:
     else:
         rows.append(kind)
     if node.spec is not None:
-        per_node = [dict(settings(n.spec, n.input_info)) for n in nodes]
+        per_node = [dict(settings(n.node_spec, n.input_info)) for n in nodes]
         for key in per_node[0]:
             value = _span([s.get(key, "?") for s in per_node])
             rows += [
@@ -135,8 +136,11 @@ def _add_box(graph: graphviz.Digraph, box: Box) -> None:
 
 
 def _title(graph: FlowGraph) -> str:
-    bound = "exact" if graph.exact else "a lower bound (ELBO)"
-    return f"<<B>{html_text(graph.header.name)}</B><BR/>{html_text(f'log_prob is {bound}')}>"
+    said = verdict(graph)
+    what = f"log_prob is {with_article(said.label)}"
+    if not said.log_prob_available:
+        what = "log_prob of data: not available (sample_and_log_prob: " + said.label + ")"
+    return f"<<B>{html_text(graph.header.name)}</B><BR/>{html_text(what)}>"
 
 
 def _has_mask(box: Box) -> bool:

@@ -103,7 +103,7 @@ def _scopes(node: GraphNode) -> tuple[Scope, ...]:
 
 def _across_repetitions(first: GraphNode, second: GraphNode) -> bool:
     """Whether an edge joins two repetitions of one block use (at any level)."""
-    for one, other in zip(_scopes(first), _scopes(second)):
+    for one, other in zip(_scopes(first), _scopes(second), strict=False):
         if one.group != other.group:
             return False
         if one.repetition != other.repetition:
@@ -150,6 +150,7 @@ def plan(graph: FlowGraph, expand: bool = False) -> Plan:
                 cluster.groups.append(scope.group)
             cluster.repeat = max(cluster.repeat, scope.repetition + 1)
             parent = cluster
+        assert parent is not None, "only nodes inside block uses are placed in clusters"
         return parent.row(scopes[-1].repetition if expand else 0)
 
     for node_id in order:

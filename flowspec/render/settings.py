@@ -93,7 +93,7 @@ def _keep(spec: NodeSpec, text: str, inputs: tuple[PortInfo, ...] | None) -> str
     features = _features(inputs)
     if features is None:
         return text
-    keep = spec.keep
+    keep = spec.describe()["keep"]
     return f"{keep} of {features}, drops {features - keep}"
 
 

@@ -155,6 +155,12 @@ class Header(BaseModel):
         description="How `flowspec train` fits the model (optimizer, schedule, budget, "
         "validation, device); every field optional, command-line options override it.",
     )
+    accept: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Warnings this spec accepts, by code, each with the reason "
+        '(W501: "RealNVP\'s logit with alpha"): not printed, but what they imply still '
+        "holds (a bound stays a bound) and `flowspec validate` lists them.",
+    )
 
 
 class _Document(Header):
@@ -165,20 +171,24 @@ class _Document(Header):
 
 def document_model() -> type[BaseModel]:
     """A pydantic model of the whole spec file, with every registered node kind."""
-    kinds = tuple(node_kinds().values())
-    node = Annotated[Union[kinds], Field(discriminator="kind")]  # noqa: UP007
+    # Unions of the kinds registered at run time: values to pydantic, not static types.
+    node: Any = Annotated[Union[tuple(node_kinds().values())], Field(discriminator="kind")]  # noqa: UP007
     entry: Any = Union[node, BlockUse]  # noqa: UP007
+    chain: Any = list[Union[node, NestedBlockUse]]  # noqa: UP007
     return create_model(
         "FlowSpec",
         __base__=_Document,
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
         inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
         blocks=(
-            dict[str, list[Union[node, NestedBlockUse]]],  # noqa: UP007
+            dict[str, chain],
             Field(
                 default_factory=dict,
                 description="Reusable chains of nodes (and uses of other blocks), by name.",
             ),
         ),
-        nodes=(dict[str, entry], Field(description="The graph: node id -> node or block use.")),
+        nodes=(
+            dict[str, entry],
+            Field(description="The graph: node id -> node or block use."),
+        ),
     )

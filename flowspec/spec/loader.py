@@ -286,8 +286,9 @@ class _Builder:
                 )
                 continue
             first[key] = key_node
-            self.keys[(*path, key)] = _position(key_node.start_mark)
-            result[key] = self.build(value_node, (*path, key))
+            key_path = (*path, key)
+            self.keys[key_path] = _position(key_node.start_mark)
+            result[key] = self.build(value_node, key_path)
         return result
 
     def _key(self, node: yaml.Node, path: SpecPath) -> Any:

@@ -31,10 +31,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["TrainSettings", "DEFAULT_STEPS", "BUNDLED_DATA"]
+__all__ = ["TrainSettings", "DEFAULT_STEPS", "BUNDLED_DATA", "EVAL_SEED"]
 
 DEFAULT_STEPS = 2000
 """Steps when neither ``steps`` nor ``epochs`` is given."""
+
+EVAL_SEED = 0
+"""The seed of every evaluation's own generators (validation, the figures after training,
+``flowspec eval``): see :mod:`flowspec.train.nll`."""
 
 BUNDLED_DATA = (
     "moons",

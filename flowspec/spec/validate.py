@@ -7,14 +7,16 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
 
 from flowspec.core.node import NodeSpec
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import Reporter, SpecPath, did_you_mean, format_path
+from flowspec.spec.accept import check_acceptances
 from flowspec.spec.document import (
     RESERVED,
     BlockUse,
@@ -27,7 +29,16 @@ from flowspec.spec.training import TrainSettings
 
 __all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
-TOP_LEVEL_FIELDS = ("flowspec", "name", "description", "train", "inputs", "blocks", "nodes")
+TOP_LEVEL_FIELDS = (
+    "flowspec",
+    "name",
+    "description",
+    "train",
+    "accept",
+    "inputs",
+    "blocks",
+    "nodes",
+)
 #: Codes of unknown fields, missing fields and bad values: in nodes, and in train settings.
 NODE_CODES = ("E102", "E103", "E104")
 TRAIN_CODES = ("E900", "E903", "E901")
@@ -69,6 +80,8 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
         header = header.model_copy(
             update={"train": validate_train(data["train"], ("train",), reporter)}
         )
+    if header is not None and header.accept:
+        header = header.model_copy(update={"accept": check_acceptances(header.accept, reporter)})
     spec = SpecModel(header=header)
     for section in ("inputs", "nodes"):
         value = data.get(section)
@@ -120,6 +133,7 @@ def validate_document(data: Any, reporter: Reporter) -> SpecModel:
             spec.broken.add(name)
             spec.loose |= referenced_names(node)
             continue
+        assert isinstance(node, NodeSpec | BlockUse)  # a nested use only comes from a block
         spec.nodes[name] = node
     if reads_unknown:
         # A dropped node may have read anything: no output is known to be unused.
@@ -616,7 +630,7 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
             members[tag or str(member.model_fields["kind"].default)] = member
     for step in info.metadata:
         if isinstance(step, BeforeValidator):  # e.g. a density field filling in its kind
-            data = step.func(data)
+            data = cast(Callable[[Any], Any], step.func)(data)
     if isinstance(choose, Discriminator) and callable(choose.discriminator):
         kind = choose.discriminator(data if isinstance(data, dict) else {})
     else:

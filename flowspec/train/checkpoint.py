@@ -13,8 +13,15 @@ into place with ``os.replace``, so a crash leaves either the old file or the new
 
 Example::
 
-    >>> save_checkpoint("moons.safetensors", model, meta={"data": "moons"})  # doctest: +SKIP
-    >>> model, meta = load_checkpoint("moons.safetensors")                   # doctest: +SKIP
+    >>> import flowspec, tempfile, torch
+    >>> from pathlib import Path
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "moons.safetensors"
+    ...     _ = save_checkpoint(path, model, meta={"data": "moons"})
+    ...     again, meta = load_checkpoint(path)
+    >>> meta["data"], torch.equal(again.log_prob(torch.ones(1, 2)), model.log_prob(torch.ones(1, 2)))
+    ('moons', True)
 """
 
 from __future__ import annotations

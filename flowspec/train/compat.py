@@ -7,9 +7,13 @@ discrete or continuous, levels, integer values, declared range, context), and
 
 Example::
 
-    >>> data = resolve_data(model, "moons", seed=0)          # doctest: +SKIP
-    >>> check_compatible(model, data)                         # doctest: +SKIP
+    >>> import flowspec
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = resolve_data(model, "moons", seed=0)
+    >>> check_compatible(model, data)
     []
+    >>> check_compatible(model, resolve_data(model, "digits"))[0]
+    "shape mismatch: input 'x' has shape [2] but data set 'digits' has events of shape [64]"
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import torch
 
 from flowspec.emit.runtime import FlowModel
+from flowspec.spec.document import InputSpec
 from flowspec.train.data import DATASETS, Dataset, load_dataset
 from flowspec.train.files import FILE_SUFFIXES, DataError, load_data_file
 
@@ -50,8 +55,10 @@ def _shape(shape: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, shape))}]"
 
 
-def _input_spec(model: FlowModel, name: str):
-    return model.checked.graph.nodes[name].input_spec
+def _input_spec(model: FlowModel, name: str) -> InputSpec:
+    spec = model.checked.graph.nodes[name].input_spec
+    assert spec is not None, f"'{name}' is one of the model's inputs"
+    return spec
 
 
 def check_compatible(model: FlowModel, dataset: Dataset) -> list[str]:

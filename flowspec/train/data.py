@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,7 +75,7 @@ class Split:
         parts = (self.x,) if self.context is None else (self.x, self.context)
         return parts if index is None else tuple(part[index] for part in parts)
 
-    def to(self, **kwargs) -> Split:
+    def to(self, **kwargs: Any) -> Split:
         """Both tensors moved/cast (the context keeps its values, e.g. labels)."""
         context = None if self.context is None else self.context.to(**kwargs)
         return Split(self.x.to(**kwargs), context)
@@ -117,7 +118,7 @@ class Dataset:
         train, val, test = splits
         context = {
             which: split.context
-            for which, split in zip(SPLITS, splits)
+            for which, split in zip(SPLITS, splits, strict=True)
             if split.context is not None
         }
         return cls(

@@ -78,7 +78,7 @@ class Distributed:
             mine = tensors[name].to(self.device)
             parts = [torch.empty_like(mine) for _ in range(self.world)] if self.main else None
             torch.distributed.gather(mine, parts, dst=0)
-            for received, part in zip(gathered, parts or ()):
+            for received, part in zip(gathered, parts or (), strict=True):
                 received[name] = part.cpu()
         return gathered
 

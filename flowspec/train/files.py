@@ -234,4 +234,5 @@ def load_data_file(
                 + (f" and context of shape {list(context_shape)}" if context_shape else "")
             ) from None
         splits.append(Split(x, c))
-    return Dataset.from_splits(path.name, tuple(splits), tuple(shape), levels, context_shape)
+    train, val, test = splits
+    return Dataset.from_splits(path.name, (train, val, test), tuple(shape), levels, context_shape)

@@ -2,17 +2,20 @@
 checkpoints, exact resumption and metrics logs; on one process or several (DDP).
 
 The loss is ``-log_prob(x).mean()`` in nats per example: the exact negative log-likelihood
-for exact models, else the negative of a one-sample lower bound. Each step takes the next
-batch of a seeded permutation of the training split (epoch ``e`` uses the permutation
-seeded by ``(seed, e)``, so the data order is a function of the step alone), sets the
-learning rate from the schedule (linear warm-up, then constant, cosine or linear decay to
-0), clips the gradient norm and steps the optimizer.
+for exact models, else what the model's likelihood class says (the negative of a one-sample
+lower bound, an estimate). Each step takes the next batch of a seeded permutation of the
+training split (epoch ``e`` uses the permutation seeded by ``(seed, e)``, so the data order
+is a function of the step alone), sets the learning rate from the schedule (linear
+warm-up, then constant, cosine or linear decay to 0), clips the gradient norm and steps
+the optimizer.
 
 Every ``val_every`` steps the validation NLL is computed; the best weights so far are kept
 (and written to the best checkpoint), the last checkpoint is written with the full training
 state (optimizer, random generators, data position, early-stopping counters), and training
 stops early after ``patience`` validations without improvement. At the end the best
-weights are loaded back and evaluated on the test split. Both checkpoints are written
+weights are loaded back and evaluated on every split. Validation and these figures are
+scored as ``flowspec eval`` scores (exact options of estimators, common random numbers:
+:mod:`flowspec.train.run`, :mod:`flowspec.train.nll`), so they agree with it. Both checkpoints are written
 atomically. Resuming from the last checkpoint continues exactly: at a fixed seed, the
 losses after resuming equal those of an uninterrupted run. A NaN or infinite loss or
 gradient stops training with a message naming the step and the last good checkpoint.
@@ -23,10 +26,17 @@ the validation split, and only rank 0 writes files; the last checkpoint holds ev
 process's random state, and Ctrl-C keeps the checkpoint of the last validation; see
 :mod:`flowspec.train.distributed`.
 
-Example::
+Example (see also :mod:`flowspec.train`)::
 
-    >>> settings = TrainSettings(steps=2000, lr=1e-3)                          # doctest: +SKIP
-    >>> result = fit(model, load_dataset("moons"), settings, files=RunFiles.beside("m.safetensors"))
+    >>> import flowspec
+    >>> from flowspec.spec.training import TrainSettings
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_train=256, n_val=64, n_test=64)
+    >>> settings = TrainSettings(steps=20, batch_size=64, lr=1e-3, val_every=10)
+    >>> result = fit(model, data, settings, progress=False)
+    >>> [step for step, _ in result.val_history], result.best_step in (10, 20)
+    ([10, 20], True)
 """
 
 from __future__ import annotations
@@ -70,17 +80,19 @@ class FitResult:
     """What a run of :func:`fit` achieved.
 
     ``train_nll``, ``val_nll`` and ``test_nll`` are mean ``-log_prob`` in nats per example
-    of the best weights (lowest validation NLL) over the full splits, in eval mode.
-    ``bits_per_dim`` is ``test_nll / (D ln 2)`` for discrete data (``D`` values per example)
-    and None for continuous data. With a dequantized (stochastic) model these are upper
-    bounds in expectation. ``history`` holds the training loss of every step of this
+    of the best weights (lowest validation NLL) over the full splits, in eval mode, scored
+    with the exact options of estimators (``scored_with`` lists them) on seeded
+    generators. ``likelihood`` is the class of what scored them and ``figure`` says what
+    they are ("exact", "an upper bound on the NLL; 1 draw per example, evaluation seed 0":
+    :func:`flowspec.train.evaluate.figure_note`). ``bits_per_dim`` is ``test_nll / (D ln
+    2)`` for discrete data (``D`` values per example) and None for continuous data. ``history`` holds the training loss of every step of this
     process's run (after a resume: from the resumed step on), ``val_history`` the
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
-    ``time limit`` or ``callback`` (``on_step`` returned True). ``baseline`` is the trivial
-    density's test NLL in the same units (:mod:`flowspec.train.baseline`), ``warnings``
-    says when the model does not beat it clearly or had not converged, and ``likelihood``
-    what ``log_prob`` is (``model.likelihood``: exact, a lower bound, ...).
+    ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
+    ``baseline`` is the trivial density's test NLL in the same units
+    (:mod:`flowspec.train.baseline`) and ``warnings`` says when the model does not beat it
+    clearly or had not converged.
     """
 
     steps: int
@@ -93,9 +105,11 @@ class FitResult:
     stop_reason: str = "steps"
     history: list[tuple[int, float]] = field(default_factory=list)
     val_history: list[tuple[int, float]] = field(default_factory=list)
+    likelihood: str = "exact"
+    figure: str = "exact"
+    scored_with: list[str] = field(default_factory=list)
     baseline: Baseline | None = None
     warnings: list[str] = field(default_factory=list)
-    likelihood: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The figures of the run (not its loss histories) as JSON: what ``flowspec train``
@@ -120,6 +134,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     on_step: Callable[[int, float], bool | None] | None = None,
+    on_validation: Callable[[int, float], bool | None] | None = None,
     distributed: Distributed | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``dataset`` with ``settings`` (see the module doc);
@@ -128,7 +143,9 @@ def fit(
     ``files`` says where to write checkpoints and metrics (nothing is written without it;
     with ``distributed``, only rank 0 writes, every rank reads when resuming). ``resume``
     continues from ``files.last``. ``on_step(step, loss)`` is called after every step (and
-    its metrics row and validation); when it returns True, training stops there. Raises
+    its metrics row and validation), ``on_validation(step, val_nll)`` after every
+    validation (what a study's pruner reads); when either returns True, training stops
+    there (``stop_reason`` ``callback``, the best weights so far are scored). Raises
     ``ValueError`` when the data does not fit the model, :class:`TrainingDiverged` on a
     non-finite loss or gradient and :class:`TrainingInterrupted` on Ctrl-C (after writing
     the last checkpoint).
@@ -159,10 +176,12 @@ def fit(
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
                         f"step {step}: train loss {run.window.running:.4f}, "
-                        f"val nll {val_nll:.4f}{best}"
+                        f"val {run.figure_name} {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
             stop = on_step is not None and on_step(step, value)
+            if validated and on_validation is not None:
+                stop = on_validation(step, val_nll) or stop
             if stop and run.stop_reason == "steps" and step < run.total:
                 run.stop_reason = "callback"
             if run.stop_reason != "steps":
@@ -231,12 +250,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
     dtype, device = model_dtype_device(model)
     dataset = drop_unused_context(model, dataset)
     train_nll, val_nll, test_nll = (
-        evaluate_nll(
-            run.network,
-            dataset.split(which).to(device=device, dtype=dtype),
-            distributed=run.distributed,
-        )
-        for which in SPLITS
+        run.score(dataset.split(which).to(device=device, dtype=dtype)) for which in SPLITS
     )
     discrete = dataset.levels is not None
     baseline = fit_baseline(dataset)
@@ -252,11 +266,17 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         stop_reason=run.stop_reason,
         history=run.history,
         val_history=run.val_history,
+        likelihood=run.scorer.likelihood,
+        figure=run.figure_note,
+        scored_with=run.scored_with,
         baseline=baseline,
         warnings=run_warnings(
-            test_nll, baseline, steps, best_step, bound=model.likelihood == "lower bound"
+            test_nll,
+            baseline,
+            steps,
+            best_step,
+            bound=run.scorer.likelihood == "lower bound",
         ),
-        likelihood=model.likelihood,
     )
     if run.files is not None:
         write_summary(run.files.summary, result.to_json())

@@ -2,7 +2,10 @@
 when tensorboard is installed.
 
 One row per logging interval: ``step``, ``epoch``, ``lr``, ``train_loss`` (mean over the
-steps since the previous row), ``val_nll`` (on validation rows, else empty/null) and
+steps since the previous row), ``val_nll`` (on validation rows, else empty/null),
+``val_figure`` (what ``val_nll`` is, by the likelihood class of what scored it: "NLL
+(exact)", "-ELBO (an upper bound on the NLL; 1 draw per example, evaluation seed 0)", ...;
+on validation rows) and
 ``seconds`` since the start of the run. Rows are flushed as they are written, so the files
 can be plotted while training runs (``flowspec sample --curve``). When a run is resumed at
 step ``k``, rows after ``k`` (written after the checkpoint it resumes from) are dropped.
@@ -11,9 +14,9 @@ the NLLs of the best weights, the baseline, the warnings).
 
 Example::
 
-    step,epoch,lr,train_loss,val_nll,seconds
-    10,0,0.001,1.8321,,0.41
-    100,1,0.000998,1.1032,1.0914,3.02
+    step,epoch,lr,train_loss,val_nll,val_figure,seconds
+    10,0,0.001,1.8321,,,0.41
+    100,1,0.000998,1.1032,1.0914,NLL (exact),3.02
 """
 
 from __future__ import annotations
@@ -25,20 +28,27 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COLUMNS", "MetricsLog", "read_metrics", "write_summary"]
+__all__ = ["COLUMNS", "TEXT_COLUMNS", "MetricsLog", "read_metrics", "write_summary"]
 
-COLUMNS = ("step", "epoch", "lr", "train_loss", "val_nll", "seconds")
+COLUMNS = ("step", "epoch", "lr", "train_loss", "val_nll", "val_figure", "seconds")
+#: The columns that hold text, not numbers.
+TEXT_COLUMNS = ("val_figure",)
 
 
-def read_metrics(path: str | Path) -> list[dict[str, float | None]]:
-    """The rows of a metrics CSV or JSONL file, numbers as floats, empty cells as None."""
+def read_metrics(path: str | Path) -> list[dict[str, float | str | None]]:
+    """The rows of a metrics CSV or JSONL file, numbers as floats (``val_figure`` as text),
+    empty cells as None."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     rows = list(csv.DictReader(text.splitlines()))
     return [
-        {k: (float(v) if v not in ("", None) else None) for k, v in row.items()} for row in rows
+        {
+            k: None if v in ("", None) else v if k in TEXT_COLUMNS else float(v)
+            for k, v in row.items()
+        }
+        for row in rows
     ]
 
 
@@ -48,7 +58,7 @@ class MetricsLog:
 
     def __init__(
         self, csv_path: Path, jsonl_path: Path, tensorboard: Path | None, resume_step: int | None
-    ):
+    ) -> None:
         self.csv_path, self.jsonl_path = csv_path, jsonl_path
         kept = self._kept_rows(resume_step)
         csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +73,10 @@ class MetricsLog:
     def _kept_rows(self, resume_step: int | None) -> list[dict[str, Any]]:
         if resume_step is None or not self.jsonl_path.is_file():
             return []
-        return [row for row in read_metrics(self.jsonl_path) if row["step"] <= resume_step]
+        rows = read_metrics(self.jsonl_path)
+        return [
+            row for row in rows if row["step"] is not None and float(row["step"]) <= resume_step
+        ]
 
     def log(self, **row: Any) -> None:
         """Write one row; missing columns are empty."""
@@ -78,7 +91,7 @@ class MetricsLog:
         if tensorboard and self._board is not None:
             for key in ("lr", "train_loss", "val_nll"):
                 if clean.get(key) is not None:
-                    self._board.add_scalar(key, clean[key], int(clean["step"]))
+                    self._board.add_scalar(key, clean[key], int(row["step"]))
 
     def close(self) -> None:
         self._csv.close()
@@ -106,7 +119,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _summary_writer(folder: Path):
+def _summary_writer(folder: Path) -> Any:
     """A TensorBoard writer, or None when tensorboard is not installed."""
     try:
         from torch.utils.tensorboard import SummaryWriter

@@ -34,7 +34,7 @@ class Optimizer:
 
     def __init__(
         self, kind: str, parameters: Iterable[nn.Parameter], lr: float, weight_decay: float = 0.0
-    ):
+    ) -> None:
         if kind not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer '{kind}'; use one of {', '.join(OPTIMIZERS)}")
         self.kind, self.lr, self.weight_decay = kind, lr, weight_decay
@@ -60,6 +60,7 @@ class Optimizer:
 
     def _sgd(self, parameter: nn.Parameter, state: dict[str, torch.Tensor]) -> None:
         gradient = parameter.grad
+        assert gradient is not None, "step() only updates parameters with a gradient"
         if self.weight_decay:
             gradient = gradient.add(parameter, alpha=self.weight_decay)
         buffer = state.get("momentum")
@@ -71,6 +72,7 @@ class Optimizer:
 
     def _adam(self, parameter: nn.Parameter, state: dict[str, torch.Tensor], step: int) -> None:
         gradient = parameter.grad
+        assert gradient is not None, "step() only updates parameters with a gradient"
         if self.weight_decay and self.kind == "adam":
             gradient = gradient.add(parameter, alpha=self.weight_decay)
         if self.weight_decay and self.kind == "adamw":

@@ -6,8 +6,18 @@ alike. The file format follows the path's suffix (``.png``, ``.pdf``, ``.svg``, 
 
 Example::
 
-    >>> plot_samples(model.sample(2000), "samples.png", data=data.test)   # doctest: +SKIP
-    >>> plot_density(model, "density.png")                                # doctest: +SKIP
+    >>> import flowspec, tempfile
+    >>> from pathlib import Path
+    >>> from flowspec.train import load_dataset
+    >>> model = flowspec.compile("specs/realnvp_moons.yaml")
+    >>> data = load_dataset("moons", n_test=500)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pictures = [
+    ...         plot_samples(model.sample(500), Path(folder) / "samples.png", data=data.test),
+    ...         plot_density(model, Path(folder) / "density.svg", resolution=50),
+    ...     ]
+    ...     [(p.suffix, p.stat().st_size > 1000) for p in pictures]
+    [('.png', True), ('.svg', True)]
 """
 
 from __future__ import annotations
@@ -15,35 +25,29 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-__all__ = ["plot_curve", "plot_density", "plot_samples", "plot_sweep", "MAX_IMAGES"]
+from flowspec.graph.verdict import with_article
+from flowspec.train.canvas import new_figure as _figure
+from flowspec.train.canvas import save_figure as _save
+
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
+
+__all__ = ["MAX_IMAGES", "plot_curve", "plot_density", "plot_samples"]
 
 MAX_IMAGES = 64
 """Most samples drawn as images in one grid."""
 _MIN_IMAGE_SIDE = 4  # flat events of at least 4x4 values are drawn as square images
-_SAMPLE_STYLE = {"s": 3, "alpha": 0.6, "linewidths": 0}
-_DATA_STYLE = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
+_SAMPLE_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.6, "linewidths": 0}
+_DATA_STYLE: dict[str, Any] = {"s": 3, "alpha": 0.3, "color": "0.5", "linewidths": 0}
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
-
-
-def _figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, bbox_inches="tight")
-    return target
 
 
 def _flat(values: torch.Tensor) -> np.ndarray:
@@ -82,7 +86,7 @@ def _scatter(
     reference = data if data is not None else everything
     if data is not None:
         axes.scatter(data[:, i], data[:, j], label=data_label, **_DATA_STYLE)
-    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups)):
+    for (label, points), colour in zip(groups.items(), _COLOURS * len(groups), strict=False):
         axes.scatter(points[:, i], points[:, j], label=label, color=colour, **_SAMPLE_STYLE)
     axes.set_xlim(*_limits(reference[:, i]))
     axes.set_ylim(*_limits(reference[:, j]))
@@ -90,7 +94,8 @@ def _scatter(
     axes.set_ylabel(f"x[{j}]")
     legend = axes.legend(loc="upper right", markerscale=4, fontsize="small")
     for handle in legend.legend_handles:
-        handle.set_alpha(1.0)
+        if handle is not None:
+            handle.set_alpha(1.0)
 
 
 def _images(figure: Figure, samples: np.ndarray, data: np.ndarray | None, side: int) -> None:
@@ -156,8 +161,8 @@ def plot_samples(
         axes = figure.add_subplot()
         edges = np.linspace(*_limits(points if reference is None else reference), 61)
         if reference is not None:
-            axes.hist(reference[:, 0], bins=edges, density=True, color="0.7", label="data")
-        axes.hist(points[:, 0], bins=edges, density=True, histtype="step", label="samples")
+            axes.hist(reference[:, 0], bins=edges.tolist(), density=True, color="0.7", label="data")
+        axes.hist(points[:, 0], bins=edges.tolist(), density=True, histtype="step", label="samples")
         axes.legend()
     else:
         figure = _figure(5, 5)
@@ -171,12 +176,13 @@ def plot_samples(
 
 def _two_dimensional_input(model: nn.Module) -> None:
     """Raise ValueError unless the model has one continuous data input of shape [2]."""
-    inputs = getattr(model, "DATA_INPUTS", ())
+    inputs: tuple[str, ...] = getattr(model, "DATA_INPUTS", ())
+    conditional = bool(getattr(model, "CONTEXT_INPUTS", ()))
     checked = getattr(model, "checked", None)
     if len(inputs) != 1 or checked is None:
         raise ValueError("plot_density needs a compiled model with a single data input")
     spec = checked.graph.nodes[inputs[0]].input_spec
-    if list(spec.shape) != [2] or spec.levels is not None or getattr(model, "CONTEXT_INPUTS", ()):
+    if list(spec.shape) != [2] or spec.levels is not None or conditional:
         raise ValueError(
             f"plot_density draws unconditional densities of continuous 2-D data, but input "
             f"'{inputs[0]}' has shape {list(spec.shape)}"
@@ -184,19 +190,53 @@ def _two_dimensional_input(model: nn.Module) -> None:
         )
 
 
+#: Importance samples per grid point of a density map of a lower-bound model.
+DENSITY_DRAWS = 64
+
+
+def _density_values(
+    model: FlowModel, points: torch.Tensor, chunk: int, k: int
+) -> tuple[torch.Tensor, str, str]:
+    """What a density map of ``model`` shows at ``points``, by its likelihood class, with
+    the map's heading and the colour bar's label: ``exp(log_prob)`` of an exact model (or
+    exact to a tolerance); for a lower-bound model the mean of ``k`` importance weights
+    ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016, arXiv:1509.00519);
+    for an estimate of log p(x), the exp of that estimate, named so. Noise is drawn on
+    generators seeded for the map (:func:`flowspec.train.state.seeded`)."""
+    from flowspec.spec.training import EVAL_SEED
+    from flowspec.train.state import seeded
+
+    likelihood = model.likelihood
+    with seeded(EVAL_SEED):
+        if likelihood == "lower bound":
+            rows = max(1, chunk // k)
+            log_p = torch.cat([model.iwbo(batch, k=k) for batch in points.split(rows)])
+            what = f"p(x), importance-sampling estimate ({k} draws per point)"
+            return log_p, what, "p(x), unbiased estimate"
+        log_p = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+    if likelihood == "exact":
+        return log_p, "density p(x)", "p(x)"
+    if likelihood == "exact to a tolerance":
+        return log_p, "density p(x), exact to a solver tolerance", "p(x)"
+    return log_p, f"exp of {with_article(likelihood)} of log p(x)", f"exp({likelihood} of log p(x))"
+
+
 @torch.no_grad()
 def plot_density(
-    model: nn.Module,
+    model: FlowModel,
     path: str | os.PathLike[str],
     *,
     bounds: tuple[float, float] = (-4.0, 4.0),
     resolution: int = 200,
     chunk: int = 8192,
     title: str | None = None,
+    k: int = DENSITY_DRAWS,
 ) -> Path:
-    """Draw ``exp(log_prob)`` of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes) as a heatmap; returns the path. For models that
-    are not exact, ``log_prob`` is a one-sample lower bound, and the title says so."""
+    """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
+    ``bounds`` (the same for both axes) as a heatmap; returns the path. What is drawn, and
+    the title and colour bar, follow the model's likelihood class (see
+    :func:`_density_values`); score a model with its exact options first
+    (:func:`flowspec.train.evaluate.for_evaluation`)."""
     _two_dimensional_input(model)
     low, high = bounds
     if not low < high or resolution < 2:
@@ -210,7 +250,7 @@ def plot_density(
     was_training = model.training
     model.eval()
     try:
-        log_prob = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+        log_prob, heading, label = _density_values(model, points, chunk, k)
     finally:
         model.train(was_training)
     density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
@@ -223,32 +263,49 @@ def plot_density(
         cmap="viridis",
         interpolation="nearest",
     )
-    exact = bool(getattr(model, "exact", True))
-    figure.colorbar(
-        shown, ax=axes, label="p(x)" if exact else "exp(log_prob), a lower bound on p(x)"
-    )
+    figure.colorbar(shown, ax=axes, label=label)
     axes.set_xlabel("x[0]")
     axes.set_ylabel("x[1]")
-    heading = "density" if exact else "exp of a one-sample lower bound"
-    axes.set_title(f"{title}: {heading}" if title else heading)
+    axes.set_title(f"{title}\n{heading}" if title else heading)
     return _save(figure, path)
 
 
+def _column(rows: list[dict[str, float | str | None]], name: str) -> list[tuple[float, float]]:
+    """``(step, value)`` of every row that has a value in the numeric column ``name``."""
+    return [
+        (float(step), float(value))
+        for step, value in ((r.get("step"), r.get(name)) for r in rows)
+        if step is not None and value is not None
+    ]
+
+
 def plot_curve(
-    rows: list[dict[str, float | None]], path: str | os.PathLike[str], *, title: str | None = None
+    rows: list[dict[str, float | str | None]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
 ) -> Path:
     """The training curve of a metrics log (see :mod:`flowspec.train.metrics`): training
-    loss and validation NLL against the step, the best validation marked."""
-    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
-    val = [(r["step"], r["val_nll"]) for r in rows if r.get("val_nll") is not None]
+    loss and validation NLL against the step, the best validation marked; the legend says
+    what the validation figure is (the log's ``val_figure``: "-ELBO (an upper bound on the
+    NLL; ...)")."""
+    train = _column(rows, "train_loss")
+    val = _column(rows, "val_nll")
+    what = next((str(r["val_figure"]) for r in rows if r.get("val_figure")), "NLL")
     if not train and not val:
         raise ValueError("the metrics log has no rows to plot")
     figure = _figure(6.5, 4)
     axes = figure.add_subplot()
     if train:
-        axes.plot(*zip(*train), color="tab:blue", alpha=0.7, label="train loss")
+        axes.plot(*zip(*train, strict=True), color="tab:blue", alpha=0.7, label="train loss")
     if val:
-        axes.plot(*zip(*val), color="tab:orange", marker="o", markersize=3, label="validation NLL")
+        axes.plot(
+            *zip(*val, strict=True),
+            color="tab:orange",
+            marker="o",
+            markersize=3,
+            label=f"validation {what}",
+        )
         step, best = min(val, key=lambda item: item[1])
         axes.scatter(
             [step], [best], color="tab:red", zorder=3, label=f"best {best:.4f} (step {step:g})"
@@ -258,51 +315,8 @@ def plot_curve(
     axes.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
     axes.set_xlabel("step")
     axes.set_ylabel("nats per example")
-    axes.legend()
+    axes.legend(fontsize="small")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title)
-    return _save(figure, path)
-
-
-def plot_sweep(
-    parameters: list[str],
-    rows: list[dict],
-    path: str | os.PathLike[str],
-    *,
-    title: str | None = None,
-) -> Path:
-    """Validation and test NLL of every trial of a sweep against each parameter, one panel
-    per parameter; ``rows`` hold each parameter's value (any YAML value, shown as text) and
-    ``val_nll`` and ``test_nll``. Lines join the mean over the other parameters."""
-    figure = _figure(4.2 * len(parameters), 3.8)
-    for panel, parameter in enumerate(parameters):
-        axes = figure.add_subplot(1, len(parameters), panel + 1)
-        labels = list(dict.fromkeys(str(row[parameter]) for row in rows))
-        for key, marker, colour, name in (
-            ("val_nll", "o", "tab:orange", "validation"),
-            ("test_nll", "x", "tab:blue", "test"),
-        ):
-            points = [
-                (labels.index(str(r[parameter])), r[key])
-                for r in rows
-                if r[key] is not None and math.isfinite(r[key])
-            ]
-            if not points:
-                continue
-            axes.scatter(*zip(*points), marker=marker, color=colour, label=f"{name} NLL")
-            means = [
-                np.mean([v for i, v in points if i == index])
-                for index in range(len(labels))
-                if any(i == index for i, _ in points)
-            ]
-            axes.plot(range(len(means)), means, color=colour, alpha=0.5)
-        axes.set_xticks(range(len(labels)), labels)
-        axes.set_xlabel(parameter)
-        axes.set_ylabel("nats per example")
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
-    if title or len(parameters) > 1:
-        note = "lines: mean over the other parameters" if len(parameters) > 1 else ""
-        figure.suptitle(f"{title} ({note})" if title and note else title or note)
     return _save(figure, path)

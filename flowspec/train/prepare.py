@@ -3,7 +3,11 @@ what ``flowspec train`` and each ``flowspec sweep`` worker do before :func:`fit`
 
 Example::
 
-    >>> model, data = prepare(flowspec.check("specs/realnvp_moons.yaml"), TrainSettings(data="moons"))  # doctest: +SKIP
+    >>> import flowspec
+    >>> from flowspec.spec.training import TrainSettings
+    >>> model, data = prepare(flowspec.check("specs/realnvp_moons.yaml"), TrainSettings(data="moons"))
+    >>> data.name, tuple(data.shape), model.DATA_INPUTS
+    ('moons', (2,), ('x',))
 """
 
 from __future__ import annotations

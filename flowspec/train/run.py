@@ -14,7 +14,12 @@ uses the permutation seeded by ``(seed, e)``, so the data order is a function of
 alone), sets the learning rate from the schedule, clips the gradient norm and steps the
 optimizer. A validation keeps the best weights (written to the best checkpoint), writes the
 last checkpoint with the full training state and counts validations without improvement
-for early stopping. Under DistributedDataParallel (:mod:`flowspec.train.distributed`) every
+for early stopping. Validation scores as ``flowspec eval`` does: with the exact options of
+estimated log-dets (:func:`flowspec.train.evaluate.for_evaluation`, a copy of the model
+that takes its weights at every validation) and on generators of its own, seeded the same
+way every time (:func:`flowspec.train.nll.score`): checkpoints of a stochastic model are
+compared on common random numbers, and the figures printed afterwards are the ones that
+selected them. Under DistributedDataParallel (:mod:`flowspec.train.distributed`) every
 process runs the same object on its share of each batch; only rank 0 has files.
 """
 
@@ -24,11 +29,12 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from flowspec.graph.verdict import figure
 from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import (
     CheckpointError,
@@ -40,11 +46,15 @@ from flowspec.train.checkpoint import (
 )
 from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
+from flowspec.train.evaluate import figure_note, for_evaluation
 from flowspec.train.metrics import MetricsLog
 from flowspec.train.nll import evaluate_nll
 from flowspec.train.optim import Optimizer
 from flowspec.train.settings import learning_rate
 from flowspec.train.state import by_rank, restore_rng, rng_state
+
+if TYPE_CHECKING:
+    from flowspec.emit.runtime import FlowModel
 
 __all__ = [
     "BatchOrder",
@@ -65,7 +75,7 @@ _SMOOTHING = 0.98  # of the running loss shown on the progress bar
 class TrainingDiverged(RuntimeError):
     """The loss or the gradient became NaN or infinite at ``step`` (1-based)."""
 
-    def __init__(self, step: int, what: str, value: float, last_good: str | None = None):
+    def __init__(self, step: int, what: str, value: float, last_good: str | None = None) -> None:
         self.step = step
         self.value = value
         where = f"; the last good checkpoint is {last_good}" if last_good else ""
@@ -79,7 +89,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training; the last checkpoint (``checkpoint``, if any) holds step
     ``step``: the step interrupted after on one process, the last validation's under DDP."""
 
-    def __init__(self, step: int, checkpoint: Path | None):
+    def __init__(self, step: int, checkpoint: Path | None) -> None:
         self.step, self.checkpoint = step, checkpoint
         where = f"; {checkpoint} holds step {step}" if checkpoint else f" after step {step}"
         super().__init__(f"interrupted{where}")
@@ -117,7 +127,7 @@ class BatchOrder:
     """Batch indices by position: epoch ``e`` is the permutation seeded by ``(seed, e)``,
     cut into full batches (the last partial batch is dropped)."""
 
-    def __init__(self, n: int, batch_size: int, seed: int):
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
         self.n, self.batch_size, self.seed = n, min(batch_size, n), seed
         self.per_epoch = n // self.batch_size
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -187,7 +197,7 @@ class TrainingRun:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: FlowModel,
         settings: TrainSettings,
         train: Split,
         val: Split,
@@ -197,7 +207,7 @@ class TrainingRun:
         resume: bool,
         meta: dict[str, str],
         distributed: Distributed | None,
-    ):
+    ) -> None:
         self.model, self.settings = model, settings
         self.train, self.val, self.batches, self.total = train, val, batches, total
         self.distributed, self.meta = distributed, meta
@@ -215,6 +225,13 @@ class TrainingRun:
         else:
             torch.manual_seed(settings.seed + (distributed.rank if distributed else 0))
         self.network = distributed.wrap(model) if distributed is not None else model
+        #: What validation and the final figures score: the model, or its copy with the
+        #: exact options of its estimators (``scored_with`` says which).
+        self.scorer, self.scored_with = for_evaluation(model)
+        #: What the validation NLLs are, by the scorer's class ("an upper bound on the
+        #: NLL; 1 draw per example, evaluation seed 0"), for logs and summaries.
+        self.figure_note = figure_note(self.scorer.likelihood)
+        self.figure_name = figure(self.scorer.likelihood).name
         self.files = files if distributed is None or distributed.main else None
         self.metrics = None
         if self.files is not None:
@@ -236,7 +253,7 @@ class TrainingRun:
         self.snapshot = rng_state()
         self.clock = self.progress.seconds - self.start
         self.val_every = settings.val_every or max(1, math.ceil(total / VALIDATIONS))
-        self._row: dict[str, float] = {}
+        self._row: dict[str, float | str] = {}
 
     # --- the loop's parts ------------------------------------------------------------
     def remaining_steps(self) -> range:
@@ -283,9 +300,10 @@ class TrainingRun:
     def validate(self, step: int, out_of_time: bool) -> float:
         """The validation NLL of ``step``; keeps the best weights, writes the checkpoints
         and sets :attr:`stop_reason` when patience or the time limit ends the run."""
-        val_nll = evaluate_nll(self.network, self.val, distributed=self.distributed)
+        val_nll = self.score(self.val)
         self.val_history.append((step, val_nll))
         self._row["val_nll"] = val_nll
+        self._row["val_figure"] = f"{self.figure_name} ({self.figure_note})"
         progress = self.progress
         if val_nll < progress.best_val:
             progress.best_val, progress.best_step, progress.bad_validations = val_nll, step, 0
@@ -306,6 +324,14 @@ class TrainingRun:
         if out_of_time and step < self.total:
             self.stop_reason = "time limit"
         return val_nll
+
+    def score(self, split: Split) -> float:
+        """The mean ``-log_prob`` of the current weights on ``split`` (nats per example),
+        scored as ``flowspec eval`` scores: exact options, common random numbers."""
+        if self.scorer is self.model:
+            return evaluate_nll(self.network, split, distributed=self.distributed)
+        self.scorer.load_state_dict(self.model.state_dict())
+        return evaluate_nll(self.scorer, split, distributed=self.distributed)
 
     def log_metrics(self, step: int, validated: bool) -> None:
         """A metrics row at validations and every :data:`LOG_EVERY` steps."""
@@ -342,12 +368,16 @@ class TrainingRun:
 
     def stop_message(self, step: int) -> str:
         why = {
-            "patience": f"no better validation NLL for {self.settings.patience} validations",
+            "patience": f"no better validation {self.figure_name} for {self.settings.patience} "
+            "validations",
             "time limit": f"past the time limit of {self.settings.time_limit} s",
-            "callback": "on_step asked to stop",
+            "callback": "a callback (on_step or on_validation) asked to stop",
         }[self.stop_reason]
         best = self.progress
-        return f"stopped at step {step}: {why} (best {best.best_val:.4f} at step {best.best_step})"
+        return (
+            f"stopped at step {step}: {why} (best {best.best_val:.4f} nats at step "
+            f"{best.best_step})"
+        )
 
     def interrupted(self) -> TrainingInterrupted:
         """The exception for Ctrl-C, after saving what can be saved: on one process the
@@ -370,7 +400,7 @@ def copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def resume_from(
-    model: nn.Module,
+    model: FlowModel,
     optimizer: Optimizer,
     files: RunFiles | None,
     distributed: Distributed | None,

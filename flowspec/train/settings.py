@@ -19,12 +19,15 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowspec.diagnostics import Reporter
 from flowspec.spec.loader import load_spec_file
 from flowspec.spec.training import DEFAULT_STEPS, TrainSettings
 from flowspec.spec.validate import validate_train
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DeviceUnavailable",
@@ -75,7 +78,7 @@ def merge_settings(*layers: dict[str, Any] | TrainSettings | None) -> TrainSetti
     return TrainSettings.model_validate(merged)
 
 
-def resolve_device(name: str):
+def resolve_device(name: str) -> torch.device:
     """The torch device for ``cpu``, ``cuda`` or ``mps``; :class:`DeviceUnavailable`
     saying why when it cannot be used here."""
     import torch

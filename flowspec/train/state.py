@@ -13,16 +13,35 @@ with ``restore_rng(tensors, rank)``.
 
 Example::
 
-    >>> saved = rng_state()                   # doctest: +SKIP
-    >>> restore_rng(saved)                    # doctest: +SKIP
-    >>> restore_rng(by_rank([saved, other]), rank=1)  # doctest: +SKIP
+    >>> import torch
+    >>> saved = rng_state()
+    >>> first = torch.rand(3)
+    >>> restore_rng(saved)
+    >>> torch.equal(torch.rand(3), first)
+    True
+    >>> other = rng_state()
+    >>> restore_rng(by_rank([saved, other]), rank=1)   # process 1 restores its own
+    >>> torch.equal(torch.rand(3), first)
+    False
+    >>> with seeded(7):
+    ...     noise = torch.rand(3)
+    >>> with seeded(7):
+    ...     torch.equal(torch.rand(3), noise)
+    True
+
+:func:`seeded` runs a block on generators seeded afresh and puts the previous states back
+afterwards: evaluations draw the same noise every time (common random numbers), and the
+training's own stream is left where it was, so a resumed run stays exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
-__all__ = ["by_rank", "rng_state", "restore_rng"]
+__all__ = ["by_rank", "rng_state", "restore_rng", "seeded"]
 
 _RNG = "rng."
 
@@ -61,3 +80,15 @@ def restore_rng(tensors: dict[str, torch.Tensor], rank: int | None = None) -> No
     )
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([tensors[k].to(torch.uint8) for k in cuda])
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block with torch's generators (CPU and CUDA) seeded by ``seed``, then restore
+    their states as they were before it."""
+    saved = rng_state()
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        restore_rng(saved)

@@ -14,6 +14,7 @@ __all__ = ["ImageConditioner", "zero_conv"]
 def zero_conv(in_channels: int, out_channels: int, kernel: int) -> nn.Conv2d:
     """A 'same'-padded convolution whose weight and bias start at zero."""
     conv = nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2)
+    assert conv.bias is not None  # built with a bias
     nn.init.zeros_(conv.weight)
     nn.init.zeros_(conv.bias)
     return conv
@@ -26,7 +27,7 @@ class ImageConditioner(Layer):
     ``(batch, K, H, W)`` is stacked as it is. The net's output channels are laid out
     parameter-major (``params`` blocks of ``C_b`` channels)."""
 
-    def __init__(self, net: nn.Module, changed: list[int], params: int):
+    def __init__(self, net: nn.Module, changed: list[int], params: int) -> None:
         super().__init__()
         self.net = net
         self.changed = tuple(changed)

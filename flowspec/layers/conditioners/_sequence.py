@@ -17,7 +17,7 @@ class SequenceConditioner(Layer):
     """``(x, context) -> (batch, *shape, params)``; feature ``i``'s parameters depend only on
     the features before it in the sequence (natural or reversed order)."""
 
-    def __init__(self, shape: list[int], reverse: bool):
+    def __init__(self, shape: list[int], reverse: bool) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.reverse = reverse

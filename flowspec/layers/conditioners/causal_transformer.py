@@ -16,7 +16,7 @@ __all__ = ["CausalTransformer", "CausalBlock"]
 class CausalBlock(Layer):
     """Pre-norm causal self-attention then an MLP, each with a residual connection."""
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
         self.heads = heads
         self.attention_norm = nn.LayerNorm(dim)
@@ -49,7 +49,7 @@ class CausalTransformer(SequenceConditioner):
         layers: int,
         params: int,
         context: int,
-    ):
+    ) -> None:
         super().__init__(shape, reverse)
         features = math.prod(shape)
         self.embed = nn.Linear(1, dim)

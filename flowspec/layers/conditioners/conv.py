@@ -21,7 +21,7 @@ class ConvNet(Layer, nn.Sequential):
         out_channels: int,
         kernel: int = 3,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__(
             nn.Conv2d(in_channels, channels, kernel, padding=kernel // 2),
             getattr(nn, ACTIVATIONS[activation])(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -42,24 +45,26 @@ class MADE(Layer):
         params: int,
         context: int,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.params = params
         masks = made_masks(ranks, hidden, params, context)
         sizes = [len(ranks) + context, *hidden, len(ranks) * params]
-        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        linears = [nn.Linear(i, o) for i, o in pairwise(sizes)]
+        self.linears = nn.ModuleList(linears)
         for index, mask in enumerate(masks):
             self.register_buffer(f"mask{index}", mask, persistent=False)
         self.activation = getattr(nn, ACTIVATIONS[activation])()
         # The last layer starts at zero: the flow layer starts as the identity.
-        nn.init.zeros_(self.linears[-1].weight)
-        nn.init.zeros_(self.linears[-1].bias)
+        nn.init.zeros_(linears[-1].weight)
+        nn.init.zeros_(linears[-1].bias)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         h = x.flatten(1) if context is None else torch.cat([x.flatten(1), context], dim=1)
         last = len(self.linears) - 1
         for index, linear in enumerate(self.linears):
+            linear = cast(nn.Linear, linear)
             h = F.linear(h, linear.weight * getattr(self, f"mask{index}"), linear.bias)
             if index < last:
                 h = self.activation(h)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -41,7 +43,7 @@ class MaskedConvNet(Layer):
         params: int,
         context: int,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__()
         channels = shape[0]
         self.params = params
@@ -62,12 +64,14 @@ class MaskedConvNet(Layer):
             self.register_buffer(f"mask{index}", mask, persistent=False)
         self.context = nn.Linear(context, hidden) if context else None
         self.activation = getattr(nn, ACTIVATIONS[activation])()
+        assert self.out.bias is not None  # built with a bias
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         h = x
         for index, conv in enumerate(self.convs):
+            conv = cast(nn.Conv2d, conv)
             h = F.conv2d(
                 h, conv.weight * getattr(self, f"mask{index}"), conv.bias, padding=self.padding
             )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -33,10 +36,10 @@ class MLP(Layer, nn.Sequential):
         activation: str = "relu",
         zero_init: bool = True,
         dropout: float = 0.0,
-    ):
+    ) -> None:
         sizes = [in_features, *hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             layers += [nn.Linear(fan_in, fan_out), getattr(nn, ACTIVATIONS[activation])()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
@@ -54,7 +57,7 @@ class FlatConditioner(Layer):
     The network sees the flattened kept part and the context side by side; its outputs are
     laid out parameter-major, so each parameter's slice is contiguous."""
 
-    def __init__(self, net: nn.Module, shape: list[int], params: int):
+    def __init__(self, net: nn.Module, shape: list[int], params: int) -> None:
         super().__init__()
         self.net = net
         self.shape = tuple(shape)
@@ -69,7 +72,7 @@ class FlatConditioner(Layer):
             h = torch.cat([h, context], dim=1)
         # ``_modules`` is what ``self.net`` reads after nn.Module.__getattr__ has missed
         # the instance dict (building and dropping an AttributeError message each call).
-        return self._modules["net"](h)
+        return cast(nn.Module, self._modules["net"])(h)
 
     def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         out = self._flat(a, context).view(a.shape[0], self.params, *self.shape)

@@ -15,7 +15,7 @@ __all__ = ["ResNet", "ResidualBlock"]
 class ResidualBlock(Layer):
     """``h + conv(act(conv(act(h))))`` with 'same' padding."""
 
-    def __init__(self, channels: int, kernel: int = 3, activation: str = "relu"):
+    def __init__(self, channels: int, kernel: int = 3, activation: str = "relu") -> None:
         super().__init__()
         self.body = nn.Sequential(
             getattr(nn, ACTIVATIONS[activation])(),
@@ -39,7 +39,7 @@ class ResNet(Layer, nn.Sequential):
         blocks: int = 2,
         kernel: int = 3,
         activation: str = "relu",
-    ):
+    ) -> None:
         super().__init__(
             nn.Conv2d(in_channels, channels, kernel, padding=kernel // 2),
             *(ResidualBlock(channels, kernel, activation) for _ in range(blocks)),

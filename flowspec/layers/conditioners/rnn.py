@@ -13,7 +13,9 @@ __all__ = ["RNNConditioner"]
 class RNNConditioner(SequenceConditioner):
     """A GRU cell unrolled over the features: state ``h_i`` has read ``x_<i``."""
 
-    def __init__(self, shape: list[int], reverse: bool, hidden: int, params: int, context: int):
+    def __init__(
+        self, shape: list[int], reverse: bool, hidden: int, params: int, context: int
+    ) -> None:
         super().__init__(shape, reverse)
         self.input_gates = nn.Linear(1, 3 * hidden)
         self.state_gates = nn.Linear(hidden, 3 * hidden)

@@ -14,7 +14,7 @@ __all__ = ["WaveNet", "GatedBlock"]
 class GatedBlock(Layer):
     """``h + W (tanh(a) * sigmoid(b))`` with ``(a, b)`` from a dilated causal convolution."""
 
-    def __init__(self, hidden: int, kernel: int, dilation: int, context: int):
+    def __init__(self, hidden: int, kernel: int, dilation: int, context: int) -> None:
         super().__init__()
         self.left = (kernel - 1) * dilation
         self.conv = nn.Conv1d(hidden, 2 * hidden, kernel, dilation=dilation)
@@ -34,7 +34,7 @@ class WaveNet(Layer):
 
     def __init__(
         self, shape: list[int], hidden: int, layers: int, kernel: int, params: int, context: int
-    ):
+    ) -> None:
         super().__init__()
         self.shape = tuple(shape)
         self.params = params
@@ -44,6 +44,7 @@ class WaveNet(Layer):
             GatedBlock(hidden, kernel, 2**index, context) for index in range(layers)
         )
         self.out = nn.Conv1d(hidden, channels * params, 1)
+        assert self.out.bias is not None  # built with a bias
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 

@@ -24,7 +24,9 @@ class Density(Layer):
     """``p(v | c)`` over an event; ``net`` maps the flat context to ``param_count`` numbers,
     or, when ``net`` is None, the parameters are one learned vector (unconditional)."""
 
-    def __init__(self, event_shape: tuple[int, ...], param_count: int, net: nn.Module | None):
+    def __init__(
+        self, event_shape: tuple[int, ...], param_count: int, net: nn.Module | None
+    ) -> None:
         super().__init__()
         self.event_shape = tuple(event_shape)
         self.event_numel = math.prod(self.event_shape)

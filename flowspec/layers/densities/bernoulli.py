@@ -16,7 +16,7 @@ __all__ = ["Bernoulli"]
 class Bernoulli(Density):
     """``p(v = 1 | c) = sigmoid(l(c))`` independently per element."""
 
-    def __init__(self, event_shape: tuple[int, ...], net: nn.Module | None):
+    def __init__(self, event_shape: tuple[int, ...], net: nn.Module | None) -> None:
         super().__init__(event_shape, math.prod(event_shape), net)
 
     def params(self, context: torch.Tensor | None, n: int | None = None) -> torch.Tensor:

@@ -16,7 +16,7 @@ class Categorical(Density):
     """``p(v = k | c) = softmax(l(c))_k`` independently per element; values are stored as
     integer-valued floats."""
 
-    def __init__(self, event_shape: tuple[int, ...], levels: int, net: nn.Module | None):
+    def __init__(self, event_shape: tuple[int, ...], levels: int, net: nn.Module | None) -> None:
         super().__init__(event_shape, math.prod(event_shape) * levels, net)
         self.levels = levels
 

@@ -38,13 +38,15 @@ class DiscretizedLogistic(Density):
     """A mixture of ``mixtures`` discretized logistics per element. The means start at the
     middle of ``0..K-1`` (0 for unbounded integers) with scale ``K / 8`` (1)."""
 
+    offsets: torch.Tensor
+
     def __init__(
         self,
         event_shape: tuple[int, ...],
         mixtures: int,
         levels: int | None,
         net: nn.Module | None,
-    ):
+    ) -> None:
         super().__init__(event_shape, 3 * mixtures * math.prod(event_shape), net)
         self.mixtures = mixtures
         self.levels = levels

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
-from flowspec.core.layer import Layer
+from flowspec.core.layer import FlowLayer, Layer
 from flowspec.layers.densities.base import Density
 from flowspec.layers.densities.gaussian import Gaussian
 
@@ -16,7 +18,7 @@ class FlowDensity(Density):
     """``log q(v | c) = log base(e | c) + sum of contributions`` with ``e`` the layers'
     inference pass of ``v``; draws run the layers' generation pass on a base draw."""
 
-    def __init__(self, layers: list[nn.Module], base: Gaussian):
+    def __init__(self, layers: list[nn.Module], base: Gaussian) -> None:
         Layer.__init__(self)
         self.event_shape = base.event_shape
         self.event_numel = base.event_numel
@@ -24,7 +26,12 @@ class FlowDensity(Density):
         self.layers = nn.ModuleList(layers)
         self.base = base
 
-    def params(self, context: torch.Tensor | None, n: int | None = None):
+    def _layers(self) -> list[FlowLayer]:
+        return [cast(FlowLayer, layer) for layer in self.layers]
+
+    def params(
+        self, context: torch.Tensor | None, n: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The base Gaussian's mean and standard deviation."""
         return self.base.params(context, n)
 
@@ -43,7 +50,7 @@ class FlowDensity(Density):
     def sample(self, context: torch.Tensor | None = None, n: int | None = None) -> torch.Tensor:
         flat = self._flat(context)
         value = self.base.sample(context, n)
-        for layer in reversed(self.layers):
+        for layer in reversed(self._layers()):
             value = layer.inverse(value, context=flat)
         return value
 
@@ -55,7 +62,7 @@ class FlowDensity(Density):
         (its own ``inverse_and_contribution`` where it has one, else inverse then forward)."""
         flat = self._flat(context)
         value, log_q = self.base.sample_and_log_prob(context, n)
-        for layer in reversed(self.layers):
+        for layer in reversed(self._layers()):
             scored = getattr(layer, "inverse_and_contribution", None)
             if scored is not None:
                 value, contribution = scored(value, context=flat)

@@ -21,7 +21,7 @@ class Gaussian(Density):
 
     def __init__(
         self, event_shape: tuple[int, ...], net: nn.Module | None, min_scale: float = 1e-3
-    ):
+    ) -> None:
         super().__init__(event_shape, 2 * math.prod(event_shape), net)
         self.min_scale = float(min_scale)
         self.scale_shift = math.log(math.expm1(1.0 - self.min_scale))

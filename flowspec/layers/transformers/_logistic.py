@@ -36,12 +36,12 @@ def invert_mixture_logit(
     log_scale: torch.Tensor,
     iterations: int,
 ) -> torch.Tensor:
-    """``x`` with ``mixture_logit(x) = y``, by bisection. The bracket is analytic: the
+    """``x`` with ``mixture_logit(x) = y``, by bisection and Newton steps. The bracket is analytic: the
     mixture CDF lies between its components', so ``x`` lies between the components' own
     solutions ``mu_k + s_k y``."""
     roots = loc + torch.exp(log_scale) * y.unsqueeze(-1)
     return bisect(
-        lambda v: mixture_logit(v, log_weights, loc, log_scale)[0],
+        lambda v: mixture_logit(v, log_weights, loc, log_scale),
         y,
         roots.amin(-1),
         roots.amax(-1),

@@ -14,7 +14,7 @@ __all__ = ["AffineTransformer"]
 class AffineTransformer(LinearTransformer):
     """``z = x * exp(s) + t`` with ``s = B tanh(s_raw / B)``; params ``(s_raw, t)``."""
 
-    def __init__(self, scale_bound: float):
+    def __init__(self, scale_bound: float) -> None:
         super().__init__()
         self.scale_bound = scale_bound
 

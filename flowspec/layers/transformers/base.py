@@ -16,6 +16,7 @@ indexing or data-dependent branches) so that ``torch.compile(fullgraph=True)`` c
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import torch
 
@@ -32,12 +33,14 @@ class Transformer(Layer):
     #: has no outputs (a convolution with none cannot even run).
     takes_params: bool = True
 
+    # ``params: Any``: a tensor for transformers that take parameters, None for the fixed
+    # maps (``takes_params``), which is what subclasses declare.
     @abstractmethod
-    def forward(self, x: torch.Tensor, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, params: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """``(z, log |dz/dx|)``, both of the shape of ``x``."""
 
     @abstractmethod
-    def inverse(self, z: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    def inverse(self, z: torch.Tensor, params: Any) -> torch.Tensor:
         """``x`` with ``tau(x; params) = z``."""
 
 
@@ -46,11 +49,11 @@ class LinearTransformer(Transformer):
     ones on their parameters (:mod:`flowspec.optimize.affine`)."""
 
     @abstractmethod
-    def scale_shift(self, params: torch.Tensor | None) -> tuple[torch.Tensor | float, ...]:
+    def scale_shift(self, params: Any) -> tuple[torch.Tensor | float, ...]:
         """``(a, b, log|a|)``, floats or tensors of the shape of ``params`` without its last
         axis."""
 
-    def forward(self, x: torch.Tensor, params: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, params: Any) -> tuple[torch.Tensor, torch.Tensor]:
         scale, shift, log_scale = self.scale_shift(params)
         log_derivative = (
             torch.full_like(x, log_scale)
@@ -59,6 +62,6 @@ class LinearTransformer(Transformer):
         )
         return x * scale + shift, log_derivative
 
-    def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
+    def inverse(self, z: torch.Tensor, params: Any) -> torch.Tensor:
         scale, shift, _ = self.scale_shift(params)
         return (z - shift) / scale

@@ -16,7 +16,7 @@ class LeakyReLUTransformer(Transformer):
 
     takes_params = False
 
-    def __init__(self, negative_slope: float):
+    def __init__(self, negative_slope: float) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
         self.log_slope = math.log(self.negative_slope)

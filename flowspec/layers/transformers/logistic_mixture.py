@@ -19,9 +19,11 @@ class LogisticMixtureTransformer(BisectionTransformer):
     """Params per feature: ``K`` weight logits, ``K`` locations, ``K`` log-scales, then the
     affine part's ``(a_raw, b)`` when ``scale_bound`` is given."""
 
+    offsets: torch.Tensor
+
     def __init__(
         self, components: int, scale_bound: float | None, tolerance: float, iterations: int
-    ):
+    ) -> None:
         super().__init__(tolerance, iterations)
         self.components = components
         self.affine = AffineTransformer(scale_bound) if scale_bound is not None else None

@@ -21,7 +21,7 @@ class LogitTransformer(Transformer):
 
     takes_params = False
 
-    def __init__(self, alpha: float = 0.0):
+    def __init__(self, alpha: float = 0.0) -> None:
         super().__init__()
         self.alpha = float(alpha)
         self.width = 1.0 - 2.0 * self.alpha

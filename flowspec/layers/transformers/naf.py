@@ -22,7 +22,9 @@ class NAFTransformer(BisectionTransformer):
     weight logits. A unit ``sigmoid(a x + b)`` is the logistic CDF with location ``-b / a``
     and scale ``1 / a``."""
 
-    def __init__(self, hidden: int, layers: int, tolerance: float, iterations: int):
+    offsets: torch.Tensor
+
+    def __init__(self, hidden: int, layers: int, tolerance: float, iterations: int) -> None:
         super().__init__(tolerance, iterations)
         self.hidden = hidden
         self.layers = layers

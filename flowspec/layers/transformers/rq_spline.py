@@ -46,7 +46,7 @@ class RQSplineTransformer(Transformer):
         min_bin_width: float = 1e-3,
         min_bin_height: float = 1e-3,
         min_derivative: float = 1e-3,
-    ):
+    ) -> None:
         super().__init__()
         self.bins = bins
         self.bound = bound

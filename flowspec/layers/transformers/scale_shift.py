@@ -23,7 +23,7 @@ class ScaleShiftTransformer(LinearTransformer):
 
     takes_params = False
 
-    def __init__(self, scale: float, shift: float, learnable: bool = False):
+    def __init__(self, scale: float, shift: float, learnable: bool = False) -> None:
         super().__init__()
         self.learnable = learnable
         # The sign, and the values when not learnable, come from the spec: not saved.

@@ -1,0 +1,1 @@
+"""The plain-torch references, written the best way by hand."""

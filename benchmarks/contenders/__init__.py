@@ -1,0 +1,1 @@
+"""Each library's version of a benchmarked model, behind one interface."""

@@ -1,0 +1,1 @@
+"""The benchmark scripts: each prints one markdown section (see benchmarks/README.md)."""
