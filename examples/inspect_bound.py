@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 import flowspec
+from flowspec.train.data import load_dataset
 
 SPEC = Path(__file__).parent.parent / "specs" / "vflow_moons.yaml"
 
@@ -20,8 +21,12 @@ def main() -> None:
     model = flowspec.compile(SPEC)
     print(f"{model.SPEC_NAME}: {model.verdict}")
 
-    x = torch.randn(4, 2)
+    moons = load_dataset("moons", n_train=1000, n_test=4)  # make_moons' own units
+    model.initialize(moons.train)  # its actnorm layers are set from data
+    model.eval()
+    x = moons.test
     trace = model.trace(x)
+    print("contributions to log p(x), nats (an untrained model):")
     for node, contribution in trace.contributions.items():
         print(f"  {node:12s} {contribution.mean().item():+.4f}")
     print("latents:", {name: tuple(z.shape) for name, z in trace.latents.items()})
@@ -30,7 +35,7 @@ def main() -> None:
 
     with torch.no_grad():
         for k in (1, 10, 100):
-            print(f"IWBO k={k:3d}: {model.iwbo(x, k=k).mean().item():.4f}")
+            print(f"IWBO k={k:3d}: {model.iwbo(x, k=k).mean().item():.4f} nats")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ ITERATING = {"resflow_moons": "residual", "ffjord_moons": "cnf"}
 def test_programs_reproduce_the_model(name, tmp_path):
     model = flowspec.compile(SPECS / f"{name}.yaml")
     x = example_batch(model, EXAMPLE)
-    model.log_prob(x)  # actnorm initialises from data, as in training
+    model.initialize(x)  # layers set from data (actnorm, standardize), as in training
     randomize_(model, scale=0.1)  # small enough that every sample stays finite
     log_prob, sample = load_programs(model, tmp_path, batch=EXAMPLE)
     assert model.training  # the mode is restored after tracing in eval mode
@@ -94,6 +94,28 @@ def test_uninitialised_actnorm_is_exported_as_it_is(tmp_path, monkeypatch):
         warnings.simplefilter("error")
         log_prob, _ = load_programs(model, tmp_path)
     torch.testing.assert_close(log_prob(x), model.log_prob(x))
+
+
+STANDARDIZED = ACTNORM.replace(
+    "  norm: {kind: actnorm, in: x}",
+    "  pre: {kind: standardize, in: x}\n  norm: {kind: actnorm, in: pre}",
+)
+
+
+def test_the_data_statistics_travel_with_the_programs(tmp_path):
+    """standardize's mean and std are in the exported programs (log p(x) and samples in the
+    data's units); a model without them is refused, not exported with placeholders."""
+    model = flowspec.compile(STANDARDIZED)
+    with pytest.raises(ExportError, match="pre have no statistics yet"):
+        load_programs(model, tmp_path)
+    x = torch.randn(300, 2) * torch.tensor([30.0, 0.2]) + torch.tensor([100.0, -5.0])
+    model.initialize(x)
+    log_prob, sample = load_programs(model, tmp_path)
+    model.eval()
+    torch.testing.assert_close(log_prob(x[:9]), model.log_prob(x[:9]))
+    drawn = seeded(sample, torch.empty(2000))
+    torch.testing.assert_close(drawn, seeded(model.sample, 2000))
+    assert (drawn.mean(0) - x.mean(0)).abs().max() < 3.0 and drawn.std(0)[0] > 10
 
 
 def test_example_batch_respects_the_input_support():

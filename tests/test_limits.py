@@ -255,7 +255,7 @@ def test_validate_counts_parameters_without_allocating_them(
     assert time.process_time() - start < 20.0  # CPU time: the machine may be loaded
     assert not built
     half = FEATURES // 2
-    lu = 2 * FEATURES * FEATURES + 2 * FEATURES  # L, U, log|s| and the bias
+    lu = FEATURES * FEATURES + FEATURES  # free entries of L and U, log|s|, the bias
     mlp = (half * HIDDEN + HIDDEN) + (HIDDEN * half + half)  # kept half -> shift of the rest
     assert f'"total_params": {lu + mlp}' in result.output
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from oracles import assert_logdet_matches, infer_node, make_node, randomize_
 
-from flowspec.core.ports import Support
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.layers.actnorm import ActNorm
 from flowspec.nodes.elementwise import FUNCTIONS, ElementwiseSpec
@@ -266,6 +266,23 @@ def test_lu_linear_gradients_and_errors():
     assert_gradients_reach_parameters(layer, randn(5, 4))
     outputs, reporter = infer_node({"kind": "lu_linear"}, (3,), support=Support(levels=4))
     assert outputs is None and codes(reporter) == ["E410"]
+
+
+@pytest.mark.parametrize(("kind", "shape"), [("lu_linear", (8,)), ("invconv1x1", (8, 2, 2))])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lu_parameter_counts_are_free_parameters(kind, shape, bias):
+    """Glow's LU weight has D^2 free numbers (D (D - 1) / 2 in L and in U, D in log|s|),
+    plus D for the bias: the spec's count, the module's parameters and the entries that
+    get a gradient all agree (the full masked D x D matrices gave 144 for D = 8)."""
+    spec, layer, _ = make_node({"kind": kind, "bias": bias}, shape)
+    features = shape[0]
+    free = features * features + (features if bias else 0)
+    assert spec.parameter_count((PortInfo(shape),), None) == free
+    assert sum(p.numel() for p in layer.parameters()) == free
+    randomize_(layer)
+    z, contribution = layer(randn(4, *shape))
+    (z * randn(4, *shape, seed=1)).sum().add(contribution.sum()).backward()
+    assert sum(int((p.grad != 0).sum()) for p in layer.parameters()) == free
 
 
 # --- elementwise ---------------------------------------------------------------------------

@@ -471,7 +471,7 @@ def test_bundled_specs_give_the_same_log_prob_optimized(name):
     checked = flowspec.check(SPECS / f"{name}.yaml")
     literal, optimized = checked.build_model(optimize=False), checked.build_model()
     x = load_dataset(DATA[name], n_train=16, n_test=16).test
-    literal.log_prob(x)
+    literal.initialize(x)
     randomize_(literal, scale=0.05)
     optimized.load_state_dict(literal.state_dict())
     assert not optimized._use_literal()

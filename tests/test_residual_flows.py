@@ -159,7 +159,7 @@ def test_resflow_density_with_exact_logdet_integrates_to_one():
     text = (SPECS / "resflow_moons.yaml").read_text().replace("logdet: roulette", "logdet: exact")
     model = flowspec.compile(text).double()
     torch.manual_seed(0)
-    model.log_prob(torch.randn(256, 2, dtype=torch.float64))  # actnorm's data initialisation
+    model.initialize(torch.randn(256, 2, dtype=torch.float64))  # layers set from data
     randomize_(model, scale=0.1)
     for module in model.modules():
         if hasattr(module, "refresh"):

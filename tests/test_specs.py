@@ -103,6 +103,7 @@ def test_spec_trains(name):
     torch.manual_seed(0)
     model = flowspec.compile(spec_path(name))
     data = load_dataset(DATA[name], n_train=2000, n_test=500, seed=0)
+    model.initialize(data.train)  # what fit does first: layers set from data
     before = evaluate_nll(model, data.test)
     result = fit(model, data, steps=150, batch_size=128, lr=2e-3, progress=False)
     assert math.isfinite(result.test_nll)
@@ -118,8 +119,8 @@ def test_exact_2d_density_integrates_to_one(name):
     model = flowspec.compile(spec_path(name)).double()
     randomize_(model, scale=0.1)
     assert model.likelihood == "exact"
-    # Warm up data-dependent initialisations (actnorm) on data before integrating.
-    model.log_prob(torch.randn(256, 2, dtype=torch.float64))
+    # Set the layers that take their numbers from data before integrating.
+    model.initialize(torch.randn(256, 2, dtype=torch.float64))
     model.eval()
     lim, n = 9.0, 600
     axis = torch.linspace(-lim, lim, n, dtype=torch.float64)
@@ -134,9 +135,10 @@ def test_augmented_bounds_tighten_with_more_importance_samples():
     torch.manual_seed(0)
     model = flowspec.compile(spec_path("vflow_moons")).double()
     assert model.likelihood != "exact"
+    x = load_dataset("moons", n_train=10, n_test=256, seed=1).test.double()
+    model.initialize(x)
     randomize_(model, scale=0.3)
     model.eval()
-    x = load_dataset("moons", n_train=10, n_test=256, seed=1).test.double()
     with torch.no_grad():
         bounds = [model.iwbo(x, k=k).mean().item() for k in (1, 8, 64)]
     assert bounds[0] < bounds[1] < bounds[2], bounds
@@ -146,8 +148,9 @@ def test_augmented_bounds_tighten_with_more_importance_samples():
 def test_gradients_reach_every_parameter(name):
     torch.manual_seed(0)
     model = flowspec.compile(spec_path(name))
-    randomize_(model, scale=0.05)
     data = load_dataset(DATA[name], n_train=64, n_test=10, seed=0)
+    model.initialize(data.train)
+    randomize_(model, scale=0.05)
     model.log_prob(data.train).mean().backward()
     missing = [
         n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0
@@ -160,7 +163,7 @@ def test_save_load_and_train_eval_agree(name):
     torch.manual_seed(0)
     model = flowspec.compile(spec_path(name))
     data = load_dataset(DATA[name], n_train=64, n_test=32, seed=0)
-    model.log_prob(data.train)  # data-dependent initialisation
+    model.initialize(data.train)  # layers set from data (actnorm, standardize)
     randomize_(model, scale=0.05)
     fresh = flowspec.compile(spec_path(name))
     fresh.load_state_dict(model.state_dict())

@@ -122,6 +122,18 @@ nodes:
   prior: {kind: standard_normal, in: back}
 """
 CASES.append(pytest.param(LEARNED_ELEMENTWISE, None, id="learned_elementwise"))
+# The data's standardisation: its statistics are buffers, loaded with the weights.
+STANDARDIZED = """
+flowspec: "1"
+name: standardized
+inputs:
+  x: {shape: [2]}
+nodes:
+  pre: {kind: standardize, in: x}
+  flow: {kind: affine_coupling, in: pre, net: {hidden: [8]}}
+  prior: {kind: standard_normal, in: flow}
+"""
+CASES.append(pytest.param(STANDARDIZED, "spirals", id="standardized"))
 
 
 @pytest.mark.parametrize(("source", "data"), CASES)
@@ -131,7 +143,7 @@ def test_standalone_module_matches_in_memory_model(source, data, tmp_path):
     model = checked.build_model()
     shape = checked.graph.nodes["x"].output_info[0].shape
     x = load_dataset(data, n_train=64, n_test=64).test if data else torch.randn(64, *shape)
-    model.log_prob(x)  # data-dependent initialisation
+    model.initialize(x)  # data-dependent initialisation
     randomize_(model, scale=0.05)
     model.eval()
     (tmp_path / "model.py").write_text(checked.standalone_source())

@@ -200,7 +200,7 @@ def test_compiled_log_prob_and_sample_match_eager(case):
     model = build(case)
     fullgraph = not kinds_of(model) & set(NOT_FULLGRAPH)  # iterating kinds may break graphs
     data, context = inputs(model, BATCH)
-    model.log_prob(*data, **context)  # data-dependent initialisation happens eagerly
+    model.initialize(*data, **context)  # layers set from data, eagerly
     randomize_(model, scale=0.2)
 
     log_prob = torch.compile(model.log_prob, fullgraph=fullgraph, backend=BACKEND)

@@ -76,6 +76,8 @@ def test_train_section_errors_are_located_with_did_you_mean():
     assert unknown.path == ("train", "stesp")
     lines = sorted(d.location.line for d in error.value.diagnostics if d.code == "E901")
     assert lines == [4, 6]
+    (lr,) = [d for d in error.value.diagnostics if d.path == ("train", "lr")]
+    assert lr.hint == "allowed: 0 < lr <= 10"  # the whole range, not only the bound missed
     for bad, code in (
         ("train: 3", "E902"),
         ("train: {steps: 3, epochs: 2}", "E903"),
@@ -337,6 +339,37 @@ def test_train_usage_and_data_errors(runner, tmp_path):
     assert result.exit_code == 1 and "no context values" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--lr", "30", "0 < lr <= 10"),
+        ("--lr", "nan", "0 < lr <= 10"),
+        ("--batch-size", "2000000", "1 <= batch_size <= 1048576"),
+        ("--steps", "0", "1 <= steps <= 1000000000"),
+        ("--epochs", "1000001", "1 <= epochs <= 1000000"),
+        ("--warmup", "-1", "warmup >= 0"),
+        ("--clip-grad", "0", "clip_grad > 0"),
+        ("--weight-decay", "2", "0 <= weight_decay <= 1"),
+        ("--seed", "4294967296", "0 <= seed <= 4294967295"),
+        ("--threads", "5000", "1 <= threads <= 1024"),
+        ("--val-every", "0", "val_every >= 1"),
+        ("--patience", "0", "patience >= 1"),
+        ("--time-limit", "-5", "time_limit > 0"),
+    ],
+)
+def test_a_setting_out_of_range_names_the_option_and_its_range(
+    runner, tmp_path, option, value, allowed
+):
+    """Every bounded setting: the message names the option, the value and the allowed
+    range (``--lr 30`` said only "Input should be less than or equal to 10")."""
+    spec = spec_file(tmp_path)
+    result = runner.invoke(app, ["train", str(spec), "-d", "moons", option, value])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in message and allowed in message, message
+    no_traceback(result)
+
+
 def test_unavailable_device_is_a_clear_error(runner, tmp_path, monkeypatch):
     import torch
 
@@ -533,6 +566,41 @@ def test_sample_conditional_per_context_value(runner, tmp_path):
         app, ["sample", str(out), "-c", "colour=1", "-o", str(tmp_path / "x.png")]
     )
     assert wrong.exit_code == 1 and "is 'label', not 'colour'" in wrong.stderr
+
+
+def test_sample_density_of_a_conditional_model_draws_one_map_per_context_value(
+    runner, tmp_path, monkeypatch
+):
+    """It said "plot_density draws unconditional densities ... but input 'x' has shape
+    [2]"; now each label gets its map of p(x | label), on one colour scale."""
+    from flowspec.train import plot
+
+    drawn = []
+    real_map = plot._density_map
+
+    def recording_map(model, points, context, chunk):
+        density = real_map(model, points, context, chunk)
+        drawn.append((context, points, density))
+        return density
+
+    monkeypatch.setattr(plot, "_density_map", recording_map)
+    spec = spec_file(tmp_path, CONDITIONAL)
+    out = tmp_path / "c.safetensors"
+    train = ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]
+    assert runner.invoke(app, train).exit_code == 0
+    density = tmp_path / "d.png"
+    result = runner.invoke(app, ["sample", str(out), "-n", "5", "--density", str(density)])
+    assert result.exit_code == 0, result.output
+    assert density.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [float(context) for context, _, _ in drawn] == [0.0, 1.0]
+    model, _ = load_checkpoint(out)
+    for context, points, density_map in drawn:
+        label = context.expand(len(points), 1)
+        expected = model.log_prob(points[:50], label[:50]).exp().detach().numpy()
+        np.testing.assert_allclose(density_map[:50], expected, rtol=1e-5)
+    assert not np.allclose(drawn[0][2], drawn[1][2])
+    one = runner.invoke(app, ["sample", str(out), "-c", "label=1", "--density", str(density)])
+    assert one.exit_code == 0 and len(drawn) == 3 and float(drawn[2][0]) == 1.0
 
 
 def test_sample_plot_titles_say_how_many_per_context_value(runner, tmp_path, monkeypatch):

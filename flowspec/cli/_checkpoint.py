@@ -16,13 +16,22 @@ __all__ = ["open_checkpoint", "training_data"]
 
 
 def open_checkpoint(path: Path) -> tuple[FlowModel, dict[str, str]]:
-    """The model and metadata of a checkpoint, or a message and exit 1."""
+    """The model and metadata of a checkpoint, or a message and exit 1 (also when it holds
+    layers that were never set from data: its numbers would not be the trained model's)."""
     from flowspec.train.checkpoint import CheckpointError, load_checkpoint
 
     try:
-        return load_checkpoint(path)
+        model, meta = load_checkpoint(path)
     except CheckpointError as error:
         fail(str(error))
+    unset = model.uninitialized()
+    if unset:
+        fail(
+            f"checkpoint '{path}' holds layers never set from data ({', '.join(unset)}: "
+            "standardize's statistics, actnorm's initialisation); write it after "
+            "model.initialize(x) on the training data, or with flowspec train"
+        )
+    return model, meta
 
 
 def _stored_seed(meta: dict[str, str], path: Path) -> int:

@@ -30,6 +30,7 @@ from flowspec.cli.train import INTERRUPTED, default_checkpoint
 if TYPE_CHECKING:
     from optuna import Study
 
+    from flowspec.spec.training import setting_problems
     from flowspec.study.configs import Space
     from flowspec.study.results import Row
     from flowspec.study.storage import Plan
@@ -233,7 +234,11 @@ def run_study(options: StudyOptions) -> None:
             {"data": options.data, "steps": options.steps, "seed": options.seed},
         )
     except ValidationError as error:
-        fail(f"invalid training settings: {error.errors()[0]['msg']}")
+        problems = "; ".join(
+            f"--{name.replace('_', '-')}: {message}" if name else message
+            for name, message in setting_problems(error)
+        )
+        fail(f"invalid training settings: {problems}", code=2)
     if settings.data is None:
         fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
     try:

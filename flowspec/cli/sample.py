@@ -156,8 +156,9 @@ def sample(
             "--density",
             metavar="FILE",
             callback=_check_plot,
-            help="Also draw the density as a heat map (unconditional 2-D models), with "
-            "the exact options of estimators, titled by what it shows.",
+            help="Also draw the density as a heat map (2-D data; conditional models: one map "
+            "per --context value), with the exact options of estimators, titled by what it "
+            "shows.",
             show_default=False,
         ),
     ] = None,
@@ -201,7 +202,7 @@ def sample(
                     f"the model samples several data inputs ({', '.join(drawn)}); "
                     "'flowspec sample' writes models with a single data input"
                 )
-            groups[label] = drawn
+            groups[f"samples | {label}" if row is not None else "samples"] = drawn
     samples = torch.cat(list(groups.values()))
     written = []
     with user_errors():
@@ -215,7 +216,7 @@ def sample(
             _save_array(npy, samples)
             written.append(npy)
         if density is not None:
-            written.append(_density(model, density, dataset))
+            written.append(_density(model, density, dataset, contexts))
         if curve is not None:
             written.append(_curve(checkpoint, curve, model.SPEC_NAME))
     shape = list(samples.shape)
@@ -225,7 +226,8 @@ def sample(
 
 
 def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None) -> dict:
-    """Sample groups: label -> one context row (None for unconditional models)."""
+    """Context values to draw at: label (``label=1``) -> one context row; for an
+    unconditional model one group whose row is None."""
     import torch
 
     from flowspec.train.sampling import parse_context
@@ -233,7 +235,7 @@ def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None
     if not model.CONTEXT_INPUTS:
         if given:
             fail("the model is unconditional: it takes no --context")
-        return {"samples": None}
+        return {"": None}
     name = model.CONTEXT_INPUTS[0]
     shape = tuple(model.INPUT_SHAPES[name])
     if not given:
@@ -253,7 +255,7 @@ def _contexts(model: FlowModel, given: list[str] | None, dataset: Dataset | None
             fail(f"--context {text}: the model's context input is '{name}', not '{named.strip()}'")
         values = values if equals else text
         try:
-            groups[f"samples | {name}={values}"] = parse_context(values, shape)
+            groups[f"{name}={values}"] = parse_context(values, shape)
         except ValueError as error:
             fail(str(error))
     return groups
@@ -280,9 +282,11 @@ def _plot(
     plot_samples(groups, output, data=reference, title=title, data_label=label)
 
 
-def _density(model: FlowModel, path: Path, dataset: Dataset | None) -> Path:
-    """The density map, scored as ``flowspec eval`` scores: with the exact options of
-    estimated log-dets, titled by the class of what is drawn."""
+def _density(model: FlowModel, path: Path, dataset: Dataset | None, contexts: dict) -> Path:
+    """The density map over the test data's range (in the data's units; a square window
+    holding both axes' ranges), one map per context value for conditional models; scored
+    as ``flowspec eval`` scores (the exact options of estimated log-dets), titled by the
+    class of what is drawn."""
     from flowspec.train.evaluate import for_evaluation
     from flowspec.train.plot import plot_density
 
@@ -290,11 +294,13 @@ def _density(model: FlowModel, path: Path, dataset: Dataset | None) -> Path:
 
     bounds = (-4.0, 4.0)
     if dataset is not None and dataset.shape == (2,):
-        reach = float(dataset.test.abs().max()) * 1.15
-        bounds = (-reach, reach)
+        low, high = float(dataset.test.min()), float(dataset.test.max())
+        pad = 0.1 * (high - low)
+        bounds = (low - pad, high + pad)
     name = f"{model.SPEC_NAME} on {dataset.name}" if dataset is not None else model.SPEC_NAME
+    given = {label: row for label, row in contexts.items() if row is not None}
     try:
-        return plot_density(model, path, bounds=bounds, title=name)
+        return plot_density(model, path, bounds=bounds, title=name, contexts=given or None)
     except ValueError as error:
         fail(str(error))
 

@@ -11,7 +11,7 @@ import math
 import re
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
@@ -23,6 +23,8 @@ from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from flowspec.train.data import Dataset
     from flowspec.train.loop import FitResult, RunFiles
 
@@ -64,12 +66,6 @@ class Device(str, Enum):
     mps = "mps"
 
 
-def _positive(value: float | None) -> float | None:
-    if value is not None and not (value > 0 and math.isfinite(value)):
-        raise typer.BadParameter(f"must be a positive number, got {value}")
-    return value
-
-
 def default_checkpoint(spec_name: str) -> Path:
     """``runs/<spec name>.safetensors``, the name made safe for a file system."""
     safe = re.sub(r"[^\w.-]+", "_", spec_name).strip("._") or "model"
@@ -99,14 +95,13 @@ def train(
     ] = None,
     steps: Annotated[
         _Int,
-        typer.Option("--steps", metavar="N", min=1, help="Optimizer steps.", show_default=False),
+        typer.Option("--steps", metavar="N", help="Optimizer steps.", show_default=False),
     ] = None,
     epochs: Annotated[
         _Int,
         typer.Option(
             "--epochs",
             metavar="N",
-            min=1,
             help="Passes over the training split (instead of --steps).",
             show_default=False,
         ),
@@ -126,7 +121,6 @@ def train(
             "--batch-size",
             "-b",
             metavar="N",
-            min=1,
             help="Examples per step (all processes together). [default: 256]",
             show_default=False,
         ),
@@ -135,7 +129,6 @@ def train(
         _Float,
         typer.Option(
             "--lr",
-            callback=_positive,
             help="Peak learning rate. [default: 0.001]",
             show_default=False,
         ),
@@ -157,7 +150,6 @@ def train(
         typer.Option(
             "--warmup",
             metavar="N",
-            min=0,
             help="Steps of linear warm-up. [default: 0]",
             show_default=False,
         ),
@@ -166,7 +158,6 @@ def train(
         _Float,
         typer.Option(
             "--clip-grad",
-            callback=_positive,
             help="Largest gradient norm. [default: 10]",
             show_default=False,
         ),
@@ -176,8 +167,6 @@ def train(
         typer.Option(
             "--weight-decay",
             metavar="W",
-            min=0.0,
-            max=1.0,
             help="Weight decay (L2 for adam and sgd, decoupled for adamw). [default: 0]",
             show_default=False,
         ),
@@ -187,7 +176,6 @@ def train(
         typer.Option(
             "--seed",
             metavar="N",
-            min=0,
             help="Seed of the weights, data splits and batch order. [default: 0]",
             show_default=False,
         ),
@@ -197,7 +185,6 @@ def train(
         typer.Option(
             "--threads",
             metavar="N",
-            min=1,
             help="CPU threads; 1 is fastest for small models on a shared machine. [default: 1]",
             show_default=False,
         ),
@@ -211,7 +198,6 @@ def train(
         typer.Option(
             "--val-every",
             metavar="N",
-            min=1,
             help="Steps between validations. [default: 40 per run]",
             show_default=False,
         ),
@@ -221,7 +207,6 @@ def train(
         typer.Option(
             "--patience",
             metavar="N",
-            min=1,
             help="Validations without improvement before stopping early. [default: 10]",
             show_default=False,
         ),
@@ -230,7 +215,6 @@ def train(
         _Float,
         typer.Option(
             "--time-limit",
-            callback=_positive,
             metavar="SECONDS",
             help="Stop after this much training time (the best weights are kept).",
             show_default=False,
@@ -317,7 +301,7 @@ def train(
     try:
         settings = merge_settings(checked.graph.header.train, file_settings, options)
     except ValidationError as error:
-        fail(f"invalid training settings: {error.errors()[0]['msg']}")
+        _bad_settings(error)
     try:
         torch_device = resolve_device(settings.device)
     except DeviceUnavailable as error:
@@ -376,6 +360,24 @@ def train(
             distributed.close(wait=finished)
     if main:
         _report(result, dataset, checked, files, distributed.world if distributed else 1)
+
+
+def _bad_settings(error: ValidationError) -> NoReturn:
+    """A usage error naming each wrong setting's option, its value and its allowed range:
+    only options can be wrong here (the spec's train section and --config files are
+    checked with located diagnostics when they are read)."""
+    from flowspec.spec.training import setting_problems
+
+    problems = [(_flag(name), message) for name, message in setting_problems(error)]
+    if len(problems) == 1:
+        flag, message = problems[0]
+        raise typer.BadParameter(message, param_hint=f"'{flag}'" if flag else None)
+    raise typer.BadParameter("; ".join(f"{flag or 'settings'}: {text}" for flag, text in problems))
+
+
+def _flag(setting: str | None) -> str | None:
+    """The option of a training setting (``batch_size`` -> ``--batch-size``)."""
+    return None if setting is None else f"--{setting.replace('_', '-')}"
 
 
 def _report(

@@ -222,6 +222,13 @@ def _frozen_initialisation(model: FlowModel) -> Iterator[None]:
         for path, module in layer.named_modules()
         if getattr(module, "is_initialized", True) is False
     ]
+    units = [name for name, module in layers if not getattr(module, "GENERATES_UNSET", True)]
+    if units:
+        raise ExportError(
+            f"node(s) {', '.join(units)} have no statistics yet (standardize: the data's "
+            "mean and std, which fix the units of log p(x)); export a trained checkpoint "
+            "(--weights) or call model.initialize(x) on the training data first"
+        )
     if layers:
         warnings.warn(
             "exporting layers not yet initialised from data "

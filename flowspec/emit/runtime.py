@@ -22,11 +22,19 @@ import torch
 from torch import nn
 
 from flowspec.emit.fast_path import FastPath
+from flowspec.emit.initialization import Initialization, UninitializedError
 
 if TYPE_CHECKING:
     from flowspec.api import CheckedSpec
 
-__all__ = ["FlowModel", "InexactInverseWarning", "NodeDict", "Trace", "UnavailableError"]
+__all__ = [
+    "FlowModel",
+    "InexactInverseWarning",
+    "NodeDict",
+    "Trace",
+    "UnavailableError",
+    "UninitializedError",
+]
 
 
 @dataclass
@@ -68,11 +76,13 @@ class NodeDict(nn.ModuleDict):
         self._modules[name] = module  # type: ignore[assignment]  # as nn.Module does
 
 
-class FlowModel(FastPath):
+class FlowModel(FastPath, Initialization):
     """A compiled flow. What ``log_prob(x)`` is, is ``likelihood``: ``"exact"``, ``"exact to
     a tolerance"``, ``"unbiased estimate"``, ``"lower bound"`` (an ELBO from one draw of every
     stochastic node; see :meth:`iwbo` for tighter ones) or ``"biased estimate"``; ``verdict``
-    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints)."""
+    says it in a sentence naming the nodes responsible (what ``flowspec validate`` prints).
+    Layers set from data (actnorm, standardize) are set by :meth:`initialize` (see
+    :mod:`flowspec.emit.initialization`)."""
 
     #: Set by the generated subclass.
     LIKELIHOOD: ClassVar[str]
@@ -95,6 +105,7 @@ class FlowModel(FastPath):
         super().__init__()
         self.nodes = NodeDict(nodes)
         self._register_index_tables()
+        self._register_data_layers()
         # The modules that iterate their inverse, found once: sample() checks them on
         # every call, and walking every module of every node cost more than a small
         # model's whole sampling pass.
@@ -123,12 +134,14 @@ class FlowModel(FastPath):
         an estimate or a one-sample lower bound."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return self._log_prob(*inputs, **named)
 
     def trace(self, *inputs: torch.Tensor, **named: torch.Tensor) -> Trace:
         """The latents and every node's contribution for an input."""
         self._check_inputs(inputs, named)
         self._check_available()
+        self._check_initialized()
         return Trace(*self._inference(*inputs, **named))
 
     def _check_available(self) -> None:
@@ -149,6 +162,7 @@ class FlowModel(FastPath):
         (the variational-posterior use of planar and Sylvester flows, which need no
         inverse for it). Each node's contribution is taken at the values it generated."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         return self._generate_scored(n, **context)
 
     @staticmethod
@@ -167,6 +181,7 @@ class FlowModel(FastPath):
         """``n`` draws from the model: a tensor, or a dict when there are several data inputs.
         A conditional model takes its context inputs by name, one row per draw."""
         self._check_draws(n, context)
+        self._check_initialized(generating=True)
         samples = self._generate(n, **context)
         if not torch.compiler.is_compiling():  # a compiled caller checks the buffers itself
             self._warn_inexact_inverses()
@@ -207,6 +222,7 @@ class FlowModel(FastPath):
         batch = self._check_inputs((), context, self.CONTEXT_INPUTS)
         if batch is not None and batch != n:
             raise ValueError(f"the latents ({n} rows) and the context ({batch}) must agree")
+        self._check_initialized(generating=True)
         return self._generate(n, latents=latents, **context)
 
     def _check_latents(self, latents: dict[str, torch.Tensor]) -> int:

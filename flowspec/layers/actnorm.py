@@ -3,33 +3,37 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
-from flowspec.core.layer import FlowLayer
+from flowspec.layers._data_init import DataInitialized
 
 __all__ = ["ActNorm"]
 
 
-class ActNorm(FlowLayer):
+class ActNorm(DataInitialized):
     """``z = (x + bias) * exp(log_scale)`` per feature (tensor dim 1).
 
-    ``initialized`` is a persistent buffer, so a saved model does not re-initialise when
-    loaded; the forward pass tests its plain-bool mirror ``is_initialized`` (kept in sync
-    by :meth:`_load_from_state_dict`) rather than the tensor, so tracing sees a constant.
-    Run one inference batch before wrapping the layer in ``torch.func`` transforms or
-    ``torch.compile``, since the initialisation writes to the parameters.
+    Set from data (see :mod:`flowspec.layers._data_init`): ``model.initialize(x)`` sets
+    ``bias = -mean`` and ``log_scale = -log(std + eps)`` from the whole of ``x``;
+    otherwise the first batch it sees in training mode does (Glow's initialisation, for
+    plain torch loops), and ``log_prob`` in eval mode before either raises. Generation
+    before it is set runs the identity. Run one training batch (or ``initialize``) before
+    wrapping the layer in ``torch.func`` transforms, since setting it writes to the
+    parameters; a first call inside ``torch.compile`` sets it as eager code does.
     """
 
-    initialized: torch.Tensor
+    GENERATES_UNSET = True
+    SETS = (
+        "its bias and scale (Glow's data-dependent initialisation; in training mode from "
+        "its first batch)"
+    )
 
     def __init__(
         self, features: int, rank: int, positions: int, eps: float = 1e-6, data_init: bool = True
     ) -> None:
         super().__init__()
-        self.features = features
+        self._init_data_state(features, data_init)
         self.positions = positions
         self.eps = eps
         self.broadcast = (1, features) + (1,) * (rank - 1)
@@ -38,18 +42,29 @@ class ActNorm(FlowLayer):
         self.flat = rank == 1
         self.bias = nn.Parameter(torch.zeros(features))
         self.log_scale = nn.Parameter(torch.zeros(features))
-        self.register_buffer("initialized", torch.tensor(not data_init))
-        self.is_initialized = not data_init
+
+    def set_from(self, mean: torch.Tensor, std: torch.Tensor | None) -> None:
+        """``bias = -mean``, ``log_scale = -log(std + eps)``; with a single value per
+        feature the std is undefined: only centre."""
+        self.bias.copy_(-mean)
+        if std is not None:
+            self.log_scale.copy_(-torch.log(std + self.eps))
+
+    def unset_input(self, x: torch.Tensor) -> None:
+        if self._moments is None and self.training:
+            self.initialize_(x)
+        else:
+            super().unset_input(x)
 
     @torch.no_grad()
     def initialize_(self, x: torch.Tensor) -> None:
-        """Set bias and scale so that ``x`` comes out with zero mean, unit variance per
-        feature. With a single value per feature the std is undefined: only centre.
+        """Set bias and scale so that the batch ``x`` comes out with zero mean, unit
+        variance per feature (Glow's first batch).
 
         A batch holding inf or nan (a logit of exactly 0 or 1, say) would become the
         parameters and make every later log_prob nan: it raises instead, and the layer
-        stays uninitialised. (Inside a compiled first call, which cannot raise on data,
-        such a batch leaves the parameters at the identity instead of storing nan.)"""
+        stays unset. (Inside a compiled first call, which cannot raise on data, such a
+        batch leaves the parameters at the identity instead of storing nan.)"""
         x = x.detach()
         finite = torch.isfinite(x).all()
         if not torch.compiler.is_compiling() and not bool(finite):
@@ -65,23 +80,7 @@ class ActNorm(FlowLayer):
         if x.numel() // self.features > 1:
             std = x.std(dim=dims, correction=0)
             self.log_scale.copy_(torch.where(finite, -torch.log(std + self.eps), self.log_scale))
-        self.initialized.fill_(True)
-        self.is_initialized = True
-
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: dict[str, Any],
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
-    ) -> None:
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-        self.is_initialized = bool(self.initialized)
+        self.mark_initialized()
 
     def _per_feature(self, parameter: torch.Tensor) -> torch.Tensor:
         return parameter if self.flat else parameter.view(self.broadcast)
@@ -94,7 +93,7 @@ class ActNorm(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
-            self.initialize_(x)
+            self.unset_input(x)
         z = (x + self._per_feature(self.bias)) * self._per_feature(self.log_scale).exp()
         return z, self._log_det(x)
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from flowspec.core.layer import FlowLayer
 
-__all__ = ["random_orthogonal", "LULinear"]
+__all__ = ["LULinear", "random_orthogonal"]
 
 
 def random_orthogonal(features: int, seed: int) -> torch.Tensor:
@@ -20,11 +20,17 @@ def random_orthogonal(features: int, seed: int) -> torch.Tensor:
 
 
 class LULinear(FlowLayer):
-    """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``."""
+    """``z = W x + b`` along tensor dim 1, ``W = P L (U + diag(sign_s * exp(log_s)))``.
+
+    Only free numbers are parameters: ``lower`` holds the ``D (D - 1) / 2`` entries below
+    the diagonal of ``L`` and ``upper`` those above the diagonal of ``U`` (in a fixed
+    order), so the layer has ``D^2 + D`` parameters with the bias (Glow's count), not
+    ``2 D^2``.
+    """
 
     permutation: torch.Tensor
     sign_s: torch.Tensor
-    lower_mask: torch.Tensor
+    below: torch.Tensor
     eye: torch.Tensor
 
     def __init__(
@@ -39,19 +45,20 @@ class LULinear(FlowLayer):
         # P and the signs are fixed at initialisation: saved, since they follow the draw.
         self.register_buffer("permutation", permutation.float())
         self.register_buffer("sign_s", torch.sign(diagonal).float())
-        strictly_lower = torch.tril(torch.ones(features, features), -1)
-        self.register_buffer("lower_mask", strictly_lower, persistent=False)
+        below = torch.tril_indices(features, features, -1)
+        self.register_buffer("below", below, persistent=False)
         self.register_buffer("eye", torch.eye(features), persistent=False)
-        self.lower = nn.Parameter(torch.tril(lower, -1).float())
-        self.upper = nn.Parameter(torch.triu(upper, 1).float())
+        self.lower = nn.Parameter(lower[below[0], below[1]].float())
+        self.upper = nn.Parameter(upper[below[1], below[0]].float())
         self.log_s = nn.Parameter(torch.log(diagonal.abs()).float())
         self.bias = nn.Parameter(torch.zeros(features)) if bias else None
 
     def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``L`` (unit lower) and ``U + diag(sign_s exp(log_s))`` (upper)."""
-        lower = self.lower * self.lower_mask + self.eye
-        upper = self.upper * self.lower_mask.T + torch.diag(self.sign_s * torch.exp(self.log_s))
-        return lower, upper
+        rows, columns = self.below[0], self.below[1]
+        lower = self.eye.index_put((rows, columns), self.lower)
+        diagonal = torch.diag(self.sign_s * torch.exp(self.log_s))
+        return lower, diagonal.index_put((columns, rows), self.upper)
 
     def weight(self) -> torch.Tensor:
         """The current weight matrix ``W = P L U``."""

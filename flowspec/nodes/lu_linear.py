@@ -62,9 +62,10 @@ class LULinearSpec(NodeSpec):
         return self.model_copy(update={"seed": (self.seed + repetition) % (MAX_SEED + 1)})
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        """L and U are stored as full D x D matrices (masked), plus log|s| and the bias."""
+        """The free entries of L (below its unit diagonal) and U (above its diagonal),
+        ``D (D - 1)`` together, plus ``log|s|`` and the bias: ``D^2 + D`` with the bias."""
         features = inputs[0].shape[0]
-        return 2 * features * features + features * (2 if self.bias else 1)
+        return features * (features - 1) + features * (2 if self.bias else 1)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> LULinear:
         from flowspec.layers.lu_linear import LULinear

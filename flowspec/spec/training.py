@@ -29,9 +29,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["TrainSettings", "DEFAULT_STEPS", "BUNDLED_DATA", "EVAL_SEED"]
+__all__ = [
+    "BUNDLED_DATA",
+    "DEFAULT_STEPS",
+    "EVAL_SEED",
+    "TrainSettings",
+    "allowed_range",
+    "setting_problems",
+]
 
 DEFAULT_STEPS = 2000
 """Steps when neither ``steps`` nor ``epochs`` is given."""
@@ -134,3 +142,55 @@ class TrainSettings(BaseModel):
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give steps or epochs, not both")
         return self
+
+
+_LOWER = {annotated_types.Gt: ("gt", "<", ">"), annotated_types.Ge: ("ge", "<=", ">=")}
+_UPPER = {annotated_types.Lt: ("lt", "<"), annotated_types.Le: ("le", "<=")}
+
+
+def allowed_range(name: str) -> str | None:
+    """The bounds of a numeric setting as text (``0 < lr <= 10``, ``warmup >= 0``), None
+    when it has none."""
+    field = TrainSettings.model_fields.get(name)
+    if field is None:
+        return None
+    low = high = None
+    for item in field.metadata:
+        if type(item) in _LOWER:
+            attribute, below, above = _LOWER[type(item)]
+            low = (_number(getattr(item, attribute)), below, above)
+        elif type(item) in _UPPER:
+            attribute, below = _UPPER[type(item)]
+            high = (below, _number(getattr(item, attribute)))
+    if low is not None and high is not None:
+        return f"{low[0]} {low[1]} {name} {high[0]} {high[1]}"
+    if low is not None:
+        return f"{name} {low[2]} {low[0]}"
+    return f"{name} {high[0]} {high[1]}" if high is not None else None
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def setting_problems(error: ValidationError) -> list[tuple[str | None, str]]:
+    """Each problem of a :class:`TrainSettings` validation as ``(setting, message)``: the
+    value, what is wrong with it and, for numbers, the allowed range (``setting`` is None
+    for a problem of several settings together, such as both steps and epochs)."""
+    problems: list[tuple[str | None, str]] = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else None
+        bounds = allowed_range(name) if name is not None else None
+        if name is None:
+            problems.append((None, str(item["msg"]).removeprefix("Value error, ")))
+            continue
+        value = repr(item.get("input"))
+        if bounds is not None and item["type"] in _RANGE_ERRORS:
+            problems.append((name, f"{value} is out of range; allowed: {bounds}"))
+            continue
+        what = str(item["msg"]).replace("Input should be ", "expected ", 1)
+        problems.append((name, f"{value}: {what}" + (f" (allowed: {bounds})" if bounds else "")))
+    return problems
+
+
+_RANGE_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")

@@ -25,7 +25,7 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import TrainSettings
+from flowspec.spec.training import TrainSettings, allowed_range
 
 __all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
@@ -561,6 +561,8 @@ def _report_pydantic(
                 missing, "; ".join(m.removeprefix("Value error, ") for m in messages), full
             )
             return
+        if codes == TRAIN_CODES and allowed_range(field_name):
+            hint = f"allowed: {allowed_range(field_name)}"
         reporter.error(
             invalid,
             f"invalid value {_show(found)} for '{format_path(where or path)}': "

@@ -1,11 +1,14 @@
 """Bundled data sets: 2-D and 3-D toys generated locally, and sklearn's 8x8 digits.
 
 Nothing is downloaded. The toys are drawn from seeded numpy generators (``moons`` and
-``s_curve`` through sklearn's generators) and standardised with constants computed once
-from a fixed reference draw, so every seed and every size samples the same distribution
-and the train, validation and test splits are independent draws from it. ``moons`` also
-carries each point's half-moon label (0 or 1, shape ``[1]``) as context, used when the
-model is conditional.
+``s_curve`` through sklearn's generators), in their generators' own units: nothing is
+standardised, so an NLL is that of the distribution each description states (``moons`` is
+``make_moons(noise=0.05)`` as sklearn returns it) and compares with any other code fitting
+the same generator. Preprocessing belongs to the model, where its log-det is counted (the
+``standardize`` node kind). Every seed and every size samples the same distribution; the
+train, validation and test splits are independent draws from it. ``moons`` also carries
+each point's half-moon label (0 or 1, shape ``[1]``) as context, used when the model is
+conditional.
 
 ``digits`` ships with scikit-learn: 1797 images of 8x8 pixels with values 0..16, split by a
 seeded permutation into at most 1350 training, 150 validation and 297 test images; it comes
@@ -24,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -34,14 +36,12 @@ from flowspec.diagnostics import did_you_mean
 
 __all__ = ["DATASETS", "DIGITS_TRAIN", "SPLITS", "Dataset", "DatasetInfo", "Split", "load_dataset"]
 
-#: Draws ``n`` raw (unstandardised) points of a toy and their labels (or None).
+#: Draws ``n`` points of a toy (in its own units) and their labels (or None).
 Sampler = Callable[[int, np.random.Generator], tuple[np.ndarray, "np.ndarray | None"]]
 #: Makes the ``(train, val, test)`` splits as ``(values, labels or None)`` from sizes and seed.
 Arrays = tuple[np.ndarray, "np.ndarray | None"]
 Maker = Callable[[int, int, int, int], tuple[Arrays, Arrays, Arrays]]
 
-_REFERENCE_SEED = 7_919
-_REFERENCE_SIZE = 50_000
 DIGITS_TRAIN = 1350
 """Most training images of the digits sets; then 150 validation and 297 test images."""
 _DIGITS_VAL_END = 1500
@@ -190,22 +190,14 @@ def _s_curve(n: int, rng: np.random.Generator) -> Arrays:
     return make_s_curve(n_samples=n, noise=0.05, random_state=_seed_of(rng))[0], None
 
 
-@cache
-def _reference_stats(sampler: Sampler) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of a fixed large draw: the standardisation constants of a toy."""
-    reference, _ = sampler(_REFERENCE_SIZE, np.random.default_rng(_REFERENCE_SEED))
-    return reference.mean(axis=0), reference.std(axis=0)
-
-
 def _toy(sampler: Sampler) -> Maker:
-    """Independent seeded train, validation and test draws of a toy, standardised."""
+    """Independent seeded train, validation and test draws of a toy, in its own units."""
 
     def make(n_train: int, n_val: int, n_test: int, seed: int) -> tuple[Arrays, Arrays, Arrays]:
-        mean, std = _reference_stats(sampler)
-        splits = []
-        for index, size in enumerate((n_train, n_val, n_test)):
-            values, labels = sampler(size, np.random.default_rng([seed, index]))
-            splits.append(((values - mean) / std, labels))
+        splits = [
+            sampler(size, np.random.default_rng([seed, index]))
+            for index, size in enumerate((n_train, n_val, n_test))
+        ]
         return splits[0], splits[1], splits[2]
 
     return make
@@ -271,34 +263,60 @@ DATASETS: dict[str, DatasetInfo] = {
     for info in (
         DatasetInfo(
             "moons",
-            "two interleaved half circles (sklearn make_moons, noise 0.05); "
-            "context: the half-moon label, shape [1]",
+            "two interleaved half circles, sklearn make_moons(noise=0.05) in its own "
+            "coordinates (x in about [-1.1, 2.2], y in [-0.7, 1.2]); context: the half-moon "
+            "label, shape [1]",
             (2,),
             None,
             _toy(_moons),
             (1,),
         ),
-        DatasetInfo("circles", "two concentric rings, radii 1 and 0.5", (2,), None, _toy(_circles)),
-        DatasetInfo("rings", "four concentric rings, radii 1 to 4", (2,), None, _toy(_rings)),
+        DatasetInfo(
+            "circles",
+            "two concentric rings of radii 1 and 0.5, Gaussian noise of std 0.05",
+            (2,),
+            None,
+            _toy(_circles),
+        ),
+        DatasetInfo(
+            "rings",
+            "four concentric rings of radii 1 to 4, Gaussian noise of std 0.08",
+            (2,),
+            None,
+            _toy(_rings),
+        ),
         DatasetInfo(
             "eight_gaussians",
-            "eight Gaussians evenly spaced on a circle",
+            "eight Gaussians of std 0.2 evenly spaced on a circle of radius 2",
             (2,),
             None,
             _toy(_eight_gaussians),
         ),
         DatasetInfo(
             "checkerboard",
-            "uniform on the dark squares of a 4x4 checkerboard",
+            "uniform on the 8 dark squares of a 4x4 checkerboard covering [-2, 2]^2",
             (2,),
             None,
             _toy(_checkerboard),
         ),
-        DatasetInfo("pinwheel", "five curved Gaussian arms", (2,), None, _toy(_pinwheel)),
-        DatasetInfo("spirals", "two interleaved spirals", (2,), None, _toy(_spirals)),
+        DatasetInfo(
+            "pinwheel",
+            "five curved Gaussian arms around radius 1 (radial std 0.3, tangential 0.05)",
+            (2,),
+            None,
+            _toy(_pinwheel),
+        ),
+        DatasetInfo(
+            "spirals",
+            "two interleaved spirals r = t up to t = 3 pi (radius about 9.4), noise std 0.3",
+            (2,),
+            None,
+            _toy(_spirals),
+        ),
         DatasetInfo(
             "s_curve",
-            "a noisy S-shaped 2-D sheet in 3-D (sklearn make_s_curve)",
+            "a noisy S-shaped 2-D sheet in 3-D, sklearn make_s_curve(noise=0.05) in its "
+            "own coordinates (x in [-1, 1], y in [0, 2], z in [-2, 2])",
             (3,),
             None,
             _toy(_s_curve),
@@ -320,7 +338,8 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
         DatasetInfo(
             "point_sets",
-            f"sets of {POINTS} 2-D points on noisy circles (exchangeable)",
+            f"sets of {POINTS} 2-D points on circles of radius 0.5 to 1.5, noise std 0.05 "
+            "(exchangeable)",
             (POINTS, 2),
             None,
             _toy(_point_sets),

@@ -25,6 +25,7 @@ Example::
     >>> _ = torch.manual_seed(0)
     >>> model = flowspec.compile("specs/vflow_moons.yaml")   # augmented: log_prob is a bound
     >>> data = drop_unused_context(model, load_dataset("moons", n_test=200))  # the labels
+    >>> _ = model.initialize(data.train)   # its actnorms are set from the training split
     >>> split = data.split("test")
     >>> scores = evaluate(model, split, discrete=False, k=16)
     >>> scores.likelihood, scores.figure, scores.k, scores.bits_per_dim

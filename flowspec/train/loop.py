@@ -1,13 +1,16 @@
 """Maximum-likelihood training of a compiled flow, with validation, early stopping,
 checkpoints, exact resumption and metrics logs; on one process or several (DDP).
 
-The loss is ``-log_prob(x).mean()`` in nats per example: the exact negative log-likelihood
-for exact models, else what the model's likelihood class says (the negative of a one-sample
-lower bound, an estimate). Each step takes the next batch of a seeded permutation of the
-training split (epoch ``e`` uses the permutation seeded by ``(seed, e)``, so the data order
-is a function of the step alone), sets the learning rate from the schedule (linear
-warm-up, then constant, cosine or linear decay to 0), clips the gradient norm and steps
-the optimizer.
+The loss is ``-log_prob(x).mean()`` in nats per example of the data as given (its own
+units: any preprocessing is a node of the model, its log-det counted): the exact negative
+log-likelihood for exact models, else what the model's likelihood class says (the negative
+of a one-sample lower bound, an estimate). A fresh run first sets the layers that take their numbers from data (``standardize``'s statistics,
+actnorm's initialisation) from the whole training split with ``model.initialize``, unless
+they are all set already; a resumed run keeps the checkpoint's. Each step takes the next
+batch of a seeded permutation of the training split (epoch ``e`` uses the permutation
+seeded by ``(seed, e)``, so the data order is a function of the step alone), sets the
+learning rate from the schedule (linear warm-up, then constant, cosine or linear decay to
+0), clips the gradient norm and steps the optimizer.
 
 Every ``val_every`` steps the validation NLL is computed; the best weights so far are kept
 (and written to the best checkpoint), the last checkpoint is written with the full training
@@ -152,8 +155,8 @@ def fit(
     """
     overrides = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed}
     settings = merge_settings(settings, overrides)
-    run = _start_run(model, dataset, settings, files, resume, meta, distributed)
     report = log if log is not None else (tqdm.write if progress else None)
+    run = _start_run(model, dataset, settings, files, resume, meta, distributed, report)
     was_training = model.training
     bar = tqdm(
         total=run.total,
@@ -175,7 +178,7 @@ def fit(
                 if report is not None:
                     best = " (best)" if run.progress.best_step == step else ""
                     report(
-                        f"step {step}: train loss {run.window.running:.4f}, "
+                        f"step {step}: train loss {run.window.running:.4f} nats, "
                         f"val {run.figure_name} {val_nll:.4f} nats{best}"
                     )
             run.log_metrics(step, validated)
@@ -205,8 +208,11 @@ def _start_run(
     resume: bool,
     meta: dict[str, str] | None,
     distributed: Distributed | None,
+    report: Callable[[str], None] | None,
 ) -> TrainingRun:
-    """Check that the data fits the model and set up the run (resumed or fresh)."""
+    """Check that the data fits the model and set up the run (resumed or fresh); a fresh
+    run first sets the layers that take their numbers from data (standardize, actnorm)
+    from the whole training split, unless they are all set already."""
     dataset = drop_unused_context(model, dataset)
     problems = check_compatible(model, dataset)
     if problems:
@@ -228,10 +234,15 @@ def _start_run(
             f"the batch size ({batch}) must be at least the number of processes ({world})"
         )
     batches = BatchOrder(len(dataset.train), batch, settings.seed)
+    train = dataset.split("train").to(device=device, dtype=dtype)
+    if not resume and model.uninitialized():  # a resumed run keeps the checkpoint's
+        names = model.initialize(*train.inputs())
+        if report is not None:
+            report(f"set from the training split ({len(train)} examples): {', '.join(names)}")
     return TrainingRun(
         model=model,
         settings=settings,
-        train=dataset.split("train").to(device=device, dtype=dtype),
+        train=train,
         val=dataset.split("val").to(device=device, dtype=dtype),
         batches=batches,
         total=total_steps(settings, batches.per_epoch),

@@ -144,7 +144,10 @@ def plot_samples(
     side = math.isqrt(dims)
     note = None
     if dims == 2:
-        figure = _figure(5, 5)
+        # Equal axes in the data's units: the figure takes the shape of the data's range.
+        shown = reference if reference is not None else points
+        (left, right), (bottom, top) = _limits(shown[:, 0]), _limits(shown[:, 1])
+        figure = _figure(5, 1 + 4 * min(max((top - bottom) / (right - left), 0.5), 1.5))
         axes = figure.add_subplot()
         _scatter(axes, groups, reference, data_label, 0, 1)
         axes.set_aspect("equal", adjustable="box")
@@ -174,20 +177,28 @@ def plot_samples(
     return _save(figure, path)
 
 
-def _two_dimensional_input(model: nn.Module) -> None:
-    """Raise ValueError unless the model has one continuous data input of shape [2]."""
+def _two_dimensional_input(model: nn.Module, conditional: bool) -> None:
+    """Raise ValueError unless the model has one continuous data input of shape [2], and
+    context values are given exactly when it has context inputs."""
     inputs: tuple[str, ...] = getattr(model, "DATA_INPUTS", ())
-    conditional = bool(getattr(model, "CONTEXT_INPUTS", ()))
     checked = getattr(model, "checked", None)
     if len(inputs) != 1 or checked is None:
         raise ValueError("plot_density needs a compiled model with a single data input")
     spec = checked.graph.nodes[inputs[0]].input_spec
-    if list(spec.shape) != [2] or spec.levels is not None or conditional:
+    if list(spec.shape) != [2] or spec.levels is not None:
         raise ValueError(
-            f"plot_density draws unconditional densities of continuous 2-D data, but input "
-            f"'{inputs[0]}' has shape {list(spec.shape)}"
+            f"a density map needs continuous 2-D data, but input '{inputs[0]}' has shape "
+            f"{list(spec.shape)}"
             + (f" and levels {spec.levels}" if spec.levels is not None else "")
         )
+    context_inputs = getattr(model, "CONTEXT_INPUTS", ())
+    if context_inputs and not conditional:
+        raise ValueError(
+            f"the model is conditional on '{context_inputs[0]}': give the context values to "
+            "draw (one map per value), e.g. contexts={'label=0': torch.tensor([0.0])}"
+        )
+    if conditional and not context_inputs:
+        raise ValueError("the model is unconditional: it takes no context values")
 
 
 #: Importance samples per grid point of a density map of a lower-bound model.
@@ -195,25 +206,38 @@ DENSITY_DRAWS = 64
 
 
 def _density_values(
-    model: FlowModel, points: torch.Tensor, chunk: int, k: int
+    model: FlowModel,
+    points: torch.Tensor,
+    chunk: int,
+    k: int,
+    context: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, str, str]:
     """What a density map of ``model`` shows at ``points``, by its likelihood class, with
     the map's heading and the colour bar's label: ``exp(log_prob)`` of an exact model (or
     exact to a tolerance); for a lower-bound model the mean of ``k`` importance weights
     ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016, arXiv:1509.00519);
     for an estimate of log p(x), the exp of that estimate, named so. Noise is drawn on
-    generators seeded for the map (:func:`flowspec.train.state.seeded`)."""
+    generators seeded for the map (:func:`flowspec.train.state.seeded`). ``context``: one
+    context row of a conditional model (None: unconditional)."""
     from flowspec.spec.training import EVAL_SEED
     from flowspec.train.state import seeded
+
+    def given(batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        if context is None:
+            return {}
+        row = context.to(device=batch.device, dtype=batch.dtype)
+        return {model.CONTEXT_INPUTS[0]: row.expand(len(batch), *row.shape)}
 
     likelihood = model.likelihood
     with seeded(EVAL_SEED):
         if likelihood == "lower bound":
             rows = max(1, chunk // k)
-            log_p = torch.cat([model.iwbo(batch, k=k) for batch in points.split(rows)])
+            log_p = torch.cat(
+                [model.iwbo(batch, k=k, **given(batch)) for batch in points.split(rows)]
+            )
             what = f"p(x), importance-sampling estimate ({k} draws per point)"
             return log_p, what, "p(x), unbiased estimate"
-        log_p = torch.cat([model.log_prob(batch) for batch in points.split(chunk)])
+        log_p = torch.cat([model.log_prob(batch, **given(batch)) for batch in points.split(chunk)])
     if likelihood == "exact":
         return log_p, "density p(x)", "p(x)"
     if likelihood == "exact to a tolerance":
@@ -231,13 +255,15 @@ def plot_density(
     chunk: int = 8192,
     title: str | None = None,
     k: int = DENSITY_DRAWS,
+    contexts: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Draw the density of a 2-D model on a ``resolution x resolution`` grid over
-    ``bounds`` (the same for both axes) as a heatmap; returns the path. What is drawn, and
-    the title and colour bar, follow the model's likelihood class (see
-    :func:`_density_values`); score a model with its exact options first
-    (:func:`flowspec.train.evaluate.for_evaluation`)."""
-    _two_dimensional_input(model)
+    ``bounds`` (the same for both axes, in the data's units) as a heatmap; returns the
+    path. What is drawn, and the title and colour bar, follow the model's likelihood class
+    (see :func:`_density_values`); score a model with its exact options first
+    (:func:`flowspec.train.evaluate.for_evaluation`). A conditional model gets one map per
+    context value (``contexts``: a label and one context row each), on one colour scale."""
+    _two_dimensional_input(model, bool(contexts))
     low, high = bounds
     if not low < high or resolution < 2:
         raise ValueError(f"need bounds low < high and resolution >= 2, got {bounds}, {resolution}")
@@ -247,26 +273,39 @@ def plot_density(
     axis = torch.linspace(low, high, resolution, dtype=dtype, device=device)
     grid_y, grid_x = torch.meshgrid(axis, axis, indexing="ij")
     points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
+    maps = {}
     was_training = model.training
     model.eval()
     try:
-        log_prob, heading, label = _density_values(model, points, chunk, k)
+        groups: dict[str, torch.Tensor | None] = dict(contexts) if contexts else {"": None}
+        for name, row in groups.items():
+            log_prob, heading, label = _density_values(model, points, chunk, k, row)
+            values = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
+            maps[name] = values.reshape(resolution, resolution).cpu().numpy()
     finally:
         model.train(was_training)
-    density = torch.nan_to_num(log_prob.exp(), nan=0.0, posinf=0.0)
-    figure = _figure(5.5, 5)
-    axes = figure.add_subplot()
-    shown = axes.imshow(
-        density.reshape(resolution, resolution).cpu().numpy(),
-        origin="lower",
-        extent=(low, high, low, high),
-        cmap="viridis",
-        interpolation="nearest",
-    )
-    figure.colorbar(shown, ax=axes, label=label)
-    axes.set_xlabel("x[0]")
-    axes.set_ylabel("x[1]")
-    axes.set_title(f"{title}\n{heading}" if title else heading)
+    heading = f"{title}\n{heading}" if title else heading
+    figure = _figure(1 + 4.5 * len(maps), 5)
+    top = max(float(grid.max()) for grid in maps.values()) or 1.0
+    panels = []
+    for index, (name, grid) in enumerate(maps.items()):
+        axes = figure.add_subplot(1, len(maps), index + 1)
+        shown = axes.imshow(
+            grid,
+            origin="lower",
+            extent=(low, high, low, high),
+            cmap="viridis",
+            interpolation="nearest",
+            vmin=0.0,
+            vmax=top,
+        )
+        axes.set_xlabel("x[0]")
+        axes.set_ylabel("x[1]")
+        axes.set_title(name if len(maps) > 1 else heading)
+        panels.append(axes)
+    figure.colorbar(shown, ax=panels, label=label)
+    if len(maps) > 1:
+        figure.suptitle(f"{heading}, one map per context value")
     return _save(figure, path)
 
 
