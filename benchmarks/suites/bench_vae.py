@@ -27,19 +27,21 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import math
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-LATENT, ENCODER, DECODER = 10, [256, 128], [128, 256]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from baselines.handwritten_vae import DECODER, ENCODER, LATENT, TwinVAE  # noqa: E402
+
 STEPS, BATCH, LR, CLIP, VALIDATIONS, PATIENCE = 1000, 256, 1e-3, 10.0, 40, 10
 ELBO_DRAWS, IWBO_K = 16, 256
 SPEC = f"""\
@@ -56,29 +58,6 @@ nodes:
     decoder: {{kind: bernoulli, net: {{kind: mlp, hidden: {DECODER}}}}}
   prior: {{kind: standard_normal, in: vae}}
 """
-
-
-def _mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
-
-
-class TwinVAE(nn.Module):
-    """The hand-written VAE: ``encode(x) -> (mean, scale)``, ``decode(z) -> logits``."""
-
-    def __init__(self):
-        super().__init__()
-        self.encoder = _mlp([64, *ENCODER, 2 * LATENT])
-        self.decoder = _mlp([LATENT, *DECODER, 64])
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_variance = self.encoder(x).chunk(2, dim=1)
-        return mean, torch.exp(0.5 * log_variance)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
 
 
 @dataclass
