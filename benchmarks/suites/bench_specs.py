@@ -95,6 +95,7 @@ def run_spec(path: Path, quick: bool) -> Row:
     discrete = dataset.levels is not None
     baseline = result.baseline
     assert baseline is not None
+    scored_with = f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""
     eval_result = None
     if result.likelihood == "lower bound":
         scored, _ = for_evaluation(model)
@@ -114,7 +115,7 @@ def run_spec(path: Path, quick: bool) -> Row:
         baseline=_in_units(baseline.nll, baseline.dims, discrete),
         baseline_kind=baseline.kind,
         result=_in_units(result.test_nll, baseline.dims, discrete),
-        figure=f"test {figure(result.likelihood).name} ({result.figure})",
+        figure=f"test {figure(result.likelihood).name} ({result.figure}{scored_with})",
         beats_baseline=baseline.beaten_by(result.test_nll),
         eval_result=eval_result,
         eval_figure=f"-IWBO, k={IWBO_K}" if eval_result is not None else None,
@@ -198,6 +199,15 @@ def update_header(path: Path, row: Row) -> None:
     path.write_text(text)
 
 
+def record(row: Row) -> dict[str, dict[str, object]]:
+    """Add ``row`` to :data:`RECORD` and return every recorded row; the file is read again
+    for each row, so runs on disjoint specs in parallel processes keep each other's rows."""
+    recorded = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    recorded[row.spec] = asdict(row)
+    RECORD.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    return recorded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,15 +217,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     paths = [SPECS / f"{name}.yaml" for name in args.specs] or sorted(SPECS.glob("*.yaml"))
-    recorded = {} if args.quick or not RECORD.exists() else json.loads(RECORD.read_text())
+    recorded: dict[str, dict[str, object]] = {}
     for path in paths:
         print(f"training {path.name} ...", file=sys.stderr, flush=True)
         row = run_spec(path, args.quick)
         recorded[row.spec] = asdict(row)
         if not args.quick:
             update_header(path, row)
-            RECORD.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
-    rows = [Row(**recorded[name]) for name in sorted(recorded)]
+            recorded = record(row)
+    rows = [Row(**recorded[name]) for name in sorted(recorded)]  # type: ignore[arg-type]
     block = section(rows)
     if not args.quick:
         for target in TARGETS:

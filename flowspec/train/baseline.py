@@ -23,7 +23,7 @@ Example::
 
     >>> baseline = fit_baseline(dataset)                                # doctest: +SKIP
     >>> baseline.nll, baseline.describe()                               # doctest: +SKIP
-    (2.7195, 'full-covariance Gaussian fitted on the training split (maximum likelihood)')
+    (1.8772, 'full-covariance Gaussian fitted on the training split (maximum likelihood)')
 """
 
 from __future__ import annotations
