@@ -18,7 +18,7 @@ initialisation: zero last layers are the collapsed state itself (a decoder that 
 ``z`` sends the reconstruction term no gradient to the encoder, and the KL term holds
 ``q(z | x)`` at the prior), in which a VAE with two hidden layers each way stayed (issue 14:
 -ELBO 24.21 nats, KL 0.89 after 1000 steps on binarised digits, against 19.91 for the
-same model in plain torch; ``benchmarks/bench_vae.py`` compares them).
+same model in plain torch; ``benchmarks/suites/bench_vae.py`` compares them).
 
 Example::
 
