@@ -78,6 +78,8 @@ _X784 = "  x: {shape: [784]}"
 _B4 = "  x: {shape: [4], levels: 2}"
 _L5 = "  x: {shape: [4], levels: 5}"
 _L17 = "  x: {shape: [4], levels: 17}"
+_LEVELS_4_2 = "  a: {shape: [4], levels: 4}\n  flags: {shape: [2], levels: 2}"
+_X32 = "  x: {shape: [32]}"
 _AUG = (
     "  pad: {kind: augment, in: x, extra: 2, encoder: {kind: flow, layers: [LAYERS]}}\n"
     + _prior("pad")
@@ -620,6 +622,21 @@ CODES: dict[str, Code] = {
             "  image: {kind: reshape, in: x, shape: [1, 8, 8]}\n" + _prior("image"), inputs=_X64
         ),
     ),
+    "E461": Code(
+        meaning="a concat of discrete inputs with different numbers of levels",
+        text="A concat's output has one level set: joining 4-level and 2-level values would make it 0..3 throughout, so a discrete flow would move the 2-level values onto 2 and 3 and a categorical would give those values mass the data never takes. Model such inputs separately, or dequantize each and join the continuous values.",
+        wrong=_spec(
+            "  both: {kind: concat, in: [a, flags]}\n  prior: {kind: categorical, in: both}",
+            inputs=_LEVELS_4_2,
+        ),
+        right=_spec(
+            "  da: {kind: uniform_dequantization, in: a}\n"
+            "  db: {kind: uniform_dequantization, in: flags}\n"
+            "  both: {kind: concat, in: [da, db]}\n"
+            "  real: {kind: elementwise, fn: logit, in: both}\n" + _prior("real"),
+            inputs=_LEVELS_4_2,
+        ),
+    ),
     "E466": Code(
         meaning="a slice that keeps every feature",
         text="A slice keeps the first 'keep' features and models the rest: keep must be smaller than the feature axis, or nothing is dropped.",
@@ -653,7 +670,7 @@ CODES: dict[str, Code] = {
     ),
     "W430": Code(
         meaning="a setting that has no effect given the node's other settings",
-        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...).",
+        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
         wrong=_spec(
             "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n" + _prior("norm")
         ),
@@ -680,7 +697,7 @@ CODES: dict[str, Code] = {
     ),
     "W501": Code(
         meaning="a density on the whole real line for values that do not fill it",
-        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain: the model's total mass is below 1 and every report calls log_prob a lower bound. One warning per cause: every density fed from the same place (a Glow's factored-out priors after one logit with alpha) is named in it. Map bounded values to the real line first (logit without alpha for (0, 1), log for (0, inf)), or accept the bound with `accept: {W501: reason}`.",
+        text="The values reaching the density do not fill the real line (bounded data, or bounded values moved by couplings or actnorm; sorted values, which fill a cone of 1/N! of the space; values with levels moved by integer flows, which a pmf over all integers does not fill), but the density spreads its mass over the whole line, so log_prob is not normalized over the data's domain: the model's total mass is below 1 and every report calls log_prob a lower bound. One warning per cause: every density fed from the same place (a Glow's factored-out priors after one logit with alpha) is named in it. Map bounded values to the real line first (logit without alpha for (0, 1), log for (0, inf)), sorted ones with ordered_to_real right after the sort, or accept the bound with `accept: {W501: reason}`.",
         wrong=_spec("  flow: {kind: affine_coupling, in: x}\n" + _prior("flow"), inputs=_UNIT),
         right=_spec(
             "  real: {kind: elementwise, fn: logit, in: x}\n  flow: {kind: affine_coupling, in: real}\n"
@@ -701,6 +718,20 @@ CODES: dict[str, Code] = {
             "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, order: [2, 0, 1]}}\n"
             + _prior("flow"),
             inputs=_X3,
+        ),
+    ),
+    "W603": Code(
+        meaning="a MADE hidden layer narrower than D - 1 (later features condition nothing)",
+        text="MADE gives its hidden units the degrees 1, 2, ..., D-1 in turn, and a unit of degree k sees the first k features in the order. A layer of fewer than D-1 units has no unit of the higher degrees, so the features after them reach no hidden unit: they never influence the parameters of later features (the Jacobian's zeros show it). Pyro warns likewise.",
+        wrong=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [4]}}\n"
+            + _prior("flow"),
+            inputs=_X32,
+        ),
+        right=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: made, hidden: [64]}}\n"
+            + _prior("flow"),
+            inputs=_X32,
         ),
     ),
     "E610": Code(
@@ -857,6 +888,18 @@ CODES: dict[str, Code] = {
             + _prior("flow")
         ),
     ),
+    "E702": Code(
+        meaning="rq_spline with a single bin (the identity whatever its weights)",
+        text="A rational-quadratic spline's bins sit between knots; its end knots are fixed at (-B, -B) and (B, B) with derivative 1. With one bin there is no interior knot, so the spline is the identity and the conditioner's outputs change nothing.",
+        wrong=_spec(
+            "  flow: {kind: coupling, in: x, transformer: {kind: rq_spline, bins: 1}}\n"
+            + _prior("flow")
+        ),
+        right=_spec(
+            "  flow: {kind: coupling, in: x, transformer: {kind: rq_spline, bins: 8}}\n"
+            + _prior("flow")
+        ),
+    ),
     "E710": Code(
         meaning="masked_conv: the kernel size must be odd (the centre tap is what the masks split)",
         text="PixelCNN's masks cut each kernel at its centre tap; an even kernel has no centre, so the autoregressive order could not be kept.",
@@ -1008,6 +1051,18 @@ CODES: dict[str, Code] = {
             "  flow: {kind: cnf, in: x, solver: {rtol: 1.0e-5, atol: 1.0e-5}}\n" + _prior("flow")
         ),
     ),
+    "E760": Code(
+        meaning="dropout in a network that must be one fixed function (a residual branch, a CNF's dynamics)",
+        text="While training, dropout draws another network on every call. A coupling's conditioner may do that (each draw is a valid flow), but a residual block needs one g with Lip(g) < 1 (dropout's 1/(1-p) scaling breaks the bound, and its fixed-point inverse and log-det series call g many times), and a CNF's solver integrates one vector field (a random one makes adaptive solvers shrink their steps until they stall).",
+        wrong=_spec(
+            "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu, dropout: 0.5}}\n"
+            + _prior("block")
+        ),
+        right=_spec(
+            "  block: {kind: residual, in: x, net: {kind: mlp, activation: elu}}\n"
+            + _prior("block")
+        ),
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",
@@ -1054,6 +1109,8 @@ CODES: dict[str, Code] = {
             "  idf: {kind: integer_discrete_flow, in: x}\n  prior: {kind: discretized_logistic, in: idf}",
             inputs=_L17,
         ),
+        # values with levels moved by integer flows do not fill the integers (W501)
+        inherent=("W501",),
     ),
     "E804": Code(
         meaning="a flow density's layer is unknown, invalid, wired, or not a bijection",
@@ -1078,6 +1135,21 @@ CODES: dict[str, Code] = {
                 "LAYERS", "{kind: elementwise, fn: sigmoid}, {kind: elementwise, fn: logit}"
             )
         ),
+    ),
+    "E807": Code(
+        meaning="a flow density that scores given values (a decoder) has a layer without an inference direction",
+        text="A decoder computes log p(x | z) of the data, which runs each layer of a flow density from the values to its Gaussian base. Sylvester layers, and planar layers without inverse, only run the other way: they serve in encoders and dequantizers, which score their own draws, but in a decoder log_prob would fail.",
+        wrong=_spec(
+            "  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: [{kind: sylvester}]}}\n"
+            + _prior("drop"),
+            inputs=_X4,
+        ),
+        right=_spec(
+            "  drop: {kind: slice, in: x, keep: 2, decoder: {kind: flow, layers: "
+            "[{kind: planar, inverse: {method: bisection}}]}}\n" + _prior("drop"),
+            inputs=_X4,
+        ),
+        inherent=("W752",),
     ),
     "W800": Code(
         meaning="a density of the whole real line is asked to model bounded values",
@@ -1110,7 +1182,9 @@ CODES: dict[str, Code] = {
             "  order: {kind: sort, in: x}\n" + _prior("order"), inputs="  x: {shape: [2, 2, 2]}"
         ),
         right=_spec(
-            "  order: {kind: sort, in: x}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
+            "  order: {kind: sort, in: x}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs="  x: {shape: [4, 2]}",
         ),
     ),
     "E812": Code(
@@ -1120,7 +1194,23 @@ CODES: dict[str, Code] = {
             "  order: {kind: sort, in: x, by: 2}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
         ),
         right=_spec(
-            "  order: {kind: sort, in: x, by: 1}\n" + _prior("order"), inputs="  x: {shape: [4, 2]}"
+            "  order: {kind: sort, in: x, by: 1}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs="  x: {shape: [4, 2]}",
+        ),
+    ),
+    "E813": Code(
+        meaning="ordered_to_real fed values that are not in a sort's layout",
+        text="ordered_to_real maps sorted values (each row ascending in the sorted coordinate) onto the whole space through the logs of the gaps between consecutive values; on values in any other order the gaps are negative. It reads the layout a sort node produces, so it comes right after the sort.",
+        wrong=_spec(
+            "  order: {kind: sort, in: x}\n  turned: {kind: reverse, in: order}\n"
+            "  gaps: {kind: ordered_to_real, in: turned}\n" + _prior("gaps"),
+            inputs=_X4,
+        ),
+        right=_spec(
+            "  order: {kind: sort, in: x}\n  gaps: {kind: ordered_to_real, in: order}\n"
+            + _prior("gaps"),
+            inputs=_X4,
         ),
     ),
     "E814": Code(
@@ -1169,6 +1259,8 @@ CODES: dict[str, Code] = {
             "  f: {kind: integer_discrete_flow, in: x}\n  prior: {kind: discretized_logistic, in: f}",
             inputs=_L17,
         ),
+        # values with levels moved by integer flows do not fill the integers (W501)
+        inherent=("W501",),
     ),
     # --- training settings (E900-E949) ---------------------------------------------------
     "E900": Code(
@@ -1211,6 +1303,12 @@ CODES: dict[str, Code] = {
         right="$ flowspec sweep spec.yaml -d moons --set flow.repeat=2,4 --seeds 2 --dry-run",
         runner="command",
         files=(("spec.yaml", _STUDY_SPEC),),
+    ),
+    "W904": Code(
+        meaning="a warm-up as long as the run or longer (the learning rate never reaches lr)",
+        text="The learning rate rises linearly from 0 to lr over `warmup` steps; a run of fewer steps stops on the way up, at lr x steps / warmup, and the decay schedule never starts.",
+        wrong=_spec(_prior("x"), train="train: {steps: 500, warmup: 5000}"),
+        right=_spec(_prior("x"), train="train: {steps: 500, warmup: 25}"),
     ),
     # --- optimization passes (E950-E999) -------------------------------------------------
 }

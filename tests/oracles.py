@@ -1,7 +1,10 @@
-"""Independent checks that node kinds are tested against (DESIGN.md, 'Oracles')."""
+"""Independent checks that node kinds are tested against: autograd Jacobians in float64,
+grid integrals of densities, random valid specs."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import torch
@@ -13,16 +16,105 @@ from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Reporter
 
 __all__ = [
+    "values_in",
+    "in_support",
+    "mass_computable",
+    "total_mass",
     "make_node",
     "infer_node",
     "run_checks",
     "autograd_logdet",
     "assert_logdet_matches",
     "randomize_",
-    "random_exact_2d_spec",
-    "chain_spec",
     "grid_mass_2d",
 ]
+
+
+def values_in(
+    info: PortInfo, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """``batch`` values of ``info``'s shape drawn inside its support: integers for discrete
+    supports, values strictly inside an interval (and exactly at each closed end, which
+    the support says may occur), normal draws on the real line."""
+    shape = (batch, *info.shape)
+    support = info.support
+    if support.levels is not None:
+        return torch.randint(0, support.levels, shape, generator=generator).to(dtype)
+    if support.integers:
+        return torch.randint(-4, 5, shape, generator=generator).to(dtype)
+    normal = torch.randn(shape, generator=generator, dtype=dtype)
+    if support.sorted_by is not None:  # the layout a sort leaves: ascending in one coordinate
+        return sorted_rows(2 * normal, support.sorted_by)
+    low, high = support.low, support.high
+    if math.isinf(low) and math.isinf(high):
+        return 2 * normal
+    if math.isinf(high):
+        values = low + torch.exp(normal)
+    elif math.isinf(low):
+        values = high - torch.exp(normal)
+    else:
+        values = low + (high - low) * (
+            0.02 + 0.96 * torch.rand(shape, generator=generator, dtype=dtype)
+        )
+    flat = values.view(batch, -1)
+    if support.closed_low:
+        flat[0, 0] = low
+    if support.closed_high:
+        flat[-1, -1] = high
+    return values
+
+
+def sorted_rows(values: torch.Tensor, by: int) -> torch.Tensor:
+    """Each example's set ``[N]`` sorted ascending, or its points ``[N, d]`` ordered by
+    coordinate ``by``."""
+    if values.dim() == 2:
+        return values.sort(dim=1).values
+    order = values[..., by].argsort(dim=1)
+    return values.gather(1, order.unsqueeze(-1).expand_as(values))
+
+
+def in_support(values: torch.Tensor, support: Support) -> bool:
+    """Whether every value lies in ``support``, minding its open and closed ends (a value
+    at an open end, or an infinite one, is outside)."""
+    if not bool(torch.isfinite(values).all()):
+        return False
+    if support.discrete:
+        integral = bool((values == values.round()).all())
+        if support.levels is None:
+            return integral
+        return integral and bool(((values >= 0) & (values <= support.levels - 1)).all())
+    above = values >= support.low if support.closed_low else values > support.low
+    below = values <= support.high if support.closed_high else values < support.high
+    return bool((above & below).all())
+
+
+def mass_computable(info: PortInfo) -> bool:
+    """Whether :func:`total_mass` can sum a density over ``info``'s values: a finite discrete
+    event of at most 4096 values, one unbounded integer, or one or two reals."""
+    support = info.support
+    if support.levels is not None:
+        return support.levels**info.numel <= 4096
+    return info.numel == 1 if support.integers else info.numel <= 2
+
+
+def total_mass(log_prob, info: PortInfo, draws: torch.Tensor) -> float:
+    """The total mass of ``exp(log_prob)`` over the values of ``info`` (flat rows in, one
+    log-density per row out): the sum over every value of a finite discrete event, over
+    ``-200 .. 200`` for one unbounded integer, or the midpoint rule on a grid reaching
+    half again past the farthest of ``draws`` (samples of the density) for one or two
+    reals."""
+    support = info.support
+    if support.levels is not None:
+        values = itertools.product(range(support.levels), repeat=info.numel)
+        return log_prob(torch.tensor(list(values), dtype=torch.float64)).exp().sum().item()
+    if support.integers:
+        return log_prob(torch.arange(-200, 201, dtype=torch.float64)[:, None]).exp().sum().item()
+    limit = max(12.0, 1.5 * draws.abs().max().item())
+    if info.numel == 2:
+        return grid_mass_2d(log_prob, limit=limit, n=600)
+    step = 2 * limit / 40000
+    grid = torch.linspace(-limit + step / 2, limit - step / 2, 40000, dtype=torch.float64)
+    return log_prob(grid[:, None]).exp().sum().item() * step
 
 
 def make_node(
@@ -93,91 +185,6 @@ def randomize_(module: torch.nn.Module, scale: float = 0.5, seed: int = 0) -> to
         for p in module.parameters():
             p.add_(scale * torch.randn(p.shape, generator=generator, dtype=p.dtype))
     return module
-
-
-#: Parts of random exact 2-D specs: runs of nodes on a real 2-D stream, each leaving it real
-#: with gentle tails (so a grid on [-12, 12]^2 holds the mass): the recent transformer forms
-#: (zero-parameter maps in couplings and autoregressive layers, elementwise transformer:),
-#: dropout in conditioners, and fixed maps composed back onto the line.
-_NET = {"kind": "mlp", "hidden": [8], "dropout": 0.2}
-_TRANSFORMERS = [
-    {"kind": "affine"},
-    {"kind": "additive"},
-    {"kind": "rq_spline", "bins": 4, "bound": 3.0},
-    {"kind": "scale_shift", "scale": -1.5, "shift": 0.3},
-    {"kind": "leaky_relu", "negative_slope": 0.5},
-    {"kind": "naf", "hidden": 4},
-]
-_PARTS: list[list[dict[str, Any]]] = [
-    [{"kind": "affine_coupling", "net": _NET}],
-    [{"kind": "reverse"}],
-    [{"kind": "lu_linear"}],
-    [{"kind": "actnorm"}],
-    [{"kind": "elementwise", "fn": "sigmoid"}, {"kind": "elementwise", "fn": "logit"}],
-    [
-        {"kind": "elementwise", "fn": "tanh"},
-        {"kind": "elementwise", "fn": "scale_shift", "scale": 0.5, "shift": 0.5},
-        {"kind": "elementwise", "fn": "logit"},
-    ],
-    [
-        {"kind": "elementwise", "transformer": {"kind": "sigmoid"}},
-        {"kind": "elementwise", "transformer": {"kind": "logit"}},
-    ],
-]
-
-
-def random_exact_2d_spec(seed: int) -> str:
-    """A random valid spec on a 2-D real input whose log_prob claims to be exact: one to
-    three parts from a fixed list, couplings, autoregressive layers and elementwise nodes
-    over the transformers, inside a repeated block or not."""
-    import random
-
-    rng = random.Random(seed)
-    chain: list[dict[str, Any]] = []
-    for _ in range(rng.randint(1, 3)):
-        roll = rng.random()
-        if roll < 0.3:
-            chain.append(
-                {"kind": "coupling", "transformer": rng.choice(_TRANSFORMERS), "conditioner": _NET}
-            )
-        elif roll < 0.5:
-            chain.append(
-                {
-                    "kind": "autoregressive",
-                    "direction": rng.choice(["maf", "iaf"]),
-                    "transformer": rng.choice(_TRANSFORMERS),
-                    "conditioner": {
-                        "kind": "made",
-                        "hidden": [8],
-                        "order": rng.choice(["natural", "reversed"]),
-                    },
-                }
-            )
-        elif roll < 0.6:
-            chain.append({"kind": "elementwise", "transformer": rng.choice(_TRANSFORMERS)})
-        else:
-            chain.extend(rng.choice(_PARTS))
-    return chain_spec(chain, rng, f"random-{seed}")
-
-
-def chain_spec(chain: list[dict[str, Any]], rng: Any, name: str) -> str:
-    """A spec on a 2-D real input running ``chain`` (node specs without ``in``) into a
-    Gaussian prior, as a repeated block use or as separate nodes (``rng`` chooses)."""
-    import yaml
-
-    doc: dict[str, Any] = {"flowspec": "1", "name": name, "inputs": {"x": {"shape": [2]}}}
-    if rng.random() < 0.5:
-        doc["blocks"] = {"part": chain}
-        nodes = {"body": {"block": "part", "repeat": rng.randint(1, 2), "in": "x"}}
-        last = "body"
-    else:
-        nodes, last = {}, "x"
-        for index, node in enumerate(chain):
-            nodes[f"n{index}"] = {**node, "in": last}
-            last = f"n{index}"
-    nodes["prior"] = {"kind": rng.choice(["standard_normal", "diagonal_normal"]), "in": last}
-    doc["nodes"] = nodes
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def grid_mass_2d(log_prob, limit: float = 12.0, n: int = 400) -> float:

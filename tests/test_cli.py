@@ -246,6 +246,38 @@ def test_compile_to_an_unwritable_path_is_a_one_line_error(runner, moons, tmp_pa
 # --- schema, nodes ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compile", "{spec}", "-o", "{spec}"],
+        ["compile", "{spec}", "--standalone", "-o", "{folder}/../{folder_name}/spec.yaml"],
+        ["render", "{spec}", "-o", "{folder}/spec.gv"],
+        ["train", "{spec}", "--data", "moons", "--steps", "1", "-o", "{spec}"],
+        ["sample", "{spec}", "-o", "{spec}"],
+        ["sweep", "{spec}", "--data", "moons", "--set", "body.repeat=1,2", "-o", "{folder}"],
+    ],
+    ids=["compile", "compile-by-another-path", "render", "train", "sample", "sweep"],
+)
+def test_no_command_writes_over_a_file_it_reads(runner, tmp_path, argv):
+    """`flowspec compile keep.yaml -o keep.yaml` replaced the spec with generated Python
+    (exit 0). Every command that writes refuses an output that is one of its inputs
+    (compared as files, so another spelling of the path is caught), before writing."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MOONS)
+    if argv[0] == "render":  # a spec named like the DOT source render writes
+        spec = spec.rename(tmp_path / "spec.gv")
+    if argv[0] == "sample":  # a checkpoint named like the array sample writes
+        spec = spec.rename(tmp_path / "run.npy")
+    if argv[0] == "sweep":  # a spec named like the table a study writes
+        spec = spec.rename(tmp_path / "results.csv")
+    before = spec.read_bytes()
+    names = {"spec": spec, "folder": tmp_path, "folder_name": tmp_path.name}
+    result = runner.invoke(app, [arg.format(**names) for arg in argv])
+    assert result.exit_code == 2, result.output
+    assert "refusing to write" in result.output and "Traceback" not in result.output
+    assert spec.read_bytes() == before
+
+
 def test_schema_to_stdout_and_file(runner, tmp_path):
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
@@ -451,6 +483,13 @@ def test_compile_export_creates_the_folder_and_rejects_standalone(runner, moons,
     assert result.exit_code == 2
 
 
+def test_nodes_kind_lists_the_choices_of_an_enum_setting(runner):
+    """A coupling's named masks (an enum) are listed as the words a spec writes."""
+    result = runner.invoke(app, ["nodes", "coupling"], env={"COLUMNS": "250"})
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith(" mask ")]
+    assert '"half" | "alternate" | "checkerboard" | "checkerboard_flipped"' in row
+
+
 def test_nodes_kind_shows_its_direction_costs_and_what_changes_them(runner):
     result = runner.invoke(app, ["nodes", "autoregressive"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -479,8 +518,10 @@ def test_nodes_describes_every_part(runner, name):
     parts) is described with the node fields that take it and each of its settings."""
     result = runner.invoke(app, ["nodes", name], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    text = result.stdout
+    text = " ".join(result.stdout.split())
     assert "not a node kind" in text
+    assert PARTS[name].summary in text and PARTS[name].reference in text
+    text = result.stdout
     used = re.search(r"^used in\s+(.+)$", text, re.MULTILINE)
     assert used and re.fullmatch(r"\w+: of [\w, ]+(; \w+: of [\w, ]+)*", used.group(1).strip()), (
         text

@@ -12,7 +12,8 @@ from pydantic import TypeAdapter
 
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
-from flowspec.densities.choice import DensityChoice, density_kinds, kind_default
+from flowspec.core.registry import density_kinds
+from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.diagnostics import Reporter, SpecError
 
 GAUSSIAN_DEFAULT = TypeAdapter(Annotated[DensityChoice, kind_default("gaussian")])

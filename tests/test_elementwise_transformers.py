@@ -9,7 +9,7 @@ import warnings as warnings_module
 
 import pytest
 import torch
-from oracles import assert_logdet_matches, infer_node, make_node, randomize_
+from oracles import assert_logdet_matches, infer_node, make_node, randomize_, values_in
 
 import flowspec
 from flowspec.core.ports import PortInfo, Support
@@ -24,23 +24,12 @@ from flowspec.transformers._monotone import MonotoneMapSpec
 F64 = torch.float64
 UNIT, POSITIVE = Support(0.0, 1.0), Support(0.0, math.inf)
 
-#: Every transformer kind with settings that give a non-trivial map, and its domain.
-TRANSFORMERS = {
-    "additive": ({"kind": "additive"}, Support()),
-    "affine": ({"kind": "affine", "scale_bound": 3.0}, Support()),
-    "rq_spline": ({"kind": "rq_spline", "bins": 5, "bound": 3.0}, Support()),
-    "logistic_mixture": ({"kind": "logistic_mixture", "components": 3}, Support()),
-    "naf": ({"kind": "naf", "hidden": 3, "layers": 2}, Support()),
-    "scale_shift": ({"kind": "scale_shift", "scale": -2.0, "shift": 0.5}, Support()),
-    "leaky_relu": ({"kind": "leaky_relu", "negative_slope": 0.3}, Support()),
-    "sigmoid": ({"kind": "sigmoid"}, Support()),
-    "logit": ({"kind": "logit", "alpha": 0.05}, UNIT),
-    "tanh": ({"kind": "tanh"}, Support()),
-    "exp": ({"kind": "exp"}, Support()),
-    "log": ({"kind": "log"}, POSITIVE),
-    "softplus": ({"kind": "softplus"}, Support()),
-}
-ITERATIVE = ("logistic_mixture", "naf")
+
+def example(name: str) -> tuple[dict, Support]:
+    """A transformer kind's first declared example: its settings (with the kind) and the
+    support of the values it is fed."""
+    declared = transformer_kinds()[name].examples[0]
+    return {"kind": name, **declared.settings}, declared.inputs[0].support
 
 
 def inputs_in(support: Support, *shape: int, seed: int = 1) -> torch.Tensor:
@@ -52,40 +41,9 @@ def inputs_in(support: Support, *shape: int, seed: int = 1) -> torch.Tensor:
     return 2 * torch.randn(*shape, generator=g, dtype=F64)
 
 
-def test_every_transformer_kind_is_covered():
-    assert set(TRANSFORMERS) == set(transformer_kinds())
-
-
-@pytest.mark.parametrize("name", TRANSFORMERS)
-@pytest.mark.parametrize("shape", [(3,), (2, 2)], ids=["flat", "image"])
-def test_learned_elementwise_round_trip_and_logdet(name, shape):
-    spec, support = TRANSFORMERS[name]
-    node, layer, (out,) = make_node(
-        {"kind": "elementwise", "transformer": spec}, shape, support=support
-    )
-    count = transformer_kinds()[name].model_validate(spec).params_per_feature()
-    if count:
-        assert layer.params.shape == (*shape, count)
-    else:
-        assert layer.params is None
-    assert node.parameter_count((PortInfo(shape),), None) == sum(
-        p.numel() for p in layer.parameters()
-    )
-    randomize_(layer, scale=0.5)
-    x = inputs_in(support, 6, *shape)
-    z, contribution = layer(x)
-    assert z.shape == x.shape and contribution.shape == (6,)
-    atol = 1e-6 if name in ITERATIVE else 1e-9
-    torch.testing.assert_close(layer.inverse(z), x, atol=atol, rtol=0)
-    torch.testing.assert_close(layer(layer.inverse(z))[0], z, atol=atol, rtol=1e-7)
-    assert_logdet_matches(layer, x.flatten(1) if len(shape) == 1 else x)
-    if not out.support.partial:  # a fixed map announces its image: outputs lie in it
-        assert bool((z >= out.support.low).all() and (z <= out.support.high).all())
-
-
 @pytest.mark.parametrize("name", ["additive", "affine", "rq_spline"])
 def test_learned_elementwise_starts_at_the_identity(name):
-    spec, _ = TRANSFORMERS[name]
+    spec, _ = example(name)
     _, layer, _ = make_node({"kind": "elementwise", "transformer": spec}, (4,))
     x = inputs_in(Support(), 8, 4)
     z, contribution = layer(x)
@@ -95,23 +53,21 @@ def test_learned_elementwise_starts_at_the_identity(name):
 
 def test_learned_spline_trains_per_feature():
     """Gradients reach the free parameters, and one step moves each feature's spline."""
-    _, layer, _ = make_node(
-        {"kind": "elementwise", "transformer": TRANSFORMERS["rq_spline"][0]}, (3,)
-    )
+    _, layer, _ = make_node({"kind": "elementwise", "transformer": example("rq_spline")[0]}, (3,))
     x = inputs_in(Support(), 64, 3)
     z, contribution = layer(x)
     (-(contribution - 0.5 * z.pow(2).sum(1)).mean()).backward()
     assert layer.params.grad is not None and (layer.params.grad.abs().sum(-1) > 0).all()
 
 
-@pytest.mark.parametrize("name", TRANSFORMERS)
+@pytest.mark.parametrize("name", sorted(transformer_kinds()))
 def test_costs_volume_and_likelihood_come_from_the_transformer(name):
-    spec, _ = TRANSFORMERS[name]
+    spec, _ = example(name)
     node = ElementwiseSpec.model_validate({"kind": "elementwise", "transformer": spec})
-    expected = Cost.ITERATIVE if name in ITERATIVE else Cost.ONE_PASS
+    expected = transformer_kinds()[name].inverse_cost
     assert node.costs().inference == Cost.ONE_PASS and node.costs().generation == expected
     assert node.likelihood() == Likelihood.EXACT
-    assert node.preserves_volume() == (name == "additive")
+    assert node.preserves_volume() == transformer_kinds()[name].volume_preserving
 
 
 def test_fn_is_the_fixed_transformer_with_the_nodes_settings():
@@ -148,9 +104,9 @@ def test_checkpoints_of_a_learnable_scale_shift_from_before_still_load():
     torch.testing.assert_close(layer(x)[0], math.exp(0.5) * x - 1.0)
 
 
-@pytest.mark.parametrize("name", [n for n in TRANSFORMERS if n in FUNCTIONS])
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
-    spec, support = TRANSFORMERS[name]
+    spec, support = example(name)
     settings = {k: v for k, v in spec.items() if k != "kind"}
     _, by_fn, out_fn = make_node(
         {"kind": "elementwise", "fn": name, **settings}, (3,), support=support
@@ -159,7 +115,7 @@ def test_fn_and_zero_parameter_transformer_are_the_same_map(name):
         {"kind": "elementwise", "transformer": spec}, (3,), support=support
     )
     assert out_fn == out_t
-    x = inputs_in(support, 5, 3)
+    x = values_in(PortInfo((3,), support), 5, torch.Generator().manual_seed(1))
     for a, b in zip(by_fn(x), by_transformer(x), strict=True):
         assert torch.equal(a, b)
 

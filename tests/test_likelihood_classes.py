@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import flowspec
 from flowspec.cli import app
 from flowspec.core.properties import Likelihood
+from flowspec.diagnostics import SpecError
 from flowspec.emit.runtime import UnavailableError
 from flowspec.graph.bookkeeping import cost_sentences
 from flowspec.graph.verdict import Verdict
@@ -229,7 +230,7 @@ nodes:
 def test_no_inference_warning_where_layers_run_generatively_and_one_where_they_do_not():
     """Planar layers in a VAE encoder only run along generation: no W752 (it was printed
     once per layer and repetition: 8 times). As a slice's decoder, which scores given
-    values, they need inference: one W752, and log_prob of data is unavailable."""
+    values, they need inference: an error at the layer (E807), with the remedy."""
     checked = flowspec.check(VAE_PLANAR)
     assert checked.warnings == [] and checked.graph.unavailable_log_prob() == {}
     model = flowspec.compile(VAE_PLANAR)
@@ -246,11 +247,10 @@ nodes:
     decoder: {kind: flow, net: {hidden: [8]}, layers: [{kind: planar}], repeat: 3}
   prior: {kind: standard_normal, in: drop}
 """
-    checked = flowspec.check(decoder)
-    assert [(w.code, w.node) for w in checked.warnings] == [("W752", "drop")]
-    assert "decoder" in checked.warnings[0].hint and "inverse" in checked.warnings[0].hint
-    with pytest.raises(UnavailableError, match="'drop'"):
-        flowspec.compile(decoder).log_prob(torch.randn(3, 4))
+    with pytest.raises(SpecError) as raised:
+        flowspec.check(decoder)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert error.code == "E807" and error.node == "drop" and "inverse" in error.hint
 
 
 def test_sylvester_is_not_told_to_set_an_inverse_it_does_not_have(tmp_path):

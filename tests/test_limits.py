@@ -1,6 +1,7 @@
 """Huge and non-finite numbers in a spec: each is a located diagnostic (exit 1 from the
 CLI), never a traceback, a MemoryError, a silent NaN or an attempt to allocate the memory
-the number asks for. And ``flowspec validate`` counts parameters without allocating them.
+the number asks for. And ``flowspec validate`` counts parameters without allocating them
+(that every kind's count equals its module's is its contract: tests/test_contract_nodes.py).
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from survae_specs import SURVAE_KINDS
 from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
 from flowspec.conditioners.mlp import MAX_WIDTH
 from flowspec.core.node import MAX_AXIS, MAX_EVENT_NUMEL, MAX_SEED
-from flowspec.core.registry import node_kinds
 from flowspec.diagnostics import Diagnostic, SpecError
-from flowspec.graph.bookkeeping import spec_bookkeeping
 from flowspec.layers.uniform_dequantization import UniformDequantization
 from flowspec.spec.document import MAX_LEVELS
 
@@ -258,62 +256,6 @@ def test_validate_counts_parameters_without_allocating_them(
     lu = FEATURES * FEATURES + FEATURES  # free entries of L and U, log|s|, the bias
     mlp = (half * HIDDEN + HIDDEN) + (HIDDEN * half + half)  # kept half -> shift of the rest
     assert f'"total_params": {lu + mlp}' in result.output
-
-
-ALL_KINDS = """\
-flowspec: "1"
-name: all-kinds
-inputs:
-  image: {shape: [1, 4, 4], levels: 4}
-  c: {shape: [3], context: true}
-nodes:
-  dq: {kind: uniform_dequantization, in: image}
-  lg: {kind: elementwise, fn: logit, alpha: 0.05, in: dq}
-  an: {kind: actnorm, in: lg}
-  lu: {kind: lu_linear, in: an, seed: 3}
-  sq: {kind: squeeze, in: lu}
-  ic: {kind: invconv1x1, in: sq, seed: 1}
-  cb: {kind: coupling, in: ic, mask: checkerboard, context: c, conditioner: {kind: resnet, channels: 4, blocks: 1}}
-  ch: {kind: coupling, in: cb, mask: channel_flipped, conditioner: {kind: conv, channels: 4}}
-  us: {kind: unsqueeze, in: ch}
-  fl: {kind: flatten, in: us}
-  sh: {kind: shuffle, in: fl, seed: 2}
-  rv: {kind: reverse, in: sh}
-  ss: {kind: elementwise, fn: scale_shift, scale: 2.0, learnable: true, in: rv}
-  ac: {kind: affine_coupling, in: ss, context: c, net: {hidden: [8]}}
-  ad: {kind: additive_coupling, in: ac, mask: alternate, net: {hidden: [8]}}
-  co: {kind: coupling, in: ad, mask: [1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1], conditioner: {hidden: [8]}}
-  ar: {kind: autoregressive, in: co, context: c, direction: iaf, conditioner: {kind: made, hidden: [8]}}
-  au: {kind: augment, extra: 2, in: ar, encoder: {net: {hidden: [8]}}}
-  sl: {kind: slice, keep: 10, in: au, decoder: {net: {hidden: [8]}}}
-  sp: {kind: split, sizes: [4, 6], in: sl}
-  rs: {kind: reshape, shape: [2, 2], in: sp.out0}
-  fr: {kind: flatten, in: rs}
-  cc: {kind: concat, in: [fr, sp.out1]}
-  halves: {kind: split, sizes: [4, 3, 3], in: cc}
-  p0: {kind: diagonal_normal, in: halves.out0}
-  p1: {kind: conditional_normal, in: halves.out1, context: c, net: {hidden: [8]}}
-  pl: {kind: planar, in: halves.out2, inverse: {method: newton}}
-  rd: {kind: radial, in: pl}
-  sy: {kind: sylvester, in: rd, variant: householder, reflections: 2}
-  rb: {kind: residual, in: sy, net: {hidden: [8]}}
-  cf: {kind: cnf, in: rb, net: {hidden: [8]}}
-  p2: {kind: standard_normal, in: cf}
-"""
-
-
-def test_meta_bookkeeping_matches_the_real_model() -> None:
-    """Every node kind builds on the meta device, with the real model's parameter counts."""
-    specs = [flowspec.check(text) for text in (ALL_KINDS, SURVAE_KINDS)]
-    kinds = {node.spec.kind for checked in specs for node in checked.graph.layers}
-    assert kinds == set(node_kinds())
-    for checked in specs:
-        book = spec_bookkeeping(checked)
-        real = checked.build_model()
-        assert book.total_params == sum(p.numel() for p in real.parameters())
-        for row in book.rows:
-            if not row.is_input:
-                assert row.params == sum(p.numel() for p in real.nodes[row.id].parameters()), row.id
 
 
 def test_the_most_levels_still_round_trip_in_float32() -> None:

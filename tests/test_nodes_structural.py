@@ -136,7 +136,7 @@ def test_split_then_concat_is_the_identity():
 @pytest.mark.parametrize(
     ("supports", "expected"),
     [
-        ([Support(levels=4), Support(levels=8)], Support(levels=8)),
+        ([Support(levels=4), Support(levels=4)], Support(levels=4)),
         # The hull, marked partial when an input does not fill it (for W501 downstream).
         ([Support(0.0, 1.0), Support(2.0, 3.0)], Support(0.0, 3.0, partial=True)),
         ([Support(0.0, 1.0), Support()], Support(partial=True)),

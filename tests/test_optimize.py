@@ -358,12 +358,27 @@ def test_direct_couplings_follow_reassigned_parts():
     _close(optimized.double().log_prob(x.double()), literal.double().log_prob(x.double()))
 
 
+#: A checkerboard coupling with a conv conditioner, between image parts.
+IMAGE_PARTS = """
+flowspec: "1"
+name: image-parts
+inputs:
+  x: {shape: [4, 2, 2]}
+  c: {shape: [2], context: true}
+nodes:
+  fine: {kind: unsqueeze, in: x}
+  board: {kind: coupling, mask: checkerboard, in: fine, context: c, conditioner: {kind: conv, channels: 4}}
+  back: {kind: squeeze, in: board}
+  chan: {kind: coupling, mask: channel_flipped, in: back, conditioner: {kind: resnet, channels: 4, blocks: 1}}
+  mix: {kind: invconv1x1, in: chan}
+  prior: {kind: standard_normal, in: mix}
+"""
+
+
 def test_checkerboard_couplings_call_their_parts_directly():
     """Couplings left whole (checkerboard masks) call their conditioner and transformer
     as methods too; log_prob, samples and a hook on a conditioner match the literal model."""
-    from test_torch_compile import INLINE  # a checkerboard coupling with a conv conditioner
-
-    checked = flowspec.check(INLINE["image_parts"])
+    checked = flowspec.check(IMAGE_PARTS)
     source = checked.source()
     assert (
         "nodes['board'].forward(v__1, context=c, direct=True)" in source

@@ -16,8 +16,12 @@ from typer.testing import CliRunner
 
 import flowspec
 from flowspec.cli import app
-from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
-from flowspec.densities.choice import density_kinds
+from flowspec.core.registry import (
+    conditioner_kinds,
+    density_kinds,
+    node_kinds,
+    transformer_kinds,
+)
 from flowspec.spec.training import BUNDLED_DATA
 
 ROOT = SPECS.parent

@@ -90,3 +90,23 @@ def test_load_and_check_from_python_import_no_torch() -> None:
         "print([m for m in HEAVY if m in sys.modules])\n"
     )
     assert run_fresh(code, HEAVY=HEAVY) == "[]"
+
+
+def test_validate_imports_no_torch_for_any_bundled_spec() -> None:
+    """Every spec under specs/ (and its subfolders) validates without torch: in one fresh
+    interpreter, the first spec after which a heavy module is loaded is the one to blame."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from typer.testing import CliRunner\n"
+        "from flowspec.cli.app import app\n"
+        "for spec in sorted(Path('specs').rglob('*.yaml')):\n"
+        "    result = CliRunner().invoke(app, ['validate', str(spec)])\n"
+        "    loaded = [m for m in HEAVY if m in sys.modules]\n"
+        "    if result.exit_code != 0 or loaded:\n"
+        "        print(spec, result.exit_code, loaded)\n"
+        "        break\n"
+        "else:\n"
+        "    print('none')\n"
+    )
+    assert run_fresh(code, HEAVY=HEAVY) == "none"

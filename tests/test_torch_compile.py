@@ -9,141 +9,33 @@ without C++ code generation, so the test checks that every kind traces as one gr
 import pytest
 import torch
 from bundled import DATA, SPECS, UNROLLED
-from oracles import randomize_
-from survae_specs import SURVAE_KINDS
+from declared import example_specs, node_cases, spec_text
+from oracles import randomize_, values_in
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import flowspec
 from flowspec.core.ports import PortInfo
-from flowspec.core.registry import node_kinds
+from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
 from flowspec.emit.export import NOT_FULLGRAPH
 from flowspec.emit.runtime import FlowModel
 
 BACKEND = "aot_eager"
 BATCH = 16
 
-#: Small specs covering what the bundled ones leave out: the other elementwise maps, a
-#: fixed scale_shift, actnorm and lu_linear on a multi-axis event, and conditioning
-#: through a context input (couplings and a conditional base).
-INLINE = {
-    "image_parts": """
-flowspec: "1"
-name: image-parts
-inputs:
-  x: {shape: [4, 2, 2]}
-  c: {shape: [2], context: true}
-nodes:
-  fine: {kind: unsqueeze, in: x}
-  board: {kind: coupling, mask: checkerboard, in: fine, context: c, conditioner: {kind: conv, channels: 4}}
-  back: {kind: squeeze, in: board}
-  chan: {kind: coupling, mask: channel_flipped, in: back, conditioner: {kind: resnet, channels: 4, blocks: 1}}
-  mix: {kind: invconv1x1, in: chan}
-  prior: {kind: standard_normal, in: mix}
-""",
-    "elementwise_and_grid": """
-flowspec: "1"
-name: elementwise-and-grid
-inputs:
-  x: {shape: [4]}
-nodes:
-  fixed: {kind: elementwise, fn: scale_shift, scale: -2.0, shift: 0.1, in: x}
-  squash: {kind: elementwise, fn: tanh, in: fixed}
-  unit: {kind: elementwise, fn: scale_shift, scale: 0.5, shift: 0.5, in: squash}
-  real: {kind: elementwise, fn: logit, in: unit}
-  positive: {kind: elementwise, fn: softplus, in: real}
-  back: {kind: elementwise, fn: log, in: positive}
-  grid: {kind: reshape, shape: [2, 2], in: back}
-  norm: {kind: actnorm, in: grid}
-  mix: {kind: lu_linear, in: norm}
-  flat: {kind: flatten, in: mix}
-  prior: {kind: diagonal_normal, in: flat}
-""",
-    "conditional": """
-flowspec: "1"
-name: conditional
-inputs:
-  x: {shape: [3]}
-  c: {shape: [2], context: true}
-nodes:
-  affine: {kind: affine_coupling, in: x, context: c, net: {kind: mlp, hidden: [8]}}
-  additive: {kind: additive_coupling, mask: alternate, in: affine, context: c}
-  generic: {kind: coupling, mask: [0, 1, 0], in: additive, context: c, conditioner: {hidden: [8]}}
-  iaf: {kind: autoregressive, direction: iaf, in: generic, context: c, conditioner: {hidden: [8]}}
-  prior: {kind: conditional_normal, in: iaf, context: c}
-""",
-    # The autoregressive conditioners beyond MADE.
-    "ar_conditioners": """
-flowspec: "1"
-name: ar-conditioners
-inputs:
-  x: {shape: [1, 1, 2]}
-nodes:
-  pixel: {kind: autoregressive, conditioner: {kind: masked_conv, hidden: 4, layers: 2}, in: x}
-  flat: {kind: flatten, in: pixel}
-  gru: {kind: autoregressive, direction: iaf, conditioner: {kind: rnn, hidden: 4}, in: flat}
-  attend: {kind: autoregressive, conditioner: {kind: causal_transformer, dim: 4, heads: 2, layers: 1}, in: gru}
-  sequence: {kind: reshape, shape: [1, 2], in: attend}
-  dilated: {kind: autoregressive, conditioner: {kind: wavenet, hidden: 4, layers: 2}, in: sequence}
-  out: {kind: flatten, in: dilated}
-  prior: {kind: standard_normal, in: out}
-""",
-    # Transformers inverted by bisection: a fixed number of halvings, unrolled in one graph.
-    "bisection": """
-flowspec: "1"
-name: bisection
-inputs:
-  x: {shape: [3]}
-nodes:
-  mixture:
-    kind: coupling
-    transformer: {kind: logistic_mixture, components: 3, inverse: {max_iter: 8}}
-    conditioner: {hidden: [8]}
-    in: x
-  naf:
-    kind: coupling
-    mask: alternate
-    transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}
-    conditioner: {hidden: [8]}
-    in: mixture
-  prior: {kind: standard_normal, in: naf}
-""",
-}
 
-# Transformers applied elementwise with free per-feature parameters (a bisection one among
-# them), linear ones the optimizer composes, and a fixed map given as a transformer.
-INLINE["learned_elementwise"] = """
-flowspec: "1"
-name: learned-elementwise
-inputs:
-  x: {shape: [3]}
-nodes:
-  spline: {kind: elementwise, transformer: {kind: rq_spline, bins: 4, bound: 3.0}, in: x}
-  scale: {kind: elementwise, transformer: {kind: affine}, in: spline}
-  fixed: {kind: elementwise, fn: scale_shift, scale: 0.5, in: scale}
-  mono: {kind: elementwise, transformer: {kind: naf, hidden: 3, inverse: {max_iter: 8}}, in: fixed}
-  positive: {kind: elementwise, transformer: {kind: softplus}, in: mono}
-  back: {kind: elementwise, fn: log, in: positive}
-  prior: {kind: standard_normal, in: back}
-"""
+#: The declared examples, side by side in one spec per group (one compile each): every
+#: node kind's first example, every transformer in an elementwise node, every conditioner
+#: in the layer it serves (tests/declared.py). Kinds that iterate (not_fullgraph) are left out.
+EXAMPLES = example_specs(lambda node: not node.not_fullgraph)
+#: A fresh actnorm, alone: it initialises from the first batch.
+ACTNORM = spec_text([c for c in node_cases() if c.kind == "actnorm"][:1], "actnorm")
 
-INLINE["radial"] = """
-flowspec: "1"
-name: radial
-inputs:
-  x: {shape: [3]}
-nodes:
-  r1: {kind: radial, in: x}
-  r2: {kind: radial, in: r1}
-  prior: {kind: standard_normal, in: r2}
-"""
-
-#: Bundled specs made of kinds that iterate (NOT_FULLGRAPH): dynamo would unroll their
+#: Bundled specs made of kinds that iterate (not_fullgraph): dynamo would unroll their
 #: solver loops (tens of seconds) and AOT autograd cannot take the double backward their
 #: in-forward log-det gradients need, so they run eagerly and are not compiled here.
 ITERATING = {"resflow_moons", "ffjord_moons"}
 
-INLINE["survae_kinds"] = SURVAE_KINDS
-CASES = sorted(set(DATA) - ITERATING - UNROLLED) + sorted(INLINE)
+CASES = sorted(set(DATA) - ITERATING - UNROLLED) + sorted(EXAMPLES)
 
 
 @pytest.fixture(autouse=True)
@@ -155,17 +47,12 @@ def fresh_dynamo():
 
 
 def build(case: str) -> FlowModel:
-    return flowspec.compile(INLINE[case] if case in INLINE else SPECS / f"{case}.yaml")
+    return flowspec.compile(EXAMPLES[case] if case in EXAMPLES else SPECS / f"{case}.yaml")
 
 
 def values(info: PortInfo, batch: int, generator: torch.Generator) -> torch.Tensor:
-    """Valid values for an input port: integers for discrete ones, else normal draws."""
-    shape = (batch, *info.shape)
-    support = info.support
-    if support.levels is not None:
-        return torch.randint(0, support.levels, shape, generator=generator).float()
-    assert support.is_real_line, "add a case for bounded inputs here"
-    return torch.randn(shape, generator=generator)
+    """Valid values for an input port, in float32."""
+    return values_in(info, batch, generator, torch.float32)
 
 
 def inputs(model: FlowModel, batch: int) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
@@ -188,11 +75,19 @@ def kinds_of(model: FlowModel) -> set[str]:
     return {node.kind for node in model.checked.graph.layers}
 
 
-def test_the_cases_cover_every_fullgraph_kind():
-    assert set(NOT_FULLGRAPH) <= set(node_kinds())
+def test_the_example_specs_cover_every_fullgraph_kind():
+    """The example specs use every kind, transformer and conditioner that compiles whole;
+    the kinds that do not say why."""
     assert all(reason.strip() for reason in NOT_FULLGRAPH.values())
-    covered = set().union(*(kinds_of(build(case)) for case in CASES))
-    assert set(node_kinds()) - set(NOT_FULLGRAPH) <= covered
+    nodes = [node.spec for case in EXAMPLES for node in build(case).checked.graph.layers]
+    assert {node.kind for node in nodes} >= set(node_kinds()) - set(NOT_FULLGRAPH)
+    parts = {
+        getattr(node, field).kind
+        for node in nodes
+        for field in ("transformer", "conditioner")
+        if getattr(node, field, None) is not None
+    }
+    assert parts >= set(transformer_kinds()) | set(conditioner_kinds())
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -223,7 +118,7 @@ def test_compiled_log_prob_and_sample_match_eager(case):
 def test_actnorm_initialises_inside_the_first_compiled_call():
     """A fresh model whose first call is compiled initialises actnorm from that batch, as
     eager does, then recompiles once for the initialised branch and stays compiled."""
-    compiled_model, eager_model = build("elementwise_and_grid"), build("elementwise_and_grid")
+    compiled_model, eager_model = flowspec.compile(ACTNORM), flowspec.compile(ACTNORM)
     eager_model.load_state_dict(compiled_model.state_dict())
     data, context = inputs(compiled_model, BATCH)
     counter = CompileCounterWithBackend(BACKEND)

@@ -576,14 +576,14 @@ def test_sample_density_of_a_conditional_model_draws_one_map_per_context_value(
     from flowspec.train import plot
 
     drawn = []
-    real_map = plot._density_map
+    real_values = plot._density_values
 
-    def recording_map(model, points, context, chunk):
-        density = real_map(model, points, context, chunk)
-        drawn.append((context, points, density))
-        return density
+    def recording_values(model, points, chunk, k, context=None):
+        log_p, heading, label = real_values(model, points, chunk, k, context)
+        drawn.append((context, points, log_p.exp().numpy()))
+        return log_p, heading, label
 
-    monkeypatch.setattr(plot, "_density_map", recording_map)
+    monkeypatch.setattr(plot, "_density_values", recording_values)
     spec = spec_file(tmp_path, CONDITIONAL)
     out = tmp_path / "c.safetensors"
     train = ["train", str(spec), "-d", "moons", "--steps", "3", "-o", str(out), *QUICK]

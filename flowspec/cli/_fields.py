@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import types
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -53,6 +54,8 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
         return type_name(args[0], list(args[1:]))
     if origin is Literal:
         text = " | ".join(json.dumps(arg) for arg in args)
+    elif isinstance(annotation, type) and issubclass(annotation, Enum):
+        text = " | ".join(json.dumps(member.value) for member in annotation)
     elif origin in (Union, types.UnionType):
         text = " | ".join(type_name(arg) for arg in args)
     elif origin is not None:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, overload
 
 import typer
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "check_suffix", "prepare_output"]
+from flowspec.cli._output import fail
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_suffix",
+    "prepare_output",
+    "refuse_overwriting",
+]
 
 
 def _umask() -> int:
@@ -64,3 +72,25 @@ def check_suffix(path: Path | None, allowed: tuple[str, ...]) -> Path | None:
             f"'{path}' has an unsupported suffix; use one of: {', '.join(allowed)}"
         )
     return path
+
+
+def refuse_overwriting(outputs: Iterable[Path | None], inputs: dict[str, Path | None]) -> None:
+    """Exit with a usage error (2), before anything is written, when an output path names a
+    file the command reads (``inputs``: what it is -> its path): ``flowspec compile
+    keep.yaml -o keep.yaml`` would replace the spec with generated Python."""
+    for output in outputs:
+        for what, source in inputs.items():
+            if output is not None and source is not None and _same_file(output, source):
+                fail(
+                    f"refusing to write '{output}': it is the {what} this command reads, "
+                    "which would be lost; choose another output path",
+                    2,
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one existing file (through links and relative paths too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist: an output that is not there yet
+        return False

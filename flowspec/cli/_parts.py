@@ -17,7 +17,12 @@ from rich.text import Text
 from flowspec.cli._fields import field_rows
 from flowspec.cli._output import out
 from flowspec.conditioners.base import ConditionerSpec
-from flowspec.core.registry import conditioner_kinds, node_kinds, transformer_kinds
+from flowspec.core.registry import (
+    conditioner_kinds,
+    density_kinds,
+    node_kinds,
+    transformer_kinds,
+)
 from flowspec.transformers.base import TransformerSpec
 
 __all__ = ["part_kinds", "describe_part", "parts_footer"]
@@ -26,8 +31,6 @@ __all__ = ["part_kinds", "describe_part", "parts_footer"]
 def part_kinds() -> dict[str, tuple[str, type[BaseModel]]]:
     """Every transformer, conditioner and density kind by name, with what it is; a node
     kind of the same name (``categorical``) is described as the node kind instead."""
-    from flowspec.densities.choice import density_kinds
-
     parts: dict[str, tuple[str, type[BaseModel]]] = {}
     for what, kinds in (
         ("transformer", transformer_kinds()),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import re
 import time
 from dataclasses import dataclass, fields
 from enum import Enum
@@ -23,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 import flowspec
-from flowspec.cli._files import atomic_write_text
+from flowspec.cli._files import atomic_write_text, refuse_overwriting
 from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.cli.train import INTERRUPTED, default_checkpoint
 
@@ -241,12 +242,13 @@ def run_study(options: StudyOptions) -> None:
         fail(f"invalid training settings: {problems}", code=2)
     if settings.data is None:
         fail("no data to train on: give --data NAME or FILE, or data: in the train settings")
+    name = checked.graph.header.name
+    folder = options.output or default_checkpoint(f"{options.kind}-{name}").with_suffix("")
+    _refuse_overwriting_inputs(options, folder, settings.data)
     try:
         optuna()
     except StudiesUnavailable as error:
         fail(str(error))
-    name = checked.graph.header.name
-    folder = options.output or default_checkpoint(f"{options.kind}-{name}").with_suffix("")
     url = options.storage or sqlite_url(folder / "study.db")
     study_name = options.study or f"{options.kind}-{default_checkpoint(name).stem}"
     plan = Plan(
@@ -278,6 +280,27 @@ def run_study(options: StudyOptions) -> None:
         )
     _train(options, study, plan, space, folder, url, study_name, len(grid))
     _report(study, plan, folder, url, study_name)
+
+
+#: The files a study writes into its folder, besides each run's checkpoints and metrics
+#: (``trialNNN.seedI.safetensors`` and their siblings: :data:`RUN_FILE`).
+STUDY_FILES = ("study.db", "results.csv", "replicates.csv", "parameters.png", "cost.png")
+RUN_FILE = re.compile(r"trial\d+\.seed\d+\.")
+
+
+def _refuse_overwriting_inputs(options: StudyOptions, folder: Path, data: str) -> None:
+    """Refuse (exit 2) an output folder where the study would write over the spec, the
+    settings file or the data file it reads."""
+    inputs = {"spec": options.spec, "settings file": options.config, "data file": Path(data)}
+    runs = [
+        path
+        for path in inputs.values()
+        if path is not None
+        and path.parent.resolve() == folder.resolve()
+        and RUN_FILE.match(path.name)
+    ]
+    outputs = [folder / name for name in STUDY_FILES if name != "study.db" or not options.storage]
+    refuse_overwriting([*outputs, *runs], inputs)
 
 
 def _budget(options: StudyOptions) -> tuple[int | None, float | None]:

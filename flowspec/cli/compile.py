@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 import flowspec
-from flowspec.cli._files import atomic_write_text
+from flowspec.cli._files import atomic_write_text, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, user_errors
 
@@ -100,6 +100,7 @@ def compile_(
         return
     if weights is not None:
         fail("--weights goes with --format export", 2)
+    refuse_overwriting([output], {"spec": spec})
     with user_errors():
         checked = flowspec.check(spec)
         optimize = not no_optimize
@@ -127,8 +128,10 @@ def _layers(model: flowspec.FlowModel) -> list[tuple[str, object]]:
 def _export(spec: Path, output: Path | None, weights: Path | None, *, optimize: bool) -> None:
     if output is None:
         fail("--format export needs -o FILE.pt2 (two programs are written beside it)", 2)
-    from flowspec.emit.export import ExportError, export_programs
+    from flowspec.emit.export import ExportError, export_programs, program_paths
     from flowspec.train.checkpoint import CheckpointError, load_checkpoint
+
+    refuse_overwriting(program_paths(output), {"spec": spec, "checkpoint": weights})
 
     with user_errors():
         model = flowspec.compile(spec, optimize=optimize)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import flowspec
-from flowspec.cli._files import check_suffix
+from flowspec.cli._files import check_suffix, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import note, user_errors
 from flowspec.render.formats import FORMATS
@@ -59,6 +59,8 @@ def render(
     """
     from flowspec.render.graphviz import render as draw
 
+    # Without Graphviz the DOT source goes to the same stem with .gv.
+    refuse_overwriting([output, output.with_suffix(".gv")], {"spec": spec})
     with user_errors():
         checked = flowspec.check(spec)
         result = draw(checked.graph, output, expand=unroll)

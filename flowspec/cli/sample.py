@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flowspec.cli._checkpoint import open_checkpoint, training_data
-from flowspec.cli._files import atomic_write_bytes, check_suffix
+from flowspec.cli._files import atomic_write_bytes, check_suffix, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, user_errors
 
@@ -188,6 +188,10 @@ def sample(
         raise typer.BadParameter(
             "give an output: -o FILE (.png, .pdf, .svg, .npy), --npy, --density or --curve"
         )
+    refuse_overwriting(
+        [output, npy, density, curve],
+        {"checkpoint": checkpoint, "metrics log": metrics_beside(checkpoint)},
+    )
     model, meta = open_checkpoint(checkpoint)
     dataset = training_data(model, meta, None, checkpoint)
     contexts = _contexts(model, context, dataset)

@@ -17,7 +17,7 @@ import typer
 from rich.text import Text
 
 import flowspec
-from flowspec.cli._files import prepare_output
+from flowspec.cli._files import prepare_output, refuse_overwriting
 from flowspec.cli._help import examples
 from flowspec.cli._output import fail, note, out, user_errors
 from flowspec.spec.training import BUNDLED_DATA
@@ -310,6 +310,14 @@ def train(
     distributed = from_environment(torch_device)
     main = distributed is None or distributed.main
     files = RunFiles.beside(path, tensorboard=not no_tensorboard)
+    refuse_overwriting(
+        [files.best, files.last, files.metrics_csv, files.metrics_jsonl],
+        {
+            "spec": spec,
+            "settings file": config,
+            "data file": Path(settings.data) if settings.data else None,
+        },
+    )
     if main:
         with user_errors():
             prepare_output(path)

@@ -26,6 +26,11 @@ class SequenceConditionerSpec(ConditionerSpec):
     )
     roles = frozenset({"autoregressive"})
 
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        features = PortInfo(shape).numel
+        ranks = list(range(features))
+        return ranks[::-1] if self.order == "reversed" else ranks
+
     def check_autoregressive(
         self, x: PortInfo, context: PortInfo | None, check: NodeCheck, *field: str | int
     ) -> bool:

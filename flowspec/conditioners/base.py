@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:  # torch is imported where networks are built
@@ -54,6 +55,12 @@ class ConditionerSpec(BaseModel):
 
     #: The roles this conditioner can play: "coupling", "autoregressive", "plain".
     roles: ClassVar[frozenset[str]] = frozenset()
+    #: One line for tables: what it is.
+    summary: ClassVar[str] = ""
+    #: The paper it comes from.
+    reference: ClassVar[str] = ""
+    #: Small valid uses in each role it plays (:mod:`flowspec.core.example`).
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     @classmethod
     def kind_name(cls) -> str:
@@ -109,17 +116,24 @@ class ConditionerSpec(BaseModel):
         changed: tuple[int, ...],
         params: int,
         context_shape: tuple[int, ...] | None,
-    ) -> int | None:
-        """Coupling role: the parameters :meth:`build_coupling` creates, or None when only
-        building tells (the node then counts on the meta device)."""
-        return None
+    ) -> int:
+        """Coupling role: the parameters :meth:`build_coupling` creates (without building
+        it, so that checking a spec stays torch-free)."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no coupling role")
 
     def autoregressive_parameter_count(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
-    ) -> int | None:
-        """Autoregressive role: the parameters :meth:`build_autoregressive` creates, or None
-        when only building tells."""
-        return None
+    ) -> int:
+        """Autoregressive role: the parameters :meth:`build_autoregressive` creates (without
+        building it)."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no autoregressive role")
+
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        """Autoregressive role: each flattened feature's position in the order this
+        conditioner keeps, for inputs of event shape ``shape``. The parameters of feature
+        ``i`` depend only on the features ``j`` with ``ranks[j] < ranks[i]`` (and on the
+        context); features of equal rank are transformed independently of each other."""
+        raise NotImplementedError(f"conditioner '{self.kind}' has no autoregressive role")
 
     def build_coupling(
         self,

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.conditioners._sequence import SequenceConditionerSpec
-from flowspec.conditioners.mlp import MAX_WIDTH
+from flowspec.conditioners.mlp import MAX_WIDTH, dense_parameter_count
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
@@ -37,6 +39,41 @@ class CausalTransformerSpec(SequenceConditionerSpec):
     dim: int = Field(default=32, gt=0, le=MAX_WIDTH, description="Token width.")
     heads: int = Field(default=2, ge=1, le=64, description="Attention heads (dividing dim).")
     layers: int = Field(default=2, ge=1, le=32, description="Transformer blocks (1 .. 32).")
+    summary = "causal self-attention over the features in order, one token per feature"
+    reference = "Vaswani et al. 2017, Attention Is All You Need, arXiv:1706.03762"
+    examples = (
+        Example({"dim": 8, "heads": 2}, (PortInfo((5,)),), role="autoregressive", label="flat"),
+        Example(
+            {"dim": 8, "heads": 1, "layers": 1, "order": "reversed"},
+            (PortInfo((2, 3)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="reversed",
+        ),
+    )
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int:
+        """The value embedding, start token and position embedding, the context's
+        projection, the blocks (two layer norms, attention and a 2x MLP each), the final
+        norm and the read-out."""
+        dim, context = self.dim, self.context_features(context_shape)
+        tokens = dense_parameter_count([1, dim]) + dim + PortInfo(shape).numel * dim
+        block = (
+            2 * 2 * dim
+            + dense_parameter_count([dim, 3 * dim])
+            + dense_parameter_count([dim, dim])
+            + dense_parameter_count([dim, 2 * dim, dim])
+        )
+        projection = dense_parameter_count([context, dim]) if context else 0
+        return (
+            tokens
+            + projection
+            + self.layers * block
+            + 2 * dim
+            + dense_parameter_count([dim, params])
+        )
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
         if self.dim % self.heads:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from flowspec.conditioners._image import ImageConditionerSpec
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
     from flowspec.layers.conditioners.conv import ConvNet
@@ -27,6 +29,19 @@ class ConvSpec(ImageConditionerSpec):
     """Convolution, 1x1 convolution, zero-initialised convolution (Glow's NN)."""
 
     kind: Literal["conv"] = "conv"
+    summary = "Glow's conv net: k x k conv, 1x1 conv, zero-initialised k x k conv"
+    reference = "Kingma and Dhariwal 2018, Glow, arXiv:1807.03039"
+    examples = (
+        Example({"channels": 4}, (PortInfo((2, 2, 2)),), role="coupling", host={"mask": "channel"}),
+        Example(
+            {"channels": 4, "activation": "tanh"},
+            (PortInfo((1, 2, 3)),),
+            PortInfo((2,)),
+            role="coupling",
+            host={"mask": "checkerboard"},
+            label="checkerboard",
+        ),
+    )
 
     def body_parameter_count(self, in_channels: int, out_channels: int) -> int:
         k, width = self.kernel, self.channels

@@ -22,8 +22,10 @@ from pydantic import Field, NonNegativeInt
 
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.mlp import MAX_WIDTH, Activation, dense_parameter_count
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck
 from flowspec.core.ports import PortInfo
+from flowspec.nodes._checks import check_unused_settings
 
 if TYPE_CHECKING:
     from flowspec.layers.conditioners.made import MADE
@@ -49,11 +51,69 @@ class MADESpec(ConditionerSpec):
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of a random order.")
     roles = frozenset({"autoregressive"})
+    summary = "masked MLP: feature i's parameters see the features before it in the order"
+    reference = "Germain et al. 2015, MADE, arXiv:1502.03509"
+    examples = (
+        Example(
+            {"hidden": [16, 16], "activation": "tanh"},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="natural",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": "reversed"},
+            (PortInfo((4,)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="reversed",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": "random", "seed": 3},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="random",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh", "order": [2, 0, 4, 1, 3]},
+            (PortInfo((5,)),),
+            role="autoregressive",
+            label="explicit",
+        ),
+        Example(
+            {"hidden": [16], "activation": "tanh"},
+            (PortInfo((1, 2, 2)),),
+            role="autoregressive",
+            label="image",
+        ),
+    )
+
+    def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        if self.order != "random":
+            check_unused_settings(
+                self,
+                ("seed",),
+                f"it draws a random order, and the order is {self.describe_order()}",
+                check,
+                *field,
+                hint="remove 'seed', or set order: random",
+            )
 
     def check_autoregressive(
         self, x: PortInfo, context: PortInfo | None, check: NodeCheck, *field: str | int
     ) -> bool:
         ok = self.check_flat_context(context, check)
+        narrowest = min(self.hidden)
+        if narrowest < x.numel - 1:
+            check.warning(
+                "W603",
+                f"a hidden layer of {narrowest} units is narrower than D - 1 = {x.numel - 1} "
+                f"for the {x.numel} features of {x}: MADE gives hidden units the degrees "
+                f"1, 2, ... in turn, so only the first {narrowest} features in the order reach "
+                "any hidden unit, and the later ones condition nothing",
+                *field,
+                "hidden",
+                hint=f"make every hidden layer at least {x.numel - 1} units wide",
+            )
         if isinstance(self.order, list) and sorted(self.order) != list(range(x.numel)):
             check.error(
                 "E602",
@@ -76,6 +136,9 @@ class MADESpec(ConditionerSpec):
             random.Random(self.seed).shuffle(ranks)
             return ranks
         return list(self.order)
+
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        return self.ranks(PortInfo(shape).numel)
 
     def for_repetition(self, repetition: int) -> MADESpec:
         if self.order != "random" or repetition == 0:
@@ -106,6 +169,9 @@ class MADESpec(ConditionerSpec):
             self.activation,
         )
 
+    def describe_order(self) -> str:
+        return self.order if isinstance(self.order, str) else "explicit"
+
     def describe(self) -> str:
-        order = self.order if isinstance(self.order, str) else "explicit"
-        return f"made {'x'.join(map(str, self.hidden))} {self.activation}, {order} order"
+        widths = "x".join(map(str, self.hidden))
+        return f"made {widths} {self.activation}, {self.describe_order()} order"

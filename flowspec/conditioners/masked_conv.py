@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.conditioners.base import ConditionerSpec
-from flowspec.conditioners.mlp import MAX_WIDTH, Activation
+from flowspec.conditioners.mlp import MAX_WIDTH, Activation, dense_parameter_count
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
@@ -44,6 +45,23 @@ class MaskedConvSpec(ConditionerSpec):
     kernel: int = Field(default=3, ge=1, le=31, description="Odd kernel size (1 .. 31).")
     activation: Activation = Field(default="relu", description="Activation between layers.")
     roles = frozenset({"autoregressive"})
+    summary = "PixelCNN masked convolutions: raster order over pixels, then channels"
+    reference = "van den Oord et al. 2016, Pixel Recurrent Neural Networks, arXiv:1601.06759"
+    examples = (
+        Example(
+            {"hidden": 8, "layers": 3, "activation": "tanh"},
+            (PortInfo((1, 2, 3)),),
+            role="autoregressive",
+            label="gray",
+        ),
+        Example(
+            {"hidden": 9, "layers": 2, "activation": "tanh"},
+            (PortInfo((3, 2, 2)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="rgb",
+        ),
+    )
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
         if self.kernel % 2 == 0:
@@ -68,6 +86,24 @@ class MaskedConvSpec(ConditionerSpec):
             )
             ok = False
         return ok
+
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        """Raster order over the pixels, then the channel order within a pixel (the
+        flattened index ``c H W + p`` is feature ``(c, p)``)."""
+        channels, height, width = shape
+        pixels = height * width
+        return [(index % pixels) * channels + index // pixels for index in range(channels * pixels)]
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int:
+        """The masked convolutions hold full kernels (the masks are buffers), a 1x1 read-out
+        to every channel's parameters and a linear map of the context."""
+        channels, k, hidden = shape[0], self.kernel, self.hidden
+        context = PortInfo(context_shape).numel if context_shape else 0
+        convs = (channels * k * k + 1) * hidden + (self.layers - 1) * (hidden * k * k + 1) * hidden
+        out = dense_parameter_count([hidden, channels * params])
+        return convs + out + (dense_parameter_count([context, hidden]) if context else 0)
 
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None

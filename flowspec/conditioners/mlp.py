@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from flowspec.conditioners.base import ConditionerSpec
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo, numel
+from flowspec.nodes._checks import check_unused_settings
 
 if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
@@ -58,6 +60,37 @@ class MLPSpec(ConditionerSpec):
         "(Srivastava et al. 2014); 0 for none. Evaluation is deterministic.",
     )
     roles = frozenset({"coupling", "plain"})
+    summary = "fully connected layers from the kept features (and a flat context)"
+    reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    examples = (
+        Example({"hidden": [8]}, (PortInfo((4,)),), role="coupling", label="half"),
+        Example(
+            {"hidden": [8], "activation": "tanh", "dropout": 0.1},
+            (PortInfo((5,)),),
+            PortInfo((2,)),
+            role="coupling",
+            host={"mask": "alternate"},
+            label="context",
+        ),
+        Example(
+            {"hidden": [8]},
+            (PortInfo((2, 1, 2)),),
+            role="coupling",
+            host={"mask": "channel"},
+            label="image",
+        ),
+        Example({"hidden": [6]}, (PortInfo((3,)), PortInfo((4,))), role="plain", label="plain"),
+    )
+
+    def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        if not self.hidden:
+            check_unused_settings(
+                self,
+                ("activation", "dropout"),
+                "with hidden: [] the net is one linear layer, with no activation after it",
+                check,
+                *field,
+            )
 
     def check_coupling(
         self,

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.conditioners._image import ImageConditionerSpec
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
     from flowspec.layers.conditioners.resnet import ResNet
@@ -32,6 +34,24 @@ class ResNetSpec(ImageConditionerSpec):
 
     kind: Literal["resnet"] = "resnet"
     blocks: int = Field(default=2, ge=0, le=64, description="Residual blocks (0 .. 64).")
+    summary = "convolutional ResNet: lift, residual blocks, zero-initialised conv"
+    reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
+    examples = (
+        Example(
+            {"channels": 4, "blocks": 1},
+            (PortInfo((3, 2, 2)),),
+            role="coupling",
+            host={"mask": "channel_flipped"},
+        ),
+        Example(
+            {"channels": 4, "blocks": 1, "activation": "tanh"},
+            (PortInfo((2, 2, 2)),),
+            PortInfo((1, 2, 2)),
+            role="coupling",
+            host={"mask": "checkerboard_flipped"},
+            label="image context",
+        ),
+    )
 
     def body_parameter_count(self, in_channels: int, out_channels: int) -> int:
         k, width = self.kernel, self.channels

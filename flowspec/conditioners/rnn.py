@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.conditioners._sequence import SequenceConditionerSpec
-from flowspec.conditioners.mlp import MAX_WIDTH
+from flowspec.conditioners.mlp import MAX_WIDTH, dense_parameter_count
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
     from flowspec.layers.conditioners.rnn import RNNConditioner
@@ -33,6 +35,28 @@ class RNNSpec(SequenceConditionerSpec):
 
     kind: Literal["rnn"] = "rnn"
     hidden: int = Field(default=64, gt=0, le=MAX_WIDTH, description="GRU state size.")
+    summary = "a GRU over the features in order; its state gives the next one's parameters"
+    reference = "Oliva et al. 2018, Transformation Autoregressive Networks, arXiv:1801.09819"
+    examples = (
+        Example({"hidden": 8}, (PortInfo((5,)),), role="autoregressive", label="flat"),
+        Example(
+            {"hidden": 8, "order": "reversed"},
+            (PortInfo((1, 2, 3)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="reversed image",
+        ),
+    )
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int:
+        """The GRU's input and state gates, the initial state from the context and the
+        read-out, whatever the number of features."""
+        hidden, context = self.hidden, self.context_features(context_shape)
+        gates = dense_parameter_count([1, 3 * hidden]) + dense_parameter_count([hidden, 3 * hidden])
+        initial = dense_parameter_count([context, hidden]) if context else 0
+        return gates + initial + dense_parameter_count([hidden, params])
 
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None

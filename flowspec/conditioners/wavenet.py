@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.conditioners.base import ConditionerSpec
-from flowspec.conditioners.mlp import MAX_WIDTH
+from flowspec.conditioners.mlp import MAX_WIDTH, dense_parameter_count
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo
 
 if TYPE_CHECKING:
@@ -41,6 +42,20 @@ class WaveNetSpec(ConditionerSpec):
     )
     kernel: int = Field(default=2, ge=1, le=16, description="Kernel size (1 .. 16).")
     roles = frozenset({"autoregressive"})
+    summary = "gated dilated causal convolutions over time, the channels of a step independent"
+    reference = "van den Oord et al. 2016, WaveNet, arXiv:1609.03499"
+    examples = (
+        Example(
+            {"hidden": 8, "layers": 3}, (PortInfo((2, 4)),), role="autoregressive", label="channels"
+        ),
+        Example(
+            {"hidden": 8, "layers": 2, "kernel": 3},
+            (PortInfo((6,)),),
+            PortInfo((2,)),
+            role="autoregressive",
+            label="flat",
+        ),
+    )
 
     def check_autoregressive(
         self, x: PortInfo, context: PortInfo | None, check: NodeCheck, *field: str | int
@@ -55,6 +70,28 @@ class WaveNetSpec(ConditionerSpec):
             )
             ok = False
         return ok
+
+    def autoregressive_ranks(self, shape: tuple[int, ...]) -> list[int]:
+        """Time order: every channel of step ``t`` has rank ``t``."""
+        steps = shape[-1]
+        return [index % steps for index in range(PortInfo(shape).numel)]
+
+    def autoregressive_parameter_count(
+        self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None
+    ) -> int:
+        """The 1x1 input and read-out convolutions and, per block, the dilated gate
+        convolution, the context's map to the gates and the 1x1 mix."""
+        channels = shape[0] if len(shape) == 2 else 1
+        hidden, context = self.hidden, PortInfo(context_shape).numel if context_shape else 0
+        block = (
+            (hidden * self.kernel + 1) * 2 * hidden
+            + (dense_parameter_count([context, 2 * hidden]) if context else 0)
+            + dense_parameter_count([hidden, hidden])
+        )
+        ends = dense_parameter_count([channels, hidden]) + dense_parameter_count(
+            [hidden, channels * params]
+        )
+        return ends + self.layers * block
 
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.diagnostics import Reporter, SpecPath
@@ -116,8 +117,9 @@ class NodeSpec(BaseModel):
     """Base of every node kind's spec.
 
     Subclasses declare ``kind: Literal["name"] = "name"`` plus their own fields, set the
-    class flags, and implement :meth:`infer` and :meth:`build`; checks of the settings
-    alone go in :meth:`check_static`.
+    class flags (``has_parameters`` always: it has no default) and ``examples``, and
+    implement :meth:`infer` and :meth:`build` (and :meth:`parameter_count` when they hold
+    parameters); checks of the settings alone go in :meth:`check_static`.
     """
 
     # No inf or NaN in any number field: such values only show up later as NaN losses.
@@ -157,9 +159,17 @@ class NodeSpec(BaseModel):
     #: The contribution is always zero (the node moves values without changing volume);
     #: generated ``log_prob`` code leaves it out of the sum.
     volume_preserving: ClassVar[bool] = False
-    #: False for kinds whose module holds no learned parameters (their count is 0 without
-    #: building anything); kinds with parameters override :meth:`parameter_count`.
-    has_parameters: ClassVar[bool] = True
+    #: Whether the kind's module can hold learned parameters. Every kind states it (there
+    #: is no default): kinds with parameters count them in :meth:`parameter_count`, the
+    #: others count 0 there without building anything.
+    has_parameters: ClassVar[bool]
+    #: Why ``torch.compile(model.log_prob, fullgraph=True)`` cannot capture this kind as
+    #: one graph (it iterates a data-dependent number of times, or has no log_prob);
+    #: empty when it can. Models with such kinds run eagerly and do not export.
+    not_fullgraph: ClassVar[str] = ""
+    #: Small valid uses of the kind (settings and inputs), which the contract tests run
+    #: it on (:mod:`flowspec.core.example`).
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     @classmethod
     def kind_name(cls) -> str:
@@ -247,16 +257,13 @@ class NodeSpec(BaseModel):
         """How many learned parameters :meth:`build` creates, for inputs checked by
         :meth:`infer`; the bookkeeping table shows it without building anything.
 
-        Kinds with parameters override it with their formula, so that checking a spec
-        stays torch-free; the default builds the module on the meta device (no memory,
-        but torch is imported) and counts."""
-        if not self.has_parameters:
-            return 0
-        import torch
-
-        with torch.device("meta"):
-            module = self.build(inputs, context)
-        return sum(p.numel() for p in module.parameters())
+        Kinds with parameters override it with their formula (in plain Python: checking a
+        spec never imports torch); the default is the count of kinds without any."""
+        if self.has_parameters:
+            raise NotImplementedError(
+                f"node kind '{self.kind}' has parameters but no parameter_count formula"
+            )
+        return 0
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[NodeSpec, str] | None:
         """For scoring a trained model: this node with its exact or lowest-variance option

@@ -8,7 +8,7 @@ model values confined to ``(0, 1)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = ["Support", "PortInfo", "REAL", "numel"]
 
@@ -22,8 +22,16 @@ class Support:
 
     ``partial`` marks values confined somewhere inside the interval without the compiler
     knowing where: bounded data moved by a learned map (a coupling, actnorm), or joined
-    with unbounded data by a concat. Such values do not fill the whole real line, which is
-    what a density on the real line needs to be normalized over the data's domain.
+    with unbounded data by a concat; with ``integers``, K-level values moved by integer
+    flows. Such values do not fill the whole real line (or all integers), which is what a
+    density on it needs to be normalized over the data's domain.
+
+    ``ordered`` marks values that came out of a ``sort``: each set of N elements arrives in
+    one of its N! orderings, so the values fill at most a cone of the space (a Gaussian
+    gives it 1/N! of its mass), wherever later layers move them. ``sorted_by`` says that
+    the layout is still the sort's own (the rows of ``[N]`` or ``[N, d]`` ascending in
+    coordinate ``sorted_by``), which ``ordered_to_real`` needs; any node that moves or
+    reshapes the values drops it.
 
     ``origin`` names the input or node where values with this support came off the whole
     real line (set by the compiler's shape pass; not part of equality): every density fed
@@ -37,6 +45,8 @@ class Support:
     closed_high: bool = False
     partial: bool = False
     origin: str | None = field(default=None, compare=False)
+    ordered: bool = False
+    sorted_by: int | None = None
 
     def __post_init__(self) -> None:
         # An infinite end is never included.
@@ -44,6 +54,8 @@ class Support:
             object.__setattr__(self, "closed_low", False)
         if math.isinf(self.high) and self.closed_high:
             object.__setattr__(self, "closed_high", False)
+        if self.sorted_by is not None:
+            object.__setattr__(self, "ordered", True)
 
     @property
     def discrete(self) -> bool:
@@ -54,6 +66,7 @@ class Support:
         return (
             not self.discrete
             and not self.partial
+            and not self.ordered
             and self.low == -math.inf
             and self.high == math.inf
         )
@@ -77,10 +90,28 @@ class Support:
         """Where a learned bijection of the real line sends these values: anywhere on the
         line, but still not filling it unless they did (a bijection maps a part of the
         line onto a part)."""
-        return REAL if self.is_real_line else Support(partial=True, origin=self.origin)
+        return (
+            REAL
+            if self.is_real_line
+            else Support(partial=True, ordered=self.ordered, origin=self.origin)
+        )
+
+    def unsorted(self) -> Support:
+        """These values without the sort's layout (``sorted_by``): what a node that moves or
+        reshapes them passes on (they still fill only a cone: ``ordered`` stays)."""
+        return replace(self, sorted_by=None) if self.sorted_by is not None else self
+
+    def interval(self) -> Support:
+        """The interval (or level set) alone, without ``partial`` or ``ordered``."""
+        return replace(self, partial=False, ordered=False, sorted_by=None)
 
     def __str__(self) -> str:
+        if self.ordered:
+            where = "on the real line" if self.interval().is_real_line else f"in {self.interval()}"
+            return f"sorted values {where} (one ordering of each set: a cone)"
         if self.integers and self.levels is None:
+            if self.partial:
+                return "a part of the integers (values with levels moved by integer flows)"
             return "integers"
         if self.levels is not None:
             return f"{{0..{self.levels - 1}}}"
@@ -114,7 +145,8 @@ class PortInfo:
         return numel(self.shape)
 
     def with_shape(self, shape: tuple[int, ...]) -> PortInfo:
-        return PortInfo(tuple(shape), self.support)
+        """The same values in another shape (or a part of them): a sort's layout is gone."""
+        return PortInfo(tuple(shape), self.support.unsorted())
 
     def __str__(self) -> str:
         return f"[{', '.join(map(str, self.shape))}]"

@@ -1,8 +1,8 @@
 """What a node's (and a model's) ``log_prob`` is, and what each direction costs.
 
-A model is classified by the weakest of its nodes (DESIGN.md): combining an exact term with
-a bound gives a bound, a tolerance with an estimate gives an estimate, and so on. Both
-enumerations are ordered from strongest to weakest, so the model's class is the ``max``.
+A model is classified by the weakest of its nodes (``FlowGraph.likelihood``): combining an
+exact term with a bound gives a bound, a tolerance with an estimate gives an estimate, and
+so on. Both enumerations are ordered from strongest to weakest, so the model's class is the ``max``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""The registry of node kinds and conditioner networks.
+"""The registry of node kinds and of the parts nodes are built from.
 
-Every module in ``flowspec.nodes`` and ``flowspec.conditioners`` is imported once, and each
-:class:`~flowspec.core.node.NodeSpec` subclass found there is registered under its
-``kind``. Third-party packages add kinds through the ``flowspec.nodes`` entry-point group
-(each entry point names a module to import). The compiler never lists kinds by hand.
+Every module in ``flowspec.nodes``, ``flowspec.transformers``, ``flowspec.conditioners`` and
+``flowspec.densities`` is imported once, and each spec class found there (a
+:class:`~flowspec.core.node.NodeSpec`, ``TransformerSpec``, ``ConditionerSpec`` or
+``DensitySpec`` subclass) is registered under its ``kind``. Third-party packages add node
+kinds through the ``flowspec.nodes`` entry-point group (each entry point names a module to
+import). The compiler, the schema, the CLI and the contract tests never list kinds by hand.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 
 from flowspec.core.node import NodeSpec
 
-__all__ = ["node_kinds", "conditioner_kinds", "transformer_kinds", "kind_union", "NOT_INVERTIBLE"]
+__all__ = [
+    "node_kinds",
+    "conditioner_kinds",
+    "transformer_kinds",
+    "density_kinds",
+    "kind_union",
+    "NOT_INVERTIBLE",
+]
 
 #: Kinds users ask for that cannot be bijections, with what to use instead.
 NOT_INVERTIBLE: dict[str, str] = {
@@ -47,10 +56,13 @@ def _import_package(name: str) -> None:
             importlib.import_module(f"{name}.{module.name}")
 
 
-def _by_kind(base: type) -> dict[str, Any]:
-    """Every subclass of ``base`` with a ``kind`` default, by name, in a stable order."""
+def _by_kind(base: type, exclude: type | None = None) -> dict[str, Any]:
+    """Every subclass of ``base`` (but not of ``exclude``) with a ``kind`` default, by name,
+    in a stable order."""
     kinds: dict[str, Any] = {}
     for cls in _subclasses(base):
+        if exclude is not None and issubclass(cls, exclude):
+            continue
         name = cls.model_fields["kind"].default
         if isinstance(name, str) and name:
             kinds[name] = cls
@@ -111,3 +123,15 @@ def conditioner_kinds() -> dict[str, type[ConditionerSpec]]:
 
     _import_package("flowspec.conditioners")
     return _by_kind(ConditionerSpec)
+
+
+@cache
+def density_kinds() -> dict[str, type[BaseModel]]:
+    """Every conditional density kind (a ``DensitySpec``), by name. Node kinds that are a
+    density used as a base distribution (the ``categorical`` node) are node kinds, not
+    densities."""
+    _import_package("flowspec.densities")
+    # Found through the package just imported, not a static import: the densities' base
+    # imports the conditioners' unions, which import this module.
+    base = importlib.import_module("flowspec.densities.base").DensitySpec
+    return _by_kind(base, exclude=NodeSpec)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -50,6 +51,9 @@ class DensitySpec(BaseModel):
     reference: ClassVar[str] = ""
     #: The values it models, in words (shown by ``validate``).
     models: ClassVar[str] = ""
+    #: Small valid uses: settings, the values modelled (one port: event shape and
+    #: support) and the context, if any (:mod:`flowspec.core.example`).
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     def likelihood(self) -> Likelihood:
         """What ``log_prob`` of this density is; the node using it takes the weaker of its
@@ -72,6 +76,12 @@ class DensitySpec(BaseModel):
     @abstractmethod
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         """Report (under ``field``) why this density cannot model values like ``event``."""
+
+    def check_scoring(self, check: NodeCheck, *field: str | int) -> bool:
+        """For a density that scores given values (a decoder: ``log p(x | z)`` of the data,
+        not of its own draws), whether it can compute that density; report why not under
+        ``field``. Default: it can."""
+        return True
 
     @abstractmethod
     def param_count(self, event: PortInfo) -> int:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
 
@@ -33,6 +34,15 @@ class BernoulliSpec(DensitySpec):
     summary = "Bernoulli(sigmoid(l(c))) per element"
     reference = "Kingma and Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114"
     models = "binary values {0, 1}"
+    examples = (
+        Example({}, (PortInfo((3,), Support(levels=2)),), label="learned"),
+        Example(
+            {"net": {"hidden": [4]}},
+            (PortInfo((2,), Support(levels=2)),),
+            PortInfo((2,)),
+            label="context",
+        ),
+    )
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         return check_discrete_event(self.kind, event, check, *field, levels=2)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
 
@@ -33,6 +34,15 @@ class CategoricalSpec(DensitySpec):
     summary = "categorical softmax(l(c)) over K levels per element"
     reference = "Tran et al. 2019, Discrete Flows, arXiv:1905.10347"
     models = "integers 0..K-1 (K levels)"
+    examples = (
+        Example({}, (PortInfo((2,), Support(levels=3)),), label="learned"),
+        Example(
+            {"net": {"hidden": [4]}},
+            (PortInfo((2,), Support(levels=3)),),
+            PortInfo((2,)),
+            label="context",
+        ),
+    )
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_discrete_event(self.kind, event, check, *field):

@@ -8,7 +8,7 @@ the tails (``(-inf, 1/2]`` and ``[K - 3/2, inf)``), so the pmf sums to one over
 
 Example::
 
-    prior: {kind: discretized_logistic, mixtures: 3}
+    decoder: {kind: discretized_logistic, mixtures: 3}
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities._checks import check_discrete_event
 from flowspec.densities.base import DensitySpec
 
@@ -38,6 +39,15 @@ class DiscretizedLogisticSpec(DensitySpec):
     summary = "discretized logistic mixture over integers"
     reference = "Salimans et al. 2017, PixelCNN++, arXiv:1701.05517"
     models = "integers (0..K-1, or all integers)"
+    examples = (
+        Example({"mixtures": 2}, (PortInfo((2,), Support(levels=4)),), label="levels"),
+        Example(
+            {"net": {"hidden": [4]}},
+            (PortInfo((1,), Support(integers=True)),),
+            PortInfo((2,)),
+            label="integers",
+        ),
+    )
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         return check_discrete_event(self.kind, event, check, *field)

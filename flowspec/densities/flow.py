@@ -13,7 +13,7 @@ posterior (Rezende and Mohamed 2015, "Variational Inference with Normalizing Flo
 arXiv:1505.05770: planar layers, or couplings), a dequantizer (Flow++, Ho et al. 2019,
 arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its draws along
 generation, so layers without an inference direction (planar, Sylvester) serve there; a
-decoder scores given values, which needs every layer's inference direction.
+decoder scores given values, which needs every layer's inference direction (E807).
 
 Example::
 
@@ -32,12 +32,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, ValidationError
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.densities._checks import check_continuous_event
 from flowspec.densities.gaussian import GaussianSpec
 from flowspec.diagnostics import Reporter, did_you_mean
+from flowspec.nodes._checks import check_unused_settings
 
 if TYPE_CHECKING:
     from flowspec.layers.densities.flow import FlowDensity
@@ -60,6 +62,26 @@ class FlowDensitySpec(GaussianSpec):
     reference = (
         "Winkler et al. 2019, Learning Likelihoods with Conditional Normalizing Flows, "
         "arXiv:1912.00042"
+    )
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [4]},
+                "layers": [
+                    {"kind": "affine_coupling", "net": {"hidden": [4]}},
+                    {"kind": "reverse"},
+                ],
+                "repeat": 2,
+            },
+            (PortInfo((2,)),),
+            PortInfo((2,)),
+            label="couplings",
+        ),
+        Example(
+            {"layers": [{"kind": "planar", "inverse": {"method": "newton", "tol": 1.0e-12}}]},
+            (PortInfo((2,)),),
+            label="planar",
+        ),
     )
 
     def chain(self, check: NodeCheck | None, *field: str | int) -> list[NodeSpec] | None:
@@ -121,6 +143,15 @@ class FlowDensitySpec(GaussianSpec):
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_continuous_event(self.kind, event, check, *field):
             return False
+        if self.repeat == 0:
+            check_unused_settings(
+                self,
+                ("layers",),
+                "repeat: 0 applies them no times, so the density is its Gaussian base",
+                check,
+                *field,
+                hint="use {kind: gaussian}, or repeat: 1 or more",
+            )
         chain = self.chain(check, *field)
         if chain is None:
             return False
@@ -171,6 +202,31 @@ class FlowDensitySpec(GaussianSpec):
             )
             return False
         return True
+
+    def check_scoring(self, check: NodeCheck, *field: str | int) -> bool:
+        """The density of given values runs every layer from the values to the base (its
+        inference direction): a layer without one (Sylvester, planar without ``inverse``)
+        serves in proposals, which score their own draws, but not in a decoder (E807)."""
+        ok = True
+        for index, spec in enumerate((self.chain(None) or [])[: len(self.layers)]):
+            if spec.costs().inference is not Cost.UNAVAILABLE:
+                continue
+            ok = False
+            check.error(
+                "E807",
+                f"layer {index} ({spec.kind}) of the flow density has no inference direction "
+                "(values -> base), but this density scores given values, which runs every "
+                "layer that way: log_prob would fail",
+                *field,
+                "layers",
+                index,
+                hint="give it inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+                if "inverse" in type(spec).model_fields
+                else "use layers with both directions here (radial, couplings, planar with "
+                f"inverse: {{...}}); {spec.kind} layers serve in encoders and dequantizers, "
+                "which only score their own draws",
+            )
+        return ok
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
         chain = self.chain(None) or []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.densities._checks import check_continuous_event
@@ -42,6 +43,15 @@ class GaussianSpec(DensitySpec):
     summary = "diagonal Gaussian N(mu(c), diag sigma(c)^2)"
     reference = "Kingma and Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114"
     models = "real values"
+    examples = (
+        Example({}, (PortInfo((1,)),), label="learned"),
+        Example(
+            {"net": {"hidden": [4]}, "min_scale": 0.01},
+            (PortInfo((2,)),),
+            PortInfo((3,)),
+            label="context",
+        ),
+    )
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         return check_continuous_event(self.kind, event, check, *field)

@@ -36,6 +36,7 @@ from torch import nn
 from torch.export import Dim
 
 from flowspec.core.ports import PortInfo
+from flowspec.core.registry import node_kinds
 from flowspec.emit.runtime import FlowModel
 
 __all__ = [
@@ -49,17 +50,11 @@ __all__ = [
 ]
 
 #: Node kinds that ``torch.compile(model.log_prob, fullgraph=True)`` cannot capture as one
-#: graph, with the reason (kind -> reason). Such kinds iterate to a tolerance (bisection,
-#: fixed-point or ODE solvers), so their loop count depends on the data; every other kind
-#: compiles to a single graph and exports. The README lists these; tests read this table.
+#: graph, with the reason each states (``NodeSpec.not_fullgraph``): they iterate to a
+#: tolerance (bisection, fixed-point or ODE solvers), so their loop count depends on the
+#: data, or have no log_prob. Every other kind compiles to a single graph and exports.
 NOT_FULLGRAPH: dict[str, str] = {
-    "planar": "inference solves a scalar equation by bisection or Newton, stopping at a "
-    "tolerance (a data-dependent loop); without an inverse it has no log_prob at all",
-    "sylvester": "no inference direction, so there is no log_prob to compile; generation "
-    "(sample_and_log_prob) is one pass and compiles whole (tests/test_determinant_flows.py)",
-    "residual": "the Russian-roulette estimator draws its number of terms at run time and the "
-    "inverse iterates to a tolerance (data-dependent loops)",
-    "cnf": "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps",
+    name: cls.not_fullgraph for name, cls in node_kinds().items() if cls.not_fullgraph
 }
 
 

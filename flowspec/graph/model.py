@@ -155,8 +155,9 @@ class FlowGraph:
 
     @property
     def likelihood(self) -> Likelihood:
-        """What ``log_prob`` is: the weakest class of any node, and at best a lower bound
-        when a density gets values that do not fill its support (W501, W800)."""
+        """What ``log_prob`` is: the weakest class of any node (the order of
+        :class:`~flowspec.core.properties.Likelihood`), and at best a lower bound when a
+        density gets values that do not fill its support (W501, W800)."""
         classes = [n.spec.likelihood() for n in self.layers if n.spec is not None]
         if self.unnormalized:
             classes.append(Likelihood.BOUND)

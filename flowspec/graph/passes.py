@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from flowspec.core.node import NodeCheck, Unnormalized
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost
 from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
@@ -258,12 +258,18 @@ def _report_unnormalized(graph: FlowGraph, reporter: Reporter) -> None:
             causes.setdefault((found.code, found.support.origin), []).append((node, found))
     for (code, origin), group in causes.items():
         node, first = group[0]
-        where = f"lie in {first.support}"
+        support = first.support
+        covers = "all integers" if support.integers else "the whole real line"
+        where = f"lie in {support}"
         if origin is not None and graph.nodes[origin].is_input:
             where += f" (as input '{origin}' declares)"
         elif origin is not None:
             where += f" (from node '{origin}')"
-        if first.support.partial:
+        if support.ordered:
+            where = "are sorted: one ordering of each set, a cone holding 1/N! of the space"
+        elif support.integers and support.partial:
+            where = "are only a part of them (values with levels moved by integer flows)"
+        elif support.partial:
             where = "do not fill it" + (
                 f": node '{origin}' bounds them and learned layers only move them"
                 if origin is not None and not graph.nodes[origin].is_input
@@ -273,16 +279,35 @@ def _report_unnormalized(graph: FlowGraph, reporter: Reporter) -> None:
         also = f"; the same values reach the densities of {', '.join(others)}" if others else ""
         reporter.warning(
             code,
-            f"{first.density} covers the whole real line but its values {where}, so it "
-            "puts mass where no value can be: log_prob is not normalized over the data's "
-            f"domain (a lower bound){also}",
+            f"{first.density} covers {covers} but its values {where}, so it puts mass where "
+            "no value can be: log_prob is not normalized over the data's domain (a lower "
+            f"bound){also}",
             node.path + first.fields,
             node=node.id,
-            hint=_UNNORMALIZED_HINT + f"; or accept the bound with accept: {{{code}: <reason>}}"
-            if first.support.partial
-            else "map the values to the real line first, e.g. {kind: elementwise, fn: logit} "
-            "for (0, 1) or {kind: elementwise, fn: log} for (0, inf)",
+            hint=_unnormalized_hint(support)
+            + f"; or accept the bound with accept: {{{code}: <reason>}}",
         )
+
+
+def _unnormalized_hint(support: Support) -> str:
+    """What maps values of ``support`` onto what a density of the whole line (or a pmf of
+    all integers) needs."""
+    if support.ordered:
+        return (
+            "map the sorted values onto the whole space right after the sort: "
+            "{kind: ordered_to_real} (the first value, then the logs of the gaps)"
+        )
+    if support.integers:
+        return (
+            "model values with levels by maps that keep them in 0..K-1 ({kind: discrete_flow}) "
+            "and a pmf over the levels ({kind: categorical})"
+        )
+    if support.partial:
+        return _UNNORMALIZED_HINT
+    return (
+        "map the values to the real line first, e.g. {kind: elementwise, fn: logit} for (0, 1) "
+        "or {kind: elementwise, fn: log} for (0, inf)"
+    )
 
 
 _UNNORMALIZED_HINT = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 
@@ -9,6 +11,8 @@ __all__ = [
     "check_feature_axis",
     "check_continuous",
     "check_real_valued",
+    "check_fills_integers",
+    "check_unused_settings",
     "learned_feature_map",
     "check_image",
 ]
@@ -57,6 +61,14 @@ def check_real_valued(x: PortInfo, check: NodeCheck) -> None:
         check.unnormalized_input("W501", x.support, "in", density="this density")
 
 
+def check_fills_integers(x: PortInfo, check: NodeCheck) -> None:
+    """W501's rule for a probability mass function over all integers: values with levels
+    moved by integer flows reach only part of them, so the pmf's mass on the data's values
+    is below one (the model is at best a lower bound)."""
+    if x.support.integers and x.support.partial:
+        check.unnormalized_input("W501", x.support, "in", density="this pmf")
+
+
 def learned_feature_map(x: PortInfo, kind: str, check: NodeCheck) -> tuple[PortInfo] | None:
     """The shape rule of a learned invertible map over the feature axis (actnorm, LU):
     it needs a feature axis and continuous values. A learned map can move bounded values
@@ -77,3 +89,24 @@ def check_image(x: PortInfo, what: str, check: NodeCheck, *field: str | int) -> 
         )
         return False
     return True
+
+
+def check_unused_settings(
+    settings: BaseModel,
+    names: tuple[str, ...],
+    because: str,
+    check: NodeCheck,
+    *field: str | int,
+    hint: str | None = None,
+) -> None:
+    """W430 for each of ``names`` given explicitly in ``settings`` (at ``field``), which
+    ``because`` says the other settings leave unused."""
+    for name in names:
+        if name in settings.model_fields_set:
+            check.warning(
+                "W430",
+                f"{name} is ignored: {because}",
+                *field,
+                name,
+                hint=hint or f"remove '{name}'",
+            )

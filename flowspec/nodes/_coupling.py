@@ -13,43 +13,32 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
 from flowspec.conditioners.base import ConditionerSpec, no_empty_layer_warning
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_continuous, check_image
+from flowspec.nodes._mask import Mask
 from flowspec.nodes.concat import union_support
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.coupling import CouplingLayer
 
-__all__ = ["CouplingBase", "ExplicitMask", "IMAGE_MASKS"]
+__all__ = ["CouplingBase", "ExplicitMask"]
 
 #: An explicit mask: one 0/1 per feature (so at least two entries).
 ExplicitMask = Annotated[list[Literal[0, 1]], Field(min_length=2)]
-
-#: The masks of image-shaped inputs [C, H, W].
-IMAGE_MASKS = ("checkerboard", "checkerboard_flipped", "channel", "channel_flipped")
 
 
 class CouplingBase(NodeSpec):
     """Fields, checks, shape rule and build shared by coupling kinds."""
 
-    mask: (
-        Literal[
-            "half",
-            "alternate",
-            "checkerboard",
-            "checkerboard_flipped",
-            "channel",
-            "channel_flipped",
-        ]
-        | ExplicitMask
-    ) = Field(
-        default="half",
+    # Not strict: a spec names the mask as a string ("checkerboard"), read as the enum.
+    mask: Annotated[Mask, Strict(False)] | ExplicitMask = Field(
+        default=Mask.HALF,
         description="Which values pass through unchanged and condition the rest (1) and "
         "which are transformed (0). Flat inputs [D]: 'half' keeps the first half, "
         "'alternate' every other feature, or an explicit list of 0/1 per feature. Images "
@@ -70,16 +59,17 @@ class CouplingBase(NodeSpec):
         # unless the transformer itself inverts by iteration.
         return Costs(Cost.ONE_PASS, max(Cost.ONE_PASS, self.parts()[0].inverse_cost))
 
+    @property
+    def splits_pixels(self) -> bool:
+        """Whether the mask is a checkerboard of pixels rather than a split of event axis 0
+        (features, or channels)."""
+        return isinstance(self.mask, Mask) and self.mask.checkerboard
+
     def mask_vector(self, features: int) -> list[int]:
         """The mask as one 0/1 per feature (or channel, for channel masks) of an input
         with ``features`` features."""
-        if self.mask in ("half", "channel"):
-            return [1] * (features // 2) + [0] * (features - features // 2)
-        if self.mask == "alternate":
-            return [1 - (i % 2) for i in range(features)]
-        if self.mask == "channel_flipped":
-            return [0] * (features - features // 2) + [1] * (features // 2)
-        assert isinstance(self.mask, list), "checkerboard masks are image partitions"
+        if isinstance(self.mask, Mask):
+            return self.mask.vector(features)
         return list(self.mask)
 
     #: Where the transformer and conditioner settings sit in this kind's YAML.
@@ -115,11 +105,11 @@ class CouplingBase(NodeSpec):
     ) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The shapes of the conditioner's input and of the transformed values, for an
         input like ``x``; None (with the error reported) when the mask does not fit it."""
-        if self.mask in IMAGE_MASKS:
+        if isinstance(self.mask, Mask) and self.mask.on_images:
             if not check_image(x, f"mask '{self.mask}'", check, "mask"):
                 return None
             channels, height, width = x.shape
-            if self.mask.startswith("checkerboard"):
+            if self.mask.checkerboard:
                 if height * width < 2:
                     check.error(
                         "E654",
@@ -200,7 +190,7 @@ class CouplingBase(NodeSpec):
         shape (for inputs checked by :meth:`partition_shapes`)."""
         shape = inputs[0].shape
         context_shape = context.shape if context is not None else None
-        if self.mask in ("checkerboard", "checkerboard_flipped"):
+        if self.splits_pixels:
             return shape, shape, context_shape
         kept = sum(self.mask_vector(shape[0]))
         return (kept, *shape[1:]), (shape[0] - kept, *shape[1:]), context_shape
@@ -211,8 +201,6 @@ class CouplingBase(NodeSpec):
         count = conditioner.coupling_parameter_count(
             kept, changed, transformer.params_per_feature(), context_shape
         )
-        if count is None:
-            return super().parameter_count(inputs, context)
         return count + transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
@@ -226,9 +214,9 @@ class CouplingBase(NodeSpec):
                 kept, changed, transformer.params_per_feature(), context_shape
             )
         shape = inputs[0].shape
-        if self.mask in ("checkerboard", "checkerboard_flipped"):
+        if self.splits_pixels:
             parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(
-                list(shape), self.mask == "checkerboard_flipped"
+                list(shape), self.mask is Mask.CHECKERBOARD_FLIPPED
             )
         else:
             parts = MaskedSplit(self.mask_vector(shape[0]))

@@ -15,10 +15,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_continuous
 
-__all__ = ["RootFinding", "FixedPoint", "flat_real_map", "MAX_ITER", "EXACT_DIMS"]
+__all__ = [
+    "RootFinding",
+    "FixedPoint",
+    "flat_real_map",
+    "check_deterministic_net",
+    "MAX_ITER",
+    "EXACT_DIMS",
+]
 
 #: The most iterations a spec may ask of one solve.
 MAX_ITER = 10_000
@@ -59,8 +66,9 @@ class FixedPoint(_Settings):
 def flat_real_map(
     kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck
 ) -> tuple[PortInfo] | None:
-    """The shape rule of a map of a flat vector ``[D]`` of continuous values onto the real
-    line (E751 for any other event shape)."""
+    """The shape rule of a learned bijection of a flat vector ``[D]`` of continuous values
+    (E751 for any other event shape): it moves values anywhere on the real line, but
+    bounded or sorted values still do not fill it (:meth:`Support.moved`)."""
     (x,) = inputs
     if len(x.shape) != 1:
         check.error(
@@ -72,4 +80,20 @@ def flat_real_map(
         return None
     if not check_continuous(x, kind, check):
         return None
-    return (PortInfo(x.shape, REAL),)
+    return (PortInfo(x.shape, x.support.moved()),)
+
+
+def check_deterministic_net(net: BaseModel, what: str, why: str, check: NodeCheck) -> None:
+    """A network that must be one fixed function of its input (a residual branch, a CNF's
+    vector field) takes no dropout (E760): while training, dropout draws another network
+    on every call, ``why`` breaks."""
+    dropout = getattr(net, "dropout", 0.0)
+    if dropout:
+        check.error(
+            "E760",
+            f"dropout {dropout:g} makes {what} a random function while training: {why}",
+            "net",
+            "dropout",
+            hint="remove dropout from this net (regularise with weight_decay in the train "
+            "settings instead)",
+        )

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 if TYPE_CHECKING:
     from flowspec.layers.abs import Abs
@@ -49,6 +50,16 @@ class AbsSpec(UsesDensities):
     bijective = False
     stochastic_inverse = True
 
+    has_parameters = True  # with a sign classifier
+    examples = (
+        Example({}, (PortInfo((3,)),), label="fair"),
+        Example(
+            {"sign": {"kind": "bernoulli", "net": {"hidden": [4]}}},
+            (PortInfo((2, 2)),),
+            label="classifier",
+        ),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
@@ -63,7 +74,10 @@ class AbsSpec(UsesDensities):
             if x.support.low <= 0.0 <= x.support.high
             else min(abs(x.support.low), abs(x.support.high))
         )
-        return (PortInfo(x.shape, Support(low, high)),)
+        # |x| of values that do not fill their interval (or of sorted sets) need not fill
+        # [low, high] either.
+        confined = Support(low, high, partial=x.support.partial, ordered=x.support.ordered)
+        return (PortInfo(x.shape, confined),)
 
     def modelled_by(self) -> str:
         return "a fair coin per sign" if self.sign == "fair" else f"signs ~ {self.sign.describe()}"

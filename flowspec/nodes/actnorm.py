@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveFloat
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
@@ -49,6 +50,12 @@ class ActNormSpec(NodeSpec):
         "arXiv:1807.03039"
     )
     contribution = "positions * sum(log_scale)"
+
+    has_parameters = True
+    examples = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({"data_init": False}, (PortInfo((2, 2, 2)),), label="image"),
+    )
 
     def check_static(self, check: NodeCheck) -> None:
         """eps only enters the data-dependent initialisation: without it, it is ignored."""

@@ -22,6 +22,8 @@ from pydantic import Field
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.choice import CouplingConditionerChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.transformers.additive import AdditiveSpec
 from flowspec.transformers.base import TransformerSpec
@@ -43,6 +45,17 @@ class AdditiveCouplingSpec(CouplingBase):
     contribution = "0"
     volume_preserving = True
     conditioner_field: ClassVar[tuple[str, ...]] = ("net",)
+
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [8]}}, (PortInfo((4,)),)),
+        Example(
+            {"mask": "alternate", "net": {"hidden": [8]}},
+            (PortInfo((5,)),),
+            PortInfo((2,)),
+            label="context",
+        ),
+    )
 
     def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:
         return AdditiveSpec(), self.net

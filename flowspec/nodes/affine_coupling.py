@@ -22,6 +22,8 @@ from pydantic import Field
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.choice import CouplingConditionerChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.transformers.affine import AffineSpec
 from flowspec.transformers.base import LogScaleBound, TransformerSpec
@@ -43,6 +45,17 @@ class AffineCouplingSpec(CouplingBase):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     transformer_field: ClassVar[tuple[str, ...]] = ("scale_bound",)
     conditioner_field: ClassVar[tuple[str, ...]] = ("net",)
+
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [8]}, "scale_bound": 3.0}, (PortInfo((4,)),), label="flat"),
+        Example(
+            {"mask": "channel", "net": {"kind": "conv", "channels": 4}},
+            (PortInfo((2, 2, 2)),),
+            PortInfo((2,)),
+            label="image",
+        ),
+    )
 
     def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:
         return AffineSpec(scale_bound=self.scale_bound), self.net

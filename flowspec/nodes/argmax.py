@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class ArgmaxSpec(UsesDensities):
     bijective = False
     stochastic_forward = True
     proposals = ("encoder",)
+
+    has_parameters = True
+    examples = (
+        Example({"encoder": {"net": {"hidden": [4]}}}, (PortInfo((3,), Support(levels=4)),)),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

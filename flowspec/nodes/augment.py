@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
@@ -53,6 +54,9 @@ class AugmentSpec(UsesDensities):
     bijective = False
     stochastic_forward = True
     proposals = ("encoder",)
+
+    has_parameters = True
+    examples = (Example({"extra": 2, "encoder": {"net": {"hidden": [4]}}}, (PortInfo((3,)),)),)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

@@ -32,6 +32,7 @@ from pydantic import Field
 from flowspec.conditioners.base import no_empty_layer_warning
 from flowspec.conditioners.choice import AutoregressiveConditionerChoice
 from flowspec.conditioners.made import MADESpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
@@ -64,6 +65,22 @@ class AutoregressiveSpec(NodeSpec):
     summary = "MAF/IAF: z_i = tau(x_i; theta(x_<i)) (maf) or theta(z_<i) (iaf)"
     reference = "Papamakarios et al. 2017, arXiv:1705.07057; Kingma et al. 2016, arXiv:1606.04934"
     accepts_context = True
+
+    has_parameters = True
+    examples = (
+        Example({"conditioner": {"hidden": [8]}}, (PortInfo((3,)),), label="maf"),
+        Example(
+            {"direction": "iaf", "conditioner": {"hidden": [8]}},
+            (PortInfo((3,)),),
+            PortInfo((2,)),
+            label="iaf",
+        ),
+        Example(
+            {"transformer": {"kind": "additive"}, "conditioner": {"hidden": [8]}},
+            (PortInfo((1, 2, 2)),),
+            label="image",
+        ),
+    )
 
     def preserves_volume(self) -> bool:
         return self.transformer.volume_preserving
@@ -104,8 +121,6 @@ class AutoregressiveSpec(NodeSpec):
             self.transformer.params_per_feature(),
             context.shape if context is not None else None,
         )
-        if count is None:
-            return super().parameter_count(inputs, context)
         return count + self.transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> AutoregressiveLayer:

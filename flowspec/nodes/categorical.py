@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.categorical import CategoricalSpec
-from flowspec.nodes._density_distribution import DensityDistributionSpec
+from flowspec.nodes._density_as_base import DensityDistributionSpec
 
 __all__ = ["CategoricalBaseSpec"]
 
@@ -27,3 +29,13 @@ class CategoricalBaseSpec(DensityDistributionSpec, CategoricalSpec):  # type: ig
     summary = "categorical base distribution over 0..K-1 per element"
     reference = "Tran et al. 2019, Discrete Flows, arXiv:1905.10347"
     contribution = "log Cat(z; softmax(l))"
+    has_parameters = True
+    examples = (
+        Example({}, (PortInfo((3,), Support(levels=4)),), label="learned"),
+        Example(
+            {"net": {"hidden": [4]}},
+            (PortInfo((2,), Support(levels=3)),),
+            PortInfo((2,)),
+            label="context",
+        ),
+    )

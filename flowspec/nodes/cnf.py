@@ -15,7 +15,8 @@ solver steps, at the price of a second solve in the backward pass).
 ``trace``: ``exact`` (D backward passes per function evaluation: ``log_prob`` is exact up
 to the solver's tolerance) or ``hutchinson`` (``e^T (df/dy) e`` with one Gaussian ``e`` per
 solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the tolerance).
-Both directions iterate (an ODE solve), so the kind is listed in ``NOT_FULLGRAPH``.
+Both directions iterate (an ODE solve), so ``torch.compile`` cannot capture the kind as one
+graph (``not_fullgraph``).
 
 Example::
 
@@ -31,10 +32,16 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nodes._iterative import EXACT_DIMS, flat_real_map
+from flowspec.nodes._checks import check_unused_settings
+from flowspec.nodes._iterative import (
+    EXACT_DIMS,
+    check_deterministic_net,
+    flat_real_map,
+)
 
 if TYPE_CHECKING:
     from flowspec.layers.cnf import CNF
@@ -43,6 +50,9 @@ __all__ = ["CNFSpec", "ODESolver", "FIXED_STEP"]
 
 #: torchdiffeq's fixed-grid methods: they need a step size.
 FIXED_STEP = ("euler", "midpoint", "rk4", "explicit_adams", "implicit_adams")
+#: The fixed-step methods that use no tolerance (implicit_adams' corrector iterates to
+#: rtol and atol; these ignore them).
+TOLERANCE_FREE = ("euler", "midpoint", "rk4", "explicit_adams")
 #: Activations without a continuous derivative: adaptive solvers slow down at their kinks.
 NOT_SMOOTH = ("relu", "leaky_relu")
 
@@ -105,6 +115,29 @@ class CNFSpec(NodeSpec):
     summary = "FFJORD continuous flow dy/dt = f(t, y), log-det by the trace integral"
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
 
+    has_parameters = True
+    not_fullgraph = "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps"
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [8], "activation": "tanh"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            label="exact",
+        ),
+        Example(
+            {
+                "net": {"hidden": [4], "activation": "tanh"},
+                "time": 0.5,
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            label="hutchinson",
+        ),
+    )
+
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[CNFSpec, str] | None:
         """The exact trace (to the solver's tolerance) for small D."""
         if self.trace == "exact" or inputs[0].numel > EXACT_DIMS:
@@ -124,6 +157,7 @@ class CNFSpec(NodeSpec):
         return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.solver.method in FIXED_STEP and self.solver.step_size is None:
             check.error(
                 "E754",
@@ -157,6 +191,31 @@ class CNFSpec(NodeSpec):
                     name,
                     hint=f"use {name} >= {MIN_TOLERANCE:g} (the default is 1e-5)",
                 )
+        check_deterministic_net(
+            self.net,
+            "the vector field f",
+            "the ODE solver would integrate a field that changes on every evaluation (an "
+            "adaptive solver shrinks its steps until it stalls), and the trace integral "
+            "would not be the log-det of any one map",
+            check,
+        )
+        if self.solver.method not in FIXED_STEP:
+            check_unused_settings(
+                self.solver,
+                ("step_size",),
+                f"method {self.solver.method!r} chooses its own steps from rtol and atol",
+                check,
+                "solver",
+            )
+        elif self.solver.method in TOLERANCE_FREE:
+            check_unused_settings(
+                self.solver,
+                ("rtol", "atol"),
+                f"method {self.solver.method!r} takes fixed steps of step_size, with no "
+                "error control",
+                check,
+                "solver",
+            )
         activation = getattr(self.net, "activation", None)
         if activation in NOT_SMOOTH:
             check.warning(
@@ -191,4 +250,6 @@ class CNFSpec(NodeSpec):
         features = inputs[0].shape[0]
         net = self.net.build(features + 1, features, zero_init=True)
         s = self.solver
-        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, s.step_size, self.adjoint)
+        # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
+        step = s.step_size if s.method in FIXED_STEP else None
+        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
@@ -25,7 +26,10 @@ __all__ = ["ConcatSpec", "union_support"]
 def union_support(supports: list[Support]) -> Support | None:
     """The smallest support of this module's kinds that holds every given support.
 
-    Discrete supports ``{0..K_i-1}`` join to ``{0..max K_i - 1}`` (their exact union).
+    Discrete supports ``{0..K_i-1}`` join to ``{0..max K_i - 1}`` (the concat node refuses
+    different numbers of levels, E461: the fewer-level values would not fill the result);
+    with unbounded integers, to the integers, ``partial`` since values with levels do not
+    fill them.
     Continuous supports join to their interval hull ``[min low, max high]``, which may
     contain values no input takes (the hull of (0, 1) and (2, 3) is (0, 3)): the compiler
     only uses supports to check domains, for which a hull is a safe over-approximation,
@@ -36,7 +40,10 @@ def union_support(supports: list[Support]) -> Support | None:
     """
     if all(s.discrete for s in supports):
         if any(s.levels is None for s in supports):  # unbounded integers (IDF latents)
-            return Support(integers=True)
+            # Values with levels, or moved ones, do not fill the integers.
+            return Support(
+                integers=True, partial=any(s.partial or s.levels is not None for s in supports)
+            )
         return Support(levels=max(s.levels for s in supports if s.levels is not None))
     if any(s.discrete for s in supports):
         return None
@@ -48,6 +55,7 @@ def union_support(supports: list[Support]) -> Support | None:
         closed_low=any(s.closed_low for s in supports if s.low == low),
         closed_high=any(s.closed_high for s in supports if s.high == high),
         partial=any(s.partial or (s.low, s.high) != (low, high) for s in supports),
+        ordered=any(s.ordered for s in supports),
     )
 
 
@@ -60,6 +68,11 @@ class ConcatSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
     has_parameters = False
+
+    examples = (
+        Example({}, (PortInfo((2,)), PortInfo((3,))), label="flat"),
+        Example({}, (PortInfo((1, 2, 2)), PortInfo((2, 2, 2)), PortInfo((1, 2, 2))), label="image"),
+    )
 
     def input_ports(self) -> tuple[str, ...]:
         """One port per listed input; without 'in' (as inside a block), the two a concat
@@ -118,6 +131,19 @@ class ConcatSpec(NodeSpec):
                 )
                 ok = False
         if not ok:
+            return None
+        levels = sorted({x.support.levels for x in inputs if x.support.levels is not None})
+        if len(levels) > 1:
+            found = ", ".join(f"input {i}: {x.support}" for i, x in enumerate(inputs))
+            check.error(
+                "E461",
+                f"concat cannot join values with different numbers of levels ({found}): the "
+                f"result would be taken for {levels[-1]}-level values throughout, so the "
+                "model would give mass to values the inputs with fewer levels never take",
+                "in",
+                hint="model the inputs separately (a base distribution each), or dequantize "
+                "each input ({kind: uniform_dequantization}) and join the continuous values",
+            )
             return None
         support = union_support([x.support for x in inputs])
         if support is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.densities.gaussian import GaussianSpec
@@ -43,6 +44,12 @@ class ConditionalNormalSpec(NodeSpec, GaussianSpec):  # type: ignore[misc]  # No
     contribution = "log N(z; mu(c), diag sigma(c)^2)"
     terminal = True
     accepts_context = True
+
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [4]}}, (PortInfo((2,)),), PortInfo((3,)), label="flat"),
+        Example({"min_scale": 0.01}, (PortInfo((2,)),), PortInfo((1, 2, 2)), label="image context"),
+    )
 
     def check_static(self, check: NodeCheck) -> None:
         """A conditional density needs something to condition on."""

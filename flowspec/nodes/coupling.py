@@ -24,6 +24,8 @@ from pydantic import Field
 from flowspec.conditioners.base import ConditionerSpec
 from flowspec.conditioners.choice import CouplingConditionerChoice
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.transformers.affine import AffineSpec
 from flowspec.transformers.base import TransformerSpec
@@ -45,6 +47,54 @@ class CouplingSpec(CouplingBase):
     )
     summary = "z_b = tau(x_b; theta(x_a)): any transformer, any conditioner"
     reference = "Dinh et al. 2016, arXiv:1605.08803; Durkan et al. 2019, arXiv:1906.04032"
+
+    has_parameters = True
+    examples = (
+        Example({"conditioner": {"hidden": [8]}}, (PortInfo((4,)),), label="half"),
+        Example(
+            {
+                "mask": "alternate",
+                "transformer": {"kind": "rq_spline", "bins": 4, "bound": 3.0},
+                "conditioner": {"hidden": [8]},
+            },
+            (PortInfo((5,)),),
+            PortInfo((2,)),
+            label="alternate",
+        ),
+        Example(
+            {"mask": [1, 0, 0, 1], "conditioner": {"hidden": [8]}},
+            (PortInfo((4,)),),
+            label="explicit",
+        ),
+        Example(
+            {"mask": "checkerboard", "conditioner": {"kind": "conv", "channels": 4}},
+            (PortInfo((1, 2, 3)),),
+            label="checkerboard",
+        ),
+        Example(
+            {
+                "mask": "checkerboard_flipped",
+                "conditioner": {"kind": "resnet", "channels": 4, "blocks": 1},
+            },
+            (PortInfo((2, 2, 2)),),
+            PortInfo((1, 2, 2)),
+            label="checkerboard_flipped",
+        ),
+        Example(
+            {"mask": "channel", "conditioner": {"kind": "conv", "channels": 4}},
+            (PortInfo((2, 2, 2)),),
+            label="channel",
+        ),
+        Example(
+            {
+                "mask": "channel_flipped",
+                "conditioner": {"kind": "resnet", "channels": 4, "blocks": 1},
+            },
+            (PortInfo((3, 2, 2)),),
+            PortInfo((2,)),
+            label="channel_flipped",
+        ),
+    )
 
     def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:
         return self.transformer, self.conditioner

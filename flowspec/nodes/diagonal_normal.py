@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._distribution import UnconditionalDistributionSpec
+from flowspec.nodes._unconditional_base import UnconditionalDistributionSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.diagonal_normal import DiagonalNormal
@@ -34,6 +35,12 @@ class DiagonalNormalSpec(UnconditionalDistributionSpec):
         "Inference, arXiv:1912.02762"
     )
     contribution = "log N(z; mu, diag sigma^2)"
+
+    has_parameters = True
+    examples = (
+        Example({}, (PortInfo((2,)),), label="flat"),
+        Example({}, (PortInfo((1, 2, 2)),), label="image"),
+    )
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         """A mean and a log-scale per element of the event."""

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes._discrete_coupling import DiscreteCouplingSpec
 
 if TYPE_CHECKING:
@@ -52,6 +53,16 @@ class DiscreteFlowSpec(DiscreteCouplingSpec):
     )
     summary = "discrete flow: z_b = (mu(x_a) + sigma(x_a) x_b) mod K, zero volume"
     reference = "Tran et al. 2019, Discrete Flows, arXiv:1905.10347"
+
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [8]}}, (PortInfo((4,), Support(levels=5)),), label="shift"),
+        Example(
+            {"scale": True, "net": {"hidden": [8]}},
+            (PortInfo((3,), Support(levels=6)),),
+            label="scale",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

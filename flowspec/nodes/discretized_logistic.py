@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.discretized_logistic import DiscretizedLogisticSpec
-from flowspec.nodes._density_distribution import DensityDistributionSpec
+from flowspec.nodes._density_as_base import DensityDistributionSpec
 
 __all__ = ["DiscretizedLogisticBaseSpec"]
 
@@ -27,3 +29,13 @@ class DiscretizedLogisticBaseSpec(DensityDistributionSpec, DiscretizedLogisticSp
     summary = "discretized logistic mixture base distribution over integers"
     reference = "Hoogeboom et al. 2019, Integer Discrete Flows, arXiv:1905.07376"
     contribution = "log DLogistic(z)"
+    has_parameters = True
+    examples = (
+        Example({"mixtures": 2}, (PortInfo((2,), Support(levels=4)),), label="levels"),
+        Example(
+            {"net": {"hidden": [4]}},
+            (PortInfo((2,), Support(integers=True)),),
+            PortInfo((2,)),
+            label="integers",
+        ),
+    )

@@ -17,8 +17,8 @@ They start at zero, the identity for affine, additive and rq_spline.
 
 Example::
 
-    {kind: elementwise, fn: logit, alpha: 0.05}
-    {kind: elementwise, transformer: {kind: rq_spline, bins: 8, bound: 3.0}}
+    - {kind: elementwise, fn: logit, alpha: 0.05}
+    - {kind: elementwise, transformer: {kind: rq_spline, bins: 8, bound: 3.0}}
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
-from flowspec.core.ports import PortInfo, numel
+from flowspec.core.ports import PortInfo, Support, numel
 from flowspec.core.properties import Cost, Costs
 from flowspec.core.registry import NOT_INVERTIBLE, transformer_kinds
 from flowspec.diagnostics import did_you_mean
@@ -108,6 +109,25 @@ class ElementwiseSpec(NodeSpec):
         "preprocessing); Rezende and Mohamed 2015, arXiv:1505.05770"
     )
     contribution = "sum log|f'(x)|"
+
+    has_parameters = True  # a learnable scale_shift's, or a transformer's per feature
+    examples = (
+        Example(
+            {"fn": "logit", "alpha": 0.05},
+            (PortInfo((3,), Support(0.0, 1.0, closed_low=True, closed_high=True)),),
+            label="fn",
+        ),
+        Example(
+            {"fn": "scale_shift", "scale": -2.0, "shift": 0.5, "learnable": True},
+            (PortInfo((2, 2)),),
+            label="learnable fn",
+        ),
+        Example(
+            {"transformer": {"kind": "rq_spline", "bins": 4, "bound": 3.0}},
+            (PortInfo((1, 2, 2)),),
+            label="transformer",
+        ),
+    )
 
     @staticmethod
     def fn_fields() -> dict[str, tuple[str, ...]]:

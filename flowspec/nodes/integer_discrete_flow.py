@@ -4,8 +4,12 @@ Hoogeboom, Peters, van den Berg and Welling 2019, "Integer Discrete Flows and Lo
 Compression", arXiv:1905.07376. The first half ``x_a`` is kept; the second is shifted by
 the rounded output of the network on ``x_a`` (scaled by ``1/K`` when the input has K
 levels). The map is a bijection of the integers with zero contribution, so the model is
-an exact pmf over all integers (pair it with a ``discretized_logistic`` base). Gradients
-pass the rounding straight-through. The network's last layer starts at zero (identity).
+an exact pmf over all integers (pair it with a ``discretized_logistic`` base). Data with K
+levels is a finite set, and so is its image: the base, a pmf over all integers, also puts
+mass on integers no data maps to, so the model's mass on the data's domain is below one
+(W501 at the base, and the model is classed a lower bound, as for a density on the real
+line fed bounded values). Gradients pass the rounding straight-through. The network's last
+layer starts at zero (identity).
 
 Example::
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes._discrete_coupling import DiscreteCouplingSpec
@@ -33,13 +38,23 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
     summary = "integer discrete flow: z_b = x_b + round(t(x_a)), zero volume"
     reference = "Hoogeboom et al. 2019, Integer Discrete Flows, arXiv:1905.07376"
 
+    has_parameters = True
+    examples = (
+        Example({"net": {"hidden": [8]}}, (PortInfo((4,), Support(levels=5)),), label="levels"),
+        Example(
+            {"net": {"hidden": [8]}}, (PortInfo((3,), Support(integers=True)),), label="integers"
+        ),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         if not self.check_discrete_input(x, check, need_levels=False):
             return None
-        return (PortInfo(x.shape, Support(integers=True)),)
+        # A bijection of the integers: values with levels (a finite set) stay a finite set.
+        confined = x.support.partial or x.support.levels is not None
+        return (PortInfo(x.shape, Support(integers=True, partial=confined)),)
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         return self.net.parameter_count(*self.halves(inputs[0]))

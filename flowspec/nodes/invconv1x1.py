@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_image
@@ -29,6 +30,8 @@ class InvConv1x1Spec(LULinearSpec):
 
     kind: Literal["invconv1x1"] = "invconv1x1"  # type: ignore[assignment]
     summary = "Glow invertible 1x1 convolution on [C, H, W], W = P L (U + diag(s))"
+
+    examples = (Example({"seed": 1}, (PortInfo((3, 2, 2)),)),)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

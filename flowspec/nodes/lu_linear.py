@@ -20,10 +20,11 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
@@ -52,6 +53,12 @@ class LULinearSpec(NodeSpec):
         "arXiv:1807.03039"
     )
     contribution = "positions * sum(log|s|)"
+
+    has_parameters = True
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({"seed": 2, "bias": False}, (PortInfo((2, 2, 2)),), label="image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

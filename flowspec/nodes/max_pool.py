@@ -21,15 +21,17 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_continuous
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities, check_decoder
 
 if TYPE_CHECKING:
     from flowspec.layers.max_pool import MaxPool
@@ -56,6 +58,16 @@ class MaxPoolSpec(UsesDensities):
     bijective = False
     stochastic_inverse = True
 
+    has_parameters = True
+    examples = (
+        Example({"decoder": {"net": {"hidden": [4]}}}, (PortInfo((1, 2, 2)),), label="real"),
+        Example(
+            {"decoder": {"kind": "gaussian", "net": {"hidden": [4]}, "min_scale": 0.01}},
+            (PortInfo((2, 2, 4), Support(0.0, 1.0)),),
+            label="bounded",
+        ),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
@@ -71,14 +83,20 @@ class MaxPoolSpec(UsesDensities):
             return None
         if not check_continuous(x, self.kind, check):
             return None
-        if not self.decoder.check_event(self._gaps(x), check, "decoder"):
+        if not check_decoder(self.decoder, self._gaps(x), check, "decoder"):
             return None
         c, h, w = x.shape
-        return (PortInfo((c, h // self.size, w // self.size), x.support),)
+        return (x.with_shape((c, h // self.size, w // self.size)),)
 
     def _gaps(self, x: PortInfo) -> PortInfo:
+        """The log-gaps ``log(max - x_j)``: anywhere on the real line for values unbounded
+        below; for values above ``low`` each gap is below ``max - low``, so a decoder on
+        the whole line puts mass on values below ``low`` (W800), as for confined values."""
         pooled = x.numel // self.size**2
-        return PortInfo((pooled * (self.size**2 - 1),), REAL)
+        low, high = x.support.low, x.support.high
+        confined = x.support.partial or x.support.ordered or math.isfinite(low)
+        top = math.log(high - low) if math.isfinite(low) and math.isfinite(high) else math.inf
+        return PortInfo((pooled * (self.size**2 - 1),), Support(high=top, partial=confined))
 
     def modelled_by(self) -> str:
         return f"uniform argmax position, log-gaps ~ {self.decoder.describe()}"

@@ -9,7 +9,8 @@ contribution is zero. It acts on event axis 0 (features of ``[D]``, channels of
 
 Example::
 
-    {kind: shuffle, seed: 3}
+    - {kind: reverse}
+    - {kind: shuffle, seed: 3}
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_SEED, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
@@ -73,7 +75,7 @@ class _PermutationSpec(NodeSpec):
                 *(("seed",) if features > 1 else ("in",)),
                 hint=self._identity_hint(),
             )
-        return (x,)
+        return (x.with_shape(x.shape),)  # reordered: a sort's layout is gone
 
 
 class ReverseSpec(_PermutationSpec):
@@ -83,6 +85,11 @@ class ReverseSpec(_PermutationSpec):
     summary = "reverse the feature axis (event axis 0), volume preserving"
     reference = (
         "Dinh et al. 2014, NICE: Non-linear Independent Components Estimation, arXiv:1410.8516"
+    )
+
+    examples = (
+        Example({}, (PortInfo((3,)),), label="flat"),
+        Example({}, (PortInfo((2, 2, 2)),), label="image"),
     )
 
     def order(self, features: int) -> list[int]:
@@ -116,6 +123,8 @@ class ShuffleSpec(_PermutationSpec):
         "Kingma and Dhariwal 2018, Glow: Generative Flow with Invertible 1x1 Convolutions, "
         "arXiv:1807.03039"
     )
+
+    examples = (Example({"seed": 3}, (PortInfo((5,)),)),)
 
     def order(self, features: int) -> list[int]:
         return shuffle_order(features, self.seed)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
@@ -53,6 +54,25 @@ class PlanarSpec(NodeSpec):
     summary = "Planar flow x = z + u tanh(w.z + b); closed form in generation"
     reference = (
         "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
+    )
+
+    has_parameters = True
+    not_fullgraph = (
+        "inference solves a scalar equation by bisection or Newton, stopping at a "
+        "tolerance (a data-dependent loop); without an inverse it has no log_prob at all"
+    )
+    examples = (
+        Example(
+            {"inverse": {"method": "newton", "tol": 1.0e-12, "max_iter": 100}},
+            (PortInfo((3,)),),
+            label="newton",
+        ),
+        Example(
+            {"inverse": {"method": "bisection", "tol": 1.0e-12, "max_iter": 200}},
+            (PortInfo((2,)),),
+            label="bisection",
+        ),
+        Example({}, (PortInfo((2,)),), label="generation only"),
     )
 
     def likelihood(self) -> Likelihood:

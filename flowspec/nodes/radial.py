@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._iterative import flat_real_map
@@ -41,6 +42,9 @@ class RadialSpec(NodeSpec):
     reference = (
         "Rezende & Mohamed 2015, Variational Inference with Normalizing Flows, arXiv:1505.05770"
     )
+
+    has_parameters = True
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

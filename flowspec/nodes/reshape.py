@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_EVENT_NUMEL, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, numel
 
@@ -40,6 +41,11 @@ class ReshapeSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
     has_parameters = False
+
+    examples = (
+        Example({"shape": [2, 3]}, (PortInfo((6,)),), label="to a matrix"),
+        Example({"shape": [1, 8, 8]}, (PortInfo((64,)),), label="to an image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -72,6 +78,11 @@ class FlattenSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
     has_parameters = False
+
+    examples = (
+        Example({}, (PortInfo((2, 3)),), label="matrix"),
+        Example({}, (PortInfo((1, 2, 2)),), label="image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

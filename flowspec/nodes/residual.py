@@ -41,10 +41,17 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, PositiveFloat
 
 from flowspec.conditioners.mlp import MLPSpec
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nodes._iterative import EXACT_DIMS, FixedPoint, flat_real_map
+from flowspec.nodes._checks import check_unused_settings
+from flowspec.nodes._iterative import (
+    EXACT_DIMS,
+    FixedPoint,
+    check_deterministic_net,
+    flat_real_map,
+)
 
 if TYPE_CHECKING:
     from flowspec.layers.residual import ResidualBlock
@@ -106,6 +113,29 @@ class ResidualSpec(NodeSpec):
         "2019, Residual Flows, arXiv:1906.02735"
     )
 
+    has_parameters = True
+    not_fullgraph = (
+        "the Russian-roulette estimator draws its number of terms at run time and the "
+        "inverse iterates to a tolerance (data-dependent loops)"
+    )
+    examples = (
+        Example(
+            {
+                "net": {"hidden": [8]},
+                "logdet": "exact",
+                "inverse": {"tol": 1.0e-12, "max_iter": 500},
+            },
+            (PortInfo((2,)),),
+            label="exact",
+        ),
+        Example({"net": {"hidden": [8]}}, (PortInfo((2,)),), label="roulette"),
+        Example(
+            {"net": {"hidden": [8]}, "logdet": "series", "terms": 4},
+            (PortInfo((2,)),),
+            label="series",
+        ),
+    )
+
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[ResidualSpec, str] | None:
         """The exact log-det for small D; otherwise eight times the roulette's probes."""
         if self.logdet == "exact":
@@ -129,12 +159,32 @@ class ResidualSpec(NodeSpec):
         return Costs(inference, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
+        self.net.check_static(check, "net")
         if self.lipschitz >= 1:
             check.error(
                 "E750",
                 f"lipschitz must be below 1 for x + g(x) to be invertible, got {self.lipschitz}",
                 "lipschitz",
                 hint="use 0.9 or less (smaller: faster inverse and series, less expressive)",
+            )
+        check_deterministic_net(
+            self.net,
+            "the residual branch g",
+            "dropout's 1/(1-p) scaling of the kept units breaks the Lipschitz bound that "
+            "makes x + g(x) invertible, and the fixed-point inverse and the log-det series "
+            "need the same g on every call",
+            check,
+        )
+        if self.logdet == "exact":
+            check_unused_settings(
+                self,
+                ("terms", "roulette_p", "trace_samples"),
+                "logdet: exact computes the full Jacobian, with no series or probes",
+                check,
+            )
+        elif self.logdet == "series":
+            check_unused_settings(
+                self, ("roulette_p",), "logdet: series truncates at terms, with no roulette", check
             )
         if self.net.activation not in LIPSCHITZ_ACTIVATIONS:
             check.error(

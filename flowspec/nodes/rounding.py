@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.base import DensitySpec
 from flowspec.densities.choice import DensityChoice, kind_default
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities
 
 if TYPE_CHECKING:
     from flowspec.layers.rounding import Rounding
@@ -59,6 +60,25 @@ class RoundingSpec(UsesDensities):
     proposals = ("dequantizer",)
     #: Divide z by the number of levels (variational dequantization maps into (0, 1)).
     rescale: ClassVar[bool] = False
+
+    has_parameters = True
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example({"dequantizer": {"net": {"hidden": [4]}}}, (PortInfo((3,), Support(levels=4)),)),
+        Example(
+            {
+                "dequantizer": {
+                    "kind": "flow",
+                    "net": {"hidden": [4]},
+                    "layers": [
+                        {"kind": "affine_coupling", "net": {"hidden": [4]}},
+                        {"kind": "reverse"},
+                    ],
+                }
+            },
+            (PortInfo((2,), Support(levels=3)),),
+            label="flow dequantizer",
+        ),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

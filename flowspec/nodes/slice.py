@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PositiveInt
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
-from flowspec.core.ports import PortInfo, numel
+from flowspec.core.ports import PortInfo, Support, numel
 from flowspec.densities.choice import DensityChoice, kind_default
 from flowspec.nodes._checks import check_feature_axis
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities, check_decoder
 
 if TYPE_CHECKING:
     from flowspec.layers.slice import Slice
@@ -55,6 +56,19 @@ class SliceSpec(UsesDensities):
     bijective = False
     stochastic_inverse = True
 
+    has_parameters = True
+    examples = (
+        Example({"keep": 4, "decoder": {"net": {"hidden": [4]}}}, (PortInfo((6,)),), label="flat"),
+        Example(
+            {"keep": 1, "decoder": {"net": {"hidden": [4]}}}, (PortInfo((2, 2, 2)),), label="image"
+        ),
+        Example(
+            {"keep": 1, "decoder": {"kind": "categorical", "net": {"hidden": [4]}}},
+            (PortInfo((3,), Support(levels=3)),),
+            label="discrete",
+        ),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
@@ -71,7 +85,7 @@ class SliceSpec(UsesDensities):
                 hint=f"choose keep between 1 and {features - 1}",
             )
             return None
-        if not self.decoder.check_event(self._dropped(x), check, "decoder"):
+        if not check_decoder(self.decoder, self._dropped(x), check, "decoder"):
             return None
         return (x.with_shape((self.keep, *x.shape[1:])),)
 

@@ -7,25 +7,32 @@ coordinate ``by`` (deterministic, ``N!``-to-one); generation draws a uniformly r
 permutation of the sorted rows. The contribution is ``log(1/N!)`` (ties have probability
 zero for continuous values).
 
-Caveat: the model's density ``p(x) = p(sort(x)) / N!`` is exchangeable by construction.
-It integrates to one only if the rest of the flow puts all its mass on sorted sequences;
-otherwise it integrates to the mass ``p`` puts on the sorted cone (at most one), so
-``log_prob`` is the exact log-density of a sub-normalised model, never above the
-normalised one. For data that is not exchangeable this kind throws away the order, and
-``log(1/N!)`` is then the wrong likelihood of the ordered data.
+The model's density ``p(x) = p(sort(x)) / N!`` is exchangeable by construction. It
+integrates to one only if the rest of the flow puts all its mass on sorted sequences, the
+cone ``x_0 < x_1 < ... < x_{N-1}`` (in coordinate ``by``); a flow onto a Gaussian puts
+only ``1/N!`` of it there, so ``log_prob`` is then the exact log-density of a
+sub-normalised model, a lower bound on the normalised one. The compiler tracks the sorted
+values (``Support.ordered``): a density of the whole space fed them warns (W501) and the
+model is classed a lower bound. ``ordered_to_real`` right after the sort maps the cone
+onto the whole space (first value, then the logs of the gaps), and the model is exact.
+For data that is not exchangeable this kind throws away the order, and ``log(1/N!)`` is
+then the wrong likelihood of the ordered data.
 
 Example::
 
     order: {kind: sort, in: points, by: 0}
+    gaps: {kind: ordered_to_real, in: order}
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_continuous
@@ -48,6 +55,13 @@ class SortSpec(NodeSpec):
     contribution = "-log N!"
     bijective = False
     stochastic_inverse = True
+    has_parameters = False
+
+    has_parameters = False
+    examples = (
+        Example({}, (PortInfo((3, 2)),), label="points"),
+        Example({}, (PortInfo((4,)),), label="set"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
@@ -72,7 +86,7 @@ class SortSpec(NodeSpec):
             return None
         if not check_continuous(x, self.kind, check):
             return None
-        return (x,)
+        return (PortInfo(x.shape, replace(x.support, sorted_by=self.by)),)
 
     def modelled_by(self) -> str:
         return "the order: a uniform permutation"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveInt
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_feature_axis
@@ -39,6 +40,11 @@ class SplitSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
     has_parameters = False
+
+    examples = (
+        Example({"sizes": [4, 4]}, (PortInfo((8,)),), label="flat"),
+        Example({"sizes": [1, 1, 2]}, (PortInfo((4, 1, 2)),), label="image"),
+    )
 
     def output_ports(self) -> tuple[str, ...]:
         return tuple(f"out{i}" for i in range(len(self.sizes)))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import check_image
@@ -48,6 +49,7 @@ class _Resample(NodeSpec):
     reference = _REFERENCE
     contribution = "0"
     volume_preserving = True
+    has_parameters = False
 
     def _output_shape(self, x: PortInfo, check: NodeCheck) -> tuple[int, int, int] | None:
         raise NotImplementedError
@@ -73,6 +75,11 @@ class SqueezeSpec(_Resample):
     kind: Literal["squeeze"] = "squeeze"
     summary = "space-to-depth [C, H, W] -> [C f^2, H/f, W/f] (values unchanged)"
 
+    examples = (
+        Example({}, (PortInfo((1, 2, 2)),)),
+        Example({"factor": 2}, (PortInfo((2, 4, 2)),), label="several channels"),
+    )
+
     def _output_shape(self, x: PortInfo, check: NodeCheck) -> tuple[int, int, int] | None:
         channels, height, width = x.shape
         f = self.factor
@@ -95,6 +102,8 @@ class UnsqueezeSpec(_Resample):
 
     kind: Literal["unsqueeze"] = "unsqueeze"
     summary = "depth-to-space [C, H, W] -> [C/f^2, H f, W f] (values unchanged)"
+
+    examples = (Example({}, (PortInfo((4, 1, 2)),)),)
 
     def _output_shape(self, x: PortInfo, check: NodeCheck) -> tuple[int, int, int] | None:
         channels, height, width = x.shape

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._distribution import UnconditionalDistributionSpec
+from flowspec.nodes._unconditional_base import UnconditionalDistributionSpec
 
 if TYPE_CHECKING:
     from flowspec.layers.standard_normal import StandardNormal
@@ -33,6 +34,11 @@ class StandardNormalSpec(UnconditionalDistributionSpec):
     )
     contribution = "log N(z; 0, I)"
     has_parameters = False
+
+    examples = (
+        Example({}, (PortInfo((2,)),), label="flat"),
+        Example({}, (PortInfo((1, 2, 2)),), label="image"),
+    )
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> StandardNormal:
         from flowspec.layers.standard_normal import StandardNormal

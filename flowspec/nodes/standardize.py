@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._checks import learned_feature_map
@@ -46,6 +47,10 @@ class StandardizeSpec(NodeSpec):
     )
     contribution = "-positions * sum(log std)"
     has_parameters = False
+    examples = (
+        Example({}, (PortInfo((3,)),), label="features"),
+        Example({}, (PortInfo((2, 3, 3)),), label="image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

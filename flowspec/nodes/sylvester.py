@@ -31,15 +31,20 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import flat_real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
 
 __all__ = ["SylvesterSpec"]
+
+#: The settings only one variant reads, and that variant.
+_VARIANT_SETTINGS = {"columns": "orthogonal", "reflections": "householder", "reverse": "triangular"}
 
 
 class SylvesterSpec(NodeSpec):
@@ -66,6 +71,20 @@ class SylvesterSpec(NodeSpec):
     summary = "Sylvester flow x = z + QR tanh(R~Q^T z + b); closed form in generation"
     reference = "van den Berg et al. 2018, Sylvester Normalizing Flows, arXiv:1803.05649"
 
+    has_parameters = True
+    not_fullgraph = (
+        "no inference direction, so there is no log_prob to compile; generation "
+        "(sample_and_log_prob) is one pass and compiles whole (tests/test_determinant_flows.py)"
+    )
+    examples = (
+        Example({"variant": "orthogonal", "columns": 2}, (PortInfo((3,)),), label="orthogonal"),
+        Example(
+            {"variant": "householder", "reflections": 2}, (PortInfo((3,)),), label="householder"
+        ),
+        Example({"variant": "triangular"}, (PortInfo((3,)),), label="triangular"),
+        Example({"variant": "triangular", "reverse": True}, (PortInfo((3,)),), label="reversed"),
+    )
+
     def costs(self) -> Costs:
         return Costs(Cost.UNAVAILABLE, Cost.ONE_PASS)
 
@@ -75,6 +94,13 @@ class SylvesterSpec(NodeSpec):
             "where only sampling and the density of own samples are needed (a VAE encoder), "
             "or use planar with inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
         )
+
+    def check_static(self, check: NodeCheck) -> None:
+        for name, variant in _VARIANT_SETTINGS.items():
+            if self.variant != variant:
+                check_unused_settings(
+                    self, (name,), f"only variant: {variant} uses it (not {self.variant})", check
+                )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

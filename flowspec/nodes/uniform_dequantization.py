@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo, Support
 
@@ -55,6 +56,8 @@ class UniformDequantizationSpec(NodeSpec):
     bijective = False
     stochastic_forward = True
     has_parameters = False
+
+    examples = (Example({}, (PortInfo((3,), Support(levels=4)),)),)
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck

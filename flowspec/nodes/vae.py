@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
 from flowspec.core.node import MAX_AXIS, NodeCheck
-from flowspec.core.ports import REAL, PortInfo
+from flowspec.core.ports import REAL, PortInfo, Support
 from flowspec.densities.choice import DensityChoice, kind_default
-from flowspec.nodes._densities import UsesDensities
+from flowspec.nodes._uses_densities import UsesDensities, check_decoder
 from flowspec.nodes.rounding import check_dequantizer
 
 if TYPE_CHECKING:
@@ -71,12 +72,28 @@ class VAESpec(UsesDensities):
     proposals = ("encoder",)
     stochastic_inverse = True
 
+    has_parameters = True
+    examples = (
+        Example(
+            {
+                "latent": 2,
+                "encoder": {"net": {"hidden": [4]}},
+                "decoder": {"kind": "bernoulli", "net": {"hidden": [4]}},
+            },
+            (PortInfo((4,), Support(levels=2)),),
+            label="binary",
+        ),
+        Example(
+            {"latent": 2, "decoder": {"net": {"hidden": [4]}}}, (PortInfo((3,)),), label="real"
+        ),
+    )
+
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
         z = PortInfo((self.latent,), REAL)
-        ok = self.decoder.check_event(x, check, "decoder")
+        ok = check_decoder(self.decoder, x, check, "decoder")
         ok = check_dequantizer(self.encoder, z, check, "encoder") and ok
         return (z,) if ok else None
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.nodes.rounding import RoundingSpec
 
 __all__ = ["VariationalDequantizationSpec"]
@@ -30,3 +32,8 @@ class VariationalDequantizationSpec(RoundingSpec):
     reference = "Ho et al. 2019, Flow++, arXiv:1902.00275"
     contribution = "-D log K - log q(u | x)"
     rescale = True
+    examples = (
+        Example(
+            {"dequantizer": {"net": {"hidden": [4]}}}, (PortInfo((1, 2, 2), Support(levels=4)),)
+        ),
+    )

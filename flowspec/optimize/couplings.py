@@ -15,10 +15,7 @@ from __future__ import annotations
 from flowspec.nodes._coupling import CouplingBase
 from flowspec.optimize.program import Couple, Program
 
-__all__ = ["split_couplings", "CHECKERBOARD"]
-
-#: Masks whose partition is not a split of event axis 0 (left as plain calls).
-CHECKERBOARD = ("checkerboard", "checkerboard_flipped")
+__all__ = ["split_couplings"]
 
 
 def split_couplings(program: Program) -> None:
@@ -26,7 +23,7 @@ def split_couplings(program: Program) -> None:
         node = op.first
         spec = node.spec
         assert isinstance(spec, CouplingBase)
-        if spec.mask in CHECKERBOARD:  # pixels, not index sets along event axis 0
+        if spec.splits_pixels:  # pixels, not index sets along event axis 0
             continue
         mask = spec.mask_vector(node.known_inputs[0].shape[0])
         program.replace(

@@ -84,6 +84,8 @@ def _mask(spec: NodeSpec, text: str, inputs: tuple[PortInfo, ...] | None) -> str
     features = _features(inputs)
     if features is None or features > MAX_MASK or not hasattr(spec, "mask_vector"):
         return text
+    if getattr(spec, "splits_pixels", False):  # pixels, not a pattern along event axis 0
+        return text
     pattern = "".join(str(bit) for bit in spec.mask_vector(features))
     return pattern if isinstance(getattr(spec, "mask", None), list) else f"{text} = {pattern}"
 

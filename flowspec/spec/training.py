@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 __all__ = [
     "BUNDLED_DATA",
+    "DATA_FILE_SUFFIXES",
     "DEFAULT_STEPS",
     "EVAL_SEED",
     "TrainSettings",
@@ -65,6 +66,9 @@ BUNDLED_DATA = (
 )
 """The names of the bundled data sets (``flowspec.train.data.DATASETS``, which needs numpy),
 for help texts and the schema."""
+
+DATA_FILE_SUFFIXES = (".npy", ".npz", ".csv", ".pt")
+"""The data files ``flowspec train`` reads (``flowspec.train.files``)."""
 
 
 class TrainSettings(BaseModel):
@@ -136,6 +140,18 @@ class TrainSettings(BaseModel):
         description="Seconds of training after which to stop (validating first); the best "
         "weights are kept.",
     )
+
+    def warmup_shortfall(self, total: int) -> str | None:
+        """What the learning rate does instead of reaching ``lr`` when the warm-up does not
+        end before the last of ``total`` steps (a sentence), or None."""
+        if self.warmup < total:
+            return None
+        peak = self.lr * total / self.warmup
+        return (
+            f"warmup: {self.warmup} is not shorter than the run's {total} steps: the learning "
+            f"rate only rises, to {peak:.3g} at the last step (lr is {self.lr:g}), and the "
+            f"{self.schedule} schedule never starts"
+        )
 
     @model_validator(mode="after")
     def _one_budget(self) -> TrainSettings:

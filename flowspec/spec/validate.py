@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Annotated, Any, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
@@ -25,7 +26,7 @@ from flowspec.spec.document import (
     NestedBlockUse,
     is_identifier,
 )
-from flowspec.spec.training import TrainSettings, allowed_range
+from flowspec.spec.training import BUNDLED_DATA, DATA_FILE_SUFFIXES, TrainSettings, allowed_range
 
 __all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
 
@@ -402,7 +403,32 @@ def validate_train(data: Any, path: SpecPath, reporter: Reporter) -> TrainSettin
             hint="e.g. train: {steps: 2000, lr: 1.0e-3}",
         )
         return None
-    return _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    settings = _validate_model(TrainSettings, data, path, reporter, codes=TRAIN_CODES)
+    if settings is not None:
+        _check_training_data(settings, path, reporter)
+        if settings.steps is not None and settings.warmup_shortfall(settings.steps):
+            reporter.warning(
+                "W904",
+                settings.warmup_shortfall(settings.steps),
+                path + ("warmup",),
+                hint=f"use a warmup of a few percent of the steps, e.g. {settings.steps // 20}",
+            )
+    return settings
+
+
+def _check_training_data(settings: TrainSettings, path: SpecPath, reporter: Reporter) -> None:
+    """``data`` names a bundled data set or a data file (E901): anything else is only found
+    out when training starts, without a location."""
+    data = settings.data
+    if data is None or data in BUNDLED_DATA or PurePath(data).suffix.lower() in DATA_FILE_SUFFIXES:
+        return
+    reporter.error(
+        "E901",
+        f"invalid value '{data}' for 'data': neither a bundled data set nor a data file "
+        f"({', '.join(DATA_FILE_SUFFIXES)})",
+        path + ("data",),
+        hint=did_you_mean(data, BUNDLED_DATA) or f"bundled data sets: {', '.join(BUNDLED_DATA)}",
+    )
 
 
 def _glued(key: object) -> bool:

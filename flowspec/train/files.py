@@ -29,11 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from flowspec.spec.training import DATA_FILE_SUFFIXES as FILE_SUFFIXES
 from flowspec.train.data import Dataset, Split
 
 __all__ = ["DataError", "FILE_SUFFIXES", "load_data_file"]
-
-FILE_SUFFIXES = (".npy", ".npz", ".csv", ".pt")
 
 
 class DataError(ValueError):

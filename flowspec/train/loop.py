@@ -44,6 +44,7 @@ Example (see also :mod:`flowspec.train`)::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -157,6 +158,12 @@ def fit(
     settings = merge_settings(settings, overrides)
     report = log if log is not None else (tqdm.write if progress else None)
     run = _start_run(model, dataset, settings, files, resume, meta, distributed, report)
+    shortfall = settings.warmup_shortfall(run.total)
+    if shortfall is not None:
+        if report is not None:
+            report(f"warning: {shortfall}")
+        else:
+            warnings.warn(shortfall, stacklevel=2)
     was_training = model.training
     bar = tqdm(
         total=run.total,

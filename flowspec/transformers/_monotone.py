@@ -77,6 +77,7 @@ class MonotoneMapSpec(TransformerSpec):
             closed_low=closed_low and math.isfinite(low),
             closed_high=closed_high and math.isfinite(high),
             partial=support.partial,
+            ordered=support.ordered,
         )
 
     def describe(self) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ class AdditiveSpec(TransformerSpec):
     reference = "Dinh et al. 2014, arXiv:1410.8516"
     volume_preserving = True
     linear = True
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def params_per_feature(self) -> int:
         return 1

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers.base import LogScaleBound, TransformerSpec
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ class AffineSpec(TransformerSpec):
     summary = "z = x * exp(s) + t, s soft-bounded by B"
     reference = "Dinh et al. 2016, arXiv:1605.08803"
     linear = True
+    examples = (Example({"scale_bound": 3.0}, (PortInfo((3,)),)),)
 
     def params_per_feature(self) -> int:
         return 2

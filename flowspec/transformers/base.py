@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flowspec.core.example import Example
 from flowspec.core.ports import REAL, Support
 from flowspec.core.properties import Cost
 
@@ -55,6 +56,9 @@ class TransformerSpec(BaseModel):
     linear: ClassVar[bool] = False
     #: What to put before the node when its input lies outside :meth:`domain` (a hint).
     domain_fix: ClassVar[str] = ""
+    #: Small valid uses: settings, and a port whose support the inputs are drawn from
+    #: (:mod:`flowspec.core.example`).
+    examples: ClassVar[tuple[Example, ...]] = ()
 
     @classmethod
     def kind_name(cls) -> str:

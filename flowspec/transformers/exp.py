@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ class ExpSpec(MonotoneMapSpec):
     kind: Literal["exp"] = "exp"
     summary = "z = exp(x), real -> (0, inf)"
     reference = "Papamakarios et al. 2021, arXiv:1912.02762"
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def scalar_map(self, v: float) -> float:
         return math.exp(v) if v < 710.0 else math.inf

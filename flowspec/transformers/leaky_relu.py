@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._monotone import FLOAT32_MAX, MonotoneMapSpec, usable_factor
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ class LeakyReLUSpec(MonotoneMapSpec):
     negative_slope: float = Field(default=0.01, description="The slope for negative inputs (> 0).")
     summary = "z = x above 0, negative_slope * x below"
     reference = "Oliva et al. 2018, arXiv:1801.09819"
+    examples = (Example({"negative_slope": 0.3}, (PortInfo((3,)),)),)
 
     def scalar_map(self, v: float) -> float:
         return v if v >= 0 else self.negative_slope * v

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ class LogSpec(MonotoneMapSpec):
     reference = "Papamakarios et al. 2021, arXiv:1912.02762"
     interval = (0.0, math.inf)
     domain_fix = "{kind: elementwise, fn: exp} or softplus"
+    examples = (Example({}, (PortInfo((3,), Support(0.0, math.inf)),)),)
 
     def scalar_map(self, v: float) -> float:
         return math.log(v) if v > 0.0 else -math.inf

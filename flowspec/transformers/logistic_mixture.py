@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._bisection import BisectionTransformerSpec
 from flowspec.transformers.base import LogScaleBound
 
@@ -47,6 +49,10 @@ class LogisticMixtureSpec(BisectionTransformerSpec):
     )
     summary = "logit of a logistic-mixture CDF, then affine; inverse by bisection"
     reference = "Ho et al. 2019, arXiv:1902.00275"
+    examples = (
+        Example({"components": 3, "inverse": {"max_iter": 40}}, (PortInfo((3,)),)),
+        Example({"components": 2, "affine": False}, (PortInfo((3,)),), label="no affine"),
+    )
 
     def params_per_feature(self) -> int:
         return 3 * self.components + (2 if self.affine else 0)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -39,6 +41,14 @@ class LogitSpec(MonotoneMapSpec):
     summary = "z = logit(alpha + (1 - 2 alpha) x), [0, 1] -> real"
     reference = "Dinh et al. 2016, arXiv:1605.08803"
     domain_fix = "{kind: elementwise, fn: sigmoid} (or data scaled to [0, 1])"
+    examples = (
+        Example(
+            {"alpha": 0.05},
+            (PortInfo((3,), Support(0.0, 1.0, closed_low=True, closed_high=True)),),
+            label="closed",
+        ),
+        Example({}, (PortInfo((3,), Support(0.0, 1.0)),), label="open"),
+    )
 
     def hull(self) -> tuple[float, float]:
         width = 1.0 - 2.0 * self.alpha

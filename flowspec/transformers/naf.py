@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._bisection import BisectionTransformerSpec
 
 if TYPE_CHECKING:
@@ -41,6 +43,9 @@ class NAFSpec(BisectionTransformerSpec):
     layers: int = Field(default=1, ge=1, le=8, description="Sigmoidal layers composed (1 .. 8).")
     summary = "deep sigmoidal flow (monotone network per feature); inverse by bisection"
     reference = "Huang et al. 2018, arXiv:1804.00779"
+    examples = (
+        Example({"hidden": 4, "layers": 2, "inverse": {"max_iter": 40}}, (PortInfo((3,)),)),
+    )
 
     def params_per_feature(self) -> int:
         return 3 * self.hidden * self.layers

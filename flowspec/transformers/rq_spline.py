@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers.base import TransformerSpec
 
 if TYPE_CHECKING:
@@ -52,11 +54,22 @@ class RQSplineSpec(TransformerSpec):
     )
     summary = "monotone rational-quadratic spline on [-B, B], identity outside"
     reference = "Durkan et al. 2019, arXiv:1906.04032"
+    examples = (Example({"bins": 4, "bound": 3.0}, (PortInfo((3,)),)),)
 
     def params_per_feature(self) -> int:
         return 3 * self.bins - 1
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
+        if self.bins == 1:
+            check.error(
+                "E702",
+                "a spline of 1 bin is the identity whatever its weights: its only knots are "
+                "the fixed ends (-B, -B) and (B, B) with derivative 1, so the conditioner's "
+                "outputs change nothing",
+                *field,
+                "bins",
+                hint="use 2 bins or more (the usual 8), or an affine transformer",
+            )
         for name, code in (("min_bin_width", "E700"), ("min_bin_height", "E701")):
             smallest = getattr(self, name)
             if smallest * self.bins >= 1:

@@ -9,8 +9,8 @@ stays); for a scale and shift per feature use ``transformer: {kind: affine}`` on
 
 Example::
 
-    {kind: elementwise, fn: scale_shift, scale: 0.5, shift: 0.5}
-    transformer: {kind: scale_shift, scale: -1.0}
+    - {kind: elementwise, fn: scale_shift, scale: 0.5, shift: 0.5}
+    - {kind: coupling, transformer: {kind: scale_shift, scale: -1.0, learnable: true}}
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from flowspec.core.ports import Support
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo, Support
 from flowspec.transformers._monotone import FLOAT32_MAX, MonotoneMapSpec, usable_factor
 
 if TYPE_CHECKING:
@@ -43,6 +44,14 @@ class ScaleShiftSpec(MonotoneMapSpec):
     summary = "z = scale * x + shift (fixed, or one learned scale and shift)"
     reference = "Papamakarios et al. 2021, arXiv:1912.02762"
     linear = True
+    examples = (
+        Example({"scale": -2.0, "shift": 0.5}, (PortInfo((3,)),), label="fixed"),
+        Example(
+            {"scale": 0.5, "learnable": True},
+            (PortInfo((3,), Support(0.0, 1.0)),),
+            label="learnable",
+        ),
+    )
 
     def scalar_map(self, v: float) -> float:
         return self.scale * v + self.shift

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ class SigmoidSpec(MonotoneMapSpec):
     kind: Literal["sigmoid"] = "sigmoid"
     summary = "z = 1 / (1 + exp(-x)), real -> (0, 1)"
     reference = "Dinh et al. 2016, arXiv:1605.08803"
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def scalar_map(self, v: float) -> float:
         return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class SoftplusSpec(MonotoneMapSpec):
     kind: Literal["softplus"] = "softplus"
     summary = "z = log(1 + exp(x)), real -> (0, inf)"
     reference = "Papamakarios et al. 2021, arXiv:1912.02762"
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def scalar_map(self, v: float) -> float:
         return v if v > 20.0 else math.log1p(math.exp(v))  # linear above 20, as torch's

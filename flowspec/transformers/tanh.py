@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
+from flowspec.core.example import Example
+from flowspec.core.ports import PortInfo
 from flowspec.transformers._monotone import MonotoneMapSpec
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class TanhSpec(MonotoneMapSpec):
     kind: Literal["tanh"] = "tanh"
     summary = "z = tanh(x), real -> (-1, 1)"
     reference = "Papamakarios et al. 2021, arXiv:1912.02762"
+    examples = (Example({}, (PortInfo((3,)),)),)
 
     def scalar_map(self, v: float) -> float:
         return math.tanh(v)

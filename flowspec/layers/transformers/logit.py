@@ -16,8 +16,9 @@ __all__ = ["LogitTransformer"]
 class LogitTransformer(Transformer):
     """``z = logit(alpha + (1 - 2 alpha) x)``. With ``u = alpha + (1 - 2 alpha) x``,
     ``dz/dx = (1 - 2 alpha) / (u (1 - u))`` and ``-log u = softplus(-z)``,
-    ``-log(1 - u) = softplus(z)``. The inverse keeps ``u`` strictly inside (0, 1) (see
-    :mod:`._inside`)."""
+    ``-log(1 - u) = softplus(z)``. The inverse keeps ``u`` strictly inside (0, 1), and ``x``
+    strictly inside the domain ``(-alpha, 1 - alpha) / (1 - 2 alpha)``, where rounding the
+    division would otherwise put a saturated ``u`` on its end (see :mod:`._inside`)."""
 
     takes_params = False
 
@@ -26,6 +27,7 @@ class LogitTransformer(Transformer):
         self.alpha = float(alpha)
         self.width = 1.0 - 2.0 * self.alpha
         self.log_width = math.log(self.width)
+        self.low, self.high = -self.alpha / self.width, (1.0 - self.alpha) / self.width
 
     def forward(
         self, x: torch.Tensor, params: torch.Tensor | None = None
@@ -35,4 +37,5 @@ class LogitTransformer(Transformer):
         return z, self.log_width + F.softplus(-z) + F.softplus(z)
 
     def inverse(self, z: torch.Tensor, params: torch.Tensor | None = None) -> torch.Tensor:
-        return (inside(torch.sigmoid(z), 0.0, 1.0) - self.alpha) / self.width
+        x = (inside(torch.sigmoid(z), 0.0, 1.0) - self.alpha) / self.width
+        return inside(x, self.low, self.high)

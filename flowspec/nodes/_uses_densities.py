@@ -1,5 +1,5 @@
-"""What kinds with density parts share: their likelihood class and direction costs follow
-from their own and their densities'.
+"""Node kinds whose fields hold density parts (decoder, encoder, dequantizer, sign): their
+likelihood class and direction costs follow from their own and their densities'.
 
 A density part is either **scored** (a slice's or VAE's decoder, an abs node's sign: its
 ``log_prob`` of given values is part of the node's inference, its draws of the node's
@@ -7,17 +7,25 @@ generation) or a **proposal** (an augment's or VAE's encoder, a dequantizer: inf
 draws from it and scores the draw along its generation direction, and generation does not
 use it). So a decoder that is a flow of tolerance-exact layers makes an exact slice exact
 only to a tolerance, a decoder whose layers cannot score given values makes the node's
-inference unavailable, and planar layers in a VAE encoder cost nothing in inference."""
+inference unavailable (and is an error, E807: :func:`check_decoder`), and planar layers
+in a VAE encoder cost nothing in inference."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from flowspec.core.node import NodeSpec
+from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.densities.base import DensitySpec
 
-__all__ = ["UsesDensities"]
+__all__ = ["UsesDensities", "check_decoder"]
+
+
+def check_decoder(density: DensitySpec, event: PortInfo, check: NodeCheck, field: str) -> bool:
+    """A decoder scores given values (``log p(x | z)`` of the data), so it must model values
+    like ``event`` and compute the density of values it did not draw itself."""
+    return density.check_event(event, check, field) and density.check_scoring(check, field)
 
 
 class UsesDensities(NodeSpec):

@@ -1,4 +1,5 @@
-"""A base distribution that is a density part (spec: ``flowspec.nodes._density_distribution``)."""
+"""The torch module of a base distribution that is a density part: a :class:`Density` used as
+a terminal node (spec: :mod:`flowspec.nodes._density_as_base`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What unconditional base distributions share: they end a path and need real values."""
+"""Base distributions on the real line without a context (standard_normal, diagonal_normal):
+they end a path and need real values (a bounded input is warned about, W501)."""
 
 from __future__ import annotations
 
