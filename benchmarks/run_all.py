@@ -31,6 +31,7 @@ BENCHMARKS = (
     "bench_compiler.py",
     "bench_torch_compile.py",
     "bench_startup.py",
+    "bench_lsp.py",
     "bench_digits_training.py",
     "bench_optimize.py",
     "bench_vae.py",

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowspec.diagnostics import Diagnostic, Reporter
+from flowspec.diagnostics import Diagnostic, Reporter, SpecError
 from flowspec.graph.build import build_graph
 from flowspec.graph.model import FlowGraph
 from flowspec.graph.passes import run_passes
 from flowspec.spec.accept import split_accepted
 from flowspec.spec.loader import LoadedSpec, load_spec_file, load_spec_text
-from flowspec.spec.validate import validate_document
+from flowspec.spec.validate import SpecModel, validate_document
 
 if TYPE_CHECKING:  # torch is imported where models are built: checking stays instant
     from torch import nn
@@ -31,7 +31,16 @@ if TYPE_CHECKING:  # torch is imported where models are built: checking stays in
     from flowspec.emit.runtime import FlowModel
     from flowspec.optimize import Program
 
-__all__ = ["CheckedSpec", "load", "check", "compile", "source", "build_nodes"]
+__all__ = [
+    "CheckedSpec",
+    "Diagnosis",
+    "load",
+    "diagnose",
+    "check",
+    "compile",
+    "source",
+    "build_nodes",
+]
 
 Source = str | Path
 
@@ -118,25 +127,50 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class Diagnosis:
+    """Everything the checks of a loaded spec produced, errors or not: the typed spec, its
+    graph as far as the checks got (None when the header is invalid; nodes past an error
+    lack their shapes) and every diagnostic, errors and warnings; without errors, the
+    warnings the spec accepts (``accept:``) are set apart in ``accepted``, as
+    :func:`check` reports them."""
+
+    spec: SpecModel
+    graph: FlowGraph | None
+    diagnostics: list[Diagnostic]
+    accepted: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+
+def diagnose(loaded: LoadedSpec) -> Diagnosis:
+    """Run every check of a loaded spec and keep what they found, raising nothing (what
+    ``flowspec lsp`` shows while a spec is typed; :func:`check` raises on errors)."""
+    with _without_cyclic_gc():
+        reporter = Reporter(loaded.source)
+        spec = validate_document(loaded.data, reporter)
+        if spec.header is None:
+            return Diagnosis(spec, None, reporter.diagnostics)
+        graph = build_graph(spec, spec.header, loaded.source.file, reporter)
+        run_passes(graph, reporter)
+        if reporter.has_errors:
+            return Diagnosis(spec, graph, reporter.diagnostics)
+        graph.accepted = dict(spec.header.accept)
+        shown, accepted = split_accepted(reporter.warnings, graph.accepted, reporter)
+        return Diagnosis(spec, graph, shown, accepted)
+
+
 def check(source: Source | LoadedSpec) -> CheckedSpec:
     """Run every check; raise :class:`SpecError` with all the diagnostics if any fails."""
     with _without_cyclic_gc():
-        return _check(source)
-
-
-def _check(source: Source | LoadedSpec) -> CheckedSpec:
-    loaded = source if isinstance(source, LoadedSpec) else load(source)
-    reporter = Reporter(loaded.source)
-    spec = validate_document(loaded.data, reporter)
-    if spec.header is None:
-        reporter.raise_if_errors()
-    assert spec.header is not None, "a spec without a header has errors"
-    graph = build_graph(spec, spec.header, loaded.source.file, reporter)
-    run_passes(graph, reporter)
-    reporter.raise_if_errors()
-    graph.accepted = dict(spec.header.accept)
-    shown, accepted = split_accepted(reporter.warnings, graph.accepted, reporter)
-    return CheckedSpec(graph, loaded, shown, accepted)
+        loaded = source if isinstance(source, LoadedSpec) else load(source)
+        diagnosis = diagnose(loaded)
+    if diagnosis.errors:
+        raise SpecError(diagnosis.diagnostics)
+    assert diagnosis.graph is not None, "a spec without a header has errors"
+    return CheckedSpec(diagnosis.graph, loaded, diagnosis.diagnostics, diagnosis.accepted)
 
 
 def compile(source: Source | LoadedSpec, optimize: bool = True) -> FlowModel:  # noqa: A001 - the verb users expect

@@ -9,6 +9,7 @@ at once; :class:`SpecError` carries them to the CLI, which prints them and exits
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -21,6 +22,7 @@ __all__ = [
     "Locator",
     "SpecPath",
     "did_you_mean",
+    "suggestion",
     "format_path",
 ]
 
@@ -162,3 +164,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A ``did you mean 'x'?`` hint for a misspelt name, or None when nothing is close."""
     matches = difflib.get_close_matches(str(word), sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+_SUGGESTION = re.compile(r"did you mean '([^']+)'\?")
+
+
+def suggestion(hint: str | None) -> str | None:
+    """The name a :func:`did_you_mean` hint suggests (what an editor's quick fix writes).
+
+    >>> suggestion(did_you_mean("hiden", ["hidden", "activation"]))
+    'hidden'
+    """
+    match = _SUGGESTION.search(hint or "")
+    return match.group(1) if match else None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import flowspec.spec.loader as loader_module
 from flowspec.diagnostics import Diagnostic, Location, SpecError
 from flowspec.spec.loader import (
     MAX_DEPTH,
@@ -426,3 +427,98 @@ def test_source_map_is_a_locator_for_reporter() -> None:
 
 def test_empty_source_map_locates_nothing() -> None:
     assert SourceMap("x.yaml").locate(("a",)) is None
+
+
+# --- libyaml composes what it can, with the same result ----------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _loaded_both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """What loading gives with libyaml's composer and with PyYAML's Python composer:
+    the data and every position, or the diagnostics."""
+
+    def outcome() -> object:
+        try:
+            loaded = load_spec_text(text, "spec.yaml")
+        except SpecError as error:
+            return [str(d) for d in error.diagnostics]
+        source = loaded.source
+        maps = (source.values, source.keys, source.value_ends, source.key_ends)
+        return loaded.data, *(dict(m) for m in maps)
+
+    fast = outcome()
+    with monkeypatch.context() as patch:
+        patch.setattr(loader_module, "_libyaml_tree", lambda text: False)
+        slow = outcome()
+    return fast, slow
+
+
+AGREEING = [
+    *sorted((ROOT / "specs").glob("*.yaml")),
+    *sorted((ROOT / "tests" / "bad_specs").glob("*.yaml")),
+]
+
+
+@pytest.mark.parametrize("path", AGREEING, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_libyaml_and_python_composers_agree_on_every_spec(path, monkeypatch) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    fast, slow = _loaded_both_ways(text, monkeypatch)
+    assert fast == slow
+    if path.parent.name == "specs" and "!" not in text:  # a '!' anywhere goes to PyYAML
+        assert loader_module._libyaml_tree(text) is not False, "the comparison compared nothing"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: 'é🌙'\nx: [1, {a: b}]\n\"k ü\": [ü, 'ö']\n",  # columns count code points
+        "a: |\n  multi\n  line\nb: >\n  folded\n",
+        "a: 1\r\nb: [2,\r\n 3]\r\n",
+        "a: 1\rb: 2\x85c: 3\u2028d: [4]\u2029",  # every line break PyYAML knows
+        "\ufeffa: 1\n",
+        "\ufeff{a: [1]}",
+        "a: {x: '\ufeff', b: 1}\n",  # libyaml counts a byte order mark as a column
+        "a: b\n---\nc: d\n",  # two documents: E003 from PyYAML's wording
+        "a: [1, 2\n",
+        "- a\n- b\n",
+        "a: {in: }\n",  # an empty value in a flow collection: libyaml marks the next token
+        "a: [b: , c]\n",
+        "a: {: x}\n",
+        "a:\n  -\n  - \nb:\n",  # empty block values agree
+        "a:\n  b:\n    - c",  # no final line break: where block collections end
+        "a:\n  b: 1\n# done",
+        "\ufeffa:\n  b: 1",
+        "a:\r\n  b: [1]  ",
+        "a: !!python/object/apply:os.system ['true']\n",  # tags never reach libyaml
+        "%TAG !p! tag:yaml.org,2002:python/\n---\na: !p!object/apply:os.system ['true']\n",
+        "a: \udc80\n",  # a lone surrogate (from an editor's JSON): libyaml cannot encode it
+        "a: " + "[" * 500 + "]" * 500 + "\n",  # the Python composer may run out of stack
+        "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n",
+    ],
+)
+def test_libyaml_and_python_composers_agree_on_odd_text(text, monkeypatch) -> None:
+    fast, slow = _loaded_both_ways(text, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("name", ["realnvp_moons", "nice_moons"])
+def test_libyaml_and_python_composers_agree_while_a_spec_is_typed(name, monkeypatch) -> None:
+    """Every few characters of a spec typed from the top, and the spec with that character
+    deleted: the unsaved texts an editor sends the language server."""
+    text = (ROOT / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+    for end in range(0, len(text) + 1, 5):
+        for typed in (text[:end], text[:end] + text[end + 1 :]):
+            fast, slow = _loaded_both_ways(typed, monkeypatch)
+            assert fast == slow, repr(typed[-60:])
+
+
+def test_big_specs_are_composed_by_libyaml_and_odd_ones_by_python() -> None:
+    big = "nodes:\n" + "".join(f"  n{k}: {{kind: reverse, in: n{k - 1}}}\n" for k in range(3000))
+    assert loader_module._libyaml_tree(big) is not False
+    assert loader_module._libyaml_tree(big.rstrip("\n")) is not False  # end marks moved
+    deep = "a: " + "[" * loader_module.MAX_FAST_DEPTH + "]" * loader_module.MAX_FAST_DEPTH
+    assert loader_module._libyaml_tree(deep) is False  # C recursion has no limit
+    assert loader_module._libyaml_tree("a: &x [1]\nb: *x\n") is False  # aliases keep positions
+    assert loader_module._libyaml_tree("a: {in: }\n") is False
+    assert loader_module._libyaml_tree("a: !!str 1\n") is False  # tags: PyYAML's checks

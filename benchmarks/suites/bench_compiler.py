@@ -21,7 +21,6 @@ A cProfile of the largest explicit spec lists the hot spots.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import gc
 import io
@@ -38,11 +37,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.specs import chain_spec, sized_parser
 from harness.table import markdown_table
 
 import flowspec
 
-__all__ = ["chain_spec", "CompileTimes", "time_spec", "profile_spec", "TARGET_SECONDS"]
+__all__ = ["CompileTimes", "time_spec", "profile_spec", "TARGET_SECONDS"]
 
 TARGET_SECONDS = 1.0
 """Check plus build of a 1,000-node spec should take less than this."""
@@ -50,35 +50,6 @@ TARGET_SECONDS = 1.0
 SUPERLINEAR = 1.25
 """Growth exponents (time ~ nodes^b) from this up, between the two largest sizes, are
 reported as superlinear; timing noise on a shared machine moves b by about 0.1."""
-
-_HEADER = ['flowspec: "1"', "name: chain", "inputs:", "  x: {shape: [4]}"]
-
-
-def chain_spec(size: int, explicit: bool) -> str:
-    """A spec of ``size`` graph nodes: input, ``size - 2`` flow nodes, prior (``size`` even)."""
-    flow_nodes = size - 2
-    if flow_nodes < 2 or flow_nodes % 2:
-        raise ValueError(f"size must be even and at least 4, got {size}")
-    if explicit:
-        lines = [*_HEADER, "nodes:"]
-        previous = "x"
-        for k in range(flow_nodes):
-            kind = "affine_coupling" if k % 2 == 0 else "reverse"
-            lines.append(f"  n{k}: {{kind: {kind}, in: {previous}}}")
-            previous = f"n{k}"
-    else:
-        lines = [
-            *_HEADER,
-            "blocks:",
-            "  step:",
-            "    - {kind: affine_coupling}",
-            "    - {kind: reverse}",
-            "nodes:",
-            f"  body: {{block: step, repeat: {flow_nodes // 2}, in: x}}",
-        ]
-        previous = "body"
-    lines.append(f"  prior: {{kind: standard_normal, in: {previous}}}")
-    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -214,12 +185,7 @@ def _growth(results: dict[tuple[str, int], CompileTimes], sizes: list[int]) -> l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a fast smoke run")
-    parser.add_argument("--sizes", type=int, nargs="+", help="graph sizes (even, >= 4)")
-    parser.add_argument("--runs", type=int, help="runs per figure (median; default 7)")
+    parser = sized_parser(__doc__ or "", "--runs", "runs per figure (median; default 7)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     sizes = args.sizes or ([10, 100] if args.quick else [10, 100, 1000, 3000, 10000])

@@ -105,19 +105,24 @@ def _settings_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def field_rows(
-    model: type[BaseModel], prefix: str = "", skip: tuple[str, ...] = (), depth: int = 1
+    model: type[BaseModel],
+    prefix: str = "",
+    skip: tuple[str, ...] = (),
+    depth: int = 1,
+    nested: bool = True,
 ) -> list[FieldRow]:
-    """Every field of ``model`` (but ``skip``), nested settings expanded under dotted names."""
+    """Every field of ``model`` (but ``skip``), nested settings expanded under dotted names
+    (unless not ``nested``)."""
     rows: list[FieldRow] = []
     for name, field in model.model_fields.items():
         if name in skip:
             continue
         key = prefix + (field.alias or name)
-        nested = _settings_model(field.annotation)
-        if nested is None and field.default_factory is not None:
+        inner = _settings_model(field.annotation)
+        if inner is None and field.default_factory is not None:
             # A field choosing among kinds: expand the kind it takes when left out.
-            nested = _settings_model(type(field.get_default(call_default_factory=True)))
-        expand = nested is not None and depth < MAX_DEPTH
+            inner = _settings_model(type(field.get_default(call_default_factory=True)))
+        expand = nested and inner is not None and depth < MAX_DEPTH
         default = _default(field)
         rows.append(
             FieldRow(
@@ -127,6 +132,6 @@ def field_rows(
                 " ".join((field.description or "").split()),
             )
         )
-        if expand and nested is not None:
-            rows += field_rows(nested, prefix=f"{key}.", depth=depth + 1)
+        if expand and inner is not None:
+            rows += field_rows(inner, prefix=f"{key}.", depth=depth + 1)
     return rows

@@ -11,6 +11,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from rich import box
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -64,10 +65,11 @@ def _taken_by(part: type[BaseModel]) -> str:
     return "; ".join(f"{field}: of {', '.join(kinds)}" for field, kinds in fields.items())
 
 
-def describe_part(name: str) -> None:
-    """Print a part kind: what it is, its paper, the fields that take it and its settings."""
+def describe_part(name: str, console: Console | None = None) -> None:
+    """Print a part kind: what it is, its paper, the fields that take it and its settings
+    (to stdout, or to ``console``)."""
     what, cls = part_kinds()[name]
-    console = out()
+    console = console or out()
     console.print(Text(name, style="bold cyan"), Text(f"({what}, not a node kind)"))
     summary = getattr(cls, "summary", "") or inspect.cleandoc(cls.__doc__ or "").split("\n")[0]
     console.print(Text(summary), soft_wrap=True)

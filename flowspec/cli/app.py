@@ -9,7 +9,7 @@ import typer
 import flowspec
 from flowspec.cli import compile as compile_
 from flowspec.cli import eval as eval_
-from flowspec.cli import explain, nodes, render, sample, schema, sweep, train, tune, validate
+from flowspec.cli import explain, lsp, nodes, render, sample, schema, sweep, train, tune, validate
 from flowspec.cli._help import examples
 
 __all__ = ["app"]
@@ -26,6 +26,7 @@ EPILOG = examples(
     "flowspec tune specs/realnvp_moons.yaml -d moons --search lr=log:1e-4:1e-2 --search body.repeat=int:2:12",
     "flowspec schema -o schemas/flowspec.schema.json",
     "flowspec explain E209",
+    "flowspec lsp    # the language server editors start",
     after="Exit status: 0 success; 1 a problem with the spec, the data or a file (every "
     "spec problem is listed with file:line:col, code, node and hint); 2 a usage error; "
     "130 training interrupted (the model so far is saved).",
@@ -76,5 +77,6 @@ for name, command, epilog in (
     ("sweep", sweep.sweep, sweep.EPILOG),
     ("tune", tune.tune, tune.EPILOG),
     ("explain", explain.explain, explain.EPILOG),
+    ("lsp", lsp.lsp, lsp.EPILOG),
 ):
     app.command(name, epilog=epilog)(command)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,7 +20,7 @@ from flowspec.core.properties import Cost, Likelihood
 from flowspec.core.registry import NOT_INVERTIBLE, node_kinds
 from flowspec.diagnostics import did_you_mean
 
-__all__ = ["nodes"]
+__all__ = ["nodes", "describe_kind"]
 
 EPILOG = examples(
     "flowspec nodes",
@@ -63,7 +64,7 @@ def nodes(
             f"unknown node kind '{kind}'{f'; {hint}' if hint else ''} "
             "(run 'flowspec nodes' for the list)"
         )
-    _describe(kinds[kind])
+    describe_kind(kinds[kind])
 
 
 def _kinds_table(kinds: dict[str, type[NodeSpec]]) -> Table:
@@ -162,8 +163,10 @@ def _map_flag(cls: type[NodeSpec], flag: bool) -> str:
     return "n/a" if cls.terminal else _yes(flag)
 
 
-def _describe(cls: type[NodeSpec]) -> None:
-    console = out()
+def describe_kind(cls: type[NodeSpec], console: Console | None = None) -> None:
+    """Print everything about a node kind (to stdout, or to ``console``: the language
+    server's hover renders it to text)."""
+    console = console or out()
     name = cls.kind_name()
     console.print(Text(name, style="bold cyan"), Text(f"({cls.category().value})"))
     console.print(Text(cls.summary), soft_wrap=True)

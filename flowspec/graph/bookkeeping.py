@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Row",
+    "node_row",
+    "declared_parameters",
     "DimChange",
     "Bookkeeping",
     "bookkeeping",
@@ -206,7 +208,14 @@ def _dims(infos: tuple[PortInfo, ...] | None) -> int:
     return sum(info.numel for info in infos or ())
 
 
-def _row(node: GraphNode, params: Callable[[GraphNode], int]) -> Row:
+def declared_parameters(node: GraphNode) -> int:
+    """A node's parameter count as its kind declares it (no module is built)."""
+    assert node.spec is not None and node.input_info is not None
+    return node.spec.parameter_count(node.input_info, node.context_info)
+
+
+def node_row(node: GraphNode, params: Callable[[GraphNode], int] = declared_parameters) -> Row:
+    """One node's row (a spec input's too); its shapes as far as the shape pass got."""
     if node.spec is None:
         outputs = node.output_info or ()
         return Row(
@@ -248,18 +257,13 @@ def bookkeeping(model: FlowModel) -> Bookkeeping:
     )
 
 
-def _declared_parameters(node: GraphNode) -> int:
-    assert node.spec is not None and node.input_info is not None
-    return node.spec.parameter_count(node.input_info, node.context_info)
-
-
 def graph_bookkeeping(
-    graph: FlowGraph, params: Callable[[GraphNode], int] = _declared_parameters
+    graph: FlowGraph, params: Callable[[GraphNode], int] = declared_parameters
 ) -> Bookkeeping:
     """The bookkeeping of a checked graph; parameter counts from each kind's
     ``parameter_count`` unless ``params`` gives them."""
     nodes = [graph.nodes[name] for name in graph.inference_order]
-    rows = [_row(node, params) for node in nodes]
+    rows = [node_row(node, params) for node in nodes]
     changes = [
         DimChange(
             node=node.id,

@@ -29,6 +29,7 @@ __all__ = [
     "SPEC_VERSION",
     "RESERVED",
     "MAX_LEVELS",
+    "SECTIONS",
 ]
 
 SPEC_VERSION = "1"
@@ -169,6 +170,14 @@ class _Document(Header):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+#: The sections of a spec besides its header's fields, with what each holds.
+SECTIONS = {
+    "inputs": "Data and context inputs by name.",
+    "blocks": "Reusable chains of nodes (and uses of other blocks), by name.",
+    "nodes": "The graph: node id -> node or block use.",
+}
+
+
 def document_model() -> type[BaseModel]:
     """A pydantic model of the whole spec file, with every registered node kind."""
     # Unions of the kinds registered at run time: values to pydantic, not static types.
@@ -179,16 +188,7 @@ def document_model() -> type[BaseModel]:
         "FlowSpec",
         __base__=_Document,
         __doc__="A flowspec model: inputs, reusable blocks and a graph of nodes.",
-        inputs=(dict[str, InputSpec], Field(description="Data and context inputs by name.")),
-        blocks=(
-            dict[str, chain],
-            Field(
-                default_factory=dict,
-                description="Reusable chains of nodes (and uses of other blocks), by name.",
-            ),
-        ),
-        nodes=(
-            dict[str, entry],
-            Field(description="The graph: node id -> node or block use."),
-        ),
+        inputs=(dict[str, InputSpec], Field(description=SECTIONS["inputs"])),
+        blocks=(dict[str, chain], Field(default_factory=dict, description=SECTIONS["blocks"])),
+        nodes=(dict[str, entry], Field(description=SECTIONS["nodes"])),
     )

@@ -7,10 +7,11 @@ the spec path, ``file:line:col`` and a did-you-mean hint.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Annotated, Any, cast, get_args, get_origin
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Tag, ValidationError
 
@@ -28,7 +29,15 @@ from flowspec.spec.document import (
 )
 from flowspec.spec.training import BUNDLED_DATA, DATA_FILE_SUFFIXES, TrainSettings, allowed_range
 
-__all__ = ["SpecModel", "validate_document", "validate_train", "referenced_names"]
+__all__ = [
+    "SpecModel",
+    "validate_document",
+    "validate_train",
+    "referenced_names",
+    "kind_members",
+    "submodel",
+    "TOP_LEVEL_FIELDS",
+]
 
 TOP_LEVEL_FIELDS = (
     "flowspec",
@@ -601,7 +610,7 @@ def _report_pydantic(
 
 def _field_description(model: type[BaseModel], where: SpecPath, data: Any) -> str | None:
     """The description of the field ``where`` leads to, if it is a described model field."""
-    owner = _submodel(model, where[:-1], data) if where else None
+    owner = submodel(model, where[:-1], data) if where else None
     if owner is None:
         return None
     info = owner.model_fields.get(str(where[-1]))
@@ -610,13 +619,13 @@ def _field_description(model: type[BaseModel], where: SpecPath, data: Any) -> st
 
 def _field_names(model: type[BaseModel], sub_path: SpecPath, data: Any) -> list[str]:
     """Field names (by alias) of the (sub)model an unknown key was found in."""
-    current = _submodel(model, sub_path, data)
+    current = submodel(model, sub_path, data)
     if current is None:
         return []
     return [f.alias or name for name, f in current.model_fields.items()]
 
 
-def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[BaseModel] | None:
+def submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[BaseModel] | None:
     """The pydantic model of the mapping at ``sub_path`` inside ``model`` (whose data is
     ``data``), if known; a field that takes one of several kinds resolves to the kind
     the data names."""
@@ -636,6 +645,25 @@ def _submodel(model: type[BaseModel], sub_path: SpecPath, data: Any) -> type[Bas
     return current
 
 
+def kind_members(annotation: Any) -> dict[str, type[BaseModel]]:
+    """The models a field of type ``annotation`` takes, by kind: the members of a union
+    chosen by ``kind`` (also inside ``Annotated`` and ``X | None``), or the one model of a
+    settings field; empty for plain values."""
+    if get_origin(annotation) is Annotated:
+        annotation, *metadata = get_args(annotation)
+        tag = next((m.tag for m in metadata if isinstance(m, Tag)), None)
+        members = kind_members(annotation)
+        return {tag: next(iter(members.values()))} if tag and len(members) == 1 else members
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        kind = annotation.model_fields.get("kind")
+        return {str(kind.default if kind is not None else annotation.__name__): annotation}
+    found: dict[str, type[BaseModel]] = {}
+    if get_origin(annotation) in (Union, types.UnionType):
+        for member in get_args(annotation):
+            found.update(kind_members(member))
+    return found
+
+
 def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
     """The model a field's value ``data`` is validated as: the field's model, or for a
     union chosen by ``kind`` the member the data names (or the union's default kind)."""
@@ -646,16 +674,8 @@ def _chosen_model(info: Any, data: Any) -> type[BaseModel] | None:
     # metadata, a plain one (``discriminator="kind"``) in ``info.discriminator``
     choose = next((m for m in info.metadata if isinstance(m, Discriminator)), info.discriminator)
     if get_origin(annotation) is Annotated:
-        annotation, *metadata = get_args(annotation)
-        choose = next((m for m in metadata if isinstance(m, Discriminator)), choose)
-    members: dict[str, type[BaseModel]] = {}
-    for member in get_args(annotation):
-        tag = None
-        if get_origin(member) is Annotated:
-            member, *metadata = get_args(member)
-            tag = next((m.tag for m in metadata if isinstance(m, Tag)), None)
-        if isinstance(member, type) and issubclass(member, BaseModel):
-            members[tag or str(member.model_fields["kind"].default)] = member
+        choose = next((m for m in get_args(annotation)[1:] if isinstance(m, Discriminator)), choose)
+    members = kind_members(annotation)
     for step in info.metadata:
         if isinstance(step, BeforeValidator):  # e.g. a density field filling in its kind
             data = cast(Callable[[Any], Any], step.func)(data)
