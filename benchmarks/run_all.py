@@ -35,6 +35,8 @@ BENCHMARKS = (
     "bench_digits_training.py",
     "bench_optimize.py",
     "bench_energies.py",
+    "bench_vae.py",
+    "bench_specs.py",
 )
 
 

@@ -103,6 +103,33 @@ def test_constraints_hold_after_perturbation_and_training(spec):
         assert torch.isfinite(x).all()
 
 
+@pytest.mark.parametrize("spec", [*GENERATION_KINDS, {"kind": "radial"}], ids=str)
+def test_fresh_layers_start_near_the_identity(spec):
+    """A fresh layer barely moves its input and barely changes volume, whatever its seed
+    (planar started at u.w = -0.31, a contraction of every layer: 7.60 nats on moons for
+    a fresh flow against 2.84 for its standard normal base)."""
+    for seed in range(5):
+        torch.manual_seed(seed)
+        _, layer, _ = make_node(spec, (3,))
+        if spec["kind"] == "radial":
+            x = layer.inverse(X)
+            contribution = layer(x)[1]
+        else:
+            x, contribution = layer.inverse_and_contribution(X)
+        assert (x - X).abs().max() < 0.1
+        assert contribution.abs().max() < 0.05
+
+
+def test_a_fresh_planar_flow_scores_data_as_its_base_does():
+    text = PLANAR_MODEL.replace("kind: sylvester, variant: householder", "kind: planar")
+    text = text.replace("{kind: planar,", "{kind: planar, inverse: {method: bisection},")
+    torch.manual_seed(0)
+    model = flowspec.compile(text).double()
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 2
+    base = torch.distributions.Normal(0.0, 1.0).log_prob(x).sum(1)
+    torch.testing.assert_close(model.log_prob(x), base, atol=1e-6, rtol=0)
+
+
 def test_radial_is_closed_form_both_ways():
     _, layer, _ = make_node({"kind": "radial"}, (3,))
     for seed in range(5):

@@ -81,6 +81,7 @@ def test_two_processes_train_like_one_and_rank_zero_writes(tmp_path):
         "m.metrics.csv",
         "m.metrics.jsonl",
         "m.safetensors",
+        "m.summary.json",
     ]
 
     single = tmp_path / "single" / "m.safetensors"

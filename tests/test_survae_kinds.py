@@ -276,6 +276,32 @@ def test_vae_bound_below_exact_marginal_and_iwbo_tightens():
     assert (exact - bounds[2]).max() < (exact - bounds[0]).min()
 
 
+def test_a_fresh_vae_learns_from_its_reconstructions_from_the_first_step():
+    """The VAE of issue 14 (latent 10, two hidden layers each way) collapsed onto its prior
+    (KL 0.89 nats after 1000 steps, -ELBO 24.21 against 19.91 in plain torch) because
+    both networks' last layers started at zero: the decoder ignored z, so the
+    reconstruction term sent no gradient to the encoder, and the KL term held q(z | x) at
+    the prior while the decoder learned the pixel marginals. Fresh, the posterior depends
+    on x, the decoder on z, and the reconstruction gradient reaches every encoder weight."""
+    torch.manual_seed(0)
+    flow = flowspec.compile(
+        'flowspec: "1"\nname: vae2\ninputs:\n  x: {shape: [64], levels: 2}\nnodes:\n'
+        "  v: {kind: vae, in: x, latent: 10, encoder: {net: {hidden: [256, 128]}},"
+        " decoder: {kind: bernoulli, net: {hidden: [128, 256]}}}\n"
+        "  p: {kind: standard_normal, in: v}\n"
+    )
+    vae = flow.nodes["v"]
+    x = torch.bernoulli(torch.full((32, 64), 0.3, dtype=torch.float32))
+    mean, _ = vae.encoder.params(x)
+    assert (mean.std(0) > 1e-3).all()
+    assert (vae.decoder.params(torch.randn(32, 10)).std(0) > 1e-3).all()
+    z, _ = vae.encoder.sample_and_log_prob(x)
+    reconstruction = vae.decoder.log_prob(x, z).mean()
+    weights = [p for name, p in vae.encoder.named_parameters() if name.endswith("weight")]
+    gradients = torch.autograd.grad(reconstruction, weights)
+    assert all(g.abs().sum() > 0 for g in gradients)
+
+
 # --- discrete bijections -----------------------------------------------------------------
 
 DISCRETE_FLOW = (

@@ -9,7 +9,7 @@ bundled spec). Prints a markdown section.
 Each row times three things, interleaved in rounds with medians (benchmarks/harness/timing.py),
 one thread: an Adam train step on a fixed batch, ``log_prob`` under ``no_grad`` and
 ``sample``, all at batch 512. Every model is built after ``torch.manual_seed(0)`` and
-initialised by one ``log_prob`` before timing (actnorm's data-dependent init). The
+set from its batch before timing (``model.initialize``: actnorm, standardize). The
 hand-written comparison also times ``log_prob`` and ``sample`` at batch 64, where Python
 overhead rather than arithmetic dominates, and counts the instructions of every call
 under valgrind's callgrind (benchmarks/harness/instructions.py): on this shared machine wall-clock
@@ -100,6 +100,9 @@ def _flowspec(name: str, optimize: bool, x: torch.Tensor) -> _Timed:
 
     torch.manual_seed(0)
     model = flowspec.compile(SPECS / f"{name}.yaml", optimize=optimize)
+    initialize = getattr(model, "initialize", None)
+    if initialize is not None:  # layers set from data (older trees: the first log_prob)
+        initialize(x)
     return _Timed(model, model.log_prob, model.sample, x)
 
 

@@ -17,6 +17,7 @@ from flowspec.spec.training import EVAL_SEED
 
 if TYPE_CHECKING:
     from flowspec.emit.runtime import FlowModel
+    from flowspec.train.baseline import Baseline
     from flowspec.train.evaluate import Evaluation
 
 __all__ = ["eval_"]
@@ -93,11 +94,15 @@ def eval_(
     example, bits per dimension for discrete data, each with its standard error over the
     examples. Stochastic figures use --draws draws per example on generators seeded by
     --seed: with the defaults, the figures 'flowspec train' printed.
+    Next to them, the NLL of the same examples under a trivial baseline fitted on the data
+    set's training split (a full-covariance Gaussian, or independent per-dimension
+    categoricals for discrete data), in the same units.
 
     Exit 1 when the checkpoint or the data cannot be read or do not fit.
     """
     import torch
 
+    from flowspec.train.baseline import fit_baseline
     from flowspec.train.by_node import by_node as node_terms
     from flowspec.train.data import SPLITS, Split
     from flowspec.train.evaluate import evaluate, for_evaluation
@@ -117,6 +122,7 @@ def eval_(
         scored, split, discrete=dataset.levels is not None, k=k, draws=draws, seed=seed
     )
     terms = node_terms(scored, split, draws=draws, seed=seed) if by_node else None
+    baseline = fit_baseline(dataset, split.x)
     if as_json:
         typer.echo(
             json.dumps(
@@ -129,6 +135,7 @@ def eval_(
                     "evaluated_with": changed,
                     "units": "nats per example",
                     **scores.__dict__,
+                    "baseline": baseline.to_json(),
                     **({"by_node": by_node_json(terms)} if terms is not None else {}),
                 },
                 indent=2,
@@ -136,7 +143,7 @@ def eval_(
         )
         return
     console = out()
-    lines = _lines(model, scored, changed, scores, dataset.name, which)
+    lines = _lines(model, scored, changed, scores, baseline, dataset.name, which)
     if terms is not None:
         lines += by_node_lines(terms, which, scores.iwbo_nll)
     for line in lines:
@@ -148,11 +155,12 @@ def _lines(
     scored: FlowModel,
     changed: list[str],
     scores: Evaluation,
+    baseline: Baseline,
     data: str,
     which: str,
 ) -> list[str]:
     """The report: what was scored, what log_prob is, then each figure named by the class
-    of what computed it."""
+    of what computed it, and the baseline's NLL of the same examples."""
     from flowspec.graph.verdict import verdict
     from flowspec.train.evaluate import figure_note
 
@@ -171,6 +179,10 @@ def _lines(
             f"(an upper bound on the NLL, tighter as k grows; k draws per example, evaluation "
             f"seed {scores.seed})"
         )
+    lines.append(
+        f"baseline: {_figure(baseline.nll, baseline.standard_error, baseline.bits_per_dim)}, "
+        f"the NLL of a {baseline.describe()}"
+    )
     if scores.stderr is not None:
         lines.append(f"±: one standard error of the mean over the {scores.n} examples")
     return lines

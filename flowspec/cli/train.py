@@ -500,12 +500,21 @@ def _report(
         f"the {name} figures above are {result.figure}"
         + (f"; scored with {', '.join(result.scored_with)}" if result.scored_with else ""),
     ]
+    baseline = result.baseline
+    if baseline is not None:
+        gap = baseline.nll - result.test_nll
+        lines.append(
+            f"baseline:  {nll(baseline.nll)}, the test NLL of a {baseline.describe()}; "
+            f"the model is {abs(gap):.4f} nats {'below' if gap > 0 else 'above'} it"
+        )
     said = verdict(checked.graph)
     lines += [said.sentence]
     console = out()
     for line in lines[:-1]:
         console.print(Text(line), soft_wrap=True)
+    for warning in result.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
     style = "green" if said.label == "exact" else "yellow"
     console.print(Text(lines[-1], style=style), soft_wrap=True)
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
-    console.print(Text(f"metrics: {files.metrics_csv}"), soft_wrap=True)
+    console.print(Text(f"metrics: {files.metrics_csv}; summary: {files.summary}"), soft_wrap=True)

@@ -41,8 +41,8 @@ class DensitySpec(BaseModel):
     net: NetChoice = Field(
         default_factory=MLPSpec,
         description="Network from the flattened context to the density's parameters (its "
-        "last layer starts at zero). Unused when there is no context: the parameters are "
-        "then learned directly.",
+        "last layer starts at zero, except in a vae). Unused when there is no context: the "
+        "parameters are then learned directly.",
     )
 
     #: One line for tables: what it is.
@@ -92,10 +92,15 @@ class DensitySpec(BaseModel):
         hidden = getattr(self.net, "hidden", None)
         return f"{self.kind} ({self.net.kind} {hidden})" if hidden is not None else self.kind
 
-    def build(self, event: PortInfo, context_features: int) -> Density:
-        """The torch module ``p(v | c)``; ``context_features == 0`` for an unconditional one."""
+    def build(self, event: PortInfo, context_features: int, *, zero_init: bool = True) -> Density:
+        """The torch module ``p(v | c)``; ``context_features == 0`` for an unconditional one.
+
+        With ``zero_init`` the network's last layer starts at zero, so the density starts
+        the same for every context (a standard normal for a gaussian); ``zero_init=False``
+        keeps PyTorch's default initialisation, so it depends on the context from the first
+        step (a VAE's encoder and decoder: see :mod:`flowspec.nodes.vae`)."""
         net = (
-            self.net.build(context_features, self.param_count(event), zero_init=True)
+            self.net.build(context_features, self.param_count(event), zero_init=zero_init)
             if context_features
             else None
         )

@@ -235,8 +235,12 @@ class FlowDensitySpec(GaussianSpec):
         layers = sum(spec.parameter_count((info,), context) for spec in chain)
         return super().density_parameter_count(event, context_features) + layers
 
-    def build(self, event: PortInfo, context_features: int) -> FlowDensity:
-        """The layers (conditioned on the flat context) on top of the Gaussian base."""
+    def build(
+        self, event: PortInfo, context_features: int, *, zero_init: bool = True
+    ) -> FlowDensity:
+        """The layers (conditioned on the flat context) on top of the Gaussian base (whose
+        network's last layer starts at zero with ``zero_init``; the layers start at the
+        identity either way)."""
         from flowspec.layers.densities.flow import FlowDensity
 
         chain = self.chain(None)
@@ -244,4 +248,5 @@ class FlowDensitySpec(GaussianSpec):
         context = PortInfo((context_features,)) if context_features else None
         info = PortInfo(event.shape, REAL)
         layers = [spec.build((info,), context) for spec in chain]
-        return FlowDensity(layers, cast("Gaussian", super().build(event, context_features)))
+        base = super().build(event, context_features, zero_init=zero_init)
+        return FlowDensity(layers, cast("Gaussian", base))

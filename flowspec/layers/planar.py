@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -27,8 +29,11 @@ class Planar(FlowLayer):
     def __init__(self, features: int, method: str | None, tol: float, max_iter: int) -> None:
         super().__init__()
         self.method, self.tol, self.max_iter = method, tol, max_iter
-        self.w = nn.Parameter(torch.randn(features) / features**0.5)
-        self.u_raw = nn.Parameter(torch.zeros(features))
+        w = torch.randn(features) / features**0.5
+        self.w = nn.Parameter(w)
+        # u_raw = softplus^-1(1) w / |w|^2 makes u() exactly 0: the layer starts at the
+        # identity (u_raw = 0 gave u.w = softplus(0) - 1 = -0.31, a contraction per layer).
+        self.u_raw = nn.Parameter(math.log(math.e - 1) * w / (w @ w))
         self.b = nn.Parameter(torch.zeros(()))
 
     def u(self) -> torch.Tensor:

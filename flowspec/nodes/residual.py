@@ -23,6 +23,11 @@ block is invertible. ``lipschitz >= 1`` is rejected at compile time (E750).
 Generation (``sample``) inverts the block by the fixed-point iteration ``x <- z - g(x)``, a
 contraction with constant ``Lip(g)``, to ``inverse.tol``.
 
+Training: Lipschitz-bounded blocks learn slowly at the default learning rate of 1e-3
+(``specs/resflow_moons.yaml`` on standardised moons: 2.55 nats after 1000 steps against a
+Gaussian's 2.72, 2.25 at 1e-2), so that spec sets ``lr: 1.0e-2`` in its ``train:``
+section (1500 steps: 1.31 nats on moons in raw units, against the Gaussian's 1.88).
+
 Example::
 
     {kind: residual, net: {kind: mlp, hidden: [64, 64], activation: elu}, lipschitz: 0.9,

@@ -12,6 +12,14 @@ Normalizing Flows", arXiv:1505.05770. The decoder is any density that models ``x
 (bernoulli for binary data, categorical or discretized_logistic for integers, gaussian for
 real values).
 
+Unlike the densities of flows (whose networks' last layers start at zero, so a flow starts
+at the identity), the encoder's and decoder's networks keep PyTorch's default
+initialisation: zero last layers are the collapsed state itself (a decoder that ignores
+``z`` sends the reconstruction term no gradient to the encoder, and the KL term holds
+``q(z | x)`` at the prior), in which a VAE with two hidden layers each way stayed (issue 14:
+-ELBO 24.21 nats, KL 0.89 after 1000 steps on binarised digits, against 19.91 for the
+same model in plain torch; ``benchmarks/suites/bench_vae.py`` compares them).
+
 Example::
 
     vae:
@@ -104,4 +112,5 @@ class VAESpec(UsesDensities):
 
         x = inputs[0]
         z = PortInfo((self.latent,), REAL)
-        return VAE(self.encoder.build(z, x.numel), self.decoder.build(x, self.latent))
+        encoder = self.encoder.build(z, x.numel, zero_init=False)
+        return VAE(encoder, self.decoder.build(x, self.latent, zero_init=False))

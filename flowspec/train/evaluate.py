@@ -45,7 +45,7 @@ from flowspec.core.properties import Likelihood
 from flowspec.emit.runtime import FlowModel
 from flowspec.graph.verdict import figure
 from flowspec.train.data import Split
-from flowspec.train.nll import EVAL_BATCH, EVAL_SEED, model_dtype_device, score
+from flowspec.train.nll import EVAL_BATCH, EVAL_SEED, bits_per_dim, model_dtype_device, score
 from flowspec.train.state import seeded
 
 __all__ = [
@@ -59,11 +59,6 @@ __all__ = [
 
 #: Classes whose log_prob draws noise: their figures depend on the draws and the seed.
 STOCHASTIC = (Likelihood.ESTIMATE, Likelihood.BOUND, Likelihood.BIASED)
-
-
-def bits_per_dim(nll: float, dims: int) -> float:
-    """An NLL in nats per example as bits per dimension."""
-    return nll / (dims * math.log(2.0))
 
 
 def figure_note(likelihood: str, draws: int = 1, seed: int = EVAL_SEED) -> str:

@@ -44,19 +44,21 @@ Example (see also :mod:`flowspec.train`)::
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from tqdm.auto import tqdm
 
 from flowspec.emit.runtime import FlowModel
 from flowspec.spec.training import TrainSettings
+from flowspec.train.baseline import Baseline, fit_baseline, run_warnings
 from flowspec.train.compat import check_compatible, drop_unused_context
 from flowspec.train.data import SPLITS, Dataset
 from flowspec.train.distributed import Distributed
-from flowspec.train.nll import evaluate_nll, model_dtype_device
+from flowspec.train.metrics import write_summary
+from flowspec.train.nll import bits_per_dim, evaluate_nll, model_dtype_device
 from flowspec.train.objective import BatchOrder, MaximumLikelihood
 from flowspec.train.run import (
     RunFiles,
@@ -93,6 +95,9 @@ class FitResult:
     validation NLLs, ``steps`` the steps done, ``best_step`` the step of the best weights,
     ``stop_reason`` why training ended: ``steps`` (all done), ``patience`` (early stopping),
     ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
+    ``baseline`` is the trivial density's test NLL in the same units
+    (:mod:`flowspec.train.baseline`) and ``warnings`` says when the model does not beat it
+    clearly or had not converged.
     """
 
     steps: int
@@ -108,6 +113,15 @@ class FitResult:
     likelihood: str = "exact"
     figure: str = "exact"
     scored_with: list[str] = field(default_factory=list)
+    baseline: Baseline | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures of the run (not its loss histories) as JSON: what ``flowspec train``
+        writes to ``NAME.summary.json``."""
+        figures = {k: v for k, v in asdict(self).items() if k not in ("history", "val_history")}
+        figures["baseline"] = self.baseline.to_json() if self.baseline is not None else None
+        return {"units": "nats per example", **figures}
 
 
 def fit(
@@ -270,7 +284,8 @@ def _start_run(
 
 
 def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
-    """Load the best weights back and score them on every split."""
+    """Load the best weights back, score them on every split next to the baseline, and
+    write the summary (rank 0, when the run has files)."""
     model = run.model
     model.load_state_dict(run.best_weights)
     dtype, device = model_dtype_device(model)
@@ -281,18 +296,16 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         objective.score(model, run.network, dataset.split(which).to(device=device, dtype=dtype))
         for which in SPLITS
     )
-    bits = (
-        test_nll / (math.prod(dataset.shape) * math.log(2.0))
-        if dataset.levels is not None
-        else None
-    )
-    return FitResult(
-        steps=run.progress.step,
-        best_step=run.progress.best_step,
+    discrete = dataset.levels is not None
+    baseline = fit_baseline(dataset)
+    steps, best_step = run.progress.step, run.progress.best_step
+    result = FitResult(
+        steps=steps,
+        best_step=best_step,
         train_nll=train_nll,
         val_nll=val_nll,
         test_nll=test_nll,
-        bits_per_dim=bits,
+        bits_per_dim=bits_per_dim(test_nll, baseline.dims) if discrete else None,
         seconds=run.seconds(),
         stop_reason=run.stop_reason,
         history=run.history,
@@ -300,4 +313,15 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         likelihood=objective.scorer.likelihood,
         figure=objective.note,
         scored_with=objective.scored_with,
+        baseline=baseline,
+        warnings=run_warnings(
+            test_nll,
+            baseline,
+            steps,
+            best_step,
+            bound=objective.scorer.likelihood == "lower bound",
+        ),
     )
+    if run.files is not None:
+        write_summary(run.files.summary, result.to_json())
+    return result

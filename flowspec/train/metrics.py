@@ -9,6 +9,8 @@ on validation rows) and
 ``seconds`` since the start of the run. Rows are flushed as they are written, so the files
 can be plotted while training runs (``flowspec sample --curve``). When a run is resumed at
 step ``k``, rows after ``k`` (written after the checkpoint it resumes from) are dropped.
+At the end, :func:`write_summary` writes the final figures beside them (``NAME.summary.json``:
+the NLLs of the best weights, the baseline, the warnings).
 
 Example::
 
@@ -22,10 +24,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COLUMNS", "TEXT_COLUMNS", "MetricsLog", "read_metrics"]
+__all__ = ["COLUMNS", "TEXT_COLUMNS", "MetricsLog", "read_metrics", "write_summary"]
 
 COLUMNS = ("step", "epoch", "lr", "train_loss", "val_nll", "val_figure", "seconds")
 #: The columns that hold text, not numbers.
@@ -80,10 +83,7 @@ class MetricsLog:
         self._write({key: row.get(key) for key in COLUMNS}, tensorboard=True)
 
     def _write(self, row: dict[str, Any], tensorboard: bool) -> None:
-        clean = {
-            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in row.items()
-        }
+        clean = _finite(row)
         self._writer.writerow({k: ("" if v is None else v) for k, v in clean.items()})
         self._jsonl.write(json.dumps(clean) + "\n")
         self._csv.flush()
@@ -98,6 +98,25 @@ class MetricsLog:
         self._jsonl.close()
         if self._board is not None:
             self._board.close()
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """Write a run's final figures as JSON (non-finite numbers as null), replacing the
+    file in one step so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(_finite(summary), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _summary_writer(folder: Path) -> Any:

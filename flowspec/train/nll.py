@@ -42,11 +42,24 @@ from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
 from flowspec.train.state import seeded
 
-__all__ = ["EVAL_BATCH", "EVAL_SEED", "Score", "evaluate_nll", "model_dtype_device", "score"]
+__all__ = [
+    "EVAL_BATCH",
+    "EVAL_SEED",
+    "Score",
+    "bits_per_dim",
+    "evaluate_nll",
+    "model_dtype_device",
+    "score",
+]
 
 #: Examples per batch of an evaluation: fixed, since the noise an example gets depends on
 #: the batches before it.
 EVAL_BATCH = 1024
+
+
+def bits_per_dim(nll: float, dims: int) -> float:
+    """An NLL in nats per example as bits per dimension, for ``dims`` values per example."""
+    return nll / (dims * math.log(2.0))
 
 
 @dataclass(frozen=True)

@@ -95,12 +95,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 @dataclass(frozen=True)
 class RunFiles:
     """Where a run writes: the best checkpoint (the path asked for), the last checkpoint
-    (``NAME.last.safetensors``), the metrics logs and the TensorBoard folder beside it."""
+    (``NAME.last.safetensors``), the metrics logs, the summary of the final figures
+    (``NAME.summary.json``) and the TensorBoard folder beside it."""
 
     best: Path
     last: Path
     metrics_csv: Path
     metrics_jsonl: Path
+    summary: Path
     tensorboard: Path | None
 
     @classmethod
@@ -113,6 +115,7 @@ class RunFiles:
             last=sibling(f"{stem}.last{path.suffix}"),
             metrics_csv=sibling(f"{stem}.metrics.csv"),
             metrics_jsonl=sibling(f"{stem}.metrics.jsonl"),
+            summary=sibling(f"{stem}.summary.json"),
             tensorboard=sibling(f"{stem}.tensorboard") if tensorboard else None,
         )
 
