@@ -197,7 +197,7 @@ def test_realnvp_becomes_the_hand_written_loop():
     assert log_prob.count(".couple(") == 8
     assert "flip" not in log_prob and "nodes['body_0_1']" not in log_prob
     assert log_prob.count("self._join(") == 1  # joined once, for the prior
-    assert "reverse folded" in log_prob and "realnvp_moons.yaml':12:7" in log_prob
+    assert "reverse folded" in log_prob and "realnvp_moons.yaml':18:7" in log_prob
     assert "its index sets fold in: body_0_1 (reverse)" in log_prob
     assert "nodes['prior'](body_7_1)" in log_prob  # called as a module
     generate = _method(source, "_generate")

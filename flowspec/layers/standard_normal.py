@@ -23,18 +23,12 @@ class StandardNormal(DistributionLayer):
         self.shape = tuple(shape)
         self.register_buffer("anchor", torch.zeros(()), persistent=False)
         self.event_dims = tuple(range(1, len(self.shape) + 1))
-        # log of the normaliser's inverse as a 0-dim float64 tensor (not saved): one op
-        # adds it to the scaled sum of squares, where Python numbers would each be wrapped
-        # in a tensor first (each costing about an op's dispatch on small models); float64
-        # keeps it exact after .double() and computes in the input's dtype otherwise.
-        log_normalizer = torch.tensor(-LOG_SQRT_2PI * math.prod(self.shape), dtype=torch.float64)
-        self.register_buffer("log_normalizer", log_normalizer, persistent=False)
+        #: log of the normaliser's inverse, a Python number: torch.compile folds it into the
+        #: graph (a 0-dim buffer made dynamo trace it as a symbolic float and restart).
+        self.log_normalizer = -LOG_SQRT_2PI * math.prod(self.shape)
 
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        # Buffers are read from _buffers: ``self.anchor`` finds them only after a failed
-        # lookup (on CPython 3.11 that builds an AttributeError, as costly as a tensor op).
-        normalizer: torch.Tensor = self._buffers["log_normalizer"]  # type: ignore[assignment]  # registered
-        return torch.add(normalizer, (z * z).sum(self.event_dims), alpha=-0.5)
+        return (z * z).sum(self.event_dims).mul(-0.5).add(self.log_normalizer)
 
     def sample(self, n: int, context: torch.Tensor | None = None) -> torch.Tensor:
         anchor: torch.Tensor = self._buffers["anchor"]  # type: ignore[assignment]  # registered
