@@ -31,7 +31,9 @@ EARLIER_STATE_DICTS = {
     "iaf_moons": ("07de6c8553f34efa", 33),
     "idf_digits": ("dbb398e662ee0751", 33),
     "maf_moons": ("07de6c8553f34efa", 33),
-    "maxpool_digits": ("4992c9de0d50ce46", 48),
+    # redesigned since (issue 14: pools after the logit, a deeper decoder); the same on the
+    # baselines branch before the one-path runtime landed
+    "maxpool_digits": ("a6b62f32f4124e12", 60),
     "nice_moons": ("27f71fed2dd0f963", 41),
     "nsf_digits": ("981a952868c5644a", 78),
     "nsf_moons": ("439f31944b2d9a75", 24),
