@@ -65,6 +65,7 @@ def test_a_bound_that_draws_nothing_is_a_deterministic_nll_upper_bound() -> None
     torch.manual_seed(0)
     model = flowspec.compile(IDF).eval()
     x = torch.randint(0, 17, (5, 64)).float()
+    model.initialize(x)  # its base over all integers starts at the data's marginal
     assert not model.draws_noise and model.FIGURE[0] == "NLL upper bound"
     # The importance-weighted bound of a model that draws nothing is log_prob itself.
     assert torch.equal(model.iwbo(x, k=4), model.log_prob(x))
