@@ -138,8 +138,8 @@ nodes:
 @pytest.mark.parametrize(
     ("kind", "setting", "shape", "code", "field"),
     [
-        ("residual", "net: {kind: conv}", "[16]", "E751", "kind"),
-        ("cnf", "net: {kind: conv}", "[4, 4]", "E751", "kind"),
+        ("residual", "net: {kind: conv}", "[16]", "E761", "kind"),
+        ("cnf", "net: {kind: conv}", "[4, 4]", "E761", "kind"),
         ("residual", "net: {kind: conv, kernels: [3, 2, 3]}", "[1, 4, 4]", "E657", 1),
         ("cnf", "net: {kind: conv, kernel: 4}", "[1, 4, 4]", "E657", "kernel"),
         ("residual", "net: {kind: conv}, lipschitz: 1.0", "[1, 4, 4]", "E750", "lipschitz"),
