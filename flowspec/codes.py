@@ -1063,6 +1063,19 @@ CODES: dict[str, Code] = {
             + _prior("block")
         ),
     ),
+    "E761": Code(
+        meaning="planar, radial or Sylvester node given a context but no net to compute its parameters from it",
+        text="An amortized flow computes its parameters per example from the context, by a network (net:, its last layer starting at zero, added to the layer's global parameters). Without a net the context would be silently ignored.",
+        wrong=_spec(
+            "  flow: {kind: radial, in: x, context: c}\n" + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+        right=_spec(
+            "  flow: {kind: radial, in: x, context: c, net: {kind: mlp, hidden: []}}\n"
+            + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",

@@ -14,9 +14,13 @@ to the radius: ``|x - z0| = r (alpha + beta + r) / (alpha + r)``, a quadratic in
 with exactly one root ``r >= 0`` (the product of its roots is ``-alpha |x - z0| <= 0``).
 flowspec solves it in a cancellation-free form, so ``log_prob`` is exact and one pass.
 
+Given a ``context``, a ``net`` computes ``z0``, ``alpha`` and ``beta`` per example
+(amortized: :mod:`flowspec.nodes._amortized`), with ``beta >= -alpha`` in every example.
+
 Example::
 
-    {kind: radial}
+    - {kind: radial}
+    - {kind: radial, in: z, context: h, net: {kind: mlp, hidden: [32]}}   # amortized
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.example import Example
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
+from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._iterative import flat_real_map
 
 if TYPE_CHECKING:
@@ -34,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["RadialSpec"]
 
 
-class RadialSpec(NodeSpec):
+class RadialSpec(AmortizedMap):
     """Radial flow x = z + beta (z - z0) / (alpha + |z - z0|), beta >= -alpha."""
 
     kind: Literal["radial"] = "radial"
@@ -44,17 +49,21 @@ class RadialSpec(NodeSpec):
     )
 
     has_parameters = True
-    examples = (Example({}, (PortInfo((3,)),)),)
+    examples = (
+        Example({}, (PortInfo((3,)),)),
+        Example({"net": {"hidden": [4]}}, (PortInfo((3,)),), PortInfo((2,)), label="amortized"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        return flat_real_map(self.kind, inputs, check)
+        outputs = flat_real_map(self.kind, inputs, check)
+        return outputs if self.check_context(context, check) else None
 
-    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return inputs[0].shape[0] + 2  # z0, alpha and beta
+    def raw_parameter_count(self, features: int) -> int:
+        return features + 2  # z0, alpha and beta
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Radial:
         from flowspec.layers.radial import Radial
 
-        return Radial(inputs[0].shape[0])
+        return Radial(inputs[0].shape[0], self.build_net(inputs[0].shape[0], context))

@@ -20,9 +20,15 @@ direction is generation; there is no closed-form inverse and no scalar reduction
 ``log_prob`` of given data is unavailable (W752, where the model needs it) while ``sample`` and
 ``sample_and_log_prob`` (the exact density of the model's own samples) are one pass.
 
+Given a ``context``, a ``net`` computes every raw parameter per example (``R``, ``R~``, ``b``
+and ``Q``'s free matrix or reflection vectors: amortized, as in the paper's Sec. 3;
+:mod:`flowspec.nodes._amortized`); the same maps keep ``R_ii R~_ii > -1`` and ``Q``
+orthonormal in every example.
+
 Example::
 
-    {kind: sylvester, variant: householder, reflections: 4}
+    - {kind: sylvester, variant: householder, reflections: 4}
+    - {kind: sylvester, in: z, context: h, net: {kind: mlp, hidden: []}}   # amortized
 """
 
 from __future__ import annotations
@@ -32,9 +38,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.core.example import Example
-from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import flat_real_map
 
@@ -47,7 +54,7 @@ __all__ = ["SylvesterSpec"]
 _VARIANT_SETTINGS = {"columns": "orthogonal", "reflections": "householder", "reverse": "triangular"}
 
 
-class SylvesterSpec(NodeSpec):
+class SylvesterSpec(AmortizedMap):
     """Sylvester flow x = z + Q R tanh(R~ Q^T z + b) (generation), R_ii R~_ii > -1."""
 
     kind: Literal["sylvester"] = "sylvester"
@@ -83,6 +90,15 @@ class SylvesterSpec(NodeSpec):
         ),
         Example({"variant": "triangular"}, (PortInfo((3,)),), label="triangular"),
         Example({"variant": "triangular", "reverse": True}, (PortInfo((3,)),), label="reversed"),
+        *(
+            Example(
+                {"variant": variant, "net": {"hidden": [4]}},
+                (PortInfo((3,)),),
+                PortInfo((2,)),
+                label=f"amortized {variant}",
+            )
+            for variant in ("orthogonal", "householder", "triangular")
+        ),
     )
 
     def costs(self) -> Costs:
@@ -110,6 +126,8 @@ class SylvesterSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         outputs = flat_real_map(self.kind, inputs, check)
+        if not self.check_context(context, check):
+            return None
         if outputs is not None and self.columns is not None and self.columns > outputs[0].shape[0]:
             check.error(
                 "E756",
@@ -124,8 +142,7 @@ class SylvesterSpec(NodeSpec):
     def _columns(self, features: int) -> int:
         return self.columns if self.variant == "orthogonal" and self.columns else features
 
-    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].shape[0]
+    def raw_parameter_count(self, features: int) -> int:
         m = self._columns(features)
         q = {"orthogonal": features * m, "householder": self.reflections * features}
         return 2 * m * m + 3 * m + q.get(self.variant, 0)  # R, R~, their diagonals, b, Q
@@ -135,4 +152,11 @@ class SylvesterSpec(NodeSpec):
 
         features = inputs[0].shape[0]
         columns = self._columns(features)
-        return Sylvester(features, self.variant, columns, self.reflections, self.reverse)
+        return Sylvester(
+            features,
+            self.variant,
+            columns,
+            self.reflections,
+            self.reverse,
+            self.build_net(features, context),
+        )

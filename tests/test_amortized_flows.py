@@ -1,0 +1,118 @@
+"""Amortized flows: parameters per example from a context (issue 17).
+
+Planar, radial and Sylvester layers given a context compute their raw parameters as
+``theta + net(c)`` and keep the papers' invertibility conditions for every example through
+the same reparameterisations (Rezende and Mohamed 2015; van den Berg et al. 2018). The
+log-determinant of each against autograd, per example in float64, is the node contract's
+(``tests/test_contract_nodes.py``, on the kinds' amortized examples); here: the conditions
+under huge contexts, each row using its own context's flow, round trips, and the errors.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from oracles import make_node, randomize_
+
+import flowspec
+
+NEWTON = {"method": "newton", "tol": 1e-13, "max_iter": 100}
+NET = {"kind": "mlp", "hidden": [8], "activation": "tanh"}
+AMORTIZED = [
+    {"kind": "planar", "net": NET},
+    {"kind": "radial", "net": NET},
+    *(
+        {"kind": "sylvester", "variant": variant, "net": NET}
+        for variant in ("orthogonal", "householder", "triangular")
+    ),
+]
+IDS = [" ".join(str(v) for k, v in spec.items() if k != "net") for spec in AMORTIZED]
+
+
+def _layer(spec: dict, seed: int = 0) -> torch.nn.Module:
+    _, layer, _ = make_node(spec, (3,), context=(4,))
+    return randomize_(layer, scale=1.0, seed=seed)
+
+
+def _generate(layer: torch.nn.Module, z: torch.Tensor, c: torch.Tensor) -> tuple:
+    if hasattr(layer, "inverse_and_contribution"):
+        return layer.inverse_and_contribution(z, context=c)
+    x = layer.inverse(z, context=c)
+    return x, layer(x, context=c)[1]
+
+
+@pytest.mark.parametrize("spec", AMORTIZED, ids=IDS)
+def test_constraints_hold_per_example_under_huge_contexts(spec: dict) -> None:
+    """Contexts of scale 1e3 drive the network's outputs far out: every example still has
+    u.w >= -1 (planar), beta >= -alpha (radial), R_ii R~_ii > -1 and an orthonormal Q
+    (Sylvester), and its draws and log-dets stay finite."""
+    generator = torch.Generator().manual_seed(0)
+    for seed in range(3):
+        layer = _layer(spec, seed)
+        c = 1e3 * torch.randn(64, 4, generator=generator, dtype=torch.float64)
+        params = layer.parameters_for(c)
+        if spec["kind"] == "planar":
+            w, u, _ = params
+            condition = (w * u).sum(1) + 1
+        elif spec["kind"] == "radial":
+            _, alpha, beta = params
+            condition = alpha + beta
+        else:
+            q, *_, diagonal = params
+            condition = diagonal + 1
+            eye = torch.eye(q.shape[2], dtype=q.dtype).expand_as(q.transpose(1, 2) @ q)
+            torch.testing.assert_close(q.transpose(1, 2) @ q, eye, atol=1e-10, rtol=0)
+        assert condition.shape[0] == 64 and (condition >= -1e-12).all()
+        z = torch.randn(64, 3, generator=generator, dtype=torch.float64)
+        x, contribution = _generate(layer, z, c)
+        assert torch.isfinite(x).all() and torch.isfinite(contribution).all()
+
+
+@pytest.mark.parametrize("spec", AMORTIZED, ids=IDS)
+def test_each_example_gets_its_own_contexts_flow(spec: dict) -> None:
+    """A batch of contexts gives each row what that row's context alone gives, and
+    different contexts give different maps."""
+    layer = _layer(spec)
+    generator = torch.Generator().manual_seed(1)
+    z = torch.randn(5, 3, generator=generator, dtype=torch.float64)
+    c = torch.randn(5, 4, generator=generator, dtype=torch.float64)
+    x, contribution = _generate(layer, z, c)
+    for row in range(5):
+        x_row, contribution_row = _generate(layer, z[row : row + 1], c[row : row + 1])
+        torch.testing.assert_close(x_row[0], x[row])
+        torch.testing.assert_close(contribution_row[0], contribution[row])
+    assert not torch.allclose(_generate(layer, z, c.flip(0))[0], x)
+
+
+@pytest.mark.parametrize(
+    "spec", [{"kind": "planar", "net": NET, "inverse": NEWTON}, {"kind": "radial", "net": NET}]
+)
+def test_amortized_round_trips(spec: dict) -> None:
+    """Where an inverse exists, inference undoes generation for each example's own flow,
+    and its contribution is minus generation's log-det at the same point."""
+    layer = _layer(spec)
+    generator = torch.Generator().manual_seed(2)
+    z = 2 * torch.randn(32, 3, generator=generator, dtype=torch.float64)
+    c = 3 * torch.randn(32, 4, generator=generator, dtype=torch.float64)
+    x, generated = _generate(layer, z, c)
+    back, contribution = layer(x, context=c)
+    torch.testing.assert_close(back, z, atol=1e-9, rtol=0)
+    torch.testing.assert_close(contribution, generated, atol=1e-9, rtol=0)
+
+
+def test_a_context_without_a_net_is_a_located_error() -> None:
+    text = """\
+flowspec: "1"
+name: amortized
+inputs:
+  x: {shape: [2]}
+  c: {shape: [3], context: true}
+nodes:
+  flow: {kind: sylvester, in: x, context: c}
+  prior: {kind: standard_normal, in: flow}
+"""
+    with pytest.raises(flowspec.SpecError) as raised:
+        flowspec.check(text)
+    (error,) = [d for d in raised.value.diagnostics if d.severity == "error"]
+    assert (error.code, error.node, error.location.line) == ("E761", "flow", 7)
+    assert "net" in (error.hint or "")
