@@ -1178,6 +1178,20 @@ CODES: dict[str, Code] = {
             inputs="  x: {shape: [3], low: 0, high: 1, bounds: open}",
         ),
     ),
+    "E808": Code(
+        meaning="a flow density conditions its layers on hidden features its net does not have",
+        text="With layer_context: hidden the layers of a flow density see the last hidden layer h of the base's network (an mlp), as IAF's layers see the encoder's h; a net without hidden layers has no h.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: []}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        right=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: [8]}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+    ),
     "E810": Code(
         meaning="max_pool needs an image [C, H, W] whose H and W divide by the window size",
         text="Max-pooling keeps the maximum of each size x size window of an image [C, H, W], so H and W must divide by the size.",

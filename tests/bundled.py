@@ -17,6 +17,8 @@ DATA = {
     "sort_point_sets": "point_sets",
     "argmax_categorical": "categorical_sequences",
     "vae_flow_digits": "digits_binary",
+    "planar_vae_digits": "digits_binary",
+    "sylvester_vae_digits": "digits_binary",
     "idf_digits": "digits",
     "discrete_flow_toy": "categorical_sequences",
     "maf_moons": "moons",
