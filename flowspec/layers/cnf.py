@@ -15,8 +15,10 @@ __all__ = ["Dynamics", "CNF"]
 
 
 class Dynamics(Layer):
-    """``f(t, y) = net([t, y])``; with a state ``(y, a)`` it also returns ``tr(df/dy)``
-    (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set per solve)."""
+    """``f(t, y; c) = net([t, y, c])`` (``c`` only for a conditional CNF); with a state
+    ``(y, a)`` it also returns ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e``
+    with the probe ``noise`` set per solve). A context rides along in the state as a last
+    element with zero velocity, so the adjoint method returns its gradient too."""
 
     def __init__(self, net: nn.Module, trace: str) -> None:
         super().__init__()
@@ -24,19 +26,27 @@ class Dynamics(Layer):
         self.trace = trace
         self.noise: torch.Tensor | None = None
         self.create_graph = False
+        #: Whether the state carries the log-density change ``a`` (inference) or not.
+        self.scoring = False
 
-    def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([t.to(y).expand(y.shape[0], 1), y], dim=1))
+    def velocity(
+        self, t: torch.Tensor, y: torch.Tensor, context: torch.Tensor | None
+    ) -> torch.Tensor:
+        parts = [t.to(y).expand(y.shape[0], 1), y]
+        return self.net(torch.cat(parts if context is None else [*parts, context], dim=1))
 
     def forward(
-        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, ...]
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if isinstance(state, torch.Tensor):
-            return self.velocity(t, state)
-        y = state[0]
+            return self.velocity(t, state, None)
+        if not self.scoring:
+            y, given = state
+            return self.velocity(t, y, given), torch.zeros_like(given)
+        y, context = state[0], (state[2] if len(state) == 3 else None)
         with torch.enable_grad():
             y = y if y.requires_grad else y.detach().requires_grad_()
-            dy = self.velocity(t, y)
+            dy = self.velocity(t, y, context)
             if self.trace == "exact":
                 jac = batch_jacobian(dy, y, self.create_graph)
                 divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
@@ -47,11 +57,14 @@ class Dynamics(Layer):
                 divergence = (row * noise).sum(dim=1)
         if not self.create_graph:
             dy, divergence = dy.detach(), divergence.detach()
-        return dy, divergence
+        if context is None:
+            return dy, divergence
+        return dy, divergence, torch.zeros_like(context)
 
 
 class CNF(FlowLayer):
-    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0."""
+    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0 (with
+    the context alongside, constant, for a conditional CNF)."""
 
     def __init__(
         self,
@@ -72,7 +85,7 @@ class CNF(FlowLayer):
 
     def _solve(
         self,
-        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        state: torch.Tensor | tuple[torch.Tensor, ...],
         start: float,
         end: float,
         like: torch.Tensor,
@@ -94,9 +107,14 @@ class CNF(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         self.dynamics.create_graph = torch.is_grad_enabled()
         self.dynamics.noise = torch.randn_like(x) if self.dynamics.trace == "hutchinson" else None
+        self.dynamics.scoring = True
         start = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        ys, logdets = self._solve((x, start), 0.0, self.time, x)
+        given = () if context is None else (context.flatten(1),)
+        ys, logdets, *_ = self._solve((x, start, *given), 0.0, self.time, x)
         return ys[-1], logdets[-1]
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return self._solve(z, self.time, 0.0, z)[-1]
+        self.dynamics.scoring = False
+        if context is None:
+            return self._solve(z, self.time, 0.0, z)[-1]
+        return self._solve((z, context.flatten(1)), self.time, 0.0, z)[0][-1]

@@ -63,10 +63,12 @@ def power_iteration_(weight: torch.Tensor, u: torch.Tensor, v: torch.Tensor, ste
 
 
 class SpectralMLP(Layer):
-    """An MLP ``D -> hidden -> D`` whose linear layers are rescaled to spectral norm at
-    most ``lipschitz``: ``W <- W min(1, lipschitz / sigma(W))``, ``sigma`` estimated by
+    """An MLP ``D (+ C) -> hidden -> D`` whose linear layers are rescaled to spectral norm
+    at most ``lipschitz``: ``W <- W min(1, lipschitz / sigma(W))``, ``sigma`` estimated by
     power iteration with persistent vectors (Miyato et al. 2018, arXiv:1802.05957), which
-    take ``power_iterations`` steps per backward pass (see :class:`_SpectralNorm`)."""
+    take ``power_iterations`` steps per backward pass (see :class:`_SpectralNorm`). With
+    ``context_features`` C the first layer reads ``[x, c]`` and only its columns of ``x``
+    are normalised: the bound holds in ``x`` for every context."""
 
     def __init__(
         self,
@@ -75,19 +77,21 @@ class SpectralMLP(Layer):
         activation: str,
         lipschitz: float,
         power_iterations: int,
+        context_features: int = 0,
     ) -> None:
         super().__init__()
-        sizes = [features, *hidden, features]
+        sizes = [features + context_features, *hidden, features]
         linears = [nn.Linear(a, b) for a, b in pairwise(sizes)]
         self.linears = nn.ModuleList(linears)
         with torch.no_grad():  # g starts near zero, the block near the identity; not at
             linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
             linears[-1].bias.zero_()
+        self.features, self.context_features = features, context_features
         self.activation = activation
         self.lipschitz = lipschitz
         self.power_iterations = power_iterations
-        for index, linear in enumerate(linears):
-            out_features, in_features = linear.weight.shape
+        for index in range(len(linears)):
+            out_features, in_features = self._bounded(index).shape
             self.register_buffer(f"u{index}", F.normalize(torch.randn(out_features), dim=0))
             self.register_buffer(f"v{index}", F.normalize(torch.randn(in_features), dim=0))
         self.refresh()
@@ -95,36 +99,52 @@ class SpectralMLP(Layer):
     def _linears(self) -> list[nn.Linear]:
         return [cast(nn.Linear, linear) for linear in self.linears]
 
+    def _bounded(self, index: int) -> torch.Tensor:
+        """The part of layer ``index``'s weight whose spectral norm is bounded: all of it,
+        but only the columns reading ``x`` in the first layer of a conditional net."""
+        weight = self._linears()[index].weight
+        return weight[:, : self.features] if index == 0 and self.context_features else weight
+
     def refresh(self, steps: int = 50) -> None:
         """Run the power iteration ``steps`` times for the current weights (done at
         construction; call it after changing weights by hand)."""
-        for index, linear in enumerate(self._linears()):
+        for index in range(len(self.linears)):
             u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
-            if linear.weight.device.type != "meta":
-                power_iteration_(linear.weight, u, v, steps)
+            bounded = self._bounded(index)
+            if bounded.device.type != "meta":
+                power_iteration_(bounded, u, v, steps)
 
     def weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Each layer's normalised weight and its bias."""
         result: list[tuple[torch.Tensor, torch.Tensor]] = []
         for index, linear in enumerate(self._linears()):
             u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
-            sigma = _SpectralNorm.apply(linear.weight, u, v, self.power_iterations)
+            bounded = self._bounded(index)
+            sigma = _SpectralNorm.apply(bounded, u, v, self.power_iterations)
             scale = torch.clamp(self.lipschitz / sigma.clamp_min(1e-12), max=1.0)
-            result.append((linear.weight * scale, linear.bias))
+            weight = bounded * scale
+            if index == 0 and self.context_features:  # the context's columns stay free
+                weight = torch.cat([weight, linear.weight[:, self.features :]], dim=1)
+            result.append((weight, linear.bias))
         return result
 
     def with_weights(
-        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
+        self,
+        x: torch.Tensor,
+        weights: list[tuple[torch.Tensor, torch.Tensor]],
+        context: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``g(x)`` with the given (normalised) weights."""
+        """``g(x)`` (``g(x; c)`` given a flat context) with the given normalised weights."""
+        if context is not None:
+            x = torch.cat([x, context], dim=1)
         for index, (weight, bias) in enumerate(weights):
             if index:
                 x = lipschitz_activation(self.activation, x)
             x = F.linear(x, weight, bias)
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.with_weights(x, self.weights())
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return self.with_weights(x, self.weights(), context)
 
 
 def hutchinson_powers(
@@ -141,7 +161,7 @@ def hutchinson_powers(
 
 
 class ResidualBlock(FlowLayer):
-    """``z = x + g(x)``; the log-determinant by ``logdet`` (exact, series or roulette);
+    """``z = x + g(x)`` (``x + g(x; c)`` given a context); the log-determinant by ``logdet`` (exact, series or roulette);
     the inverse by fixed-point iteration."""
 
     def __init__(
@@ -164,10 +184,11 @@ class ResidualBlock(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         weights = self.net.weights()
+        given = None if context is None else context.flatten(1)
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             x_in = x if x.requires_grad else x.detach().requires_grad_()
-            gx = self.net.with_weights(x_in, weights)
+            gx = self.net.with_weights(x_in, weights, given)
             if self.logdet == "exact":
                 jac = batch_jacobian(gx, x_in, create_graph)
                 eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
@@ -217,6 +238,7 @@ class ResidualBlock(FlowLayer):
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         weights = self.net.weights()
+        given = None if context is None else context.flatten(1)
         return fixed_point(
-            lambda x: z - self.net.with_weights(x, weights), z, self.tol, self.max_iter
+            lambda x: z - self.net.with_weights(x, weights, given), z, self.tol, self.max_iter
         )

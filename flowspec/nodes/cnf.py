@@ -18,10 +18,17 @@ solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the toleranc
 Both directions iterate (an ODE solve), so ``torch.compile`` cannot capture the kind as one
 graph (``not_fullgraph``).
 
+Given a flat ``context`` ``c``, the dynamics are ``f(t, y; c) = net([t, y, c])``: a
+conditional CNF, one flow per context (as the amortized posteriors of FFJORD's VAE
+experiments, Grathwohl et al. 2019, Sec. 4.2). The context rides along in the ODE state
+with zero velocity, so the adjoint method returns its gradient too.
+
 Example::
 
-    {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
-     trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+    - {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
+       trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+    - {kind: cnf, in: x, context: c, net: {kind: mlp, hidden: [64], activation: tanh},
+       trace: exact}
 """
 
 from __future__ import annotations
@@ -116,6 +123,7 @@ class CNFSpec(NodeSpec):
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
 
     has_parameters = True
+    accepts_context = True
     not_fullgraph = "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps"
     examples = (
         Example(
@@ -135,6 +143,16 @@ class CNFSpec(NodeSpec):
             },
             (PortInfo((2,)),),
             label="hutchinson",
+        ),
+        Example(
+            {
+                "net": {"hidden": [8], "activation": "tanh"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            PortInfo((3,)),
+            label="conditional",
         ),
     )
 
@@ -231,6 +249,8 @@ class CNFSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         outputs = flat_real_map(self.kind, inputs, check)
+        if not self.net.check_flat_context(context, check):
+            return None
         if outputs is not None and self.trace == "exact" and outputs[0].shape[0] > EXACT_DIMS:
             check.warning(
                 "W755",
@@ -242,14 +262,19 @@ class CNFSpec(NodeSpec):
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
         features = inputs[0].shape[0]
-        return self.net.parameter_count(features + 1, features)
+        return self.net.parameter_count(features + 1 + _width(context), features)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CNF:
         from flowspec.layers.cnf import CNF
 
         features = inputs[0].shape[0]
-        net = self.net.build(features + 1, features, zero_init=True)
+        net = self.net.build(features + 1 + _width(context), features, zero_init=True)
         s = self.solver
         # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
         step = s.step_size if s.method in FIXED_STEP else None
         return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint)
+
+
+def _width(context: PortInfo | None) -> int:
+    """The features a context adds to a network's input (0 without one)."""
+    return 0 if context is None else context.numel
