@@ -18,6 +18,7 @@ from oracles import grid_mass_2d, make_node, randomize_
 import flowspec
 from flowspec.graph.bookkeeping import bookkeeping
 from flowspec.layers._jacobian import batch_jacobian
+from flowspec.render.graphviz import to_dot
 
 NEWTON = {"method": "newton", "tol": 1e-13, "max_iter": 100}
 NET = {"kind": "mlp", "hidden": [8], "activation": "tanh"}
@@ -205,3 +206,11 @@ def test_a_conditional_residual_block_is_a_contraction_in_x_for_any_context() ->
     c = 1e3 * torch.randn(16, 3, dtype=torch.float64)
     jacobian = batch_jacobian(layer.net(x, c), x, False)
     assert (torch.linalg.matrix_norm(jacobian, ord=2) <= 0.9 + 1e-6).all()
+
+
+def test_the_drawing_shows_the_hidden_features_entering_the_posteriors_layers() -> None:
+    lines = to_dot(flowspec.check(PLANAR_VAE).graph).source.splitlines()
+    edge = next(line for line in lines if "vae__encoder__base -> vae__encoder__0 [" in line)
+    assert "dashed" in edge and ">h<" in edge
+    base = next(line for line in lines if line.strip().startswith("vae__encoder__base [label="))
+    assert "h: its last hidden layer" in base
