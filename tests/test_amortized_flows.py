@@ -214,3 +214,26 @@ def test_the_drawing_shows_the_hidden_features_entering_the_posteriors_layers() 
     assert "dashed" in edge and ">h<" in edge
     base = next(line for line in lines if line.strip().startswith("vae__encoder__base [label="))
     assert "h: its last hidden layer" in base
+
+
+def test_an_iaf_posterior_reads_the_encoders_hidden_features() -> None:
+    """IAF (Kingma et al. 2016): autoregressive layers took a context already; in a VAE's
+    flow encoder with layer_context: hidden their MADE reads h(x), and the posterior's
+    draws score exactly as the density scores them."""
+    text = PLANAR_VAE.replace(
+        "- {kind: planar, net: {kind: mlp, hidden: []}}",
+        "- {kind: autoregressive, direction: iaf, conditioner: {hidden: [16]}}",
+    ).replace("repeat: 3", "repeat: 2")
+    torch.manual_seed(0)
+    model = flowspec.compile(text)
+    assert bookkeeping(model).total_params == sum(p.numel() for p in model.parameters())
+    encoder = model.nodes["vae"].encoder
+    randomize_(encoder, scale=0.05)
+    x = (torch.rand(4, 64, generator=torch.Generator().manual_seed(0)) < 0.4).float()
+    with torch.no_grad():
+        z, log_q = encoder.sample_and_log_prob(x)
+        torch.testing.assert_close(encoder.log_prob(z, x), log_q, atol=1e-4, rtol=1e-5)
+        other = encoder.layers[0](z, context=encoder.base.net.features(x.flip(0)))[1]
+        assert not torch.allclose(
+            encoder.layers[0](z, context=encoder.base.net.features(x))[1], other
+        )
