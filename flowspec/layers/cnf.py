@@ -15,38 +15,33 @@ __all__ = ["Dynamics", "CNF"]
 
 
 class Dynamics(Layer):
-    """``f(t, y; c) = net([t, y, c])`` (``c`` only for a conditional CNF); with a state
-    ``(y, a)`` it also returns ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e``
-    with the probe ``noise`` set per solve). A context rides along in the state as a last
-    element with zero velocity, so the adjoint method returns its gradient too."""
+    """``f(t, y) = net([t, y])`` on flat states ``y``, or ``net(t, y)`` with ``y`` viewed
+    as images of ``shape`` (a convolutional field); with a state ``(y, a)`` it also returns
+    ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set
+    per solve)."""
 
-    def __init__(self, net: nn.Module, trace: str) -> None:
+    def __init__(self, net: nn.Module, trace: str, shape: list[int] | None = None) -> None:
         super().__init__()
         self.net = net
         self.trace = trace
+        self.shape = tuple(shape) if shape is not None else None
         self.noise: torch.Tensor | None = None
         self.create_graph = False
-        #: Whether the state carries the log-density change ``a`` (inference) or not.
-        self.scoring = False
 
-    def velocity(
-        self, t: torch.Tensor, y: torch.Tensor, context: torch.Tensor | None
-    ) -> torch.Tensor:
-        parts = [t.to(y).expand(y.shape[0], 1), y]
-        return self.net(torch.cat(parts if context is None else [*parts, context], dim=1))
+    def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.shape is not None:
+            return self.net(t, y.view(y.shape[0], *self.shape)).flatten(1)
+        return self.net(torch.cat([t.to(y).expand(y.shape[0], 1), y], dim=1))
 
     def forward(
-        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, ...]
-    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if isinstance(state, torch.Tensor):
-            return self.velocity(t, state, None)
-        if not self.scoring:
-            y, given = state
-            return self.velocity(t, y, given), torch.zeros_like(given)
-        y, context = state[0], (state[2] if len(state) == 3 else None)
+            return self.velocity(t, state)
+        y = state[0]
         with torch.enable_grad():
             y = y if y.requires_grad else y.detach().requires_grad_()
-            dy = self.velocity(t, y, context)
+            dy = self.velocity(t, y)
             if self.trace == "exact":
                 jac = batch_jacobian(dy, y, self.create_graph)
                 divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
@@ -57,14 +52,12 @@ class Dynamics(Layer):
                 divergence = (row * noise).sum(dim=1)
         if not self.create_graph:
             dy, divergence = dy.detach(), divergence.detach()
-        if context is None:
-            return dy, divergence
-        return dy, divergence, torch.zeros_like(context)
+        return dy, divergence
 
 
 class CNF(FlowLayer):
-    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0 (with
-    the context alongside, constant, for a conditional CNF)."""
+    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0. The
+    state is each example flattened; ``image`` is the shape a convolutional field sees."""
 
     def __init__(
         self,
@@ -76,16 +69,17 @@ class CNF(FlowLayer):
         atol: float,
         step_size: float | None,
         adjoint: bool,
+        image: list[int] | None = None,
     ) -> None:
         super().__init__()
-        self.dynamics = Dynamics(net, trace)
+        self.dynamics = Dynamics(net, trace, image)
         self.time = time
         self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
         self.adjoint = adjoint
 
     def _solve(
         self,
-        state: torch.Tensor | tuple[torch.Tensor, ...],
+        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
         start: float,
         end: float,
         like: torch.Tensor,
@@ -105,16 +99,13 @@ class CNF(FlowLayer):
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = x.flatten(1)
         self.dynamics.create_graph = torch.is_grad_enabled()
-        self.dynamics.noise = torch.randn_like(x) if self.dynamics.trace == "hutchinson" else None
-        self.dynamics.scoring = True
+        hutchinson = self.dynamics.trace == "hutchinson"
+        self.dynamics.noise = torch.randn_like(flat) if hutchinson else None
         start = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        given = () if context is None else (context.flatten(1),)
-        ys, logdets, *_ = self._solve((x, start, *given), 0.0, self.time, x)
-        return ys[-1], logdets[-1]
+        ys, logdets = self._solve((flat, start), 0.0, self.time, x)
+        return ys[-1].view(x.shape), logdets[-1]
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        self.dynamics.scoring = False
-        if context is None:
-            return self._solve(z, self.time, 0.0, z)[-1]
-        return self._solve((z, context.flatten(1)), self.time, 0.0, z)[0][-1]
+        return self._solve(z.flatten(1), self.time, 0.0, z)[-1].view(z.shape)

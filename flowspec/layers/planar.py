@@ -66,9 +66,10 @@ class Planar(FlowLayer):
         """Generation and the inference contribution at the generated ``x``:
         ``log|det dz/dx| = -log|1 + u.w tanh'(w.z + b)|``."""
         w, u, b = self.parameters_for(context)
-        pre = (z * w).sum(1) + b
-        x = z + torch.tanh(pre).unsqueeze(1) * u
-        return x, -self._log_slope((w * u).sum(1), pre)
+        flat = z.flatten(1)  # an image is one vector per example
+        pre = (flat * w).sum(1) + b
+        x = flat + torch.tanh(pre).unsqueeze(1) * u
+        return x.view(z.shape), -self._log_slope((w * u).sum(1), pre)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z, context)[0]
@@ -80,6 +81,8 @@ class Planar(FlowLayer):
             raise no_inference("planar", "give its spec an 'inverse' setting")
         w, u, b = self.parameters_for(context)
         wu = (w * u).sum(1)
+        shape = x.shape
+        x = x.flatten(1)  # an image is one vector per example
         target = (x * w).sum(1)
 
         def equation(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -92,4 +95,4 @@ class Planar(FlowLayer):
         )
         pre = a + b
         z = x - torch.tanh(pre).unsqueeze(1) * u
-        return z, -self._log_slope(wu, pre)
+        return z.view(shape), -self._log_slope(wu, pre)

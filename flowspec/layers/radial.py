@@ -47,7 +47,7 @@ class Radial(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         z0, alpha, beta = self.parameters_for(context)
-        d = x - z0
+        d = x.flatten(1) - z0  # an image is one vector per example
         rx = d.norm(dim=1)
         # r^2 + c r - alpha rx = 0 with c = alpha + beta - rx; the root r >= 0, written
         # without subtracting close numbers for either sign of c.
@@ -57,10 +57,10 @@ class Radial(FlowLayer):
         safe = torch.where(positive, c + root, torch.ones_like(c))  # no 0/0 in either branch
         r = torch.where(positive, 2 * alpha * rx / safe, (root - c) / 2)
         z = z0 + d * ((alpha + r) / (alpha + beta + r)).unsqueeze(1)
-        return z, self._contribution(alpha, beta, r)
+        return z.view(x.shape), self._contribution(alpha, beta, r)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         z0, alpha, beta = self.parameters_for(context)
-        d = z - z0
+        d = z.flatten(1) - z0  # an image is one vector per example
         r = d.norm(dim=1)
-        return z0 + d * (1 + beta / (alpha + r)).unsqueeze(1)
+        return (z0 + d * (1 + beta / (alpha + r)).unsqueeze(1)).view(z.shape)

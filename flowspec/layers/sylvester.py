@@ -88,10 +88,11 @@ class Sylvester(FlowLayer):
         """Generation and the inference contribution at the generated ``x``:
         ``-sum_i log|1 + tanh'(.)_i R_ii R~_ii|``."""
         q, r, rt, b, diagonal = self.parameters_for(context)
-        pre = (z.unsqueeze(1) @ q @ rt.transpose(1, 2)).squeeze(1) + b
+        flat = z.flatten(1)  # an image is one vector per example
+        pre = (flat.unsqueeze(1) @ q @ rt.transpose(1, 2)).squeeze(1) + b
         t = torch.tanh(pre)
-        x = z + (t.unsqueeze(1) @ r.transpose(1, 2) @ q.transpose(1, 2)).squeeze(1)
-        return x, -torch.log1p((1 - t**2) * diagonal).sum(dim=1)
+        x = flat + (t.unsqueeze(1) @ r.transpose(1, 2) @ q.transpose(1, 2)).squeeze(1)
+        return x.view(z.shape), -torch.log1p((1 - t**2) * diagonal).sum(dim=1)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z, context)[0]

@@ -46,12 +46,12 @@ class AmortizedMap(NodeSpec):
         raise NotImplementedError(f"node kind '{self.kind}' states no raw parameter count")
 
     def check_context(self, context: PortInfo | None, check: NodeCheck) -> bool:
-        """A context needs a net to turn it into parameters (E761), and a flat shape (E406)."""
+        """A context needs a net to turn it into parameters (E762), and a flat shape (E406)."""
         if context is None:
             return True
         if self.net is None:
             check.error(
-                "E761",
+                "E762",
                 f"{self.kind} is given a context but has no net to compute its parameters "
                 "from it, so the context would be ignored",
                 "context",
@@ -68,7 +68,7 @@ class AmortizedMap(NodeSpec):
         return self.net.parameter_count(context.numel, self.raw_parameter_count(features))
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].shape[0]
+        features = inputs[0].numel
         return self.raw_parameter_count(features) + self.net_parameter_count(features, context)
 
     def build_net(self, features: int, context: PortInfo | None) -> nn.Module | None:

@@ -18,6 +18,10 @@ compiler reports ``log_prob`` of data as unavailable (W752, where the model need
 a VAE encoder or a dequantizer, which run their layers generatively) and ``log_prob``
 raises.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Given a ``context``, a ``net`` computes the raw parameters per example (amortized, as the
 paper's variational posteriors are: :mod:`flowspec.nodes._amortized`), and the
 reparameterisation keeps ``u.w >= -1`` for every example.
@@ -39,7 +43,7 @@ from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
 from flowspec.nodes._amortized import AmortizedMap
-from flowspec.nodes._iterative import RootFinding, flat_real_map
+from flowspec.nodes._iterative import RootFinding, real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.planar import Planar
@@ -80,6 +84,11 @@ class PlanarSpec(AmortizedMap):
         ),
         Example({}, (PortInfo((2,)),), label="generation only"),
         Example(
+            {"inverse": {"method": "newton", "tol": 1.0e-10, "max_iter": 100}},
+            (PortInfo((1, 2, 2)),),
+            label="image",
+        ),
+        Example(
             {"net": {"hidden": [4]}, "inverse": {"method": "newton", "tol": 1.0e-12}},
             (PortInfo((3,)),),
             PortInfo((2,)),
@@ -116,7 +125,7 @@ class PlanarSpec(AmortizedMap):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
+        outputs = real_map(self.kind, inputs, check)
         return outputs if self.check_context(context, check) else None
 
     def raw_parameter_count(self, features: int) -> int:
@@ -127,9 +136,9 @@ class PlanarSpec(AmortizedMap):
 
         solve = self.inverse
         return Planar(
-            inputs[0].shape[0],
+            inputs[0].numel,
             solve.method if solve else None,
             solve.tol if solve else 0.0,
             solve.max_iter if solve else 0,
-            self.build_net(inputs[0].shape[0], context),
+            self.build_net(inputs[0].numel, context),
         )

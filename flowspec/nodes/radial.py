@@ -14,6 +14,10 @@ to the radius: ``|x - z0| = r (alpha + beta + r) / (alpha + r)``, a quadratic in
 with exactly one root ``r >= 0`` (the product of its roots is ``-alpha |x - z0| <= 0``).
 flowspec solves it in a cancellation-free form, so ``log_prob`` is exact and one pass.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Given a ``context``, a ``net`` computes ``z0``, ``alpha`` and ``beta`` per example
 (amortized: :mod:`flowspec.nodes._amortized`), with ``beta >= -alpha`` in every example.
 
@@ -31,7 +35,7 @@ from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.nodes._amortized import AmortizedMap
-from flowspec.nodes._iterative import flat_real_map
+from flowspec.nodes._iterative import real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.radial import Radial
@@ -51,13 +55,14 @@ class RadialSpec(AmortizedMap):
     has_parameters = True
     examples = (
         Example({}, (PortInfo((3,)),)),
+        Example({}, (PortInfo((1, 2, 2)),), label="image"),
         Example({"net": {"hidden": [4]}}, (PortInfo((3,)),), PortInfo((2,)), label="amortized"),
     )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
+        outputs = real_map(self.kind, inputs, check)
         return outputs if self.check_context(context, check) else None
 
     def raw_parameter_count(self, features: int) -> int:
@@ -66,4 +71,4 @@ class RadialSpec(AmortizedMap):
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Radial:
         from flowspec.layers.radial import Radial
 
-        return Radial(inputs[0].shape[0], self.build_net(inputs[0].shape[0], context))
+        return Radial(inputs[0].numel, self.build_net(inputs[0].numel, context))

@@ -20,6 +20,10 @@ direction is generation; there is no closed-form inverse and no scalar reduction
 ``log_prob`` of given data is unavailable (W752, where the model needs it) while ``sample`` and
 ``sample_and_log_prob`` (the exact density of the model's own samples) are one pass.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as van den Berg et al. apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Given a ``context``, a ``net`` computes every raw parameter per example (``R``, ``R~``, ``b``
 and ``Q``'s free matrix or reflection vectors: amortized, as in the paper's Sec. 3;
 :mod:`flowspec.nodes._amortized`); the same maps keep ``R_ii R~_ii > -1`` and ``Q``
@@ -43,7 +47,7 @@ from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._checks import check_unused_settings
-from flowspec.nodes._iterative import flat_real_map
+from flowspec.nodes._iterative import real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
@@ -90,6 +94,9 @@ class SylvesterSpec(AmortizedMap):
         ),
         Example({"variant": "triangular"}, (PortInfo((3,)),), label="triangular"),
         Example({"variant": "triangular", "reverse": True}, (PortInfo((3,)),), label="reversed"),
+        Example(
+            {"variant": "householder", "reflections": 2}, (PortInfo((1, 2, 2)),), label="image"
+        ),
         *(
             Example(
                 {"variant": variant, "net": {"hidden": [4]}},
@@ -125,16 +132,16 @@ class SylvesterSpec(AmortizedMap):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
+        outputs = real_map(self.kind, inputs, check)
         if not self.check_context(context, check):
             return None
-        if outputs is not None and self.columns is not None and self.columns > outputs[0].shape[0]:
+        if outputs is not None and self.columns is not None and self.columns > outputs[0].numel:
             check.error(
                 "E756",
-                f"Q has {self.columns} orthonormal columns but only {outputs[0].shape[0]} "
+                f"Q has {self.columns} orthonormal columns but only {outputs[0].numel} "
                 "features, and at most D columns of D features can be orthonormal",
                 "columns",
-                hint=f"set columns to at most {outputs[0].shape[0]}",
+                hint=f"set columns to at most {outputs[0].numel}",
             )
             return None
         return outputs
@@ -150,7 +157,7 @@ class SylvesterSpec(AmortizedMap):
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sylvester:
         from flowspec.layers.sylvester import Sylvester
 
-        features = inputs[0].shape[0]
+        features = inputs[0].numel
         columns = self._columns(features)
         return Sylvester(
             features,
