@@ -1041,6 +1041,19 @@ CODES: dict[str, Code] = {
             + _prior("block")
         ),
     ),
+    "E762": Code(
+        meaning="planar, radial or Sylvester node given a context but no net to compute its parameters from it",
+        text="An amortized flow computes its parameters per example from the context, by a network (net:, its last layer starting at zero, added to the layer's global parameters). Without a net the context would be silently ignored.",
+        wrong=_spec(
+            "  flow: {kind: radial, in: x, context: c}\n" + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+        right=_spec(
+            "  flow: {kind: radial, in: x, context: c, net: {kind: mlp, hidden: []}}\n"
+            + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
     "E761": Code(
         meaning="convolutional residual branch or CNF vector field (net: {kind: conv}) fed an input that is not an image [C, H, W]",
@@ -1162,6 +1175,20 @@ CODES: dict[str, Code] = {
             "  real: {kind: elementwise, fn: logit, in: x}\n  drop: {kind: slice, keep: 1, in: real}\n"
             + _prior("drop"),
             inputs="  x: {shape: [3], low: 0, high: 1, bounds: open}",
+        ),
+    ),
+    "E808": Code(
+        meaning="a flow density conditions its layers on hidden features its net does not have",
+        text="With layer_context: hidden the layers of a flow density see the last hidden layer h of the base's network (an mlp), as IAF's layers see the encoder's h; a net without hidden layers has no h.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: []}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        right=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: [8]}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
         ),
     ),
     "E810": Code(

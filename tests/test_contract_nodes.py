@@ -332,10 +332,13 @@ def test_contribution_is_the_log_det_of_the_autograd_jacobian(case: NodeCase) ->
 
 
 def outputs_and_contribution(built: Built, context: torch.Tensor) -> list[torch.Tensor]:
-    """Everything inference gives for the case's inputs under ``context`` (seed 0)."""
+    """Everything inference gives for the case's inputs under ``context`` (seed 0); for a
+    kind without an inference direction (planar, Sylvester), what its generation gives."""
     torch.manual_seed(0)
     if built.node.terminal:
         return [built.layer(*built.x, context=context)]
+    if not built.infers:
+        return list(built.layer.inverse_and_contribution(*built.x, context=context))
     out, contribution = built.layer(*built.x, context=context)
     return [*(out if isinstance(out, tuple) else [out]), contribution]
 
