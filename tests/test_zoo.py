@@ -22,6 +22,8 @@ ZOO = Path(__file__).resolve().parent.parent / "specs" / "zoo"
 CITED: dict[str, tuple[int, dict[str, object]]] = {
     "glow_cifar10_affine.yaml": (44_603_604, {"conditioner.channels": 8}),
     "glow_cifar10_additive.yaml": (38_395_668, {"conditioner.channels": 8}),
+    "maf_mnist.yaml": (17_311_040, {"conditioner.hidden": [16, 16]}),
+    "nsf_power.yaml": (2_819_952, {"conditioner.hidden": 8}),
 }
 
 
