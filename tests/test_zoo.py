@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import flowspec
+from flowspec.diagnostics import SpecError
 from flowspec.graph.bookkeeping import graph_bookkeeping
 
 ZOO = Path(__file__).resolve().parent.parent / "specs" / "zoo"
@@ -24,6 +25,16 @@ CITED: dict[str, tuple[int, dict[str, object]]] = {
     "glow_cifar10_additive.yaml": (38_395_668, {"conditioner.channels": 8}),
     "maf_mnist.yaml": (17_311_040, {"conditioner.hidden": [16, 16]}),
     "nsf_power.yaml": (2_819_952, {"conditioner.hidden": 8}),
+    # patches of 16x16 here: 16 tokens, so the round trip's 8 x 16 sweeps stay cheap
+    "tarflow_imagenet64.yaml": (
+        460_142_784,
+        {
+            "conditioner.dim": 16,
+            "conditioner.heads": 2,
+            "conditioner.layers": 2,
+            "conditioner.patch": 16,
+        },
+    ),
 }
 
 
@@ -73,3 +84,15 @@ def test_scaled_down_spec_runs_forward_backward_and_back_at_its_real_shape(name:
     with torch.no_grad():
         back = model.inverse(model.trace(x).latents)
     torch.testing.assert_close(back, x)
+
+
+def test_overrides_change_the_named_settings_and_locate_a_path_that_matches_nothing() -> None:
+    spec = ZOO / "nsf_power.yaml"
+    small = flowspec.check(spec, overrides={"conditioner.hidden": 8, "body.repeat": 2})
+    assert graph_bookkeeping(small.graph).total_params < 10_000
+    with pytest.raises(SpecError) as raised:
+        flowspec.load(spec, overrides={"conditioner.hiden": 8})
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E940" and "override conditioner.hiden" in problem.message
+    assert problem.location is not None and problem.location.line > 1
+    assert problem.hint is not None and "hidden" in problem.hint
