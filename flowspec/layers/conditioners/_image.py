@@ -46,7 +46,9 @@ class ImageConditioner(Layer):
 class EdgeBiasConv2d(Layer):
     """A 'same'-padded convolution that also sees one channel marking the padding: 1
     where the kernel reads the zero border, 0 inside (openai/glow's ``add_edge_padding``),
-    so a border pixel is told apart from a zero one."""
+    so a border pixel is told apart from a zero one. That channel is the same for every
+    example, so its term is one small convolution of the border alone, added to the
+    convolution of ``x``: the input is never copied into a wider tensor."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, bias: bool) -> None:
         super().__init__()
@@ -54,10 +56,10 @@ class EdgeBiasConv2d(Layer):
         self.conv = nn.Conv2d(in_channels + 1, out_channels, kernel, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = self.pad
+        p, weight = self.pad, self.conv.weight
         border = F.pad(x.new_zeros(1, 1, *x.shape[2:]), (p, p, p, p), value=1.0)
-        padded = torch.cat([F.pad(x, (p, p, p, p)), border.expand(x.shape[0], -1, -1, -1)], 1)
-        return self.conv(padded)
+        edge = F.conv2d(border, weight[:, -1:])
+        return F.conv2d(x, weight[:, :-1], self.conv.bias, padding=p) + edge
 
 
 class ChannelAffine(Layer):
