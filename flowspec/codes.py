@@ -977,31 +977,9 @@ CODES: dict[str, Code] = {
         wrong=_spec("  block: {kind: residual, in: x, lipschitz: 1.0}\n" + _prior("block")),
         right=_spec("  block: {kind: residual, in: x, lipschitz: 0.9}\n" + _prior("block")),
     ),
-    "E751": Code(
-        meaning="planar, radial, Sylvester, residual or CNF node fed an input that is not a flat vector [D]",
-        text="Planar, radial, Sylvester, residual and CNF layers act on flat vectors [D]; flatten images first.",
-        wrong=_spec(
-            "  flow: {kind: planar, in: x, inverse: {method: bisection}}\n" + _prior("flow"),
-            inputs="  x: {shape: [1, 4, 4]}",
-        ),
-        right=_spec(
-            "  flat: {kind: flatten, in: x}\n  flow: {kind: planar, in: flat, inverse: {method: bisection}}\n"
-            + _prior("flow"),
-            inputs="  x: {shape: [1, 4, 4]}",
-        ),
-    ),
-    "W752": Code(
-        meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
-        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
-        wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
-        right=_spec(
-            "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
-            + _prior("flow")
-        ),
-    ),
     "E753": Code(
         meaning="residual block activation that is not 1-Lipschitz (spectral normalisation cannot bound g)",
-        text="Spectral normalisation bounds the Lipschitz constant of each linear map; the activations between them must be 1-Lipschitz too (elu, tanh, leaky_relu), or the block's bound does not hold.",
+        text="Spectral normalisation bounds the Lipschitz constant of each linear map; the activations between them must be 1-Lipschitz too (elu, tanh, relu, leaky_relu, softplus, lipswish), or the block's bound does not hold.",
         wrong=_spec(
             "  block: {kind: residual, in: x, net: {kind: mlp, activation: gelu}}\n"
             + _prior("block")
@@ -1078,6 +1056,27 @@ CODES: dict[str, Code] = {
         ),
     ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
+    "E761": Code(
+        meaning="convolutional residual branch or CNF vector field (net: {kind: conv}) fed an input that is not an image [C, H, W]",
+        text="A residual block's conv branch and a CNF's conv vector field apply convolutions with 'same' padding, which need images [C, H, W]. Planar, radial, Sylvester, and residual or CNF nodes with an mlp net, take any shape (each example flattened).",
+        wrong=_spec(
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
+            inputs="  x: {shape: [16]}",
+        ),
+        right=_spec(
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
+            inputs="  x: {shape: [1, 4, 4]}",
+        ),
+    ),
+    "W752": Code(
+        meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
+        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
+        wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
+        right=_spec(
+            "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
+            + _prior("flow")
+        ),
+    ),
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",
         text="A density of real values (gaussian, flow) gives probability zero to every single value, so it cannot score discrete data; a pmf can.",

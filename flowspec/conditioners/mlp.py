@@ -38,7 +38,7 @@ __all__ = ["FlatNetSpec", "MLPSpec", "Activation", "MAX_WIDTH", "dense_parameter
 MAX_WIDTH = 65536
 
 #: The activations a network may use between layers.
-Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
+Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "softplus"]
 
 
 def dense_parameter_count(sizes: list[int]) -> int:
