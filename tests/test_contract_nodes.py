@@ -83,7 +83,9 @@ def build(case: NodeCase, seed: int = 0) -> Built:
     x = [values_in(info, BATCH, generator) for info in case.inputs]
     context = values_in(case.context, BATCH, generator) if case.context is not None else None
     built = Built(case, node, layer, outputs, x, context)
-    if not node.terminal and built.infers:
+    if node.terminal:  # a base set from data (the discretized logistic over all integers)
+        set_from_data(layer, lambda: layer(*x, context=context))
+    elif built.infers:
         set_from_data(layer, built.forward)
     randomize_(layer, scale=0.3, seed=seed)
     layer.eval()
@@ -91,7 +93,8 @@ def build(case: NodeCase, seed: int = 0) -> Built:
 
 
 def set_from_data(layer: torch.nn.Module, forward: Callable[[], object]) -> None:
-    """Set the layers that take their numbers from data (actnorm, standardize) from the
+    """Set the layers that take their numbers from data (actnorm, standardize, a base over
+    all integers) from the
     example's inputs, as ``FlowModel.initialize`` does: record one pass, then set."""
     for module in layer.modules():
         if isinstance(module, DataInitialized) and not module.is_initialized:
