@@ -18,7 +18,12 @@ class Dynamics(Layer):
     """``f(t, y) = net([t, y])`` on flat states ``y``, or ``net(t, y)`` with ``y`` viewed
     as images of ``shape`` (a convolutional field); with a state ``(y, a)`` it also returns
     ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set
-    per solve)."""
+    per solve).
+
+    The trace keeps its graph only where the caller builds one: a plain solve under grad, or
+    the adjoint's backward solve. The adjoint's forward solve runs without grad, and there a
+    state that says ``requires_grad`` (a view of the previous layer's output) is not part of
+    any graph, so the trace differentiates a detached copy."""
 
     def __init__(self, net: nn.Module, trace: str, shape: list[int] | None = None) -> None:
         super().__init__()
@@ -26,7 +31,6 @@ class Dynamics(Layer):
         self.trace = trace
         self.shape = tuple(shape) if shape is not None else None
         self.noise: torch.Tensor | None = None
-        self.create_graph = False
 
     def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.shape is not None:
@@ -39,18 +43,19 @@ class Dynamics(Layer):
         if isinstance(state, torch.Tensor):
             return self.velocity(t, state)
         y = state[0]
+        create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
-            y = y if y.requires_grad else y.detach().requires_grad_()
+            y = y if create_graph and y.requires_grad else y.detach().requires_grad_()
             dy = self.velocity(t, y)
             if self.trace == "exact":
-                jac = batch_jacobian(dy, y, self.create_graph)
+                jac = batch_jacobian(dy, y, create_graph)
                 divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
             else:
                 noise = self.noise
                 assert noise is not None  # drawn by CNF.forward for the hutchinson trace
-                (row,) = torch.autograd.grad(dy, y, noise, create_graph=self.create_graph)
+                (row,) = torch.autograd.grad(dy, y, noise, create_graph=create_graph)
                 divergence = (row * noise).sum(dim=1)
-        if not self.create_graph:
+        if not create_graph:
             dy, divergence = dy.detach(), divergence.detach()
         return dy, divergence
 
@@ -100,7 +105,6 @@ class CNF(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         flat = x.flatten(1)
-        self.dynamics.create_graph = torch.is_grad_enabled()
         hutchinson = self.dynamics.trace == "hutchinson"
         self.dynamics.noise = torch.randn_like(flat) if hutchinson else None
         start = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
