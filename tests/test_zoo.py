@@ -21,6 +21,7 @@ ZOO = Path(__file__).resolve().parent.parent / "specs" / "zoo"
 
 #: spec file -> (parameters of the official code's configuration, overrides that shrink it)
 CITED: dict[str, tuple[int, dict[str, object]]] = {
+    "ffjord_mnist.yaml": (800_646, {"net.channels": [8]}),
     "glow_cifar10_affine.yaml": (44_603_604, {"conditioner.channels": 8}),
     "glow_cifar10_additive.yaml": (38_395_668, {"conditioner.channels": 8}),
     "maf_mnist.yaml": (17_311_040, {"conditioner.hidden": [16, 16]}),
