@@ -12,7 +12,7 @@ Inference (data -> latent) integrates ``dy/dt = f(t, y)`` from ``y(0) = x`` to
 event shape) or, on images ``[C, H, W]``, FFJORD's convolutional field with the time as an
 extra channel of every layer (``net: {kind: conv}``, :mod:`flowspec.nodes._vector_field`;
 E761 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
-CNFs (``specs/ffjord_multiscale_digits.yaml``). The solver is torchdiffeq's
+CNFs (``specs/zoo/ffjord_mnist.yaml``). The solver is torchdiffeq's
 ``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
 solver steps, at the price of a second solve in the backward pass).
 
