@@ -417,8 +417,9 @@ def train(
 
 @contextmanager
 def _training_errors(main: bool) -> Iterator[None]:
-    """Ctrl-C (exit 130, saying what the last checkpoint holds), divergence and checkpoint
-    problems (exit 1) as messages; ``main`` is whether this process prints."""
+    """Ctrl-C (exit 130, saying what the last checkpoint holds), divergence, checkpoint
+    problems and inputs that memory: invertible cannot rebuild (exit 1) as messages; ``main`` is whether this process prints."""
+    from flowspec.emit.memory import ReconstructionError
     from flowspec.train.checkpoint import CheckpointError
     from flowspec.train.loop import TrainingDiverged, TrainingInterrupted
 
@@ -433,7 +434,7 @@ def _training_errors(main: bool) -> Iterator[None]:
         elif main:
             note("interrupted before the first checkpoint: nothing to resume", "yellow")
         raise typer.Exit(INTERRUPTED) from None
-    except (TrainingDiverged, CheckpointError) as error:
+    except (TrainingDiverged, CheckpointError, ReconstructionError) as error:
         fail(str(error))
 
 

@@ -162,8 +162,10 @@ def memory_lines(graph: FlowGraph, memory: str) -> list[str]:
         "inverses in the backward pass"
     ]
     for segment in plan:
-        span = segment.nodes[0] if len(segment.nodes) == 1 else (
-            f"{segment.nodes[0]} .. {segment.nodes[-1]} ({len(segment.nodes)} nodes)"
+        span = (
+            segment.nodes[0]
+            if len(segment.nodes) == 1
+            else (f"{segment.nodes[0]} .. {segment.nodes[-1]} ({len(segment.nodes)} nodes)")
         )
         lines.append(f"  {segment.treatment}: {span}: {segment.reason}")
     return lines

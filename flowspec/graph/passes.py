@@ -19,8 +19,8 @@ from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost
 from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
-from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.graph.memory import check_memory
+from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.graph.target import check_target
 
 __all__ = ["run_passes"]
