@@ -53,8 +53,9 @@ def assert_same_gradients(model, inputs, memory: str, rtol: float) -> None:
         assert float((rebuilt[name] - grad).abs().max() / scale) <= rtol, name
 
 
-@pytest.mark.parametrize("name", sorted(set(DATA) - set(REFUSED)))
+@pytest.mark.parametrize("name", sorted(DATA))
 def test_bundled_gradients_equal_the_stored_ones_in_float64(name):
+    """Under checkpoint, which also recomputes the nodes that invertible refuses."""
     torch.manual_seed(0)
     model = flowspec.compile(SPECS / f"{name}.yaml").double()
     data = drop_unused_context(model, load_dataset(DATA[name], n_train=8, n_test=4, seed=0))
@@ -180,3 +181,15 @@ def test_a_resumed_run_continues_exactly_under_the_option(small_moons, tmp_path)
         progress=False,
     )
     assert resumed.history == whole.history[5:]
+
+
+def test_the_drawing_borders_rebuilt_and_checkpointed_nodes():
+    from flowspec.render.graphviz import to_dot
+
+    text = MOONS.replace("  body:", "  bend: {kind: elementwise, fn: tanh, in: scale}\n  body:")
+    text = text.replace("repeat: 4, in: scale}", "repeat: 4, in: bend}")
+    source = to_dot(flowspec.check(text + "train: {memory: checkpoint}\n").graph).source
+    assert "input rebuilt by the inverse" in source and "recomputed in training" in source
+    assert 'scale [color="#1a9850"' in source and 'bend [color="#d95f02"' in source
+    plain = to_dot(flowspec.check(text).graph).source
+    assert "#1a9850" not in plain and "rebuilt" not in plain

@@ -25,7 +25,8 @@ a sigmoid far in its tails rebuilds its input from an output that rounds to 1, a
 without ``alpha`` recomputes its log-det at an input one rounding from 1. Each kind bounds
 that error from what it knows (:meth:`NodeSpec.rebuild_error`, in units of the dtype's
 resolution); :func:`check_memory` refuses (E915, naming the node) where the bound times
-float32's resolution exceeds :data:`REBUILD_BOUND`. Errors that depend on learned values
+float32's resolution exceeds :data:`REBUILD_BOUND`; under ``checkpoint`` such a node is
+recomputed instead. Errors that depend on learned values
 (an actnorm with tiny scales) are measured at run time (``memory_check``).
 
 Torch-free, like the rest of the spec layer.
@@ -98,11 +99,15 @@ def _recomputable(node: GraphNode) -> bool:
 
 def memory_plan(graph: FlowGraph, memory: str) -> list[Segment]:
     """The layers cut into segments with their treatment under ``memory`` (``stored``,
-    ``invertible`` or ``checkpoint``); every layer is in exactly one segment, in order."""
+    ``invertible`` or ``checkpoint``); every layer is in exactly one segment, in order.
+    Under ``checkpoint``, a node whose inverse would lose precision (E915 under
+    ``invertible``) is recomputed instead of rebuilt."""
     segments: list[Segment] = []
     previous: GraphNode | None = None
     for node in graph.layers:
         blocker = rebuild_blocker(node) if memory != "stored" else "memory: stored"
+        if blocker is None and memory == "checkpoint" and rebuild_error(node) > REBUILD_BOUND:
+            blocker = f"its inverse loses precision (up to {rebuild_error(node):.3g} in float32)"
         if blocker is None:
             treatment: Treatment = "rebuilt"
             reason = "bijective, inverse in one pass: only the chain's output is kept"
@@ -125,10 +130,15 @@ def memory_plan(graph: FlowGraph, memory: str) -> list[Segment]:
     return segments
 
 
+def rebuild_error(node: GraphNode) -> float:
+    """The node's bound on the relative error of its rebuilt input, in float32."""
+    return node.node_spec.rebuild_error(node.known_inputs) * FLOAT32_RESOLUTION
+
+
 def check_memory(graph: FlowGraph, memory: str, reporter: Reporter) -> None:
     """Report (E915) every node of a rebuilt chain whose inverse could rebuild its input,
     or recompute its log-det, with a relative error above :data:`REBUILD_BOUND` in
-    float32."""
+    float32 (under ``checkpoint`` such nodes are recomputed instead: nothing to report)."""
     if memory == "stored":
         return
     for segment in memory_plan(graph, memory):
@@ -136,8 +146,7 @@ def check_memory(graph: FlowGraph, memory: str, reporter: Reporter) -> None:
             continue
         for node_id in segment.nodes:
             node = graph.nodes[node_id]
-            gain = node.node_spec.rebuild_error(node.known_inputs)
-            error = gain * FLOAT32_RESOLUTION
+            error = rebuild_error(node)
             if error > REBUILD_BOUND:
                 reporter.error(
                     "E915",
@@ -149,7 +158,7 @@ def check_memory(graph: FlowGraph, memory: str, reporter: Reporter) -> None:
                     node=node.id,
                     hint="bound the values it gets (a logit's alpha, e.g. 0.05; a tanh or "
                     "sigmoid only after a map onto a bounded interval), or train with "
-                    "memory: stored",
+                    "memory: checkpoint (which recomputes this node instead)",
                 )
 
 
