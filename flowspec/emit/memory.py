@@ -112,6 +112,24 @@ def _call(layer: Any, x: torch.Tensor, context: torch.Tensor | None) -> tuple[to
     return layer(x) if context is None else layer(x, context=context)
 
 
+def _rebuild(
+    layer: Any, z: torch.Tensor, context: torch.Tensor | None
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor, Any]:
+    """The input of ``layer`` rebuilt from its output ``z`` (as leaves that require grad)
+    and inference recomputed from it: ``(leaves, output, contribution)``. A coupling
+    rebuilds and recomputes with one conditioner pass (its ``rebuild``; two leaves, its
+    parts); any other layer runs its ``inverse`` without a graph, then its forward."""
+    rebuild = getattr(layer, "rebuild", None)
+    if rebuild is not None:
+        a, b, out, contribution = rebuild(z, context)
+        return (a, b), out, contribution
+    with torch.no_grad():
+        x = _inverse(layer, z, context)
+    x.requires_grad_(True)
+    out, contribution = _call(layer, x, context)
+    return (x,), out, contribution
+
+
 def _inverse(layer: Any, z: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
     result: torch.Tensor = (
         layer.inverse(z) if context is None else layer.inverse(z, context=context)
@@ -153,19 +171,25 @@ class RebuiltChain(torch.autograd.Function):
         for index in reversed(range(len(chain.layers))):
             layer, name, state = chain.layers[index], chain.contexts[index], ctx.states[index]
             context = context_values[names.index(name)].detach() if name else None
-            with torch.no_grad(), _replayed(state, z):
-                x = _inverse(layer, z, context)
+            if context is not None:
+                context.requires_grad_(True)
             with torch.enable_grad(), _replayed(state, z):
-                x = x.detach().requires_grad_(True)
-                if context is not None:
-                    context.requires_grad_(True)
-                out, contribution = _call(layer, x, context)
-                wrt = [x, *([context] if context is not None else []), *parameters[index]]
+                leaves, out, contribution = _rebuild(layer, z, context)
+                wrt = [*leaves, *([context] if context is not None else []), *parameters[index]]
                 targets, grads = [out], [grad_z]
                 if isinstance(contribution, torch.Tensor) and contribution.requires_grad:
                     targets.append(contribution)
                     grads.append(grad_total.expand_as(contribution))
-                found = torch.autograd.grad(targets, wrt, grads, allow_unused=True)
+                found = list(torch.autograd.grad(targets, wrt, grads, allow_unused=True))
+            found[: len(leaves)] = [
+                torch.zeros_like(leaf) if g is None else g
+                for leaf, g in zip(leaves, found[: len(leaves)], strict=True)
+            ]
+            if len(leaves) == 2:  # a coupling's parts: x = parts.merge(a, b)
+                x = layer.parts.merge(*leaves)
+                found[:2] = [layer.parts.split_adjoint(*found[:2])]
+            else:
+                x = leaves[0]
             grad_z = found[0] if found[0] is not None else torch.zeros_like(x)
             if context is not None and name is not None and found[1] is not None:
                 context_grads[name] = context_grads.get(name, 0) + found[1]
