@@ -80,7 +80,7 @@ def small_moons():
     return load_dataset("moons", n_train=128, n_val=32, n_test=32, seed=0)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 9, 10, 11])  # exact_2d, image, conditional families
+@pytest.mark.parametrize("seed", [0, 1, 9, 31, 41, 69, 71])  # exact_2d, image, conditional
 def test_random_spec_gradients_equal_the_stored_ones(seed):
     spec = random_spec(seed)
     torch.manual_seed(seed)
@@ -89,11 +89,9 @@ def test_random_spec_gradients_equal_the_stored_ones(seed):
     with torch.no_grad():
         drawn = model.sample(16, **context)
     inputs = (drawn, *context.values())
-    model.initialize(*inputs) if model.uninitialized() else None
-    try:
-        assert_same_gradients(model, inputs, "invertible", rtol=1e-9)
-    except SpecError as refused:  # a random elementwise map the check refuses
-        assert {d.code for d in refused.diagnostics} == {"E915"}
+    if model.uninitialized():
+        model.initialize(*inputs)
+    assert_same_gradients(model, inputs, "invertible", rtol=1e-9)
 
 
 def test_validate_names_each_segment_and_its_treatment(tmp_path):
