@@ -7,8 +7,8 @@ warm-up Adam steps (the parameters, their gradients and the Adam state are then 
 the free heap is returned and the kernel's high-water mark reset
 (``harness/memory_probe.py``); the figure is how far the resident set then rises over
 three more steps: the activations kept for backward and the temporaries, in MiB. Step time
-is the median of those steps (1 thread; the ratio invertible / stored is measured in the
-same run, one process after the other). The gradients of both options are compared on the
+is the median of those steps (1 thread); the ratio invertible / stored is measured in one
+process, the two options' steps alternating. The gradients of both options are compared on the
 same weights and batch in float32 (largest relative difference over parameters). The
 largest batch in a 4 GiB budget is extrapolated from the activation memory at two batch
 sizes (linear in the batch), not searched.
@@ -116,6 +116,37 @@ def point(shape_name: str, k: int, memory: str, batch: int) -> dict[str, float]:
     return {"activation_mib": (peak - base) / 1024, "step_s": statistics.median(times)}
 
 
+def timing(shape_name: str, k: int, rounds: int = 5) -> float:
+    """The median ratio of invertible to stored step time, the two alternating in one
+    process on the same weights and batch (a busy machine slows both alike)."""
+    import torch
+
+    import flowspec
+    from flowspec.emit.memory import low_memory
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    shape, levels, batch, channels = SHAPES[shape_name]
+    model = flowspec.compile(glow_spec(shape, levels, k, channels))
+    x = torch.rand(batch, *shape) * 0.98 + 0.01
+    model.initialize(x)
+    model.train()
+    networks = (model, low_memory(model, "invertible"))
+
+    def step(network: torch.nn.Module) -> float:
+        start = time.perf_counter()
+        model.zero_grad()
+        network(x).mean().backward()
+        return time.perf_counter() - start
+
+    step(networks[0]), step(networks[1])
+    ratios = []
+    for _ in range(rounds):
+        stored, rebuilt = step(networks[0]), step(networks[1])
+        ratios.append(rebuilt / stored)
+    return statistics.median(ratios)
+
+
 def gradient_difference(shape_name: str, k: int) -> float:
     """Largest relative difference, over parameters, between the float32 gradients with
     and without the option on the same weights and batch."""
@@ -180,10 +211,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--point", nargs=4, metavar=("SHAPE", "K", "MEMORY", "BATCH"))
     parser.add_argument("--gradients", nargs=2, metavar=("SHAPE", "K"))
+    parser.add_argument("--timing", nargs=2, metavar=("SHAPE", "K"))
     args = parser.parse_args()
     if args.point:
         shape, k, memory, batch = args.point
         print(json.dumps(point(shape, int(k), memory, int(batch))))
+        return
+    if args.timing:
+        print(json.dumps({"ratio": timing(args.timing[0], int(args.timing[1]))}))
         return
     if args.gradients:
         print(
@@ -201,6 +236,7 @@ def main() -> None:
                 rows.append({"shape": shape, "k": k, "memory": memory, **figures})
                 print(rows[-1], file=sys.stderr, flush=True)
             rows[-1]["gradient"] = fresh("--gradients", shape, str(k))["relative"]
+            rows[-1]["ratio"] = fresh("--timing", shape, str(k))["ratio"]
     largest = {}
     for shape in shapes:
         k = depths[-1]
@@ -241,7 +277,7 @@ def render(rows: list[dict], largest: dict, shapes: list[str], depths: list[int]
                     f"{inv['activation_mib']:.1f}",
                     f"{stored['step_s']:.3f}",
                     f"{inv['step_s']:.3f}",
-                    f"{inv['step_s'] / stored['step_s']:.2f}",
+                    f"{inv['ratio']:.2f}",
                     f"{inv['gradient']:.1e}",
                 ]
             )
@@ -281,8 +317,10 @@ def render(rows: list[dict], largest: dict, shapes: list[str], depths: list[int]
             "state excluded; a fresh process per point, 1 thread, glibc mmap threshold 64 KiB) "
             "of Glow with K steps per level; digits_image at batch "
             f"{SHAPES['digits_image'][2]}, CIFAR-10 shape at batch {SHAPES['cifar10'][2]}. "
-            f"Load average {load} at the end of the run (shared 2-core VM): step times are "
-            "noisy, their ratio is of two processes run one after the other.",
+            f"Load average {load} at the end of the run (shared 2-core VM): the step times "
+            "(forward, backward, Adam) come from the memory processes, run one after the "
+            "other, and are noisy; the time ratio is the median of 5 forward+backward steps "
+            "of each option alternating in one process on the same weights and batch.",
             "",
             markdown_table(header, table),
             "",

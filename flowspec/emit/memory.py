@@ -8,9 +8,11 @@ the segments of :func:`flowspec.graph.memory.memory_plan`:
   the chain from the end: each node's input is rebuilt from its output by the node's
   ``inverse``, the node alone is recomputed with a graph, and autograd gives the gradient
   of its input, context and parameters (Gomez et al. 2017, "The Reversible Residual
-  Network", arXiv:1707.04585; Jacobsen et al. 2018, i-RevNet, arXiv:1802.07088). The
-  parameters' gradients are outputs of the function, so gradient accumulation, clipping
-  and DistributedDataParallel's hooks see them as usual. Random draws inside a node
+  Network", arXiv:1707.04585; Jacobsen et al. 2018, i-RevNet, arXiv:1802.07088). Each
+  parameter's gradient is added to its ``.grad`` as soon as its node is done (held to the
+  end of the chain, they would grow with its depth); the parameters are inputs of the
+  function and get a zero gradient that takes no memory, so autograd's accumulation and
+  DistributedDataParallel's hooks (which read ``.grad``) still run for each of them. Random draws inside a node
   (dropout in a conditioner) are replayed from the random state saved before it;
 - a ``checkpointed`` segment is recomputed from its input by ``torch.utils.checkpoint``
   (Chen et al. 2016, arXiv:1604.06174);
@@ -167,7 +169,6 @@ class RebuiltChain(torch.autograd.Function):
         names = chain.context_names()
         parameters = [[p for p in layer.parameters() if p.requires_grad] for layer in chain.layers]
         context_grads: dict[str, torch.Tensor] = {}
-        parameter_grads: list[list[torch.Tensor | None]] = []
         for index in reversed(range(len(chain.layers))):
             layer, name, state = chain.layers[index], chain.contexts[index], ctx.states[index]
             context = context_values[names.index(name)].detach() if name else None
@@ -193,10 +194,31 @@ class RebuiltChain(torch.autograd.Function):
             grad_z = found[0] if found[0] is not None else torch.zeros_like(x)
             if context is not None and name is not None and found[1] is not None:
                 context_grads[name] = context_grads.get(name, 0) + found[1]
-            parameter_grads.append(list(found[2 if context is not None else 1 :]))
+            _accumulate(parameters[index], found[2 if context is not None else 1 :])
             z = x.detach()
-        ordered = [g for grads in reversed(parameter_grads) for g in grads]
-        return (None, None, grad_z, *(context_grads.get(n) for n in names), *ordered)
+        # Each parameter's gradient went into its .grad as soon as its node was done (a
+        # chain's gradients held until the end would grow with its depth); autograd gets
+        # zeros that take no memory, so its accumulation (and DDP's hooks, which read .grad
+        # then) still runs for every parameter.
+        zeros = [
+            None if p.grad is None else p.new_zeros(()).expand_as(p)  # None: unused
+            for layer in parameters
+            for p in layer
+        ]
+        return (None, None, grad_z, *(context_grads.get(n) for n in names), *zeros)
+
+
+def _accumulate(parameters: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:
+    """Add ``grads`` into the parameters' ``.grad`` (set it where there is none yet)."""
+    for parameter, grad in zip(parameters, grads, strict=True):
+        if grad is None:
+            continue
+        if parameter.grad is None:
+            if grad.stride() != parameter.stride():  # autograd's layout contract for .grad
+                grad = torch.empty_like(parameter).copy_(grad)
+            parameter.grad = grad.detach()
+        else:
+            parameter.grad.add_(grad)
 
 
 def _chain_parameters(chain: Chain) -> list[torch.Tensor]:
