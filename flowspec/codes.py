@@ -964,15 +964,14 @@ CODES: dict[str, Code] = {
         right=_spec("  block: {kind: residual, in: x, lipschitz: 0.9}\n" + _prior("block")),
     ),
     "E751": Code(
-        meaning="planar, radial, Sylvester, residual or CNF node fed an input that is not a flat vector [D]",
-        text="Planar, radial, Sylvester, residual and CNF layers act on flat vectors [D]; flatten images first.",
+        meaning="convolutional residual branch or CNF vector field (net: {kind: conv}) fed an input that is not an image [C, H, W]",
+        text="A residual block's conv branch and a CNF's conv vector field apply convolutions with 'same' padding, which need images [C, H, W]. Planar, radial, Sylvester, and residual or CNF nodes with an mlp net, take any shape (each example flattened).",
         wrong=_spec(
-            "  flow: {kind: planar, in: x, inverse: {method: bisection}}\n" + _prior("flow"),
-            inputs="  x: {shape: [1, 4, 4]}",
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
+            inputs="  x: {shape: [16]}",
         ),
         right=_spec(
-            "  flat: {kind: flatten, in: x}\n  flow: {kind: planar, in: flat, inverse: {method: bisection}}\n"
-            + _prior("flow"),
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
             inputs="  x: {shape: [1, 4, 4]}",
         ),
     ),
@@ -987,7 +986,7 @@ CODES: dict[str, Code] = {
     ),
     "E753": Code(
         meaning="residual block activation that is not 1-Lipschitz (spectral normalisation cannot bound g)",
-        text="Spectral normalisation bounds the Lipschitz constant of each linear map; the activations between them must be 1-Lipschitz too (elu, tanh, leaky_relu), or the block's bound does not hold.",
+        text="Spectral normalisation bounds the Lipschitz constant of each linear map; the activations between them must be 1-Lipschitz too (elu, tanh, relu, leaky_relu, softplus, lipswish), or the block's bound does not hold.",
         wrong=_spec(
             "  block: {kind: residual, in: x, net: {kind: mlp, activation: gelu}}\n"
             + _prior("block")

@@ -36,7 +36,7 @@ __all__ = ["MLPSpec", "Activation", "MAX_WIDTH", "dense_parameter_count"]
 MAX_WIDTH = 65536
 
 #: The activations a network may use between layers.
-Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"]
+Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "softplus"]
 
 
 def dense_parameter_count(sizes: list[int]) -> int:

@@ -15,17 +15,22 @@ __all__ = ["Dynamics", "CNF"]
 
 
 class Dynamics(Layer):
-    """``f(t, y) = net([t, y])``; with a state ``(y, a)`` it also returns ``tr(df/dy)``
-    (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set per solve)."""
+    """``f(t, y) = net([t, y])`` on flat states ``y``, or ``net(t, y)`` with ``y`` viewed
+    as images of ``shape`` (a convolutional field); with a state ``(y, a)`` it also returns
+    ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set
+    per solve)."""
 
-    def __init__(self, net: nn.Module, trace: str) -> None:
+    def __init__(self, net: nn.Module, trace: str, shape: list[int] | None = None) -> None:
         super().__init__()
         self.net = net
         self.trace = trace
+        self.shape = tuple(shape) if shape is not None else None
         self.noise: torch.Tensor | None = None
         self.create_graph = False
 
     def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.shape is not None:
+            return self.net(t, y.view(y.shape[0], *self.shape)).flatten(1)
         return self.net(torch.cat([t.to(y).expand(y.shape[0], 1), y], dim=1))
 
     def forward(
@@ -51,7 +56,8 @@ class Dynamics(Layer):
 
 
 class CNF(FlowLayer):
-    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0."""
+    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0. The
+    state is each example flattened; ``image`` is the shape a convolutional field sees."""
 
     def __init__(
         self,
@@ -63,9 +69,10 @@ class CNF(FlowLayer):
         atol: float,
         step_size: float | None,
         adjoint: bool,
+        image: list[int] | None = None,
     ) -> None:
         super().__init__()
-        self.dynamics = Dynamics(net, trace)
+        self.dynamics = Dynamics(net, trace, image)
         self.time = time
         self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
         self.adjoint = adjoint
@@ -92,11 +99,13 @@ class CNF(FlowLayer):
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = x.flatten(1)
         self.dynamics.create_graph = torch.is_grad_enabled()
-        self.dynamics.noise = torch.randn_like(x) if self.dynamics.trace == "hutchinson" else None
+        hutchinson = self.dynamics.trace == "hutchinson"
+        self.dynamics.noise = torch.randn_like(flat) if hutchinson else None
         start = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        ys, logdets = self._solve((x, start), 0.0, self.time, x)
-        return ys[-1], logdets[-1]
+        ys, logdets = self._solve((flat, start), 0.0, self.time, x)
+        return ys[-1].view(x.shape), logdets[-1]
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return self._solve(z, self.time, 0.0, z)[-1]
+        return self._solve(z.flatten(1), self.time, 0.0, z)[-1].view(z.shape)

@@ -52,9 +52,10 @@ class Planar(FlowLayer):
         """Generation and the inference contribution at the generated ``x``:
         ``log|det dz/dx| = -log|1 + u.w tanh'(w.z + b)|``."""
         u = self.u()
-        pre = z @ self.w + self.b
-        x = z + torch.tanh(pre).unsqueeze(1) * u
-        return x, -self._log_slope(self.w @ u, pre)
+        flat = z.flatten(1)  # an image is one vector per example
+        pre = flat @ self.w + self.b
+        x = flat + torch.tanh(pre).unsqueeze(1) * u
+        return x.view(z.shape), -self._log_slope(self.w @ u, pre)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z)[0]
@@ -66,6 +67,8 @@ class Planar(FlowLayer):
             raise no_inference("planar", "give its spec an 'inverse' setting")
         u = self.u()
         wu = self.w @ u
+        shape = x.shape
+        x = x.flatten(1)  # an image is one vector per example
         target = x @ self.w
 
         def equation(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,4 +81,4 @@ class Planar(FlowLayer):
         )
         pre = a + self.b
         z = x - torch.tanh(pre).unsqueeze(1) * u
-        return z, -self._log_slope(wu, pre)
+        return z.view(shape), -self._log_slope(wu, pre)

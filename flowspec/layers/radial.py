@@ -37,7 +37,7 @@ class Radial(FlowLayer):
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         alpha, beta = self._alpha_beta()
-        d = x - self.z0
+        d = x.flatten(1) - self.z0  # an image is one vector per example
         rx = d.norm(dim=1)
         # r^2 + c r - alpha rx = 0 with c = alpha + beta - rx; the root r >= 0, written
         # without subtracting close numbers for either sign of c.
@@ -47,10 +47,10 @@ class Radial(FlowLayer):
         safe = torch.where(positive, c + root, torch.ones_like(c))  # no 0/0 in either branch
         r = torch.where(positive, 2 * alpha * rx / safe, (root - c) / 2)
         z = self.z0 + d * ((alpha + r) / (alpha + beta + r)).unsqueeze(1)
-        return z, self._contribution(alpha, beta, r)
+        return z.view(x.shape), self._contribution(alpha, beta, r)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         alpha, beta = self._alpha_beta()
-        d = z - self.z0
+        d = z.flatten(1) - self.z0  # an image is one vector per example
         r = d.norm(dim=1, keepdim=True)
-        return self.z0 + d * (1 + beta / (alpha + r))
+        return (self.z0 + d * (1 + beta / (alpha + r))).view(z.shape)

@@ -3,128 +3,14 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-from typing import Any, cast
-
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from flowspec.core.layer import FlowLayer, Layer
+from flowspec.core.layer import FlowLayer
 from flowspec.layers._jacobian import batch_jacobian
+from flowspec.layers._lipschitz_nets import SpectralConvNet, SpectralMLP
 from flowspec.layers._solvers import fixed_point
 
-__all__ = ["SpectralMLP", "ResidualBlock", "hutchinson_powers", "power_iteration_"]
-
-
-def lipschitz_activation(name: str, x: torch.Tensor) -> torch.Tensor:
-    """The 1-Lipschitz activation ``name`` (elu, tanh, relu or leaky_relu) applied to ``x``."""
-    if name == "elu":
-        return F.elu(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "relu":
-        return F.relu(x)
-    return F.leaky_relu(x)
-
-
-class _SpectralNorm(torch.autograd.Function):
-    """``sigma = u^T W v`` in the forward pass; the backward pass returns its gradient
-    ``u v^T`` and then takes ``steps`` power-iteration steps on the buffers ``u``, ``v``.
-
-    So the estimate improves once per training step (as with Miyato et al.'s update in
-    training-mode forward passes), while every forward pass is a pure function of the
-    parameters and buffers: train and eval modes agree and repeated calls are identical."""
-
-    @staticmethod
-    def forward(weight: torch.Tensor, u: torch.Tensor, v: torch.Tensor, steps: int) -> torch.Tensor:
-        return u @ weight @ v
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-        weight, u, v, steps = inputs
-        ctx.save_for_backward(weight.detach(), u, v)
-        ctx.steps = steps
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:
-        weight, u, v = ctx.saved_tensors
-        grad_weight = grad * torch.outer(u, v)
-        power_iteration_(weight, u, v, ctx.steps)
-        return grad_weight, None, None, None
-
-
-def power_iteration_(weight: torch.Tensor, u: torch.Tensor, v: torch.Tensor, steps: int) -> None:
-    """``steps`` power-iteration steps towards the top singular vectors of ``weight``."""
-    with torch.no_grad():
-        for _ in range(steps):
-            v.copy_(F.normalize(weight.T @ u, dim=0, eps=1e-12))
-            u.copy_(F.normalize(weight @ v, dim=0, eps=1e-12))
-
-
-class SpectralMLP(Layer):
-    """An MLP ``D -> hidden -> D`` whose linear layers are rescaled to spectral norm at
-    most ``lipschitz``: ``W <- W min(1, lipschitz / sigma(W))``, ``sigma`` estimated by
-    power iteration with persistent vectors (Miyato et al. 2018, arXiv:1802.05957), which
-    take ``power_iterations`` steps per backward pass (see :class:`_SpectralNorm`)."""
-
-    def __init__(
-        self,
-        features: int,
-        hidden: list[int],
-        activation: str,
-        lipschitz: float,
-        power_iterations: int,
-    ) -> None:
-        super().__init__()
-        sizes = [features, *hidden, features]
-        linears = [nn.Linear(a, b) for a, b in pairwise(sizes)]
-        self.linears = nn.ModuleList(linears)
-        with torch.no_grad():  # g starts near zero, the block near the identity; not at
-            linears[-1].weight.mul_(1e-3)  # zero, where power iteration has no direction
-            linears[-1].bias.zero_()
-        self.activation = activation
-        self.lipschitz = lipschitz
-        self.power_iterations = power_iterations
-        for index, linear in enumerate(linears):
-            out_features, in_features = linear.weight.shape
-            self.register_buffer(f"u{index}", F.normalize(torch.randn(out_features), dim=0))
-            self.register_buffer(f"v{index}", F.normalize(torch.randn(in_features), dim=0))
-        self.refresh()
-
-    def _linears(self) -> list[nn.Linear]:
-        return [cast(nn.Linear, linear) for linear in self.linears]
-
-    def refresh(self, steps: int = 50) -> None:
-        """Run the power iteration ``steps`` times for the current weights (done at
-        construction; call it after changing weights by hand)."""
-        for index, linear in enumerate(self._linears()):
-            u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
-            if linear.weight.device.type != "meta":
-                power_iteration_(linear.weight, u, v, steps)
-
-    def weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Each layer's normalised weight and its bias."""
-        result: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for index, linear in enumerate(self._linears()):
-            u, v = getattr(self, f"u{index}"), getattr(self, f"v{index}")
-            sigma = _SpectralNorm.apply(linear.weight, u, v, self.power_iterations)
-            scale = torch.clamp(self.lipschitz / sigma.clamp_min(1e-12), max=1.0)
-            result.append((linear.weight * scale, linear.bias))
-        return result
-
-    def with_weights(
-        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
-    ) -> torch.Tensor:
-        """``g(x)`` with the given (normalised) weights."""
-        for index, (weight, bias) in enumerate(weights):
-            if index:
-                x = lipschitz_activation(self.activation, x)
-            x = F.linear(x, weight, bias)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.with_weights(x, self.weights())
+__all__ = ["ResidualBlock", "hutchinson_powers"]
 
 
 def hutchinson_powers(
@@ -142,11 +28,12 @@ def hutchinson_powers(
 
 class ResidualBlock(FlowLayer):
     """``z = x + g(x)``; the log-determinant by ``logdet`` (exact, series or roulette);
-    the inverse by fixed-point iteration."""
+    the inverse by fixed-point iteration. Both work on each example flattened (``g`` takes
+    flat tensors and views them as images itself), so images need nothing else."""
 
     def __init__(
         self,
-        net: SpectralMLP,
+        net: SpectralMLP | SpectralConvNet,
         logdet: str,
         terms: int,
         roulette_p: float,
@@ -165,16 +52,18 @@ class ResidualBlock(FlowLayer):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         weights = self.net.weights()
         create_graph = torch.is_grad_enabled()
+        shape = x.shape
         with torch.enable_grad():
-            x_in = x if x.requires_grad else x.detach().requires_grad_()
+            flat = x.flatten(1)
+            x_in = flat if flat.requires_grad else flat.detach().requires_grad_()
             gx = self.net.with_weights(x_in, weights)
             if self.logdet == "exact":
                 jac = batch_jacobian(gx, x_in, create_graph)
-                eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
+                eye = torch.eye(x_in.shape[1], dtype=x.dtype, device=x.device)
                 estimate = torch.linalg.slogdet(eye + jac)[1]
             else:
                 estimate = self._estimate(gx, x_in, create_graph)
-        z = x_in + gx
+        z = (x_in + gx).view(shape)
         if not create_graph:
             z, estimate = z.detach(), estimate.detach()
         return z, estimate
@@ -217,6 +106,8 @@ class ResidualBlock(FlowLayer):
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         weights = self.net.weights()
-        return fixed_point(
-            lambda x: z - self.net.with_weights(x, weights), z, self.tol, self.max_iter
+        flat = z.flatten(1)
+        x = fixed_point(
+            lambda x: flat - self.net.with_weights(x, weights), flat, self.tol, self.max_iter
         )
+        return x.view(z.shape)

@@ -63,10 +63,11 @@ class Sylvester(FlowLayer):
         d, dt = self.diagonals()
         r = torch.triu(self.r_upper, 1) + torch.diag(d)
         rt = torch.triu(self.rt_upper, 1) + torch.diag(dt)
-        pre = z @ q @ rt.T + self.b
+        flat = z.flatten(1)  # an image is one vector per example
+        pre = flat @ q @ rt.T + self.b
         t = torch.tanh(pre)
-        x = z + t @ r.T @ q.T
-        return x, -torch.log1p((1 - t**2) * (d * dt)).sum(dim=1)
+        x = flat + t @ r.T @ q.T
+        return x.view(z.shape), -torch.log1p((1 - t**2) * (d * dt)).sum(dim=1)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.inverse_and_contribution(z)[0]

@@ -1,5 +1,5 @@
 """What the determinant-identity, residual and continuous-time kinds share: the settings of
-an iterative inverse and the check that their input is a flat vector of real values.
+an iterative inverse and the check that their input is made of real values.
 
 Planar and Sylvester flows (Rezende and Mohamed 2015, arXiv:1505.05770; van den Berg et al.
 2018, arXiv:1803.05649) are written, like their papers, as generation maps ``x = f(z)``
@@ -21,8 +21,9 @@ from flowspec.nodes._checks import check_continuous
 __all__ = [
     "RootFinding",
     "FixedPoint",
-    "flat_real_map",
+    "real_map",
     "check_deterministic_net",
+    "check_conv_input",
     "MAX_ITER",
     "EXACT_DIMS",
 ]
@@ -63,24 +64,30 @@ class FixedPoint(_Settings):
     max_iter: int = Field(default=200, ge=1, le=MAX_ITER, description="At most this many steps.")
 
 
-def flat_real_map(
-    kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck
-) -> tuple[PortInfo] | None:
-    """The shape rule of a learned bijection of a flat vector ``[D]`` of continuous values
-    (E751 for any other event shape): it moves values anywhere on the real line, but
-    bounded or sorted values still do not fill it (:meth:`Support.moved`)."""
+def real_map(kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck) -> tuple[PortInfo] | None:
+    """The shape rule of a learned bijection of continuous values of any event shape (the
+    layer sees each example flattened, or as an image for convolutional nets): it moves
+    values anywhere on the real line, but bounded or sorted values still do not fill it
+    (:meth:`Support.moved`)."""
     (x,) = inputs
-    if len(x.shape) != 1:
-        check.error(
-            "E751",
-            f"{kind} acts on a flat vector of features [D], got {x}",
-            "in",
-            hint="add {kind: flatten} before it",
-        )
-        return None
     if not check_continuous(x, kind, check):
         return None
     return (PortInfo(x.shape, x.support.moved()),)
+
+
+def check_conv_input(shape: tuple[int, ...], check: NodeCheck) -> bool:
+    """A convolutional residual branch or vector field (``net: {kind: conv}``) needs
+    images ``[C, H, W]`` (E751)."""
+    if len(shape) == 3:
+        return True
+    check.error(
+        "E751",
+        f"a convolutional net (kind: conv) needs images [C, H, W], got {list(shape)}",
+        "net",
+        "kind",
+        hint="reshape the input to [C, H, W], or use net: {kind: mlp}, which flattens",
+    )
+    return False
 
 
 def check_deterministic_net(net: BaseModel, what: str, why: str, check: NodeCheck) -> None:

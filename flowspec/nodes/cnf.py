@@ -8,7 +8,11 @@ NeurIPS 2018, arXiv:1806.07366; Grathwohl, Chen, Bettencourt, Sutskever and Duve
 Inference (data -> latent) integrates ``dy/dt = f(t, y)`` from ``y(0) = x`` to
 ``z = y(time)``, together with ``d a/dt = tr(df/dy)``, so that
 ``log|det dz/dx| = a(time)`` (the instantaneous change of variables). Generation integrates
-``f`` back from ``time`` to 0. ``f`` is an MLP of ``(t, y)``; the solver is torchdiffeq's
+``f`` back from ``time`` to 0. ``f`` is an MLP of ``(t, y)`` on the example flattened (any
+event shape) or, on images ``[C, H, W]``, FFJORD's convolutional field with the time as an
+extra channel of every layer (``net: {kind: conv}``, :mod:`flowspec.nodes._vector_field`;
+E751 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
+CNFs (``specs/ffjord_multiscale_digits.yaml``). The solver is torchdiffeq's
 ``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
 solver steps, at the price of a second solve in the backward pass).
 
@@ -22,6 +26,9 @@ Example::
 
     {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
      trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+
+On images, FFJORD's MNIST field is
+``net: {kind: conv, channels: [64, 64, 64], kernel: 3, activation: softplus}``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
-from flowspec.conditioners.choice import NetChoice
 from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
@@ -40,8 +46,9 @@ from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import (
     EXACT_DIMS,
     check_deterministic_net,
-    flat_real_map,
+    real_map,
 )
+from flowspec.nodes._vector_field import ConcatConvFieldSpec, VectorField
 
 if TYPE_CHECKING:
     from flowspec.layers.cnf import CNF
@@ -95,10 +102,11 @@ class CNFSpec(NodeSpec):
     """Continuous normalizing flow dy/dt = f(t, y), log-det by the trace integral (FFJORD)."""
 
     kind: Literal["cnf"] = "cnf"
-    net: NetChoice = Field(
+    net: VectorField = Field(
         default_factory=lambda: MLPSpec(activation="tanh"),
-        description="The dynamics f(t, y): an MLP of the time and the state (smooth "
-        "activations such as tanh keep adaptive solvers fast).",
+        description="The dynamics f(t, y): an MLP of the time and the state flattened, or "
+        "{kind: conv} on images (smooth activations such as tanh or softplus keep adaptive "
+        "solvers fast).",
     )
     time: PositiveFloat = Field(default=1.0, description="Integration time T: z = y(T).")
     trace: Literal["exact", "hutchinson"] = Field(
@@ -136,6 +144,15 @@ class CNFSpec(NodeSpec):
             (PortInfo((2,)),),
             label="hutchinson",
         ),
+        Example(
+            {
+                "net": {"kind": "conv", "channels": [3], "activation": "softplus"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((1, 3, 3)),),
+            label="conv image",
+        ),
     )
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[CNFSpec, str] | None:
@@ -157,7 +174,10 @@ class CNFSpec(NodeSpec):
         return Costs(Cost.ITERATIVE, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
-        self.net.check_static(check, "net")
+        if isinstance(self.net, ConcatConvFieldSpec):
+            self.net.check_static(check)
+        else:
+            self.net.check_static(check, "net")
         if self.solver.method in FIXED_STEP and self.solver.step_size is None:
             check.error(
                 "E754",
@@ -230,26 +250,37 @@ class CNFSpec(NodeSpec):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
-        if outputs is not None and self.trace == "exact" and outputs[0].shape[0] > EXACT_DIMS:
+        if isinstance(self.net, ConcatConvFieldSpec) and not self.net.check_shape(
+            inputs[0].shape, check
+        ):
+            return None
+        outputs = real_map(self.kind, inputs, check)
+        if outputs is not None and self.trace == "exact" and outputs[0].numel > EXACT_DIMS:
             check.warning(
                 "W755",
-                f"trace: exact takes {outputs[0].shape[0]} backward passes per evaluation",
+                f"trace: exact takes {outputs[0].numel} backward passes per evaluation",
                 "trace",
                 hint="use hutchinson (unbiased) for training on many features",
             )
         return outputs
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].shape[0]
+        if isinstance(self.net, ConcatConvFieldSpec):
+            return self.net.parameter_count(inputs[0].shape)
+        features = inputs[0].numel
         return self.net.parameter_count(features + 1, features)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CNF:
         from flowspec.layers.cnf import CNF
 
-        features = inputs[0].shape[0]
-        net = self.net.build(features + 1, features, zero_init=True)
+        shape = inputs[0].shape
+        if isinstance(self.net, ConcatConvFieldSpec):
+            net = self.net.build(shape)
+            image: list[int] | None = list(shape)
+        else:
+            net = self.net.build(inputs[0].numel + 1, inputs[0].numel, zero_init=True)
+            image = None
         s = self.solver
         # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
         step = s.step_size if s.method in FIXED_STEP else None
-        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint)
+        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint, image)

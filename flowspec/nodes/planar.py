@@ -18,6 +18,10 @@ compiler reports ``log_prob`` of data as unavailable (W752, where the model need
 a VAE encoder or a dequantizer, which run their layers generatively) and ``log_prob``
 raises.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Example::
 
     {kind: planar, inverse: {method: newton, tol: 1.0e-8, max_iter: 50}}
@@ -33,7 +37,7 @@ from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
-from flowspec.nodes._iterative import RootFinding, flat_real_map
+from flowspec.nodes._iterative import RootFinding, real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.planar import Planar
@@ -73,6 +77,11 @@ class PlanarSpec(NodeSpec):
             label="bisection",
         ),
         Example({}, (PortInfo((2,)),), label="generation only"),
+        Example(
+            {"inverse": {"method": "newton", "tol": 1.0e-10, "max_iter": 100}},
+            (PortInfo((1, 2, 2)),),
+            label="image",
+        ),
     )
 
     def likelihood(self) -> Likelihood:
@@ -104,17 +113,17 @@ class PlanarSpec(NodeSpec):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        return flat_real_map(self.kind, inputs, check)
+        return real_map(self.kind, inputs, check)
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return 2 * inputs[0].shape[0] + 1  # w, u and b
+        return 2 * inputs[0].numel + 1  # w, u and b
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Planar:
         from flowspec.layers.planar import Planar
 
         solve = self.inverse
         return Planar(
-            inputs[0].shape[0],
+            inputs[0].numel,
             solve.method if solve else None,
             solve.tol if solve else 0.0,
             solve.max_iter if solve else 0,

@@ -14,6 +14,10 @@ to the radius: ``|x - z0| = r (alpha + beta + r) / (alpha + r)``, a quadratic in
 with exactly one root ``r >= 0`` (the product of its roots is ``-alpha |x - z0| <= 0``).
 flowspec solves it in a cancellation-free form, so ``log_prob`` is exact and one pass.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Example::
 
     {kind: radial}
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
-from flowspec.nodes._iterative import flat_real_map
+from flowspec.nodes._iterative import real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.radial import Radial
@@ -44,17 +48,20 @@ class RadialSpec(NodeSpec):
     )
 
     has_parameters = True
-    examples = (Example({}, (PortInfo((3,)),)),)
+    examples = (
+        Example({}, (PortInfo((3,)),)),
+        Example({}, (PortInfo((1, 2, 2)),), label="image"),
+    )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        return flat_real_map(self.kind, inputs, check)
+        return real_map(self.kind, inputs, check)
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return inputs[0].shape[0] + 2  # z0, alpha and beta
+        return inputs[0].numel + 2  # z0, alpha and beta
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Radial:
         from flowspec.layers.radial import Radial
 
-        return Radial(inputs[0].shape[0])
+        return Radial(inputs[0].numel)

@@ -4,10 +4,13 @@ Behrmann, Grathwohl, Chen, Duvenaud and Jacobsen, "Invertible Residual Networks"
 2019, arXiv:1811.00995; Chen, Behrmann, Duvenaud and Jacobsen, "Residual Flows for
 Invertible Generative Modeling", NeurIPS 2019, arXiv:1906.02735.
 
-Inference (data -> latent) is one pass, ``z = x + g(x)``, with ``g`` an MLP whose linear
-layers are spectrally normalised to Lipschitz constant ``lipschitz`` (power iteration, one
+Inference (data -> latent) is one pass, ``z = x + g(x)``, with ``g`` a network whose linear
+maps are spectrally normalised to Lipschitz constant ``lipschitz`` (power iteration, one
 or more steps per training pass) between 1-Lipschitz activations, so ``Lip(g) < 1`` and the
-block is invertible. ``lipschitz >= 1`` is rejected at compile time (E750).
+block is invertible. ``lipschitz >= 1`` is rejected at compile time (E750). ``g`` is an
+``mlp`` on the example flattened (any event shape) or, on images ``[C, H, W]``, a ``conv``
+net whose convolutions are normalised by their norm as operators on images of that size
+(:mod:`flowspec.nodes._residual_branch`; E751 for a conv net on other shapes).
 
 ``log|det(I + J_g)| = sum_k (-1)^(k+1) tr(J_g^k) / k`` is computed as ``logdet``:
 
@@ -32,6 +35,9 @@ Example::
 
     {kind: residual, net: {kind: mlp, hidden: [64, 64], activation: elu}, lipschitz: 0.9,
      logdet: roulette, terms: 2, inverse: {tol: 1.0e-6, max_iter: 200}}
+
+On images, Residual Flows' CIFAR-10 block is ``net: {kind: conv, channels: 512, kernels:
+[3, 1, 3], activation: lipswish, preact: true}`` with ``lipschitz: 0.98``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, PositiveFloat
 
-from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
@@ -50,26 +55,31 @@ from flowspec.nodes._iterative import (
     EXACT_DIMS,
     FixedPoint,
     check_deterministic_net,
-    flat_real_map,
+    real_map,
+)
+from flowspec.nodes._residual_branch import (
+    LIPSCHITZ_ACTIVATIONS,
+    ResidualBranch,
+    ResidualConvSpec,
+    ResidualMLPSpec,
 )
 
 if TYPE_CHECKING:
     from flowspec.layers.residual import ResidualBlock
 
-__all__ = ["ResidualSpec", "LIPSCHITZ_ACTIVATIONS"]
-
-#: Activations with Lipschitz constant at most 1 (silu and gelu exceed 1).
-LIPSCHITZ_ACTIVATIONS = ("elu", "tanh", "relu", "leaky_relu")
+__all__ = ["ResidualSpec"]
 
 
 class ResidualSpec(NodeSpec):
     """Invertible residual block z = x + g(x), Lip(g) < 1 by spectral normalisation."""
 
     kind: Literal["residual"] = "residual"
-    net: MLPSpec = Field(
-        default_factory=lambda: MLPSpec(activation="elu"),
-        description="The residual branch g: an MLP, spectrally normalised; its activation must "
-        "be 1-Lipschitz (elu, tanh, relu, leaky_relu).",
+    net: ResidualBranch = Field(
+        default_factory=ResidualMLPSpec,
+        description="The residual branch g, spectrally normalised: {kind: mlp} (any shape, "
+        "flattened) or {kind: conv} (images [C, H, W]); its activation must be 1-Lipschitz ("
+        + ", ".join(LIPSCHITZ_ACTIVATIONS)
+        + ").",
     )
     lipschitz: PositiveFloat = Field(
         default=0.9, description="Lipschitz bound of each linear layer of g; must be < 1."
@@ -134,6 +144,26 @@ class ResidualSpec(NodeSpec):
             (PortInfo((2,)),),
             label="series",
         ),
+        Example(
+            {
+                "net": {
+                    "kind": "conv",
+                    "channels": 3,
+                    "kernels": [3, 1, 3],
+                    "preact": True,
+                    "activation": "lipswish",
+                },
+                "logdet": "exact",
+                "inverse": {"tol": 1.0e-12, "max_iter": 500},
+            },
+            (PortInfo((1, 3, 3)),),
+            label="conv image",
+        ),
+        Example(
+            {"net": {"hidden": [6], "activation": "lipswish"}, "logdet": "exact"},
+            (PortInfo((2, 2, 2)),),
+            label="mlp on an image",
+        ),
     )
 
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[ResidualSpec, str] | None:
@@ -159,7 +189,8 @@ class ResidualSpec(NodeSpec):
         return Costs(inference, Cost.ITERATIVE)
 
     def check_static(self, check: NodeCheck) -> None:
-        self.net.check_static(check, "net")
+        if isinstance(self.net, ResidualConvSpec):
+            self.net.check_static(check)
         if self.lipschitz >= 1:
             check.error(
                 "E750",
@@ -199,31 +230,25 @@ class ResidualSpec(NodeSpec):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
-        if outputs is not None and self.logdet == "exact" and outputs[0].shape[0] > EXACT_DIMS:
+        if not self.net.check_shape(inputs[0].shape, check):
+            return None
+        outputs = real_map(self.kind, inputs, check)
+        if outputs is not None and self.logdet == "exact" and outputs[0].numel > EXACT_DIMS:
             check.warning(
                 "W755",
-                f"logdet: exact takes {outputs[0].shape[0]} backward passes per call",
+                f"logdet: exact takes {outputs[0].numel} backward passes per call",
                 "logdet",
                 hint="use roulette (unbiased) for training on many features",
             )
         return outputs
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].shape[0]
-        return self.net.parameter_count(features, features)
+        return self.net.parameter_count(inputs[0].shape)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> ResidualBlock:
-        from flowspec.layers.residual import ResidualBlock, SpectralMLP
+        from flowspec.layers.residual import ResidualBlock
 
-        features = inputs[0].shape[0]
-        net = SpectralMLP(
-            features,
-            list(self.net.hidden),
-            self.net.activation,
-            self.lipschitz,
-            self.power_iterations,
-        )
+        net = self.net.build(inputs[0].shape, self.lipschitz, self.power_iterations)
         return ResidualBlock(
             net,
             self.logdet,

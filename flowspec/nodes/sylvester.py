@@ -20,6 +20,10 @@ direction is generation; there is no closed-form inverse and no scalar reduction
 ``log_prob`` of given data is unavailable (W752, where the model needs it) while ``sample`` and
 ``sample_and_log_prob`` (the exact density of the model's own samples) are one pass.
 
+On an event of any shape (an image ``[C, H, W]``) the layer acts on each example flattened
+to ``D = C H W`` features and reshapes its output back, as van den Berg et al. apply it to whatever the
+latent is; it mixes all pixels through one direction, with no spatial structure.
+
 Example::
 
     {kind: sylvester, variant: householder, reflections: 4}
@@ -36,7 +40,7 @@ from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
 from flowspec.nodes._checks import check_unused_settings
-from flowspec.nodes._iterative import flat_real_map
+from flowspec.nodes._iterative import real_map
 
 if TYPE_CHECKING:
     from flowspec.layers.sylvester import Sylvester
@@ -83,6 +87,9 @@ class SylvesterSpec(NodeSpec):
         ),
         Example({"variant": "triangular"}, (PortInfo((3,)),), label="triangular"),
         Example({"variant": "triangular", "reverse": True}, (PortInfo((3,)),), label="reversed"),
+        Example(
+            {"variant": "householder", "reflections": 2}, (PortInfo((1, 2, 2)),), label="image"
+        ),
     )
 
     def costs(self) -> Costs:
@@ -109,14 +116,14 @@ class SylvesterSpec(NodeSpec):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        outputs = flat_real_map(self.kind, inputs, check)
-        if outputs is not None and self.columns is not None and self.columns > outputs[0].shape[0]:
+        outputs = real_map(self.kind, inputs, check)
+        if outputs is not None and self.columns is not None and self.columns > outputs[0].numel:
             check.error(
                 "E756",
-                f"Q has {self.columns} orthonormal columns but only {outputs[0].shape[0]} "
+                f"Q has {self.columns} orthonormal columns but only {outputs[0].numel} "
                 "features, and at most D columns of D features can be orthonormal",
                 "columns",
-                hint=f"set columns to at most {outputs[0].shape[0]}",
+                hint=f"set columns to at most {outputs[0].numel}",
             )
             return None
         return outputs
@@ -125,7 +132,7 @@ class SylvesterSpec(NodeSpec):
         return self.columns if self.variant == "orthogonal" and self.columns else features
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].shape[0]
+        features = inputs[0].numel
         m = self._columns(features)
         q = {"orthogonal": features * m, "householder": self.reflections * features}
         return 2 * m * m + 3 * m + q.get(self.variant, 0)  # R, R~, their diagonals, b, Q
@@ -133,6 +140,6 @@ class SylvesterSpec(NodeSpec):
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Sylvester:
         from flowspec.layers.sylvester import Sylvester
 
-        features = inputs[0].shape[0]
+        features = inputs[0].numel
         columns = self._columns(features)
         return Sylvester(features, self.variant, columns, self.reflections, self.reverse)

@@ -21,6 +21,7 @@ ACTIVATIONS: dict[str, str] = {
     "gelu": "GELU",
     "silu": "SiLU",
     "tanh": "Tanh",
+    "softplus": "Softplus",
 }
 
 
