@@ -25,7 +25,7 @@ the backward pass does: the run-time check (``memory_check``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -208,7 +208,7 @@ class RebuiltChain(torch.autograd.Function):
         return (None, None, grad_z, *(context_grads.get(n) for n in names), *zeros)
 
 
-def _accumulate(parameters: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:
+def _accumulate(parameters: list[torch.Tensor], grads: Sequence[torch.Tensor | None]) -> None:
     """Add ``grads`` into the parameters' ``.grad`` (set it where there is none yet)."""
     for parameter, grad in zip(parameters, grads, strict=True):
         if grad is None:
