@@ -178,8 +178,10 @@ def gradient_difference(shape_name: str, k: int) -> float:
 def fresh(*args: str) -> dict[str, float]:
     env = dict(os.environ, OMP_NUM_THREADS="1", MALLOC_MMAP_THRESHOLD_="65536")
     done = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=True
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
