@@ -147,9 +147,12 @@ def timing(shape_name: str, k: int, rounds: int = 5) -> float:
     return statistics.median(ratios)
 
 
-def gradient_difference(shape_name: str, k: int) -> float:
-    """Largest relative difference, over parameters, between the float32 gradients with
-    and without the option on the same weights and batch."""
+def gradient_difference(shape_name: str, k: int, scale: float = 0.005) -> float:
+    """``|g_invertible - g_stored| / |g_stored|`` (2-norms over every parameter) of the
+    float32 gradients with and without the option, on the same batch and weights moved
+    off the identity start by ``scale`` times a normal draw (larger moves make a deep
+    random Glow diverge: at 0.02, K = 16 at CIFAR-10 shape gives log_prob -4e24, which the
+    run-time check refuses)."""
     import torch
 
     import flowspec
@@ -162,17 +165,14 @@ def gradient_difference(shape_name: str, k: int) -> float:
     x = torch.rand(min(batch, 8), *shape) * 0.98 + 0.01
     model.initialize(x)
     for parameter in model.parameters():  # away from the identity start
-        parameter.data.add_(0.02 * torch.randn_like(parameter))
+        parameter.data.add_(scale * torch.randn_like(parameter))
     model.train()
     grads = []
     for network in (model, low_memory(model, "invertible")):
         model.zero_grad()
         network(x).mean().backward()
-        grads.append([p.grad.clone() for p in model.parameters()])
-    return max(
-        float((b - a).abs().max() / a.abs().max().clamp_min(1e-30))
-        for a, b in zip(*grads, strict=True)
-    )
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    return float((grads[1] - grads[0]).norm() / grads[0].norm())
 
 
 def fresh(*args: str) -> dict[str, float]:
@@ -307,7 +307,7 @@ def render(rows: list[dict], largest: dict, shapes: list[str], depths: list[int]
         "stored s/step",
         "invertible s/step",
         "time ratio",
-        "grad rel. diff (float32)",
+        "grad rel. diff (float32, 2-norm)",
     ]
     return "\n".join(
         [
