@@ -963,27 +963,6 @@ CODES: dict[str, Code] = {
         wrong=_spec("  block: {kind: residual, in: x, lipschitz: 1.0}\n" + _prior("block")),
         right=_spec("  block: {kind: residual, in: x, lipschitz: 0.9}\n" + _prior("block")),
     ),
-    "E751": Code(
-        meaning="convolutional residual branch or CNF vector field (net: {kind: conv}) fed an input that is not an image [C, H, W]",
-        text="A residual block's conv branch and a CNF's conv vector field apply convolutions with 'same' padding, which need images [C, H, W]. Planar, radial, Sylvester, and residual or CNF nodes with an mlp net, take any shape (each example flattened).",
-        wrong=_spec(
-            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
-            inputs="  x: {shape: [16]}",
-        ),
-        right=_spec(
-            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
-            inputs="  x: {shape: [1, 4, 4]}",
-        ),
-    ),
-    "W752": Code(
-        meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
-        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
-        wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
-        right=_spec(
-            "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
-            + _prior("flow")
-        ),
-    ),
     "E753": Code(
         meaning="residual block activation that is not 1-Lipschitz (spectral normalisation cannot bound g)",
         text="Spectral normalisation bounds the Lipschitz constant of each linear map; the activations between them must be 1-Lipschitz too (elu, tanh, relu, leaky_relu, softplus, lipswish), or the block's bound does not hold.",
@@ -1062,7 +1041,41 @@ CODES: dict[str, Code] = {
             + _prior("block")
         ),
     ),
+    "E762": Code(
+        meaning="planar, radial or Sylvester node given a context but no net to compute its parameters from it",
+        text="An amortized flow computes its parameters per example from the context, by a network (net:, its last layer starting at zero, added to the layer's global parameters). Without a net the context would be silently ignored.",
+        wrong=_spec(
+            "  flow: {kind: radial, in: x, context: c}\n" + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+        right=_spec(
+            "  flow: {kind: radial, in: x, context: c, net: {kind: mlp, hidden: []}}\n"
+            + _prior("flow"),
+            inputs="  x: {shape: [2]}\n  c: {shape: [3], context: true}",
+        ),
+    ),
     # --- SurVAE: surjective, stochastic and discrete nodes (E800-E899) -------------------
+    "E761": Code(
+        meaning="convolutional residual branch or CNF vector field (net: {kind: conv}) fed an input that is not an image [C, H, W]",
+        text="A residual block's conv branch and a CNF's conv vector field apply convolutions with 'same' padding, which need images [C, H, W]. Planar, radial, Sylvester, and residual or CNF nodes with an mlp net, take any shape (each example flattened).",
+        wrong=_spec(
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
+            inputs="  x: {shape: [16]}",
+        ),
+        right=_spec(
+            "  flow: {kind: residual, in: x, net: {kind: conv, channels: 8}}\n" + _prior("flow"),
+            inputs="  x: {shape: [1, 4, 4]}",
+        ),
+    ),
+    "W752": Code(
+        meaning="planar or Sylvester node without an inference direction: log_prob of data unavailable",
+        text="Planar and Sylvester flows are closed-form from latent to data only (as VAE posteriors use them). The model samples, and scores its own samples, but the log_prob of given data needs the inverse by root finding, which a planar node takes on request (Sylvester has none); without it log_prob raises UnavailableError. Not raised where only the generation direction runs: the layers of a VAE encoder or a dequantizer.",
+        wrong=_spec("  flow: {kind: planar, in: x}\n" + _prior("flow")),
+        right=_spec(
+            "  flow: {kind: planar, in: x, inverse: {method: bisection, tol: 1.0e-6, max_iter: 60}}\n"
+            + _prior("flow")
+        ),
+    ),
     "E800": Code(
         meaning="a density of real values is asked to model discrete values",
         text="A density of real values (gaussian, flow) gives probability zero to every single value, so it cannot score discrete data; a pmf can.",
@@ -1162,6 +1175,20 @@ CODES: dict[str, Code] = {
             "  real: {kind: elementwise, fn: logit, in: x}\n  drop: {kind: slice, keep: 1, in: real}\n"
             + _prior("drop"),
             inputs="  x: {shape: [3], low: 0, high: 1, bounds: open}",
+        ),
+    ),
+    "E808": Code(
+        meaning="a flow density conditions its layers on hidden features its net does not have",
+        text="With layer_context: hidden the layers of a flow density see the last hidden layer h of the base's network (an mlp), as IAF's layers see the encoder's h; a net without hidden layers has no h.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: []}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        right=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, net: {kind: mlp, hidden: [8]}, layer_context: hidden, layers: [{kind: planar, net: {kind: mlp, hidden: []}}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
         ),
     ),
     "E810": Code(

@@ -435,15 +435,34 @@ def argmax_quadrature(p: Prepared) -> Problems:
     return problems + bound_below_exact(p, exact)
 
 
+def noise_matches_fact(p: Prepared) -> Problems:
+    """``log_prob`` draws noise exactly when the graph says so (``draws_noise``, from the
+    kinds' declared facts): two calls on the same values under different seeds differ for
+    a model that draws, and are identical for one that does not (an exact model, or a bound
+    only because a density's mass on the data's values is below one)."""
+    x, context = p.data(16), p.context(16)
+    with torch.no_grad():
+        first, second = (
+            (torch.manual_seed(seed), p.model.log_prob(x, **context))[1] for seed in (0, 1)
+        )
+    differ = not torch.equal(first, second)
+    if differ != p.graph.draws_noise:
+        said = "draws noise" if p.graph.draws_noise else "draws nothing"
+        return [
+            f"the graph says log_prob {said}, but two seeds gave {'different' if differ else 'identical'} values"
+        ]
+    return []
+
+
 ORACLES: dict[str, list[Callable[[Prepared], Problems]]] = {
-    "exact_2d": [grid_verdict, round_trip, jacobian_logdet, own_samples],
-    "image": [importance_mass, round_trip, jacobian_logdet, own_samples],
+    "exact_2d": [grid_verdict, round_trip, jacobian_logdet, own_samples, noise_matches_fact],
+    "image": [importance_mass, round_trip, jacobian_logdet, own_samples, noise_matches_fact],
     "generation_only": [generation_density],
-    "discrete": [enumerated_pmf, round_trip, own_samples],
-    "estimate": [estimate_vs_exact, round_trip],
-    "dequantized": [dequantization_quadrature],
-    "augmented": [augmentation_quadrature],
-    "vae": [vae_quadrature],
-    "argmax": [argmax_quadrature],
-    "conditional": [grid_verdict, round_trip, jacobian_logdet, own_samples],
+    "discrete": [enumerated_pmf, round_trip, own_samples, noise_matches_fact],
+    "estimate": [estimate_vs_exact, round_trip, noise_matches_fact],
+    "dequantized": [dequantization_quadrature, noise_matches_fact],
+    "augmented": [augmentation_quadrature, noise_matches_fact],
+    "vae": [vae_quadrature, noise_matches_fact],
+    "argmax": [argmax_quadrature, noise_matches_fact],
+    "conditional": [grid_verdict, round_trip, jacobian_logdet, own_samples, noise_matches_fact],
 }

@@ -113,7 +113,10 @@ def test_eval_by_node_prints_every_term_summing_to_the_figure(checkpoint):
         if row["node"].endswith("_1") or row["node"] in ("pad", "prior"):
             assert f"{row['nats']:+.4f}" in shown.output  # each shown term, in nats
     assert "nats per example; bits/dim = nats / (D ln 2) with D = 2" in shown.output
-    assert "total: log p(x) as scored (ELBO, lower bound)" in shown.output
+    assert (
+        "total: log p(x) as scored (ELBO, lower bound; 1 draw per example, evaluation seed 0)"
+        in shown.output
+    )
     assert "-log q(e | x)" in shown.output and "at least -ELBO minus -IWBO" in shown.output
 
 

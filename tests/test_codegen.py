@@ -29,7 +29,9 @@ EARLIER_STATE_DICTS = {
     "ffjord_moons": ("0422c56ff7337b00", 6),
     "glow_digits": ("113d70d2dc3a9110", 72),
     "iaf_moons": ("07de6c8553f34efa", 33),
-    "idf_digits": ("dbb398e662ee0751", 33),
+    # redesigned since (issue 14: two levels with factored-out conditional priors; the bases
+    # over all integers are set from data, a saved offset and flag)
+    "idf_digits": ("3aefd1fa63836151", 83),
     "maf_moons": ("07de6c8553f34efa", 33),
     # redesigned since (issue 14: pools after the logit, a deeper decoder); the same on the
     # baselines branch before the one-path runtime landed

@@ -83,7 +83,9 @@ def build(case: NodeCase, seed: int = 0) -> Built:
     x = [values_in(info, BATCH, generator) for info in case.inputs]
     context = values_in(case.context, BATCH, generator) if case.context is not None else None
     built = Built(case, node, layer, outputs, x, context)
-    if not node.terminal and built.infers:
+    if node.terminal:  # a base set from data (the discretized logistic over all integers)
+        set_from_data(layer, lambda: layer(*x, context=context))
+    elif built.infers:
         set_from_data(layer, built.forward)
     randomize_(layer, scale=0.3, seed=seed)
     layer.eval()
@@ -91,7 +93,8 @@ def build(case: NodeCase, seed: int = 0) -> Built:
 
 
 def set_from_data(layer: torch.nn.Module, forward: Callable[[], object]) -> None:
-    """Set the layers that take their numbers from data (actnorm, standardize) from the
+    """Set the layers that take their numbers from data (actnorm, standardize, a base over
+    all integers) from the
     example's inputs, as ``FlowModel.initialize`` does: record one pass, then set."""
     for module in layer.modules():
         if isinstance(module, DataInitialized) and not module.is_initialized:
@@ -329,10 +332,13 @@ def test_contribution_is_the_log_det_of_the_autograd_jacobian(case: NodeCase) ->
 
 
 def outputs_and_contribution(built: Built, context: torch.Tensor) -> list[torch.Tensor]:
-    """Everything inference gives for the case's inputs under ``context`` (seed 0)."""
+    """Everything inference gives for the case's inputs under ``context`` (seed 0); for a
+    kind without an inference direction (planar, Sylvester), what its generation gives."""
     torch.manual_seed(0)
     if built.node.terminal:
         return [built.layer(*built.x, context=context)]
+    if not built.infers:
+        return list(built.layer.inverse_and_contribution(*built.x, context=context))
     out, contribution = built.layer(*built.x, context=context)
     return [*(out if isinstance(out, tuple) else [out]), contribution]
 

@@ -65,17 +65,17 @@ def test_planar_gradients_through_the_root_match_finite_differences():
     assert torch.autograd.gradcheck(loss, (X[:3].clone().requires_grad_(), *values))
 
 
-def _constraint_values(layer):
-    """u.w + 1 for planar, R_ii R~_ii + 1 for Sylvester, beta + alpha for radial: the
-    papers' conditions are that these are >= 0 (up to rounding where a softplus or tanh
-    saturates)."""
+def _constraint_values(layer, context=None):
+    """u.w + 1 for planar, R_ii R~_ii + 1 for Sylvester, beta + alpha for radial, per
+    example (one row without a context): the papers' conditions are that these are >= 0
+    (up to rounding where a softplus or tanh saturates)."""
     if hasattr(layer, "u_raw"):
-        return (layer.w @ layer.u()).reshape(1) + 1
+        w, u, _ = layer.parameters_for(context)
+        return (w * u).sum(1) + 1
     if hasattr(layer, "r_diag"):
-        d, dt = layer.diagonals()
-        return d * dt + 1
-    alpha, beta = layer._alpha_beta()
-    return (alpha + beta).reshape(1)
+        return layer.parameters_for(context)[4] + 1
+    _, alpha, beta = layer.parameters_for(context)
+    return alpha + beta
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_conv_spectral_norm_is_the_operator_norm_not_the_kernel_norm():
     randomize_(layer, scale=1.0)
     layer.net.refresh(500)
     shapes = [(1, 4, 4), (3, 4, 4), (3, 4, 4)]
-    for (weight, _), raw, shape in zip(layer.net.weights(), layer.net.maps, shapes, strict=True):
+    for (weight, _), raw, shape in zip(layer.net.weights(), layer.net.linears, shapes, strict=True):
         operator = torch.linalg.matrix_norm(conv_matrix(weight.detach(), shape), ord=2)
         kernel = torch.linalg.matrix_norm(weight.detach().flatten(1), ord=2)
         assert operator == pytest.approx(0.9, rel=1e-3)
@@ -138,8 +138,8 @@ nodes:
 @pytest.mark.parametrize(
     ("kind", "setting", "shape", "code", "field"),
     [
-        ("residual", "net: {kind: conv}", "[16]", "E751", "kind"),
-        ("cnf", "net: {kind: conv}", "[4, 4]", "E751", "kind"),
+        ("residual", "net: {kind: conv}", "[16]", "E761", "kind"),
+        ("cnf", "net: {kind: conv}", "[4, 4]", "E761", "kind"),
         ("residual", "net: {kind: conv, kernels: [3, 2, 3]}", "[1, 4, 4]", "E657", 1),
         ("cnf", "net: {kind: conv, kernel: 4}", "[1, 4, 4]", "E657", "kernel"),
         ("residual", "net: {kind: conv}, lipschitz: 1.0", "[1, 4, 4]", "E750", "lipschitz"),

@@ -243,3 +243,45 @@ def test_eval_of_a_checkpoint_never_set_from_data_is_a_message(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(path), "--data", "moons"])
     assert result.exit_code == 1 and "never set from data (pre, norm" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- the discretized logistic base over all integers ----------------------------------------
+
+INTEGER_PRIOR = (
+    'flowspec: "1"\nname: t\naccept:\n  W501: "a pmf over all integers"\n'
+    "inputs:\n  x: {shape: [2], levels: 100}\nnodes:\n"
+    "  f: {kind: integer_discrete_flow, in: x, net: {hidden: [4]}}\n"
+    "  p: {kind: discretized_logistic, in: f, mixtures: 3}\n"
+)
+
+
+def integer_data(n: int) -> torch.Tensor:
+    """Integers around 60 and 20, far from the 0 a prior over all integers starts at."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 2, generator=generator) * torch.tensor([8.0, 3.0])
+    return (x + torch.tensor([60.0, 20.0])).round().clamp(0, 99)
+
+
+def test_the_integer_prior_starts_at_the_datas_marginal_and_stays_a_pmf():
+    """Hoogeboom et al. 2019's prior over all integers was started at 0 with scale 1: on
+    data around 60 its means crept there at about the learning rate per step."""
+    model = flowspec.compile(INTEGER_PRIOR).eval()
+    x = integer_data(500)
+    with torch.no_grad(), pytest.raises(UninitializedError, match=r"'p' \(DiscretizedLogistic"):
+        model.log_prob(x)
+    before = model.nodes["p"].density.log_prob(x).mean()
+    assert model.initialize(x) == ["p"]
+    prior = model.nodes["p"].density
+    with torch.no_grad():
+        _, means, _ = prior.params(None, 1)
+        # Each element's components are centred on its data's mean (equal weights, symmetric).
+        torch.testing.assert_close(means[0].mean(-1), x.mean(0), atol=1e-4, rtol=0)
+        # Still a pmf over all integers: the mass of a grid holding its bulk is one.
+        axis = torch.arange(-100.0, 200.0)
+        grid = torch.cartesian_prod(axis, axis)
+        assert abs(float(prior.log_prob(grid).double().exp().sum()) - 1.0) < 1e-4
+        # Two elements of std 8 and 3: about -6.7 nats, against far below before.
+        assert float(before) < -50.0 < -7.5 < float(prior.log_prob(x).mean())
+    fresh = flowspec.compile(INTEGER_PRIOR).train()
+    fresh.log_prob(x[:64])  # in training mode, from its first batch (for plain torch loops)
+    assert fresh.uninitialized() == []

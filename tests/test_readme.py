@@ -130,3 +130,20 @@ def test_densities_and_data_sets_are_all_named() -> None:
 )
 def test_links_point_at_files(target: str) -> None:
     assert (ROOT / target).exists(), target
+
+
+def test_set_up_is_two_commands_and_ci_runs_the_readme_test_command() -> None:
+    """The set-up is one command that installs and trains and one that runs the tests, and
+    ``.ci/run`` ends with exactly that test command after installing what the first does."""
+    commands = re.findall(r"```bash\n(.*?)\n```", section("## Set-up"), re.DOTALL)
+    install, test, *_ = commands
+    assert "\n" not in install and "\n" not in test
+    assert "flowspec train specs/" in install and test.startswith("python -m pytest")
+    ci_lines = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ci_lines[-1] == test
+    for step in ("apt-get install -y graphviz", "pip install torch==2.13.0", '".[test]"'):
+        assert step in install and any(step in line for line in ci_lines[:-1]), step

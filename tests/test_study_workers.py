@@ -15,6 +15,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy.exc
 from train_specs import TINY_MOONS
 from typer.testing import CliRunner
 
@@ -85,7 +86,11 @@ def wait_for_a_trial_in_training(folder: Path, process: subprocess.Popen) -> Non
         if (folder / "study.db").is_file():
             try:
                 running = by_state(trials(folder), optuna.trial.TrialState.RUNNING)
-            except (KeyError, optuna.exceptions.StorageInternalError):
+            except (
+                KeyError,
+                optuna.exceptions.StorageInternalError,
+                sqlalchemy.exc.OperationalError,  # two processes creating the tables at once
+            ):
                 running = []  # the study is being created
             if any(t.intermediate_values for t in running):
                 return

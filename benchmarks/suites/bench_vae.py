@@ -101,7 +101,7 @@ def scores(parts: Parts, x: torch.Tensor) -> dict[str, float]:
 def train_twin(data, seed: int, steps: int) -> tuple[TwinVAE, float]:
     """The twin trained with flowspec's protocol (see the module doc); its CPU seconds."""
     from flowspec.spec.training import TrainSettings
-    from flowspec.train.run import BatchOrder
+    from flowspec.train.objective import BatchOrder
     from flowspec.train.settings import learning_rate
 
     torch.manual_seed(seed)

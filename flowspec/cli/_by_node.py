@@ -63,9 +63,13 @@ def by_node_lines(terms: NodeTerms, which: str, iwbo_nll: float | None = None) -
     if zero:
         kinds = ", ".join(f"{kind} × {count}" for kind, count in zero.items())
         lines.append(f"  and {sum(zero.values())} volume-preserving nodes ({kinds}): 0 exactly")
-    total = terms.figure[1:] if terms.figure.startswith("-") else f"-{terms.figure}"
+    total = terms.figure[1:] if terms.figure.startswith("-") else f"minus the {terms.figure}"
+    drawn = ""
+    if terms.draws is not None:
+        plural = "draw" if terms.draws == 1 else "draws"
+        drawn = f"; {terms.draws} {plural} per example, evaluation seed {terms.seed}"
     lines.append(
-        f"  total: log p(x) as scored ({total}, {terms.likelihood}): "
+        f"  total: log p(x) as scored ({total}, {terms.likelihood}{drawn}): "
         f"{_signed(terms, terms.total, terms.stderr)} (the terms sum to it example by example)"
     )
     if terms.proposals:
@@ -103,6 +107,7 @@ def by_node_json(terms: NodeTerms) -> dict[str, Any]:
         "dims": terms.dims,
         "total_log_prob": terms.total,
         "total_stderr": terms.stderr,
+        **({"draws": terms.draws, "seed": terms.seed} if terms.draws is not None else {}),
         "nodes": [_row(terms, row) for row in terms.rows],
         "proposals": [_row(terms, row) for row in terms.proposals],
     }

@@ -57,7 +57,7 @@ def eval_(
             "--k",
             min=1,
             help="Samples of the importance-weighted bound (models whose log_prob is a lower "
-            "bound only).",
+            "bound from draws only).",
         ),
     ] = 64,
     draws: Annotated[
@@ -65,8 +65,8 @@ def eval_(
         typer.Option(
             "--draws",
             min=1,
-            help="Draws of the stochastic nodes averaged per example (stochastic models "
-            "only); 1 gives the figures 'flowspec train' printed.",
+            help="Draws of the stochastic nodes averaged per example (models whose "
+            "log_prob draws noise only); 1 gives the figures 'flowspec train' printed.",
         ),
     ] = 1,
     seed: Annotated[
@@ -89,10 +89,12 @@ def eval_(
     (residual: logdet exact, CNF: trace exact, for small D; more probes otherwise), and the
     output says which. Then, by the likelihood class of what is scored: the exact NLL (or
     exact to the solver's tolerance, which is named); the mean of an unbiased estimate; for
-    models whose log_prob is a lower bound, the negative ELBO and the tighter negative
-    importance-weighted bound with k samples (both upper bounds on the NLL). In nats per
-    example, bits per dimension for discrete data, each with its standard error over the
-    examples. Stochastic figures use --draws draws per example on generators seeded by
+    models whose log_prob is a lower bound from draws, the negative ELBO and the tighter
+    negative importance-weighted bound with k samples (both upper bounds on the NLL); for a
+    bound that draws nothing (a density whose mass on the data's values is below one, W501,
+    W800), the deterministic NLL upper bound, once. In nats per example, bits per dimension
+    for discrete data, each with its standard error over the examples. Figures of models
+    whose log_prob draws noise use --draws draws per example on generators seeded by
     --seed: with the defaults, the figures 'flowspec train' printed.
     Next to them, the NLL of the same examples under a trivial baseline fitted on the data
     set's training split (a full-covariance Gaussian, or independent per-dimension
@@ -162,16 +164,15 @@ def _lines(
     """The report: what was scored, what log_prob is, then each figure named by the class
     of what computed it, and the baseline's NLL of the same examples."""
     from flowspec.graph.verdict import verdict
-    from flowspec.train.evaluate import figure_note
 
     lines = [f"{model.SPEC_NAME} on {data} ({which}, {scores.n} examples)", model.verdict]
     if changed:
         said = verdict(scored.checked.graph)
         lines.append("scored with the exact or low-variance options: " + "; ".join(changed))
         lines.append(f"the scored model's {said.sentence}")
-    note = figure_note(scores.likelihood, scores.draws, scores.seed)
     lines.append(
-        f"{scores.figure}: {_figure(scores.nll, scores.stderr, scores.bits_per_dim)} ({note})"
+        f"{scores.figure}: {_figure(scores.nll, scores.stderr, scores.bits_per_dim)} "
+        f"({scores.note})"
     )
     if scores.iwbo_nll is not None:
         lines.append(

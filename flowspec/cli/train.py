@@ -506,7 +506,7 @@ def _report(
     files: RunFiles,
     processes: int,
 ) -> None:
-    from flowspec.graph.verdict import figure, verdict
+    from flowspec.graph.verdict import verdict
 
     dims = math.prod(dataset.shape) if dataset.levels is not None else None
 
@@ -520,7 +520,7 @@ def _report(
     stop = {"steps": "", "patience": " (stopped early)"}.get(
         result.stop_reason, f" ({result.stop_reason})"
     )
-    name = figure(result.likelihood).name
+    name = result.figure_name
     lines = [
         f"trained {checked.graph.header.name} on {dataset.name} for {result.steps} steps{stop}"
         f"{on} in {result.seconds:.1f} s; best validation {name} at step {result.best_step}",

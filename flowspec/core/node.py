@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowspec.core.example import Example
 from flowspec.core.ports import PortInfo, Support
-from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.core.properties import DRAWN_CLASSES, Cost, Costs, Likelihood
 from flowspec.diagnostics import Reporter, SpecPath
 
 if TYPE_CHECKING:  # torch is imported where modules are built, never by the spec layer
@@ -195,6 +195,16 @@ class NodeSpec(BaseModel):
         its nodes). Default: a bound when inference draws noise, else exact. Kinds that
         iterate to a tolerance or estimate a log-det override it."""
         return Likelihood.BOUND if self.stochastic_forward else Likelihood.EXACT
+
+    def draws_noise(self) -> bool:
+        """Whether this node's contribution to ``log_prob`` draws random numbers, so that
+        two calls on the same values differ: a proposal drawn in inference (dequantization,
+        augment, a VAE's encoder, argmax) or a stochastic estimator's probes (Hutchinson's
+        trace, Russian roulette). A node is a bound or an estimate only through such draws;
+        a model can also be a bound without drawing anything, when a density gets values
+        that do not fill its support (W501, W800: :attr:`FlowGraph.draws_noise`). Default:
+        when inference is random or the contribution is a bound or an estimate."""
+        return self.stochastic_forward or self.likelihood() in DRAWN_CLASSES
 
     def tolerance(self) -> str | None:
         """For a node exact to a tolerance: which tolerance, in words ("dopri5, rtol 1e-05,

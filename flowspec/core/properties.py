@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["Likelihood", "Cost", "Costs"]
+__all__ = ["DRAWN_CLASSES", "Likelihood", "Cost", "Costs"]
 
 
 class Likelihood(IntEnum):
@@ -41,6 +41,12 @@ _LABELS = {
     Likelihood.BOUND: "lower bound",
     Likelihood.BIASED: "biased estimate",
 }
+
+
+#: The classes a node's contribution has only because it draws random numbers (a proposal,
+#: an estimator's probes). A model is also a bound, without drawing, when a density gets
+#: values that do not fill its support (W501, W800).
+DRAWN_CLASSES = frozenset({Likelihood.ESTIMATE, Likelihood.BOUND, Likelihood.BIASED})
 
 
 class Cost(IntEnum):

@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -39,7 +39,7 @@ class DiscretizedLogisticSpec(DensitySpec):
     summary = "discretized logistic mixture over integers"
     reference = "Salimans et al. 2017, PixelCNN++, arXiv:1701.05517"
     models = "integers (0..K-1, or all integers)"
-    examples = (
+    examples: ClassVar[tuple[Example, ...]] = (
         Example({"mixtures": 2}, (PortInfo((2,), Support(levels=4)),), label="levels"),
         Example(
             {"net": {"hidden": [4]}},

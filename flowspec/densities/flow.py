@@ -15,6 +15,14 @@ arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its dra
 generation, so layers without an inference direction (planar, Sylvester) serve there; a
 decoder scores given values, which needs every layer's inference direction (E807).
 
+The layers are conditioned on the density's context (couplings and autoregressive layers
+read it; planar, radial and Sylvester layers with a ``net`` compute their parameters from
+it: :mod:`flowspec.nodes._amortized`), or, with ``layer_context: hidden``, on the last
+hidden features ``h`` of the base's network, computed once per example and shared with the
+base's mean and scale: IAF's context ``h`` (Kingma et al. 2016, arXiv:1606.04934), and
+Rezende and Mohamed's amortization, where the encoder's last hidden layer gives every flow
+parameter by a linear map (``net: {kind: mlp, hidden: []}`` on each layer).
+
 Example::
 
     encoder:
@@ -24,6 +32,13 @@ Example::
         - {kind: affine_coupling, net: {kind: mlp, hidden: [64]}}
         - {kind: reverse}
       repeat: 4
+
+    encoder:                                    # an amortized planar posterior
+      kind: flow
+      net: {kind: mlp, hidden: [256]}
+      layer_context: hidden                     # each layer's parameters linear in h
+      layers: [{kind: planar, net: {kind: mlp, hidden: []}}]
+      repeat: 10
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, ValidationError
 
+from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
 from flowspec.core.ports import REAL, PortInfo
@@ -58,6 +74,13 @@ class FlowDensitySpec(GaussianSpec):
         "'in'; couplings get the context. Their generation direction draws v.",
     )
     repeat: int = Field(default=1, ge=0, le=256, description="How often the layers repeat.")
+    layer_context: Literal["context", "hidden"] = Field(
+        default="context",
+        description="What the layers are conditioned on (amortized planar, radial, Sylvester "
+        "layers with a net; couplings; autoregressive layers): 'context', the density's own "
+        "(a VAE encoder's: the data); 'hidden', the last hidden features h of the base's net "
+        "(an mlp), computed once and shared with the base's mean and scale (IAF's h).",
+    )
     summary = "conditional flow: v = f(e; c), e ~ N(mu(c), diag sigma(c)^2)"
     reference = (
         "Winkler et al. 2019, Learning Likelihoods with Conditional Normalizing Flows, "
@@ -81,6 +104,20 @@ class FlowDensitySpec(GaussianSpec):
             {"layers": [{"kind": "planar", "inverse": {"method": "newton", "tol": 1.0e-12}}]},
             (PortInfo((2,)),),
             label="planar",
+        ),
+        Example(
+            {
+                "net": {"hidden": [4]},
+                "layer_context": "hidden",
+                "layers": [
+                    {"kind": "planar", "net": {"hidden": []}, "inverse": {"tol": 1.0e-12}},
+                    {"kind": "radial", "net": {"hidden": [3]}},
+                ],
+                "repeat": 2,
+            },
+            (PortInfo((2,)),),
+            PortInfo((3,)),
+            label="amortized on hidden features",
         ),
     )
 
@@ -117,6 +154,15 @@ class FlowDensitySpec(GaussianSpec):
                 return None
         return [spec.for_repetition(r) for r in range(self.repeat) for spec in specs]
 
+    def layer_context_port(self, context_features: int) -> PortInfo | None:
+        """The flat context the layers are given: none without a context, else the
+        density's, or the base network's last hidden features."""
+        if not context_features:
+            return None
+        if self.layer_context == "hidden" and isinstance(self.net, MLPSpec) and self.net.hidden:
+            return PortInfo((self.net.hidden[-1],))
+        return PortInfo((context_features,))
+
     def likelihood(self) -> Likelihood:
         """The weakest class of its layers (an iterative layer makes it exact to a tolerance)."""
         return max([Likelihood.EXACT, *(spec.likelihood() for spec in self.chain(None) or [])])
@@ -142,6 +188,18 @@ class FlowDensitySpec(GaussianSpec):
 
     def check_event(self, event: PortInfo, check: NodeCheck, *field: str | int) -> bool:
         if not check_continuous_event(self.kind, event, check, *field):
+            return False
+        if self.layer_context == "hidden" and not (
+            isinstance(self.net, MLPSpec) and self.net.hidden
+        ):
+            check.error(
+                "E808",
+                "layer_context: hidden conditions the layers on the last hidden layer of the "
+                f"base's net, but its net ({self.net.describe()}) has none",
+                *field,
+                "layer_context",
+                hint="give it net: {kind: mlp, hidden: [256]}, or use layer_context: context",
+            )
             return False
         if self.repeat == 0:
             check_unused_settings(
@@ -230,7 +288,7 @@ class FlowDensitySpec(GaussianSpec):
 
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
         chain = self.chain(None) or []
-        context = PortInfo((context_features,)) if context_features else None
+        context = self.layer_context_port(context_features)
         info = PortInfo(event.shape, REAL)
         layers = sum(spec.parameter_count((info,), context) for spec in chain)
         return super().density_parameter_count(event, context_features) + layers
@@ -238,15 +296,16 @@ class FlowDensitySpec(GaussianSpec):
     def build(
         self, event: PortInfo, context_features: int, *, zero_init: bool = True
     ) -> FlowDensity:
-        """The layers (conditioned on the flat context) on top of the Gaussian base (whose
-        network's last layer starts at zero with ``zero_init``; the layers start at the
-        identity either way)."""
+        """The layers (conditioned on the flat context or the base network's features) on
+        top of the Gaussian base (whose network's last layer starts at zero with
+        ``zero_init``; the layers start at the identity either way)."""
         from flowspec.layers.densities.flow import FlowDensity
 
         chain = self.chain(None)
         assert chain is not None, "check_event reported the problem"
-        context = PortInfo((context_features,)) if context_features else None
+        context = self.layer_context_port(context_features)
         info = PortInfo(event.shape, REAL)
         layers = [spec.build((info,), context) for spec in chain]
         base = super().build(event, context_features, zero_init=zero_init)
-        return FlowDensity(layers, cast("Gaussian", base))
+        hidden = bool(context_features) and self.layer_context == "hidden"
+        return FlowDensity(layers, cast("Gaussian", base), hidden)

@@ -12,7 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class GaussianSpec(DensitySpec):
     summary = "diagonal Gaussian N(mu(c), diag sigma(c)^2)"
     reference = "Kingma and Welling 2014, Auto-Encoding Variational Bayes, arXiv:1312.6114"
     models = "real values"
-    examples = (
+    examples: ClassVar[tuple[Example, ...]] = (
         Example({}, (PortInfo((1,)),), label="learned"),
         Example(
             {"net": {"hidden": [4]}, "min_scale": 0.01},

@@ -87,11 +87,14 @@ def emit_class(program: Program, locator: Locator | None, name: str) -> list[str
     tables: dict[str, list[int]] = {}
     log_prob = emit_log_prob(program, locator, tables)
     generate = emit_generate(program, locator, tables)
+    said = verdict(graph)
     lines = [
         f"class {name}(FlowModel):",
         f"    SPEC_NAME = {graph.header.name!r}",
         f"    LIKELIHOOD = {graph.likelihood.label!r}",
-        f"    VERDICT = {verdict(graph).sentence!r}",
+        f"    VERDICT = {said.sentence!r}",
+        f"    DRAWS_NOISE = {said.draws_noise!r}",
+        f"    FIGURE = {(said.figure.name, said.figure.meaning)!r}",
         f"    LOG_PROB_COST = {graph.costs.inference.label!r}",
         f"    SAMPLE_COST = {graph.costs.generation.label!r}",
         f"    LOG_PROB_UNAVAILABLE = {graph.unavailable_log_prob()!r}",

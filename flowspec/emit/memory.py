@@ -89,14 +89,16 @@ class Chain:
         return sorted({name for name in self.contexts if name is not None})
 
 
-def _rng_state(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+#: The random state before a node ran: the CPU generator's, and the device's on CUDA.
+_State = tuple[torch.Tensor, torch.Tensor | None]
+
+
+def _rng_state(x: torch.Tensor) -> _State:
     return torch.get_rng_state(), torch.cuda.get_rng_state(x.device) if x.is_cuda else None
 
 
 @contextmanager
-def _replayed(
-    state: tuple[torch.Tensor, torch.Tensor | None] | None, x: torch.Tensor
-) -> Iterator[None]:
+def _replayed(state: _State | None, x: torch.Tensor) -> Iterator[None]:
     """Run with the random state ``state`` (saved before a node ran), restoring the
     caller's afterwards; a no-op when ``state`` is None."""
     if state is None:
@@ -115,20 +117,23 @@ def _call(layer: Any, x: torch.Tensor, context: torch.Tensor | None) -> tuple[to
 
 
 def _rebuild(
-    layer: Any, z: torch.Tensor, context: torch.Tensor | None
+    layer: Any, z: torch.Tensor, context: torch.Tensor | None, state: _State | None
 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor, Any]:
     """The input of ``layer`` rebuilt from its output ``z`` (as leaves that require grad)
-    and inference recomputed from it: ``(leaves, output, contribution)``. A coupling
-    rebuilds and recomputes with one conditioner pass (its ``rebuild``; two leaves, its
-    parts); any other layer runs its ``inverse`` without a graph, then its forward."""
+    and inference recomputed from it: ``(leaves, output, contribution)``, every pass
+    drawing the random numbers the forward pass drew (``state``). A coupling rebuilds and
+    recomputes with one conditioner pass (its ``rebuild``; two leaves, its parts); any
+    other layer runs its ``inverse`` without a graph, then its forward."""
     rebuild = getattr(layer, "rebuild", None)
     if rebuild is not None:
-        a, b, out, contribution = rebuild(z, context)
+        with _replayed(state, z):
+            a, b, out, contribution = rebuild(z, context)
         return (a, b), out, contribution
-    with torch.no_grad():
+    with torch.no_grad(), _replayed(state, z):
         x = _inverse(layer, z, context)
     x.requires_grad_(True)
-    out, contribution = _call(layer, x, context)
+    with _replayed(state, z):
+        out, contribution = _call(layer, x, context)
     return (x,), out, contribution
 
 
@@ -148,7 +153,7 @@ class RebuiltChain(torch.autograd.Function):
         ctx: Any, chain: Chain, n_contexts: int, x: torch.Tensor, *rest: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         contexts = dict(zip(chain.context_names(), rest[:n_contexts], strict=True))
-        states: list[tuple[torch.Tensor, torch.Tensor | None] | None] = []
+        states: list[_State | None] = []
         total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         value = x
         with torch.no_grad():
@@ -174,8 +179,8 @@ class RebuiltChain(torch.autograd.Function):
             context = context_values[names.index(name)].detach() if name else None
             if context is not None:
                 context.requires_grad_(True)
-            with torch.enable_grad(), _replayed(state, z):
-                leaves, out, contribution = _rebuild(layer, z, context)
+            with torch.enable_grad():
+                leaves, out, contribution = _rebuild(layer, z, context, state)
                 wrt = [*leaves, *([context] if context is not None else []), *parameters[index]]
                 targets, grads = [out], [grad_z]
                 if isinstance(contribution, torch.Tensor) and contribution.requires_grad:

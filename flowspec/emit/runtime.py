@@ -89,6 +89,12 @@ class FlowModel(Folds, Initialization):
     #: Set by the generated subclass.
     LIKELIHOOD: ClassVar[str]
     VERDICT: ClassVar[str]
+    #: Whether ``log_prob`` draws random numbers (two calls differ); False for exact models
+    #: and for a bound that comes only from a density's support (W501, W800).
+    DRAWS_NOISE: ClassVar[bool]
+    #: What a mean ``-log_prob`` is: its name ("NLL", "-ELBO", "NLL upper bound") and what
+    #: it is in words (:func:`flowspec.graph.verdict.figure`).
+    FIGURE: ClassVar[tuple[str, str]]
     LOG_PROB_COST: ClassVar[str]
     SAMPLE_COST: ClassVar[str]
     #: Nodes without an inference direction (``log_prob`` of data is not available), each
@@ -143,6 +149,13 @@ class FlowModel(Folds, Initialization):
     def verdict(self) -> str:
         """What ``log_prob`` is, in one sentence naming the nodes that make it so."""
         return self.VERDICT
+
+    @property
+    def draws_noise(self) -> bool:
+        """Whether ``log_prob`` draws random numbers, so that two calls on the same data
+        differ (dequantization, augment, a VAE, stochastic estimators); False for exact
+        models and for a bound that comes only from a density's support (W501, W800)."""
+        return self.DRAWS_NOISE
 
     def forward(self, *inputs: torch.Tensor, **named: torch.Tensor) -> torch.Tensor:
         return self.log_prob(*inputs, **named)
@@ -340,11 +353,13 @@ class FlowModel(Folds, Initialization):
     def iwbo(self, *inputs: torch.Tensor, k: int = 16, **named: torch.Tensor) -> torch.Tensor:
         """Importance-weighted bound ``log mean_k exp(bound_k)`` (Burda et al. 2016,
         arXiv:1509.00519): tighter as ``k`` grows, equal to ``log_prob`` for exact models.
-        Only a model whose ``log_prob`` is a lower bound has one: for an estimate of log p(x)
-        the log-mean-exp of k draws is no bound (it overestimates), so that is an error."""
+        Only a model whose ``log_prob`` is a lower bound from draws has one: for an estimate
+        of log p(x) the log-mean-exp of k draws is no bound (it overestimates), so that is an
+        error; a model whose ``log_prob`` draws nothing (exact, or a bound only because a
+        density's mass on the data's values is below one) returns ``log_prob``."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
-        if self.LIKELIHOOD in ("exact", "exact to a tolerance"):
+        if not self.DRAWS_NOISE:
             return self.log_prob(*inputs, **named)
         if self.LIKELIHOOD != "lower bound":
             raise ValueError(

@@ -171,6 +171,14 @@ class FlowGraph:
         return max(classes, default=Likelihood.EXACT)
 
     @property
+    def draws_noise(self) -> bool:
+        """Whether ``log_prob`` draws random numbers (any node's contribution does,
+        :meth:`~flowspec.core.node.NodeSpec.draws_noise`): its figures then depend on the
+        draws and their seed, and a bound is tightened by the IWBO. False for a bound that
+        comes only from a density's support (W501, W800): the same number every call."""
+        return any(n.spec.draws_noise() for n in self.layers if n.spec is not None)
+
+    @property
     def unnormalized(self) -> list[str]:
         """The nodes whose density gets values that do not fill its support (W501, W800)."""
         return [n.id for n in self.layers if n.unnormalized]

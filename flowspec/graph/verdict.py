@@ -9,7 +9,9 @@ disagree.
 
 A number computed from ``log_prob`` is named by the class of what computed it
 (:func:`figure`): an exact NLL, an NLL exact to a tolerance, an unbiased estimate of the NLL,
-the negative ELBO (an upper bound on the NLL) or a biased estimate. Scoring may use a
+the negative ELBO (an upper bound on the NLL, from draws) or a biased estimate; a bound that
+draws nothing (its mass on the data's values is below one, W501/W800) is a deterministic NLL
+upper bound, one number per example. Scoring may use a
 node's exact option (:meth:`NodeSpec.for_evaluation`), so the class of a printed figure
 can be stronger than that of the model's ``log_prob``.
 
@@ -18,12 +20,15 @@ Example::
     >>> import flowspec
     >>> verdict(flowspec.check("specs/vflow_moons.yaml").graph).sentence
     'log_prob is a lower bound (ELBO): stochastic nodes: pad'
-    >>> figure("lower bound").label
+    >>> figure("lower bound", draws_noise=True).label
     '-ELBO (an upper bound on the NLL)'
+    >>> verdict(flowspec.check("specs/idf_digits.yaml").graph).figure.label
+    "NLL upper bound (deterministic; W501: the model's mass on the data's values is below one)"
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowspec.core.properties import Likelihood
@@ -56,10 +61,21 @@ _FIGURES = {
 }
 
 
-def figure(likelihood: Likelihood | str) -> Figure:
-    """What the mean ``-log_prob`` of a model of class ``likelihood`` is."""
+def figure(
+    likelihood: Likelihood | str, *, draws_noise: bool, causes: Sequence[str] = ()
+) -> Figure:
+    """What the mean ``-log_prob`` of a model of class ``likelihood`` is. A lower bound
+    whose ``log_prob`` draws nothing (``draws_noise`` False: the bound comes only from a
+    density's support, ``causes`` W501/W800) is no ELBO: it is named an NLL upper bound,
+    deterministic, with its causes, and has no draws and no IWBO."""
     if isinstance(likelihood, str):
         likelihood = next(c for c in Likelihood if c.label == likelihood)
+    if likelihood is Likelihood.BOUND and not draws_noise:
+        why = ", ".join(causes) or "a density's support"
+        return Figure(
+            "NLL upper bound",
+            f"deterministic; {why}: the model's mass on the data's values is below one",
+        )
     return _FIGURES[likelihood]
 
 
@@ -96,6 +112,14 @@ class Verdict:
     accepted: frozenset[str] = frozenset()
     #: Nodes without an inference direction: ``log_prob`` of data is not available.
     unavailable: tuple[str, ...] = ()
+    #: Whether ``log_prob`` draws random numbers (:attr:`FlowGraph.draws_noise`).
+    draws_noise: bool = False
+
+    @property
+    def figure(self) -> Figure:
+        """What a mean ``-log_prob`` of this model is (:func:`figure`)."""
+        causes = sorted({code for _, code in self.unnormalized})
+        return figure(self.likelihood, draws_noise=self.draws_noise, causes=causes)
 
     @property
     def label(self) -> str:
@@ -184,4 +208,5 @@ def verdict(graph: FlowGraph) -> Verdict:
         unnormalized=unnormalized,
         accepted=frozenset(graph.accepted),
         unavailable=tuple(graph.unavailable_log_prob()),
+        draws_noise=graph.draws_noise,
     )

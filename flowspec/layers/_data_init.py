@@ -7,15 +7,18 @@ Both need the per-feature mean and standard deviation of their input (over the e
 and, for ``[C, H, W]``, every position of a channel). :class:`Moments` accumulates them
 over chunks of any size, in float64, by the pairwise update of Chan, Golub & LeVeque
 (1979), so that :meth:`flowspec.emit.runtime.FlowModel.initialize` measures a whole
-training split exactly, chunk by chunk, whatever its size.
+training split exactly, chunk by chunk, whatever its size. The discretized logistic base
+over all integers (the prior of integer discrete flows) centres its components at the
+per-element mean and spread of what reaches it.
 
 A :class:`DataInitialized` layer that has not been set:
 
 - while ``FlowModel.initialize`` records it, adds its input to its moments and stops the
   pass (:class:`Recorded`), so that the layers after it are measured only once it is set;
-- otherwise runs :meth:`DataInitialized.unset_input`: actnorm in training mode sets itself
-  from that batch (Glow's first-batch initialisation, for plain torch loops), and any other
-  use raises :class:`UninitializedError` rather than fix its numbers on a probe.
+- otherwise runs :meth:`DataInitialized.unset_input`: actnorm and the discretized logistic
+  base in training mode set themselves from that batch (Glow's first-batch
+  initialisation, for plain torch loops), and any other use raises
+  :class:`UninitializedError` rather than fix its numbers on a probe.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from flowspec.core.layer import FlowLayer
+from flowspec.core.layer import Layer
 
 __all__ = ["DataInitialized", "Moments", "Recorded", "UninitializedError"]
 
@@ -74,8 +77,10 @@ def _per_feature(values: torch.Tensor, rank: int) -> torch.Tensor:
     return values.view((1, -1) + (1,) * (rank - 2))
 
 
-class DataInitialized(FlowLayer):
-    """A flow layer whose numbers are set from the per-feature moments of its input.
+class DataInitialized(Layer):
+    """A node's layer whose numbers are set from the per-feature moments of its input: a
+    flow layer (actnorm, standardize) or a base distribution (the discretized logistic over
+    all integers, :mod:`flowspec.layers.discretized_logistic`).
 
     ``initialized`` is a persistent buffer, so a saved model is not set again when loaded;
     the forward pass tests its plain-bool mirror ``is_initialized`` (kept in sync by

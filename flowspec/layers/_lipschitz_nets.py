@@ -40,12 +40,14 @@ def lipschitz_activation(name: str) -> nn.Module:
 
 
 class _SpectralNet(Layer):
-    """Linear maps ``maps[i]`` (``nn.Linear`` or ``nn.Conv2d``) applied as ``operators[i]``,
+    """Linear maps ``linears[i]`` (``nn.Linear`` or ``nn.Conv2d``) applied as ``operators[i]``,
     each rescaled ``W <- W min(1, lipschitz / sigma(W))`` with ``sigma`` the operator norm
     estimated by power iteration with persistent vectors ``u{i}``, ``v{i}`` (Miyato et al.
     2018, arXiv:1802.05957), which take ``power_iterations`` steps per backward pass."""
 
-    maps: nn.ModuleList
+    #: Named `linears` for convolutions too: the checkpoints of flat residual flows hold
+    #: `net.linears.{i}.weight` since their first release.
+    linears: nn.ModuleList
 
     def _set_up(
         self,
@@ -58,7 +60,7 @@ class _SpectralNet(Layer):
         """Register the maps and, for each, buffers ``u`` (output shape) and ``v`` (input
         shape); the last map starts near zero (not at zero, where power iteration has no
         direction), so the block starts near the identity."""
-        self.maps = nn.ModuleList(maps)
+        self.linears = nn.ModuleList(maps)
         self.operators = operators
         self.lipschitz, self.power_iterations = lipschitz, power_iterations
         with torch.no_grad():
@@ -77,7 +79,7 @@ class _SpectralNet(Layer):
 
     def _weight_and_bias(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The raw weight and the bias of map ``index``."""
-        layer = cast(nn.Linear | nn.Conv2d, self.maps[index])
+        layer = cast(nn.Linear | nn.Conv2d, self.linears[index])
         return layer.weight, cast(torch.Tensor, layer.bias)
 
     def refresh(self, steps: int = 50) -> None:
@@ -131,10 +133,6 @@ class SpectralMLP(_SpectralNet):
             lipschitz,
             power_iterations,
         )
-
-    @property
-    def linears(self) -> nn.ModuleList:
-        return self.maps
 
     def with_weights(
         self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from flowspec.core.layer import FlowLayer
 from flowspec.layers._data_init import DataInitialized
 
 __all__ = ["ActNorm"]
 
 
-class ActNorm(DataInitialized):
+class ActNorm(FlowLayer, DataInitialized):
     """``z = (x + bias) * exp(log_scale)`` per feature (tensor dim 1).
 
     Set from data (see :mod:`flowspec.layers._data_init`): ``model.initialize(x)`` sets

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import torch
 
+from flowspec.core.layer import FlowLayer
 from flowspec.layers._data_init import DataInitialized
 
 __all__ = ["Standardize"]
 
 
-class Standardize(DataInitialized):
+class Standardize(FlowLayer, DataInitialized):
     """``z = (x - mean) / std`` per feature (tensor dim 1); ``mean`` and ``std`` are
     buffers set from data by ``model.initialize`` (see :mod:`flowspec.layers._data_init`),
     never learned. Unset, it refuses every use: its statistics define the data's units."""

@@ -8,18 +8,27 @@ import torch
 from torch import nn
 
 from flowspec.core.layer import FlowLayer
+from flowspec.layers._amortized import per_example
 from flowspec.layers.planar import no_inference
 
 __all__ = ["Sylvester"]
 
 
 class Sylvester(FlowLayer):
-    """Generation ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` from ``variant``."""
+    """Generation ``x = z + Q R tanh(R~ Q^T z + b)`` with ``Q`` from ``variant``. With a
+    ``net`` every raw parameter (``Q``'s too, except the triangular variant's fixed one) is
+    its global value plus ``net(c)``, per example (amortized)."""
 
     q_fixed: torch.Tensor
 
     def __init__(
-        self, features: int, variant: str, columns: int, reflections: int, reverse: bool
+        self,
+        features: int,
+        variant: str,
+        columns: int,
+        reflections: int,
+        reverse: bool,
+        net: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.variant = variant
@@ -36,41 +45,57 @@ class Sylvester(FlowLayer):
         else:
             eye = torch.eye(features)
             self.register_buffer("q_fixed", eye.flip(1) if reverse else eye, persistent=False)
+        self.net = net
 
-    def q(self) -> torch.Tensor:
-        """The ``D x M`` matrix of orthonormal columns."""
+    def _raw(self) -> tuple[torch.Tensor, ...]:
+        """The learned raw parameters, in the order the network's outputs offset them."""
+        raw = (self.r_upper, self.rt_upper, self.r_diag, self.rt_diag, self.b)
         if self.variant == "orthogonal":
-            return torch.linalg.qr(self.q_raw)[0]
+            return (*raw, self.q_raw)
         if self.variant == "householder":
-            q = torch.eye(
-                self.vectors.shape[1], dtype=self.vectors.dtype, device=self.vectors.device
-            )
-            for v in self.vectors.unbind(0):
-                q = q - (2 / (v @ v)) * torch.outer(q @ v, v)
-            return q
-        return self.q_fixed
+            return (*raw, self.vectors)
+        return raw
 
-    def diagonals(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``diag R`` and ``diag R~``, each in (-1, 1), so their product is > -1."""
-        return torch.tanh(self.r_diag), torch.tanh(self.rt_diag)
+    def q(self, raw: torch.Tensor | None) -> torch.Tensor:
+        """The ``(batch or 1, D, M)`` matrices of orthonormal columns, from the raw ``Q``
+        parameters (free ``D x M`` matrices or reflection vectors; None: triangular)."""
+        if raw is None:
+            return self.q_fixed.unsqueeze(0)
+        if self.variant == "orthogonal":
+            return torch.linalg.qr(raw)[0]
+        eye = torch.eye(raw.shape[2], dtype=raw.dtype, device=raw.device)
+        q = eye.expand(raw.shape[0], -1, -1)
+        for v in raw.unbind(1):  # each reflection, (batch or 1, D)
+            qv = (q @ v.unsqueeze(2)).squeeze(2)
+            q = q - (2 / (v * v).sum(1)).reshape(-1, 1, 1) * qv.unsqueeze(2) * v.unsqueeze(1)
+        return q
+
+    def parameters_for(
+        self, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``Q``, ``R``, ``R~`` (``(batch or 1, ., .)``) and ``b``, ``diag R * diag R~``
+        (``(batch or 1, M)``), the diagonals ``tanh(.)`` so that their product is in
+        (-1, 1) in every row."""
+        r_upper, rt_upper, r_diag, rt_diag, b, *q_raw = per_example(self._raw(), self.net, context)
+        d, dt = torch.tanh(r_diag), torch.tanh(rt_diag)
+        r = torch.triu(r_upper, 1) + torch.diag_embed(d)
+        rt = torch.triu(rt_upper, 1) + torch.diag_embed(dt)
+        return self.q(q_raw[0] if q_raw else None), r, rt, b, d * dt
 
     def inverse_and_contribution(
         self, z: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Generation and the inference contribution at the generated ``x``:
         ``-sum_i log|1 + tanh'(.)_i R_ii R~_ii|``."""
-        q = self.q()
-        d, dt = self.diagonals()
-        r = torch.triu(self.r_upper, 1) + torch.diag(d)
-        rt = torch.triu(self.rt_upper, 1) + torch.diag(dt)
+        q, r, rt, b, diagonal = self.parameters_for(context)
         flat = z.flatten(1)  # an image is one vector per example
-        pre = flat @ q @ rt.T + self.b
+        pre = (flat.unsqueeze(1) @ q @ rt.transpose(1, 2)).squeeze(1) + b
         t = torch.tanh(pre)
-        x = flat + t @ r.T @ q.T
-        return x.view(z.shape), -torch.log1p((1 - t**2) * (d * dt)).sum(dim=1)
+        x = flat + (t.unsqueeze(1) @ r.transpose(1, 2) @ q.transpose(1, 2)).squeeze(1)
+        return x.view(z.shape), -torch.log1p((1 - t**2) * diagonal).sum(dim=1)
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return self.inverse_and_contribution(z)[0]
+        return self.inverse_and_contribution(z, context)[0]
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> NoReturn:
         raise no_inference("sylvester", "Sylvester flows have no inverse in flowspec")

@@ -77,11 +77,11 @@ def real_map(kind: str, inputs: tuple[PortInfo, ...], check: NodeCheck) -> tuple
 
 def check_conv_input(shape: tuple[int, ...], check: NodeCheck) -> bool:
     """A convolutional residual branch or vector field (``net: {kind: conv}``) needs
-    images ``[C, H, W]`` (E751)."""
+    images ``[C, H, W]`` (E761)."""
     if len(shape) == 3:
         return True
     check.error(
-        "E751",
+        "E761",
         f"a convolutional net (kind: conv) needs images [C, H, W], got {list(shape)}",
         "net",
         "kind",

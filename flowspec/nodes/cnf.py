@@ -11,7 +11,7 @@ Inference (data -> latent) integrates ``dy/dt = f(t, y)`` from ``y(0) = x`` to
 ``f`` back from ``time`` to 0. ``f`` is an MLP of ``(t, y)`` on the example flattened (any
 event shape) or, on images ``[C, H, W]``, FFJORD's convolutional field with the time as an
 extra channel of every layer (``net: {kind: conv}``, :mod:`flowspec.nodes._vector_field`;
-E751 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
+E761 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
 CNFs (``specs/ffjord_multiscale_digits.yaml``). The solver is torchdiffeq's
 ``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
 solver steps, at the price of a second solve in the backward pass).

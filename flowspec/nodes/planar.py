@@ -22,9 +22,14 @@ On an event of any shape (an image ``[C, H, W]``) the layer acts on each example
 to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
 latent is; it mixes all pixels through one direction, with no spatial structure.
 
+Given a ``context``, a ``net`` computes the raw parameters per example (amortized, as the
+paper's variational posteriors are: :mod:`flowspec.nodes._amortized`), and the
+reparameterisation keeps ``u.w >= -1`` for every example.
+
 Example::
 
-    {kind: planar, inverse: {method: newton, tol: 1.0e-8, max_iter: 50}}
+    - {kind: planar, inverse: {method: newton, tol: 1.0e-8, max_iter: 50}}
+    - {kind: planar, in: z, context: h, net: {kind: mlp, hidden: []}}   # amortized
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.core.example import Example
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs, Likelihood
+from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._iterative import RootFinding, real_map
 
 if TYPE_CHECKING:
@@ -45,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["PlanarSpec"]
 
 
-class PlanarSpec(NodeSpec):
+class PlanarSpec(AmortizedMap):
     """Planar flow x = z + u tanh(w.z + b) (generation), u.w >= -1 by reparameterisation."""
 
     kind: Literal["planar"] = "planar"
@@ -82,6 +88,12 @@ class PlanarSpec(NodeSpec):
             (PortInfo((1, 2, 2)),),
             label="image",
         ),
+        Example(
+            {"net": {"hidden": [4]}, "inverse": {"method": "newton", "tol": 1.0e-12}},
+            (PortInfo((3,)),),
+            PortInfo((2,)),
+            label="amortized",
+        ),
     )
 
     def likelihood(self) -> Likelihood:
@@ -113,10 +125,11 @@ class PlanarSpec(NodeSpec):
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        return real_map(self.kind, inputs, check)
+        outputs = real_map(self.kind, inputs, check)
+        return outputs if self.check_context(context, check) else None
 
-    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return 2 * inputs[0].numel + 1  # w, u and b
+    def raw_parameter_count(self, features: int) -> int:
+        return 2 * features + 1  # w, u and b
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Planar:
         from flowspec.layers.planar import Planar
@@ -127,4 +140,5 @@ class PlanarSpec(NodeSpec):
             solve.method if solve else None,
             solve.tol if solve else 0.0,
             solve.max_iter if solve else 0,
+            self.build_net(inputs[0].numel, context),
         )

@@ -18,9 +18,13 @@ On an event of any shape (an image ``[C, H, W]``) the layer acts on each example
 to ``D = C H W`` features and reshapes its output back, as Rezende and Mohamed apply it to whatever the
 latent is; it mixes all pixels through one direction, with no spatial structure.
 
+Given a ``context``, a ``net`` computes ``z0``, ``alpha`` and ``beta`` per example
+(amortized: :mod:`flowspec.nodes._amortized`), with ``beta >= -alpha`` in every example.
+
 Example::
 
-    {kind: radial}
+    - {kind: radial}
+    - {kind: radial, in: z, context: h, net: {kind: mlp, hidden: [32]}}   # amortized
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from flowspec.core.example import Example
-from flowspec.core.node import NodeCheck, NodeSpec
+from flowspec.core.node import NodeCheck
 from flowspec.core.ports import PortInfo
+from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._iterative import real_map
 
 if TYPE_CHECKING:
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["RadialSpec"]
 
 
-class RadialSpec(NodeSpec):
+class RadialSpec(AmortizedMap):
     """Radial flow x = z + beta (z - z0) / (alpha + |z - z0|), beta >= -alpha."""
 
     kind: Literal["radial"] = "radial"
@@ -51,17 +56,19 @@ class RadialSpec(NodeSpec):
     examples = (
         Example({}, (PortInfo((3,)),)),
         Example({}, (PortInfo((1, 2, 2)),), label="image"),
+        Example({"net": {"hidden": [4]}}, (PortInfo((3,)),), PortInfo((2,)), label="amortized"),
     )
 
     def infer(
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
-        return real_map(self.kind, inputs, check)
+        outputs = real_map(self.kind, inputs, check)
+        return outputs if self.check_context(context, check) else None
 
-    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        return inputs[0].numel + 2  # z0, alpha and beta
+    def raw_parameter_count(self, features: int) -> int:
+        return features + 2  # z0, alpha and beta
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> Radial:
         from flowspec.layers.radial import Radial
 
-        return Radial(inputs[0].numel)
+        return Radial(inputs[0].numel, self.build_net(inputs[0].numel, context))

@@ -10,7 +10,7 @@ or more steps per training pass) between 1-Lipschitz activations, so ``Lip(g) < 
 block is invertible. ``lipschitz >= 1`` is rejected at compile time (E750). ``g`` is an
 ``mlp`` on the example flattened (any event shape) or, on images ``[C, H, W]``, a ``conv``
 net whose convolutions are normalised by their norm as operators on images of that size
-(:mod:`flowspec.nodes._residual_branch`; E751 for a conv net on other shapes).
+(:mod:`flowspec.nodes._residual_branch`; E761 for a conv net on other shapes).
 
 ``log|det(I + J_g)| = sum_k (-1)^(k+1) tr(J_g^k) / k`` is computed as ``logdet``:
 

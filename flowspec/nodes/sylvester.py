@@ -24,9 +24,15 @@ On an event of any shape (an image ``[C, H, W]``) the layer acts on each example
 to ``D = C H W`` features and reshapes its output back, as van den Berg et al. apply it to whatever the
 latent is; it mixes all pixels through one direction, with no spatial structure.
 
+Given a ``context``, a ``net`` computes every raw parameter per example (``R``, ``R~``, ``b``
+and ``Q``'s free matrix or reflection vectors: amortized, as in the paper's Sec. 3;
+:mod:`flowspec.nodes._amortized`); the same maps keep ``R_ii R~_ii > -1`` and ``Q``
+orthonormal in every example.
+
 Example::
 
-    {kind: sylvester, variant: householder, reflections: 4}
+    - {kind: sylvester, variant: householder, reflections: 4}
+    - {kind: sylvester, in: z, context: h, net: {kind: mlp, hidden: []}}   # amortized
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from flowspec.core.example import Example
-from flowspec.core.node import MAX_AXIS, NodeCheck, NodeSpec
+from flowspec.core.node import MAX_AXIS, NodeCheck
 from flowspec.core.ports import PortInfo
 from flowspec.core.properties import Cost, Costs
+from flowspec.nodes._amortized import AmortizedMap
 from flowspec.nodes._checks import check_unused_settings
 from flowspec.nodes._iterative import real_map
 
@@ -51,7 +58,7 @@ __all__ = ["SylvesterSpec"]
 _VARIANT_SETTINGS = {"columns": "orthogonal", "reflections": "householder", "reverse": "triangular"}
 
 
-class SylvesterSpec(NodeSpec):
+class SylvesterSpec(AmortizedMap):
     """Sylvester flow x = z + Q R tanh(R~ Q^T z + b) (generation), R_ii R~_ii > -1."""
 
     kind: Literal["sylvester"] = "sylvester"
@@ -90,6 +97,15 @@ class SylvesterSpec(NodeSpec):
         Example(
             {"variant": "householder", "reflections": 2}, (PortInfo((1, 2, 2)),), label="image"
         ),
+        *(
+            Example(
+                {"variant": variant, "net": {"hidden": [4]}},
+                (PortInfo((3,)),),
+                PortInfo((2,)),
+                label=f"amortized {variant}",
+            )
+            for variant in ("orthogonal", "householder", "triangular")
+        ),
     )
 
     def costs(self) -> Costs:
@@ -117,6 +133,8 @@ class SylvesterSpec(NodeSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         outputs = real_map(self.kind, inputs, check)
+        if not self.check_context(context, check):
+            return None
         if outputs is not None and self.columns is not None and self.columns > outputs[0].numel:
             check.error(
                 "E756",
@@ -131,8 +149,7 @@ class SylvesterSpec(NodeSpec):
     def _columns(self, features: int) -> int:
         return self.columns if self.variant == "orthogonal" and self.columns else features
 
-    def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
-        features = inputs[0].numel
+    def raw_parameter_count(self, features: int) -> int:
         m = self._columns(features)
         q = {"orthogonal": features * m, "householder": self.reflections * features}
         return 2 * m * m + 3 * m + q.get(self.variant, 0)  # R, R~, their diagonals, b, Q
@@ -142,4 +159,11 @@ class SylvesterSpec(NodeSpec):
 
         features = inputs[0].numel
         columns = self._columns(features)
-        return Sylvester(features, self.variant, columns, self.reflections, self.reverse)
+        return Sylvester(
+            features,
+            self.variant,
+            columns,
+            self.reflections,
+            self.reverse,
+            self.build_net(features, context),
+        )

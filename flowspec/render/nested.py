@@ -5,7 +5,8 @@ through bijective layers; Rezende and Mohamed 2015, arXiv:1505.05770) is a small
 its own. It is drawn as a cluster beside the node that holds it: its Gaussian base, then
 its layers in generation order (each with its settings, as top-level nodes show them),
 marked ``× R`` when the layers repeat, with a dotted edge into the host node named by the
-field (``encoder``). The host's box then names the part in a few words instead of listing
+field (``encoder``), and a dashed edge from the base to each layer conditioned on the
+context (labelled ``h`` when the layers see the base network's hidden features). The host's box then names the part in a few words instead of listing
 the layers.
 """
 
@@ -37,6 +38,12 @@ def _label(kind: str, rows: list[tuple[str, str]]) -> str:
     return "<" + BREAK.join(lines) + ">"
 
 
+def _reads_context(layer: NodeSpec) -> bool:
+    """Whether a layer of a flow density is conditioned on its context: kinds that take
+    one, except amortized maps without a ``net`` (their parameters stay global)."""
+    return type(layer).accepts_context and getattr(layer, "net", True) is not None
+
+
 def add_nested_flows(graph: graphviz.Digraph, host: str, spec: NodeSpec) -> None:
     """A cluster per flow density of ``spec`` (drawn as box ``host``), wired into it."""
     for field, flow in nested_flows(spec):
@@ -52,6 +59,8 @@ def add_nested_flows(graph: graphviz.Digraph, host: str, spec: NodeSpec) -> None
             )
             base = f"{name}__base"
             net = [("net", value_text(flow.net))]
+            if flow.layer_context == "hidden":
+                net.append(("h", "its last hidden layer, to the layers"))
             cluster.node(
                 base, _label("gaussian base", net), fillcolor=_FILL, style="rounded,filled"
             )
@@ -65,5 +74,8 @@ def add_nested_flows(graph: graphviz.Digraph, host: str, spec: NodeSpec) -> None
                     style="rounded,filled",
                 )
                 cluster.edge(previous, box)
+                if _reads_context(layer):
+                    given = "h" if flow.layer_context == "hidden" else "context"
+                    cluster.edge(base, box, style="dashed", label=f"<{_SMALL.format(given)}>")
                 previous = box
         graph.edge(previous, host, style="dotted", label=f"<{html_text(field)}>")

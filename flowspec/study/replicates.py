@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowspec.graph.verdict import figure
 from flowspec.spec.loader import load_spec_text
 from flowspec.study.configs import Space
 
@@ -42,7 +41,8 @@ class Replicate:
     seconds: float
     stop_reason: str
     checkpoint: str
-    #: What its NLLs are, by the class of what scored them: "NLL" or "-ELBO", and in words
+    #: What its NLLs are, by the class of what scored them: "NLL", "-ELBO" or "NLL upper
+    #: bound", and in words
     #: ("an upper bound on the NLL; 1 draw per example, evaluation seed 0").
     figure: str = "NLL"
     figure_is: str = "exact"
@@ -120,7 +120,7 @@ def train_replicates(
                 seconds=result.seconds,
                 stop_reason="pruned" if pruned else result.stop_reason,
                 checkpoint=str(checkpoint),
-                figure=figure(result.likelihood).name,
+                figure=result.figure_name,
                 figure_is=result.figure,
             )
         )

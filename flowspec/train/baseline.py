@@ -139,7 +139,8 @@ def run_warnings(
 ) -> list[str]:
     """What a run's summary must warn about: a test NLL that does not beat ``baseline``
     clearly (the model may have learned nothing), and the best validation NLL at the last
-    step done (the model had not converged). ``bound``: the NLL is an upper bound."""
+    step done (the model had not converged). ``bound``: the NLL is an upper bound from
+    draws, which the importance-weighted bound tightens."""
     warnings = []
     if not baseline.beaten_by(test_nll):
         tighter = " (an upper bound: flowspec eval --k 128 tightens it)" if bound else ""

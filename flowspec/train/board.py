@@ -35,11 +35,10 @@ import torch
 from matplotlib.figure import Figure
 
 from flowspec.emit.runtime import FlowModel
-from flowspec.graph.verdict import figure as figure_name
 from flowspec.spec.training import EVAL_SEED, TrainSettings
 from flowspec.train.by_node import NodeTerms, by_node
 from flowspec.train.data import Dataset
-from flowspec.train.evaluate import for_evaluation
+from flowspec.train.evaluate import for_evaluation, model_figure
 from flowspec.train.nll import model_dtype_device
 from flowspec.train.plot import density_figure, samples_figure
 from flowspec.train.state import seeded
@@ -84,7 +83,7 @@ class RunView:
         dtype, device = model_dtype_device(model)
         self.val = dataset.split("val").to(device=device, dtype=dtype)
         self.levels = dataset.levels
-        self.figure = figure_name(self.scorer.likelihood).name
+        self.figure = model_figure(self.scorer).name
         self.validations = 0
 
     def __call__(self, step: int, val_nll: float) -> None:

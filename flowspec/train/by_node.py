@@ -34,10 +34,9 @@ from dataclasses import dataclass
 import torch
 
 from flowspec.core.layer import FlowLayer
-from flowspec.core.properties import Likelihood
 from flowspec.emit.runtime import FlowModel
-from flowspec.graph.verdict import figure
 from flowspec.train.data import Split
+from flowspec.train.evaluate import model_figure
 from flowspec.train.nll import EVAL_BATCH, EVAL_SEED, model_dtype_device
 from flowspec.train.state import seeded
 
@@ -65,12 +64,14 @@ class NodeTerm:
 class NodeTerms:
     """Each node's term (inference order) over ``n`` examples of ``dims`` values, and the
     stochastic nodes' ``-log q`` parts; ``total`` is the mean ``log_prob`` they sum to,
-    ``figure`` its name as ``flowspec eval`` prints it negated ("NLL", "-ELBO")."""
+    ``figure`` its name as ``flowspec eval`` prints it negated ("NLL", "-ELBO", "NLL upper
+    bound")."""
 
     n: int
     dims: int
-    draws: int
-    seed: int
+    #: Draws per example and their seed; None when ``log_prob`` draws nothing.
+    draws: int | None
+    seed: int | None
     likelihood: str
     figure: str
     rows: tuple[NodeTerm, ...]
@@ -172,8 +173,8 @@ def by_node(model: FlowModel, split: Split, *, draws: int = 1, seed: int = EVAL_
     """Each node's mean term of ``log p(x)`` over ``split`` in nats per example, with its
     standard error, and for stochastic nodes the ``-log q`` part (see :func:`per_example`
     for the draws)."""
-    likelihood = next(c for c in Likelihood if c.label == model.likelihood)
-    values = per_example(model, split, draws=draws, seed=seed)
+    noise = model.draws_noise
+    values = per_example(model, split, draws=draws if noise else 1, seed=seed)
     nodes = model.checked.graph.nodes
 
     def row(name: str, value: torch.Tensor, term: str | None = None) -> NodeTerm:
@@ -193,10 +194,10 @@ def by_node(model: FlowModel, split: Split, *, draws: int = 1, seed: int = EVAL_
     return NodeTerms(
         n=len(split),
         dims=math.prod(split.x.shape[1:]),
-        draws=draws,
-        seed=seed,
-        likelihood=likelihood.label,
-        figure=figure(likelihood).name,
+        draws=draws if noise else None,
+        seed=seed if noise else None,
+        likelihood=model.likelihood,
+        figure=model_figure(model).name,
         rows=tuple(row(name, value) for name, value in values.contributions.items()),
         proposals=tuple(
             row(name, value, _proposal_formula(nodes[name].node_spec.contribution))

@@ -7,10 +7,12 @@ on seeded generators) is, by the class of the scored model (:mod:`flowspec.graph
 
 - exact, or exact to a solver tolerance: the NLL itself, computed once;
 - an unbiased estimate: the mean over ``draws`` draws of the estimator per example;
-- a lower bound (dequantized, augmented, sliced with a bound, VAE): the negative ELBO with
-  ``draws`` draws per example, an upper bound on the NLL, and with ``k`` the negative
+- a lower bound from draws (dequantized, augmented, VAE): the negative ELBO with ``draws``
+  draws per example, an upper bound on the NLL, and with ``k`` the negative
   importance-weighted bound (IWBO, Burda et al. 2016, arXiv:1509.00519), a tighter upper
   bound that approaches the NLL as ``k`` grows;
+- a lower bound that draws nothing (a density whose mass on the data's values is below one,
+  W501/W800, as integer discrete flows): a deterministic NLL upper bound, computed once;
 - a biased estimate: its mean, named so.
 
 Bits per dimension are ``NLL / (D ln 2)`` for discrete data of ``D`` values per example.
@@ -43,7 +45,7 @@ import torch
 
 from flowspec.core.properties import Likelihood
 from flowspec.emit.runtime import FlowModel
-from flowspec.graph.verdict import figure
+from flowspec.graph.verdict import Figure
 from flowspec.train.data import Split
 from flowspec.train.nll import EVAL_BATCH, EVAL_SEED, bits_per_dim, model_dtype_device, score
 from flowspec.train.state import seeded
@@ -54,21 +56,23 @@ __all__ = [
     "bits_per_dim",
     "for_evaluation",
     "figure_note",
-    "STOCHASTIC",
+    "model_figure",
 ]
 
-#: Classes whose log_prob draws noise: their figures depend on the draws and the seed.
-STOCHASTIC = (Likelihood.ESTIMATE, Likelihood.BOUND, Likelihood.BIASED)
+
+def model_figure(model: FlowModel) -> Figure:
+    """What a mean ``-log_prob`` of ``model`` is: "NLL", "-ELBO" (a bound from draws) or
+    "NLL upper bound" (deterministic: W501/W800), with what it is in words."""
+    return Figure(*model.FIGURE)
 
 
-def figure_note(likelihood: str, draws: int = 1, seed: int = EVAL_SEED) -> str:
-    """What a mean ``-log_prob`` of class ``likelihood`` is, with the draws behind it when
-    it is stochastic: "an upper bound on the NLL; 1 draw per example, evaluation seed 0"."""
-    meaning = figure(likelihood).meaning
-    if next(c for c in Likelihood if c.label == likelihood) not in STOCHASTIC:
-        return meaning
+def figure_note(figure: Figure, draws_noise: bool, draws: int = 1, seed: int = EVAL_SEED) -> str:
+    """What a mean ``-log_prob`` is, with the draws behind it when ``log_prob`` draws
+    noise: "an upper bound on the NLL; 1 draw per example, evaluation seed 0"."""
+    if not draws_noise:
+        return figure.meaning
     plural = "draw" if draws == 1 else "draws"
-    return f"{meaning}; {draws} {plural} per example, evaluation seed {seed}"
+    return f"{figure.meaning}; {draws} {plural} per example, evaluation seed {seed}"
 
 
 @dataclass(frozen=True)
@@ -76,17 +80,21 @@ class Evaluation:
     """Mean scores over ``n`` examples in nats per example (bits/dim for discrete data).
 
     ``likelihood`` is the class of the scored ``log_prob`` and ``figure`` the name of its
-    mean: "NLL" or "-ELBO" (:func:`flowspec.graph.verdict.figure`); ``stderr`` its standard
-    error over the examples; ``draws`` draws of the stochastic nodes per example, on
-    generators seeded by ``seed`` (both 1 and unused for deterministic classes)."""
+    mean: "NLL", "-ELBO" or "NLL upper bound" (:func:`flowspec.graph.verdict.figure`);
+    ``stderr`` its standard error over the examples; ``draws_noise`` whether the scored
+    ``log_prob`` draws random numbers, and then ``draws`` draws per example on generators
+    seeded by ``seed`` (otherwise both are None: nothing is drawn); ``note`` says all
+    that in words, as every output prints it. The IWBO (``k``) only for bounds from draws."""
 
     n: int
     likelihood: str
     figure: str
     nll: float
     stderr: float | None
-    draws: int
-    seed: int
+    draws_noise: bool
+    draws: int | None
+    seed: int | None
+    note: str
     bits_per_dim: float | None
     k: int | None = None
     iwbo_nll: float | None = None
@@ -144,9 +152,11 @@ def evaluate(
     seed: int = EVAL_SEED,
 ) -> Evaluation:
     """Score ``model`` (as it is: call :func:`for_evaluation` first for the exact options)
-    on ``split`` by its class; for lower bounds with ``k``, also the IWBO."""
+    on ``split`` by its class; for lower bounds from draws with ``k``, also the IWBO."""
     likelihood = next(c for c in Likelihood if c.label == model.likelihood)
-    draws = draws if likelihood in STOCHASTIC else 1
+    noise = model.draws_noise
+    draws = draws if noise else 1
+    named = model_figure(model)
     if not model.CONTEXT_INPUTS:
         split = Split(split.x)
     was_training = model.training
@@ -158,14 +168,16 @@ def evaluate(
         scores = Evaluation(
             n=mean.n,
             likelihood=likelihood.label,
-            figure=figure(likelihood).name,
+            figure=named.name,
             nll=mean.mean,
             stderr=mean.stderr,
-            draws=draws,
-            seed=seed,
+            draws_noise=noise,
+            draws=draws if noise else None,
+            seed=seed if noise else None,
+            note=figure_note(named, noise, draws, seed),
             bits_per_dim=bits,
         )
-        if k is None or likelihood is not Likelihood.BOUND:
+        if k is None or likelihood is not Likelihood.BOUND or not noise:
             return scores
         tight = _iwbo_nll(model, split, k, seed)
         tight_bits = bits_per_dim(tight, dims) if discrete else None

@@ -87,8 +87,9 @@ class FitResult:
     ``train_nll``, ``val_nll`` and ``test_nll`` are mean ``-log_prob`` in nats per example
     of the best weights (lowest validation NLL) over the full splits, in eval mode, scored
     with the exact options of estimators (``scored_with`` lists them) on seeded
-    generators. ``likelihood`` is the class of what scored them and ``figure`` says what
-    they are ("exact", "an upper bound on the NLL; 1 draw per example, evaluation seed 0":
+    generators. ``likelihood`` is the class of what scored them, ``figure_name`` their name
+    ("NLL", "-ELBO", "NLL upper bound") and ``figure`` says what they are ("exact", "an
+    upper bound on the NLL; 1 draw per example, evaluation seed 0":
     :func:`flowspec.train.evaluate.figure_note`). ``bits_per_dim`` is ``test_nll / (D ln
     2)`` for discrete data (``D`` values per example) and None for continuous data. ``history`` holds the training loss of every step of this
     process's run (after a resume: from the resumed step on), ``val_history`` the
@@ -111,6 +112,7 @@ class FitResult:
     history: list[tuple[int, float]] = field(default_factory=list)
     val_history: list[tuple[int, float]] = field(default_factory=list)
     likelihood: str = "exact"
+    figure_name: str = "NLL"
     figure: str = "exact"
     scored_with: list[str] = field(default_factory=list)
     baseline: Baseline | None = None
@@ -317,6 +319,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
         history=run.history,
         val_history=run.val_history,
         likelihood=objective.scorer.likelihood,
+        figure_name=objective.figure,
         figure=objective.note,
         scored_with=objective.scored_with,
         baseline=baseline,
@@ -325,7 +328,7 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
             baseline,
             steps,
             best_step,
-            bound=objective.scorer.likelihood == "lower bound",
+            bound=objective.scorer.likelihood == "lower bound" and objective.scorer.draws_noise,
         ),
     )
     if run.files is not None:

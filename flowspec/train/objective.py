@@ -21,10 +21,9 @@ import torch
 from torch import nn
 
 from flowspec.emit.runtime import FlowModel
-from flowspec.graph.verdict import figure
 from flowspec.train.data import Split
 from flowspec.train.distributed import Distributed
-from flowspec.train.evaluate import figure_note, for_evaluation
+from flowspec.train.evaluate import figure_note, for_evaluation, model_figure
 from flowspec.train.nll import evaluate_nll
 
 __all__ = ["BatchOrder", "MaximumLikelihood", "Objective"]
@@ -33,7 +32,8 @@ __all__ = ["BatchOrder", "MaximumLikelihood", "Objective"]
 class Objective(Protocol):
     """A run's loss and validation figure."""
 
-    #: What a validation computes, for logs ("NLL", "-ELBO", "reverse KL - log Z").
+    #: What a validation computes, for logs ("NLL", "-ELBO", "NLL upper bound", "reverse KL
+    #: - log Z").
     figure: str
     #: What that figure is ("exact", "an upper bound on the NLL; ..."), for metrics.
     note: str
@@ -87,8 +87,9 @@ class MaximumLikelihood:
     ) -> None:
         self.train, self.val, self.batches, self.distributed = train, val, batches, distributed
         self.scorer, self.scored_with = for_evaluation(model)
-        self.figure = figure(self.scorer.likelihood).name
-        self.note = figure_note(self.scorer.likelihood)
+        named = model_figure(self.scorer)
+        self.figure = named.name
+        self.note = figure_note(named, self.scorer.draws_noise)
 
     def loss(
         self, network: nn.Module, step: int, part: int = 0, parts: int = 1

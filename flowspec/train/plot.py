@@ -296,8 +296,9 @@ def _density_values(
 ) -> tuple[torch.Tensor, str, str]:
     """What a density map of ``model`` shows at ``points``, by its likelihood class, with
     the map's heading and the colour bar's label: ``exp(log_prob)`` of an exact model (or
-    exact to a tolerance); for a lower-bound model the mean of ``k`` importance weights
-    ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016, arXiv:1509.00519);
+    exact to a tolerance); for a lower-bound model that draws noise the mean of ``k``
+    importance weights ``exp(IWBO_k)``, an unbiased estimate of p(x) (Burda et al. 2016,
+    arXiv:1509.00519), and for one that draws nothing (W501, W800) ``exp`` of its bound;
     for an estimate of log p(x), the exp of that estimate, named so. Noise is drawn on
     generators seeded for the map (:func:`flowspec.train.state.seeded`). ``context``: one
     context row of a conditional model (None: unconditional)."""
@@ -312,7 +313,7 @@ def _density_values(
 
     likelihood = model.likelihood
     with seeded(EVAL_SEED):
-        if likelihood == "lower bound":
+        if likelihood == "lower bound" and model.draws_noise:
             rows = max(1, chunk // k)
             log_p = torch.cat(
                 [model.iwbo(batch, k=k, **given(batch)) for batch in points.split(rows)]

@@ -51,6 +51,16 @@ class MLP(Layer, nn.Sequential):
         layers.append(last)
         super().__init__(*layers)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations (everything but the last linear layer)."""
+        for module in list(self)[:-1]:
+            x = module(x)
+        return x
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """The last linear layer: ``self(x) == self.head(self.features(x))``."""
+        return cast(torch.Tensor, self[-1](features))
+
 
 class FlatConditioner(Layer):
     """A flat network as a conditioner: ``(a, context) -> (batch, *shape, params)``.

@@ -36,9 +36,12 @@ def log_bin_mass(
 
 class DiscretizedLogistic(Density):
     """A mixture of ``mixtures`` discretized logistics per element. The means start at the
-    middle of ``0..K-1`` (0 for unbounded integers) with scale ``K / 8`` (1)."""
+    middle of ``0..K-1`` (0 for unbounded integers) with scale ``K / 8`` (1); an anchored
+    density (:meth:`anchor`, the base over all integers) adds a per-element offset of its
+    unconstrained parameters, set from data by :meth:`centre_at`."""
 
     offsets: torch.Tensor
+    anchor_shift: torch.Tensor | None
 
     def __init__(
         self,
@@ -56,12 +59,42 @@ class DiscretizedLogistic(Density):
         spread = torch.linspace(-1.0, 1.0, mixtures) if mixtures > 1 else torch.zeros(1)
         offsets = centre + 2 * math.exp(self.log_scale0) * spread
         self.register_buffer("offsets", offsets, persistent=False)
+        self.register_buffer("anchor_shift", None)
+
+    def anchor(self) -> None:
+        """Give the unconstrained parameters a per-element offset (a saved buffer, zero
+        until :meth:`centre_at` sets it), added to the learned vector or the network's
+        output alike."""
+        self.register_buffer("anchor_shift", torch.zeros(3 * self.mixtures * self.event_numel))
+
+    def centre_at(self, mean: torch.Tensor, std: torch.Tensor | None) -> None:
+        """Start each element's components at its values' ``mean``, spread over ``± std``,
+        each with the logistic scale ``sqrt(3)/pi * std / mixtures`` (the logistic of that
+        std, shared out; at least 0.2 so that a constant element keeps most of its mass on
+        its value), equal weights: the data's marginal rather than 0 with scale 1, which
+        the means would leave at about the learning rate per step."""
+        assert self.anchor_shift is not None, "centre_at needs an anchored density"
+        spread = std if std is not None else torch.zeros_like(mean)
+        steps = torch.linspace(-1.0, 1.0, self.mixtures) if self.mixtures > 1 else torch.zeros(1)
+        means = mean[:, None] + spread[:, None] * steps
+        scale = (spread * math.sqrt(3) / math.pi / self.mixtures).clamp(min=0.2)
+        shift = torch.stack(
+            [
+                torch.zeros_like(means),
+                means - self.offsets,
+                (scale.log() - self.log_scale0)[:, None].expand_as(means),
+            ],
+            dim=1,
+        )
+        self.anchor_shift.copy_(shift.flatten())
 
     def params(
         self, context: torch.Tensor | None, n: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Log mixture weights, means and log scales, each ``(batch, numel(event), M)``."""
         raw = self.raw(context, n)
+        if self.anchor_shift is not None:
+            raw = raw + self.anchor_shift
         raw = raw.reshape(raw.shape[0], self.event_numel, 3, self.mixtures)
         log_weights = log_softmax_last(raw[:, :, 0])
         mean = raw[:, :, 1] + self.offsets

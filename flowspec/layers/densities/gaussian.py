@@ -30,11 +30,20 @@ class Gaussian(Density):
         self, context: torch.Tensor | None, n: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard deviation, each flat ``(batch, numel(event))``."""
-        mean, raw_scale = self.raw(context, n).chunk(2, dim=1)
+        return self.split(self.raw(context, n))
+
+    def split(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation from the raw parameters ``(batch, 2 numel(event))``."""
+        mean, raw_scale = raw.chunk(2, dim=1)
         return mean, self.min_scale + F.softplus(raw_scale + self.scale_shift)
 
     def log_prob(self, value: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        mean, scale = self.params(context, value.shape[0])
+        return self.log_prob_at(value, *self.params(context, value.shape[0]))
+
+    def log_prob_at(
+        self, value: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor
+    ) -> torch.Tensor:
+        """``log N(value; mean, diag scale^2)`` for given parameters."""
         return _log_normal((value.flatten(1) - mean) / scale, scale)
 
     def sample(self, context: torch.Tensor | None = None, n: int | None = None) -> torch.Tensor:
@@ -44,8 +53,11 @@ class Gaussian(Density):
     def sample_and_log_prob(
         self, context: torch.Tensor | None = None, n: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``v = mu + sigma * eps``: gradients reach the parameters through the draw."""
-        mean, scale = self.params(context, n)
+        return self.draw_at(*self.params(context, n))
+
+    def draw_at(self, mean: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A draw ``v = mu + sigma * eps`` for given parameters and its log-density:
+        gradients reach the parameters through the draw."""
         eps = torch.randn_like(mean)
         return self._event(mean + scale * eps), _log_normal(eps, scale)
 
