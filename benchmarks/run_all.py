@@ -37,6 +37,7 @@ BENCHMARKS = (
     "bench_energies.py",
     "bench_vae.py",
     "bench_specs.py",
+    "bench_zoo.py",
     "bench_memory.py",
 )
 

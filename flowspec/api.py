@@ -11,11 +11,11 @@ from __future__ import annotations
 import builtins
 import gc
 import linecache
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowspec.diagnostics import Diagnostic, Reporter, SpecError
 from flowspec.graph.build import build_graph
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # torch is imported where models are built: checking stays in
 __all__ = [
     "CheckedSpec",
     "Diagnosis",
+    "Overrides",
     "load",
     "diagnose",
     "check",
@@ -107,11 +108,35 @@ class CheckedSpec:
         return model
 
 
-def load(source: Source) -> LoadedSpec:
-    """Read a spec from a path, or from YAML text (a string with a line break)."""
-    if isinstance(source, Path) or "\n" not in source:
-        return load_spec_file(source)
-    return load_spec_text(source)
+Overrides = Mapping[str, Any]
+"""Settings put into a spec before it is checked, ``{PATH: value}`` with ``PATH`` read as
+``flowspec sweep --set`` reads it: a node id (``body.repeat``), a block name
+(``step.conditioner.channels``: every entry of the block that has it), ``train``
+(``train.lr``) or a field path set in every node and block entry that has it
+(``net.hidden``, ``conditioner.channels``)."""
+
+
+def load(source: Source | LoadedSpec, overrides: Overrides | None = None) -> LoadedSpec:
+    """Read a spec from a path, or from YAML text (a string with a line break), with
+    ``overrides`` put in (:data:`Overrides`; a path that matches nothing raises
+    :class:`SpecError` E940, located in the spec).
+
+    >>> import flowspec
+    >>> small = flowspec.load("specs/realnvp_moons.yaml", overrides={"net.hidden": [8]})
+    >>> small.data["blocks"]["step"][0]["net"]
+    {'kind': 'mlp', 'hidden': [8]}
+    """
+    if isinstance(source, LoadedSpec):
+        loaded = source
+    elif isinstance(source, Path) or "\n" not in source:
+        loaded = load_spec_file(source)
+    else:
+        loaded = load_spec_text(source)
+    if not overrides:
+        return loaded
+    from flowspec.study.configs import Space  # the paths of studies' --set
+
+    return Space.override(loaded, overrides)
 
 
 @contextmanager
@@ -164,10 +189,11 @@ def diagnose(loaded: LoadedSpec) -> Diagnosis:
         return Diagnosis(spec, graph, shown, accepted)
 
 
-def check(source: Source | LoadedSpec) -> CheckedSpec:
-    """Run every check; raise :class:`SpecError` with all the diagnostics if any fails."""
+def check(source: Source | LoadedSpec, overrides: Overrides | None = None) -> CheckedSpec:
+    """Run every check (after ``overrides``, see :func:`load`); raise :class:`SpecError`
+    with all the diagnostics if any fails."""
     with _without_cyclic_gc():
-        loaded = source if isinstance(source, LoadedSpec) else load(source)
+        loaded = load(source, overrides)
         diagnosis = diagnose(loaded)
     if diagnosis.errors:
         raise SpecError(diagnosis.diagnostics)
@@ -175,11 +201,15 @@ def check(source: Source | LoadedSpec) -> CheckedSpec:
     return CheckedSpec(diagnosis.graph, loaded, diagnosis.diagnostics, diagnosis.accepted)
 
 
-def compile(source: Source | LoadedSpec, optimize: bool = True) -> FlowModel:  # noqa: A001 - the verb users expect
+def compile(  # noqa: A001 - the verb users expect
+    source: Source | LoadedSpec, optimize: bool = True, overrides: Overrides | None = None
+) -> FlowModel:
     """Compile a spec (a path or YAML text) into a torch module with ``log_prob``,
     ``sample``, ``trace``, ``iwbo``, ``likelihood`` and ``verdict``. ``optimize=False`` runs the literal
-    graph (same density, same ``state_dict`` keys)."""
-    return check(source).build_model(optimize)
+    graph (same density, same ``state_dict`` keys). ``overrides`` changes settings first
+    (:func:`load`), e.g. ``{"conditioner.channels": 8}`` to run a published architecture at small
+    widths."""
+    return check(source, overrides).build_model(optimize)
 
 
 def source(spec: Source | LoadedSpec, optimize: bool = True) -> str:

@@ -929,7 +929,7 @@ CODES: dict[str, Code] = {
         ),
     ),
     "E712": Code(
-        meaning="causal_transformer: dim must be a multiple of heads",
+        meaning="causal_transformer, patch_transformer: dim must be a multiple of heads",
         text="Multi-head attention splits the model width `dim` evenly over the heads.",
         wrong=_spec(
             "  flow: {kind: autoregressive, in: x, conditioner: {kind: causal_transformer, dim: 30, heads: 4}}\n"
@@ -940,6 +940,20 @@ CODES: dict[str, Code] = {
             "  flow: {kind: autoregressive, in: x, conditioner: {kind: causal_transformer, dim: 32, heads: 4}}\n"
             + _prior("flow"),
             inputs=_X4,
+        ),
+    ),
+    "E714": Code(
+        meaning="patch_transformer: the input must be an image [C, H, W] that the patches tile",
+        text="TarFlow's transformer reads an image as a sequence of patch x patch tokens, so the input must be [C, H, W] with H and W multiples of patch.",
+        wrong=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: patch_transformer, patch: 3, dim: 16, heads: 2}}\n"
+            + _prior("flow"),
+            inputs=_IMG,
+        ),
+        right=_spec(
+            "  flow: {kind: autoregressive, in: x, conditioner: {kind: patch_transformer, patch: 2, dim: 16, heads: 2}}\n"
+            + _prior("flow"),
+            inputs=_IMG,
         ),
     ),
     "E713": Code(

@@ -348,7 +348,7 @@ def exact_2d(rng: random.Random, seed: int) -> RandomSpec:
 
 def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) -> Node:
     """A coupling or autoregressive layer on an image with the image conditioner ``which``
-    (resnet, conv, masked_conv, made, mlp)."""
+    (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer)."""
     kernel = 1 if squeezed else 3
     masks = ["channel", "channel_flipped"] + (
         [] if squeezed else ["checkerboard", "checkerboard_flipped"]
@@ -371,7 +371,13 @@ def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) ->
         },
         {**autoregressive, "conditioner": {"kind": "made", "hidden": [16]}},
         {**coupling, "conditioner": {"kind": "mlp", "hidden": [8]}},
-    ][which % 5]
+        {**coupling, "conditioner": {"kind": "zero_conv", "kernel": kernel, "edge_bias": True}},
+        {**coupling, "conditioner": {"kind": "residual_mlp", "hidden": 8, "blocks": 1}},
+        {
+            **autoregressive,
+            "conditioner": {"kind": "patch_transformer", "patch": 1, "dim": 8, "heads": 2},
+        },
+    ][which % 8]
 
 
 def image_layers(rng: random.Random, squeezed: bool = False) -> list[Node]:

@@ -25,16 +25,14 @@ if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
     from flowspec.layers.conditioners._image import ImageConditioner
 
-__all__ = ["ImageConditionerSpec"]
+__all__ = ["ConvolutionalSpec", "ImageConditionerSpec"]
 
 
-class ImageConditionerSpec(ConditionerSpec):
-    """A convolutional network from the kept channels (plus context channels) to the
-    transformed channels' parameters, at every position."""
+class ConvolutionalSpec(ConditionerSpec):
+    """A convolutional map from the kept channels (plus context channels) to the
+    transformed channels' parameters, at every position: its kernel and the coupling
+    role's checks."""
 
-    channels: int = Field(
-        default=64, gt=0, le=MAX_WIDTH, description="Channels of the hidden feature maps."
-    )
     kernel: int = Field(
         default=3,
         ge=1,
@@ -42,7 +40,6 @@ class ImageConditionerSpec(ConditionerSpec):
         description="Side of the square convolution kernels (odd, so that 'same' padding "
         "keeps H and W).",
     )
-    activation: Activation = Field(default="relu", description="Activation between layers.")
     roles: ClassVar[frozenset[str]] = frozenset({"coupling"})
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
@@ -100,9 +97,19 @@ class ImageConditionerSpec(ConditionerSpec):
         extra = context_shape[0] if context_shape else 0
         return self.body_parameter_count(kept[0] + extra, changed[0] * params)
 
-    def conv_parameter_count(self, in_channels: int, out_channels: int, kernel: int) -> int:
-        """Weights and biases of one convolution."""
-        return in_channels * out_channels * kernel * kernel + out_channels
+    def conv_parameter_count(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int,
+        edge_bias: bool = False,
+        channel_affine: bool = False,
+    ) -> int:
+        """Weights and biases of one convolution; with ``edge_bias`` (and a kernel above 1)
+        it sees one more input channel, with ``channel_affine`` its bias is replaced by a
+        per-channel shift and log-scale (``layers/conditioners/_image.ChannelAffine``)."""
+        seen = in_channels + (edge_bias and kernel > 1)
+        return seen * out_channels * kernel * kernel + out_channels * (1 + channel_affine)
 
     def body(self, in_channels: int, out_channels: int) -> nn.Module:
         """The network ``(B, in_channels, H, W) -> (B, out_channels, H, W)``, its last
@@ -121,3 +128,12 @@ class ImageConditionerSpec(ConditionerSpec):
         extra = context_shape[0] if context_shape else 0
         net = self.body(kept[0] + extra, changed[0] * params)
         return ImageConditioner(net, list(changed), params)
+
+
+class ImageConditionerSpec(ConvolutionalSpec):
+    """A convolutional network with hidden feature maps of ``channels`` channels."""
+
+    channels: int = Field(
+        default=64, gt=0, le=MAX_WIDTH, description="Channels of the hidden feature maps."
+    )
+    activation: Activation = Field(default="relu", description="Activation between layers.")

@@ -29,7 +29,19 @@ if TYPE_CHECKING:
     from flowspec.core.node import NodeCheck
     from flowspec.layers.conditioners.causal_transformer import CausalTransformer
 
-__all__ = ["CausalTransformerSpec"]
+__all__ = ["CausalTransformerSpec", "check_heads"]
+
+
+def check_heads(dim: int, heads: int, check: NodeCheck, *field: str | int) -> None:
+    """Multi-head attention splits the width evenly over the heads (E712)."""
+    if dim % heads:
+        check.error(
+            "E712",
+            f"dim ({dim}) must be a multiple of heads ({heads})",
+            *field,
+            "heads",
+            hint="choose heads dividing dim",
+        )
 
 
 class CausalTransformerSpec(SequenceConditionerSpec):
@@ -76,14 +88,7 @@ class CausalTransformerSpec(SequenceConditionerSpec):
         )
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        if self.dim % self.heads:
-            check.error(
-                "E712",
-                f"dim ({self.dim}) must be a multiple of heads ({self.heads})",
-                *field,
-                "heads",
-                hint="choose heads dividing dim",
-            )
+        check_heads(self.dim, self.heads, check, *field)
 
     def build_autoregressive(
         self, shape: tuple[int, ...], params: int, context_shape: tuple[int, ...] | None

@@ -27,10 +27,12 @@ from flowspec.core.ports import PortInfo, numel
 from flowspec.nodes._checks import check_unused_settings
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from flowspec.core.node import NodeCheck
     from flowspec.layers.conditioners.mlp import MLP, FlatConditioner
 
-__all__ = ["MLPSpec", "Activation", "MAX_WIDTH", "dense_parameter_count"]
+__all__ = ["FlatNetSpec", "MLPSpec", "Activation", "MAX_WIDTH", "dense_parameter_count"]
 
 #: The widest hidden layer (a 65536 x 65536 layer already holds 4 G weights).
 MAX_WIDTH = 65536
@@ -44,7 +46,53 @@ def dense_parameter_count(sizes: list[int]) -> int:
     return sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(sizes))
 
 
-class MLPSpec(ConditionerSpec):
+class FlatNetSpec(ConditionerSpec):
+    """A flat network: in a coupling it sees the flattened kept part and a flat context."""
+
+    def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> nn.Module:
+        """The network ``in_features -> out_features`` (its last layer at zero when
+        ``zero_init``)."""
+        raise NotImplementedError
+
+    def parameter_count(self, in_features: int, out_features: int) -> int:
+        """How many learned parameters :meth:`build` creates."""
+        raise NotImplementedError
+
+    def check_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        context: PortInfo | None,
+        check: NodeCheck,
+        *field: str | int,
+    ) -> bool:
+        return self.check_flat_context(context, check)
+
+    def coupling_parameter_count(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> int:
+        context = numel(context_shape) if context_shape else 0
+        return self.parameter_count(numel(kept) + context, numel(changed) * params)
+
+    def build_coupling(
+        self,
+        kept: tuple[int, ...],
+        changed: tuple[int, ...],
+        params: int,
+        context_shape: tuple[int, ...] | None,
+    ) -> FlatConditioner:
+        from flowspec.layers.conditioners.mlp import FlatConditioner
+
+        context = numel(context_shape) if context_shape else 0
+        net = self.build(numel(kept) + context, numel(changed) * params)
+        return FlatConditioner(net, list(changed), params)
+
+
+class MLPSpec(FlatNetSpec):
     """Fully connected layers with the given hidden sizes and activation."""
 
     kind: Literal["mlp"] = "mlp"
@@ -92,16 +140,6 @@ class MLPSpec(ConditionerSpec):
                 *field,
             )
 
-    def check_coupling(
-        self,
-        kept: tuple[int, ...],
-        changed: tuple[int, ...],
-        context: PortInfo | None,
-        check: NodeCheck,
-        *field: str | int,
-    ) -> bool:
-        return self.check_flat_context(context, check)
-
     def build(self, in_features: int, out_features: int, *, zero_init: bool = True) -> MLP:
         from flowspec.layers.conditioners.mlp import MLP
 
@@ -112,29 +150,6 @@ class MLPSpec(ConditionerSpec):
     def parameter_count(self, in_features: int, out_features: int) -> int:
         """A weight matrix and a bias per linear layer."""
         return dense_parameter_count([in_features, *self.hidden, out_features])
-
-    def coupling_parameter_count(
-        self,
-        kept: tuple[int, ...],
-        changed: tuple[int, ...],
-        params: int,
-        context_shape: tuple[int, ...] | None,
-    ) -> int:
-        context = numel(context_shape) if context_shape else 0
-        return self.parameter_count(numel(kept) + context, numel(changed) * params)
-
-    def build_coupling(
-        self,
-        kept: tuple[int, ...],
-        changed: tuple[int, ...],
-        params: int,
-        context_shape: tuple[int, ...] | None,
-    ) -> FlatConditioner:
-        from flowspec.layers.conditioners.mlp import FlatConditioner
-
-        context = numel(context_shape) if context_shape else 0
-        net = self.build(numel(kept) + context, numel(changed) * params)
-        return FlatConditioner(net, list(changed), params)
 
     def describe(self) -> str:
         dropout = f" dropout {self.dropout:g}" if self.dropout else ""

@@ -12,7 +12,9 @@ with parameters from an autoregressive conditioner (MADE, masked convolutions, .
 - ``direction: iaf``: ``theta_i`` depends on the latent ``z_<i``. Sampling takes one pass;
   the density of given data takes D passes.
 
-The Jacobian is triangular in the conditioner's order, so ``log|det dz/dx| = sum_i log
+Features of equal rank in the conditioner's order (a patch of TarFlow's
+``patch_transformer``) are inverted together, so "D passes" is one per rank. The Jacobian
+is triangular in the conditioner's order, so ``log|det dz/dx| = sum_i log
 tau'(x_i; theta_i)``, exact in both directions.
 
 Example::
@@ -140,7 +142,10 @@ class AutoregressiveSpec(NodeSpec):
             conditioner = self.conditioner.build_autoregressive(
                 x.shape, self.transformer.params_per_feature(), context.shape if context else None
             )
-        return AutoregressiveLayer(conditioner, transformer, self.direction == "maf", x.numel)
+        # One sweep per rank: after sweep k the features of the k lowest ranks are exact
+        # (D sweeps for one feature per rank; one per patch for TarFlow's patch tokens).
+        sweeps = len(set(self.conditioner.autoregressive_ranks(x.shape)))
+        return AutoregressiveLayer(conditioner, transformer, self.direction == "maf", sweeps)
 
     def describe(self) -> dict:
         return {

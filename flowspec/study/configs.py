@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,19 @@ class Space:
         for axis in self.axes:
             found += [first | {axis.name: v} for v in axis.representatives()[1:]]
         return found
+
+    @classmethod
+    def override(cls, loaded: LoadedSpec, values: Mapping[str, Any]) -> LoadedSpec:
+        """``loaded`` with each ``PATH: value`` of ``values`` put in (paths as ``--set``
+        reads them: a node id, a block name, ``train`` or a field wherever it is); the
+        source map stays the user's, so diagnostics point into the user's file.
+        :class:`SpecError` (E940) for a path that matches nothing."""
+        axes = [
+            Axis(tuple(path.split(".")), (value,), option="override")
+            for path, value in values.items()
+        ]
+        space = cls.of(loaded, axes)
+        return LoadedSpec(space.data(dict(values)), loaded.source, loaded.text)
 
     def data(self, values: dict[str, Any]) -> dict:
         """The user's spec data with ``values`` put in."""

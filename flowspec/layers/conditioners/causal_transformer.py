@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from flowspec.core.layer import Layer
@@ -14,24 +15,25 @@ __all__ = ["CausalTransformer", "CausalBlock"]
 
 
 class CausalBlock(Layer):
-    """Pre-norm causal self-attention then an MLP, each with a residual connection."""
+    """Pre-norm causal self-attention then a GELU MLP ``expansion`` times wider, each with a
+    residual connection."""
 
-    def __init__(self, dim: int, heads: int) -> None:
+    def __init__(self, dim: int, heads: int, expansion: int = 2) -> None:
         super().__init__()
         self.heads = heads
         self.attention_norm = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.project = nn.Linear(dim, dim)
         self.mlp_norm = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, expansion * dim), nn.GELU(), nn.Linear(expansion * dim, dim)
+        )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         batch, length, dim = h.shape
         q, k, v = self.qkv(self.attention_norm(h)).chunk(3, dim=-1)
         q, k, v = (t.view(batch, length, self.heads, -1).transpose(1, 2) for t in (q, k, v))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-        causal = torch.ones(length, length, dtype=torch.bool, device=h.device).tril()
-        attended = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1) @ v
+        attended = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         h = h + self.project(attended.transpose(1, 2).reshape(batch, length, dim))
         return h + self.mlp(self.mlp_norm(h))
 

@@ -1,0 +1,295 @@
+"""The zoo of published architectures (specs/zoo/) at full size on this machine: seconds per
+training step at batch 8 (Adam, random data of the spec's shape and levels), samples per
+second, peak resident memory of a fresh process; Glow (affine) against normflows' Glow and a
+plain-torch twin at the same architecture, interleaved in one process (ratios); and where
+the time of one Glow training step goes (torch.profiler: inside torch's operators against
+the Python around them, flowspec's included). Prints a markdown section.
+
+    nice -n 10 python benchmarks/suites/bench_zoo.py            # 3 timed steps each
+    python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each
+
+One thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)); every figure is a wall-clock
+median on a shared machine, so the load average is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.table import markdown_table
+
+ZOO = Path(__file__).resolve().parents[2] / "specs" / "zoo"
+BATCH = 8
+#: Specs too large to train on this machine, with the reason (printed in the table).
+NOT_RUN = {
+    "tarflow_imagenet64.yaml": "not run: 460M parameters; a batch-8 step is about 2.3e13 "
+    "FLOP (hours on one CPU core) and needs 7.4 GB for weights, gradients and Adam's "
+    "moments plus about 16 GB of saved activations, more than this 23 GB machine has free",
+}
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _data(model: torch.nn.Module, batch: int) -> torch.Tensor:
+    (name,) = model.DATA_INPUTS
+    shape = model.INPUT_SHAPES[name]
+    levels = model.checked.loaded.data["inputs"][name].get("levels")
+    if levels:
+        return torch.randint(0, levels, (batch, *shape)).float()
+    return torch.randn(batch, *shape)
+
+
+def _train_step(model: torch.nn.Module, log_prob: Callable, x: torch.Tensor) -> Callable[[], float]:
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step() -> float:
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        (-log_prob(x).mean()).backward()
+        optimizer.step()
+        return time.perf_counter() - start
+
+    return step
+
+
+def child(spec: str, steps: int) -> dict[str, object]:
+    """One zoo spec in this (fresh) process: its figures as JSON-ready numbers."""
+    import flowspec
+
+    torch.manual_seed(0)
+    model = flowspec.compile(ZOO / spec)
+    x = _data(model, BATCH)
+    model.train()
+    step = _train_step(model, model.log_prob, x)
+    step()  # warm-up; actnorms set themselves from this first batch
+    seconds = statistics.median(step() for _ in range(steps))
+    model.eval()
+    with torch.no_grad():
+        start = time.perf_counter()
+        model.sample(BATCH)
+        sampling = time.perf_counter() - start
+    return {
+        "spec": spec,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "step_s": seconds,
+        "samples_per_s": BATCH / sampling,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load": _load(),
+    }
+
+
+def _normflows_glow() -> tuple[torch.nn.Module, Callable]:
+    """normflows' multi-scale Glow at the zoo's size: 3 levels of 32 GlowBlocks (actnorm, LU
+    1x1 conv, affine coupling with ConvNet2d 3x3/1x1/3x3 of 512 channels and actnorms),
+    unconditional DiagGaussian bases (normflows has no split prior), same dequantization."""
+    import math
+
+    import normflows as nf
+
+    flows, bases, merges = [], [], []
+    for level, channels in enumerate((48, 24, 12)):
+        blocks = [nf.flows.GlowBlock(channels, 512, net_actnorm=True) for _ in range(32)]
+        flows.append(blocks + [nf.flows.Squeeze()])
+        size = 4 << level
+        bases.append(
+            nf.distributions.DiagGaussian((channels if level == 0 else channels // 2, size, size))
+        )
+        if level > 0:
+            merges.append(nf.flows.Merge())
+    flow = nf.MultiscaleFlow(bases, flows, merges, class_cond=False)
+
+    def log_prob(x: torch.Tensor) -> torch.Tensor:
+        z = (x + torch.rand_like(x)) / 256.0
+        return flow.log_prob(z, None) - x[0].numel() * math.log(256.0)
+
+    return flow, log_prob
+
+
+def compare(steps: int) -> dict[str, object]:
+    """Glow's train step in flowspec, normflows and plain torch, interleaved rounds."""
+    from baselines.handwritten_glow import HandwrittenGlow
+
+    import flowspec
+
+    torch.manual_seed(0)
+    model = flowspec.compile(ZOO / "glow_cifar10_affine.yaml")
+    twin = HandwrittenGlow()
+    flow, nf_log_prob = _normflows_glow()
+    x = _data(model, BATCH)
+    model.train()
+    contenders = {
+        "flowspec": (model, model.log_prob),
+        "plain torch": (twin, twin.log_prob),
+        "normflows": (flow, nf_log_prob),
+    }
+    steps_of = {name: _train_step(m, lp, x) for name, (m, lp) in contenders.items()}
+    for step in steps_of.values():
+        step()  # warm-up (actnorm initialisation in flowspec and normflows)
+    times: dict[str, list[float]] = {name: [] for name in steps_of}
+    for round_ in range(steps):
+        names = list(steps_of)
+        for name in names[round_ % 3 :] + names[: round_ % 3]:
+            times[name].append(steps_of[name]())
+    return {
+        "step_s": {name: statistics.median(t) for name, t in times.items()},
+        "parameters": {
+            name: sum(p.numel() for p in m.parameters()) for name, (m, _) in contenders.items()
+        },
+        "load": _load(),
+    }
+
+
+def profile(spec: str) -> dict[str, object]:
+    """One training step at full size under torch.profiler: the time inside torch's
+    operators (the sum of every operator's self CPU time, forward, backward and Adam)
+    against the step's wall time; the rest is Python: flowspec's own, the loop's and
+    torch's Python wrappers, so it bounds flowspec's own share from above."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    import flowspec
+
+    torch.manual_seed(0)
+    model = flowspec.compile(ZOO / spec)
+    x = _data(model, BATCH)
+    model.train()
+    step = _train_step(model, model.log_prob, x)
+    step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as profiler:
+        wall = step()
+    in_torch = sum(event.self_cpu_time_total for event in profiler.key_averages()) / 1e6
+    return {"spec": spec, "total_s": wall, "torch_s": in_torch, "load": _load()}
+
+
+def _run(*arguments: str) -> dict[str, object]:
+    """A child process's figures, also printed to stderr as they come (a run that fails
+    later keeps them)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    done = subprocess.run(
+        [sys.executable, __file__, *arguments], capture_output=True, text=True, env=env, check=True
+    )
+    line = done.stdout.strip().splitlines()[-1]
+    print(line, file=sys.stderr, flush=True)
+    return json.loads(line)
+
+
+def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -> str:
+    table = markdown_table(
+        ["spec", "parameters", "s / train step (batch 8)", "samples / s", "peak RSS MiB", "load"],
+        [
+            [
+                f"`specs/zoo/{r['spec']}`",
+                f"{r['parameters']:,}",
+                f"{r['step_s']:.2f}",
+                f"{r['samples_per_s']:.2f}",
+                f"{r['peak_rss_mib']:.0f}",
+                r["load"],
+            ]
+            for r in rows
+        ]
+        + [[f"`specs/zoo/{spec}`", reason, "", "", "", ""] for spec, reason in NOT_RUN.items()],
+    )
+    ours = versus["step_s"]["flowspec"]
+    ratios = markdown_table(
+        ["Glow CIFAR-10 (affine), batch 8", "parameters", "s / train step", "ratio to flowspec"],
+        [
+            [name, f"{versus['parameters'][name]:,}", f"{s:.2f}", f"{s / ours:.2f}"]
+            for name, s in versus["step_s"].items()
+        ],
+    )
+    shares = markdown_table(
+        [
+            "one train step (batch 8)",
+            "s (profiled)",
+            "in torch operators",
+            "outside: Python",
+            "load",
+        ],
+        [
+            [
+                f"`{p['spec']}`",
+                f"{p['total_s']:.2f}",
+                f"{100 * p['torch_s'] / p['total_s']:.1f}%",
+                f"{100 * (1 - p['torch_s'] / p['total_s']):.1f}%",
+                p["load"],
+            ]
+            for p in profiles
+        ],
+    )
+    return "\n\n".join(
+        [
+            "## The zoo of published architectures at full size (bench_zoo.py)",
+            f"Medians of {steps} timed Adam steps after one warm-up step, batch {BATCH} of random "
+            "data of each spec's shape (integers for discrete inputs), one thread, each spec "
+            "in a fresh process (peak RSS: the process's high-water mark, `ru_maxrss`, "
+            "model, Adam state and one sampling call of 8 included). Samples/s: one call of "
+            "`sample(8)`. Load averages (1, 5, 15 min) as measured after each run; the "
+            "machine has 2 cores shared by other jobs, so times are upper bounds.",
+            table,
+            "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
+            "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
+            "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
+            "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
+            f"as full matrices), each step timed in interleaved rounds in one process ({steps} "
+            f"rounds, load {versus['load']}):",
+            ratios,
+            "Where one training step's time goes (torch.profiler, CPU): the self time of "
+            "every torch operator (forward, autograd's backward, Adam) summed, against the "
+            "step's wall time; what is left is Python (flowspec's own, the training loop's, "
+            "torch's wrappers) and the profiler's own cost, an upper bound on flowspec's share.",
+            shares,
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="one timed step each")
+    parser.add_argument("--steps", type=int, help="timed steps (default 3; quick 1)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--compare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="run these specs only (comma-separated file names)")
+    parser.add_argument("--profile", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    steps = args.steps or (1 if args.quick else 3)
+    torch.set_num_threads(1)
+    if args.child:
+        print(json.dumps(child(args.child, steps)))
+        return
+    if args.compare:
+        print(json.dumps(compare(steps)))
+        return
+    if args.profile:
+        print(json.dumps(profile(args.profile)))
+        return
+    specs = sorted(p.name for p in ZOO.glob("*.yaml") if p.name not in NOT_RUN)
+    if args.only:
+        specs = [spec for spec in specs if spec in args.only.split(",")]
+    rows = []
+    for spec in specs:
+        print(f"== {spec}", file=sys.stderr, flush=True)
+        rows.append(_run("--child", spec, "--steps", str(steps)))
+    print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
+    versus = _run("--compare", "--steps", str(steps))
+    profiles = [_run("--profile", "glow_cifar10_affine.yaml")]
+    print(markdown(rows, versus, profiles, steps))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The zoo of published architectures (``specs/zoo/``): each spec's parameter count against
+the one its header cites from the official code (within 1%), and each run forward, backward
+and back again at its real data shape with its widths scaled down by ``overrides``.
+
+The cited counts are held here as well as in the headers, so that a change to a part's
+parameter formula that moves a zoo spec away from its paper fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+import flowspec
+from flowspec.diagnostics import SpecError
+from flowspec.graph.bookkeeping import graph_bookkeeping
+
+ZOO = Path(__file__).resolve().parent.parent / "specs" / "zoo"
+
+#: spec file -> (parameters of the official code's configuration, overrides that shrink it)
+CITED: dict[str, tuple[int, dict[str, object]]] = {
+    "glow_cifar10_affine.yaml": (44_603_604, {"conditioner.channels": 8}),
+    "glow_cifar10_additive.yaml": (38_395_668, {"conditioner.channels": 8}),
+    "maf_mnist.yaml": (17_311_040, {"conditioner.hidden": [16, 16]}),
+    "nsf_power.yaml": (2_819_952, {"conditioner.hidden": 8}),
+    # patches of 16x16 here: 16 tokens, so the round trip's 8 x 16 sweeps stay cheap
+    "tarflow_imagenet64.yaml": (
+        460_142_784,
+        {
+            "conditioner.dim": 16,
+            "conditioner.heads": 2,
+            "conditioner.layers": 2,
+            "conditioner.patch": 16,
+        },
+    ),
+}
+
+
+def test_every_zoo_spec_has_a_cited_count() -> None:
+    assert sorted(p.name for p in ZOO.glob("*.yaml")) == sorted(CITED)
+
+
+@pytest.mark.parametrize("name", sorted(CITED))
+def test_parameter_count_is_the_official_codes_within_one_percent(name: str) -> None:
+    cited, _ = CITED[name]
+    text = (ZOO / name).read_text()
+    header = re.search(r"# Parameters: ([\d,]+) in the official code", text)
+    assert header is not None, f"{name} cites no parameter count"
+    assert int(header.group(1).replace(",", "")) == cited
+    printed = re.search(r"# flowspec: ([\d,]+) ", text)
+    assert printed is not None, f"{name} does not say what flowspec counts"
+    counted = graph_bookkeeping(flowspec.check(ZOO / name).graph).total_params
+    assert int(printed.group(1).replace(",", "")) == counted
+    assert abs(counted - cited) <= 0.01 * cited
+
+
+def _data(model: flowspec.FlowModel, batch: int) -> torch.Tensor:
+    """A batch of the spec's data: its levels drawn uniformly (integers), else normals."""
+    (name,) = model.DATA_INPUTS
+    shape, levels = (
+        model.INPUT_SHAPES[name],
+        model.checked.loaded.data["inputs"][name].get("levels"),
+    )
+    if levels:
+        return torch.randint(0, levels, (batch, *shape)).double()
+    return torch.randn(batch, *shape, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("name", sorted(CITED))
+def test_scaled_down_spec_runs_forward_backward_and_back_at_its_real_shape(name: str) -> None:
+    torch.manual_seed(0)
+    _, overrides = CITED[name]
+    model = flowspec.compile(ZOO / name, overrides=overrides).double()
+    x = _data(model, 2)
+    model.train()  # actnorms set themselves from the first batch (model.initialize would
+    log_p = model.log_prob(x)  # run inference once per actnorm: 96 passes for Glow)
+    assert log_p.shape == (2,) and torch.isfinite(log_p).all()
+    log_p.sum().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    model.eval()
+    with torch.no_grad():
+        back = model.inverse(model.trace(x).latents)
+    torch.testing.assert_close(back, x)
+
+
+def test_overrides_change_the_named_settings_and_locate_a_path_that_matches_nothing() -> None:
+    spec = ZOO / "nsf_power.yaml"
+    small = flowspec.check(spec, overrides={"conditioner.hidden": 8, "body.repeat": 2})
+    assert graph_bookkeeping(small.graph).total_params < 10_000
+    with pytest.raises(SpecError) as raised:
+        flowspec.load(spec, overrides={"conditioner.hiden": 8})
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E940" and "override conditioner.hiden" in problem.message
+    assert problem.location is not None and problem.location.line > 1
+    assert problem.hint is not None and "hidden" in problem.hint
