@@ -10,6 +10,7 @@ import torch
 from bundled import DATA, SPECS
 from oracles import randomize_
 from random_specs import random_spec
+from test_zoo import CITED
 from train_specs import MOONS, TINY_MOONS
 from typer.testing import CliRunner
 
@@ -196,19 +197,8 @@ def test_the_drawing_borders_rebuilt_and_checkpointed_nodes():
 
 
 ZOO = SPECS / "zoo"
-#: Zoo specs at their real data shapes with their widths scaled down (as tests/test_zoo.py).
-ZOO_OVERRIDES: dict[str, dict[str, object]] = {
-    "glow_cifar10_affine.yaml": {"conditioner.channels": 8},
-    "glow_cifar10_additive.yaml": {"conditioner.channels": 8},
-    "maf_mnist.yaml": {"conditioner.hidden": [16, 16]},
-    "nsf_power.yaml": {"conditioner.hidden": 8},
-    "tarflow_imagenet64.yaml": {
-        "conditioner.dim": 16,
-        "conditioner.heads": 2,
-        "conditioner.layers": 2,
-        "conditioner.patch": 16,
-    },
-}
+#: Zoo specs at their real data shapes with their widths scaled down (tests/test_zoo.py's).
+ZOO_OVERRIDES: dict[str, dict[str, object]] = {name: small for name, (_, small) in CITED.items()}
 
 
 def test_the_zoo_list_is_every_zoo_spec():
