@@ -50,8 +50,11 @@ class Dynamics(Layer):
             y, given = state
             return self.velocity(t, y, given), torch.zeros_like(given)
         y, context = state[0], (state[2] if len(state) == 3 else None)
+        # Without grad mode (the adjoint's forward solve, or evaluation) a state that
+        # requires grad is a view made without a graph: differentiate a detached copy.
+        tracked = torch.is_grad_enabled() and y.requires_grad
         with torch.enable_grad():
-            y = y if y.requires_grad else y.detach().requires_grad_()
+            y = y if tracked else y.detach().requires_grad_()
             dy = self.velocity(t, y, context)
             if self.trace == "exact":
                 jac = batch_jacobian(dy, y, self.create_graph)
