@@ -38,6 +38,7 @@ BENCHMARKS = (
     "bench_vae.py",
     "bench_specs.py",
     "bench_zoo.py",
+    "bench_memory.py",
 )
 
 

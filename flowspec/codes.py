@@ -1372,6 +1372,23 @@ CODES: dict[str, Code] = {
             train="train: {target: U1}",
         ),
     ),
+    "E915": Code(
+        meaning="train: {memory: invertible} on a node whose inverse would rebuild its input with too large an error",
+        text="Under memory: invertible (or checkpoint) a chain of bijective nodes keeps only its output, and the backward pass rebuilds each input by the node's inverse. The rebuilt input carries the output's rounding through the inverse: a sigmoid, tanh, exp or softplus whose output saturates or underflows in float32 cannot give its input back, and a logit without alpha recomputes its log-det one rounding away from 1, where the log-det's slope is 1/eps. Each kind bounds the relative error on the values it gets (NodeSpec.rebuild_error); above 1e-4 in float32 the gradients would no longer be the stored-activation gradients, so the spec is refused, naming the node. Errors that depend on learned values (an actnorm with tiny scales) are measured during training (memory_check).",
+        wrong=_spec(
+            "  to_real: {kind: elementwise, fn: logit, in: x}\n"
+            "  flow: {kind: affine_coupling, in: to_real}\n" + _prior("flow"),
+            inputs=_UNIT_OPEN,
+            train="train: {memory: invertible}",
+        ),
+        right=_spec(
+            "  to_real: {kind: elementwise, fn: logit, alpha: 0.05, in: x}\n"
+            "  flow: {kind: affine_coupling, in: to_real}\n" + _prior("flow"),
+            inputs=_UNIT_OPEN,
+            train="train: {memory: invertible}",
+        ),
+        inherent=("W501",),
+    ),
     # --- studies: --set and --search (E940-E949) -----------------------------------------
     "E940": Code(
         meaning="a --set or --search path of a study matches nothing in the spec",

@@ -148,3 +148,27 @@ def test_two_processes_resume_exactly_and_stop_together(tmp_path):
             files=RunFiles.beside(tmp_path / "b.safetensors"),
             progress=False,
         )
+
+
+def test_two_processes_train_like_one_under_the_memory_option(tmp_path):
+    """Rebuilt chains hand their parameters' gradients to autograd as outputs, so DDP's
+    all-reduce sees them; accumulated micro-batches are all-reduced once per step."""
+    spec = tmp_path / "moons.yaml"
+    spec.write_text(TINY_MOONS)
+    args = [*ARGS, "--memory", "invertible", "--accumulate", "2", "--batch-size", "64"]
+    args[args.index("--steps") + 1] = "10"
+    args[args.index("--val-every") + 1] = "5"
+    ddp = tmp_path / "ddp" / "m.safetensors"
+    result = torchrun("-m", "flowspec", "train", str(spec), *args, "-o", str(ddp), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    single = tmp_path / "single" / "m.safetensors"
+    alone = CliRunner().invoke(app, ["train", str(spec), *args, "-o", str(single)])
+    assert alone.exit_code == 0, alone.output
+    together, apart = (
+        read_metrics(ddp.with_name("m.metrics.csv")),
+        read_metrics(single.with_name("m.metrics.csv")),
+    )
+    assert [r["step"] for r in together] == [r["step"] for r in apart] == [5, 10]
+    for mine, theirs in zip(together, apart, strict=True):
+        assert mine["train_loss"] == pytest.approx(theirs["train_loss"], abs=1e-5)
+        assert mine["val_nll"] == pytest.approx(theirs["val_nll"], abs=1e-5)

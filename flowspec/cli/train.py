@@ -77,6 +77,12 @@ class Schedule(str, Enum):
     linear = "linear"
 
 
+class Memory(str, Enum):
+    stored = "stored"
+    invertible = "invertible"
+    checkpoint = "checkpoint"
+
+
 class Device(str, Enum):
     cpu = "cpu"
     cuda = "cuda"
@@ -240,6 +246,27 @@ def train(
             show_default=False,
         ),
     ] = None,
+    accumulate: Annotated[
+        _Int,
+        typer.Option(
+            "--accumulate",
+            metavar="N",
+            help="Micro-batches of --batch-size per optimizer step (the effective batch is "
+            "N x batch size). [default: 1]",
+            show_default=False,
+        ),
+    ] = None,
+    memory: Annotated[
+        Memory | None,  # noqa: UP007
+        typer.Option(
+            "--memory",
+            help="What backpropagation keeps: every activation (stored), or only the "
+            "outputs of chains of nodes with one-pass inverses, rebuilding their inputs "
+            "(invertible), and recomputing the other deterministic nodes (checkpoint); "
+            "flowspec validate shows the segments. [default: stored]",
+            show_default=False,
+        ),
+    ] = None,
     time_limit: Annotated[
         _Float,
         typer.Option(
@@ -325,6 +352,8 @@ def train(
         "val_every": val_every,
         "patience": patience,
         "time_limit": time_limit,
+        "accumulate": accumulate,
+        "memory": memory and memory.value,
         "data": data,
         "target": target,
     }
@@ -417,8 +446,9 @@ def train(
 
 @contextmanager
 def _training_errors(main: bool) -> Iterator[None]:
-    """Ctrl-C (exit 130, saying what the last checkpoint holds), divergence and checkpoint
-    problems (exit 1) as messages; ``main`` is whether this process prints."""
+    """Ctrl-C (exit 130, saying what the last checkpoint holds), divergence, checkpoint
+    problems and inputs that memory: invertible cannot rebuild (exit 1) as messages; ``main`` is whether this process prints."""
+    from flowspec.emit.memory import ReconstructionError
     from flowspec.train.checkpoint import CheckpointError
     from flowspec.train.loop import TrainingDiverged, TrainingInterrupted
 
@@ -433,7 +463,7 @@ def _training_errors(main: bool) -> Iterator[None]:
         elif main:
             note("interrupted before the first checkpoint: nothing to resume", "yellow")
         raise typer.Exit(INTERRUPTED) from None
-    except (TrainingDiverged, CheckpointError) as error:
+    except (TrainingDiverged, CheckpointError, ReconstructionError) as error:
         fail(str(error))
 
 

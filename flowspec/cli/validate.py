@@ -43,7 +43,8 @@ def validate(
     surjection drops or each augmentation adds, what log_prob and sample cost (one pass,
     D passes, iterative or not available, naming the nodes responsible) and what log_prob
     is: exact, exact to a tolerance, an unbiased estimate, a lower bound (ELBO) or a biased
-    estimate.
+    estimate. Under ``train: {memory: invertible}`` (or ``checkpoint``), which segments of
+    the graph are rebuilt by their inverses, recomputed or stored in training, and why.
 
     Exit 0 when the spec is valid, 1 with every diagnostic (file:line:col, code, node,
     message, hint) when it is not.
@@ -61,7 +62,7 @@ def validate(
     console.print(render_table(book))
     for line in book.summary()[:-1]:
         console.print(Text(line), soft_wrap=True)
-    for line in accepted_lines(checked):
+    for line in accepted_lines(checked) + memory_report(checked):
         console.print(Text(line), soft_wrap=True)
     exact = book.likelihood == "exact" and book.log_prob_cost != "not available"
     style = "bold green" if exact else "bold yellow"  # the last line: what log_prob is
@@ -76,6 +77,17 @@ def accepted_lines(checked: flowspec.CheckedSpec) -> list[str]:
         f"{checked.graph.accepted[w.code]}"
         for w in checked.accepted
     ]
+
+
+def memory_report(checked: flowspec.CheckedSpec) -> list[str]:
+    """Under ``train: {memory: invertible | checkpoint}``, what backpropagation keeps of
+    each segment of the graph and why (:mod:`flowspec.graph.memory`)."""
+    from flowspec.graph.memory import memory_lines
+
+    train = checked.graph.header.train
+    if train is None or train.memory == "stored":
+        return []
+    return memory_lines(checked.graph, train.memory)
 
 
 def _validate_json(spec: Path) -> None:
@@ -102,5 +114,6 @@ def _validate_json(spec: Path) -> None:
             for d in checked.accepted
         ],
         "bookkeeping": spec_bookkeeping(checked).to_dict(),
+        "memory": memory_report(checked),
     }
     typer.echo(json.dumps(report, indent=2))

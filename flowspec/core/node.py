@@ -217,6 +217,16 @@ class NodeSpec(BaseModel):
         override it."""
         return Costs(Cost.ONE_PASS, Cost.ONE_PASS)
 
+    def rebuild_error(self, inputs: tuple[PortInfo, ...]) -> float:
+        """A bound on the relative error, in units of the dtype's resolution, with which
+        this node's inverse rebuilds an input from its stored output (and its log-det is
+        recomputed there) under ``train: {memory: invertible}``; infinity when unbounded
+        (:func:`flowspec.graph.memory.check_memory` refuses above its bound). Default 1:
+        what depends on learned values (an actnorm's scales) is measured at run time
+        (``memory_check``); kinds whose inverse amplifies round-off on known supports
+        (``elementwise`` sigmoid, tanh, logit) compute it."""
+        return 1.0
+
     def scored_sample_cost(self) -> Cost:
         """What ``sample_and_log_prob`` (the density of the model's own samples, what
         reverse-KL fitting runs) pays at this node: its generation, then its contribution

@@ -1,5 +1,6 @@
 """Compiler passes over the wired graph: port usage, cycles, shapes, generation order, and
-whether the model can be fitted to the ``target`` its ``train:`` section names.
+whether the model can be fitted to the ``target`` its ``train:`` section names, and
+whether its ``memory`` option can rebuild every chain's inputs safely (E915).
 
 Each pass reports into the same :class:`~flowspec.diagnostics.Reporter`, so a spec's
 mistakes are all shown at once. Checks of a node's settings alone (``NodeSpec.check_static``)
@@ -18,6 +19,7 @@ from flowspec.core.ports import PortInfo, Support
 from flowspec.core.properties import Cost
 from flowspec.diagnostics import Reporter, SpecPath
 from flowspec.graph.digraph import CycleError, Digraph, find_cycle, topological_order
+from flowspec.graph.memory import check_memory
 from flowspec.graph.model import FlowGraph, GraphNode, PortRef
 from flowspec.graph.target import check_target
 
@@ -43,6 +45,8 @@ def run_passes(graph: FlowGraph, reporter: Reporter) -> None:
     train = graph.header.train
     if not reporter.has_errors and train is not None and train.target is not None:
         check_target(graph, train.target, reporter)
+    if not reporter.has_errors and train is not None and train.memory != "stored":
+        check_memory(graph, train.memory, reporter)
 
 
 def _check_port_usage(graph: FlowGraph, reporter: Reporter, report_unused: bool = True) -> None:

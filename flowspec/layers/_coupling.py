@@ -43,6 +43,11 @@ class MaskedSplit(Layer):
         joined = torch.cat([a, b], dim=1)
         return joined if self.contiguous else joined.index_select(1, self.merge_index)
 
+    def split_adjoint(self, grad_a: torch.Tensor, grad_b: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``x`` from those of ``split(x)``'s parts (disjoint features:
+        they are merged)."""
+        return self.merge(grad_a, grad_b)
+
     def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
         # A flat log-derivative skips the no-op flatten (each op shows on small models).
         flat = log_derivative if log_derivative.dim() == 2 else log_derivative.flatten(1)
@@ -72,6 +77,10 @@ class CheckerboardSplit(Layer):
 
     def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return torch.where(self.keep, a, b)
+
+    def split_adjoint(self, grad_a: torch.Tensor, grad_b: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``x`` from those of ``split(x) = (x * keep, x)``."""
+        return grad_a * self.keep + grad_b
 
     def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
         return torch.where(self.keep, 0.0, log_derivative).flatten(1).sum(1)

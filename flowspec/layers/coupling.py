@@ -65,6 +65,26 @@ class CouplingLayer(FlowLayer):
         z_b, contribution = self.couple(a, b, context)
         return parts.merge(a, z_b), contribution
 
+    def rebuild(
+        self, z: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Training that keeps no activations (``train: {memory: invertible}``): the parts
+        ``a``, ``b`` of the input rebuilt from ``z`` (leaves that require grad, ``x =
+        parts.merge(a, b)``) and inference recomputed from them, ``(a, b, z, contribution)``,
+        with one pass of the conditioner for both: the kept part is the same on both
+        sides (Gomez et al. 2017, arXiv:1707.04585, section 3). The gradient of ``x`` is
+        ``parts.split_adjoint`` of those of ``a`` and ``b``."""
+        modules: dict[str, Any] = self._modules
+        parts, transformer = modules["parts"], modules["transformer"]
+        kept, z_b = parts.split(z)
+        a = kept.detach().requires_grad_(True)
+        params = modules["conditioner"](a, context) if transformer.takes_params else None
+        with torch.no_grad():
+            b = transformer.inverse(z_b, None if params is None else params.detach())
+        b.requires_grad_(True)
+        z_b, log_derivative = transformer(b, params)
+        return a, b, parts.merge(a, z_b), parts.total(log_derivative)
+
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         parts: Any = self._modules["parts"]
         a, z_b = parts.split(z)

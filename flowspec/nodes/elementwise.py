@@ -172,6 +172,9 @@ class ElementwiseSpec(NodeSpec):
         # No fixed map preserves volume (a scale_shift's log|scale| may be 0, but not always).
         return self.transformer is not None and self.transformer.volume_preserving
 
+    def rebuild_error(self, inputs: tuple[PortInfo, ...]) -> float:
+        return self.map().rebuild_error(inputs[0].support)
+
     def costs(self) -> Costs:
         # The density applies the map; generation inverts it: analytic for every fixed map,
         # by bisection for some transformers.

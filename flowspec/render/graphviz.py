@@ -27,6 +27,7 @@ from pathlib import Path
 import graphviz
 
 from flowspec.core.node import Category
+from flowspec.graph.memory import memory_plan
 from flowspec.graph.model import INPUT_PORT, FlowGraph, GraphNode
 from flowspec.graph.verdict import verdict, with_article
 from flowspec.render.formats import FORMATS
@@ -207,9 +208,11 @@ def _scale_cells(shading: Shading) -> tuple[str, int, list[str]]:
     return cells, len(shading.ticks()), notes
 
 
-def _legend(drawing: Plan, shading: Shading | None = None) -> graphviz.Digraph:
+def _legend(
+    drawing: Plan, shading: Shading | None = None, marked: tuple[str, ...] = ()
+) -> graphviz.Digraph:
     """Only the categories and edge styles the drawing uses; with ``shading``, its colour
-    scale in units instead of the categories."""
+    scale in units instead of the categories; ``marked``, the memory treatments drawn."""
     present = {_category(box.first) for box in drawing.boxes.values()}
     cells = "".join(
         f'<TD BGCOLOR="{colour}">{html_text(name)}</TD>'
@@ -228,6 +231,7 @@ def _legend(drawing: Plan, shading: Shading | None = None) -> graphviz.Digraph:
         notes.append("× N: block repeated N times")
     if any(_has_mask(box) for box in drawing.boxes.values()):
         notes.append("mask: 1 kept (conditions), 0 transformed")
+    notes += [_MEMORY_NOTES[treatment] for treatment in marked]
     rows = f"<TR>{cells}</TR>" + "".join(
         f'<TR><TD COLSPAN="{width}" BORDER="0">{_SMALL.format(html_text(note))}</TD></TR>'
         for note in notes
@@ -333,8 +337,39 @@ def to_dot(
         if label is not None:
             attrs["label"] = f"<{html_text(label)}>"
         dot.edge(wire.source, wire.target, **attrs)
-    dot.subgraph(_legend(drawing, shading))
+    dot.subgraph(_legend(drawing, shading, _mark_memory(dot, graph, drawing)))
     return dot
+
+
+#: How a node's treatment under ``train: {memory: ...}`` is drawn, and its legend line.
+_MEMORY_MARKS = {
+    "rebuilt": {"color": "#1a9850", "penwidth": "3"},
+    "checkpointed": {"color": "#d95f02", "penwidth": "3", "peripheries": "2"},
+}
+_MEMORY_NOTES = {
+    "rebuilt": "green border: input rebuilt by the inverse in training (memory option)",
+    "checkpointed": "double orange border: recomputed in training (memory: checkpoint)",
+}
+
+
+def _mark_memory(dot: graphviz.Digraph, graph: FlowGraph, drawing: Plan) -> tuple[str, ...]:
+    """Under ``train: {memory: invertible | checkpoint}``, border each box by what training
+    keeps of it (:func:`flowspec.graph.memory.memory_plan`); the treatments drawn."""
+    train = graph.header.train
+    if train is None or train.memory == "stored":
+        return ()
+    treatment = {
+        node: segment.treatment
+        for segment in memory_plan(graph, train.memory)
+        for node in segment.nodes
+    }
+    drawn = []
+    for box in drawing.boxes.values():
+        kinds = {treatment.get(node.id) for node in box.nodes}
+        if len(kinds) == 1 and (kind := kinds.pop()) in _MEMORY_MARKS:
+            dot.node(box.name, **_MEMORY_MARKS[kind])
+            drawn.append(kind)
+    return tuple(sorted(set(drawn), reverse=True))
 
 
 def render(

@@ -29,6 +29,9 @@ Example::
       val_every: 100
       patience: 10
       time_limit: 600        # seconds
+      accumulate: 1          # micro-batches of batch_size per optimizer step
+      memory: stored         # stored | invertible | checkpoint (flowspec.graph.memory)
+      memory_check: true     # measure each rebuilt input's error at validations
 """
 
 from __future__ import annotations
@@ -171,6 +174,28 @@ class TrainSettings(BaseModel):
         gt=0,
         description="Seconds of training after which to stop (validating first); the best "
         "weights are kept.",
+    )
+
+    accumulate: int = Field(
+        default=1,
+        ge=1,
+        le=4096,
+        description="Micro-batches of batch_size whose gradients add up before each "
+        "optimizer step: the effective batch is accumulate x batch_size.",
+    )
+    memory: Literal["stored", "invertible", "checkpoint"] = Field(
+        default="stored",
+        description="What backpropagation keeps: stored (every activation), invertible "
+        "(chains of bijective nodes with one-pass analytic inverses keep only their output "
+        "and rebuild their inputs by the inverse in the backward pass; Gomez et al. 2017), "
+        "checkpoint (as invertible, and the other deterministic nodes are recomputed from "
+        "their segment's input: gradient checkpointing, Chen et al. 2016).",
+    )
+    memory_check: bool = Field(
+        default=True,
+        description="With memory invertible or checkpoint: at the first step and at every "
+        "validation, rebuild each node's input from its output and stop, naming the node, "
+        "when the relative error exceeds the bound (flowspec.graph.memory.REBUILD_BOUND).",
     )
 
     @field_validator("target")

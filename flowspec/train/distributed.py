@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import torch
@@ -88,6 +89,15 @@ class Distributed:
 
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
+
+    def accumulating(self, network: nn.Module) -> AbstractContextManager[None]:
+        """Backward passes of ``network`` (made by :meth:`wrap`) that add to the gradients
+        without all-reducing them: every micro-batch of a step but the last
+        (``train: {accumulate: N}``)."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        assert isinstance(network, DistributedDataParallel), "wrap the model first"
+        return network.no_sync()
 
     def close(self, *, wait: bool = True) -> None:
         """Leave the group, by default once every process has arrived here: a process that

@@ -264,7 +264,13 @@ def _start_run(
         raise ValueError(
             f"the batch size ({batch}) must be at least the number of processes ({world})"
         )
-    batches = BatchOrder(len(dataset.train), batch, settings.seed)
+    if batch * settings.accumulate > len(dataset.train):
+        raise ValueError(
+            f"accumulate: {settings.accumulate} micro-batches of {batch} examples need "
+            f"{batch * settings.accumulate} training examples per step; the training split "
+            f"has {len(dataset.train)}"
+        )
+    batches = BatchOrder(len(dataset.train), batch * settings.accumulate, settings.seed)
     train = dataset.split("train").to(device=device, dtype=dtype)
     if not resume and model.uninitialized():  # a resumed run keeps the checkpoint's
         names = model.initialize(*train.inputs())

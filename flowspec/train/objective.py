@@ -6,8 +6,9 @@ does (schedule, clipping, checkpoints, early stopping, exact resume) is the same
 the objective is:
 
 - :class:`MaximumLikelihood` (``flowspec train --data``): ``-log_prob`` of the step's batch,
-  the next batch of a seeded permutation of the training split (:class:`BatchOrder`), and
-  the validation NLL;
+  the next batch of a seeded permutation of the training split (:class:`BatchOrder`; with
+  ``accumulate: N`` the batch holds N micro-batches, each a part of the step), and the
+  validation NLL;
 - :class:`flowspec.train.reverse_kl.ReverseKL` (``flowspec train --target``): ``log q(x) -
   log p~(x)`` on the model's own draws, and the same on a fixed set of draws.
 """
@@ -37,9 +38,12 @@ class Objective(Protocol):
     #: What that figure is ("exact", "an upper bound on the NLL; ..."), for metrics.
     note: str
 
-    def loss(self, network: nn.Module, step: int) -> tuple[torch.Tensor, int | None]:
-        """The loss of 1-based ``step`` (a mean over its batch, in nats, with gradients)
-        and the epoch it belongs to (None when there are no epochs)."""
+    def loss(
+        self, network: nn.Module, step: int, part: int = 0, parts: int = 1
+    ) -> tuple[torch.Tensor, int | None]:
+        """The loss of micro-batch ``part`` of ``parts`` of 1-based ``step`` (a mean over
+        it, in nats, with gradients) and the epoch it belongs to (None when there are no
+        epochs)."""
         ...
 
     def validation(self, model: FlowModel, network: nn.Module) -> float:
@@ -87,8 +91,11 @@ class MaximumLikelihood:
         self.figure = named.name
         self.note = figure_note(named, self.scorer.draws_noise)
 
-    def loss(self, network: nn.Module, step: int) -> tuple[torch.Tensor, int | None]:
+    def loss(
+        self, network: nn.Module, step: int, part: int = 0, parts: int = 1
+    ) -> tuple[torch.Tensor, int | None]:
         epoch, index = self.batches.at(step)
+        index = index.tensor_split(parts)[part]
         if self.distributed is not None:
             index = index[self.distributed.rank :: self.distributed.world]
         return -network(*self.train.inputs(index)).mean(), epoch

@@ -130,7 +130,10 @@ class ReverseKL:
         self.target, self.batch_size = target, batch_size
         self.validation_draws, self.seed = validation_draws, seed
 
-    def loss(self, network: nn.Module, step: int) -> tuple[torch.Tensor, int | None]:
+    def loss(
+        self, network: nn.Module, step: int, part: int = 0, parts: int = 1
+    ) -> tuple[torch.Tensor, int | None]:
+        # Every micro-batch is a fresh batch of draws.
         assert isinstance(network, FlowModel), "reverse-KL fitting runs on one process"
         x, log_q = network.sample_and_log_prob(self.batch_size)
         if not bool(torch.isfinite(x).all()):  # the flow diverged: not the target's fault

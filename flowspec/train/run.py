@@ -9,7 +9,7 @@ stop rule, one method per part of a step. :func:`flowspec.train.loop.fit` builds
             run.validate(step, out_of_time)
         ...
 
-Each step takes its loss from the run's :class:`~flowspec.train.objective.Objective` (the
+Each step (its gradient summed over ``accumulate`` micro-batches) takes its loss from the run's :class:`~flowspec.train.objective.Objective` (the
 NLL of the next batch of a seeded permutation of the training split, or the reverse KL on
 the model's own draws), sets the learning rate from the schedule, clips the gradient norm
 and steps the optimizer. A validation (the objective's validation figure) keeps the best
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from flowspec.emit.memory import LowMemoryLogProb, low_memory
 from flowspec.spec.training import TrainSettings
 from flowspec.train.checkpoint import (
     CheckpointError,
@@ -201,7 +203,14 @@ class TrainingRun:
             self.best_weights = _best_weights(model, files, self.progress)
         else:
             torch.manual_seed(settings.seed + (distributed.rank if distributed else 0))
-        self.network = distributed.wrap(model) if distributed is not None else model
+        #: What computes the loss: the model, or its log_prob under the memory option
+        #: (:mod:`flowspec.emit.memory`), which checks its rebuilt inputs at the first step
+        #: and after every validation when ``memory_check`` is set.
+        self.trained: nn.Module = model
+        if settings.memory != "stored":
+            self.trained = low_memory(model, settings.memory)
+            self.trained.check_next = settings.memory_check
+        self.network = distributed.wrap(self.trained) if distributed is not None else self.trained
         self.files = files if distributed is None or distributed.main else None
         self.metrics = None
         if self.files is not None:
@@ -234,12 +243,27 @@ class TrainingRun:
         return time.perf_counter() + self.clock
 
     def train_step(self, step: int) -> tuple[float, bool]:
-        """One optimizer step on the objective's loss of ``step``: the loss (averaged over
-        processes) and whether the run is past its time limit (on any process)."""
+        """One optimizer step on the objective's loss of ``step``, its gradient summed over
+        ``accumulate`` micro-batches: the loss (averaged over micro-batches and processes)
+        and whether the run is past its time limit (on any process)."""
         lr = learning_rate(self.settings, step, self.total)
         self.optimizer.lr = lr
-        loss, epoch = self.objective.loss(self.network, step)
-        value = float(loss.detach())
+        self.optimizer.zero_grad()
+        parts, value, epoch = self.settings.accumulate, 0.0, None
+        for part in range(parts):
+            # Under DDP, gradients are all-reduced once, after the last micro-batch.
+            last = part == parts - 1
+            distributed = self.distributed
+            with (
+                nullcontext()
+                if last or distributed is None
+                else distributed.accumulating(self.network)
+            ):
+                loss, epoch = self.objective.loss(self.network, step, part, parts)
+                part_value = float(loss.detach())
+                if math.isfinite(part_value):
+                    (loss / parts).backward()
+            value += part_value / parts
         limit = self.settings.time_limit
         out_of_time = limit is not None and time.perf_counter() - self.start > limit
         if self.distributed is not None:  # one loss, one clock: all stop at the same step
@@ -247,8 +271,6 @@ class TrainingRun:
             value, out_of_time = loss_sum / self.world, late > 0
         if not math.isfinite(value):
             raise TrainingDiverged(step, "loss", value, self.last_good())
-        self.optimizer.zero_grad()
-        loss.backward()
         if self.settings.clip_grad is not None:
             norm = float(torch.nn.utils.clip_grad_norm_(self.parameters, self.settings.clip_grad))
             if not math.isfinite(norm):
@@ -269,6 +291,8 @@ class TrainingRun:
         weights, writes the checkpoints and sets :attr:`stop_reason` when patience or the
         time limit ends the run."""
         val_nll = self.objective.validation(self.model, self.network)
+        if isinstance(self.trained, LowMemoryLogProb):
+            self.trained.check_next = self.settings.memory_check
         self.val_history.append((step, val_nll))
         self._row["val_nll"] = val_nll
         self._row["val_figure"] = f"{self.objective.figure} ({self.objective.note})"

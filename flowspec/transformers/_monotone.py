@@ -22,6 +22,7 @@ from abc import abstractmethod
 from typing import ClassVar
 
 from flowspec.core.ports import Support
+from flowspec.transformers._rebuild import monotone_rebuild_error
 from flowspec.transformers.base import TransformerSpec
 
 __all__ = ["MonotoneMapSpec", "FLOAT32_MAX", "usable_factor"]
@@ -62,6 +63,17 @@ class MonotoneMapSpec(TransformerSpec):
             high,
             closed_low=math.isfinite(self.scalar_map(low)),
             closed_high=math.isfinite(self.scalar_map(high)),
+        )
+
+    def rebuild_error(self, support: Support) -> float:
+        """The largest relative error, in units of the dtype's resolution, of an input in
+        ``support`` rebuilt from this map's stored output, or of its log-det recomputed
+        there (:mod:`flowspec.transformers._rebuild`)."""
+        low, high = self.hull()
+        low, high = max(low, support.low), min(high, support.high)
+        domain = self.domain()
+        return monotone_rebuild_error(
+            self.scalar_map, low, high, lambda v: domain.low < v < domain.high
         )
 
     def output_support(self, support: Support) -> Support:

@@ -137,6 +137,13 @@ class TransformerSpec(BaseModel):
         come from the conditioner, or from the elementwise node that learns them freely."""
         return 0
 
+    def rebuild_error(self, support: Support) -> float:
+        """A bound on the relative error, in units of the dtype's resolution, of an input
+        in ``support`` rebuilt from this transformer's output by its inverse (``train:
+        {memory: invertible}``). Default 1: a learned map's error depends on its learned
+        values and is measured at run time (``memory_check``); fixed maps compute it."""
+        return 1.0
+
     def likelihood_tolerance(self) -> float | None:
         """The tolerance of the iterative inverse, when there is one."""
         return None
