@@ -32,7 +32,26 @@ if TYPE_CHECKING:  # torch is imported where networks are built
 
     from flowspec.core.node import NodeCheck
 
-__all__ = ["ConditionerSpec", "no_empty_layer_warning"]
+__all__ = ["ConditionerSpec", "check_flat_context", "context_width", "no_empty_layer_warning"]
+
+
+def check_flat_context(user: str, context: PortInfo | None, check: NodeCheck) -> bool:
+    """A network reads a flat context ``[C]`` (E406 for another shape, naming its ``user``)."""
+    if context is not None and len(context.shape) != 1:
+        check.error(
+            "E406",
+            f"context for {user} must be flat [C], got {context}",
+            "context",
+            hint="declare the context input flat ([C], the values of an image in a row): a "
+            "context is given, not transformed, so no node can flatten it",
+        )
+        return False
+    return True
+
+
+def context_width(context: PortInfo | None) -> int:
+    """The features a context adds to a network's input (0 without one)."""
+    return 0 if context is None else context.numel
 
 
 @contextmanager
@@ -71,16 +90,7 @@ class ConditionerSpec(BaseModel):
 
     def check_flat_context(self, context: PortInfo | None, check: NodeCheck) -> bool:
         """A flat conditioner takes a flat context ``[C]``."""
-        if context is not None and len(context.shape) != 1:
-            check.error(
-                "E406",
-                f"context for a {self.kind} conditioner must be flat [C], got {context}",
-                "context",
-                hint="declare the context input flat ([C], the values of an image in a row): a "
-                "context is given, not transformed, so no node can flatten it",
-            )
-            return False
-        return True
+        return check_flat_context(f"a {self.kind} conditioner", context, check)
 
     def check_coupling(
         self,

@@ -3,6 +3,12 @@ networks whose linear maps are rescaled to operator norm at most ``lipschitz`` b
 1-Lipschitz activations, so ``Lip(g) < 1`` (Behrmann et al. 2019, arXiv:1811.00995; Chen et
 al. 2019, arXiv:1906.02735). Both take and return flat ``(batch, D)`` tensors, so the
 residual block's log-det estimators and fixed-point inverse are the same for every branch.
+
+Given a flat context ``c`` (a conditional residual flow), ``g(x; c)`` adds ``A c`` to the
+first map's output (per channel, broadcast over the pixels, for a conv net): the same as
+feeding ``c`` to the first map as extra inputs whose columns are left out of the spectral
+normalisation. ``A c`` is constant in ``x``, so ``Lip(g(., c)) <= lipschitz`` for every
+context, however large.
 """
 
 from __future__ import annotations
@@ -56,11 +62,17 @@ class _SpectralNet(Layer):
         shapes: list[tuple[tuple[int, ...], tuple[int, ...]]],
         lipschitz: float,
         power_iterations: int,
+        context_features: int,
     ) -> None:
         """Register the maps and, for each, buffers ``u`` (output shape) and ``v`` (input
         shape); the last map starts near zero (not at zero, where power iteration has no
-        direction), so the block starts near the identity."""
+        direction), so the block starts near the identity. With ``context_features`` a
+        free linear map ``A`` (no bias) takes the context to the first map's outputs."""
         self.linears = nn.ModuleList(maps)
+        first_outputs = shapes[0][0][0]
+        self.context_map = (
+            nn.Linear(context_features, first_outputs, bias=False) if context_features else None
+        )
         self.operators = operators
         self.lipschitz, self.power_iterations = lipschitz, power_iterations
         with torch.no_grad():
@@ -102,14 +114,24 @@ class _SpectralNet(Layer):
             result.append((weight * scale, bias))
         return result
 
+    def context_shift(self, context: torch.Tensor | None) -> torch.Tensor | float:
+        """``A c`` for a flat context ``c`` (``(batch, outputs of the first map)``), 0 without."""
+        if context is None:
+            return 0.0
+        assert self.context_map is not None, "built without context_features"
+        return cast(torch.Tensor, self.context_map(context.flatten(1)))
+
     def with_weights(
-        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
+        self,
+        x: torch.Tensor,
+        weights: list[tuple[torch.Tensor, torch.Tensor]],
+        context: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``g(x)`` for flat ``x`` with the given (normalised) weights."""
+        """``g(x; c)`` for flat ``x`` with the given (normalised) weights."""
         raise NotImplementedError
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.with_weights(x, self.weights())
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        return self.with_weights(x, self.weights(), context)
 
 
 class SpectralMLP(_SpectralNet):
@@ -122,6 +144,7 @@ class SpectralMLP(_SpectralNet):
         activation: str,
         lipschitz: float,
         power_iterations: int,
+        context_features: int = 0,
     ) -> None:
         super().__init__()
         sizes = [features, *hidden, features]
@@ -132,15 +155,21 @@ class SpectralMLP(_SpectralNet):
             [((b,), (a,)) for a, b in pairwise(sizes)],
             lipschitz,
             power_iterations,
+            context_features,
         )
 
     def with_weights(
-        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
+        self,
+        x: torch.Tensor,
+        weights: list[tuple[torch.Tensor, torch.Tensor]],
+        context: torch.Tensor | None = None,
     ) -> torch.Tensor:
         for index, (weight, bias) in enumerate(weights):
             if index:
                 x = self.activations[index - 1](x)
             x = F.linear(x, weight, bias)
+            if index == 0:
+                x = x + self.context_shift(context)
         return x
 
 
@@ -158,6 +187,7 @@ class SpectralConvNet(_SpectralNet):
         preact: bool,
         lipschitz: float,
         power_iterations: int,
+        context_features: int = 0,
     ) -> None:
         super().__init__()
         self.shape = tuple(shape)
@@ -176,10 +206,14 @@ class SpectralConvNet(_SpectralNet):
             [((b, h, w), (a, h, w)) for a, b in pairwise(widths)],
             lipschitz,
             power_iterations,
+            context_features,
         )
 
     def with_weights(
-        self, x: torch.Tensor, weights: list[tuple[torch.Tensor, torch.Tensor]]
+        self,
+        x: torch.Tensor,
+        weights: list[tuple[torch.Tensor, torch.Tensor]],
+        context: torch.Tensor | None = None,
     ) -> torch.Tensor:
         h = x.view(x.shape[0], *self.shape)
         activations = iter(self.activations)
@@ -189,4 +223,6 @@ class SpectralConvNet(_SpectralNet):
             if index:
                 h = next(activations)(h)
             h = F.conv2d(h, weight, bias, padding=weight.shape[-1] // 2)
+            if index == 0 and context is not None:
+                h = h + cast(torch.Tensor, self.context_shift(context))[:, :, None, None]
         return h.flatten(1)

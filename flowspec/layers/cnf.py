@@ -15,10 +15,11 @@ __all__ = ["Dynamics", "CNF"]
 
 
 class Dynamics(Layer):
-    """``f(t, y) = net([t, y])`` on flat states ``y``, or ``net(t, y)`` with ``y`` viewed
-    as images of ``shape`` (a convolutional field); with a state ``(y, a)`` it also returns
-    ``tr(df/dy)`` (exactly, or Hutchinson's ``e^T (df/dy) e`` with the probe ``noise`` set
-    per solve).
+    """``f(t, y; c) = net([t, y, c])`` on flat states ``y``, or ``net(t, y, c)`` with ``y``
+    viewed as images of ``shape`` (a convolutional field), ``c`` only for a conditional CNF;
+    with a state ``(y, a)`` it also returns ``tr(df/dy)`` (exactly, or Hutchinson's
+    ``e^T (df/dy) e`` with the probe ``noise`` set per solve). A context rides along as the
+    state's last element with zero velocity, so the adjoint method returns its gradient too.
 
     The trace keeps its graph only where the caller builds one: a plain solve under grad, or
     the adjoint's backward solve. The adjoint's forward solve runs without grad, and there a
@@ -31,22 +32,31 @@ class Dynamics(Layer):
         self.trace = trace
         self.shape = tuple(shape) if shape is not None else None
         self.noise: torch.Tensor | None = None
+        #: Whether a tuple state carries the log-density change ``(y, a[, c])`` (inference)
+        #: or is ``(y, c)`` (generation of a conditional CNF).
+        self.scoring = False
 
-    def velocity(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def velocity(
+        self, t: torch.Tensor, y: torch.Tensor, context: torch.Tensor | None
+    ) -> torch.Tensor:
         if self.shape is not None:
-            return self.net(t, y.view(y.shape[0], *self.shape)).flatten(1)
-        return self.net(torch.cat([t.to(y).expand(y.shape[0], 1), y], dim=1))
+            return self.net(t, y.view(y.shape[0], *self.shape), context).flatten(1)
+        parts = [t.to(y).expand(y.shape[0], 1), y]
+        return self.net(torch.cat(parts if context is None else [*parts, context], dim=1))
 
     def forward(
-        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, ...]
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if isinstance(state, torch.Tensor):
-            return self.velocity(t, state)
-        y = state[0]
+            return self.velocity(t, state, None)
+        if not self.scoring:
+            y, given = state
+            return self.velocity(t, y, given), torch.zeros_like(given)
+        y, context = state[0], (state[2] if len(state) == 3 else None)
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             y = y if create_graph and y.requires_grad else y.detach().requires_grad_()
-            dy = self.velocity(t, y)
+            dy = self.velocity(t, y, context)
             if self.trace == "exact":
                 jac = batch_jacobian(dy, y, create_graph)
                 divergence = torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1)
@@ -57,12 +67,15 @@ class Dynamics(Layer):
                 divergence = (row * noise).sum(dim=1)
         if not create_graph:
             dy, divergence = dy.detach(), divergence.detach()
-        return dy, divergence
+        if context is None:
+            return dy, divergence
+        return dy, divergence, torch.zeros_like(context)
 
 
 class CNF(FlowLayer):
-    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0. The
-    state is each example flattened; ``image`` is the shape a convolutional field sees."""
+    """Inference integrates ``(y, a)`` from 0 to ``time``; generation ``y`` back to 0 (with
+    a flat context alongside, constant, for a conditional CNF). The state is each example
+    flattened; ``image`` is the shape a convolutional field sees."""
 
     def __init__(
         self,
@@ -84,7 +97,7 @@ class CNF(FlowLayer):
 
     def _solve(
         self,
-        state: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        state: torch.Tensor | tuple[torch.Tensor, ...],
         start: float,
         end: float,
         like: torch.Tensor,
@@ -107,9 +120,15 @@ class CNF(FlowLayer):
         flat = x.flatten(1)
         hutchinson = self.dynamics.trace == "hutchinson"
         self.dynamics.noise = torch.randn_like(flat) if hutchinson else None
+        self.dynamics.scoring = True
         start = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        ys, logdets = self._solve((flat, start), 0.0, self.time, x)
+        given = () if context is None else (context.flatten(1),)
+        ys, logdets, *_ = self._solve((flat, start, *given), 0.0, self.time, x)
         return ys[-1].view(x.shape), logdets[-1]
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        return self._solve(z.flatten(1), self.time, 0.0, z)[-1].view(z.shape)
+        self.dynamics.scoring = False
+        if context is None:
+            return self._solve(z.flatten(1), self.time, 0.0, z)[-1].view(z.shape)
+        ys, _ = self._solve((z.flatten(1), context.flatten(1)), self.time, 0.0, z)
+        return ys[-1].view(z.shape)

@@ -27,7 +27,7 @@ def hutchinson_powers(
 
 
 class ResidualBlock(FlowLayer):
-    """``z = x + g(x)``; the log-determinant by ``logdet`` (exact, series or roulette);
+    """``z = x + g(x)`` (``x + g(x; c)`` given a context); the log-determinant by ``logdet`` (exact, series or roulette);
     the inverse by fixed-point iteration. Both work on each example flattened (``g`` takes
     flat tensors and views them as images itself), so images need nothing else."""
 
@@ -56,7 +56,7 @@ class ResidualBlock(FlowLayer):
         with torch.enable_grad():
             flat = x.flatten(1)
             x_in = flat if flat.requires_grad else flat.detach().requires_grad_()
-            gx = self.net.with_weights(x_in, weights)
+            gx = self.net.with_weights(x_in, weights, context)
             if self.logdet == "exact":
                 jac = batch_jacobian(gx, x_in, create_graph)
                 eye = torch.eye(x_in.shape[1], dtype=x.dtype, device=x.device)
@@ -108,6 +108,9 @@ class ResidualBlock(FlowLayer):
         weights = self.net.weights()
         flat = z.flatten(1)
         x = fixed_point(
-            lambda x: flat - self.net.with_weights(x, weights), flat, self.tol, self.max_iter
+            lambda x: flat - self.net.with_weights(x, weights, context),
+            flat,
+            self.tol,
+            self.max_iter,
         )
         return x.view(z.shape)

@@ -1,7 +1,9 @@
 """The residual branch ``g`` of an invertible residual block, chosen by ``kind``: a fully
 connected ``mlp`` on flat vectors (or any event flattened per example), or a
 convolutional ``conv`` net on images ``[C, H, W]``, its linear maps spectrally normalised
-(the torch modules: :mod:`flowspec.layers._lipschitz_nets`).
+(the torch modules: :mod:`flowspec.layers._lipschitz_nets`). Given a flat context of C
+features, either adds a free linear map of it to its first layer's outputs (C times their
+width parameters): ``g(x; c)``, still ``lipschitz``-bounded in ``x`` for every ``c``.
 
 Behrmann et al., "Invertible Residual Networks", ICML 2019, arXiv:1811.00995; Chen et al.,
 "Residual Flows for Invertible Generative Modeling", NeurIPS 2019, arXiv:1906.02735: their
@@ -77,15 +79,20 @@ class ResidualMLPSpec(_Branch):
         """Any event shape: the branch sees each example flattened."""
         return True
 
-    def parameter_count(self, shape: tuple[int, ...]) -> int:
+    def parameter_count(self, shape: tuple[int, ...], context_features: int = 0) -> int:
         features = numel(shape)
         dense = dense_parameter_count([features, *self.hidden, features])
-        return dense + self.activation_parameters(len(self.hidden))
+        first = (self.hidden or [features])[0]
+        return dense + first * context_features + self.activation_parameters(len(self.hidden))
 
-    def build(self, shape: tuple[int, ...], lipschitz: float, steps: int) -> SpectralMLP:
+    def build(
+        self, shape: tuple[int, ...], lipschitz: float, steps: int, context_features: int = 0
+    ) -> SpectralMLP:
         from flowspec.layers._lipschitz_nets import SpectralMLP
 
-        return SpectralMLP(numel(shape), list(self.hidden), self.activation, lipschitz, steps)
+        return SpectralMLP(
+            numel(shape), list(self.hidden), self.activation, lipschitz, steps, context_features
+        )
 
 
 class ResidualConvSpec(_Branch):
@@ -126,15 +133,17 @@ class ResidualConvSpec(_Branch):
     def _widths(self, channels: int) -> list[int]:
         return [channels, *[self.channels] * (len(self.kernels) - 1), channels]
 
-    def parameter_count(self, shape: tuple[int, ...]) -> int:
+    def parameter_count(self, shape: tuple[int, ...], context_features: int = 0) -> int:
         widths = self._widths(shape[0])
         convs = sum(
             a * b * k * k + b for (a, b), k in zip(pairwise(widths), self.kernels, strict=True)
         )
         activations = len(self.kernels) - 1 + int(self.preact)
-        return convs + self.activation_parameters(activations)
+        return convs + widths[1] * context_features + self.activation_parameters(activations)
 
-    def build(self, shape: tuple[int, ...], lipschitz: float, steps: int) -> SpectralConvNet:
+    def build(
+        self, shape: tuple[int, ...], lipschitz: float, steps: int, context_features: int = 0
+    ) -> SpectralConvNet:
         from flowspec.layers._lipschitz_nets import SpectralConvNet
 
         return SpectralConvNet(
@@ -145,6 +154,7 @@ class ResidualConvSpec(_Branch):
             self.preact,
             lipschitz,
             steps,
+            context_features,
         )
 
 

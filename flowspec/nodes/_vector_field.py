@@ -6,7 +6,9 @@ convolutional field ``conv`` on images ``[C, H, W]`` (the torch module:
 Grathwohl et al., "FFJORD", ICLR 2019, arXiv:1810.01367, Sec. 5 and App. B: on images the
 dynamics are convolutions with 'same' padding whose every layer sees the time as one more
 input channel (the official code's ``ConcatConv2d``), softplus between them; MNIST's
-multi-scale model uses hidden widths ``64, 64, 64`` and 3x3 kernels.
+multi-scale model uses hidden widths ``64, 64, 64`` and 3x3 kernels. A flat context of C
+features enters an ``mlp`` field as C more inputs, ``net([t, y, c])``, and a ``conv`` field
+as a linear map of it added to the first layer's channels, broadcast over the pixels.
 """
 
 from __future__ import annotations
@@ -57,15 +59,18 @@ class ConcatConvFieldSpec(BaseModel):
     def check_shape(self, shape: tuple[int, ...], check: NodeCheck) -> bool:
         return check_conv_input(shape, check)
 
-    def parameter_count(self, shape: tuple[int, ...]) -> int:
+    def parameter_count(self, shape: tuple[int, ...], context_features: int = 0) -> int:
         widths = [shape[0], *self.channels, shape[0]]
         k = self.kernel
-        return sum((a + 1) * b * k * k + b for a, b in pairwise(widths))
+        convs = sum((a + 1) * b * k * k + b for a, b in pairwise(widths))
+        return convs + widths[1] * context_features
 
-    def build(self, shape: tuple[int, ...]) -> ConcatConvField:
+    def build(self, shape: tuple[int, ...], context_features: int = 0) -> ConcatConvField:
         from flowspec.layers._vector_field import ConcatConvField
 
-        return ConcatConvField(shape[0], list(self.channels), self.kernel, self.activation)
+        return ConcatConvField(
+            shape[0], list(self.channels), self.kernel, self.activation, context_features
+        )
 
 
 def _fields() -> dict[str, type[BaseModel]]:

@@ -22,10 +22,17 @@ solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the toleranc
 Both directions iterate (an ODE solve), so ``torch.compile`` cannot capture the kind as one
 graph (``not_fullgraph``).
 
+Given a flat ``context`` ``c`` (E406 otherwise), the dynamics are ``f(t, y; c)``: a
+conditional CNF, one flow per context (the amortized posteriors of FFJORD's VAE
+experiments, Grathwohl et al. 2019, Sec. 4.2). The context rides along in the ODE state
+with zero velocity, so the adjoint method returns its gradient too.
+
 Example::
 
-    {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
-     trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+    - {kind: cnf, net: {kind: mlp, hidden: [64, 64], activation: tanh}, time: 1.0,
+       trace: hutchinson, solver: {method: dopri5, rtol: 1.0e-5, atol: 1.0e-5}}
+    - {kind: cnf, in: x, context: c, net: {kind: mlp, hidden: [64], activation: tanh},
+       trace: exact}
 
 On images, FFJORD's MNIST field is
 ``net: {kind: conv, channels: [64, 64, 64], kernel: 3, activation: softplus}``.
@@ -37,6 +44,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
+from flowspec.conditioners.base import check_flat_context, context_width
 from flowspec.conditioners.mlp import MLPSpec
 from flowspec.core.example import Example
 from flowspec.core.node import NodeCheck, NodeSpec
@@ -124,6 +132,7 @@ class CNFSpec(NodeSpec):
     reference = "Grathwohl et al. 2019, FFJORD, arXiv:1810.01367"
 
     has_parameters = True
+    accepts_context = True
     not_fullgraph = "torchdiffeq's adaptive ODE solvers take a data-dependent number of steps"
     examples = (
         Example(
@@ -152,6 +161,26 @@ class CNFSpec(NodeSpec):
             },
             (PortInfo((1, 3, 3)),),
             label="conv image",
+        ),
+        Example(
+            {
+                "net": {"hidden": [8], "activation": "tanh"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((2,)),),
+            PortInfo((3,)),
+            label="conditional",
+        ),
+        Example(
+            {
+                "net": {"kind": "conv", "channels": [2], "activation": "softplus"},
+                "trace": "exact",
+                "solver": {"rtol": 1.0e-8, "atol": 1.0e-8},
+            },
+            (PortInfo((1, 2, 2)),),
+            PortInfo((3,)),
+            label="conditional conv image",
         ),
     )
 
@@ -254,6 +283,8 @@ class CNFSpec(NodeSpec):
             inputs[0].shape, check
         ):
             return None
+        if not check_flat_context("a cnf's vector field", context, check):
+            return None
         outputs = real_map(self.kind, inputs, check)
         if outputs is not None and self.trace == "exact" and outputs[0].numel > EXACT_DIMS:
             check.warning(
@@ -265,20 +296,21 @@ class CNFSpec(NodeSpec):
         return outputs
 
     def parameter_count(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> int:
+        width = context_width(context)
         if isinstance(self.net, ConcatConvFieldSpec):
-            return self.net.parameter_count(inputs[0].shape)
+            return self.net.parameter_count(inputs[0].shape, width)
         features = inputs[0].numel
-        return self.net.parameter_count(features + 1, features)
+        return self.net.parameter_count(features + 1 + width, features)
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CNF:
         from flowspec.layers.cnf import CNF
 
-        shape = inputs[0].shape
+        shape, width = inputs[0].shape, context_width(context)
         if isinstance(self.net, ConcatConvFieldSpec):
-            net = self.net.build(shape)
+            net = self.net.build(shape, width)
             image: list[int] | None = list(shape)
         else:
-            net = self.net.build(inputs[0].numel + 1, inputs[0].numel, zero_init=True)
+            net = self.net.build(inputs[0].numel + 1 + width, inputs[0].numel, zero_init=True)
             image = None
         s = self.solver
         # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
