@@ -8,14 +8,15 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import optuna
 import pytest
-import sqlalchemy.exc
 from train_specs import TINY_MOONS
 from typer.testing import CliRunner
 
@@ -79,22 +80,26 @@ def test_two_workers_complete_a_grid_with_no_point_trained_twice(tmp_path):
 
 
 def wait_for_a_trial_in_training(folder: Path, process: subprocess.Popen) -> None:
-    """Until some running trial has reported a validation (it is inside fit)."""
+    """Until some running trial has reported a validation (it is inside fit). The study's
+    SQLite file is read directly, read-only: ``optuna.load_study`` creates missing tables
+    (racing the worker that is creating them) and takes long enough under load for a short
+    trial to finish between two polls."""
+    database = folder / "study.db"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         assert process.poll() is None, finish(process)
-        if (folder / "study.db").is_file():
+        if database.is_file():
             try:
-                running = by_state(trials(folder), optuna.trial.TrialState.RUNNING)
-            except (
-                KeyError,
-                optuna.exceptions.StorageInternalError,
-                sqlalchemy.exc.OperationalError,  # two processes creating the tables at once
-            ):
-                running = []  # the study is being created
-            if any(t.intermediate_values for t in running):
+                with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+                    (reported,) = db.execute(
+                        "SELECT COUNT(*) FROM trial_intermediate_values AS v "
+                        "JOIN trials AS t ON v.trial_id = t.trial_id WHERE t.state = 'RUNNING'"
+                    ).fetchone()
+            except sqlite3.OperationalError:
+                reported = 0  # the worker is creating the study's tables
+            if reported:
                 return
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError("no trial reached its first validation in time")
 
 
