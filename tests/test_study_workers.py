@@ -41,8 +41,17 @@ def sweep_command(spec: Path, folder: Path, steps: int, *sets: str) -> list[str]
 
 
 def start(command: list[str]) -> subprocess.Popen:
+    """A worker as a user's shell starts one. Ctrl-C must reach it as KeyboardInterrupt:
+    pytest-xdist's workers ignore SIGINT, and an ignored signal stays ignored across exec
+    (Python then installs no handler), so the child gets the default disposition back."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
