@@ -851,6 +851,20 @@ CODES: dict[str, Code] = {
             inputs=_C4,
         ),
     ),
+    "E667": Code(
+        meaning="a DenseNet's dense layers cannot share out fewer feature maps than there are layers",
+        text="Without growth, the dense layers of a densenet block add 'channels' feature maps in total, as evenly as they divide; each layer must add at least one, so depth may not exceed channels.",
+        wrong=_spec(
+            "  flow: {kind: coupling, in: x, mask: channel, conditioner: {kind: densenet, channels: 4, depth: 8}}\n"
+            + _prior("flow"),
+            inputs=_C4,
+        ),
+        right=_spec(
+            "  flow: {kind: coupling, in: x, mask: channel, conditioner: {kind: densenet, channels: 8, depth: 4}}\n"
+            + _prior("flow"),
+            inputs=_C4,
+        ),
+    ),
     "E658": Code(
         meaning="a block uses itself, directly or through other blocks",
         text="A block may use other blocks (a scale of Glow is a squeeze and a block of steps), but a block that uses itself, directly or through others, would expand forever. The message names the cycle; repeat a block with 'repeat'.",

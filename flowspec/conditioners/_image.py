@@ -43,13 +43,18 @@ class ConvolutionalSpec(ConditionerSpec):
     roles: ClassVar[frozenset[str]] = frozenset({"coupling"})
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        if self.kernel % 2 == 0:
+        self.check_odd("kernel", check, *field)
+
+    def check_odd(self, name: str, check: NodeCheck, *field: str | int) -> None:
+        """E657 when the kernel side in the field ``name`` is even."""
+        side = getattr(self, name)
+        if side % 2 == 0:
             check.error(
                 "E657",
-                f"kernel {self.kernel} is even: 'same' padding needs an odd kernel",
+                f"{name} {side} is even: 'same' padding needs an odd kernel",
                 *field,
-                "kernel",
-                hint=f"use kernel: {self.kernel + 1} or {self.kernel - 1}",
+                name,
+                hint=f"use {name}: {side + 1} or {side - 1}",
             )
 
     def check_coupling(
