@@ -1159,8 +1159,8 @@ CODES: dict[str, Code] = {
         right=_spec(_AUG.replace("LAYERS", "{kind: affine_coupling}, {kind: reverse}")),
     ),
     "E805": Code(
-        meaning="a flow density's layer changes the event shape",
-        text="A flow density's layers map its event to itself; a layer that changes the shape leaves values the base cannot score.",
+        meaning="a flow density's layers end at another shape than its event",
+        text="A flow density's layers map its event to itself: they may change the shape in between (a squeeze, then steps at the coarser scale) but must end at the event's shape (an unsqueeze), or the base would score values of another shape.",
         wrong=_spec(_AUG.replace("LAYERS", "{kind: reshape, shape: [2, 1]}")),
         right=_spec(_AUG.replace("LAYERS", "{kind: affine_coupling}")),
     ),
