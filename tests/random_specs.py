@@ -348,7 +348,8 @@ def exact_2d(rng: random.Random, seed: int) -> RandomSpec:
 
 def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) -> Node:
     """A coupling or autoregressive layer on an image with the image conditioner ``which``
-    (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer)."""
+    (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer,
+    densenet)."""
     kernel = 1 if squeezed else 3
     masks = ["channel", "channel_flipped"] + (
         [] if squeezed else ["checkerboard", "checkerboard_flipped"]
@@ -377,7 +378,11 @@ def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) ->
             **autoregressive,
             "conditioner": {"kind": "patch_transformer", "patch": 1, "dim": 8, "heads": 2},
         },
-    ][which % 8]
+        {
+            **coupling,
+            "conditioner": {"kind": "densenet", "channels": 4, "depth": 2, "out_kernel": kernel},
+        },
+    ][which % 9]
 
 
 def image_layers(rng: random.Random, squeezed: bool = False) -> list[Node]:

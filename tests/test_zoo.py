@@ -41,6 +41,7 @@ CITED: dict[str, tuple[int, dict[str, object]]] = {
     "ffjord_mnist.yaml": (800_646, {"net.channels": [8]}),
     "glow_cifar10_affine.yaml": (44_603_604, {"conditioner.channels": 8}),
     "glow_cifar10_additive.yaml": (38_395_668, {"conditioner.channels": 8}),
+    "idf_cifar10.yaml": (58_458_052, {"net.channels": 4, "net.depth": 2}),
     "maf_mnist.yaml": (17_311_040, {"conditioner.hidden": [16, 16]}),
     "nsf_power.yaml": (2_819_952, {"conditioner.hidden": 8}),
     "resflow_cifar10.yaml": (25_174_233, {"net.channels": 8, "net.hidden": [8, 8]}),

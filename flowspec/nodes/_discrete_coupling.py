@@ -35,6 +35,10 @@ class DiscreteCouplingSpec(NodeSpec):
                 hint="add {kind: flatten} before it",
             )
             return False
+        return self.check_discrete_support(x, check, need_levels=need_levels)
+
+    def check_discrete_support(self, x: PortInfo, check: NodeCheck, *, need_levels: bool) -> bool:
+        """E817 unless ``x`` holds integers (with ``need_levels``, integers 0..K-1)."""
         if not x.support.discrete or (need_levels and x.support.levels is None):
             wanted = "integers 0..K-1 (levels)" if need_levels else "integers"
             check.error(
