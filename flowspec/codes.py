@@ -1291,8 +1291,8 @@ CODES: dict[str, Code] = {
         ),
     ),
     "E816": Code(
-        meaning="a discrete coupling needs a flat input [D] with D >= 2",
-        text="A discrete coupling keeps the first half of a flat input and transforms the second, so it needs at least two features.",
+        meaning="a discrete coupling needs a flat input [D] with D >= 2 (integer_discrete_flow: or an image [C, H, W] with C >= 2)",
+        text="A discrete coupling keeps part of a flat input (integer_discrete_flow: or of an image's channels) and transforms the rest, so it needs at least two features (channels).",
         wrong=_spec(
             "  f: {kind: discrete_flow, in: x}\n  prior: {kind: categorical, in: f}",
             inputs="  x: {shape: [1], levels: 4}",

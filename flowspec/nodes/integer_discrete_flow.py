@@ -55,6 +55,7 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
         description="The last ceil(D / factor) features (channels of an image) are shifted, "
         "the others kept: 2 halves, 4 shifts a quarter (IDF's CIFAR-10 code).",
     )
+    ranks = (1, 3)  # images split on their channels
     summary = "integer discrete flow: z_b = x_b + round(t(x_a)), zero volume"
     reference = "Hoogeboom et al. 2019, Integer Discrete Flows, arXiv:1905.07376"
 
@@ -81,10 +82,7 @@ class IntegerDiscreteFlowSpec(DiscreteCouplingSpec):
         self, inputs: tuple[PortInfo, ...], context: PortInfo | None, check: NodeCheck
     ) -> tuple[PortInfo, ...] | None:
         (x,) = inputs
-        if len(x.shape) == 3 and x.shape[0] >= 2:  # an image: split on its channels
-            if not self.check_discrete_support(x, check, need_levels=False):
-                return None
-        elif not self.check_discrete_input(x, check, need_levels=False):
+        if not self.check_discrete_input(x, check, need_levels=False):
             return None
         if not self.net.check_coupling(*self.parts(x), None, check, "net"):
             return None
