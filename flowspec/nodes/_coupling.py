@@ -233,7 +233,7 @@ class CouplingBase(NodeSpec):
         parts: MaskedSplit | CheckerboardSplit | ColumnSplit
         if isinstance(self.mask, Mask) and self.mask.columns:
             parts = ColumnSplit(self.mask.flipped)
-        elif self.splits_pixels:
+        elif isinstance(self.mask, Mask) and self.mask.checkerboard:
             parts = CheckerboardSplit(list(shape), self.mask.flipped)
         else:
             parts = MaskedSplit(self.mask_vector(shape[0]))
