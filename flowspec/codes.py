@@ -799,8 +799,8 @@ CODES: dict[str, Code] = {
         ),
     ),
     "E654": Code(
-        meaning="a checkerboard mask needs at least 2 pixels",
-        text="A checkerboard mask keeps every other pixel; an image of one pixel has nothing left to transform.",
+        meaning="a pixel mask needs pixels it can split (checkerboard: 2 or more; columns: an even width)",
+        text="A checkerboard mask keeps every other pixel; an image of one pixel has nothing left to transform. A columns mask (Flow++) pairs each even column with the odd one after it, so the width must be even.",
         wrong=_spec(
             "  flow: {kind: coupling, in: x, mask: checkerboard}\n" + _prior("flow"),
             inputs="  x: {shape: [4, 1, 1]}",
