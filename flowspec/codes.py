@@ -1205,6 +1205,21 @@ CODES: dict[str, Code] = {
             inputs=_B4,
         ),
     ),
+    "E809": Code(
+        meaning="a flow density draws by its layers' inference passes, but a layer has none",
+        text="With draw_direction: inference the layers of a flow density map its Gaussian base to values, so every draw runs each layer's inference pass (Flow++'s dequantizer draws this way through its logistic-mixture couplings). Sylvester layers, and planar layers without inverse, have no inference pass: they can only draw the default way.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, draw_direction: inference, layers: [{kind: sylvester}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        right=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, layers: [{kind: sylvester}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        inherent=("W752",),
+    ),
     "E810": Code(
         meaning="max_pool needs an image [C, H, W] whose H and W divide by the window size",
         text="Max-pooling keeps the maximum of each size x size window of an image [C, H, W], so H and W must divide by the size.",
