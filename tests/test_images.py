@@ -186,6 +186,10 @@ def test_conv_conditioner_context_of_another_size_is_a_located_error():
 def test_even_kernels_are_a_located_error():
     spec = {"kind": "coupling", "mask": "channel", "conditioner": {"kind": "resnet", "kernel": 4}}
     only_error(spec, (2, 4, 4), "E657", "conditioner", "kernel")
+    outer = {"kind": "resnet", "batch_norm": True, "outer_kernel": 2}
+    spec = {"kind": "coupling", "mask": "channel", "conditioner": outer}
+    d = only_error(spec, (2, 4, 4), "E657", "conditioner", "outer_kernel")
+    assert "outer_kernel: 3 or 1" in d.hint
 
 
 def test_a_conditioner_without_kind_is_still_an_mlp():
