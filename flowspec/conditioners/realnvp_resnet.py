@@ -8,13 +8,15 @@ and weight normalisation (Salimans and Kingma 2016, arXiv:1602.07868), laid out 
 official code's ``resnet`` (tensorflow/models, research/real_nvp) and its well-known PyTorch
 reimplementation (chrischute/real-nvp, ``models/resnet``) build it:
 
-- the kept values are batch-normalised and fed as ``relu([h, -h])`` (twice the channels, so
-  the rectifier drops no sign) to a ``kernel x kernel`` convolution lifting them to
+- the kept values are batch-normalised and fed as ``act([h, -h])`` (twice the channels, so
+  a rectifier drops no sign) to a ``kernel x kernel`` convolution lifting them to
   ``channels`` feature maps;
-- ``blocks`` residual blocks ``h + conv(relu(bn(conv(relu(bn(h))))))``;
+- ``blocks`` residual blocks ``h + conv(act(bn(conv(act(bn(h))))))``;
 - a skip connection from the lift and from every block: a 1x1 convolution of each, summed;
-- the sum is batch-normalised, rectified and mapped by a 1x1 convolution, whose weight
+- the sum is batch-normalised, activated and mapped by a 1x1 convolution, whose weight
   norm's gain and bias start at zero (the coupling starts as the identity).
+
+``act`` is ``activation``, a relu as in the paper unless set.
 
 Every convolution is weight-normalised (``w = g v / |v|`` per output channel). Batch
 normalisation makes the conditioner depend on the batch while training (in evaluation it
