@@ -11,6 +11,7 @@ import torch
 from oracles import grid_mass_2d
 
 import flowspec
+from flowspec.graph.memory import memory_plan
 from flowspec.layers.batch_norm import BatchNorm
 
 F64 = torch.float64
@@ -91,3 +92,12 @@ def test_evaluation_density_is_normalised_and_ignores_the_batch() -> None:
     assert all(torch.equal(a, b) for a, b in zip(buffers, model.buffers(), strict=True))
     torch.testing.assert_close(alone, first[:1], atol=1e-12, rtol=0)
     assert abs(grid_mass_2d(model.log_prob, limit=20.0) - 1.0) < 1e-3
+
+
+def test_memory_options_keep_or_recompute_it_never_rebuild_it() -> None:
+    """Its inverse undoes the evaluation map only, so a training pass cannot be rebuilt."""
+    graph = flowspec.check(SPEC).graph
+    for memory, treatment in (("invertible", "stored"), ("checkpoint", "checkpointed")):
+        (segment,) = [s for s in memory_plan(graph, memory) if "norm" in s.nodes]
+        assert segment.treatment == treatment
+        assert "batch statistics" in segment.reason

@@ -12,7 +12,9 @@ and running averages are updated (``running = (1 - momentum) running + momentum 
 contribution is the log-det of each example's map at the batch's statistics, so ``log_prob``
 of an example depends on the rest of its batch. In evaluation mode the running averages are
 used and left alone: the map is a fixed affine bijection and ``log_prob`` exact. Generation
-always uses the running averages (it is the inverse of evaluation-mode inference).
+always uses the running averages (it is the inverse of evaluation-mode inference), so
+``train: {memory: invertible}`` keeps this node's input rather than rebuild it
+(``checkpoint`` recomputes it).
 
 Example::
 
@@ -52,6 +54,7 @@ class BatchNormSpec(NodeSpec):
     reference = "Dinh et al. 2016, Density estimation using Real NVP, arXiv:1605.08803"
     contribution = "-positions / 2 * sum(log(var + eps))"
     has_parameters = False
+    batch_statistics = True
     examples = (
         Example({}, (PortInfo((3,)),), label="features"),
         Example({"momentum": 0.5}, (PortInfo((2, 2, 3)),), label="image"),
