@@ -43,18 +43,18 @@ class ConvolutionalSpec(ConditionerSpec):
     roles: ClassVar[frozenset[str]] = frozenset({"coupling"})
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        self.check_odd("kernel", check, *field)
+        self.check_odd("kernel", self.kernel, check, *field)
 
-    def check_odd(self, name: str, check: NodeCheck, *field: str | int) -> None:
-        """E657 when the kernel side in the field ``name`` is even."""
-        side = getattr(self, name)
+    @staticmethod
+    def check_odd(setting: str, side: int, check: NodeCheck, *field: str | int) -> None:
+        """Report a kernel ``setting`` of even ``side``: 'same' padding needs an odd one."""
         if side % 2 == 0:
             check.error(
                 "E657",
-                f"{name} {side} is even: 'same' padding needs an odd kernel",
+                f"{setting} {side} is even: 'same' padding needs an odd kernel",
                 *field,
-                name,
-                hint=f"use {name}: {side + 1} or {side - 1}",
+                setting,
+                hint=f"use {setting}: {side + 1} or {side - 1}",
             )
 
     def check_coupling(

@@ -132,7 +132,7 @@ class DenseNetSpec(ImageConditionerSpec):
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
         super().check_static(check, *field)
-        self.check_odd("out_kernel", check, *field)
+        self.check_odd("out_kernel", self.out_kernel, check, *field)
         if self.growth is None and self.channels < self.depth:
             check.error(
                 "E667",
