@@ -144,3 +144,37 @@ def test_ffjord_density_with_exact_trace_integrates_to_one():
     with torch.no_grad():
         density = model.log_prob(grid).exp()
     assert (density.sum() * (axis[1] - axis[0]) ** 2).item() == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("hidden", [[], [5], [6, 4], [5, 3, 4]])
+@pytest.mark.parametrize("activation", ["tanh", "elu", "softplus"])
+def test_mlp_closed_form_trace_and_its_gradients_match_autograd(hidden, activation):
+    """The closed-form trace of an MLP field over its state's columns (time and context
+    columns left out) and its gradients in the inputs and the weights, against the autograd
+    Jacobian's diagonal in float64."""
+    from flowspec.layers._jacobian import batch_jacobian
+    from flowspec.layers._mlp_trace import has_closed_form_trace, mlp_and_trace
+    from flowspec.layers.conditioners.mlp import MLP
+
+    torch.manual_seed(0)
+    net = MLP(1 + 3 + 2, hidden, 3, activation, zero_init=False).double()
+    assert has_closed_form_trace(net)
+    u = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
+    out, trace = mlp_and_trace(net, u, slice(1, 4))
+    expected_out = net(u)
+    expected = batch_jacobian(expected_out, u, True)[:, :, 1:4].diagonal(dim1=1, dim2=2).sum(1)
+    torch.testing.assert_close(out, expected_out, atol=1e-12, rtol=0)
+    torch.testing.assert_close(trace, expected, atol=1e-12, rtol=0)
+    wrt = [u, *net.parameters()]
+    got = torch.autograd.grad(trace.pow(2).sum(), wrt, allow_unused=True, materialize_grads=True)
+    want = torch.autograd.grad(
+        expected.pow(2).sum(), wrt, allow_unused=True, materialize_grads=True
+    )
+    torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+
+
+def test_exact_trace_takes_the_closed_form_for_an_mlp_field_only():
+    assert cnf(trace="exact").dynamics.plain_mlp
+    spec = {"kind": "cnf", "net": {"kind": "conv", "channels": [2]}, "trace": "exact"}
+    _, layer, _ = make_node(spec, (1, 2, 2))
+    assert not layer.dynamics.plain_mlp
