@@ -178,3 +178,27 @@ def test_exact_trace_takes_the_closed_form_for_an_mlp_field_only():
     spec = {"kind": "cnf", "net": {"kind": "conv", "channels": [2]}, "trace": "exact"}
     _, layer, _ = make_node(spec, (1, 2, 2))
     assert not layer.dynamics.plain_mlp
+
+
+def test_first_step_reaches_torchdiffeq_and_keeps_the_tolerance():
+    """A first step of the whole time takes fewer evaluations on the zero field a CNF
+    starts at, and after randomising the weights still gives the default's log-det to the
+    tolerance (the step is shrunk by the same error control)."""
+    layer = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8})
+    tried = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8, "first_step": 1.0})
+    assert tried.options == {"first_step": 1.0} and layer.options == {}
+    tried.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(tried(X)[1], layer(X)[1], atol=1e-6, rtol=0)
+    assert evaluations(tried) < evaluations(layer) and evaluations(tried) <= 8
+
+
+def evaluations(layer) -> int:
+    """Vector-field calls of one inference solve with the field set to zero."""
+    for p in layer.dynamics.net.parameters():
+        torch.nn.init.zeros_(p)
+    calls = []
+    hook = layer.dynamics.register_forward_pre_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        layer(X)
+    hook.remove()
+    return len(calls)

@@ -108,14 +108,17 @@ class CNF(FlowLayer):
         method: str,
         rtol: float,
         atol: float,
-        step_size: float | None,
+        options: dict[str, float],
         adjoint: bool,
         image: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.dynamics = Dynamics(net, trace, image)
         self.time = time
-        self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
+        self.method, self.rtol, self.atol = method, rtol, atol
+        #: torchdiffeq's ``options``: the fixed methods' ``step_size``, or the adaptive
+        #: methods' ``first_step`` (none: torchdiffeq picks it from the field).
+        self.options = options
         self.adjoint = adjoint
 
     def _solve(
@@ -128,8 +131,7 @@ class CNF(FlowLayer):
         """torchdiffeq's solution at ``start`` and ``end``: a tensor, or a tuple of them
         for a tuple ``state``."""
         times = torch.tensor([start, end], dtype=like.dtype, device=like.device)
-        options = {"step_size": self.step_size} if self.step_size is not None else None
-        settings = dict(rtol=self.rtol, atol=self.atol, method=self.method, options=options)
+        settings = dict(rtol=self.rtol, atol=self.atol, method=self.method, options=self.options)
         if self.adjoint and torch.is_grad_enabled():
             params = tuple(p for p in self.dynamics.parameters() if p.requires_grad)
             return torchdiffeq.odeint_adjoint(

@@ -104,6 +104,19 @@ class ODESolver(BaseModel):
         default=None,
         description=f"Step size: required by the fixed-grid methods ({', '.join(FIXED_STEP)}).",
     )
+    first_step: PositiveFloat | None = Field(
+        default=None,
+        description="The first step an adaptive method tries, shrunk until its error is "
+        "within rtol and atol like every other step (zuko tries the whole integration time). "
+        "Default: torchdiffeq's estimate from the field at the start, which is 1e-6 where "
+        "the field is zero there, as a CNF's is at initialisation.",
+    )
+
+    def torchdiffeq_options(self) -> dict[str, float]:
+        """The ``options`` torchdiffeq's ``odeint`` takes for these settings."""
+        if self.method in FIXED_STEP:
+            return {"step_size": self.step_size} if self.step_size is not None else {}
+        return {"first_step": self.first_step} if self.first_step is not None else {}
 
 
 class CNFSpec(NodeSpec):
@@ -256,7 +269,15 @@ class CNFSpec(NodeSpec):
                 check,
                 "solver",
             )
-        elif self.solver.method in TOLERANCE_FREE:
+        else:
+            check_unused_settings(
+                self.solver,
+                ("first_step",),
+                f"method {self.solver.method!r} takes fixed steps of step_size",
+                check,
+                "solver",
+            )
+        if self.solver.method in TOLERANCE_FREE:
             check_unused_settings(
                 self.solver,
                 ("rtol", "atol"),
@@ -313,6 +334,7 @@ class CNFSpec(NodeSpec):
             net = self.net.build(inputs[0].numel + 1 + width, inputs[0].numel, zero_init=True)
             image = None
         s = self.solver
-        # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
-        step = s.step_size if s.method in FIXED_STEP else None
-        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint, image)
+        options = s.torchdiffeq_options()
+        return CNF(
+            net, self.time, self.trace, s.method, s.rtol, s.atol, options, self.adjoint, image
+        )
