@@ -999,7 +999,7 @@ CODES: dict[str, Code] = {
     ),
     "W755": Code(
         meaning="exact log-determinant or trace on many features (one backward pass per feature)",
-        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper.",
+        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper. A CNF with an mlp field is exempt: its exact trace has a closed form, one forward pass per evaluation.",
         wrong=_spec(
             "  block: {kind: residual, in: x, logdet: exact}\n" + _prior("block"), inputs=_X784
         ),

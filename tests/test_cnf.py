@@ -181,12 +181,13 @@ def test_exact_trace_takes_the_closed_form_for_an_mlp_field_only():
 
 
 def test_first_step_reaches_torchdiffeq_and_keeps_the_tolerance():
-    """A first step of the whole time takes fewer evaluations on the zero field a CNF
-    starts at, and after randomising the weights still gives the default's log-det to the
-    tolerance (the step is shrunk by the same error control)."""
-    layer = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8})
-    tried = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8, "first_step": 1.0})
+    """A first step of the whole time (the default) takes fewer evaluations on the zero
+    field a CNF starts at than torchdiffeq's estimate, and on random weights gives the same
+    log-det to the tolerance (the step is shrunk by the same error control)."""
+    layer = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8, "first_step": "estimate"})
+    tried = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8})
     assert tried.options == {"first_step": 1.0} and layer.options == {}
+    assert cnf(time=0.5).options == {"first_step": 0.5}
     tried.load_state_dict(layer.state_dict())
     torch.testing.assert_close(tried(X)[1], layer(X)[1], atol=1e-6, rtol=0)
     assert evaluations(tried) < evaluations(layer) and evaluations(tried) <= 8
@@ -202,3 +203,21 @@ def evaluations(layer) -> int:
         layer(X)
     hook.remove()
     return len(calls)
+
+
+def test_exact_trace_on_many_features_warns_only_without_the_closed_form():
+    """W755 (one backward pass per feature) is for fields without the closed form: a conv
+    field on 1x8x8 images, not an mlp field on 64 features, which evaluation scores with
+    the exact trace too."""
+    image = "x: {{shape: [1, 8, 8]}}"
+    conv = "{kind: conv, channels: [4], activation: softplus}"
+    for net, inputs, warned in (
+        ("{kind: mlp, activation: tanh}", "x: {{shape: [64]}}", []),
+        (conv, image, ["W755"]),
+    ):
+        text = SOLVER.replace("x: {{shape: [2]}}", inputs).format(
+            settings=f"trace: exact, net: {net}"
+        )
+        assert [d.code for d in flowspec.check(text).warnings] == warned
+    node, _, inputs = make_node({"kind": "cnf", "net": {"activation": "tanh"}}, (64,))
+    assert node.for_evaluation(inputs)[1] == "trace: exact"
