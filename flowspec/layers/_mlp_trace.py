@@ -13,6 +13,8 @@ hidden layer multiplies a per-example square matrix (hidden^3 per example).
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -46,11 +48,14 @@ def _slopes(
     return (h, slope) if create_graph else (h.detach(), slope)
 
 
-def mlp_and_trace(net: MLP, u: torch.Tensor, columns: slice) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(net(u), tr(d net(u) / d u[:, columns]))`` per example, for ``u`` of shape
-    ``(batch, features)`` and as many outputs as ``columns`` selects (a square Jacobian)."""
-    modules = list(net)
-    linears: list[nn.Linear] = modules[0::2]
+def mlp_and_trace(
+    net: nn.Module, u: torch.Tensor, columns: slice
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(net(u), tr(d net(u) / d u[:, columns]))`` per example for a ``net`` that
+    :func:`has_closed_form_trace` accepts, ``u`` of shape ``(batch, features)`` and as many
+    outputs as ``columns`` selects (a square Jacobian)."""
+    modules = list(net.children())
+    linears = [cast(nn.Linear, module) for module in modules[0::2]]
     activations = modules[1::2]
     create_graph = torch.is_grad_enabled()
     slopes = []
