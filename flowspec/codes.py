@@ -670,7 +670,7 @@ CODES: dict[str, Code] = {
     ),
     "W430": Code(
         meaning="a setting that has no effect given the node's other settings",
-        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
+        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol or first_step with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
         wrong=_spec(
             "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n" + _prior("norm")
         ),
@@ -1013,7 +1013,7 @@ CODES: dict[str, Code] = {
     ),
     "W755": Code(
         meaning="exact log-determinant or trace on many features (one backward pass per feature)",
-        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper.",
+        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper. A CNF with an mlp field is exempt: its exact trace has a closed form, one forward pass per evaluation.",
         wrong=_spec(
             "  block: {kind: residual, in: x, logdet: exact}\n" + _prior("block"), inputs=_X784
         ),
