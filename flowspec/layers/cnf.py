@@ -9,6 +9,7 @@ import torchdiffeq
 from torch import nn
 
 from flowspec.core.layer import FlowLayer, Layer
+from flowspec.layers._dopri5 import dopri5
 from flowspec.layers._jacobian import batch_jacobian
 from flowspec.layers._mlp_trace import has_closed_form_trace, mlp_and_trace
 
@@ -153,7 +154,24 @@ class CNF(FlowLayer):
 
     def inverse(self, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         self.dynamics.scoring = False
+        if self.method == "dopri5" and not torch.is_grad_enabled():
+            return self._generate(z, context)
         if context is None:
             return self._solve(z.flatten(1), self.time, 0.0, z)[-1].view(z.shape)
         ys, _ = self._solve((z.flatten(1), context.flatten(1)), self.time, 0.0, z)
         return ys[-1].view(z.shape)
+
+    def _generate(self, z: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """The generation solve without gradients by flowspec's own Dormand-Prince
+        (:mod:`flowspec.layers._dopri5`: torchdiffeq's error test and step rule, without
+        the interpolant fitted after every step for output times a sample never asks)."""
+        given = None if context is None else context.flatten(1)
+
+        def field(t: float, y: torch.Tensor) -> torch.Tensor:
+            time = torch.tensor(t, dtype=y.dtype, device=y.device)
+            velocity = self.dynamics(time, y if given is None else (y, given))
+            return velocity if isinstance(velocity, torch.Tensor) else velocity[0]
+
+        first = self.options.get("first_step")
+        y = dopri5(field, z.flatten(1), self.time, 0.0, self.rtol, self.atol, first)
+        return y.view(z.shape)
