@@ -14,7 +14,10 @@ extra channel of every layer (``net: {kind: conv}``, :mod:`flowspec.nodes._vecto
 E761 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
 CNFs (``specs/zoo/ffjord_mnist.yaml``). The solver is torchdiffeq's
 ``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
-solver steps, at the price of a second solve in the backward pass). An adaptive method's
+solver steps, at the price of a second solve in the backward pass); sampling without
+gradients with ``dopri5`` runs flowspec's own Dormand-Prince 5(4) (the same error test, step
+rule and first step, without the interpolant torchdiffeq fits after every step,
+:mod:`flowspec.layers._dopri5`). An adaptive method's
 first trial step is the whole integration time (``first_step: whole``, as zuko's solver
 does; every step is error-controlled, so this keeps the tolerance): torchdiffeq's own guess
 (``first_step: estimate``) is 1e-6 on the zero field a CNF starts at and then takes 7 steps
