@@ -143,7 +143,7 @@ def test_train_compile_runs_the_same_steps_and_its_checkpoint_loads_uncompiled(
     dynamo's capture without code generation, cheap enough for a test; the benchmark
     measures inductor), reports the first step's compile time, and reaches the eager run's
     weights; weights named the compiled module's way load into an uncompiled model; a model
-    with a kind that iterates trains eagerly, naming the node."""
+    with a kind that iterates, or trained with a memory option, trains eagerly, saying why."""
     import json
 
     from safetensors.torch import load_file
@@ -184,3 +184,6 @@ def test_train_compile_runs_the_same_steps_and_its_checkpoint_loads_uncompiled(
     reason = flowspec.train.compiled.eager_reason(iterating)
     first = next(n for n in iterating.checked.graph.layers if n.kind == "residual")
     assert reason is not None and f"node '{first.id}' (residual)" in reason
+    rebuilding = flowspec.train.compiled.eager_reason(fresh, "invertible")
+    assert rebuilding is not None and "memory: invertible" in rebuilding
+    assert flowspec.train.compiled.eager_reason(fresh) is None

@@ -202,10 +202,11 @@ class TrainSettings(BaseModel):
     compile: bool = Field(
         default=False,
         description="Run the training loss's log_prob (forward and backward) under "
-        "torch.compile (inductor); the first step compiles (seconds to minutes, once per "
-        "machine: inductor caches it on disk). Kinds that iterate to a tolerance (residual, "
-        "cnf, planar/sylvester inversion) train eagerly, with a warning naming the node; "
-        "validation always runs eagerly. --compile overrides it.",
+        "torch.compile (inductor); the first step compiles (seconds to minutes, reported; "
+        "inductor's on-disk cache makes later runs of the spec compile faster). Kinds that "
+        "iterate to a tolerance (residual, cnf, planar/sylvester inversion), and memory other "
+        "than stored, train eagerly, with a warning saying why; validation always runs "
+        "eagerly. --compile overrides it.",
     )
 
     @field_validator("target")

@@ -19,7 +19,10 @@ figures).
 Kinds whose loops depend on the data (``NodeSpec.not_fullgraph``: fixed-point and ODE
 solvers, the Russian-roulette estimator, bisection) are not compiled: dynamo would unroll
 their loops at every new trip count or break the graph inside them, recompiling on most
-steps. A model holding one trains eagerly, and the run says which node made it so.
+steps. A model holding one trains eagerly, and the run says which node made it so. So does
+a model trained with ``memory: invertible`` or ``checkpoint`` (:mod:`flowspec.emit.memory`):
+its own backward pass, which rebuilds inputs, breaks the graph at every segment (on
+realnvp_moons it computed the same losses, and compiling took longer than training).
 
 Weights of a compiled module carry the prefix ``_orig_mod.`` in their names;
 :func:`without_compiled_prefix` removes it, so checkpoints load into an uncompiled model
@@ -55,9 +58,16 @@ COMPILED_PREFIX = "_orig_mod."
 Value = TypeVar("Value")
 
 
-def eager_reason(model: FlowModel) -> str | None:
-    """Why ``model`` trains eagerly under ``compile: true`` (a sentence naming the first
-    node whose loops depend on the data, and why), or None when it compiles."""
+def eager_reason(model: FlowModel, memory: str = "stored") -> str | None:
+    """Why ``model`` trained with ``memory`` trains eagerly under ``compile: true`` (a
+    sentence naming the first node whose loops depend on the data, and why, or the memory
+    option), or None when it compiles."""
+    if memory != "stored":
+        return (
+            f"memory: {memory} rebuilds inputs in a backward pass of its own, which "
+            "torch.compile breaks into many graphs (slower to compile than to train on the "
+            "specs measured); the model trains eagerly"
+        )
     for node in model.checked.graph.layers:
         if node.spec is not None and node.kind in NOT_FULLGRAPH:
             return (
@@ -81,11 +91,13 @@ def without_compiled_prefix(tensors: Mapping[str, Value]) -> dict[str, Value]:
     return {name.removeprefix(COMPILED_PREFIX): value for name, value in tensors.items()}
 
 
-def compiled_loss(network: nn.Module, model: FlowModel) -> tuple[nn.Module, str | None]:
+def compiled_loss(
+    network: nn.Module, model: FlowModel, memory: str = "stored"
+) -> tuple[nn.Module, str | None]:
     """What computes the loss under ``compile: true``: ``network`` compiled with
     :data:`BACKEND`, or ``network`` itself with the reason (:func:`eager_reason`) when
-    ``model`` holds a kind that iterates."""
-    reason = eager_reason(model)
+    ``model`` holds a kind that iterates or trains with a memory option."""
+    reason = eager_reason(model, memory)
     if reason is not None:
         return network, reason
     compiled = torch.compile(network, backend=BACKEND)

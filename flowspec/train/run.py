@@ -225,7 +225,9 @@ class TrainingRun:
             self.eager_reason = objective.eager_reason
             if self.eager_reason is None:
                 started = time.perf_counter()
-                self.loss_network, self.eager_reason = compiled_loss(self.network, model)
+                self.loss_network, self.eager_reason = compiled_loss(
+                    self.network, model, settings.memory
+                )
                 self._compile_setup = time.perf_counter() - started
         self.files = files if distributed is None or distributed.main else None
         self.metrics = None
