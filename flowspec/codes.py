@@ -799,8 +799,8 @@ CODES: dict[str, Code] = {
         ),
     ),
     "E654": Code(
-        meaning="a checkerboard mask needs at least 2 pixels",
-        text="A checkerboard mask keeps every other pixel; an image of one pixel has nothing left to transform.",
+        meaning="a pixel mask needs pixels it can split (checkerboard: 2 or more; columns: an even width)",
+        text="A checkerboard mask keeps every other pixel; an image of one pixel has nothing left to transform. A columns mask (Flow++) pairs each even column with the odd one after it, so the width must be even.",
         wrong=_spec(
             "  flow: {kind: coupling, in: x, mask: checkerboard}\n" + _prior("flow"),
             inputs="  x: {shape: [4, 1, 1]}",
@@ -1204,6 +1204,21 @@ CODES: dict[str, Code] = {
             + _prior("vae"),
             inputs=_B4,
         ),
+    ),
+    "E809": Code(
+        meaning="a flow density draws by its layers' inference passes, but a layer has none",
+        text="With draw_direction: inference the layers of a flow density map its Gaussian base to values, so every draw runs each layer's inference pass (Flow++'s dequantizer draws this way through its logistic-mixture couplings). Sylvester layers, and planar layers without inverse, have no inference pass: they can only draw the default way.",
+        wrong=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, draw_direction: inference, layers: [{kind: sylvester}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        right=_spec(
+            "  vae: {kind: vae, in: x, latent: 2, decoder: {kind: bernoulli}, encoder: {kind: flow, layers: [{kind: sylvester}]}}\n"
+            + _prior("vae"),
+            inputs=_B4,
+        ),
+        inherent=("W752",),
     ),
     "E810": Code(
         meaning="max_pool needs an image [C, H, W] whose H and W divide by the window size",

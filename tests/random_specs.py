@@ -348,7 +348,8 @@ def exact_2d(rng: random.Random, seed: int) -> RandomSpec:
 
 def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) -> Node:
     """A coupling or autoregressive layer on an image with the image conditioner ``which``
-    (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer)."""
+    (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer,
+    realnvp_resnet, gated_attention)."""
     kernel = 1 if squeezed else 3
     masks = ["channel", "channel_flipped"] + (
         [] if squeezed else ["checkerboard", "checkerboard_flipped"]
@@ -377,7 +378,15 @@ def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) ->
             **autoregressive,
             "conditioner": {"kind": "patch_transformer", "patch": 1, "dim": 8, "heads": 2},
         },
-    ][which % 8]
+        {
+            **coupling,
+            "conditioner": {"kind": "realnvp_resnet", "channels": 4, "blocks": 1, "kernel": kernel},
+        },
+        {
+            **coupling,
+            "conditioner": {"kind": "gated_attention", "channels": 4, "blocks": 1, "heads": 2},
+        },
+    ][which % 10]
 
 
 def image_layers(rng: random.Random, squeezed: bool = False) -> list[Node]:
@@ -395,8 +404,12 @@ def image_layers(rng: random.Random, squeezed: bool = False) -> list[Node]:
 
 def image(rng: random.Random, seed: int) -> RandomSpec:
     g = Graph(rng, f"image-{seed}", {"x": {"shape": [2, 2, 2]}})
-    # Each image conditioner in turn, then random layers.
-    last = g.add(image_conditioned(rng, seed // len(FAMILIES)), "x")
+    # Each image conditioner in turn (Real NVP's with its batch-norm bijection after the
+    # coupling), then random layers.
+    first = image_conditioned(rng, seed // len(FAMILIES))
+    last = g.add(first, "x")
+    if first["conditioner"]["kind"] == "realnvp_resnet":
+        last = g.add({"kind": "batch_norm"}, last)
     last = g.chain(image_layers(rng), last)
     roll = rng.random()
     if roll < 0.25:

@@ -149,13 +149,13 @@ def test_train_and_eval_print_the_baseline_in_the_units_of_the_figures(tmp_path)
     assert trained.exit_code == 0, trained.output
     baseline = fit_baseline(load_dataset("moons"))
     assert (
-        f"baseline:  {baseline.nll:.4f} nats, the test NLL of a full-covariance" in trained.stdout
+        f"baseline:  {baseline.nll:.4f} nats, the test NLL of the full-covariance" in trained.stdout
     )
     assert "nats above it\nwarning: the model does not clearly beat the baseline" in trained.stdout
     assert "warning: the best validation NLL is at the last step (3)" in trained.stdout
     assert "tiny.summary.json" in trained.stdout
     evaluated = CliRunner().invoke(app, ["eval", str(checkpoint)])
     figure = f"{baseline.nll:.4f} ± {baseline.standard_error:.4f} nats"
-    assert f"baseline: {figure}, the NLL of a full-covariance" in evaluated.stdout
+    assert f"baseline: {figure}, the NLL of the full-covariance" in evaluated.stdout
     report = json.loads(CliRunner().invoke(app, ["eval", str(checkpoint), "--json"]).stdout)
     assert report["baseline"]["nll"] == pytest.approx(baseline.nll)

@@ -116,6 +116,37 @@ def test_image_coupling_logdet_matches_autograd(mask, conditioner):
         assert torch.equal(z[:, first], x[:, first]) and not torch.allclose(z, x)
 
 
+@pytest.mark.parametrize("mask", ["checkerboard", "channel_flipped"])
+def test_realnvp_resnet_coupling_inverts_in_training_and_evaluation(mask):
+    """Its batch norms see only the kept values, which the coupling leaves alone, so the
+    inverse finds the same batch statistics in training; in evaluation (running averages
+    moved by that training pass) the log-det is autograd's."""
+    conditioner = {"kind": "realnvp_resnet", "channels": 6, "blocks": 1}
+    _, layer, _ = make_node(
+        {"kind": "coupling", "mask": mask, "conditioner": conditioner}, (2, 4, 4)
+    )
+    randomize_(layer, scale=0.3)
+    x = 1.5 + torch.randn(3, 2, 4, 4, dtype=torch.float64)
+    z, _ = layer.train()(x)
+    assert not torch.allclose(z, x)
+    torch.testing.assert_close(layer.inverse(z), x, atol=1e-10, rtol=0)
+    assert_logdet_matches(layer, x)  # evaluation mode
+    round_trip(layer, x)
+
+
+def test_weight_normalised_convolutions_ignore_the_scale_of_their_directions():
+    from flowspec.layers.conditioners.realnvp_resnet import RealNVPResNet
+
+    net = randomize_(RealNVPResNet(2, 4, 6, blocks=1).double(), scale=0.3).eval()
+    x = torch.randn(2, 2, 4, 4, dtype=torch.float64)
+    before = net(x)
+    with torch.no_grad():
+        for name, parameter in net.named_parameters():
+            if name.endswith("direction"):
+                parameter.mul_(3.0)
+    torch.testing.assert_close(net(x), before, atol=1e-12, rtol=1e-10)
+
+
 def test_checkerboard_keeps_alternate_pixels():
     _, layer, _ = make_node({"kind": "coupling", "mask": "checkerboard"}, (1, 2, 3))
     keep = layer.parts.keep[0, 0].int().tolist()
@@ -186,6 +217,10 @@ def test_conv_conditioner_context_of_another_size_is_a_located_error():
 def test_even_kernels_are_a_located_error():
     spec = {"kind": "coupling", "mask": "channel", "conditioner": {"kind": "resnet", "kernel": 4}}
     only_error(spec, (2, 4, 4), "E657", "conditioner", "kernel")
+    outer = {"kind": "resnet", "batch_norm": True, "outer_kernel": 2}
+    spec = {"kind": "coupling", "mask": "channel", "conditioner": outer}
+    d = only_error(spec, (2, 4, 4), "E657", "conditioner", "outer_kernel")
+    assert "outer_kernel: 3 or 1" in d.hint
 
 
 def test_a_conditioner_without_kind_is_still_an_mlp():

@@ -51,8 +51,11 @@ def assert_same_gradients(model, inputs, memory: str, rtol: float) -> None:
     model.load_state_dict(state)
     rebuilt = gradients(low_memory(model, memory), model, inputs)
     assert set(stored) == set(rebuilt) and stored
+    # A parameter whose gradient is zero but for round-off (a convolution's bias before a
+    # batch norm) is compared on the scale of the largest gradient.
+    floor = 1e-6 * max(float(grad.abs().max()) for grad in stored.values())
     for name, grad in stored.items():
-        scale = grad.abs().max().clamp_min(1e-12)
+        scale = grad.abs().max().clamp_min(max(floor, 1e-12))
         assert float((rebuilt[name] - grad).abs().max() / scale) <= rtol, name
 
 

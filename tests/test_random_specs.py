@@ -16,12 +16,37 @@ from spec_oracles import check
 
 import flowspec
 
-#: covering_seeds(range(3000)) without seed 1370, and 51, 61, 71 for the image conditioners
-#: zero_conv, residual_mlp and patch_transformer: recompute when the generator or the
+#: covering_seeds(range(3000)) without seed 1370, and 21, 51, 61, 71, 81, 91 for the image
+#: conditioners masked_conv, zero_conv, residual_mlp, patch_transformer, realnvp_resnet
+#: (with batch_norm) and gated_attention: recompute when the generator or the
 #: registry changes (the coverage test below says what is missing). Seed 1370 (abs, then log,
 #: then a slice) puts a peak that the 400-point grid misses: mass 0.975 at n = 400, 1.005 at
 #: n = 800 and 1.002 at n = 1200 (reach 12), so the oracle's grid, not the model, is wrong.
-SEEDS = [1, 2, 3, 5, 9, 13, 14, 17, 25, 47, 51, 61, 71, 181, 350, 518, 955, 1471, 2546, 2970]
+SEEDS = [
+    1,
+    2,
+    3,
+    5,
+    9,
+    13,
+    14,
+    17,
+    21,
+    25,
+    47,
+    51,
+    61,
+    71,
+    81,
+    91,
+    181,
+    350,
+    518,
+    955,
+    1471,
+    2546,
+    2970,
+]
 
 
 def test_the_seeds_cover_every_kind_part_and_family_with_valid_specs() -> None:

@@ -12,8 +12,9 @@ flowspec's ``digits_binary`` (8x8 digits, 1350 training, 150 validation, 297 tes
 
 The models are ``specs/planar_vae_digits.yaml`` and ``specs/sylvester_vae_digits.yaml`` with
 the encoder's ``repeat`` set to K (K = 0: the diagonal Gaussian posterior). Each is trained
-by ``flowspec.train.fit`` (Adam 1e-3, cosine decay, ``--steps`` steps of ``--batch``
-images, the best-validation weights kept) once per seed, seeds run one after another; every
+by ``flowspec.train.fit`` (Adam 1e-3, cosine decay, at most ``--steps`` steps of ``--batch``
+images, early stopping after 10 of its 40 validations without improvement, the
+best-validation weights kept) once per seed, seeds run one after another; every
 run is appended to ``--runs`` (JSON lines) as it ends, so an interrupted job keeps what it
 finished, and ``--report`` writes the table from those lines. Scores on the test split,
 nats per image: -ELBO (mean of 16 one-draw bounds per image) and -IWBO with k = ``--iwbo``
@@ -99,10 +100,11 @@ def run(args: argparse.Namespace) -> None:
             model = flowspec.compile(spec_text(flow, path, k, features))
             start = time.process_time()
             settings = TrainSettings(steps=args.steps, batch_size=args.batch, seed=seed)
-            fit(model, data, settings, progress=False)
+            result = fit(model, data, settings, progress=False)
             seconds = time.process_time() - start
             model.eval()
             row = {"flow": flow, "k": k, "seed": seed, "steps": args.steps}
+            row |= {"steps_run": result.steps, "best_step": result.best_step}
             row |= {"batch": args.batch, "iwbo_k": args.iwbo, "train_cpu_s": seconds}
             row |= {"params": sum(p.numel() for p in model.parameters()), "data": data.name}
             row |= score(model, data.test, args.iwbo)
@@ -126,8 +128,9 @@ def report(args: argparse.Namespace) -> str:
         f"VAE on `{first['data']}` (latent 8, encoder and decoder MLPs of one hidden layer of "
         "128; flow parameters linear in the encoder's last hidden layer, "
         "`layer_context: hidden`), trained by `flowspec.train.fit` for "
-        f"{first['steps']} steps of {first['batch']} images (Adam 1e-3, cosine decay, best "
-        "validation kept), one run per seed, seeds run one after another (mean ± standard "
+        f"at most {first['steps']} steps of {first['batch']} images (Adam 1e-3, cosine decay; "
+        "40 validations per run, stopping after 10 without a better validation -ELBO, the best "
+        "weights kept), one run per seed, seeds run one after another (mean ± standard "
         "deviation over the seeds a row has). Test split, nats per image: -ELBO (mean of 16 draws per image) and "
         f"-IWBO with k = {first['iwbo_k']} draws, both upper bounds on -ln p(x). Paired: the "
         "change from K = 0 within each seed (same data order), mean ± sd. CPU: training "

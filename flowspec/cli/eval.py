@@ -182,7 +182,7 @@ def _lines(
         )
     lines.append(
         f"baseline: {_figure(baseline.nll, baseline.standard_error, baseline.bits_per_dim)}, "
-        f"the NLL of a {baseline.describe()}"
+        f"the NLL of the {baseline.describe()}"
     )
     if scores.stderr is not None:
         lines.append(f"±: one standard error of the mean over the {scores.n} examples")

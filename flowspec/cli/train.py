@@ -546,7 +546,7 @@ def _report(
     if baseline is not None:
         gap = baseline.nll - result.test_nll
         lines.append(
-            f"baseline:  {nll(baseline.nll)}, the test NLL of a {baseline.describe()}; "
+            f"baseline:  {nll(baseline.nll)}, the test NLL of the {baseline.describe()}; "
             f"the model is {abs(gap):.4f} nats {'below' if gap > 0 else 'above'} it"
         )
     said = verdict(checked.graph)

@@ -43,13 +43,18 @@ class ConvolutionalSpec(ConditionerSpec):
     roles: ClassVar[frozenset[str]] = frozenset({"coupling"})
 
     def check_static(self, check: NodeCheck, *field: str | int) -> None:
-        if self.kernel % 2 == 0:
+        self.check_odd("kernel", self.kernel, check, *field)
+
+    @staticmethod
+    def check_odd(setting: str, side: int, check: NodeCheck, *field: str | int) -> None:
+        """Report a kernel ``setting`` of even ``side``: 'same' padding needs an odd one."""
+        if side % 2 == 0:
             check.error(
                 "E657",
-                f"kernel {self.kernel} is even: 'same' padding needs an odd kernel",
+                f"{setting} {side} is even: 'same' padding needs an odd kernel",
                 *field,
-                "kernel",
-                hint=f"use kernel: {self.kernel + 1} or {self.kernel - 1}",
+                setting,
+                hint=f"use {setting}: {side + 1} or {side - 1}",
             )
 
     def check_coupling(

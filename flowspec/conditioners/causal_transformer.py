@@ -32,15 +32,18 @@ if TYPE_CHECKING:
 __all__ = ["CausalTransformerSpec", "check_heads"]
 
 
-def check_heads(dim: int, heads: int, check: NodeCheck, *field: str | int) -> None:
-    """Multi-head attention splits the width evenly over the heads (E712)."""
+def check_heads(
+    dim: int, heads: int, check: NodeCheck, *field: str | int, width: str = "dim"
+) -> None:
+    """Multi-head attention splits the width (the field named ``width``) evenly over the
+    heads (E712)."""
     if dim % heads:
         check.error(
             "E712",
-            f"dim ({dim}) must be a multiple of heads ({heads})",
+            f"{width} ({dim}) must be a multiple of heads ({heads})",
             *field,
             "heads",
-            hint="choose heads dividing dim",
+            hint=f"choose heads dividing {width}",
         )
 
 

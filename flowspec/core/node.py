@@ -159,6 +159,9 @@ class NodeSpec(BaseModel):
     #: The contribution is always zero (the node moves values without changing volume);
     #: generated ``log_prob`` code leaves it out of the sum.
     volume_preserving: ClassVar[bool] = False
+    #: In training mode inference normalises with statistics of the whole batch, which the
+    #: inverse (running statistics) does not undo: ``memory: invertible`` keeps its input.
+    batch_statistics: ClassVar[bool] = False
     #: Whether the kind's module can hold learned parameters. Every kind states it (there
     #: is no default): kinds with parameters count them in :meth:`parameter_count`, the
     #: others count 0 there without building anything.

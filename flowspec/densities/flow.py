@@ -15,6 +15,16 @@ arXiv:1902.00275) or a decoder. A proposal (encoder, dequantizer) scores its dra
 generation, so layers without an inference direction (planar, Sylvester) serve there; a
 decoder scores given values, which needs every layer's inference direction (E807).
 
+With ``draw_direction: inference`` the roles of the two directions swap: the layers as
+written map the base to values, so a draw runs each layer's inference pass in order and a
+given value is scored through their generation passes,
+
+    log q(v | c) = log N(e; mu(c), sigma(c)) - sum of the layers' contributions at e ... v.
+
+This is Flow++'s dequantizer (Ho et al. 2019, Sec. 3.1): its logistic-mixture couplings are
+explicit in the direction that draws, where the default would draw by bisection. Every
+layer then needs an inference direction (E809), and a decoder a generation direction.
+
 The layers are conditioned on the density's context (couplings and autoregressive layers
 read it; planar, radial and Sylvester layers with a ``net`` compute their parameters from
 it: :mod:`flowspec.nodes._amortized`), or, with ``layer_context: hidden``, on the last
@@ -74,6 +84,14 @@ class FlowDensitySpec(GaussianSpec):
         "'in'; couplings get the context. Their generation direction draws v.",
     )
     repeat: int = Field(default=1, ge=0, le=256, description="How often the layers repeat.")
+    draw_direction: Literal["generation", "inference"] = Field(
+        default="generation",
+        description="Which pass of the layers turns a base draw into a value: 'generation' "
+        "(the layers as written map values to the base; draws invert them), or 'inference' "
+        "(the layers as written map the base to values: draws run their explicit pass, e.g. "
+        "logistic-mixture couplings in Flow++'s dequantizer, and scoring given values "
+        "inverts them).",
+    )
     layer_context: Literal["context", "hidden"] = Field(
         default="context",
         description="What the layers are conditioned on (amortized planar, radial, Sylvester "
@@ -119,6 +137,28 @@ class FlowDensitySpec(GaussianSpec):
             PortInfo((3,)),
             label="amortized on hidden features",
         ),
+        Example(
+            {
+                "net": {"hidden": [4]},
+                "draw_direction": "inference",
+                "layers": [
+                    {
+                        "kind": "coupling",
+                        "transformer": {
+                            "kind": "logistic_mixture",
+                            "components": 2,
+                            "inverse": {"tol": 1.0e-10, "max_iter": 80},
+                        },
+                        "conditioner": {"kind": "mlp", "hidden": [4]},
+                    },
+                    {"kind": "reverse"},
+                ],
+                "repeat": 2,
+            },
+            (PortInfo((2,)),),
+            PortInfo((2,)),
+            label="drawn by inference passes (Flow++ dequantizer)",
+        ),
     )
 
     def chain(self, check: NodeCheck | None, *field: str | int) -> list[NodeSpec] | None:
@@ -163,24 +203,55 @@ class FlowDensitySpec(GaussianSpec):
             return PortInfo((self.net.hidden[-1],))
         return PortInfo((context_features,))
 
+    @property
+    def draws_by_inference(self) -> bool:
+        """Whether draws run the layers' inference passes (``draw_direction: inference``)."""
+        return self.draw_direction == "inference"
+
+    def _scoring_pass(self, spec: NodeSpec) -> Cost:
+        """What scoring a given value costs at one layer: its inference pass, or with
+        ``draw_direction: inference`` its generation pass."""
+        costs = spec.costs()
+        return costs.generation if self.draws_by_inference else costs.inference
+
     def likelihood(self) -> Likelihood:
-        """The weakest class of its layers (an iterative layer makes it exact to a tolerance)."""
-        return max([Likelihood.EXACT, *(spec.likelihood() for spec in self.chain(None) or [])])
+        """The weakest class of its layers (an iterative layer makes it exact to a
+        tolerance; so does an iterative generation pass when scoring runs it)."""
+        chain = self.chain(None) or []
+        if not self.draws_by_inference:
+            return max([Likelihood.EXACT, *(spec.likelihood() for spec in chain)])
+        iterative = any(self._scoring_pass(spec) is Cost.ITERATIVE for spec in chain)
+        return max(
+            [Likelihood.TOLERANCE if iterative else Likelihood.EXACT]
+            + [spec.likelihood() for spec in chain if spec.likelihood() > Likelihood.TOLERANCE]
+        )
 
     def tolerance(self) -> str | None:
-        return next((t for spec in self.chain(None) or [] if (t := spec.tolerance())), None)
+        chain = self.chain(None) or []
+        if not self.draws_by_inference:
+            return next((t for spec in chain if (t := spec.tolerance())), None)
+        return next(
+            (
+                f"layer {index % len(self.layers)} ({spec.kind}) inverted iteratively"
+                for index, spec in enumerate(chain)
+                if self._scoring_pass(spec) is Cost.ITERATIVE
+            ),
+            None,
+        )
 
     def costs(self) -> Costs:
-        """Its layers' dearest: scoring runs their inference, drawing their generation."""
+        """Its layers' dearest: scoring runs their inference, drawing their generation
+        (the other way round with ``draw_direction: inference``)."""
         costs = [spec.costs() for spec in self.chain(None) or []]
-        return Costs(
-            max((c.inference for c in costs), default=Cost.ONE_PASS),
-            max((c.generation for c in costs), default=Cost.ONE_PASS),
-        )
+        inference = max((c.inference for c in costs), default=Cost.ONE_PASS)
+        generation = max((c.generation for c in costs), default=Cost.ONE_PASS)
+        if self.draws_by_inference:
+            return Costs(generation, inference)
+        return Costs(inference, generation)
 
     def inference_remedy(self) -> str:
         for index, spec in enumerate(self.chain(None) or []):
-            if spec.costs().inference is Cost.UNAVAILABLE:
+            if self._scoring_pass(spec) is Cost.UNAVAILABLE:
                 return (
                     f"its layer {index % len(self.layers)} ({spec.kind}): {spec.inference_remedy()}"
                 )
@@ -211,7 +282,7 @@ class FlowDensitySpec(GaussianSpec):
                 hint="use {kind: gaussian}, or repeat: 1 or more",
             )
         chain = self.chain(check, *field)
-        if chain is None:
+        if chain is None or not self._check_draw_direction(chain, check, *field):
             return False
         info = PortInfo(event.shape, REAL)
         leaves = 0  # the layer that last took the values off the real line
@@ -261,24 +332,51 @@ class FlowDensitySpec(GaussianSpec):
             return False
         return True
 
+    def _check_draw_direction(
+        self, chain: list[NodeSpec], check: NodeCheck, *field: str | int
+    ) -> bool:
+        """With ``draw_direction: inference`` every draw runs every layer's inference
+        pass, so each layer needs one (E809)."""
+        if not self.draws_by_inference:
+            return True
+        for index, spec in enumerate(chain[: len(self.layers)]):
+            if spec.costs().inference is Cost.UNAVAILABLE:
+                check.error(
+                    "E809",
+                    f"layer {index} ({spec.kind}) of the flow density has no inference pass, "
+                    "but with draw_direction: inference every draw runs each layer's "
+                    "inference pass",
+                    *field,
+                    "layers",
+                    index,
+                    hint="use draw_direction: generation (the default), or give the layer "
+                    "an inference pass: " + spec.inference_remedy(),
+                )
+                return False
+        return True
+
     def check_scoring(self, check: NodeCheck, *field: str | int) -> bool:
         """The density of given values runs every layer from the values to the base (its
-        inference direction): a layer without one (Sylvester, planar without ``inverse``)
-        serves in proposals, which score their own draws, but not in a decoder (E807)."""
+        inference direction; its generation direction with ``draw_direction: inference``):
+        a layer without it (Sylvester, planar without ``inverse``) serves in proposals,
+        which score their own draws, but not in a decoder (E807)."""
         ok = True
+        direction = "generation" if self.draws_by_inference else "inference"
         for index, spec in enumerate((self.chain(None) or [])[: len(self.layers)]):
-            if spec.costs().inference is not Cost.UNAVAILABLE:
+            if self._scoring_pass(spec) is not Cost.UNAVAILABLE:
                 continue
             ok = False
             check.error(
                 "E807",
-                f"layer {index} ({spec.kind}) of the flow density has no inference direction "
-                "(values -> base), but this density scores given values, which runs every "
-                "layer that way: log_prob would fail",
+                f"layer {index} ({spec.kind}) of the flow density has no {direction} pass, "
+                "but this density scores given values, which runs every layer that way: "
+                "log_prob would fail",
                 *field,
                 "layers",
                 index,
-                hint="give it inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
+                hint="use draw_direction: generation, or layers with both directions"
+                if self.draws_by_inference
+                else "give it inverse: {method: bisection, tol: 1.0e-6, max_iter: 100}"
                 if "inverse" in type(spec).model_fields
                 else "use layers with both directions here (radial, couplings, planar with "
                 f"inverse: {{...}}); {spec.kind} layers serve in encoders and dequantizers, "
@@ -308,4 +406,4 @@ class FlowDensitySpec(GaussianSpec):
         layers = [spec.build((info,), context) for spec in chain]
         base = super().build(event, context_features, zero_init=zero_init)
         hidden = bool(context_features) and self.layer_context == "hidden"
-        return FlowDensity(layers, cast("Gaussian", base), hidden)
+        return FlowDensity(layers, cast("Gaussian", base), hidden, self.draws_by_inference)

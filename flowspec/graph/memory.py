@@ -81,6 +81,8 @@ def rebuild_blocker(node: GraphNode) -> str | None:
         return "several inputs or outputs: it ends a chain"
     if spec.likelihood() is not Likelihood.EXACT:
         return f"its term is {spec.likelihood().label}"
+    if spec.batch_statistics:
+        return "batch statistics in training: its inverse undoes the evaluation map only"
     generation = spec.costs().generation
     if generation is not Cost.ONE_PASS:
         return f"its inverse is {generation.label}"

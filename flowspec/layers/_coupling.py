@@ -11,7 +11,7 @@ import torch
 
 from flowspec.core.layer import Layer
 
-__all__ = ["MaskedSplit", "CheckerboardSplit"]
+__all__ = ["MaskedSplit", "CheckerboardSplit", "ColumnSplit"]
 
 
 class MaskedSplit(Layer):
@@ -84,3 +84,29 @@ class CheckerboardSplit(Layer):
 
     def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
         return torch.where(self.keep, 0.0, log_derivative).flatten(1).sum(1)
+
+
+class ColumnSplit(Layer):
+    """Flow++'s split of ``(batch, C, H, W)`` into its even and odd columns (Ho et al.
+    2019, arXiv:1902.00275; ``CheckerboardSplit`` in its code): ``a`` the even columns,
+    ``b`` the odd ones (swapped when ``flipped``), each a dense ``(batch, C, H, W / 2)``
+    image; ``merge`` interleaves them back."""
+
+    def __init__(self, flipped: bool = False) -> None:
+        super().__init__()
+        self.flipped = flipped
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        even, odd = x[..., 0::2], x[..., 1::2]
+        return (odd, even) if self.flipped else (even, odd)
+
+    def merge(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        even, odd = (b, a) if self.flipped else (a, b)
+        return torch.stack([even, odd], dim=-1).flatten(-2)
+
+    def split_adjoint(self, grad_a: torch.Tensor, grad_b: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``x`` from those of its two disjoint halves."""
+        return self.merge(grad_a, grad_b)
+
+    def total(self, log_derivative: torch.Tensor) -> torch.Tensor:
+        return log_derivative.flatten(1).sum(1)

@@ -51,6 +51,11 @@ class _SpectralNet(Layer):
     estimated by power iteration with persistent vectors ``u{i}``, ``v{i}`` (Miyato et al.
     2018, arXiv:1802.05957), which take ``power_iterations`` steps per backward pass."""
 
+    #: One input's shape (flat ``x`` is viewed as ``(batch, *input_shape)``) and whether an
+    #: activation comes before the first map.
+    input_shape: tuple[int, ...]
+    preact: bool
+    activations: nn.ModuleList
     #: Named `linears` for convolutions too: the checkpoints of flat residual flows hold
     #: `net.linears.{i}.weight` since their first release.
     linears: nn.ModuleList
@@ -127,8 +132,23 @@ class _SpectralNet(Layer):
         weights: list[tuple[torch.Tensor, torch.Tensor]],
         context: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``g(x; c)`` for flat ``x`` with the given (normalised) weights."""
-        raise NotImplementedError
+        """``g(x; c)`` for flat ``x`` with the given (normalised) weights: each map applied
+        by its operator, a 1-Lipschitz activation before every map but the first (and before
+        the first too with ``preact``), ``A c`` added to the first map's output."""
+        h = x.view(x.shape[0], *self.input_shape)
+        activations = iter(self.activations)
+        if self.preact:
+            h = next(activations)(h)
+        for index, ((weight, bias), operator) in enumerate(
+            zip(weights, self.operators, strict=True)
+        ):
+            if index:
+                h = next(activations)(h)
+            h = operator.layer(h, weight, bias)
+            if index == 0 and context is not None:
+                shift = cast(torch.Tensor, self.context_shift(context))
+                h = h + shift.view(*shift.shape, *[1] * (h.dim() - 2))
+        return h.flatten(1)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return self.with_weights(x, self.weights(), context)
@@ -147,6 +167,7 @@ class SpectralMLP(_SpectralNet):
         context_features: int = 0,
     ) -> None:
         super().__init__()
+        self.input_shape, self.preact = (features,), False
         sizes = [features, *hidden, features]
         self.activations = nn.ModuleList(lipschitz_activation(activation) for _ in hidden)
         self._set_up(
@@ -157,20 +178,6 @@ class SpectralMLP(_SpectralNet):
             power_iterations,
             context_features,
         )
-
-    def with_weights(
-        self,
-        x: torch.Tensor,
-        weights: list[tuple[torch.Tensor, torch.Tensor]],
-        context: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        for index, (weight, bias) in enumerate(weights):
-            if index:
-                x = self.activations[index - 1](x)
-            x = F.linear(x, weight, bias)
-            if index == 0:
-                x = x + self.context_shift(context)
-        return x
 
 
 class SpectralConvNet(_SpectralNet):
@@ -190,14 +197,13 @@ class SpectralConvNet(_SpectralNet):
         context_features: int = 0,
     ) -> None:
         super().__init__()
-        self.shape = tuple(shape)
+        self.input_shape, self.preact = tuple(shape), preact
         c, h, w = shape
         widths = [c, *[channels] * (len(kernels) - 1), c]
         layers = [
             nn.Conv2d(a, b, k, padding=k // 2)
             for (a, b), k in zip(pairwise(widths), kernels, strict=True)
         ]
-        self.preact = preact
         count = len(kernels) - 1 + int(preact)
         self.activations = nn.ModuleList(lipschitz_activation(activation) for _ in range(count))
         self._set_up(
@@ -208,21 +214,3 @@ class SpectralConvNet(_SpectralNet):
             power_iterations,
             context_features,
         )
-
-    def with_weights(
-        self,
-        x: torch.Tensor,
-        weights: list[tuple[torch.Tensor, torch.Tensor]],
-        context: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        h = x.view(x.shape[0], *self.shape)
-        activations = iter(self.activations)
-        if self.preact:
-            h = next(activations)(h)
-        for index, (weight, bias) in enumerate(weights):
-            if index:
-                h = next(activations)(h)
-            h = F.conv2d(h, weight, bias, padding=weight.shape[-1] // 2)
-            if index == 0 and context is not None:
-                h = h + cast(torch.Tensor, self.context_shift(context))[:, :, None, None]
-        return h.flatten(1)

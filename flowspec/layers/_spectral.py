@@ -26,6 +26,10 @@ class DenseOperator:
     def apply(self, weight: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return weight @ v
 
+    def layer(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The affine layer on a batch ``x`` of shape ``(batch, in)``."""
+        return F.linear(x, weight, bias)
+
     def adjoint(self, weight: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         return weight.T @ u
 
@@ -45,6 +49,10 @@ class ConvOperator:
 
     def apply(self, weight: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return F.conv2d(v.unsqueeze(0), weight, padding=self.padding).squeeze(0)
+
+    def layer(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The convolution with bias on a batch ``x`` of shape ``(batch, in, H, W)``."""
+        return F.conv2d(x, weight, bias, padding=self.padding)
 
     def adjoint(self, weight: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         return F.conv_transpose2d(u.unsqueeze(0), weight, padding=self.padding).squeeze(0)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from flowspec.core.layer import FlowLayer
-from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
+from flowspec.layers._coupling import CheckerboardSplit, ColumnSplit, MaskedSplit
 from flowspec.layers.transformers.base import Transformer
 
 __all__ = ["CouplingLayer"]
@@ -25,7 +25,7 @@ class CouplingLayer(FlowLayer):
 
     def __init__(
         self,
-        parts: MaskedSplit | CheckerboardSplit,
+        parts: MaskedSplit | CheckerboardSplit | ColumnSplit,
         conditioner: nn.Module,
         transformer: Transformer,
     ) -> None:

@@ -43,7 +43,9 @@ class CouplingBase(NodeSpec):
         "which are transformed (0). Flat inputs [D]: 'half' keeps the first half, "
         "'alternate' every other feature, or an explicit list of 0/1 per feature. Images "
         "[C, H, W]: 'channel' keeps the first half of the channels ('channel_flipped' the "
-        "second), 'checkerboard' the pixels with h + w even ('checkerboard_flipped': odd).",
+        "second), 'checkerboard' the pixels with h + w even ('checkerboard_flipped': odd), "
+        "'columns' the even columns ('columns_flipped': the odd ones; Flow++), the "
+        "conditioner seeing them as a [C, H, W / 2] image.",
     )
     accepts_context = True
 
@@ -61,9 +63,9 @@ class CouplingBase(NodeSpec):
 
     @property
     def splits_pixels(self) -> bool:
-        """Whether the mask is a checkerboard of pixels rather than a split of event axis 0
-        (features, or channels)."""
-        return isinstance(self.mask, Mask) and self.mask.checkerboard
+        """Whether the mask splits pixels (a checkerboard, or columns) rather than event
+        axis 0 (features, or channels)."""
+        return isinstance(self.mask, Mask) and (self.mask.checkerboard or self.mask.columns)
 
     def mask_vector(self, features: int) -> list[int]:
         """The mask as one 0/1 per feature (or channel, for channel masks) of an input
@@ -119,6 +121,17 @@ class CouplingBase(NodeSpec):
                     )
                     return None
                 return x.shape, x.shape
+            if self.mask.columns:
+                if width % 2:
+                    check.error(
+                        "E654",
+                        f"a columns mask needs an even width to pair even and odd columns, got {x}",
+                        "mask",
+                        hint="use mask: checkerboard, or pad or crop the image to an even width",
+                    )
+                    return None
+                half = (channels, height, width // 2)
+                return half, half
             if channels < 2:
                 check.error(
                     "E653",
@@ -190,6 +203,9 @@ class CouplingBase(NodeSpec):
         shape (for inputs checked by :meth:`partition_shapes`)."""
         shape = inputs[0].shape
         context_shape = context.shape if context is not None else None
+        if isinstance(self.mask, Mask) and self.mask.columns:
+            half = (shape[0], shape[1], shape[2] // 2)
+            return half, half, context_shape
         if self.splits_pixels:
             return shape, shape, context_shape
         kept = sum(self.mask_vector(shape[0]))
@@ -204,7 +220,7 @@ class CouplingBase(NodeSpec):
         return count + transformer.parameter_count()
 
     def build(self, inputs: tuple[PortInfo, ...], context: PortInfo | None) -> CouplingLayer:
-        from flowspec.layers._coupling import CheckerboardSplit, MaskedSplit
+        from flowspec.layers._coupling import CheckerboardSplit, ColumnSplit, MaskedSplit
         from flowspec.layers.coupling import CouplingLayer
 
         transformer, conditioner = self.parts()
@@ -214,10 +230,11 @@ class CouplingBase(NodeSpec):
                 kept, changed, transformer.params_per_feature(), context_shape
             )
         shape = inputs[0].shape
-        if self.splits_pixels:
-            parts: MaskedSplit | CheckerboardSplit = CheckerboardSplit(
-                list(shape), self.mask is Mask.CHECKERBOARD_FLIPPED
-            )
+        parts: MaskedSplit | CheckerboardSplit | ColumnSplit
+        if isinstance(self.mask, Mask) and self.mask.columns:
+            parts = ColumnSplit(self.mask.flipped)
+        elif isinstance(self.mask, Mask) and self.mask.checkerboard:
+            parts = CheckerboardSplit(list(shape), self.mask.flipped)
         else:
             parts = MaskedSplit(self.mask_vector(shape[0]))
         return CouplingLayer(parts, net, transformer.build())

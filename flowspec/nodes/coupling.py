@@ -94,6 +94,17 @@ class CouplingSpec(CouplingBase):
             PortInfo((2,)),
             label="channel_flipped",
         ),
+        Example(
+            {"mask": "columns", "conditioner": {"kind": "conv", "channels": 4}},
+            (PortInfo((1, 2, 4)),),
+            label="columns",
+        ),
+        Example(
+            {"mask": "columns_flipped", "conditioner": {"kind": "conv", "channels": 4}},
+            (PortInfo((2, 2, 2)),),
+            PortInfo((1, 2, 1)),
+            label="columns_flipped",
+        ),
     )
 
     def parts(self) -> tuple[TransformerSpec, ConditionerSpec]:

@@ -146,7 +146,7 @@ def run_warnings(
         tighter = " (an upper bound: flowspec eval --k 128 tightens it)" if bound else ""
         warnings.append(
             f"the model does not clearly beat the baseline: test NLL {test_nll:.4f} nats"
-            f"{tighter} against {baseline.nll:.4f} nats for a {baseline.describe()}, where "
+            f"{tighter} against {baseline.nll:.4f} nats for the {baseline.describe()}, where "
             f"a model that learned the data is lower by more than {baseline.margin():.4f} "
             "nats; train longer, or change the learning rate or the spec's settings"
         )

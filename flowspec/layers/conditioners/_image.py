@@ -25,21 +25,29 @@ class ImageConditioner(Layer):
     """``(a, context) -> (batch, *changed, params)`` from a convolutional ``net``.
 
     A flat context ``(batch, K)`` is broadcast to ``K`` constant channels, an image context
-    ``(batch, K, H, W)`` is stacked as it is. The net's output channels are laid out
-    parameter-major (``params`` blocks of ``C_b`` channels)."""
+    ``(batch, K, H, W)`` is taken as it is; with ``stack_context`` the context's channels are
+    stacked onto ``a`` for the net, else the net is called as ``net(a, context)`` (None
+    without one). The net's output channels are laid out parameter-major (``params`` blocks
+    of ``C_b`` channels)."""
 
-    def __init__(self, net: nn.Module, changed: list[int], params: int) -> None:
+    def __init__(
+        self, net: nn.Module, changed: list[int], params: int, stack_context: bool = True
+    ) -> None:
         super().__init__()
         self.net = net
         self.changed = tuple(changed)
         self.params = params
+        self.stack_context = stack_context
 
     def forward(self, a: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        if context is not None:
-            if context.dim() == 2:
-                context = context[:, :, None, None].expand(-1, -1, *a.shape[2:])
-            a = torch.cat([a, context], dim=1)
-        out = self.net(a)
+        if context is not None and context.dim() == 2:
+            context = context[:, :, None, None].expand(-1, -1, *a.shape[2:])
+        if not self.stack_context:
+            out = self.net(a, context)
+        elif context is not None:
+            out = self.net(torch.cat([a, context], dim=1))
+        else:
+            out = self.net(a)
         return out.view(a.shape[0], self.params, *self.changed).movedim(1, -1)
 
 
