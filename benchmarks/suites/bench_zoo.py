@@ -3,10 +3,15 @@ training step at batch 8 (Adam, random data of the spec's shape and levels), sam
 second, peak resident memory of a fresh process; Glow (affine) against normflows' Glow and a
 plain-torch twin at the same architecture, interleaved in one process (ratios); and where
 the time of one Glow training step goes (torch.profiler: inside torch's operators against
-the Python around them, flowspec's included). Prints a markdown section.
+the Python around them, flowspec's included) and of Residual Flows. Prints a markdown
+section and, unless ``--quick``, keeps every figure in benchmarks/zoo_runs.json (by spec:
+a run with ``--only`` replaces the rows it measured and keeps the others, each with its own
+load and step count) and rewrites the section in benchmarks/RESULTS.md from that file.
 
     nice -n 10 python benchmarks/suites/bench_zoo.py            # 3 timed steps each
-    python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each
+    python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each, no files
+    nice -n 10 python benchmarks/suites/bench_zoo.py --only resflow_cifar10.yaml \
+        --profiles resflow_cifar10.yaml --no-compare --steps 1  # some rows again
 
 One thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)); every figure is a wall-clock
 median on a shared machine, so the load average is printed beside it.
@@ -28,10 +33,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.results import marked, replace_section
 from harness.table import markdown_table
 
 ZOO = Path(__file__).resolve().parents[2] / "specs" / "zoo"
 BATCH = 8
+RUNS = Path(__file__).resolve().parents[1] / "zoo_runs.json"
+SECTION = "zoo"
+#: The specs whose training step is profiled by default.
+PROFILED = ("glow_cifar10_affine.yaml", "resflow_cifar10.yaml")
 #: Specs too large to train on this machine, with the reason (printed in the table).
 NOT_RUN = {
     "tarflow_imagenet64.yaml": "not run: 460M parameters; a batch-8 step is about 2.3e13 "
@@ -84,6 +94,7 @@ def child(spec: str, steps: int) -> dict[str, object]:
         sampling = time.perf_counter() - start
     return {
         "spec": spec,
+        "steps": steps,
         "parameters": sum(p.numel() for p in model.parameters()),
         "step_s": seconds,
         "samples_per_s": BATCH / sampling,
@@ -145,6 +156,7 @@ def compare(steps: int) -> dict[str, object]:
         for name in names[round_ % 3 :] + names[: round_ % 3]:
             times[name].append(steps_of[name]())
     return {
+        "steps": steps,
         "step_s": {name: statistics.median(t) for name, t in times.items()},
         "parameters": {
             name: sum(p.numel() for p in m.parameters()) for name, (m, _) in contenders.items()
@@ -187,22 +199,10 @@ def _run(*arguments: str) -> dict[str, object]:
     return json.loads(line)
 
 
-def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -> str:
-    table = markdown_table(
-        ["spec", "parameters", "s / train step (batch 8)", "samples / s", "peak RSS MiB", "load"],
-        [
-            [
-                f"`specs/zoo/{r['spec']}`",
-                f"{r['parameters']:,}",
-                f"{r['step_s']:.2f}",
-                f"{r['samples_per_s']:.2f}",
-                f"{r['peak_rss_mib']:.0f}",
-                r["load"],
-            ]
-            for r in rows
-        ]
-        + [[f"`specs/zoo/{spec}`", reason, "", "", "", ""] for spec, reason in NOT_RUN.items()],
-    )
+def _comparison(versus: dict | None) -> list[str]:
+    """The Glow comparison's paragraph and table (none before a comparison ran)."""
+    if versus is None:
+        return []
     ours = versus["step_s"]["flowspec"]
     ratios = markdown_table(
         ["Glow CIFAR-10 (affine), batch 8", "parameters", "s / train step", "ratio to flowspec"],
@@ -210,6 +210,42 @@ def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -
             [name, f"{versus['parameters'][name]:,}", f"{s:.2f}", f"{s / ours:.2f}"]
             for name, s in versus["step_s"].items()
         ],
+    )
+    return [
+        "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
+        "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
+        "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
+        "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
+        f"as full matrices), each step timed in interleaved rounds in one process "
+        f"({versus['steps']} rounds, load {versus['load']}):",
+        ratios,
+    ]
+
+
+def markdown(rows: list[dict], versus: dict | None, profiles: list[dict]) -> str:
+    table = markdown_table(
+        [
+            "spec",
+            "parameters",
+            "s / train step (batch 8)",
+            "timed steps",
+            "samples / s",
+            "peak RSS MiB",
+            "load",
+        ],
+        [
+            [
+                f"`specs/zoo/{r['spec']}`",
+                f"{r['parameters']:,}",
+                f"{r['step_s']:.2f}",
+                str(r["steps"]),
+                f"{r['samples_per_s']:.2f}",
+                f"{r['peak_rss_mib']:.0f}",
+                r["load"],
+            ]
+            for r in rows
+        ]
+        + [[f"`specs/zoo/{spec}`", reason, "", "", "", "", ""] for spec, reason in NOT_RUN.items()],
     )
     shares = markdown_table(
         [
@@ -233,20 +269,15 @@ def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -
     return "\n\n".join(
         [
             "## The zoo of published architectures at full size (bench_zoo.py)",
-            f"Medians of {steps} timed Adam steps after one warm-up step, batch {BATCH} of random "
+            f"Medians of the timed Adam steps after one warm-up step, batch {BATCH} of random "
             "data of each spec's shape (integers for discrete inputs), one thread, each spec "
             "in a fresh process (peak RSS: the process's high-water mark, `ru_maxrss`, "
             "model, Adam state and one sampling call of 8 included). Samples/s: one call of "
             "`sample(8)`. Load averages (1, 5, 15 min) as measured after each run; the "
-            "machine has 2 cores shared by other jobs, so times are upper bounds.",
+            "machine has 2 cores shared by other jobs, so times are upper bounds. Rows come "
+            "from separate runs (benchmarks/zoo_runs.json keeps each), each with its load.",
             table,
-            "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
-            "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
-            "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
-            "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
-            f"as full matrices), each step timed in interleaved rounds in one process ({steps} "
-            f"rounds, load {versus['load']}):",
-            ratios,
+            *_comparison(versus),
             "Where one training step's time goes (torch.profiler, CPU): the self time of "
             "every torch operator (forward, autograd's backward, Adam) summed, against the "
             "step's wall time; what is left is Python (flowspec's own, the training loop's, "
@@ -266,6 +297,10 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only", help="run these specs only (comma-separated file names)")
     parser.add_argument("--profile", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profiles", help=f"profile these specs' steps (default {','.join(PROFILED)})"
+    )
+    parser.add_argument("--no-compare", action="store_true", help="keep the stored Glow comparison")
     args = parser.parse_args()
     steps = args.steps or (1 if args.quick else 3)
     torch.set_num_threads(1)
@@ -281,14 +316,32 @@ def main() -> None:
     specs = sorted(p.name for p in ZOO.glob("*.yaml") if p.name not in NOT_RUN)
     if args.only:
         specs = [spec for spec in specs if spec in args.only.split(",")]
-    rows = []
+    stored = _stored() if not args.quick else {"rows": {}, "versus": None, "profiles": {}}
     for spec in specs:
         print(f"== {spec}", file=sys.stderr, flush=True)
-        rows.append(_run("--child", spec, "--steps", str(steps)))
-    print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
-    versus = _run("--compare", "--steps", str(steps))
-    profiles = [_run("--profile", "glow_cifar10_affine.yaml")]
-    print(markdown(rows, versus, profiles, steps))
+        stored["rows"][spec] = _run("--child", spec, "--steps", str(steps))
+    if not args.no_compare:
+        print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
+        stored["versus"] = _run("--compare", "--steps", str(steps))
+    for spec in args.profiles.split(",") if args.profiles else PROFILED:
+        print(f"== profile {spec}", file=sys.stderr, flush=True)
+        stored["profiles"][spec] = _run("--profile", spec)
+    section = markdown(
+        [stored["rows"][spec] for spec in sorted(stored["rows"])],
+        stored["versus"],
+        [stored["profiles"][spec] for spec in sorted(stored["profiles"])],
+    )
+    print(marked(SECTION, section))
+    if not args.quick:
+        RUNS.write_text(json.dumps(stored, indent=1) + "\n")
+        replace_section(SECTION, section)
+
+
+def _stored() -> dict:
+    """The figures of earlier runs (benchmarks/zoo_runs.json), or none yet."""
+    if RUNS.is_file():
+        return json.loads(RUNS.read_text())
+    return {"rows": {}, "versus": None, "profiles": {}}
 
 
 if __name__ == "__main__":
