@@ -3,10 +3,14 @@ training step at batch 8 (Adam, random data of the spec's shape and levels), sam
 second, peak resident memory of a fresh process; Glow (affine) against normflows' Glow and a
 plain-torch twin at the same architecture, interleaved in one process (ratios); and where
 the time of one Glow training step goes (torch.profiler: inside torch's operators against
-the Python around them, flowspec's included). Prints a markdown section.
+the Python around them, flowspec's included); and Real NVP against its plain-torch twin
+(same architecture and parameter count; normflows has no such Real NVP) in a section of its
+own. Prints a markdown section.
 
     nice -n 10 python benchmarks/suites/bench_zoo.py            # 3 timed steps each
     python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each
+    nice -n 10 python benchmarks/suites/bench_zoo.py --part realnvp   # Real NVP only: its
+                                          # section between the zoo-realnvp markers of RESULTS.md
 
 One thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)); every figure is a wall-clock
 median on a shared machine, so the load average is printed beside it.
@@ -28,9 +32,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
+from harness.markers import marked, replace_marked
 from harness.table import markdown_table
 
 ZOO = Path(__file__).resolve().parents[2] / "specs" / "zoo"
+RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
 BATCH = 8
 #: Specs too large to train on this machine, with the reason (printed in the table).
 NOT_RUN = {
@@ -119,33 +125,60 @@ def _normflows_glow() -> tuple[torch.nn.Module, Callable]:
     return flow, log_prob
 
 
-def compare(steps: int) -> dict[str, object]:
-    """Glow's train step in flowspec, normflows and plain torch, interleaved rounds."""
+def _glow_peers(model: torch.nn.Module) -> dict[str, tuple[torch.nn.Module, Callable]]:
     from baselines.handwritten_glow import HandwrittenGlow
+
+    twin = HandwrittenGlow()
+    flow, nf_log_prob = _normflows_glow()
+    return {"plain torch": (twin, twin.log_prob), "normflows": (flow, nf_log_prob)}
+
+
+def _realnvp_peers(model: torch.nn.Module) -> dict[str, tuple[torch.nn.Module, Callable]]:
+    """The plain-torch twin only: normflows has no Real NVP of this architecture (see
+    :data:`REALNVP_NOTE`)."""
+    from baselines.handwritten_realnvp_cifar10 import HandwrittenRealNVPCifar10
+
+    twin = HandwrittenRealNVPCifar10()
+    ours, theirs = (sum(p.numel() for p in m.parameters()) for m in (model, twin))
+    assert ours == theirs, f"the twin has {theirs:,} parameters, flowspec {ours:,}"
+    return {"plain torch": (twin, twin.log_prob)}
+
+
+#: name -> (zoo spec, the other contenders built beside flowspec's model of it)
+COMPARISONS = {
+    "glow": ("glow_cifar10_affine.yaml", _glow_peers),
+    "realnvp": ("realnvp_cifar10.yaml", _realnvp_peers),
+}
+
+
+def compare(name: str, steps: int) -> dict[str, object]:
+    """A zoo spec's train step in flowspec and its peers, interleaved rounds; beside each
+    median, how far the resident high-water mark rose during the step (activations kept for
+    backward, gradients, temporaries: MiB, median over the rounds)."""
+    from harness.memory_probe import reset_peak, resident_kib
+    from harness.timing import rotated
 
     import flowspec
 
+    spec, peers = COMPARISONS[name]
     torch.manual_seed(0)
-    model = flowspec.compile(ZOO / "glow_cifar10_affine.yaml")
-    twin = HandwrittenGlow()
-    flow, nf_log_prob = _normflows_glow()
+    model = flowspec.compile(ZOO / spec)
+    contenders = {"flowspec": (model, model.log_prob), **peers(model)}
     x = _data(model, BATCH)
     model.train()
-    contenders = {
-        "flowspec": (model, model.log_prob),
-        "plain torch": (twin, twin.log_prob),
-        "normflows": (flow, nf_log_prob),
-    }
     steps_of = {name: _train_step(m, lp, x) for name, (m, lp) in contenders.items()}
     for step in steps_of.values():
-        step()  # warm-up (actnorm initialisation in flowspec and normflows)
+        step()  # warm-up (actnorm initialisation in flowspec and normflows; Adam's state)
     times: dict[str, list[float]] = {name: [] for name in steps_of}
+    rises: dict[str, list[float]] = {name: [] for name in steps_of}
     for round_ in range(steps):
-        names = list(steps_of)
-        for name in names[round_ % 3 :] + names[: round_ % 3]:
+        for name in rotated(list(steps_of), round_):
+            before = reset_peak()
             times[name].append(steps_of[name]())
+            rises[name].append((resident_kib()[1] - before) / 1024)
     return {
         "step_s": {name: statistics.median(t) for name, t in times.items()},
+        "step_peak_mib": {name: statistics.median(r) for name, r in rises.items()},
         "parameters": {
             name: sum(p.numel() for p in m.parameters()) for name, (m, _) in contenders.items()
         },
@@ -187,31 +220,27 @@ def _run(*arguments: str) -> dict[str, object]:
     return json.loads(line)
 
 
-def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -> str:
-    table = markdown_table(
-        ["spec", "parameters", "s / train step (batch 8)", "samples / s", "peak RSS MiB", "load"],
+def _ratios(title: str, versus: dict) -> str:
+    """The comparison's table: parameters, step medians, ratios, step memory."""
+    ours = versus["step_s"]["flowspec"]
+    return markdown_table(
+        [title, "parameters", "s / train step", "ratio to flowspec", "step peak rise MiB"],
         [
             [
-                f"`specs/zoo/{r['spec']}`",
-                f"{r['parameters']:,}",
-                f"{r['step_s']:.2f}",
-                f"{r['samples_per_s']:.2f}",
-                f"{r['peak_rss_mib']:.0f}",
-                r["load"],
+                name,
+                f"{versus['parameters'][name]:,}",
+                f"{s:.2f}",
+                f"{s / ours:.2f}",
+                f"{versus['step_peak_mib'][name]:.0f}",
             ]
-            for r in rows
-        ]
-        + [[f"`specs/zoo/{spec}`", reason, "", "", "", ""] for spec, reason in NOT_RUN.items()],
-    )
-    ours = versus["step_s"]["flowspec"]
-    ratios = markdown_table(
-        ["Glow CIFAR-10 (affine), batch 8", "parameters", "s / train step", "ratio to flowspec"],
-        [
-            [name, f"{versus['parameters'][name]:,}", f"{s:.2f}", f"{s / ours:.2f}"]
             for name, s in versus["step_s"].items()
         ],
     )
-    shares = markdown_table(
+
+
+def _shares(profiles: list[dict]) -> str:
+    """The profiled steps' split between torch's operators and the Python around them."""
+    return markdown_table(
         [
             "one train step (batch 8)",
             "s (profiled)",
@@ -230,6 +259,70 @@ def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -
             for p in profiles
         ],
     )
+
+
+STEP_PEAK_NOTE = (
+    "'step peak rise': how far the process's resident high-water mark (VmHWM, reset through "
+    "/proc/self/clear_refs after malloc_trim) rose during one train step, median over the "
+    "rounds: activations kept for backward, gradients, temporaries; parameters and Adam's "
+    "state were resident before."
+)
+
+#: Why Real NVP has no normflows row.
+REALNVP_NOTE = (
+    "normflows is not compared: it has no Real NVP of this architecture at equal size. Its "
+    "convolutional conditioner (`nets.ConvResidualNet`) lifts with a 1x1 convolution, has no "
+    "weight normalisation, no `[h, -h]` input and no skip connections from the blocks, and "
+    "its `flows.BatchNorm` normalises every element over the batch instead of every "
+    "channel over the batch and the positions; a model built from them would be a "
+    "different network with a different parameter count."
+)
+
+
+def realnvp_section(row: dict, versus: dict, profile_: dict, steps: int) -> str:
+    """Real NVP against its plain-torch twin: the text of a section of its own (between
+    the ``zoo-realnvp`` markers, so ``--part realnvp`` can rewrite it in RESULTS.md alone)."""
+    twin = versus["step_s"]["plain torch"] / versus["step_s"]["flowspec"]
+    return "\n\n".join(
+        [
+            "### Real NVP CIFAR-10 against a plain-torch twin (`bench_zoo.py --part realnvp`)",
+            "`specs/zoo/realnvp_cifar10.yaml` against `benchmarks/baselines/"
+            "handwritten_realnvp_cifar10.py`, the same model written with torch ops: the "
+            "same masks, Real NVP ResNet conditioners, batch-norm bijections and "
+            f"{versus['parameters']['flowspec']:,} parameters (asserted equal here; "
+            "`tests/test_realnvp_twin.py` copies weights across at small widths and checks "
+            "equal log-likelihoods and gradients). Adam steps at batch "
+            f"{BATCH} of random integer images, timed in interleaved rounds in one process "
+            f"after one warm-up step each, one thread, medians of {steps} rounds, load "
+            f"{versus['load']} at the end. " + STEP_PEAK_NOTE + " " + REALNVP_NOTE,
+            _ratios("Real NVP CIFAR-10, batch 8", versus),
+            f"The plain-torch step took {twin:.2f}x flowspec's. flowspec alone, in a fresh "
+            f"process: {row['step_s']:.2f} s per step, {row['samples_per_s']:.2f} samples/s "
+            f"(one `sample(8)`), peak RSS {row['peak_rss_mib']:.0f} MiB, load {row['load']}. "
+            "Its profiled step (as above):",
+            _shares([profile_]),
+            f"(Run of {time.strftime('%a %b %-d %Y, %H:%M UTC', time.gmtime())}, under "
+            "`nice -n 10`.)",
+        ]
+    )
+
+
+def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int, realnvp: str) -> str:
+    table = markdown_table(
+        ["spec", "parameters", "s / train step (batch 8)", "samples / s", "peak RSS MiB", "load"],
+        [
+            [
+                f"`specs/zoo/{r['spec']}`",
+                f"{r['parameters']:,}",
+                f"{r['step_s']:.2f}",
+                f"{r['samples_per_s']:.2f}",
+                f"{r['peak_rss_mib']:.0f}",
+                r["load"],
+            ]
+            for r in rows
+        ]
+        + [[f"`specs/zoo/{spec}`", reason, "", "", "", ""] for spec, reason in NOT_RUN.items()],
+    )
     return "\n\n".join(
         [
             "## The zoo of published architectures at full size (bench_zoo.py)",
@@ -245,15 +338,29 @@ def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int) -
             "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
             "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
             f"as full matrices), each step timed in interleaved rounds in one process ({steps} "
-            f"rounds, load {versus['load']}):",
-            ratios,
+            f"rounds, load {versus['load']}). " + STEP_PEAK_NOTE,
+            _ratios("Glow CIFAR-10 (affine), batch 8", versus),
             "Where one training step's time goes (torch.profiler, CPU): the self time of "
             "every torch operator (forward, autograd's backward, Adam) summed, against the "
             "step's wall time; what is left is Python (flowspec's own, the training loop's, "
             "torch's wrappers) and the profiler's own cost, an upper bound on flowspec's share.",
-            shares,
+            _shares(profiles),
+            marked("zoo-realnvp", realnvp),
         ]
     )
+
+
+def _realnvp_part(steps: int, rows: list[dict]) -> str:
+    """Real NVP's spec row (from ``rows`` when it was run), its comparison with the twin
+    and its profile, as a section."""
+    spec = COMPARISONS["realnvp"][0]
+    row = next((r for r in rows if r["spec"] == spec), None)
+    if row is None:
+        print(f"== {spec}", file=sys.stderr, flush=True)
+        row = _run("--child", spec, "--steps", str(steps))
+    print("== realnvp vs plain torch", file=sys.stderr, flush=True)
+    versus = _run("--compare", "realnvp", "--steps", str(steps))
+    return realnvp_section(row, versus, _run("--profile", spec), steps)
 
 
 def main() -> None:
@@ -263,8 +370,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one timed step each")
     parser.add_argument("--steps", type=int, help="timed steps (default 3; quick 1)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--compare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), help=argparse.SUPPRESS)
     parser.add_argument("--only", help="run these specs only (comma-separated file names)")
+    parser.add_argument(
+        "--part",
+        choices=["realnvp"],
+        help="run only Real NVP against its twin and rewrite its section of RESULTS.md",
+    )
     parser.add_argument("--profile", help=argparse.SUPPRESS)
     args = parser.parse_args()
     steps = args.steps or (1 if args.quick else 3)
@@ -273,10 +385,16 @@ def main() -> None:
         print(json.dumps(child(args.child, steps)))
         return
     if args.compare:
-        print(json.dumps(compare(steps)))
+        print(json.dumps(compare(args.compare, steps)))
         return
     if args.profile:
         print(json.dumps(profile(args.profile)))
+        return
+    if args.part:
+        section = _realnvp_part(steps, [])
+        print(section)
+        if not args.quick:
+            RESULTS.write_text(replace_marked(RESULTS.read_text(), "zoo-realnvp", section))
         return
     specs = sorted(p.name for p in ZOO.glob("*.yaml") if p.name not in NOT_RUN)
     if args.only:
@@ -286,9 +404,9 @@ def main() -> None:
         print(f"== {spec}", file=sys.stderr, flush=True)
         rows.append(_run("--child", spec, "--steps", str(steps)))
     print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
-    versus = _run("--compare", "--steps", str(steps))
+    versus = _run("--compare", "glow", "--steps", str(steps))
     profiles = [_run("--profile", "glow_cifar10_affine.yaml")]
-    print(markdown(rows, versus, profiles, steps))
+    print(markdown(rows, versus, profiles, steps, _realnvp_part(steps, rows)))
 
 
 if __name__ == "__main__":
