@@ -178,6 +178,12 @@ def compare(name: str, steps: int) -> dict[str, object]:
             rises[name].append((resident_kib()[1] - before) / 1024)
     return {
         "step_s": {name: statistics.median(t) for name, t in times.items()},
+        # Each round's ratio to flowspec's step of the same round: the machine's speed
+        # drifts by tens of percent within minutes under load, a pair of neighbours less.
+        "ratio": {
+            name: statistics.median(a / b for a, b in zip(t, times["flowspec"], strict=True))
+            for name, t in times.items()
+        },
         "step_peak_mib": {name: statistics.median(r) for name, r in rises.items()},
         "parameters": {
             name: sum(p.numel() for p in m.parameters()) for name, (m, _) in contenders.items()
@@ -222,7 +228,6 @@ def _run(*arguments: str) -> dict[str, object]:
 
 def _ratios(title: str, versus: dict) -> str:
     """The comparison's table: parameters, step medians, ratios, step memory."""
-    ours = versus["step_s"]["flowspec"]
     return markdown_table(
         [title, "parameters", "s / train step", "ratio to flowspec", "step peak rise MiB"],
         [
@@ -230,7 +235,7 @@ def _ratios(title: str, versus: dict) -> str:
                 name,
                 f"{versus['parameters'][name]:,}",
                 f"{s:.2f}",
-                f"{s / ours:.2f}",
+                f"{versus['ratio'][name]:.3f}",
                 f"{versus['step_peak_mib'][name]:.0f}",
             ]
             for name, s in versus["step_s"].items()
@@ -261,7 +266,10 @@ def _shares(profiles: list[dict]) -> str:
     )
 
 
-STEP_PEAK_NOTE = (
+COMPARISON_NOTE = (
+    "'ratio to flowspec': the median over the rounds of a step's time over flowspec's step "
+    "in the same round (under load the machine's speed drifts by tens of percent within "
+    "minutes, which a ratio of medians of a few rounds would carry). "
     "'step peak rise': how far the process's resident high-water mark (VmHWM, reset through "
     "/proc/self/clear_refs after malloc_trim) rose during one train step, median over the "
     "rounds: activations kept for backward, gradients, temporaries; parameters and Adam's "
@@ -282,7 +290,7 @@ REALNVP_NOTE = (
 def realnvp_section(row: dict, versus: dict, profile_: dict, steps: int) -> str:
     """Real NVP against its plain-torch twin: the text of a section of its own (between
     the ``zoo-realnvp`` markers, so ``--part realnvp`` can rewrite it in RESULTS.md alone)."""
-    twin = versus["step_s"]["plain torch"] / versus["step_s"]["flowspec"]
+    twin = versus["ratio"]["plain torch"]
     return "\n\n".join(
         [
             "### Real NVP CIFAR-10 against a plain-torch twin (`bench_zoo.py --part realnvp`)",
@@ -294,9 +302,9 @@ def realnvp_section(row: dict, versus: dict, profile_: dict, steps: int) -> str:
             "equal log-likelihoods and gradients). Adam steps at batch "
             f"{BATCH} of random integer images, timed in interleaved rounds in one process "
             f"after one warm-up step each, one thread, medians of {steps} rounds, load "
-            f"{versus['load']} at the end. " + STEP_PEAK_NOTE + " " + REALNVP_NOTE,
+            f"{versus['load']} at the end. " + COMPARISON_NOTE + " " + REALNVP_NOTE,
             _ratios("Real NVP CIFAR-10, batch 8", versus),
-            f"The plain-torch step took {twin:.2f}x flowspec's. flowspec alone, in a fresh "
+            f"The plain-torch step took {twin:.3f}x flowspec's. flowspec alone, in a fresh "
             f"process: {row['step_s']:.2f} s per step, {row['samples_per_s']:.2f} samples/s "
             f"(one `sample(8)`), peak RSS {row['peak_rss_mib']:.0f} MiB, load {row['load']}. "
             "Its profiled step (as above):",
@@ -338,7 +346,7 @@ def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int, r
             "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
             "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
             f"as full matrices), each step timed in interleaved rounds in one process ({steps} "
-            f"rounds, load {versus['load']}). " + STEP_PEAK_NOTE,
+            f"rounds, load {versus['load']}). " + COMPARISON_NOTE,
             _ratios("Glow CIFAR-10 (affine), batch 8", versus),
             "Where one training step's time goes (torch.profiler, CPU): the self time of "
             "every torch operator (forward, autograd's backward, Adam) summed, against the "
