@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.machine import machine_markdown
+from harness.machine import load_average, machine_markdown
 
 __all__ = ["BENCHMARKS", "run_benchmark"]
 
@@ -27,6 +27,7 @@ BENCHMARKS = (
     "bench_digits.py",
     "bench_families1.py",
     "bench_families2.py",
+    "bench_cnf.py",
     "bench_glow.py",
     "bench_compiler.py",
     "bench_torch_compile.py",
@@ -40,13 +41,6 @@ BENCHMARKS = (
     "bench_zoo.py",
     "bench_memory.py",
 )
-
-
-def _load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def run_benchmark(script: str, quick: bool) -> tuple[str, float]:
@@ -65,7 +59,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run; print, do not write")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
-    load_before = _load_average()
+    load_before = load_average()
     sections, timings = [], []
     for script in BENCHMARKS:
         print(f"== {script}", file=sys.stderr, flush=True)
@@ -83,7 +77,7 @@ def main() -> None:
             "## Machine\n\n"
             + machine_markdown()
             + f"\n\nLoad average (1, 5, 15 min) before the run: {load_before}; after: "
-            f"{_load_average()}. The machine is a shared 2-core VM, so other jobs may have run "
+            f"{load_average()}. The machine is a shared 2-core VM, so other jobs may have run "
             "alongside; interleaving the contenders and taking medians is what keeps the "
             "comparisons fair, and absolute times carry that noise.",
             *sections,

@@ -670,7 +670,7 @@ CODES: dict[str, Code] = {
     ),
     "W430": Code(
         meaning="a setting that has no effect given the node's other settings",
-        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
+        text="The setting only matters together with another one, which is off: actnorm's eps is added to the batch std of the data-dependent initialisation, so it does nothing with data_init: false; an elementwise fn's setting (alpha, scale, ...) does nothing next to transformer: (set it inside the transformer); a conditioner computes nothing for a transformer without parameters (tanh, logit, ...); a Sylvester setting of another variant (reflections: householder only), a residual block's roulette_p or probes next to logdet: series or exact, a CNF's step_size with an adaptive method or rtol/atol or first_step with a fixed-step one, MADE's seed without order: random, a base distribution's net without a context, an MLP's activation or dropout with hidden: [], a flow density's layers with repeat: 0.",
         wrong=_spec(
             "  norm: {kind: actnorm, in: x, data_init: false, eps: 0.001}\n" + _prior("norm")
         ),
@@ -851,6 +851,20 @@ CODES: dict[str, Code] = {
             inputs=_C4,
         ),
     ),
+    "E667": Code(
+        meaning="a DenseNet's dense layers cannot share out fewer feature maps than there are layers",
+        text="Without growth, the dense layers of a densenet block add 'channels' feature maps in total, as evenly as they divide; each layer must add at least one, so depth may not exceed channels.",
+        wrong=_spec(
+            "  flow: {kind: coupling, in: x, mask: channel, conditioner: {kind: densenet, channels: 4, depth: 8}}\n"
+            + _prior("flow"),
+            inputs=_C4,
+        ),
+        right=_spec(
+            "  flow: {kind: coupling, in: x, mask: channel, conditioner: {kind: densenet, channels: 8, depth: 4}}\n"
+            + _prior("flow"),
+            inputs=_C4,
+        ),
+    ),
     "E658": Code(
         meaning="a block uses itself, directly or through other blocks",
         text="A block may use other blocks (a scale of Glow is a squeeze and a block of steps), but a block that uses itself, directly or through others, would expand forever. The message names the cycle; repeat a block with 'repeat'.",
@@ -999,7 +1013,7 @@ CODES: dict[str, Code] = {
     ),
     "W755": Code(
         meaning="exact log-determinant or trace on many features (one backward pass per feature)",
-        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper.",
+        text="An exact log-determinant or trace takes one backward pass per feature: right for small D (evaluation, tests), slow for large D, where an estimator is cheaper. A CNF with an mlp field is exempt: its exact trace has a closed form, one forward pass per evaluation.",
         wrong=_spec(
             "  block: {kind: residual, in: x, logdet: exact}\n" + _prior("block"), inputs=_X784
         ),
@@ -1145,8 +1159,8 @@ CODES: dict[str, Code] = {
         right=_spec(_AUG.replace("LAYERS", "{kind: affine_coupling}, {kind: reverse}")),
     ),
     "E805": Code(
-        meaning="a flow density's layer changes the event shape",
-        text="A flow density's layers map its event to itself; a layer that changes the shape leaves values the base cannot score.",
+        meaning="a flow density's layers end at another shape than its event",
+        text="A flow density's layers map its event to itself: they may change the shape in between (a squeeze, then steps at the coarser scale) but must end at the event's shape (an unsqueeze), or the base would score values of another shape.",
         wrong=_spec(_AUG.replace("LAYERS", "{kind: reshape, shape: [2, 1]}")),
         right=_spec(_AUG.replace("LAYERS", "{kind: affine_coupling}")),
     ),
@@ -1292,8 +1306,8 @@ CODES: dict[str, Code] = {
         ),
     ),
     "E816": Code(
-        meaning="a discrete coupling needs a flat input [D] with D >= 2",
-        text="A discrete coupling keeps the first half of a flat input and transforms the second, so it needs at least two features.",
+        meaning="a discrete coupling needs a flat input [D] with D >= 2 (integer_discrete_flow: or an image [C, H, W] with C >= 2)",
+        text="A discrete coupling keeps part of a flat input (integer_discrete_flow: or of an image's channels) and transforms the rest, so it needs at least two features (channels).",
         wrong=_spec(
             "  f: {kind: discrete_flow, in: x}\n  prior: {kind: categorical, in: f}",
             inputs="  x: {shape: [1], levels: 4}",

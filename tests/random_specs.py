@@ -349,7 +349,7 @@ def exact_2d(rng: random.Random, seed: int) -> RandomSpec:
 def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) -> Node:
     """A coupling or autoregressive layer on an image with the image conditioner ``which``
     (resnet, conv, masked_conv, made, mlp, zero_conv, residual_mlp, patch_transformer,
-    realnvp_resnet, gated_attention)."""
+    realnvp_resnet, gated_attention, densenet)."""
     kernel = 1 if squeezed else 3
     masks = ["channel", "channel_flipped"] + (
         [] if squeezed else ["checkerboard", "checkerboard_flipped"]
@@ -386,7 +386,11 @@ def image_conditioned(rng: random.Random, which: int, squeezed: bool = False) ->
             **coupling,
             "conditioner": {"kind": "gated_attention", "channels": 4, "blocks": 1, "heads": 2},
         },
-    ][which % 10]
+        {
+            **coupling,
+            "conditioner": {"kind": "densenet", "channels": 4, "depth": 2, "out_kernel": kernel},
+        },
+    ][which % 11]
 
 
 def image_layers(rng: random.Random, squeezed: bool = False) -> list[Node]:

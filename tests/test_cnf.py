@@ -144,3 +144,80 @@ def test_ffjord_density_with_exact_trace_integrates_to_one():
     with torch.no_grad():
         density = model.log_prob(grid).exp()
     assert (density.sum() * (axis[1] - axis[0]) ** 2).item() == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("hidden", [[], [5], [6, 4], [5, 3, 4]])
+@pytest.mark.parametrize("activation", ["tanh", "elu", "softplus"])
+def test_mlp_closed_form_trace_and_its_gradients_match_autograd(hidden, activation):
+    """The closed-form trace of an MLP field over its state's columns (time and context
+    columns left out) and its gradients in the inputs and the weights, against the autograd
+    Jacobian's diagonal in float64."""
+    from flowspec.layers._jacobian import batch_jacobian
+    from flowspec.layers._mlp_trace import has_closed_form_trace, mlp_and_trace
+    from flowspec.layers.conditioners.mlp import MLP
+
+    torch.manual_seed(0)
+    net = MLP(1 + 3 + 2, hidden, 3, activation, zero_init=False).double()
+    assert has_closed_form_trace(net)
+    u = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
+    out, trace = mlp_and_trace(net, u, slice(1, 4))
+    expected_out = net(u)
+    expected = batch_jacobian(expected_out, u, True)[:, :, 1:4].diagonal(dim1=1, dim2=2).sum(1)
+    torch.testing.assert_close(out, expected_out, atol=1e-12, rtol=0)
+    torch.testing.assert_close(trace, expected, atol=1e-12, rtol=0)
+    wrt = [u, *net.parameters()]
+    got = torch.autograd.grad(trace.pow(2).sum(), wrt, allow_unused=True, materialize_grads=True)
+    want = torch.autograd.grad(
+        expected.pow(2).sum(), wrt, allow_unused=True, materialize_grads=True
+    )
+    torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+
+
+def test_exact_trace_takes_the_closed_form_for_an_mlp_field_only():
+    assert cnf(trace="exact").dynamics.plain_mlp
+    spec = {"kind": "cnf", "net": {"kind": "conv", "channels": [2]}, "trace": "exact"}
+    _, layer, _ = make_node(spec, (1, 2, 2))
+    assert not layer.dynamics.plain_mlp
+
+
+def test_first_step_reaches_torchdiffeq_and_keeps_the_tolerance():
+    """A first step of the whole time (the default) takes fewer evaluations on the zero
+    field a CNF starts at than torchdiffeq's estimate, and on random weights gives the same
+    log-det to the tolerance (the step is shrunk by the same error control)."""
+    layer = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8, "first_step": "estimate"})
+    tried = cnf(trace="exact", solver={"rtol": 1e-8, "atol": 1e-8})
+    assert tried.options == {"first_step": 1.0} and layer.options == {}
+    assert cnf(time=0.5).options == {"first_step": 0.5}
+    tried.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(tried(X)[1], layer(X)[1], atol=1e-6, rtol=0)
+    assert evaluations(tried) < evaluations(layer) and evaluations(tried) <= 8
+
+
+def evaluations(layer) -> int:
+    """Vector-field calls of one inference solve with the field set to zero."""
+    for p in layer.dynamics.net.parameters():
+        torch.nn.init.zeros_(p)
+    calls = []
+    hook = layer.dynamics.register_forward_pre_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        layer(X)
+    hook.remove()
+    return len(calls)
+
+
+def test_exact_trace_on_many_features_warns_only_without_the_closed_form():
+    """W755 (one backward pass per feature) is for fields without the closed form: a conv
+    field on 1x8x8 images, not an mlp field on 64 features, which evaluation scores with
+    the exact trace too."""
+    image = "x: {{shape: [1, 8, 8]}}"
+    conv = "{kind: conv, channels: [4], activation: softplus}"
+    for net, inputs, warned in (
+        ("{kind: mlp, activation: tanh}", "x: {{shape: [64]}}", []),
+        (conv, image, ["W755"]),
+    ):
+        text = SOLVER.replace("x: {{shape: [2]}}", inputs).format(
+            settings=f"trace: exact, net: {net}"
+        )
+        assert [d.code for d in flowspec.check(text).warnings] == warned
+    node, _, inputs = make_node({"kind": "cnf", "net": {"activation": "tanh"}}, (64,))
+    assert node.for_evaluation(inputs)[1] == "trace: exact"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import pytest
 import torch
-from oracles import randomize_
+from oracles import autograd_logdet, randomize_
 from pydantic import TypeAdapter
 
 from flowspec.core.node import NodeCheck
@@ -170,6 +170,68 @@ def test_flow_density_layer_mistakes_are_located(layers, code, where):
     assert [(d.code, d.path) for d in reporter.diagnostics if d.severity == "error"] == [
         (code, ("nodes", "n", "encoder", *where))
     ]
+
+
+SQUEEZED = {
+    "kind": "flow",
+    "net": {"hidden": [8]},
+    "layers": [
+        {"kind": "squeeze"},
+        {"kind": "invconv1x1"},
+        {"kind": "coupling", "mask": "channel", "conditioner": {"kind": "conv", "channels": 4}},
+        {"kind": "unsqueeze"},
+    ],
+    "repeat": 2,
+}
+
+
+def test_flow_density_layers_may_squeeze_and_unsqueeze_in_between():
+    """SurVAE's and Flow++'s dequantizers step at a coarser scale: the layers after a
+    squeeze are built for its shape, and the density is the base's at the layers' inference
+    pass plus their log-determinants (against autograd in float64)."""
+    torch.manual_seed(0)
+    event = PortInfo((2, 2, 4))
+    density, module = build(SQUEEZED, event, 3, scale=0.3)
+    assert [info.shape for info in density.layer_inputs(density.chain(None), event)] == [
+        (2, 2, 4),
+        (8, 1, 2),
+        (8, 1, 2),
+        (8, 1, 2),
+    ] * 2
+    c = torch.randn(2, 3, dtype=torch.float64)
+    v = torch.randn(2, 2, 2, 4, dtype=torch.float64)
+
+    def inference(values, context):
+        for layer in module.layers:
+            values = layer(values, context=context)[0]
+        return values
+
+    mean, scale = module.params(c, 2)
+    e = inference(v, c)
+    logdet = torch.stack(
+        [
+            autograd_logdet(lambda x, i=i: inference(x, c[i : i + 1]), v[i : i + 1])[0]
+            for i in range(2)
+        ]
+    )
+    expected = module.base.log_prob_at(e, mean, scale) + logdet
+    torch.testing.assert_close(module.log_prob(v, c), expected)
+    value, log_q = module.sample_and_log_prob(c, n=2)
+    assert value.shape == (2, 2, 2, 4)
+    torch.testing.assert_close(log_q, module.log_prob(value, c))
+
+
+def test_flow_density_layers_that_do_not_undo_a_squeeze_are_located():
+    density = GAUSSIAN_DEFAULT.validate_python(
+        {"kind": "flow", "layers": [{"kind": "squeeze"}, {"kind": "invconv1x1"}]}
+    )
+    reporter = Reporter()
+    assert not density.check_event(
+        PortInfo((1, 2, 2)), NodeCheck(reporter, "n", ("nodes", "n")), "dequantizer"
+    )
+    (error,) = [d for d in reporter.diagnostics if d.severity == "error"]
+    assert error.code == "E805" and error.path == ("nodes", "n", "dequantizer", "layers", 1)
+    assert "[4, 1, 1]" in error.message and "[1, 2, 2]" in error.message
 
 
 def test_a_planar_flow_posterior_scores_its_draws_along_generation():

@@ -90,6 +90,15 @@ def test_image_kinds_reject_other_ranks(kind):
 CONDITIONERS = {
     "resnet": {"kind": "resnet", "channels": 6, "blocks": 1},
     "conv": {"kind": "conv", "channels": 6, "kernel": 3},
+    "densenet_idf": {"kind": "densenet", "channels": 6, "depth": 4},
+    "densenet_survae": {
+        "kind": "densenet",
+        "channels": 4,
+        "depth": 2,
+        "growth": 3,
+        "blocks": 1,
+        "gated": True,
+    },
     "mlp": {"kind": "mlp", "hidden": [8]},
 }
 

@@ -301,6 +301,10 @@ nodes:
             "{kind: cnf, net: {activation: tanh}, solver: {method: rk4, step_size: 0.5, rtol: 1.0e-3}}",
             "rtol",
         ),
+        (
+            "{kind: cnf, net: {activation: tanh}, solver: {method: rk4, step_size: 0.5, first_step: 1.0}}",
+            "first_step",
+        ),
         ("{kind: autoregressive, conditioner: {kind: made, hidden: [8], seed: 3}}", "seed"),
         ("{kind: affine_coupling, net: {hidden: [], activation: tanh}}", "activation"),
         (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
-__all__ = ["PACKAGES", "versions", "machine_markdown"]
+__all__ = ["PACKAGES", "versions", "machine_markdown", "load_average", "quick_run"]
 
 PACKAGES = ("flowspec", "torch", "zuko", "nflows", "normflows", "numpy", "pydantic")
 
@@ -48,3 +50,25 @@ def machine_markdown() -> str:
             "```",
         ]
     )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def quick_run(doc: str | None) -> bool:
+    """A benchmark script's command line (``--quick``, a fast smoke run, with ``doc`` as
+    its help); torch is set to one thread, as every comparison runs."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run")
+    quick: bool = parser.parse_args().quick
+    import torch  # here: run_all, which imports this module, runs without torch
+
+    torch.set_num_threads(1)
+    return quick

@@ -9,7 +9,6 @@ the log-det estimators (truncated series, Russian roulette, Hutchinson) against 
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
 from harness.contender import Contender
+from harness.machine import quick_run
 from harness.suite import Workload, run_workload
 from harness.table import markdown_table
 
@@ -270,25 +270,20 @@ def cnf_estimator(draws: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a fast smoke run")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    ffjord_steps, resflow_steps, draws = (10, 10, 200) if args.quick else (150, 400, 4000)
+    quick = quick_run(__doc__)
+    ffjord_steps, resflow_steps, draws = (10, 10, 200) if quick else (150, 400, 4000)
     sections = [
         comparison(
             "FFJORD on 2-D moons: flowspec vs zuko",
             {"flowspec": flowspec_ffjord, "zuko": zuko_ffjord},
             ffjord_steps,
-            args.quick,
+            quick,
         ),
         comparison(
             "Residual flow on 2-D moons: flowspec vs normflows",
             {"flowspec": flowspec_resflow, "normflows": normflows_resflow},
             resflow_steps,
-            args.quick,
+            quick,
         ),
         estimators(draws),
     ]

@@ -3,7 +3,9 @@
 Conditional normalizing flows (Winkler et al. 2019, "Learning Likelihoods with Conditional
 Normalizing Flows", arXiv:1912.00042) as a density part: ``v = f(e; c)`` with
 ``e ~ N(mu(c), diag sigma(c)^2)`` and ``f`` the generation direction of ``layers`` (any
-bijective node kinds on a flat event; couplings see the context), repeated ``repeat`` times.
+bijective node kinds on the event; couplings see the context), repeated ``repeat`` times.
+The layers may change the shape in between if they end at the event's (a squeeze, steps at
+the coarser scale, an unsqueeze: SurVAE's and Flow++'s dequantization flows).
 Then
 
     log q(v | c) = log N(f^-1(v; c); mu(c), sigma(c)) + sum of the layers' contributions,
@@ -295,20 +297,22 @@ class FlowDensitySpec(GaussianSpec):
             outputs = None if inner.errors else spec.infer((info,), None, inner)
             if inner.errors and reporter is not check.reporter:  # a repetition's own error
                 check.reporter.diagnostics.extend(reporter.diagnostics)
-            if outputs is None or len(outputs) != 1 or outputs[0].shape != event.shape:
-                if not inner.errors:
-                    check.error(
-                        "E805",
-                        f"layer {index} of the flow density changes the event {event} "
-                        "(its layers must keep the shape)",
-                        *field,
-                        "layers",
-                        index % len(self.layers),
-                    )
-                return False
+            if outputs is None or len(outputs) != 1:
+                return False  # the layer reported it
             if info.support.is_real_line and not outputs[0].support.is_real_line:
                 leaves = index
             info = outputs[0]
+        if info.shape != event.shape:
+            check.error(
+                "E805",
+                f"the flow density's layers end at {list(info.shape)}, not at its event "
+                f"{event} (they may change the shape in between, as a squeeze, and must "
+                "undo it)",
+                *field,
+                "layers",
+                len(self.layers) - 1,
+            )
+            return False
         if not info.support.is_real_line:
             # Generation inverts the layers on Gaussian draws, which fill the whole line:
             # draws outside the layers' image have no preimage (NaN), and the log-density
@@ -387,9 +391,23 @@ class FlowDensitySpec(GaussianSpec):
     def density_parameter_count(self, event: PortInfo, context_features: int) -> int:
         chain = self.chain(None) or []
         context = self.layer_context_port(context_features)
-        info = PortInfo(event.shape, REAL)
-        layers = sum(spec.parameter_count((info,), context) for spec in chain)
+        seen = self.layer_inputs(chain, event)
+        layers = sum(
+            spec.parameter_count((info,), context) for spec, info in zip(chain, seen, strict=True)
+        )
         return super().density_parameter_count(event, context_features) + layers
+
+    @staticmethod
+    def layer_inputs(chain: list[NodeSpec], event: PortInfo) -> list[PortInfo]:
+        """What each layer of a checked chain is given: the event, then each layer's output
+        (a squeeze in the chain gives the layers after it its shape)."""
+        info, seen = PortInfo(event.shape, REAL), []
+        for spec in chain:
+            seen.append(info)
+            outputs = spec.infer((info,), None, NodeCheck(Reporter(), "", ()))
+            assert outputs is not None, "check_event reported the problem"
+            info = outputs[0]
+        return seen
 
     def build(
         self, event: PortInfo, context_features: int, *, zero_init: bool = True
@@ -402,8 +420,8 @@ class FlowDensitySpec(GaussianSpec):
         chain = self.chain(None)
         assert chain is not None, "check_event reported the problem"
         context = self.layer_context_port(context_features)
-        info = PortInfo(event.shape, REAL)
-        layers = [spec.build((info,), context) for spec in chain]
+        seen = self.layer_inputs(chain, event)
+        layers = [spec.build((info,), context) for spec, info in zip(chain, seen, strict=True)]
         base = super().build(event, context_features, zero_init=zero_init)
         hidden = bool(context_features) and self.layer_context == "hidden"
         return FlowDensity(layers, cast("Gaussian", base), hidden, self.draws_by_inference)

@@ -10,6 +10,7 @@ from torch import nn
 
 from flowspec.core.layer import FlowLayer, Layer
 from flowspec.layers._jacobian import batch_jacobian
+from flowspec.layers._mlp_trace import has_closed_form_trace, mlp_and_trace
 
 __all__ = ["Dynamics", "CNF"]
 
@@ -21,6 +22,10 @@ class Dynamics(Layer):
     ``e^T (df/dy) e`` with the probe ``noise`` set per solve). A context rides along as the
     state's last element with zero velocity, so the adjoint method returns its gradient too.
 
+    The exact trace of an MLP field is computed in closed form with the velocity
+    (:mod:`flowspec.layers._mlp_trace`: one forward pass); other fields take one backward
+    pass per feature.
+
     The trace keeps its graph only where the caller builds one: a plain solve under grad, or
     the adjoint's backward solve. The adjoint's forward solve runs without grad, and there a
     state that says ``requires_grad`` (a view of the previous layer's output) is not part of
@@ -31,6 +36,8 @@ class Dynamics(Layer):
         self.net = net
         self.trace = trace
         self.shape = tuple(shape) if shape is not None else None
+        #: Whether the field is an MLP whose exact trace has a closed form.
+        self.plain_mlp = shape is None and has_closed_form_trace(net)
         self.noise: torch.Tensor | None = None
         #: Whether a tuple state carries the log-density change ``(y, a[, c])`` (inference)
         #: or is ``(y, c)`` (generation of a conditional CNF).
@@ -41,8 +48,14 @@ class Dynamics(Layer):
     ) -> torch.Tensor:
         if self.shape is not None:
             return self.net(t, y.view(y.shape[0], *self.shape), context).flatten(1)
+        return self.net(self.flat_inputs(t, y, context))
+
+    @staticmethod
+    def flat_inputs(t: torch.Tensor, y: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """An MLP field's input ``[t, y, c]``: the state's features are columns
+        ``1 .. 1 + D``."""
         parts = [t.to(y).expand(y.shape[0], 1), y]
-        return self.net(torch.cat(parts if context is None else [*parts, context], dim=1))
+        return torch.cat(parts if context is None else [*parts, context], dim=1)
 
     def forward(
         self, t: torch.Tensor, state: torch.Tensor | tuple[torch.Tensor, ...]
@@ -53,6 +66,18 @@ class Dynamics(Layer):
             y, given = state
             return self.velocity(t, y, given), torch.zeros_like(given)
         y, context = state[0], (state[2] if len(state) == 3 else None)
+        dy, divergence = self.velocity_and_divergence(t, y, context)
+        if context is None:
+            return dy, divergence
+        return dy, divergence, torch.zeros_like(context)
+
+    def velocity_and_divergence(
+        self, t: torch.Tensor, y: torch.Tensor, context: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``f(t, y; c)`` and ``tr(df/dy)`` (exact, or Hutchinson's estimate)."""
+        if self.trace == "exact" and self.plain_mlp:
+            columns = slice(1, 1 + y.shape[1])
+            return mlp_and_trace(self.net, self.flat_inputs(t, y, context), columns)
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             y = y if create_graph and y.requires_grad else y.detach().requires_grad_()
@@ -67,9 +92,7 @@ class Dynamics(Layer):
                 divergence = (row * noise).sum(dim=1)
         if not create_graph:
             dy, divergence = dy.detach(), divergence.detach()
-        if context is None:
-            return dy, divergence
-        return dy, divergence, torch.zeros_like(context)
+        return dy, divergence
 
 
 class CNF(FlowLayer):
@@ -85,14 +108,17 @@ class CNF(FlowLayer):
         method: str,
         rtol: float,
         atol: float,
-        step_size: float | None,
+        options: dict[str, float],
         adjoint: bool,
         image: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.dynamics = Dynamics(net, trace, image)
         self.time = time
-        self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
+        self.method, self.rtol, self.atol = method, rtol, atol
+        #: torchdiffeq's ``options``: the fixed methods' ``step_size``, or the adaptive
+        #: methods' ``first_step`` (none: torchdiffeq picks it from the field).
+        self.options = options
         self.adjoint = adjoint
 
     def _solve(
@@ -105,8 +131,7 @@ class CNF(FlowLayer):
         """torchdiffeq's solution at ``start`` and ``end``: a tensor, or a tuple of them
         for a tuple ``state``."""
         times = torch.tensor([start, end], dtype=like.dtype, device=like.device)
-        options = {"step_size": self.step_size} if self.step_size is not None else None
-        settings = dict(rtol=self.rtol, atol=self.atol, method=self.method, options=options)
+        settings = dict(rtol=self.rtol, atol=self.atol, method=self.method, options=self.options)
         if self.adjoint and torch.is_grad_enabled():
             params = tuple(p for p in self.dynamics.parameters() if p.requires_grad)
             return torchdiffeq.odeint_adjoint(

@@ -15,12 +15,28 @@ nothing is set.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
+from flowspec.core.layer import Layer
 from flowspec.layers._data_init import DataInitialized, Moments
 from flowspec.layers._density_as_base import DensityDistribution
 from flowspec.layers.densities.discretized_logistic import DiscretizedLogistic
 
-__all__ = ["DiscretizedLogisticBase"]
+__all__ = ["ContextNet", "DiscretizedLogisticBase"]
+
+
+class ContextNet(Layer):
+    """A conditioner ``(batch, *context) -> (batch, *values, params)`` as a density's net:
+    it takes the flattened context and gives each value's parameters side by side."""
+
+    def __init__(self, conditioner: nn.Module, context_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.conditioner = conditioner
+        self.context_shape = tuple(context_shape)
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        shaped = context.view(context.shape[0], *self.context_shape)
+        return self.conditioner(shaped).flatten(1)
 
 
 class DiscretizedLogisticBase(DensityDistribution, DataInitialized):

@@ -9,6 +9,8 @@ by the straight-through estimator (Bengio et al. 2013, arXiv:1308.3432).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from flowspec.conditioners.choice import NetChoice
@@ -26,11 +28,15 @@ class DiscreteCouplingSpec(NodeSpec):
     contribution = "0"
     volume_preserving = True
 
+    #: The input ranks it splits: flat ``[D]`` (and images ``[C, H, W]`` on channels).
+    ranks: ClassVar[tuple[int, ...]] = (1,)
+
     def check_discrete_input(self, x: PortInfo, check: NodeCheck, *, need_levels: bool) -> bool:
-        if len(x.shape) != 1 or x.shape[0] < 2:
+        if len(x.shape) not in self.ranks or x.shape[0] < 2:
+            wanted = " or an image [C, H, W] with C >= 2" if 3 in self.ranks else ""
             check.error(
                 "E816",
-                f"{self.kind} needs a flat input [D] with D >= 2, got {x}",
+                f"{self.kind} needs a flat input [D] with D >= 2{wanted}, got {x}",
                 "in",
                 hint="add {kind: flatten} before it",
             )

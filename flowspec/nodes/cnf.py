@@ -14,10 +14,16 @@ extra channel of every layer (``net: {kind: conv}``, :mod:`flowspec.nodes._vecto
 E761 on other shapes); multi-scale FFJORD is written with ``squeeze`` and ``split`` between
 CNFs (``specs/zoo/ffjord_mnist.yaml``). The solver is torchdiffeq's
 ``odeint`` (or ``odeint_adjoint`` with ``adjoint: true``: memory constant in the number of
-solver steps, at the price of a second solve in the backward pass).
+solver steps, at the price of a second solve in the backward pass). An adaptive method's
+first trial step is the whole integration time (``first_step: whole``, as zuko's solver
+does; every step is error-controlled, so this keeps the tolerance): torchdiffeq's own guess
+(``first_step: estimate``) is 1e-6 on the zero field a CNF starts at and then takes 7 steps
+to grow, 44 evaluations per solve where the whole step takes 7.
 
-``trace``: ``exact`` (D backward passes per function evaluation: ``log_prob`` is exact up
-to the solver's tolerance) or ``hutchinson`` (``e^T (df/dy) e`` with one Gaussian ``e`` per
+``trace``: ``exact`` (``log_prob`` is exact up to the solver's tolerance; an ``mlp``
+field's trace has a closed form computed along its forward pass,
+:mod:`flowspec.layers._mlp_trace`, any other field's takes D backward passes per function
+evaluation) or ``hutchinson`` (``e^T (df/dy) e`` with one Gaussian ``e`` per
 solve, FFJORD's estimator: ``log_prob`` is an unbiased estimate, to the tolerance).
 Both directions iterate (an ODE solve), so ``torch.compile`` cannot capture the kind as one
 graph (``not_fullgraph``).
@@ -104,6 +110,23 @@ class ODESolver(BaseModel):
         default=None,
         description=f"Step size: required by the fixed-grid methods ({', '.join(FIXED_STEP)}).",
     )
+    first_step: Literal["whole", "estimate"] | PositiveFloat = Field(
+        default="whole",
+        description="The first step an adaptive method tries, shrunk until its error is "
+        "within rtol and atol like every later step: whole (the integration time, as zuko "
+        "does), estimate (torchdiffeq's guess from the field at the start: 1e-6 where the "
+        "field is zero there, as a CNF's is at initialisation, which then costs 7 steps "
+        "growing tenfold), or a number.",
+    )
+
+    def torchdiffeq_options(self, time: float) -> dict[str, float]:
+        """The ``options`` torchdiffeq's ``odeint`` takes for these settings over an
+        integration of length ``time``."""
+        if self.method in FIXED_STEP:
+            return {"step_size": self.step_size} if self.step_size is not None else {}
+        if self.first_step == "estimate":
+            return {}
+        return {"first_step": time if self.first_step == "whole" else self.first_step}
 
 
 class CNFSpec(NodeSpec):
@@ -119,8 +142,9 @@ class CNFSpec(NodeSpec):
     time: PositiveFloat = Field(default=1.0, description="Integration time T: z = y(T).")
     trace: Literal["exact", "hutchinson"] = Field(
         default="hutchinson",
-        description="exact (D backward passes per evaluation; log_prob exact to the solver's "
-        "tolerance) or hutchinson (one; an unbiased estimate).",
+        description="exact (log_prob exact to the solver's tolerance; an mlp field's trace in "
+        "closed form, one forward pass per evaluation, any other field's by D backward "
+        "passes) or hutchinson (one backward pass; an unbiased estimate).",
     )
     solver: ODESolver = Field(default_factory=ODESolver, description="ODE solver settings.")
     adjoint: bool = Field(
@@ -184,9 +208,16 @@ class CNFSpec(NodeSpec):
         ),
     )
 
+    @property
+    def closed_form_trace(self) -> bool:
+        """Whether the exact trace costs one forward pass (an ``mlp`` field:
+        :mod:`flowspec.layers._mlp_trace`) rather than one backward pass per feature."""
+        return isinstance(self.net, MLPSpec)
+
     def for_evaluation(self, inputs: tuple[PortInfo, ...]) -> tuple[CNFSpec, str] | None:
-        """The exact trace (to the solver's tolerance) for small D."""
-        if self.trace == "exact" or inputs[0].numel > EXACT_DIMS:
+        """The exact trace (to the solver's tolerance): for an ``mlp`` field at any D, for
+        other fields at small D."""
+        if self.trace == "exact" or (inputs[0].numel > EXACT_DIMS and not self.closed_form_trace):
             return None
         return self.model_copy(update={"trace": "exact"}), "trace: exact"
 
@@ -256,7 +287,15 @@ class CNFSpec(NodeSpec):
                 check,
                 "solver",
             )
-        elif self.solver.method in TOLERANCE_FREE:
+        else:
+            check_unused_settings(
+                self.solver,
+                ("first_step",),
+                f"method {self.solver.method!r} takes fixed steps of step_size",
+                check,
+                "solver",
+            )
+        if self.solver.method in TOLERANCE_FREE:
             check_unused_settings(
                 self.solver,
                 ("rtol", "atol"),
@@ -286,7 +325,12 @@ class CNFSpec(NodeSpec):
         if not check_flat_context("a cnf's vector field", context, check):
             return None
         outputs = real_map(self.kind, inputs, check)
-        if outputs is not None and self.trace == "exact" and outputs[0].numel > EXACT_DIMS:
+        if (
+            outputs is not None
+            and self.trace == "exact"
+            and outputs[0].numel > EXACT_DIMS
+            and not self.closed_form_trace
+        ):
             check.warning(
                 "W755",
                 f"trace: exact takes {outputs[0].numel} backward passes per evaluation",
@@ -313,6 +357,7 @@ class CNFSpec(NodeSpec):
             net = self.net.build(inputs[0].numel + 1 + width, inputs[0].numel, zero_init=True)
             image = None
         s = self.solver
-        # Adaptive methods take no step size (torchdiffeq warns about it on every solve).
-        step = s.step_size if s.method in FIXED_STEP else None
-        return CNF(net, self.time, self.trace, s.method, s.rtol, s.atol, step, self.adjoint, image)
+        options = s.torchdiffeq_options(self.time)
+        return CNF(
+            net, self.time, self.trace, s.method, s.rtol, s.atol, options, self.adjoint, image
+        )
