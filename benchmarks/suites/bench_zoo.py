@@ -309,8 +309,7 @@ def realnvp_section(row: dict, versus: dict, profile_: dict, steps: int) -> str:
             f"(one `sample(8)`), peak RSS {row['peak_rss_mib']:.0f} MiB, load {row['load']}. "
             "Its profiled step (as above):",
             _shares([profile_]),
-            f"(Run of {time.strftime('%a %b %-d %Y, %H:%M UTC', time.gmtime())}, under "
-            "`nice -n 10`.)",
+            f"(Run of {time.strftime('%a %b %-d %Y, %H:%M UTC', time.gmtime())}.)",
         ]
     )
 
