@@ -134,3 +134,56 @@ def test_actnorm_initialises_inside_the_first_compiled_call():
         again = seeded(log_prob, *data, **context)
         torch.testing.assert_close(again, seeded(eager_model.log_prob, *data, **context))
     assert counter.frame_count == 2
+
+
+def test_train_compile_runs_the_same_steps_and_its_checkpoint_loads_uncompiled(
+    tmp_path, monkeypatch
+):
+    """``flowspec train --compile`` trains through torch.compile (the ``eager`` backend here:
+    dynamo's capture without code generation, cheap enough for a test; the benchmark
+    measures inductor), reports the first step's compile time, and reaches the eager run's
+    weights; weights named the compiled module's way load into an uncompiled model; a model
+    with a kind that iterates, or trained with a memory option, trains eagerly, saying why."""
+    import json
+
+    from safetensors.torch import load_file
+    from train_specs import TINY_MOONS
+    from typer.testing import CliRunner
+
+    import flowspec.train.compiled
+    from flowspec.cli import app
+    from flowspec.train.checkpoint import load_checkpoint, load_weights
+
+    monkeypatch.setattr(flowspec.train.compiled, "BACKEND", "eager")
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_MOONS)
+    common = ["train", str(spec), "--data", "moons", "--steps", "4", "--val-every", "2"]
+    common += ["--batch-size", "32", "--no-progress"]
+    runs = {}
+    for name, flag in (("eager", "--no-compile"), ("compiled", "--compile")):
+        out = tmp_path / f"{name}.safetensors"
+        result = CliRunner().invoke(app, [*common, flag, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        runs[name] = (result.output, out)
+    output, checkpoint = runs["compiled"]
+    assert "torch.compile: the first step took" in output and "one-off" in output
+    summary = json.loads(checkpoint.with_name("compiled.summary.json").read_text())
+    assert summary["compile_seconds"] > 0 and summary["compile_cache"]
+    assert "torch.compile" not in runs["eager"][0]
+    torch.testing.assert_close(load_file(checkpoint), load_file(runs["eager"][1]))
+
+    model, _ = load_checkpoint(checkpoint)
+    compiled_names = torch.compile(model, backend="eager").state_dict()
+    assert all(name.startswith("_orig_mod.") for name in compiled_names)
+    fresh = flowspec.compile(spec)
+    load_weights(fresh, compiled_names, "the compiled module's weights")
+    x = torch.randn(8, 2)
+    torch.testing.assert_close(fresh.log_prob(x), model.log_prob(x))
+
+    iterating = flowspec.compile(SPECS / "resflow_moons.yaml")
+    reason = flowspec.train.compiled.eager_reason(iterating)
+    first = next(n for n in iterating.checked.graph.layers if n.kind == "residual")
+    assert reason is not None and f"node '{first.id}' (residual)" in reason
+    rebuilding = flowspec.train.compiled.eager_reason(fresh, "invertible")
+    assert rebuilding is not None and "memory: invertible" in rebuilding
+    assert flowspec.train.compiled.eager_reason(fresh) is None

@@ -3,14 +3,18 @@ training step at batch 8 (Adam, random data of the spec's shape and levels), sam
 second, peak resident memory of a fresh process; Glow (affine) against normflows' Glow and a
 plain-torch twin at the same architecture, interleaved in one process (ratios); and where
 the time of one Glow training step goes (torch.profiler: inside torch's operators against
-the Python around them, flowspec's included); and Real NVP against its plain-torch twin
-(same architecture and parameter count; normflows has no such Real NVP) in a section of its
-own. Prints a markdown section.
+the Python around them, flowspec's included) and of Residual Flows; and Real NVP against
+its plain-torch twin (same architecture and parameter count; normflows has no such Real NVP).
+Prints a markdown section and, unless ``--quick``, keeps every figure in benchmarks/zoo_runs.json (by spec:
+a run with ``--only`` replaces the rows it measured and keeps the others, each with its own
+load and step count) and rewrites the section in benchmarks/RESULTS.md from that file.
 
     nice -n 10 python benchmarks/suites/bench_zoo.py            # 3 timed steps each
-    python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each
-    nice -n 10 python benchmarks/suites/bench_zoo.py --part realnvp   # Real NVP only: its
-                                          # section between the zoo-realnvp markers of RESULTS.md
+    python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each, no files
+    nice -n 10 python benchmarks/suites/bench_zoo.py --only resflow_cifar10.yaml \
+        --profiles resflow_cifar10.yaml --no-compare --steps 1  # some rows again
+    nice -n 10 python benchmarks/suites/bench_zoo.py --part realnvp   # Real NVP's row,
+                                          # comparison and profile again
 
 One thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)); every figure is a wall-clock
 median on a shared machine, so the load average is printed beside it.
@@ -32,12 +36,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: its packages
-from harness.markers import marked, replace_marked
+from harness.results import marked, replace_section
 from harness.table import markdown_table
 
 ZOO = Path(__file__).resolve().parents[2] / "specs" / "zoo"
-RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
 BATCH = 8
+RUNS = Path(__file__).resolve().parents[1] / "zoo_runs.json"
+SECTION = "zoo"
+#: The specs whose training step is profiled by default.
+PROFILED = ("glow_cifar10_affine.yaml", "resflow_cifar10.yaml")
 #: Specs too large to train on this machine, with the reason (printed in the table).
 NOT_RUN = {
     "tarflow_imagenet64.yaml": "not run: 460M parameters; a batch-8 step is about 2.3e13 "
@@ -90,6 +97,7 @@ def child(spec: str, steps: int) -> dict[str, object]:
         sampling = time.perf_counter() - start
     return {
         "spec": spec,
+        "steps": steps,
         "parameters": sum(p.numel() for p in model.parameters()),
         "step_s": seconds,
         "samples_per_s": BATCH / sampling,
@@ -177,6 +185,7 @@ def compare(name: str, steps: int) -> dict[str, object]:
             times[name].append(steps_of[name]())
             rises[name].append((resident_kib()[1] - before) / 1024)
     return {
+        "steps": steps,
         "step_s": {name: statistics.median(t) for name, t in times.items()},
         # Each round's ratio to flowspec's step of the same round: the machine's speed
         # drifts by tens of percent within minutes under load, a pair of neighbours less.
@@ -226,26 +235,89 @@ def _run(*arguments: str) -> dict[str, object]:
     return json.loads(line)
 
 
-def _ratios(title: str, versus: dict) -> str:
-    """The comparison's table: parameters, step medians, ratios, step memory."""
-    return markdown_table(
-        [title, "parameters", "s / train step", "ratio to flowspec", "step peak rise MiB"],
+COMPARISON_NOTE = (
+    "'ratio to flowspec': the median over the rounds of a step's time over flowspec's step "
+    "in the same round (under load the machine's speed drifts by tens of percent within "
+    "minutes, which a ratio of medians of a few rounds would carry; runs stored before "
+    "that: the ratio of the medians). 'step peak rise': how far the process's resident "
+    "high-water mark (VmHWM, reset through /proc/self/clear_refs after malloc_trim) rose "
+    "during one train step, median over the rounds: activations kept for backward, "
+    "gradients, temporaries; parameters and Adam's state were resident before."
+)
+
+#: What each comparison is, before its table.
+INTRODUCTIONS = {
+    "glow": "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
+    "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
+    "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
+    "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
+    "as full matrices)",
+    "realnvp": "Real NVP (`specs/zoo/realnvp_cifar10.yaml`) against "
+    "`benchmarks/baselines/handwritten_realnvp_cifar10.py`, the same model written with "
+    "torch ops: the same masks, Real NVP ResNet conditioners, batch-norm bijections and "
+    "parameter count (asserted equal here; `tests/test_realnvp_twin.py` copies weights "
+    "across at small widths and checks equal log-likelihoods and gradients). normflows is "
+    "not compared: it has no Real NVP of this architecture at equal size. Its "
+    "convolutional conditioner (`nets.ConvResidualNet`) lifts with a 1x1 convolution, has "
+    "no weight normalisation, no `[h, -h]` input and no skip connections from the blocks, "
+    "and its `flows.BatchNorm` normalises every element over the batch instead of every "
+    "channel over the batch and the positions; a model built from them would be a "
+    "different network with a different parameter count",
+}
+TITLES = {"glow": "Glow CIFAR-10 (affine), batch 8", "realnvp": "Real NVP CIFAR-10, batch 8"}
+
+
+def _comparison(name: str, versus: dict | None) -> list[str]:
+    """A comparison's paragraph and table (none before it ran)."""
+    if versus is None:
+        return []
+    ours = versus["step_s"]["flowspec"]
+    ratios = markdown_table(
+        [TITLES[name], "parameters", "s / train step", "ratio to flowspec", "step peak rise MiB"],
         [
             [
-                name,
-                f"{versus['parameters'][name]:,}",
+                peer,
+                f"{versus['parameters'][peer]:,}",
                 f"{s:.2f}",
-                f"{versus['ratio'][name]:.3f}",
-                f"{versus['step_peak_mib'][name]:.0f}",
+                f"{versus.get('ratio', {}).get(peer, s / ours):.3f}",
+                f"{versus['step_peak_mib'][peer]:.0f}" if "step_peak_mib" in versus else "",
             ]
-            for name, s in versus["step_s"].items()
+            for peer, s in versus["step_s"].items()
         ],
     )
+    return [
+        f"{INTRODUCTIONS[name]}. Each step was timed in interleaved rounds in one process "
+        f"({versus['steps']} rounds, load {versus['load']}):",
+        ratios,
+    ]
 
 
-def _shares(profiles: list[dict]) -> str:
-    """The profiled steps' split between torch's operators and the Python around them."""
-    return markdown_table(
+def markdown(rows: list[dict], comparisons: dict[str, dict], profiles: list[dict]) -> str:
+    table = markdown_table(
+        [
+            "spec",
+            "parameters",
+            "s / train step (batch 8)",
+            "timed steps",
+            "samples / s",
+            "peak RSS MiB",
+            "load",
+        ],
+        [
+            [
+                f"`specs/zoo/{r['spec']}`",
+                f"{r['parameters']:,}",
+                f"{r['step_s']:.2f}",
+                str(r["steps"]),
+                f"{r['samples_per_s']:.2f}",
+                f"{r['peak_rss_mib']:.0f}",
+                r["load"],
+            ]
+            for r in rows
+        ]
+        + [[f"`specs/zoo/{spec}`", reason, "", "", "", "", ""] for spec, reason in NOT_RUN.items()],
+    )
+    shares = markdown_table(
         [
             "one train step (batch 8)",
             "s (profiled)",
@@ -264,110 +336,26 @@ def _shares(profiles: list[dict]) -> str:
             for p in profiles
         ],
     )
-
-
-COMPARISON_NOTE = (
-    "'ratio to flowspec': the median over the rounds of a step's time over flowspec's step "
-    "in the same round (under load the machine's speed drifts by tens of percent within "
-    "minutes, which a ratio of medians of a few rounds would carry). "
-    "'step peak rise': how far the process's resident high-water mark (VmHWM, reset through "
-    "/proc/self/clear_refs after malloc_trim) rose during one train step, median over the "
-    "rounds: activations kept for backward, gradients, temporaries; parameters and Adam's "
-    "state were resident before."
-)
-
-#: Why Real NVP has no normflows row.
-REALNVP_NOTE = (
-    "normflows is not compared: it has no Real NVP of this architecture at equal size. Its "
-    "convolutional conditioner (`nets.ConvResidualNet`) lifts with a 1x1 convolution, has no "
-    "weight normalisation, no `[h, -h]` input and no skip connections from the blocks, and "
-    "its `flows.BatchNorm` normalises every element over the batch instead of every "
-    "channel over the batch and the positions; a model built from them would be a "
-    "different network with a different parameter count."
-)
-
-
-def realnvp_section(row: dict, versus: dict, profile_: dict, steps: int) -> str:
-    """Real NVP against its plain-torch twin: the text of a section of its own (between
-    the ``zoo-realnvp`` markers, so ``--part realnvp`` can rewrite it in RESULTS.md alone)."""
-    twin = versus["ratio"]["plain torch"]
-    return "\n\n".join(
-        [
-            "### Real NVP CIFAR-10 against a plain-torch twin (`bench_zoo.py --part realnvp`)",
-            "`specs/zoo/realnvp_cifar10.yaml` against `benchmarks/baselines/"
-            "handwritten_realnvp_cifar10.py`, the same model written with torch ops: the "
-            "same masks, Real NVP ResNet conditioners, batch-norm bijections and "
-            f"{versus['parameters']['flowspec']:,} parameters (asserted equal here; "
-            "`tests/test_realnvp_twin.py` copies weights across at small widths and checks "
-            "equal log-likelihoods and gradients). Adam steps at batch "
-            f"{BATCH} of random integer images, timed in interleaved rounds in one process "
-            f"after one warm-up step each, one thread, medians of {steps} rounds, load "
-            f"{versus['load']} at the end. " + COMPARISON_NOTE + " " + REALNVP_NOTE,
-            _ratios("Real NVP CIFAR-10, batch 8", versus),
-            f"The plain-torch step took {twin:.3f}x flowspec's. flowspec alone, in a fresh "
-            f"process: {row['step_s']:.2f} s per step, {row['samples_per_s']:.2f} samples/s "
-            f"(one `sample(8)`), peak RSS {row['peak_rss_mib']:.0f} MiB, load {row['load']}. "
-            "Its profiled step (as above):",
-            _shares([profile_]),
-            f"(Run of {time.strftime('%a %b %-d %Y, %H:%M UTC', time.gmtime())}.)",
-        ]
-    )
-
-
-def markdown(rows: list[dict], versus: dict, profiles: list[dict], steps: int, realnvp: str) -> str:
-    table = markdown_table(
-        ["spec", "parameters", "s / train step (batch 8)", "samples / s", "peak RSS MiB", "load"],
-        [
-            [
-                f"`specs/zoo/{r['spec']}`",
-                f"{r['parameters']:,}",
-                f"{r['step_s']:.2f}",
-                f"{r['samples_per_s']:.2f}",
-                f"{r['peak_rss_mib']:.0f}",
-                r["load"],
-            ]
-            for r in rows
-        ]
-        + [[f"`specs/zoo/{spec}`", reason, "", "", "", ""] for spec, reason in NOT_RUN.items()],
-    )
     return "\n\n".join(
         [
             "## The zoo of published architectures at full size (bench_zoo.py)",
-            f"Medians of {steps} timed Adam steps after one warm-up step, batch {BATCH} of random "
+            f"Medians of the timed Adam steps after one warm-up step, batch {BATCH} of random "
             "data of each spec's shape (integers for discrete inputs), one thread, each spec "
             "in a fresh process (peak RSS: the process's high-water mark, `ru_maxrss`, "
             "model, Adam state and one sampling call of 8 included). Samples/s: one call of "
             "`sample(8)`. Load averages (1, 5, 15 min) as measured after each run; the "
-            "machine has 2 cores shared by other jobs, so times are upper bounds.",
+            "machine has 2 cores shared by other jobs, so times are upper bounds. Rows come "
+            "from separate runs (benchmarks/zoo_runs.json keeps each), each with its load.",
             table,
-            "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
-            "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
-            "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
-            "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
-            f"as full matrices), each step timed in interleaved rounds in one process ({steps} "
-            f"rounds, load {versus['load']}). " + COMPARISON_NOTE,
-            _ratios("Glow CIFAR-10 (affine), batch 8", versus),
+            COMPARISON_NOTE,
+            *(line for name in COMPARISONS for line in _comparison(name, comparisons.get(name))),
             "Where one training step's time goes (torch.profiler, CPU): the self time of "
             "every torch operator (forward, autograd's backward, Adam) summed, against the "
             "step's wall time; what is left is Python (flowspec's own, the training loop's, "
             "torch's wrappers) and the profiler's own cost, an upper bound on flowspec's share.",
-            _shares(profiles),
-            marked("zoo-realnvp", realnvp),
+            shares,
         ]
     )
-
-
-def _realnvp_part(steps: int, rows: list[dict]) -> str:
-    """Real NVP's spec row (from ``rows`` when it was run), its comparison with the twin
-    and its profile, as a section."""
-    spec = COMPARISONS["realnvp"][0]
-    row = next((r for r in rows if r["spec"] == spec), None)
-    if row is None:
-        print(f"== {spec}", file=sys.stderr, flush=True)
-        row = _run("--child", spec, "--steps", str(steps))
-    print("== realnvp vs plain torch", file=sys.stderr, flush=True)
-    versus = _run("--compare", "realnvp", "--steps", str(steps))
-    return realnvp_section(row, versus, _run("--profile", spec), steps)
 
 
 def main() -> None:
@@ -379,12 +367,16 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--compare", choices=sorted(COMPARISONS), help=argparse.SUPPRESS)
     parser.add_argument("--only", help="run these specs only (comma-separated file names)")
+    parser.add_argument("--profile", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profiles", help=f"profile these specs' steps (default {','.join(PROFILED)})"
+    )
+    parser.add_argument("--no-compare", action="store_true", help="keep the stored comparisons")
     parser.add_argument(
         "--part",
-        choices=["realnvp"],
-        help="run only Real NVP against its twin and rewrite its section of RESULTS.md",
+        choices=sorted(COMPARISONS),
+        help="only this comparison, with its spec's row and profile (the rest kept)",
     )
-    parser.add_argument("--profile", help=argparse.SUPPRESS)
     args = parser.parse_args()
     steps = args.steps or (1 if args.quick else 3)
     torch.set_num_threads(1)
@@ -397,23 +389,40 @@ def main() -> None:
     if args.profile:
         print(json.dumps(profile(args.profile)))
         return
-    if args.part:
-        section = _realnvp_part(steps, [])
-        print(section)
-        if not args.quick:
-            RESULTS.write_text(replace_marked(RESULTS.read_text(), "zoo-realnvp", section))
-        return
     specs = sorted(p.name for p in ZOO.glob("*.yaml") if p.name not in NOT_RUN)
     if args.only:
         specs = [spec for spec in specs if spec in args.only.split(",")]
-    rows = []
+    compared = [] if args.no_compare else list(COMPARISONS)
+    profiled = args.profiles.split(",") if args.profiles else list(PROFILED)
+    if args.part:
+        specs = profiled = [COMPARISONS[args.part][0]]
+        compared = [args.part]
+    stored = _stored() if not args.quick else {"rows": {}, "comparisons": {}, "profiles": {}}
     for spec in specs:
         print(f"== {spec}", file=sys.stderr, flush=True)
-        rows.append(_run("--child", spec, "--steps", str(steps)))
-    print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
-    versus = _run("--compare", "glow", "--steps", str(steps))
-    profiles = [_run("--profile", "glow_cifar10_affine.yaml")]
-    print(markdown(rows, versus, profiles, steps, _realnvp_part(steps, rows)))
+        stored["rows"][spec] = _run("--child", spec, "--steps", str(steps))
+    for name in compared:
+        print(f"== {name}: flowspec against its peers", file=sys.stderr, flush=True)
+        stored["comparisons"][name] = _run("--compare", name, "--steps", str(steps))
+    for spec in profiled:
+        print(f"== profile {spec}", file=sys.stderr, flush=True)
+        stored["profiles"][spec] = _run("--profile", spec)
+    section = markdown(
+        [stored["rows"][spec] for spec in sorted(stored["rows"])],
+        stored["comparisons"],
+        [stored["profiles"][spec] for spec in sorted(stored["profiles"])],
+    )
+    print(marked(SECTION, section))
+    if not args.quick:
+        RUNS.write_text(json.dumps(stored, indent=1) + "\n")
+        replace_section(SECTION, section)
+
+
+def _stored() -> dict:
+    """The figures of earlier runs (benchmarks/zoo_runs.json), or none yet."""
+    if RUNS.is_file():
+        return json.loads(RUNS.read_text())
+    return {"rows": {}, "comparisons": {}, "profiles": {}}
 
 
 if __name__ == "__main__":

@@ -267,6 +267,17 @@ def train(
             show_default=False,
         ),
     ] = None,
+    compile: Annotated[
+        bool | None,  # noqa: UP007
+        typer.Option(
+            "--compile/--no-compile",
+            help="Run the training loss's log_prob under torch.compile (inductor): the "
+            "first step compiles (reported as a one-off cost, cached on disk for later "
+            "runs); kinds that iterate train eagerly, with a warning. [default: the spec's "
+            "train: {compile: ...}, else off]",
+            show_default=False,
+        ),
+    ] = None,
     time_limit: Annotated[
         _Float,
         typer.Option(
@@ -354,6 +365,7 @@ def train(
         "time_limit": time_limit,
         "accumulate": accumulate,
         "memory": memory and memory.value,
+        "compile": compile,
         "data": data,
         "target": target,
     }
@@ -546,5 +558,14 @@ def _report(
         console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
     style = "green" if said.label == "exact" else "yellow"
     console.print(Text(lines[-1], style=style), soft_wrap=True)
+    if result.compile_seconds is not None:
+        console.print(
+            Text(
+                f"torch.compile: the first step took {result.compile_seconds:.1f} s, compiling "
+                f"included (a one-off cost; inductor's cache in {result.compile_cache} makes "
+                "the next run of this spec compile faster)"
+            ),
+            soft_wrap=True,
+        )
     console.print(Text(f"checkpoint: {files.best} (best), {files.last} (last)"), soft_wrap=True)
     console.print(Text(f"metrics: {files.metrics_csv}; summary: {files.summary}"), soft_wrap=True)

@@ -32,6 +32,7 @@ Example::
       accumulate: 1          # micro-batches of batch_size per optimizer step
       memory: stored         # stored | invertible | checkpoint (flowspec.graph.memory)
       memory_check: true     # measure each rebuilt input's error at validations
+      compile: false         # torch.compile the training loss's log_prob (flowspec.train.compiled)
 """
 
 from __future__ import annotations
@@ -196,6 +197,16 @@ class TrainSettings(BaseModel):
         description="With memory invertible or checkpoint: at the first step and at every "
         "validation, rebuild each node's input from its output and stop, naming the node, "
         "when the relative error exceeds the bound (flowspec.graph.memory.REBUILD_BOUND).",
+    )
+
+    compile: bool = Field(
+        default=False,
+        description="Run the training loss's log_prob (forward and backward) under "
+        "torch.compile (inductor); the first step compiles (seconds to minutes, reported; "
+        "inductor's on-disk cache makes later runs of the spec compile faster). Kinds that "
+        "iterate to a tolerance (residual, cnf, planar/sylvester inversion), and memory other "
+        "than stored, train eagerly, with a warning saying why; validation always runs "
+        "eagerly. --compile overrides it.",
     )
 
     @field_validator("target")

@@ -41,6 +41,7 @@ import flowspec
 from flowspec.diagnostics import SpecError
 from flowspec.emit.runtime import FlowModel
 from flowspec.spec.loader import load_spec_text
+from flowspec.train.compiled import without_compiled_prefix
 
 __all__ = [
     "CheckpointError",
@@ -154,7 +155,10 @@ def _float_dtype(tensors: dict[str, torch.Tensor]) -> torch.dtype | None:
 def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
     """``model.load_state_dict(tensors)``, strict, with a short message when they don't fit:
     how many weights are missing or unexpected (a few named), which shapes differ, or
-    which hold another kind of number than the model's (integers for float weights)."""
+    which hold another kind of number than the model's (integers for float weights).
+    Weights saved from a compiled module (names prefixed ``_orig_mod.``) load as they are
+    without the prefix (:func:`flowspec.train.compiled.without_compiled_prefix`)."""
+    tensors = without_compiled_prefix(tensors)
     expected, found = set(model.state_dict()), set(tensors)
     missing, unexpected = sorted(expected - found), sorted(found - expected)
     if missing or unexpected:

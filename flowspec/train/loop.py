@@ -55,6 +55,7 @@ from flowspec.emit.runtime import FlowModel
 from flowspec.spec.training import TrainSettings
 from flowspec.train.baseline import Baseline, fit_baseline, run_warnings
 from flowspec.train.compat import check_compatible, drop_unused_context
+from flowspec.train.compiled import cache_folder
 from flowspec.train.data import SPLITS, Dataset
 from flowspec.train.distributed import Distributed
 from flowspec.train.metrics import write_summary
@@ -98,7 +99,11 @@ class FitResult:
     ``time limit`` or ``callback`` (``on_step`` or ``on_validation`` returned True).
     ``baseline`` is the trivial density's test NLL in the same units
     (:mod:`flowspec.train.baseline`) and ``warnings`` says when the model does not beat it
-    clearly or had not converged.
+    clearly or had not converged, or why ``compile: true`` left the model eager. Under
+    ``compile: true``, ``compile_seconds`` is the wall time of the first step, compiling
+    included (a one-off cost: the later steps reuse the compiled code), and
+    ``compile_cache`` the folder of inductor's on-disk cache, from which a second run of the
+    same spec compiles faster (:mod:`flowspec.train.compiled`); both are None otherwise.
     """
 
     steps: int
@@ -117,6 +122,8 @@ class FitResult:
     scored_with: list[str] = field(default_factory=list)
     baseline: Baseline | None = None
     warnings: list[str] = field(default_factory=list)
+    compile_seconds: float | None = None
+    compile_cache: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The figures of the run (not its loss histories) as JSON: what ``flowspec train``
@@ -183,12 +190,13 @@ def drive(
     objective. ``description`` labels the progress bar; see :func:`fit` for the rest."""
     model = run.model
     report = _reporter(progress, log)
-    shortfall = run.settings.warmup_shortfall(run.total)
-    if shortfall is not None:
+    for problem in (run.settings.warmup_shortfall(run.total), run.eager_reason):
+        if problem is None:
+            continue
         if report is not None:
-            report(f"warning: {shortfall}")
+            report(f"warning: {problem}")
         else:
-            warnings.warn(shortfall, stacklevel=3)
+            warnings.warn(problem, stacklevel=3)
     was_training = model.training
     bar = tqdm(
         total=run.total,
@@ -329,7 +337,10 @@ def _finish(run: TrainingRun, dataset: Dataset) -> FitResult:
             steps,
             best_step,
             bound=objective.scorer.likelihood == "lower bound" and objective.scorer.draws_noise,
-        ),
+        )
+        + ([run.eager_reason] if run.eager_reason is not None else []),
+        compile_seconds=run.compile_seconds,
+        compile_cache=cache_folder() if run.compile_seconds is not None else None,
     )
     if run.files is not None:
         write_summary(run.files.summary, result.to_json())

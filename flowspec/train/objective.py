@@ -37,6 +37,10 @@ class Objective(Protocol):
     figure: str
     #: What that figure is ("exact", "an upper bound on the NLL; ..."), for metrics.
     note: str
+    #: Why the loss is computed eagerly under ``train: {compile: true}``, or None when it
+    #: calls the network as a module, which is what gets compiled
+    #: (:mod:`flowspec.train.compiled`).
+    eager_reason: str | None
 
     def loss(
         self, network: nn.Module, step: int, part: int = 0, parts: int = 1
@@ -76,6 +80,8 @@ class MaximumLikelihood:
     its share under DDP), and the NLL of a split scored as ``flowspec eval`` scores it: by
     ``model``'s copy with the exact options of its estimators (``scored_with`` lists them,
     :func:`~flowspec.train.evaluate.for_evaluation`), on common random numbers."""
+
+    eager_reason: str | None = None
 
     def __init__(
         self,

@@ -125,6 +125,10 @@ class ReverseKL:
 
     figure = "reverse KL - log Z"
     note = "E_q[log q(x) - log p~(x)], up to the target's unknown log Z; common draws"
+    eager_reason: str | None = (
+        "reverse-KL fitting draws from the model at every step and trains eagerly (compile "
+        "applies to maximum-likelihood training, whose loss is log_prob)"
+    )
 
     def __init__(self, target: Target, batch_size: int, validation_draws: int, seed: int) -> None:
         self.target, self.batch_size = target, batch_size

@@ -46,6 +46,7 @@ from flowspec.train.checkpoint import (
     read_weights,
     save_checkpoint,
 )
+from flowspec.train.compiled import compiled_loss
 from flowspec.train.distributed import Distributed
 from flowspec.train.metrics import MetricsLog
 from flowspec.train.optim import Optimizer
@@ -211,6 +212,23 @@ class TrainingRun:
             self.trained = low_memory(model, settings.memory)
             self.trained.check_next = settings.memory_check
         self.network = distributed.wrap(self.trained) if distributed is not None else self.trained
+        #: What the objective's loss calls: :attr:`network`, compiled under ``compile: true``
+        #: unless ``eager_reason`` says why not (:mod:`flowspec.train.compiled`); validation
+        #: calls :attr:`network`, eagerly.
+        self.loss_network: nn.Module = self.network
+        self.eager_reason: str | None = None
+        #: The wall time of setting up torch.compile (importing it) and of the first
+        #: compiled step of this process: what compiling cost, once.
+        self.compile_seconds: float | None = None
+        self._compile_setup = 0.0
+        if settings.compile:
+            self.eager_reason = objective.eager_reason
+            if self.eager_reason is None:
+                started = time.perf_counter()
+                self.loss_network, self.eager_reason = compiled_loss(
+                    self.network, model, settings.memory
+                )
+                self._compile_setup = time.perf_counter() - started
         self.files = files if distributed is None or distributed.main else None
         self.metrics = None
         if self.files is not None:
@@ -246,6 +264,8 @@ class TrainingRun:
         """One optimizer step on the objective's loss of ``step``, its gradient summed over
         ``accumulate`` micro-batches: the loss (averaged over micro-batches and processes)
         and whether the run is past its time limit (on any process)."""
+        compiling = self.compile_seconds is None and self.loss_network is not self.network
+        started = time.perf_counter()
         lr = learning_rate(self.settings, step, self.total)
         self.optimizer.lr = lr
         self.optimizer.zero_grad()
@@ -259,7 +279,7 @@ class TrainingRun:
                 if last or distributed is None
                 else distributed.accumulating(self.network)
             ):
-                loss, epoch = self.objective.loss(self.network, step, part, parts)
+                loss, epoch = self.objective.loss(self.loss_network, step, part, parts)
                 part_value = float(loss.detach())
                 if math.isfinite(part_value):
                     (loss / parts).backward()
@@ -276,6 +296,8 @@ class TrainingRun:
             if not math.isfinite(norm):
                 raise TrainingDiverged(step, "gradient norm", norm, self.last_good())
         self.optimizer.step()
+        if compiling:
+            self.compile_seconds = self._compile_setup + time.perf_counter() - started
         self.progress.step = step
         self.snapshot = rng_state()
         self.history.append((step, value))
