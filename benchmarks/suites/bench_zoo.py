@@ -3,8 +3,9 @@ training step at batch 8 (Adam, random data of the spec's shape and levels), sam
 second, peak resident memory of a fresh process; Glow (affine) against normflows' Glow and a
 plain-torch twin at the same architecture, interleaved in one process (ratios); and where
 the time of one Glow training step goes (torch.profiler: inside torch's operators against
-the Python around them, flowspec's included) and of Residual Flows. Prints a markdown
-section and, unless ``--quick``, keeps every figure in benchmarks/zoo_runs.json (by spec:
+the Python around them, flowspec's included) and of Residual Flows; and Real NVP against
+its plain-torch twin (same architecture and parameter count; normflows has no such Real NVP).
+Prints a markdown section and, unless ``--quick``, keeps every figure in benchmarks/zoo_runs.json (by spec:
 a run with ``--only`` replaces the rows it measured and keeps the others, each with its own
 load and step count) and rewrites the section in benchmarks/RESULTS.md from that file.
 
@@ -12,6 +13,8 @@ load and step count) and rewrites the section in benchmarks/RESULTS.md from that
     python benchmarks/suites/bench_zoo.py --quick               # 1 timed step each, no files
     nice -n 10 python benchmarks/suites/bench_zoo.py --only resflow_cifar10.yaml \
         --profiles resflow_cifar10.yaml --no-compare --steps 1  # some rows again
+    nice -n 10 python benchmarks/suites/bench_zoo.py --part realnvp   # Real NVP's row,
+                                          # comparison and profile again
 
 One thread (OMP_NUM_THREADS=1, torch.set_num_threads(1)); every figure is a wall-clock
 median on a shared machine, so the load average is printed beside it.
@@ -130,34 +133,67 @@ def _normflows_glow() -> tuple[torch.nn.Module, Callable]:
     return flow, log_prob
 
 
-def compare(steps: int) -> dict[str, object]:
-    """Glow's train step in flowspec, normflows and plain torch, interleaved rounds."""
+def _glow_peers(model: torch.nn.Module) -> dict[str, tuple[torch.nn.Module, Callable]]:
     from baselines.handwritten_glow import HandwrittenGlow
+
+    twin = HandwrittenGlow()
+    flow, nf_log_prob = _normflows_glow()
+    return {"plain torch": (twin, twin.log_prob), "normflows": (flow, nf_log_prob)}
+
+
+def _realnvp_peers(model: torch.nn.Module) -> dict[str, tuple[torch.nn.Module, Callable]]:
+    """The plain-torch twin only: normflows has no Real NVP of this architecture (see
+    :data:`REALNVP_NOTE`)."""
+    from baselines.handwritten_realnvp_cifar10 import HandwrittenRealNVPCifar10
+
+    twin = HandwrittenRealNVPCifar10()
+    ours, theirs = (sum(p.numel() for p in m.parameters()) for m in (model, twin))
+    assert ours == theirs, f"the twin has {theirs:,} parameters, flowspec {ours:,}"
+    return {"plain torch": (twin, twin.log_prob)}
+
+
+#: name -> (zoo spec, the other contenders built beside flowspec's model of it)
+COMPARISONS = {
+    "glow": ("glow_cifar10_affine.yaml", _glow_peers),
+    "realnvp": ("realnvp_cifar10.yaml", _realnvp_peers),
+}
+
+
+def compare(name: str, steps: int) -> dict[str, object]:
+    """A zoo spec's train step in flowspec and its peers, interleaved rounds; beside each
+    median, how far the resident high-water mark rose during the step (activations kept for
+    backward, gradients, temporaries: MiB, median over the rounds)."""
+    from harness.memory_probe import reset_peak, resident_kib
+    from harness.timing import rotated
 
     import flowspec
 
+    spec, peers = COMPARISONS[name]
     torch.manual_seed(0)
-    model = flowspec.compile(ZOO / "glow_cifar10_affine.yaml")
-    twin = HandwrittenGlow()
-    flow, nf_log_prob = _normflows_glow()
+    model = flowspec.compile(ZOO / spec)
+    contenders = {"flowspec": (model, model.log_prob), **peers(model)}
     x = _data(model, BATCH)
     model.train()
-    contenders = {
-        "flowspec": (model, model.log_prob),
-        "plain torch": (twin, twin.log_prob),
-        "normflows": (flow, nf_log_prob),
-    }
     steps_of = {name: _train_step(m, lp, x) for name, (m, lp) in contenders.items()}
     for step in steps_of.values():
-        step()  # warm-up (actnorm initialisation in flowspec and normflows)
+        step()  # warm-up (actnorm initialisation in flowspec and normflows; Adam's state)
     times: dict[str, list[float]] = {name: [] for name in steps_of}
+    rises: dict[str, list[float]] = {name: [] for name in steps_of}
     for round_ in range(steps):
-        names = list(steps_of)
-        for name in names[round_ % 3 :] + names[: round_ % 3]:
+        for name in rotated(list(steps_of), round_):
+            before = reset_peak()
             times[name].append(steps_of[name]())
+            rises[name].append((resident_kib()[1] - before) / 1024)
     return {
         "steps": steps,
         "step_s": {name: statistics.median(t) for name, t in times.items()},
+        # Each round's ratio to flowspec's step of the same round: the machine's speed
+        # drifts by tens of percent within minutes under load, a pair of neighbours less.
+        "ratio": {
+            name: statistics.median(a / b for a, b in zip(t, times["flowspec"], strict=True))
+            for name, t in times.items()
+        },
+        "step_peak_mib": {name: statistics.median(r) for name, r in rises.items()},
         "parameters": {
             name: sum(p.numel() for p in m.parameters()) for name, (m, _) in contenders.items()
         },
@@ -199,30 +235,64 @@ def _run(*arguments: str) -> dict[str, object]:
     return json.loads(line)
 
 
-def _comparison(versus: dict | None) -> list[str]:
-    """The Glow comparison's paragraph and table (none before a comparison ran)."""
+COMPARISON_NOTE = (
+    "'ratio to flowspec': the median over the rounds of a step's time over flowspec's step "
+    "in the same round (under load the machine's speed drifts by tens of percent within "
+    "minutes, which a ratio of medians of a few rounds would carry; runs stored before "
+    "that: the ratio of the medians). 'step peak rise': how far the process's resident "
+    "high-water mark (VmHWM, reset through /proc/self/clear_refs after malloc_trim) rose "
+    "during one train step, median over the rounds: activations kept for backward, "
+    "gradients, temporaries; parameters and Adam's state were resident before."
+)
+
+#: What each comparison is, before its table.
+INTRODUCTIONS = {
+    "glow": "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
+    "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
+    "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
+    "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
+    "as full matrices)",
+    "realnvp": "Real NVP (`specs/zoo/realnvp_cifar10.yaml`) against "
+    "`benchmarks/baselines/handwritten_realnvp_cifar10.py`, the same model written with "
+    "torch ops: the same masks, Real NVP ResNet conditioners, batch-norm bijections and "
+    "parameter count (asserted equal here; `tests/test_realnvp_twin.py` copies weights "
+    "across at small widths and checks equal log-likelihoods and gradients). normflows is "
+    "not compared: it has no Real NVP of this architecture at equal size. Its "
+    "convolutional conditioner (`nets.ConvResidualNet`) lifts with a 1x1 convolution, has "
+    "no weight normalisation, no `[h, -h]` input and no skip connections from the blocks, "
+    "and its `flows.BatchNorm` normalises every element over the batch instead of every "
+    "channel over the batch and the positions; a model built from them would be a "
+    "different network with a different parameter count",
+}
+TITLES = {"glow": "Glow CIFAR-10 (affine), batch 8", "realnvp": "Real NVP CIFAR-10, batch 8"}
+
+
+def _comparison(name: str, versus: dict | None) -> list[str]:
+    """A comparison's paragraph and table (none before it ran)."""
     if versus is None:
         return []
     ours = versus["step_s"]["flowspec"]
     ratios = markdown_table(
-        ["Glow CIFAR-10 (affine), batch 8", "parameters", "s / train step", "ratio to flowspec"],
+        [TITLES[name], "parameters", "s / train step", "ratio to flowspec", "step peak rise MiB"],
         [
-            [name, f"{versus['parameters'][name]:,}", f"{s:.2f}", f"{s / ours:.2f}"]
-            for name, s in versus["step_s"].items()
+            [
+                peer,
+                f"{versus['parameters'][peer]:,}",
+                f"{s:.2f}",
+                f"{versus.get('ratio', {}).get(peer, s / ours):.3f}",
+                f"{versus['step_peak_mib'][peer]:.0f}" if "step_peak_mib" in versus else "",
+            ]
+            for peer, s in versus["step_s"].items()
         ],
     )
     return [
-        "Glow against normflows' Glow (same levels, steps, widths and actnorms in the "
-        "conv nets; its bases are unconditional diagonal Gaussians, it has no padding "
-        "channel, and its coupling scale is a sigmoid) and a plain-torch twin of the "
-        "spec (`benchmarks/baselines/handwritten_glow.py`; its LU factors are stored "
-        f"as full matrices), each step timed in interleaved rounds in one process "
+        f"{INTRODUCTIONS[name]}. Each step was timed in interleaved rounds in one process "
         f"({versus['steps']} rounds, load {versus['load']}):",
         ratios,
     ]
 
 
-def markdown(rows: list[dict], versus: dict | None, profiles: list[dict]) -> str:
+def markdown(rows: list[dict], comparisons: dict[str, dict], profiles: list[dict]) -> str:
     table = markdown_table(
         [
             "spec",
@@ -277,7 +347,8 @@ def markdown(rows: list[dict], versus: dict | None, profiles: list[dict]) -> str
             "machine has 2 cores shared by other jobs, so times are upper bounds. Rows come "
             "from separate runs (benchmarks/zoo_runs.json keeps each), each with its load.",
             table,
-            *_comparison(versus),
+            COMPARISON_NOTE,
+            *(line for name in COMPARISONS for line in _comparison(name, comparisons.get(name))),
             "Where one training step's time goes (torch.profiler, CPU): the self time of "
             "every torch operator (forward, autograd's backward, Adam) summed, against the "
             "step's wall time; what is left is Python (flowspec's own, the training loop's, "
@@ -294,13 +365,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one timed step each")
     parser.add_argument("--steps", type=int, help="timed steps (default 3; quick 1)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--compare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), help=argparse.SUPPRESS)
     parser.add_argument("--only", help="run these specs only (comma-separated file names)")
     parser.add_argument("--profile", help=argparse.SUPPRESS)
     parser.add_argument(
         "--profiles", help=f"profile these specs' steps (default {','.join(PROFILED)})"
     )
-    parser.add_argument("--no-compare", action="store_true", help="keep the stored Glow comparison")
+    parser.add_argument("--no-compare", action="store_true", help="keep the stored comparisons")
+    parser.add_argument(
+        "--part",
+        choices=sorted(COMPARISONS),
+        help="only this comparison, with its spec's row and profile (the rest kept)",
+    )
     args = parser.parse_args()
     steps = args.steps or (1 if args.quick else 3)
     torch.set_num_threads(1)
@@ -308,7 +384,7 @@ def main() -> None:
         print(json.dumps(child(args.child, steps)))
         return
     if args.compare:
-        print(json.dumps(compare(steps)))
+        print(json.dumps(compare(args.compare, steps)))
         return
     if args.profile:
         print(json.dumps(profile(args.profile)))
@@ -316,19 +392,24 @@ def main() -> None:
     specs = sorted(p.name for p in ZOO.glob("*.yaml") if p.name not in NOT_RUN)
     if args.only:
         specs = [spec for spec in specs if spec in args.only.split(",")]
-    stored = _stored() if not args.quick else {"rows": {}, "versus": None, "profiles": {}}
+    compared = [] if args.no_compare else list(COMPARISONS)
+    profiled = args.profiles.split(",") if args.profiles else list(PROFILED)
+    if args.part:
+        specs = profiled = [COMPARISONS[args.part][0]]
+        compared = [args.part]
+    stored = _stored() if not args.quick else {"rows": {}, "comparisons": {}, "profiles": {}}
     for spec in specs:
         print(f"== {spec}", file=sys.stderr, flush=True)
         stored["rows"][spec] = _run("--child", spec, "--steps", str(steps))
-    if not args.no_compare:
-        print("== glow vs normflows vs plain torch", file=sys.stderr, flush=True)
-        stored["versus"] = _run("--compare", "--steps", str(steps))
-    for spec in args.profiles.split(",") if args.profiles else PROFILED:
+    for name in compared:
+        print(f"== {name}: flowspec against its peers", file=sys.stderr, flush=True)
+        stored["comparisons"][name] = _run("--compare", name, "--steps", str(steps))
+    for spec in profiled:
         print(f"== profile {spec}", file=sys.stderr, flush=True)
         stored["profiles"][spec] = _run("--profile", spec)
     section = markdown(
         [stored["rows"][spec] for spec in sorted(stored["rows"])],
-        stored["versus"],
+        stored["comparisons"],
         [stored["profiles"][spec] for spec in sorted(stored["profiles"])],
     )
     print(marked(SECTION, section))
@@ -341,7 +422,7 @@ def _stored() -> dict:
     """The figures of earlier runs (benchmarks/zoo_runs.json), or none yet."""
     if RUNS.is_file():
         return json.loads(RUNS.read_text())
-    return {"rows": {}, "versus": None, "profiles": {}}
+    return {"rows": {}, "comparisons": {}, "profiles": {}}
 
 
 if __name__ == "__main__":
