@@ -51,11 +51,9 @@ ERROR = (
 #: shrink after a rejected step, and the exponent ``1 / order``.
 SAFETY, GROWTH, SHRINK, EXPONENT = 0.9, 10.0, 0.2, 1 / 5
 
-Field = Callable[[float, torch.Tensor], torch.Tensor]
-
 
 def dopri5(
-    field: Field,
+    field: Callable[[float, torch.Tensor], torch.Tensor],
     y0: torch.Tensor,
     start: float,
     end: float,
@@ -116,7 +114,7 @@ def step_factor(ratio: float) -> float:
 
 
 def starting_step(
-    field: Field,
+    field: Callable[[float, torch.Tensor], torch.Tensor],
     y0: torch.Tensor,
     f0: torch.Tensor,
     start: float,
